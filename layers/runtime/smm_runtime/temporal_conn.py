@@ -1,0 +1,75 @@
+"""The Temporal connection, from Temporal's own environment configuration.
+
+TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS* and the TOML profile
+file are read by ``temporalio.envconfig``, exactly as the Temporal CLI reads them. We add two
+rules: the namespace defaults to ``smm-hub-core`` (never the SDK's ``default``), and
+``default`` is refused unless SMM_ALLOW_DEFAULT_NAMESPACE=1, because the same server runs
+Postiz there and we must never touch it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfigProfile
+
+from smm_runtime import NAMESPACE_DEFAULT
+
+
+class TemporalConfigError(Exception):
+    """The Temporal connection settings are unusable; the message says which to change."""
+
+
+def connect_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``Client.connect`` built from env config, with our guards."""
+    env = dict(os.environ if environ is None else environ)
+    profile = ClientConfigProfile.load(override_env_vars=env)
+    config: dict[str, Any] = dict(profile.to_client_connect_config())
+    if not env.get("TEMPORAL_NAMESPACE") and not profile.namespace:
+        config["namespace"] = NAMESPACE_DEFAULT
+    namespace = config.get("namespace") or NAMESPACE_DEFAULT
+    config["namespace"] = namespace
+    if namespace == "default" and env.get("SMM_ALLOW_DEFAULT_NAMESPACE") != "1":
+        raise TemporalConfigError(
+            "TEMPORAL_NAMESPACE is 'default', which belongs to Postiz on the shared server: "
+            "use 'smm-hub-core' (or set SMM_ALLOW_DEFAULT_NAMESPACE=1 if you really mean it)"
+        )
+    if not config.get("target_host"):
+        config["target_host"] = "localhost:7233"
+    return config
+
+
+async def connect(environ: Mapping[str, str] | None = None, **overrides: Any) -> Client:
+    config = connect_config(environ)
+    config.update(overrides)
+    return await Client.connect(data_converter=pydantic_data_converter, **config)
+
+
+class CachedClient:
+    """One client per process, reused across warm Lambda invocations.
+
+    Lambda freezes the process between invocations, so the client and the event loop it was
+    created on must both outlive one invocation: the caller owns a long-lived loop and asks
+    this cache for the client on that loop.
+    """
+
+    def __init__(self) -> None:
+        self._client: Client | None = None
+        self._key: tuple[str, str] | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self, environ: Mapping[str, str] | None = None) -> Client:
+        config = connect_config(environ)
+        key = (str(config["target_host"]), str(config["namespace"]))
+        async with self._lock:
+            if self._client is None or self._key != key:
+                self._client = await Client.connect(
+                    data_converter=pydantic_data_converter, **config
+                )
+                self._key = key
+            return self._client
