@@ -9,6 +9,7 @@ cancellation. The task token is a bearer capability: it is never logged.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -95,11 +96,13 @@ class ActivityRunner:
         self,
         logger: Logger,
         *,
-        heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S,
+        heartbeat_interval_s: float | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self._logger = logger
-        self._interval = heartbeat_interval_s
+        env = os.environ if environ is None else environ
+        self._interval = heartbeat_interval_s or float(
+            env.get("SMM_HEARTBEAT_INTERVAL_S", DEFAULT_HEARTBEAT_INTERVAL_S))
         self._environ = environ
         self._loop = asyncio.new_event_loop()
         self._clients = CachedClient()

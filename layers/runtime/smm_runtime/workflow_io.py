@@ -1,0 +1,67 @@
+"""Inputs, outputs and status of the workflows: what starters (CLI, Payload) send and read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smm_runtime.contracts import ComputeUsage, MediaInfo, S3Object
+
+
+class DispatchPolicy(BaseModel):
+    """How long a Lambda attempt may take and how Temporal retries it.
+
+    The heartbeat timeout is short: a function heartbeats every few seconds, so a crashed or
+    killed function is noticed within it. Start-to-close covers Lambda's queueing plus its
+    15-minute maximum run.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    heartbeat_timeout_s: float = Field(default=30, gt=1, le=600)
+    start_to_close_s: float = Field(default=20 * 60, gt=1, le=24 * 3600)
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    initial_interval_s: float = Field(default=2, gt=0, le=600)
+    backoff: float = Field(default=2.0, ge=1, le=10)
+    max_interval_s: float = Field(default=120, gt=0, le=3600)
+
+    @property
+    def heartbeat_timeout(self) -> timedelta:
+        return timedelta(seconds=self.heartbeat_timeout_s)
+
+    @property
+    def start_to_close(self) -> timedelta:
+        return timedelta(seconds=self.start_to_close_s)
+
+
+class RenderVideoInput(BaseModel):
+    """The spec stays a plain mapping here: a bad spec must fail the workflow with a clear,
+    non-retryable error naming the field, not fail payload decoding in a loop."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spec: dict[str, Any]
+    output_bucket: str = Field(min_length=3, max_length=63)
+    output_name: str = Field(default="video", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    dispatch: DispatchPolicy = DispatchPolicy()
+
+
+class RenderVideoOutput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    output: S3Object
+    media: MediaInfo
+    usage: ComputeUsage
+    reused_existing: bool
+
+
+class RenderProgress(BaseModel):
+    """What the ``progress`` query answers. Live percentages come from the function's
+    heartbeats, which a client reads from the pending activity (see orchestrator.progress)."""
+
+    stage: str
+    output_uri: str | None = None
+    error: str | None = None

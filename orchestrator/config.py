@@ -1,0 +1,30 @@
+"""Worker configuration, read once at start-up and validated.
+
+Temporal connection settings are not here: they come from Temporal's own env config
+(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, ...) via smm_runtime.temporal_conn.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from smm_runtime import TASK_QUEUE
+
+
+class WorkerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMM_", extra="ignore")
+
+    task_queue: str = TASK_QUEUE
+    # Function names as deployed (the SAM stack outputs them); locally the emulator
+    # answers to the template's logical ids.
+    render_video_function: str = "RenderVideoFunction"
+    noop_function: str = "NoopFunction"
+    output_bucket: str = "smm-creative-output"
+    lambda_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias="LAMBDA_ENDPOINT_URL",
+        description="Point at `sam local start-lambda` or the local emulator; unset for AWS.",
+    )
+    aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    graceful_shutdown_s: float = 10.0

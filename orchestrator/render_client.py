@@ -1,0 +1,52 @@
+"""Start a render, follow its progress, fetch the result: shared by the CLI and the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from orchestrator.progress import live_progress
+from orchestrator.workflows.render_video import RenderVideoWorkflow
+from smm_runtime import TASK_QUEUE
+from smm_runtime.contracts import parse_spec
+from smm_runtime.workflow_io import RenderVideoInput, RenderVideoOutput
+
+
+async def start_render(
+    client: Client, spec: dict[str, Any], *, output_bucket: str, workflow_id: str | None = None,
+    task_queue: str = TASK_QUEUE,
+) -> WorkflowHandle[RenderVideoWorkflow, RenderVideoOutput]:
+    parse_spec(spec)  # refuse a bad spec here, with the field named, before starting anything
+    return await client.start_workflow(
+        RenderVideoWorkflow.run,
+        RenderVideoInput(spec=spec, output_bucket=output_bucket),
+        id=workflow_id or f"render-{uuid.uuid4().hex[:12]}",
+        task_queue=task_queue,
+    )
+
+
+async def follow(
+    handle: WorkflowHandle[Any, RenderVideoOutput],
+    on_progress: Callable[[dict[str, Any]], None],
+    interval_s: float = 1.0,
+) -> RenderVideoOutput:
+    result_task = asyncio.ensure_future(handle.result())
+    while not result_task.done():
+        try:
+            on_progress(await live_progress(handle))
+        except Exception:  # noqa: BLE001 - progress is best effort; the result is what counts
+            pass
+        await asyncio.wait({result_task}, timeout=interval_s)
+    return await result_task
+
+
+def download(s3: Any, result: RenderVideoOutput, out_dir: Path, name: str) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / name
+    s3.download_file(result.output.bucket, result.output.key, str(path))
+    return path

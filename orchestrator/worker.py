@@ -1,0 +1,74 @@
+"""The long-running worker: workflows plus light dispatch activities, nothing heavy.
+
+It never runs FFmpeg or Satori. SIGTERM/SIGINT start a graceful shutdown: no new tasks are
+polled, running workflow tasks finish, and in-flight renders keep going in Lambda (they
+report to the server, not to this process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from orchestrator.activities.dispatch import LambdaDispatcher
+from orchestrator.activities.in_worker import noop_in_worker
+from orchestrator.config import WorkerSettings
+from orchestrator.workflows.noop import NoopWorkflow
+from orchestrator.workflows.render_video import RenderVideoWorkflow
+from smm_runtime.temporal_conn import connect
+
+WORKFLOWS: list[type] = [RenderVideoWorkflow, NoopWorkflow]
+log = logging.getLogger("smm.worker")
+
+
+def lambda_client(settings: WorkerSettings) -> Any:
+    # Event invokes return in milliseconds; fail fast and let Temporal's retry policy back off.
+    config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2,
+                                                                 "mode": "standard"})
+    return boto3.client("lambda", region_name=settings.aws_region,
+                        endpoint_url=settings.lambda_endpoint_url, config=config)
+
+
+def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any) -> Worker:
+    dispatcher = LambdaDispatcher(lambda_api, {
+        "render_video": settings.render_video_function,
+        "noop": settings.noop_function,
+    })
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[dispatcher.dispatch_render_video, dispatcher.dispatch_noop, noop_in_worker],
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+    )
+
+
+async def run_worker(settings: WorkerSettings | None = None) -> None:
+    settings = settings or WorkerSettings()
+    client = await connect()
+    worker = build_worker(client, settings, lambda_client(settings))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling %s in namespace %s", settings.task_queue, client.namespace)
+    async with worker:
+        await stop.wait()
+        log.info("shutting down gracefully")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run_worker())
+
+
+if __name__ == "__main__":
+    main()
