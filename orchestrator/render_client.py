@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -37,10 +38,8 @@ async def follow(
 ) -> RenderVideoOutput:
     result_task = asyncio.ensure_future(handle.result())
     while not result_task.done():
-        try:
+        with contextlib.suppress(Exception):
             on_progress(await live_progress(handle))
-        except Exception:  # noqa: BLE001 - progress is best effort; the result is what counts
-            pass
         await asyncio.wait({result_task}, timeout=interval_s)
     return await result_task
 

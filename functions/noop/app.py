@@ -26,6 +26,6 @@ def noop(request: NoopRequest, ctx: WorkContext) -> NoopResult:
     return NoopResult(echo=request.echo, cold_start=cold)
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
     return runner.handle(event, context, {"noop": noop})

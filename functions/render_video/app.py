@@ -23,6 +23,7 @@ def renderer() -> VideoRenderer:
     return VideoRenderer(s3=boto3.client("s3"), settings=settings)
 
 
-@logger.inject_lambda_context(log_event=False)  # events carry task tokens: never log them
+# Events carry task tokens: never log them.
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
     return runner.handle(event, context, {"render_video": renderer()})

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from smm_runtime.contracts import (
@@ -72,8 +72,10 @@ class RenderVideoWorkflow:
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             )
         except ActivityError as err:
-            self._progress = RenderProgress(stage="failed", output_uri=output.uri,
-                                            error=str(err.cause or err))
+            cancelled = isinstance(err.cause, CancelledError)
+            self._progress = RenderProgress(stage="cancelled" if cancelled else "failed",
+                                            output_uri=output.uri,
+                                            error=None if cancelled else str(err.cause or err))
             raise
         except asyncio.CancelledError:
             self._progress = RenderProgress(stage="cancelled", output_uri=output.uri)

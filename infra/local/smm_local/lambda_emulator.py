@@ -12,6 +12,7 @@ it started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -76,8 +77,9 @@ class Host:
             self.kill()
             return Outcome(False, error_type="Runtime.InitTimeout",
                            error_message=f"init did not finish within {timeout_s:.0f}s")
-        answer = json.loads(line) if line else {"ready": False, "errorType": "Runtime.ExitError",
-                                                 "errorMessage": "runtime exited during init"}
+        answer: dict[str, Any] = json.loads(line) if line else {
+            "ready": False, "errorType": "Runtime.ExitError",
+            "errorMessage": "runtime exited during init"}
         if not answer.get("ready"):
             self.kill()
             return Outcome(False, error_type=answer.get("errorType"),
@@ -123,10 +125,8 @@ class Host:
         return self.proc.poll() is None
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait()
         self._answers.close()
 

@@ -45,7 +45,7 @@ def main() -> None:
     started = time.monotonic()
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
-    except Exception as err:  # noqa: BLE001 - reported as Lambda's init error
+    except Exception as err:
         answers.write(json.dumps({"ready": False, **_error(err, "Runtime.ImportModuleError")})
                       + "\n")
         sys.exit(1)
@@ -57,7 +57,7 @@ def main() -> None:
         try:
             payload = handler(request["event"], context)
             answer = {"ok": True, "payload": payload}
-        except Exception as err:  # noqa: BLE001 - an unhandled function error
+        except Exception as err:
             answer = _error(err)
         answers.write(json.dumps(answer, default=str) + "\n")
 

@@ -67,7 +67,8 @@ class Background(_Model):
     @model_validator(mode="after")
     def _exactly_one(self) -> Background:
         if (self.color is None) == (self.image is None):
-            raise ValueError("set exactly one of 'color' (like '#1A2B3C') or 'image' (an s3:// URI)")
+            raise ValueError(
+                "set exactly one of 'color' (like '#1A2B3C') or 'image' (an s3:// URI)")
         return self
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 from collections import deque
@@ -54,10 +55,8 @@ def run_ffmpeg(
                 proc.kill()
                 proc.wait()
                 raise WorkCancelledError("FFmpeg stopped: the activity was cancelled")
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=POLL_S)
-            except subprocess.TimeoutExpired:
-                pass
     finally:
         if proc.poll() is None:
             proc.kill()

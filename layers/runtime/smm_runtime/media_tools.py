@@ -85,7 +85,8 @@ def probe(path: Path) -> dict[str, Any]:
     try:
         out = subprocess.run(cmd, capture_output=True, check=True, timeout=PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise UnsafeMediaError(f"{path.name}: probing took longer than {PROBE_TIMEOUT_S}s") from None
+        raise UnsafeMediaError(
+            f"{path.name}: probing took longer than {PROBE_TIMEOUT_S}s") from None
     except subprocess.CalledProcessError as err:
         reason = err.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["unreadable"]
         raise UnsafeMediaError(f"{path.name}: not a readable media file ({reason[0]})") from None

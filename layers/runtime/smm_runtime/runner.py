@@ -30,8 +30,11 @@ DEFAULT_HEARTBEAT_INTERVAL_S = 5.0
 
 
 class LambdaContextLike(Protocol):
-    function_name: str
-    memory_limit_in_mb: int | str
+    @property
+    def function_name(self) -> str: ...
+
+    @property
+    def memory_limit_in_mb(self) -> int | str: ...
 
     def get_remaining_time_in_millis(self) -> int: ...
 
@@ -179,7 +182,7 @@ class ActivityRunner:
                                                         "error": str(err)})
             await self._fail(handle, err.to_application_error(), ctx.details())
             return "failed"
-        except Exception as err:  # noqa: BLE001 - any other fault is retryable by Temporal
+        except Exception as err:
             self._logger.exception("work crashed")
             await self._fail(handle, ApplicationError(f"{type(err).__name__}: {err}",
                                                       type=FUNCTION_ERROR), ctx.details())

