@@ -139,6 +139,7 @@ class Stats:
     errors: int = 0
     timeouts: int = 0
     throttles: int = 0
+    accepted_events: int = 0
     dropped_events: int = 0
 
 
@@ -372,6 +373,8 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                             "Could not parse request body into json")
                 return
             if kind == "Event":
+                with pool.lock:
+                    pool.stats.accepted_events += 1
                 pool.events.put((event, time.monotonic(), 0))
                 self._send(202, b"")
             elif kind == "DryRun":

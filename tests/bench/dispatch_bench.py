@@ -1,0 +1,125 @@
+"""`make bench`: what the Lambda dispatch path costs, measured side by side in one run.
+
+(a) Median latency of a no-op activity, warm, through the Lambda path (dispatch -> emulator
+    -> function -> async completion) against the same activity run inside the worker, on the
+    same Temporal server in the same run; latency is ActivityTaskScheduled -> Completed in
+    the workflow history, so both sides pay the same workflow overhead.
+(b) The worker's resident memory with 1,000 dispatched activities in flight at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+
+from orchestrator.workflows.noop import NoopInput, NoopWorkflow
+from smm_local.stack import LocalStack
+from smm_runtime import TASK_QUEUE
+from smm_runtime.contracts import NoopRequest
+from smm_runtime.temporal_conn import connect
+from smm_runtime.workflow_io import DispatchPolicy
+
+HOLD = DispatchPolicy(heartbeat_timeout_s=600, start_to_close_s=3600, max_attempts=1)
+
+
+async def activity_latency_ms(handle: WorkflowHandle[Any, Any]) -> float:
+    scheduled = completed = None
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.event_time.ToDatetime()
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            completed = event.event_time.ToDatetime()
+    assert scheduled and completed, "the activity did not complete"
+    return (completed - scheduled).total_seconds() * 1000
+
+
+async def run_noop(client: Client, via: str) -> float:
+    handle = await client.start_workflow(
+        NoopWorkflow.run, NoopInput(via=via, request=NoopRequest(echo="bench")),
+        id=f"bench-{via}-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE)
+    await handle.result()
+    return await activity_latency_ms(handle)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def describe(samples: list[float]) -> str:
+    q = statistics.quantiles(samples, n=10)
+    return f"median {statistics.median(samples):7.1f} ms   p90 {q[-1]:7.1f} ms   n={len(samples)}"
+
+
+async def latency(client: Client, rounds: int) -> None:
+    for via in ("lambda", "worker", "lambda"):  # warm both paths (and the function) first
+        await run_noop(client, via)
+    lam: list[float] = []
+    wrk: list[float] = []
+    for _ in range(rounds):  # interleaved, so drift on the machine hits both sides alike
+        lam.append(await run_noop(client, "lambda"))
+        wrk.append(await run_noop(client, "worker"))
+    print("(a) no-op activity latency, warm, ActivityTaskScheduled -> Completed")
+    print(f"    in-worker : {describe(wrk)}")
+    print(f"    lambda    : {describe(lam)}")
+    print(f"    ratio lambda / in-worker (medians): "
+          f"{statistics.median(lam) / statistics.median(wrk):.2f}x")
+
+
+async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int,
+                           count: int) -> None:
+    idle = rss_mb(worker_pid)
+    before = stack.lambda_stats()["NoopFunction"]["accepted_events"]
+    started = time.monotonic()
+    handles: list[WorkflowHandle[Any, Any]] = []
+    for batch in range(0, count, 100):
+        handles += await asyncio.gather(*[
+            client.start_workflow(
+                NoopWorkflow.run,
+                NoopInput(via="lambda", request=NoopRequest(sleep_ms=600_000), dispatch=HOLD),
+                id=f"bench-hold-{uuid.uuid4().hex[:10]}", task_queue=TASK_QUEUE)
+            for _ in range(min(100, count - batch))])
+    while stack.lambda_stats()["NoopFunction"]["accepted_events"] - before < count:
+        if time.monotonic() - started > 300:
+            raise TimeoutError("the worker did not dispatch every activity within 300 s")
+        await asyncio.sleep(0.5)
+    dispatched_in = time.monotonic() - started
+    await asyncio.sleep(2)
+    peak = max(rss_mb(worker_pid) for _ in range(5) if not time.sleep(0.2))
+    print(f"(b) worker RSS: idle {idle:.1f} MB; with {count} dispatched activities in flight "
+          f"{peak:.1f} MB (+{peak - idle:.1f} MB, {(peak - idle) * 1024 / count:.1f} KB each); "
+          f"all {count} dispatched in {dispatched_in:.1f} s")
+    await asyncio.gather(*[h.terminate("bench over") for h in handles])
+
+
+async def main_async(rounds: int, in_flight: int) -> None:
+    with LocalStack(state_dir=Path(".local/bench"), log=open(".local/bench.log", "w")) as stack:
+        worker = stack.start_worker()
+        client = await connect(environ=stack.env())
+        await latency(client, rounds)
+        await in_flight_memory(client, stack, worker.pid, in_flight)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--in-flight", type=int, default=1000)
+    args = parser.parse_args()
+    Path(".local").mkdir(exist_ok=True)
+    asyncio.run(main_async(args.rounds, args.in_flight))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
