@@ -96,7 +96,11 @@ async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int,
         await asyncio.sleep(0.5)
     dispatched_in = time.monotonic() - started
     await asyncio.sleep(2)
-    peak = max(rss_mb(worker_pid) for _ in range(5) if not time.sleep(0.2))
+    samples = []
+    for _ in range(5):
+        samples.append(rss_mb(worker_pid))
+        await asyncio.sleep(0.2)
+    peak = max(samples)
     print(f"(b) worker RSS: idle {idle:.1f} MB; with {count} dispatched activities in flight "
           f"{peak:.1f} MB (+{peak - idle:.1f} MB, {(peak - idle) * 1024 / count:.1f} KB each); "
           f"all {count} dispatched in {dispatched_in:.1f} s")
