@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from datetime import timedelta
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -23,7 +25,7 @@ from orchestrator.activities.in_worker import noop_in_worker
 from orchestrator.config import WorkerSettings
 from orchestrator.workflows.noop import NoopWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
-from smm_runtime.temporal_conn import connect
+from smm_runtime.temporal_conn import TemporalConfigError, connect
 
 WORKFLOWS: list[type] = [RenderVideoWorkflow, NoopWorkflow]
 log = logging.getLogger("smm.worker")
@@ -67,7 +69,12 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(run_worker())
+    try:
+        settings = WorkerSettings()
+        asyncio.run(run_worker(settings))
+    except (TemporalConfigError, ValidationError) as err:
+        print(f"smm-engine worker: configuration error: {err}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
