@@ -15,34 +15,63 @@ import boto3
 
 from smm_runtime.contracts import ContractError
 from smm_runtime.temporal_conn import TemporalConfigError, connect
+from smm_runtime.workflow_io import RenderVideoOutput
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _print_progress(progress: dict[str, Any]) -> None:
-    beat = progress.get("heartbeat") or {}
-    pct = beat.get("percent")
-    line = f"  {progress.get('stage', '?'):<10} {beat.get('stage', ''):<10}"
-    if pct is not None:
-        filled = int(pct / 5)
-        line += f" [{'#' * filled}{'.' * (20 - filled)}] {pct:5.1f}%"
-    if progress.get("attempt", 1) > 1:
-        line += f"  attempt {progress['attempt']}"
-    print(f"\r{line:<72}", end="", flush=True)
+    running = progress.get("running", [])
+    pcts = [r["percent"] for r in running if isinstance(r.get("percent"), int | float)]
+    line = (f"  {progress.get('stage', '?'):<18} segments {progress.get('segments_done', 0)}"
+            f"/{progress.get('segments_total', 0)}")
+    if progress.get("segments_reused"):
+        line += f" ({progress['segments_reused']} from checkpoints)"
+    if pcts:
+        line += f"  running {len(running)} at {sum(pcts) / len(pcts):5.1f}% avg"
+    retries = [r for r in running if r.get("attempt", 1) > 1]
+    if retries:
+        line += f"  retrying {len(retries)}"
+    end = "\r" if sys.stdout.isatty() else "\n"
+    print(f"{line:<90}", end=end, flush=True)
 
 
 async def _render(spec: dict[str, Any], out_dir: Path, workflow_id: str | None,
-                  name: str) -> tuple[Path, Any]:
+                  stem: str) -> tuple[list[Path], RenderVideoOutput]:
     from orchestrator.render_client import download, follow, start_render
 
     client = await connect()
     bucket = os.environ.get("SMM_OUTPUT_BUCKET", "smm-creative-output")
-    handle = await start_render(client, spec, output_bucket=bucket, workflow_id=workflow_id)
+    handle = await start_render(client, spec, output_bucket=bucket, workflow_id=workflow_id,
+                                assets_bucket=os.environ.get("SMM_ASSETS_BUCKET"))
     print(f"started workflow {handle.id} in namespace {client.namespace}")
-    result = await follow(handle, _print_progress)
-    print()
-    path = download(boto3.client("s3"), result, out_dir, name)
-    return path, result
+    last: dict[str, Any] = {}
+
+    def show(progress: dict[str, Any]) -> None:
+        # Print on change only, so a log stays readable when stdout is not a terminal.
+        key = {k: progress.get(k) for k in ("stage", "segments_done", "segments_reused")}
+        if key != last or sys.stdout.isatty():
+            last.clear()
+            last.update(key)
+            _print_progress(progress)
+
+    result = await follow(handle, show)
+    if sys.stdout.isatty():
+        print()
+    return download(boto3.client("s3"), result, out_dir, stem), result
+
+
+def _report(paths: list[Path], result: RenderVideoOutput) -> None:
+    for output in result.outputs:
+        media = output.media
+        print(f"  {output.preset:>5}: {media.width}x{media.height} {media.video_codec}/"
+              f"{media.audio_codec} {media.duration_s:.2f}s {media.frames} frames "
+              f"{media.size_bytes} bytes")
+    print(f"  segments: {result.segments_total} ({result.segments_rendered} rendered, "
+          f"{result.segments_reused} from checkpoints); compute "
+          f"{result.usage.gb_seconds:.1f} GB-s")
+    for path in paths:
+        print(f"  wrote {path}")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -51,9 +80,32 @@ def cmd_render(args: argparse.Namespace) -> int:
     except (OSError, json.JSONDecodeError) as err:
         print(f"error: {args.spec}: {err}", file=sys.stderr)
         return 2
-    path, result = asyncio.run(_render(spec, Path(args.out), args.id, f"{args.id or 'render'}.mp4"))
-    print(f"wrote {path} ({result.media.width}x{result.media.height}, "
-          f"{result.media.duration_s:.2f}s, {result.media.video_codec}/{result.media.audio_codec})")
+    paths, result = asyncio.run(_render(spec, Path(args.out), args.id, args.id or "render"))
+    _report(paths, result)
+    return 0
+
+
+def cmd_brand_kit(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from smm_runtime.contracts import describe_validation_error
+    from smm_runtime.video_spec import BrandKit
+
+    try:
+        kit = BrandKit.model_validate_json(Path(args.file).read_text())
+    except OSError as err:
+        print(f"error: {args.file}: {err}", file=sys.stderr)
+        return 2
+    except ValidationError as err:
+        print(f"error: {args.file}: {describe_validation_error(err, prefix='brand_kit.')}",
+              file=sys.stderr)
+        return 2
+    bucket = args.bucket or os.environ.get("SMM_ASSETS_BUCKET") or os.environ.get(
+        "SMM_OUTPUT_BUCKET", "smm-creative-output")
+    boto3.client("s3").put_object(Bucket=bucket, Key=f"brand-kits/{kit.id}.json",
+                                  Body=kit.model_dump_json().encode(),
+                                  ContentType="application/json")
+    print(f"stored brand kit {kit.id!r} at s3://{bucket}/brand-kits/{kit.id}.json")
     return 0
 
 
@@ -94,16 +146,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
               f"S3 {stack.moto_url}, Lambda {stack.lambda_url}")
         stack.start_worker()
         os.environ.update(stack.env())
-        spec = demo_spec(upload_demo_assets(stack.s3(), stack.bucket), args.duration)
+        spec = demo_spec(upload_demo_assets(stack.s3(), stack.bucket))
         workflow_id = f"demo-{int(time.time())}"
-        path, result = asyncio.run(_render(spec, ROOT / "out", workflow_id, "demo.mp4"))
-        media = result.media
+        started = time.monotonic()
+        paths, result = asyncio.run(_render(spec, ROOT / "out", workflow_id, "demo"))
+        print(f"rendered {len(result.outputs)} presets in {time.monotonic() - started:.1f}s:")
+        _report(paths, result)
         print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows/"
               f"{workflow_id}")
-        print(f"MP4: {path}")
-        print(f"     {media.width}x{media.height} {media.video_codec}/{media.audio_codec} "
-              f"{media.duration_s:.2f}s {media.size_bytes} bytes; rendered in "
-              f"{result.usage.duration_ms / 1000:.1f}s ({result.usage.gb_seconds:.1f} GB-s)")
         if args.keep:
             print("--keep: the stack stays up until Ctrl-C")
             try:
@@ -132,12 +182,17 @@ def main(argv: list[str] | None = None) -> None:
     render.add_argument("spec")
     render.add_argument("--id", help="workflow id (default: a new one)")
     render.add_argument("--out", default="out")
+    kit = sub.add_parser("brand-kit", help="validate and store a brand kit")
+    kit_sub = kit.add_subparsers(dest="brand_kit_command", required=True)
+    put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json")
+    put.add_argument("file")
+    put.add_argument("--bucket", help="default: SMM_ASSETS_BUCKET, else SMM_OUTPUT_BUCKET")
     demo = sub.add_parser("demo", help="the main job, end to end, on the embedded stack")
-    demo.add_argument("--duration", type=float, default=8.0)
     demo.add_argument("--ui-port", type=int, default=8233)
     demo.add_argument("--keep", action="store_true", help="keep the stack up afterwards")
     args = parser.parse_args(argv)
-    handlers = {"worker": cmd_worker, "dev": cmd_dev, "render": cmd_render, "demo": cmd_demo}
+    handlers = {"worker": cmd_worker, "dev": cmd_dev, "render": cmd_render, "demo": cmd_demo,
+                "brand-kit": cmd_brand_kit}
     try:
         code = handlers[args.command](args)
     except ContractError as err:

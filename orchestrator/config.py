@@ -18,9 +18,13 @@ class WorkerSettings(BaseSettings):
     task_queue: str = TASK_QUEUE
     # Function names as deployed (the SAM stack outputs them); locally the emulator
     # answers to the template's logical ids.
-    render_video_function: str = "RenderVideoFunction"
+    segment_function: str = "RenderSegmentFunction"
+    audio_function: str = "AudioMixFunction"
+    finalize_function: str = "FinalizeVideoFunction"
     noop_function: str = "NoopFunction"
     output_bucket: str = "smm-creative-output"
+    assets_bucket: str | None = Field(
+        default=None, description="Where brand kits and assets live; the output bucket if unset.")
     lambda_endpoint_url: str | None = Field(
         default=None,
         validation_alias="LAMBDA_ENDPOINT_URL",

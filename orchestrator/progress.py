@@ -17,11 +17,15 @@ async def live_progress(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
     stage = await handle.query("progress", result_type=RenderProgress)
     result: dict[str, Any] = stage.model_dump()
     description = await handle.describe()
+    running = []
     for pending in description.raw_description.pending_activities:
-        result["attempt"] = pending.attempt
+        entry: dict[str, Any] = {"activity": pending.activity_type.name,
+                                 "attempt": pending.attempt}
         if pending.heartbeat_details.payloads:
             details = await handle._client.data_converter.decode(
                 pending.heartbeat_details.payloads)
             if details and isinstance(details[0], dict):
-                result["heartbeat"] = details[0]
+                entry.update(details[0])
+        running.append(entry)
+    result["running"] = running
     return result

@@ -20,12 +20,12 @@ from smm_runtime.workflow_io import RenderVideoInput, RenderVideoOutput
 
 async def start_render(
     client: Client, spec: dict[str, Any], *, output_bucket: str, workflow_id: str | None = None,
-    task_queue: str = TASK_QUEUE,
+    task_queue: str = TASK_QUEUE, assets_bucket: str | None = None,
 ) -> WorkflowHandle[RenderVideoWorkflow, RenderVideoOutput]:
     parse_spec(spec)  # refuse a bad spec here, with the field named, before starting anything
     return await client.start_workflow(
         RenderVideoWorkflow.run,
-        RenderVideoInput(spec=spec, output_bucket=output_bucket),
+        RenderVideoInput(spec=spec, output_bucket=output_bucket, assets_bucket=assets_bucket),
         id=workflow_id or f"render-{uuid.uuid4().hex[:12]}",
         task_queue=task_queue,
     )
@@ -44,8 +44,14 @@ async def follow(
     return await result_task
 
 
-def download(s3: Any, result: RenderVideoOutput, out_dir: Path, name: str) -> Path:
+def download(s3: Any, result: RenderVideoOutput, out_dir: Path, stem: str) -> list[Path]:
+    """Every preset's MP4 and poster, as out_dir/<stem>-<preset slug>.mp4/.jpg."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / name
-    s3.download_file(result.output.bucket, result.output.key, str(path))
-    return path
+    paths = []
+    for output in result.outputs:
+        slug = Path(output.output.key).stem
+        for obj, ext in ((output.output, "mp4"), (output.poster, "jpg")):
+            path = out_dir / f"{stem}-{slug}.{ext}"
+            s3.download_file(obj.bucket, obj.key, str(path))
+            paths.append(path)
+    return paths

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from orchestrator.activities.brand_kits import BrandKitStore
 from orchestrator.activities.dispatch import LambdaDispatcher
 from orchestrator.activities.in_worker import noop_in_worker
 from orchestrator.config import WorkerSettings
@@ -39,16 +40,26 @@ def lambda_client(settings: WorkerSettings) -> Any:
                         endpoint_url=settings.lambda_endpoint_url, config=config)
 
 
-def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any) -> Worker:
+def s3_client(settings: WorkerSettings) -> Any:
+    return boto3.client("s3", region_name=settings.aws_region)
+
+
+def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
+                 s3_api: Any | None = None) -> Worker:
     dispatcher = LambdaDispatcher(lambda_api, {
-        "render_video": settings.render_video_function,
+        "render_segment": settings.segment_function,
+        "render_audio": settings.audio_function,
+        "finalize_video": settings.finalize_function,
         "noop": settings.noop_function,
     })
+    brand_kits = BrandKitStore(s3_api if s3_api is not None else s3_client(settings))
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[dispatcher.dispatch_render_video, dispatcher.dispatch_noop, noop_in_worker],
+        activities=[dispatcher.dispatch_segment, dispatcher.dispatch_audio,
+                    dispatcher.dispatch_finalize, dispatcher.dispatch_noop,
+                    brand_kits.load_brand_kit, noop_in_worker],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
     )
 

@@ -19,10 +19,14 @@ from temporalio.exceptions import ApplicationError
 
 from smm_runtime import CONTRACT_VERSION
 from smm_runtime.contracts import (
+    AudioRequest,
+    AudioResult,
+    FinalizeRequest,
+    FinalizeResult,
     NoopRequest,
     NoopResult,
-    RenderVideoRequest,
-    RenderVideoResult,
+    SegmentRequest,
+    SegmentResult,
     encode_task_token,
 )
 from smm_runtime.errors import DISPATCH_ERROR
@@ -42,10 +46,22 @@ class LambdaDispatcher:
         self._lambda = lambda_client
         self._functions = dict(functions)
 
-    @activity.defn(name="dispatch_render_video")
-    async def dispatch_render_video(self, request: RenderVideoRequest) -> RenderVideoResult:
-        await self._dispatch("render_video", request)
-        raise AssertionError("unreachable")  # _dispatch always completes asynchronously
+    # Each returns the type its function completes with; _dispatch never returns normally
+    # (it raises CompleteAsyncError), so the bodies end in an assertion.
+    @activity.defn(name="dispatch_segment")
+    async def dispatch_segment(self, request: SegmentRequest) -> SegmentResult:
+        await self._dispatch("render_segment", request)
+        raise AssertionError("unreachable")
+
+    @activity.defn(name="dispatch_audio")
+    async def dispatch_audio(self, request: AudioRequest) -> AudioResult:
+        await self._dispatch("render_audio", request)
+        raise AssertionError("unreachable")
+
+    @activity.defn(name="dispatch_finalize")
+    async def dispatch_finalize(self, request: FinalizeRequest) -> FinalizeResult:
+        await self._dispatch("finalize_video", request)
+        raise AssertionError("unreachable")
 
     @activity.defn(name="dispatch_noop")
     async def dispatch_noop(self, request: NoopRequest) -> NoopResult:

@@ -1,32 +1,63 @@
-"""RenderVideoWorkflow: validate the spec, dispatch one render to Lambda, return the output."""
+"""RenderVideoWorkflow: a branded video in one or more presets, rendered in parallel segments.
+
+validate -> load the brand kit -> resolve a frame-exact timeline -> for each preset, plan
+segments and dispatch them (bounded in flight), while the soundtrack is mixed once -> join
+each preset's segments and mux the soundtrack -> outputs.
+
+Every finished segment is an activity result in this workflow's history and an object at a
+key derived from its content. A worker crash or a server restart replays the history and
+dispatches only what is missing; a retry or a re-run of the same spec finds the finished
+objects in S3 and returns at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
+    from smm_runtime.basetypes import ComputeUsage, S3Object
     from smm_runtime.contracts import (
+        AudioRequest,
+        AudioResult,
         ContractError,
-        RenderVideoRequest,
-        RenderVideoResult,
-        S3Object,
+        FinalizeRequest,
+        FinalizeResult,
+        SegmentRequest,
+        SegmentResult,
+        VoiceOverTrack,
         parse_spec,
     )
     from smm_runtime.errors import INVALID_REQUEST, UNSAFE_MEDIA, UNSUPPORTED_CONTRACT
-    from smm_runtime.s3keys import render_output_key
+    from smm_runtime.s3keys import safe_segment
+    from smm_runtime.timeline import (
+        SpecResolutionError,
+        Timeline,
+        frames,
+        plan_segments,
+        preset_size,
+        resolve,
+        window,
+    )
+    from smm_runtime.video_spec import PRESET_SLUGS, QUALITY_CRF, BrandKit, VideoSpec
     from smm_runtime.workflow_io import (
+        BrandKitRef,
         DispatchPolicy,
+        PresetOutput,
         RenderProgress,
         RenderVideoInput,
         RenderVideoOutput,
     )
 
 NON_RETRYABLE_TYPES = [INVALID_REQUEST, UNSAFE_MEDIA, UNSUPPORTED_CONTRACT]
+BRAND_KIT_TIMEOUT = timedelta(seconds=30)
+BRAND_KIT_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=NON_RETRYABLE_TYPES)
+T = TypeVar("T")
 
 
 def retry_policy(policy: DispatchPolicy) -> RetryPolicy:
@@ -39,6 +70,10 @@ def retry_policy(policy: DispatchPolicy) -> RetryPolicy:
     )
 
 
+def _invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, type=INVALID_REQUEST, non_retryable=True)
+
+
 @workflow.defn
 class RenderVideoWorkflow:
     def __init__(self) -> None:
@@ -48,39 +83,133 @@ class RenderVideoWorkflow:
     def progress(self) -> RenderProgress:
         return self._progress
 
+    def _set(self, **changes: Any) -> None:
+        self._progress = self._progress.model_copy(update=changes)
+
     @workflow.run
     async def run(self, params: RenderVideoInput) -> RenderVideoOutput:
         try:
             spec = parse_spec(params.spec)
         except ContractError as err:
-            self._progress = RenderProgress(stage="invalid", error=str(err))
+            self._set(stage="invalid", error=str(err))
             raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
-        output = S3Object(
-            bucket=params.output_bucket,
-            key=render_output_key(workflow.info().workflow_id, params.output_name, "mp4"),
-        )
-        self._progress = RenderProgress(stage="rendering", output_uri=output.uri)
+        self._set(stage="loading brand kit")
+        kit = await workflow.execute_activity(
+            "load_brand_kit",
+            BrandKitRef(bucket=params.assets_bucket or params.output_bucket, id=spec.brand_kit),
+            result_type=BrandKit, start_to_close_timeout=BRAND_KIT_TIMEOUT,
+            retry_policy=BRAND_KIT_RETRY)
         try:
-            result = await workflow.execute_activity(
-                "dispatch_render_video",
-                RenderVideoRequest(spec=spec, output=output),
-                result_type=RenderVideoResult,
-                start_to_close_timeout=params.dispatch.start_to_close,
-                heartbeat_timeout=params.dispatch.heartbeat_timeout,
-                retry_policy=retry_policy(params.dispatch),
-                # Wait until the function confirms it stopped FFmpeg before we finish.
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            )
+            timeline = resolve(spec, kit)
+        except SpecResolutionError as err:
+            self._set(stage="invalid", error=str(err))
+            raise _invalid(f"invalid video spec: spec.{err}") from None
+        try:
+            return await self._render(params, spec, timeline)
         except ActivityError as err:
             cancelled = isinstance(err.cause, CancelledError)
-            self._progress = RenderProgress(stage="cancelled" if cancelled else "failed",
-                                            output_uri=output.uri,
-                                            error=None if cancelled else str(err.cause or err))
+            self._set(stage="cancelled" if cancelled else "failed",
+                      error=None if cancelled else str(err.cause or err))
             raise
         except asyncio.CancelledError:
-            self._progress = RenderProgress(stage="cancelled", output_uri=output.uri)
+            self._set(stage="cancelled")
             raise
-        self._progress = RenderProgress(stage="done", output_uri=output.uri)
-        return RenderVideoOutput(uri=output.uri, output=result.output, media=result.media,
-                                 usage=result.usage, reused_existing=result.reused_existing)
 
+    async def _render(self, params: RenderVideoInput, spec: VideoSpec,
+                      timeline: Timeline) -> RenderVideoOutput:
+        policy = params.dispatch
+        bucket = params.output_bucket
+        slots = asyncio.Semaphore(params.max_parallel_segments)
+        plans: dict[str, list[SegmentRequest]] = {}
+        for preset in spec.presets:
+            width, height = preset_size(preset)
+            plans[preset] = [
+                SegmentRequest(preset=preset, width=width, height=height,
+                               crf=QUALITY_CRF[spec.quality], start_frame=a, end_frame=b,
+                               timeline=window(timeline, a, b), bucket=bucket)
+                for a, b in plan_segments(timeline.total_frames, frames(spec.segment_target_s),
+                                          spec.max_segments)]
+        total = sum(len(p) for p in plans.values())
+        self._set(stage="rendering", segments_total=total)
+
+        async def segment(request: SegmentRequest) -> SegmentResult:
+            async with slots:
+                result: SegmentResult = await self._dispatch(
+                    "dispatch_segment", request, SegmentResult, policy)
+            self._set(segments_done=self._progress.segments_done + 1,
+                      segments_reused=self._progress.segments_reused + int(result.reused))
+            return result
+
+        audio_task = None
+        if spec.music is not None or spec.voiceover is not None:
+            voice = None
+            if spec.voiceover is not None:
+                voice = VoiceOverTrack(uri=spec.voiceover.uri,
+                                       start_frame=round(spec.voiceover.start_s * timeline.fps),
+                                       volume=spec.voiceover.volume,
+                                       duck_music=spec.voiceover.duck_music)
+            audio_task = asyncio.ensure_future(self._dispatch(
+                "dispatch_audio",
+                AudioRequest(total_frames=timeline.total_frames, music=spec.music,
+                             voiceover=voice, bucket=bucket),
+                AudioResult, policy))
+        tasks = {preset: [asyncio.ensure_future(segment(r)) for r in requests]
+                 for preset, requests in plans.items()}
+        everything: list[asyncio.Future[Any]] = [t for ts in tasks.values() for t in ts]
+        if audio_task is not None:
+            everything.append(audio_task)
+        await _all_or_cancel(everything)
+        audio: AudioResult | None = audio_task.result() if audio_task is not None else None
+        segments = {p: [t.result() for t in ts] for p, ts in tasks.items()}
+
+        self._set(stage="joining")
+        prefix = f"renders/{safe_segment(workflow.info().workflow_id)}"
+        finals = [asyncio.ensure_future(self._dispatch(
+            "dispatch_finalize",
+            FinalizeRequest(
+                preset=preset, total_frames=timeline.total_frames,
+                segments=[s.segment for s in segments[preset]],
+                audio=audio.audio if audio is not None else None,
+                output=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.mp4"),
+                poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg")),
+            FinalizeResult, policy)) for preset in spec.presets]
+        await _all_or_cancel(list(finals))
+        results: list[FinalizeResult] = [f.result() for f in finals]
+        outputs = [PresetOutput(preset=p, uri=r.output.uri, output=r.output, poster=r.poster,
+                                media=r.media) for p, r in zip(spec.presets, results, strict=True)]
+        usages = [s.usage for ss in segments.values() for s in ss] + [r.usage for r in results]
+        if audio is not None:
+            usages.append(audio.usage)
+        flat = [s for ss in segments.values() for s in ss]
+        self._set(stage="done", outputs=[o.uri for o in outputs])
+        return RenderVideoOutput(
+            outputs=outputs, total_frames=timeline.total_frames, segments_total=len(flat),
+            segments_rendered=sum(1 for s in flat if not s.reused),
+            segments_reused=sum(1 for s in flat if s.reused),
+            usage=ComputeUsage(duration_ms=sum(u.duration_ms for u in usages),
+                               memory_mb=max(u.memory_mb for u in usages),
+                               gb_seconds=round(sum(u.gb_seconds for u in usages), 6)))
+
+    @staticmethod
+    async def _dispatch(activity: str, request: Any, result_type: type[T],
+                        policy: DispatchPolicy) -> T:
+        result: T = await workflow.execute_activity(
+            activity, request, result_type=result_type,
+            start_to_close_timeout=policy.start_to_close,
+            heartbeat_timeout=policy.heartbeat_timeout,
+            retry_policy=retry_policy(policy),
+            # A cancelled render ends only after each function confirms it stopped FFmpeg.
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+        return result
+
+
+async def _all_or_cancel(tasks: list[asyncio.Future[Any]]) -> None:
+    """Wait for all; on the first failure cancel the rest (no orphan renders), then raise."""
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

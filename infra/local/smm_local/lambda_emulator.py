@@ -18,9 +18,11 @@ import logging
 import os
 import queue
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -38,7 +40,7 @@ SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 DEFAULT_CONCURRENCY = 16
 IDLE_TTL_S = 600
 # Variables a host may inherit from the emulator so it can run the project's interpreter.
-INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONPATH", "TMPDIR")
+INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONPATH")
 
 
 @dataclass
@@ -58,7 +60,9 @@ class Host:
         if not spec.runtime.startswith("python"):
             raise RuntimeError(f"{spec.logical_id}: runtime {spec.runtime} is not emulated")
         read_fd, write_fd = os.pipe()
-        child_env = {**env, "SMM_EMULATOR_RESULT_FD": str(write_fd)}
+        # Like Lambda, every execution environment has a /tmp of its own.
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"lambda-{spec.logical_id}-"))
+        child_env = {**env, "SMM_EMULATOR_RESULT_FD": str(write_fd), "TMPDIR": str(self.tmp)}
         # A session of its own: killing the group at a timeout also kills FFmpeg children.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "smm_local.runtime_host"], cwd=spec.code_dir, env=child_env,
@@ -129,6 +133,7 @@ class Host:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         self._answers.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 @dataclass
@@ -206,8 +211,11 @@ class FunctionPool:
             if not outcome.ok:
                 self.stats.errors += 1
                 self.stats.timeouts += outcome.error_type == "Sandbox.Timedout"
-            if host.alive:
+            alive = host.alive
+            if alive:
                 self.idle.append(host)
+        if not alive:
+            host.kill()  # reap the process and remove its /tmp
         return outcome
 
     def _event_loop(self) -> None:

@@ -137,7 +137,6 @@ class LocalStack:
             "AWS_ENDPOINT_URL": self.moto_url,
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": NAMESPACE,
-            "SMM_WORK_DIR": str(self.state_dir / "lambda-tmp"),
             # Progress reaches Temporal every second locally (5 s on AWS).
             "SMM_HEARTBEAT_INTERVAL_S": "1",
         }

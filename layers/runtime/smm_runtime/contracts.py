@@ -14,125 +14,93 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
-    StringConstraints,
     TypeAdapter,
     ValidationError,
     field_serializer,
-    model_validator,
 )
 
 from smm_runtime import CONTRACT_VERSION
+from smm_runtime.basetypes import ComputeUsage, HexColor, MediaInfo, Model, S3Object, S3Uri
+from smm_runtime.timeline import Timeline
+from smm_runtime.video_spec import MusicBed, PresetName, VideoSpec
+
+__all__ = ["ComputeUsage", "HexColor", "MediaInfo", "S3Object", "S3Uri"]
 
 SUPPORTED_CONTRACT_VERSIONS = frozenset({CONTRACT_VERSION})
-
-HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
-S3Uri = Annotated[
-    str,
-    StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/[^\x00-\x1f]{1,1024}$"),
-]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class S3Object(_Model):
-    bucket: str = Field(min_length=3, max_length=63)
-    key: str = Field(min_length=1, max_length=1024)
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
-
-    @classmethod
-    def from_uri(cls, uri: str) -> S3Object:
-        if not uri.startswith("s3://") or "/" not in uri[5:]:
-            raise ValueError(f"{uri!r} is not an s3://bucket/key URI")
-        bucket, key = uri[5:].split("/", 1)
-        return cls(bucket=bucket, key=key)
-
-
-# --- The branded video spec (small v1 of the foundation) ------------------------------------
-
-
-class Background(_Model):
-    """Exactly one of a solid colour or an image from S3."""
-
-    color: HexColor | None = None
-    image: S3Uri | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Background:
-        if (self.color is None) == (self.image is None):
-            raise ValueError(
-                "set exactly one of 'color' (like '#1A2B3C') or 'image' (an s3:// URI)")
-        return self
-
-
-class BrandedVideoSpec(_Model):
-    """A vertical 1080x1920 branded clip: background, title/subtitle, logo, music."""
-
-    duration_s: float = Field(gt=0, le=300, description="Length of the video in seconds.")
-    background: Background
-    title: str = Field(min_length=1, max_length=120)
-    subtitle: str | None = Field(default=None, max_length=200)
-    font: S3Uri = Field(description="The brand font (TTF or OTF) in the assets bucket.")
-    text_color: HexColor = "#FFFFFF"
-    logo: S3Uri | None = Field(default=None, description="PNG or JPEG logo, placed top right.")
-    music: S3Uri | None = Field(default=None, description="Music bed (MP3, AAC, WAV, M4A).")
-    music_volume: float = Field(default=0.8, ge=0, le=2)
-    fade_out_s: float = Field(default=1.5, ge=0, le=10)
-
-    def asset_uris(self) -> dict[str, str]:
-        """Every S3 input by the spec field that names it (for error messages)."""
-        found = {"font": self.font}
-        if self.background.image:
-            found["background.image"] = self.background.image
-        if self.logo:
-            found["logo"] = self.logo
-        if self.music:
-            found["music"] = self.music
-        return found
+_Model = Model
 
 
 # --- Requests and results per kind ----------------------------------------------------------
 
 
-class RenderVideoRequest(_Model):
-    spec: BrandedVideoSpec
-    output: S3Object
+class SegmentRequest(_Model):
+    """Render frames [start_frame, end_frame) of one preset, video only."""
+
+    preset: PresetName
+    width: int = Field(ge=16, le=4096)
+    height: int = Field(ge=16, le=4096)
+    crf: int = Field(ge=0, le=51)
+    start_frame: int = Field(ge=0)
+    end_frame: int = Field(gt=0)
+    timeline: Timeline
+    bucket: str = Field(min_length=3, max_length=63, description="Where intermediates go.")
 
 
-class MediaInfo(_Model):
-    duration_s: float
-    width: int
-    height: int
-    fps: float
-    video_codec: str
-    audio_codec: str | None
-    format_name: str
-    size_bytes: int
-
-
-class ComputeUsage(_Model):
-    """What the function measured about itself; billing turns this into credits."""
-
-    duration_ms: int
-    memory_mb: int
-    gb_seconds: float
-
-
-class RenderVideoResult(_Model):
-    kind: Literal["render_video"] = "render_video"
-    output: S3Object
-    media: MediaInfo
+class SegmentResult(_Model):
+    kind: Literal["render_segment"] = "render_segment"
+    segment: S3Object
+    start_frame: int
+    frames: int
+    reused: bool = Field(description="True when the checkpoint already existed in S3.")
     usage: ComputeUsage
-    reused_existing: bool = Field(
-        description="True when an earlier delivery of the same event already wrote the output."
-    )
+
+
+class VoiceOverTrack(_Model):
+    uri: S3Uri
+    start_frame: int = Field(ge=0)
+    volume: float
+    duck_music: bool
+
+
+class AudioRequest(_Model):
+    """Mix the whole soundtrack once; every preset shares it."""
+
+    total_frames: int = Field(gt=0)
+    fps: int = 30
+    music: MusicBed | None = None
+    voiceover: VoiceOverTrack | None = None
+    bucket: str = Field(min_length=3, max_length=63)
+
+
+class AudioResult(_Model):
+    kind: Literal["render_audio"] = "render_audio"
+    audio: S3Object
+    duration_s: float
+    reused: bool
+    usage: ComputeUsage
+
+
+class FinalizeRequest(_Model):
+    """Join segments by stream copy, mux the audio, write a faststart MP4 and a poster."""
+
+    preset: PresetName
+    total_frames: int = Field(gt=0)
+    fps: int = 30
+    segments: list[S3Object] = Field(min_length=1)
+    audio: S3Object | None = None
+    output: S3Object
+    poster: S3Object
+
+
+class FinalizeResult(_Model):
+    kind: Literal["finalize_video"] = "finalize_video"
+    output: S3Object
+    poster: S3Object
+    media: MediaInfo
+    reused: bool
+    usage: ComputeUsage
 
 
 class NoopRequest(_Model):
@@ -170,9 +138,19 @@ class _EventBase(_Model):
         return base64.b64decode(self.task_token.get_secret_value(), validate=True)
 
 
-class RenderVideoEvent(_EventBase):
-    kind: Literal["render_video"]
-    request: RenderVideoRequest
+class SegmentEvent(_EventBase):
+    kind: Literal["render_segment"]
+    request: SegmentRequest
+
+
+class AudioEvent(_EventBase):
+    kind: Literal["render_audio"]
+    request: AudioRequest
+
+
+class FinalizeEvent(_EventBase):
+    kind: Literal["finalize_video"]
+    request: FinalizeRequest
 
 
 class NoopEvent(_EventBase):
@@ -180,11 +158,14 @@ class NoopEvent(_EventBase):
     request: NoopRequest
 
 
-DispatchEvent = Annotated[RenderVideoEvent | NoopEvent, Field(discriminator="kind")]
-_EVENT_ADAPTER: TypeAdapter[RenderVideoEvent | NoopEvent] = TypeAdapter(DispatchEvent)
+AnyEvent = SegmentEvent | AudioEvent | FinalizeEvent | NoopEvent
+DispatchEvent = Annotated[AnyEvent, Field(discriminator="kind")]
+_EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(DispatchEvent)
 
 KIND_RESULTS: dict[str, type[BaseModel]] = {
-    "render_video": RenderVideoResult,
+    "render_segment": SegmentResult,
+    "render_audio": AudioResult,
+    "finalize_video": FinalizeResult,
     "noop": NoopResult,
 }
 
@@ -228,7 +209,7 @@ def extract_task_token(raw: object) -> bytes | None:
         return None
 
 
-def parse_event(raw: object) -> RenderVideoEvent | NoopEvent:
+def parse_event(raw: object) -> AnyEvent:
     """Validate an incoming event; raise ContractError naming the field on any problem."""
     from smm_runtime.errors import INVALID_REQUEST, UNSUPPORTED_CONTRACT
 
@@ -254,12 +235,12 @@ def parse_event(raw: object) -> RenderVideoEvent | NoopEvent:
         ) from None
 
 
-def parse_spec(raw: object) -> BrandedVideoSpec:
+def parse_spec(raw: object) -> VideoSpec:
     """Validate a video spec as a user wrote it; the message names each bad field."""
     from smm_runtime.errors import INVALID_REQUEST
 
     try:
-        return BrandedVideoSpec.model_validate(raw)
+        return VideoSpec.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]["loc"] if err.errors() else ()
         raise ContractError(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smm_runtime.contracts import MediaInfo
+from smm_runtime.basetypes import MediaInfo
 from smm_runtime.errors import UnsafeMediaError
 
 # Only local files: no http, no concat/subfile/data tricks, no pipes to other processes.
@@ -122,8 +122,17 @@ def check_input(path: Path, role: str, field: str) -> dict[str, Any]:
     return info
 
 
-def media_info(path: Path) -> MediaInfo:
-    """Probed metadata of a rendered output."""
+def count_frames(path: Path) -> int:
+    """Video frames in a file, counted from its packets (exact, no decoding)."""
+    cmd = [ffprobe_binary(), "-v", "error", "-protocol_whitelist", PROTOCOL_WHITELIST,
+           "-select_streams", "v:0", "-count_packets", "-show_entries",
+           "stream=nb_read_packets", "-of", "csv=p=0", str(path)]
+    out = subprocess.run(cmd, capture_output=True, check=True, timeout=PROBE_TIMEOUT_S)
+    return int(out.stdout.decode().strip().split(",")[0] or 0)
+
+
+def media_info(path: Path, *, count: bool = False) -> MediaInfo:
+    """Probed metadata of a rendered output (with an exact frame count when asked)."""
     info = probe(path)
     fmt = info["format"]
     video = next(s for s in info["streams"] if s.get("codec_type") == "video")
@@ -139,4 +148,5 @@ def media_info(path: Path) -> MediaInfo:
         audio_codec=str(audio["codec_name"]) if audio else None,
         format_name=str(fmt["format_name"]),
         size_bytes=int(fmt["size"]),
+        frames=count_frames(path) if count else None,
     )

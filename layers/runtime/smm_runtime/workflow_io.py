@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from smm_runtime.contracts import ComputeUsage, MediaInfo, S3Object
+from smm_runtime.basetypes import ComputeUsage, MediaInfo, S3Object
 
 
 class DispatchPolicy(BaseModel):
@@ -36,6 +36,17 @@ class DispatchPolicy(BaseModel):
         return timedelta(seconds=self.start_to_close_s)
 
 
+class BrandKitRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    bucket: str = Field(min_length=3, max_length=63)
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+    @property
+    def key(self) -> str:
+        return f"brand-kits/{self.id}.json"
+
+
 class RenderVideoInput(BaseModel):
     """The spec stays a plain mapping here: a bad spec must fail the workflow with a clear,
     non-retryable error naming the field, not fail payload decoding in a loop."""
@@ -44,24 +55,45 @@ class RenderVideoInput(BaseModel):
 
     spec: dict[str, Any]
     output_bucket: str = Field(min_length=3, max_length=63)
-    output_name: str = Field(default="video", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    assets_bucket: str | None = Field(
+        default=None, description="Where brand kits live; the output bucket when unset.")
     dispatch: DispatchPolicy = DispatchPolicy()
+    max_parallel_segments: int = Field(
+        default=8, ge=1, le=256, description="Segments of this render in flight at once.")
+
+
+class PresetOutput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    preset: str
+    uri: str
+    output: S3Object
+    poster: S3Object
+    media: MediaInfo
 
 
 class RenderVideoOutput(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    uri: str
-    output: S3Object
-    media: MediaInfo
+    outputs: list[PresetOutput]
+    total_frames: int
+    segments_total: int
+    segments_rendered: int
+    segments_reused: int
     usage: ComputeUsage
-    reused_existing: bool
+
+    def by_preset(self, preset: str) -> PresetOutput:
+        return next(o for o in self.outputs if o.preset == preset)
 
 
 class RenderProgress(BaseModel):
-    """What the ``progress`` query answers. Live percentages come from the function's
-    heartbeats, which a client reads from the pending activity (see orchestrator.progress)."""
+    """What the ``progress`` query answers. Live percentages of running functions come from
+    their heartbeats, which a client reads from the pending activities (orchestrator.progress).
+    """
 
     stage: str
-    output_uri: str | None = None
+    segments_total: int = 0
+    segments_done: int = 0
+    segments_reused: int = 0
+    outputs: list[str] = Field(default_factory=list)
     error: str | None = None

@@ -1,0 +1,45 @@
+"""Mix the soundtrack once per render; a checkpoint like a segment's."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from audio_graph import command, total_samples
+from storage import Storage, fingerprint
+
+from smm_runtime.basetypes import S3Object
+from smm_runtime.contracts import AudioRequest, AudioResult
+from smm_runtime.ffmpeg_run import run_ffmpeg
+from smm_runtime.media_tools import check_input, ffmpeg_binary, probe
+from smm_runtime.runner import WorkContext
+
+
+@dataclass
+class AudioMixer:
+    storage: Storage
+
+    def __call__(self, req: AudioRequest, ctx: WorkContext) -> AudioResult:
+        self.storage.check_output_bucket(req.bucket, "bucket")
+        digest = fingerprint(req, "bucket")
+        target = S3Object(bucket=req.bucket, key=f"intermediates/audio/{digest[:48]}.m4a")
+        duration = total_samples(req) / 48_000
+        if self.storage.finished(target, digest) is not None:
+            return AudioResult(audio=target, duration_s=duration, reused=True,
+                               usage=ctx.usage())
+        work = self.storage.workspace("audio", uuid.uuid4().hex)
+        music = voice = None
+        if req.music is not None:
+            music = self.storage.fetch("music.uri", req.music.uri)
+            check_input(music, "audio", "music.uri")
+        if req.voiceover is not None:
+            voice = self.storage.fetch("voiceover.uri", req.voiceover.uri)
+            check_input(voice, "audio", "voiceover.uri")
+        output = work / "soundtrack.m4a"
+        run_ffmpeg(command(req, music, voice, output, ffmpeg_binary()), total_s=duration,
+                   on_progress=lambda pct, t: ctx.report(stage="mixing", percent=round(pct, 1)),
+                   cancelled=lambda: ctx.cancelled)
+        measured = float(probe(output)["format"]["duration"])
+        self.storage.publish(output, target, digest, "audio/mp4")
+        return AudioResult(audio=target, duration_s=round(measured, 4), reused=False,
+                           usage=ctx.usage())

@@ -1,0 +1,113 @@
+"""Render one segment: a checkpoint hit returns at once; otherwise fetch, draw, encode, upload.
+
+The segment's key is the hash of everything that determines its pixels (the windowed
+timeline, preset, quality, renderer version), so a retry, a duplicate delivery or a re-run
+of the whole workflow finds a finished segment and never renders it twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from segment_graph import SceneAssets, SegmentAssets, command
+from layout import text_area
+from stills import fit_image, fit_logo, render_gradient, render_text
+from storage import Storage, fingerprint
+
+from smm_runtime.basetypes import S3Object
+from smm_runtime.contracts import SegmentRequest, SegmentResult
+from smm_runtime.errors import RENDER_FAILED, InvalidRequestError, WorkError
+from smm_runtime.ffmpeg_run import run_ffmpeg
+from smm_runtime.image_inputs import normalize_image
+from smm_runtime.media_tools import check_input, count_frames, ffmpeg_binary
+from smm_runtime.runner import WorkContext
+from smm_runtime.timeline import RGradient, RImage, RVideo
+
+FONT_MAGIC = {b"\x00\x01\x00\x00", b"OTTO", b"true"}
+
+
+def segment_key(digest: str) -> str:
+    return f"intermediates/segments/{digest[:48]}.mp4"
+
+
+def check_font(path: Path, field: str) -> Path:
+    magic = path.read_bytes()[:4]
+    if magic == b"wOF2":
+        raise InvalidRequestError(f"{field}: WOFF2 is not supported; upload the TTF or OTF file")
+    if magic not in FONT_MAGIC:
+        raise InvalidRequestError(f"{field}: not a TrueType or OpenType font file")
+    return path
+
+
+@dataclass
+class SegmentRenderer:
+    storage: Storage
+
+    def __call__(self, req: SegmentRequest, ctx: WorkContext) -> SegmentResult:
+        self.storage.check_output_bucket(req.bucket, "bucket")
+        if req.end_frame <= req.start_frame:
+            raise InvalidRequestError("end_frame: must be after start_frame")
+        digest = fingerprint(req, "bucket")
+        target = S3Object(bucket=req.bucket, key=segment_key(digest))
+        frames = req.end_frame - req.start_frame
+        if self.storage.finished(target, digest) is not None:
+            ctx.report(stage="done", percent=100.0, reused=True)
+            return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
+                                 reused=True, usage=ctx.usage())
+        work = self.storage.workspace("segment", uuid.uuid4().hex)
+        ctx.report(stage="preparing", percent=0.0)
+        assets = self._prepare(req, work)
+        ctx.raise_if_cancelled()
+        output = work / "segment.mp4"
+        ctx.report(stage="rendering", percent=0.0)
+        run_ffmpeg(command(req, assets, output, ffmpeg_binary()), total_s=frames / 30,
+                   on_progress=lambda pct, t: ctx.report(stage="rendering",
+                                                         percent=round(pct, 1)),
+                   cancelled=lambda: ctx.cancelled)
+        produced = count_frames(output)
+        if produced != frames:
+            raise WorkError(f"segment {req.start_frame}-{req.end_frame}: encoded {produced} "
+                            f"frames, expected {frames}", error_type=RENDER_FAILED)
+        self.storage.publish(output, target, digest, "video/mp4", {"frames": frames})
+        ctx.report(stage="done", percent=100.0)
+        return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
+                             reused=False, usage=ctx.usage())
+
+    def _font(self, uri: str, field: str) -> Path:
+        return check_font(self.storage.fetch(field, uri), field)
+
+    def _prepare(self, req: SegmentRequest, work: Path) -> SegmentAssets:
+        w, h = req.width, req.height
+        logo = None
+        if req.timeline.logo is not None:
+            safe = normalize_image(self.storage.fetch("brand_kit.logo", req.timeline.logo.uri),
+                                   work / "logo-src.tga", "brand_kit.logo")
+            logo = fit_logo(safe, w, req.timeline.logo.width, work / "logo.tga")
+        # Decided by the whole timeline (not this window), so every segment lays text out alike.
+        area = text_area(w, h, logo_corner=req.timeline.logo.corner if logo else None,
+                         logo_h=logo.height if logo else 0, captions=req.timeline.has_captions)
+        scenes: dict[int, SceneAssets] = {}
+        for scene in req.timeline.scenes:
+            field = f"scenes.{scene.index}.background"
+            bg = scene.background
+            background: Path | None = None
+            if isinstance(bg, RGradient):
+                background = render_gradient(bg, w, h, work / f"scene{scene.index}.tga")
+            elif isinstance(bg, RImage):
+                safe = normalize_image(self.storage.fetch(f"{field}.uri", bg.uri),
+                                       work / f"scene{scene.index}-src.tga", f"{field}.uri")
+                background = fit_image(safe, bg, w, h, work / f"scene{scene.index}.tga")
+            elif isinstance(bg, RVideo):
+                background = self.storage.fetch(f"{field}.uri", bg.uri)
+                check_input(background, "video", f"{field}.uri")
+            texts = [
+                render_text(t, self._font(t.font, f"scenes.{scene.index}.texts.{j}.font"), w, h,
+                            work / f"scene{scene.index}-text{j}.tga", area)
+                for j, t in enumerate(scene.texts)]
+            scenes[scene.index] = SceneAssets(background=background, texts=texts)
+        captions = [render_text(c, self._font(c.font, "caption_font"), w, h,
+                                work / f"caption{k}.tga")
+                    for k, c in enumerate(req.timeline.captions)]
+        return SegmentAssets(scenes=scenes, captions=captions, logo=logo)

@@ -1,0 +1,52 @@
+"""Load a brand kit (a small JSON document in S3): a light activity that runs in the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from smm_runtime.contracts import describe_validation_error
+from smm_runtime.errors import INVALID_REQUEST
+from smm_runtime.video_spec import BrandKit
+from smm_runtime.workflow_io import BrandKitRef
+
+MAX_KIT_BYTES = 64 * 1024
+
+
+class BrandKitStore:
+    def __init__(self, s3: Any) -> None:
+        self._s3 = s3
+
+    @activity.defn(name="load_brand_kit")
+    async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
+        where = f"s3://{ref.bucket}/{ref.key}"
+        try:
+            obj = await asyncio.to_thread(self._s3.get_object, Bucket=ref.bucket, Key=ref.key)
+            body = await asyncio.to_thread(obj["Body"].read, MAX_KIT_BYTES + 1)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+                raise ApplicationError(
+                    f"brand_kit: {ref.id!r} not found (expected {where}); upload it with "
+                    "'smm-engine brand-kit put KIT.json'", type=INVALID_REQUEST,
+                    non_retryable=True) from None
+            raise
+        if len(body) > MAX_KIT_BYTES:
+            raise ApplicationError(f"brand_kit: {where} is larger than {MAX_KIT_BYTES} bytes",
+                                   type=INVALID_REQUEST, non_retryable=True)
+        try:
+            kit = BrandKit.model_validate(json.loads(body))
+        except (json.JSONDecodeError, ValidationError) as err:
+            detail = describe_validation_error(err, prefix="brand_kit.") \
+                if isinstance(err, ValidationError) else f"brand_kit: not JSON ({err})"
+            raise ApplicationError(f"{where}: {detail}", type=INVALID_REQUEST,
+                                   non_retryable=True) from None
+        if kit.id != ref.id:
+            raise ApplicationError(f"brand_kit.id: {where} says {kit.id!r}, expected {ref.id!r}",
+                                   type=INVALID_REQUEST, non_retryable=True)
+        return kit
