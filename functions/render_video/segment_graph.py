@@ -75,8 +75,9 @@ def _scene_stream(scene: RScene, assets: SceneAssets, first: int, count: int,
     local = first - scene.start_frame  # frames into the scene where this window starts
     bg = scene.background
     if isinstance(bg, RSolid):
-        stream = ffmpeg.input(f"color=c={_hex(bg.color)}:s={w}x{h}:r=30", f="lavfi").trim(
-            end_frame=count)
+        # Spelled unlike the canvas source on purpose: ffmpeg-python merges identical nodes.
+        stream = ffmpeg.input(f"color=color={_hex(bg.color)}:size={w}x{h}:rate=30",
+                              f="lavfi").trim(end_frame=count)
     elif isinstance(bg, RVideo):
         assert assets.background is not None
         source_first = bg.trim_start_s + local / 30

@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from segment_graph import SceneAssets, SegmentAssets, command
 from layout import text_area
+from segment_graph import SceneAssets, SegmentAssets, command
 from stills import fit_image, fit_logo, render_gradient, render_text
 from storage import Storage, fingerprint
 
@@ -81,13 +81,15 @@ class SegmentRenderer:
     def _prepare(self, req: SegmentRequest, work: Path) -> SegmentAssets:
         w, h = req.width, req.height
         logo = None
+        corner = None
         if req.timeline.logo is not None:
             safe = normalize_image(self.storage.fetch("brand_kit.logo", req.timeline.logo.uri),
                                    work / "logo-src.tga", "brand_kit.logo")
             logo = fit_logo(safe, w, req.timeline.logo.width, work / "logo.tga")
+            corner = req.timeline.logo.corner
         # Decided by the whole timeline (not this window), so every segment lays text out alike.
-        area = text_area(w, h, logo_corner=req.timeline.logo.corner if logo else None,
-                         logo_h=logo.height if logo else 0, captions=req.timeline.has_captions)
+        area = text_area(w, h, logo_corner=corner, logo_h=logo.height if logo else 0,
+                         captions=req.timeline.has_captions)
         scenes: dict[int, SceneAssets] = {}
         for scene in req.timeline.scenes:
             field = f"scenes.{scene.index}.background"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,21 +13,25 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
 from orchestrator.config import WorkerSettings
 from orchestrator.worker import build_worker, lambda_client
+from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LOCAL_CREDENTIALS, LocalStack
+from smm_runtime.media_tools import ffmpeg_binary, ffprobe_binary
 from smm_runtime.temporal_conn import connect
+from smm_runtime.workflow_io import DispatchPolicy, RenderVideoInput, RenderVideoOutput
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+QUICK_RETRY = DispatchPolicy(heartbeat_timeout_s=5, initial_interval_s=1, max_attempts=3)
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     ARTIFACTS.mkdir(exist_ok=True)
-    # The in-process worker's boto3 signs requests to the emulator with these.
+    # The in-process worker's boto3 signs requests to the emulator and moto with these.
     for key, value in LOCAL_CREDENTIALS.items():
         os.environ.setdefault(key, value)
     with (ARTIFACTS / "integration-stack.log").open("w") as log, \
@@ -34,7 +41,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="session")
 def assets(stack: LocalStack) -> dict[str, str]:
-    return upload_demo_assets(stack.s3(), stack.bucket, music_seconds=4)
+    uris = upload_demo_assets(stack.s3(), stack.bucket, music_seconds=12)
+    with tempfile.TemporaryDirectory() as tmp:
+        # A 25 fps clip with a moving pattern: a video background at another frame rate.
+        clip = Path(tmp) / "clip.mp4"
+        subprocess.run([ffmpeg_binary(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                        "testsrc2=size=1280x720:rate=25:duration=8", "-c:v", "libx264",
+                        "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
+        stack.s3().upload_file(str(clip), stack.bucket, "assets/test/clip.mp4")
+    uris["clip"] = f"s3://{stack.bucket}/assets/test/clip.mp4"
+    return uris
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -42,20 +58,58 @@ async def client(stack: LocalStack) -> Client:
     return await connect(environ=stack.env())
 
 
+def worker_settings(stack: LocalStack, queue: str) -> WorkerSettings:
+    return WorkerSettings(task_queue=queue, output_bucket=stack.bucket,
+                          LAMBDA_ENDPOINT_URL=stack.lambda_url)
+
+
 @pytest_asyncio.fixture
 async def task_queue(stack: LocalStack, client: Client) -> AsyncIterator[str]:
     """A worker on a fresh task queue for each test, in this process."""
     queue = f"tq-{uuid.uuid4()}"
-    settings = WorkerSettings(task_queue=queue, output_bucket=stack.bucket,
-                              LAMBDA_ENDPOINT_URL=stack.lambda_url)
-    worker = build_worker(client, settings, lambda_client(settings))
-    async with worker:
+    settings = worker_settings(stack, queue)
+    async with build_worker(client, settings, lambda_client(settings), stack.s3()):
         yield queue
 
 
-def spec_with(assets: dict[str, str], **overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"duration_s": 3.0, "background": {"color": "#0F766E"},
-                            "title": "Integration", "subtitle": "real FFmpeg",
-                            "font": assets["font"], "logo": assets["logo"],
-                            "music": assets["music"], "fade_out_s": 1.0}
+def video_spec(assets: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    """A short two-scene video with everything a segment draws."""
+    base: dict[str, Any] = {
+        "brand_kit": assets["brand_kit"],
+        "presets": ["9:16"],
+        "quality": "draft",
+        "segment_target_s": 1.0,
+        "scenes": [
+            {"duration_s": 1.2, "background": {"type": "solid", "color": "primary"},
+             "texts": [{"text": "Integration", "animation": "slide_up"}]},
+            {"duration_s": 1.2, "transition_in": {"type": "crossfade", "duration_s": 0.4},
+             "background": {"type": "gradient", "from_color": "primary",
+                            "to_color": "accent"}},
+        ],
+        "captions": [{"start_s": 0.2, "end_s": 1.5, "text": "real FFmpeg"}],
+        "music": {"uri": assets["music"], "fade_out_s": 0.5},
+    }
     return {**base, **overrides}
+
+
+async def start(client: Client, stack: LocalStack, queue: str, spec: dict[str, Any],
+                *, policy: DispatchPolicy = QUICK_RETRY, parallel: int = 8,
+                workflow_id: str | None = None
+                ) -> WorkflowHandle[RenderVideoWorkflow, RenderVideoOutput]:
+    return await client.start_workflow(
+        RenderVideoWorkflow.run,
+        RenderVideoInput(spec=spec, output_bucket=stack.bucket, dispatch=policy,
+                         max_parallel_segments=parallel),
+        id=workflow_id or f"it-{uuid.uuid4().hex[:10]}", task_queue=queue)
+
+
+def probe(path: Path) -> dict[str, Any]:
+    out = subprocess.run([ffprobe_binary(), "-v", "error", "-count_packets", "-show_format",
+                          "-show_streams", "-of", "json", str(path)],
+                         capture_output=True, check=True).stdout
+    parsed: dict[str, Any] = json.loads(out)
+    return parsed
+
+
+def segment_invocations(stack: LocalStack) -> int:
+    return int(stack.lambda_stats()["RenderSegmentFunction"]["invocations"])

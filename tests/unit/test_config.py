@@ -33,8 +33,8 @@ def test_emulator_reads_functions_from_the_sam_template() -> None:
     template = load_template(ROOT / "template.yaml")
     resolver = Resolver(parameter_defaults(template), {"CreativeBucket": "local-bucket"})
     specs = functions(template, ROOT, resolver)
-    render = specs["RenderVideoFunction"]
-    assert render.handler == "app.lambda_handler"
+    render = specs["RenderSegmentFunction"]
+    assert render.handler == "app.segment_handler"
     assert render.code_dir == ROOT / "functions" / "render_video"
     assert render.timeout_s == 900
     assert render.memory_mb == 3008
@@ -42,3 +42,4 @@ def test_emulator_reads_functions_from_the_sam_template() -> None:
     assert render.environment["SMM_OUTPUT_BUCKET"] == "local-bucket"
     assert render.environment["TEMPORAL_NAMESPACE"] == "smm-hub-core"
     assert render.unresolved == []
+    assert {"AudioMixFunction", "FinalizeVideoFunction", "NoopFunction"} <= set(specs)

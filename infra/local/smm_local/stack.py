@@ -64,6 +64,7 @@ class LocalStack:
     bucket: str = "smm-local-creative"
     persistent: bool = False
     log: IO[str] | None = None
+    http_port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
 
     @property
@@ -112,13 +113,21 @@ class LocalStack:
             raise
         return self
 
-    def _start_temporal(self) -> None:
+    def restart_temporal(self, down_s: float = 1.0) -> None:
+        """Stop the Temporal server and start it again on the same port and database."""
+        proc = self.procs.pop("temporal")
+        proc.terminate()
+        proc.wait(timeout=30)
+        time.sleep(down_s)
+        self._start_temporal(fresh=False)
+
+    def _start_temporal(self, fresh: bool = True) -> None:
         db = self.state_dir / ("temporal.db" if self.persistent else
                                f"temporal-{self.temporal_port}.db")
-        if not self.persistent:
+        if fresh and not self.persistent:
             db.unlink(missing_ok=True)
         argv = [_bin("temporal"), "server", "start-dev", "--ip", "127.0.0.1",
-                "--port", str(self.temporal_port), "--http-port", str(free_port()),
+                "--port", str(self.temporal_port), "--http-port", str(self.http_port),
                 "--metrics-port", str(free_port()), "--db-filename", str(db),
                 "--namespace", NAMESPACE, "--log-level", "error"]
         argv += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
@@ -148,9 +157,10 @@ class LocalStack:
         proc = self._spawn("lambda", argv, cwd=ROOT)
         wait_for_port(self.lambda_port, proc, "Lambda emulator")
 
-    def start_worker(self, extra_env: dict[str, str] | None = None) -> subprocess.Popen[Any]:
+    def start_worker(self, extra_env: dict[str, str] | None = None,
+                     name: str = "worker") -> subprocess.Popen[Any]:
         env = {**os.environ, **self.env(), **(extra_env or {})}
-        return self._spawn("worker", [sys.executable, "-m", "orchestrator.worker"], env=env,
+        return self._spawn(name, [sys.executable, "-m", "orchestrator.worker"], env=env,
                            cwd=ROOT)
 
     def s3(self) -> Any:
@@ -166,7 +176,8 @@ class LocalStack:
 
     def stop(self) -> None:
         # The worker first (graceful), then the emulator, moto and Temporal.
-        for name in ["worker", "lambda", "moto", "temporal"]:
+        workers = [n for n in self.procs if n not in {"lambda", "moto", "temporal"}]
+        for name in [*workers, "lambda", "moto", "temporal"]:
             proc = self.procs.pop(name, None)
             if proc is None or proc.poll() is not None:
                 continue

@@ -29,13 +29,12 @@ from smm_runtime.video_spec import MusicBed, PresetName, VideoSpec
 __all__ = ["ComputeUsage", "HexColor", "MediaInfo", "S3Object", "S3Uri"]
 
 SUPPORTED_CONTRACT_VERSIONS = frozenset({CONTRACT_VERSION})
-_Model = Model
 
 
 # --- Requests and results per kind ----------------------------------------------------------
 
 
-class SegmentRequest(_Model):
+class SegmentRequest(Model):
     """Render frames [start_frame, end_frame) of one preset, video only."""
 
     preset: PresetName
@@ -48,7 +47,7 @@ class SegmentRequest(_Model):
     bucket: str = Field(min_length=3, max_length=63, description="Where intermediates go.")
 
 
-class SegmentResult(_Model):
+class SegmentResult(Model):
     kind: Literal["render_segment"] = "render_segment"
     segment: S3Object
     start_frame: int
@@ -57,14 +56,14 @@ class SegmentResult(_Model):
     usage: ComputeUsage
 
 
-class VoiceOverTrack(_Model):
+class VoiceOverTrack(Model):
     uri: S3Uri
     start_frame: int = Field(ge=0)
     volume: float
     duck_music: bool
 
 
-class AudioRequest(_Model):
+class AudioRequest(Model):
     """Mix the whole soundtrack once; every preset shares it."""
 
     total_frames: int = Field(gt=0)
@@ -74,7 +73,7 @@ class AudioRequest(_Model):
     bucket: str = Field(min_length=3, max_length=63)
 
 
-class AudioResult(_Model):
+class AudioResult(Model):
     kind: Literal["render_audio"] = "render_audio"
     audio: S3Object
     duration_s: float
@@ -82,7 +81,7 @@ class AudioResult(_Model):
     usage: ComputeUsage
 
 
-class FinalizeRequest(_Model):
+class FinalizeRequest(Model):
     """Join segments by stream copy, mux the audio, write a faststart MP4 and a poster."""
 
     preset: PresetName
@@ -94,7 +93,7 @@ class FinalizeRequest(_Model):
     poster: S3Object
 
 
-class FinalizeResult(_Model):
+class FinalizeResult(Model):
     kind: Literal["finalize_video"] = "finalize_video"
     output: S3Object
     poster: S3Object
@@ -103,12 +102,12 @@ class FinalizeResult(_Model):
     usage: ComputeUsage
 
 
-class NoopRequest(_Model):
+class NoopRequest(Model):
     sleep_ms: int = Field(default=0, ge=0, le=600_000)
     echo: str = Field(default="", max_length=1000)
 
 
-class NoopResult(_Model):
+class NoopResult(Model):
     kind: Literal["noop"] = "noop"
     echo: str
     cold_start: bool
@@ -117,7 +116,7 @@ class NoopResult(_Model):
 # --- Events ---------------------------------------------------------------------------------
 
 
-class _EventBase(_Model):
+class _EventBase(Model):
     contract_version: int
     # A bearer capability for one attempt: masked in repr/str, revealed only when serialized
     # to JSON for the invoke payload. Never log an event.

@@ -12,7 +12,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +27,12 @@ from smm_runtime.errors import FUNCTION_ERROR, INVALID_REQUEST, WorkCancelledErr
 from smm_runtime.temporal_conn import CachedClient
 
 DEFAULT_HEARTBEAT_INTERVAL_S = 5.0
+DEFAULT_DELIVER_WINDOW_S = 120.0
+TRANSIENT_STATUSES = frozenset({
+    RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED, RPCStatusCode.INTERNAL,
+    RPCStatusCode.UNKNOWN,
+})
 
 
 class LambdaContextLike(Protocol):
@@ -106,6 +112,7 @@ class ActivityRunner:
         env = os.environ if environ is None else environ
         self._interval = heartbeat_interval_s or float(
             env.get("SMM_HEARTBEAT_INTERVAL_S", DEFAULT_HEARTBEAT_INTERVAL_S))
+        self._deliver_window = float(env.get("SMM_DELIVER_WINDOW_S", DEFAULT_DELIVER_WINDOW_S))
         self._environ = environ
         self._loop = asyncio.new_event_loop()
         self._clients = CachedClient()
@@ -190,7 +197,7 @@ class ActivityRunner:
         if state == "stale":
             return "stale"
         try:
-            await handle.complete(result)
+            await self._deliver(lambda: handle.complete(result))
         except RPCError as err:
             if _is_not_found(err):
                 self._logger.info("result not delivered: the attempt is no longer live")
@@ -198,6 +205,26 @@ class ActivityRunner:
             raise
         self._logger.info("completed")
         return "completed"
+
+    async def _deliver(self, send: Callable[[], Awaitable[None]]) -> None:
+        """Send a completion or failure, riding out a Temporal server restart.
+
+        The result is expensive (a finished render) and the server may be down for a few
+        seconds; retrying here is far cheaper than letting the attempt time out and redo it.
+        """
+        delay = 0.5
+        deadline = time.monotonic() + self._deliver_window
+        while True:
+            try:
+                await send()
+                return
+            except RPCError as err:
+                if err.status not in TRANSIENT_STATUSES or time.monotonic() + delay > deadline:
+                    raise
+                self._logger.warning("delivery to Temporal failed; retrying",
+                                     extra={"status": err.status.name})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def _heartbeat(self, handle: AsyncActivityHandle, ctx: WorkContext) -> str:
         try:
@@ -228,7 +255,8 @@ class ActivityRunner:
         details: Mapping[str, Any] | None = None,
     ) -> None:
         try:
-            await handle.fail(error, last_heartbeat_details=[dict(details)] if details else [])
+            await self._deliver(lambda: handle.fail(
+                error, last_heartbeat_details=[dict(details)] if details else []))
         except RPCError as err:
             if not _is_not_found(err):
                 raise

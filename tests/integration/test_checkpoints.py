@@ -1,0 +1,119 @@
+"""Finished segments are checkpoints: crashes and re-runs render only what is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from segment_job import SegmentRenderer
+from storage import RenderSettings, Storage
+from temporalio.client import Client
+
+from orchestrator.workflows.render_video import RenderVideoWorkflow
+from smm_local.stack import LocalStack
+from smm_runtime.contracts import SegmentRequest
+from smm_runtime.runner import WorkContext
+from smm_runtime.timeline import resolve, window
+from smm_runtime.video_spec import BrandKit, VideoSpec
+from tests.integration.conftest import segment_invocations, start, video_spec
+
+pytestmark = pytest.mark.integration
+
+
+def eight_segments(assets: dict[str, str]) -> dict[str, object]:
+    return video_spec(assets, presets=["1:1"], segment_target_s=0.5, music=None, scenes=[
+        {"duration_s": 4, "background": {"type": "video", "uri": assets["clip"]},
+         "texts": [{"text": "Checkpoints"}]}])
+
+
+async def _wait_done(client: Client, workflow_id: str, count: int, timeout: float = 120) -> None:
+    handle = client.get_workflow_handle(workflow_id)
+
+    async def poll() -> None:
+        while (await handle.query(RenderVideoWorkflow.progress)).segments_done < count:
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_killing_the_worker_after_k_of_n_segments_renders_only_the_rest(
+        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    queue = f"tq-{uuid.uuid4()}"
+    env = {"SMM_TASK_QUEUE": queue}
+    worker = stack.start_worker(env, name="worker-1")
+    before = segment_invocations(stack)
+    handle = await start(client, stack, queue, eight_segments(assets), parallel=2)
+    await _wait_done(client, handle.id, 3)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    await asyncio.sleep(0.5)
+    finished_at_kill = segment_invocations(stack) - before
+    assert finished_at_kill >= 3
+    stack.start_worker(env, name="worker-2")
+    result = await asyncio.wait_for(handle.result(), 180)
+    total = segment_invocations(stack) - before
+    assert result.segments_total == 8
+    assert total == 8  # no segment was rendered twice
+    assert total - finished_at_kill == 8 - finished_at_kill  # only the missing ones ran after
+    assert (result.segments_rendered, result.segments_reused) == (8, 0)
+    assert result.outputs[0].media.frames == 120
+
+
+async def test_a_temporal_server_restart_mid_render_loses_and_repeats_nothing(
+        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    queue = f"tq-{uuid.uuid4()}"
+    stack.start_worker({"SMM_TASK_QUEUE": queue}, name="worker-restart")
+    before = segment_invocations(stack)
+    handle = await start(client, stack, queue, eight_segments(assets) | {"quality": "high"},
+                         parallel=2)
+    await _wait_done(client, handle.id, 3)
+    stack.restart_temporal(down_s=1.0)
+    result = await asyncio.wait_for(handle.result(), 240)
+    assert result.segments_total == 8
+    assert segment_invocations(stack) - before == 8
+    assert result.outputs[0].media.frames == 120
+
+
+async def test_a_rerun_of_the_same_spec_reuses_every_finished_segment(
+        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    spec = eight_segments(assets) | {"quality": "standard"}
+    first = await asyncio.wait_for(
+        (await start(client, stack, task_queue, spec)).result(), 180)
+    before = segment_invocations(stack)
+    second = await asyncio.wait_for(
+        (await start(client, stack, task_queue, spec)).result(), 180)
+    assert (first.segments_rendered, second.segments_reused) == (8, 8)
+    assert second.segments_rendered == 0
+    assert segment_invocations(stack) - before == 8  # invoked, but each found its checkpoint
+    assert second.outputs[0].media == first.outputs[0].media
+
+
+def test_a_duplicate_delivery_finds_the_checkpoint_instead_of_rendering_again(
+        stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
+    s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
+    storage = Storage(s3=s3, settings=RenderSettings(
+        asset_buckets=stack.bucket, output_bucket=stack.bucket, work_dir=tmp_path / "w",
+        cache_dir=tmp_path / "c"))
+    kit = BrandKit.model_validate_json(s3.get_object(
+        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
+    timeline = resolve(VideoSpec.model_validate(video_spec(assets, quality="high")), kit)
+    request = SegmentRequest(preset="1:1", width=1080, height=1080, crf=18, start_frame=0,
+                             end_frame=15, timeline=window(timeline, 0, 15), bucket=stack.bucket)
+
+    def ctx() -> WorkContext:
+        return WorkContext(workflow_id="dup", activity_id="1", attempt=1, checkpoint=None,
+                           memory_mb=3008)
+
+    renderer = SegmentRenderer(storage)
+    first = renderer(request, ctx())
+    etag = s3.head_object(Bucket=stack.bucket, Key=first.segment.key)["ETag"]
+    second = renderer(request, ctx())
+    assert (first.reused, second.reused) == (False, True)
+    assert second.segment == first.segment
+    assert s3.head_object(Bucket=stack.bucket, Key=first.segment.key)["ETag"] == etag
+    changed = request.model_copy(update={"crf": 30})
+    assert renderer(changed, ctx()).segment != first.segment  # different pixels, new key

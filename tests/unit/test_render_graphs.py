@@ -1,0 +1,120 @@
+"""The FFmpeg command lines, built without running FFmpeg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from audio_graph import command as audio_command
+from audio_graph import total_samples
+from finalize_graph import concat_list, join_command
+from segment_graph import SceneAssets, SegmentAssets
+from segment_graph import command as segment_command
+from stills import Placed
+
+from smm_runtime.contracts import AudioRequest, SegmentRequest, VoiceOverTrack
+from smm_runtime.timeline import resolve, window
+from smm_runtime.video_spec import MusicBed, VideoSpec
+from tests.factories import brand_kit, scene, spec
+
+
+def _segment(start: int, end: int, **overrides: object) -> tuple[list[str], SegmentRequest]:
+    tl = resolve(VideoSpec.model_validate(spec(**overrides)), brand_kit())
+    req = SegmentRequest(preset="9:16", width=1080, height=1920, crf=21, start_frame=start,
+                         end_frame=end, timeline=window(tl, start, end), bucket="out-bucket")
+    scenes = {s.index: SceneAssets(
+        background=Path(f"/w/bg{s.index}.tga"),
+        texts=[Placed(Path(f"/w/t{s.index}{j}.tga"), 10, 20, 100, 50)
+               for j, _ in enumerate(s.texts)]) for s in req.timeline.scenes}
+    assets = SegmentAssets(scenes=scenes, logo=Placed(Path("/w/logo.tga"), 0, 0, 200, 200))
+    return segment_command(req, assets, Path("/w/out.mp4"), "ffmpeg"), req
+
+
+def _file_inputs(argv: list[str]) -> list[int]:
+    return [i for i, a in enumerate(argv) if a == "-i" and argv[i + 1].startswith("/")]
+
+
+def test_every_file_input_is_opened_with_the_file_protocol_only() -> None:
+    argv, _ = _segment(0, 105)
+    indexes = _file_inputs(argv)
+    assert len(indexes) >= 3
+    for i in indexes:
+        window_args = argv[max(0, i - 8):i]
+        assert "-protocol_whitelist" in window_args
+        assert window_args[window_args.index("-protocol_whitelist") + 1] == "file"
+
+
+def test_segment_emits_exactly_its_frames_with_absolute_timestamps() -> None:
+    argv, _ = _segment(30, 75)
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert argv[argv.index("-frames:v") + 1] == "45"
+    assert "setpts=N+30" in graph  # every stream sits on the absolute timeline
+    assert "trim=end_frame=45" in graph
+    assert argv[argv.index("-vcodec") + 1] == "libx264"
+    assert "-an" in argv
+
+
+def test_the_crossfade_is_an_alpha_fade_at_the_absolute_scene_start() -> None:
+    argv, _ = _segment(30, 75)
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert "fade=alpha=1:duration=0.500000:start_time=1.500000:type=in" in graph
+
+
+def test_segments_of_one_render_share_encoder_settings() -> None:
+    a, _ = _segment(0, 52)
+    b, _ = _segment(52, 105)
+
+    def settings(argv: list[str]) -> list[str]:
+        keys = ["-vcodec", "-preset", "-crf", "-pix_fmt", "-g", "-r", "-profile:v"]
+        return [argv[argv.index(k) + 1] for k in keys]
+
+    assert settings(a) == settings(b)
+
+
+def test_qa_frame_code_uses_absolute_time() -> None:
+    argv, _ = _segment(52, 105, qa_frame_code=True)
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert "floor(t*30+0.5)" in graph
+    assert graph.count("drawbox") == 13
+
+
+def test_audio_is_exactly_the_video_length_and_ducks_under_the_voice() -> None:
+    req = AudioRequest(total_frames=105, music=MusicBed(uri="s3://assets-bucket/m.mp3"),
+                       voiceover=VoiceOverTrack(uri="s3://assets-bucket/v.mp3", start_frame=30,
+                                                volume=1.0, duck_music=True),
+                       bucket="out-bucket")
+    argv = audio_command(req, Path("/w/m.mp3"), Path("/w/v.mp3"), Path("/w/a.m4a"), "ffmpeg")
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert total_samples(req) == 168_000
+    assert "atrim=end_sample=168000" in graph
+    assert "sidechaincompress" in graph
+    assert "adelay=all=1:delays=1000" in graph
+
+
+def test_without_a_voice_nothing_is_ducked() -> None:
+    req = AudioRequest(total_frames=60, music=MusicBed(uri="s3://assets-bucket/m.mp3"),
+                       bucket="out-bucket")
+    argv = audio_command(req, Path("/w/m.mp3"), None, Path("/w/a.m4a"), "ffmpeg")
+    assert "sidechaincompress" not in " ".join(argv)
+
+
+def test_concat_list_refuses_anything_but_local_bare_names() -> None:
+    assert concat_list(["seg_0000.mp4", "seg_0001.mp4"]).splitlines()[1:] == [
+        "file 'seg_0000.mp4'", "file 'seg_0001.mp4'"]
+    for bad in ("/etc/passwd", "../x.mp4", "a'b.mp4", ".hidden"):
+        with pytest.raises(ValueError):
+            concat_list([bad])
+
+
+def test_join_copies_streams_in_safe_mode_and_writes_faststart() -> None:
+    argv = join_command("ffmpeg", Path("/w/list"), Path("/w/a.m4a"), Path("/w/o.mp4"), 3.5)
+    assert argv[argv.index("-safe") + 1] == "1"
+    assert argv[argv.index("-c") + 1] == "copy"
+    assert argv[argv.index("-movflags") + 1] == "+faststart"
+
+
+def test_a_scene_background_outside_the_window_is_not_an_input() -> None:
+    argv, req = _segment(0, 40, scenes=[scene(2), scene(2, background={
+        "type": "image", "uri": "s3://assets-bucket/photo.jpg"})])
+    assert [s.index for s in req.timeline.scenes] == [0]
+    assert "/w/bg1.tga" not in argv
