@@ -52,6 +52,7 @@ dev: setup
 ## bench: dispatch latency (Lambda path vs in-worker) and worker memory with 1,000 in flight
 bench: setup
 	$(VENV)/bin/python -m tests.bench.dispatch_bench
+	$(VENV)/bin/python -m tests.bench.video_bench
 
 clean:
 	rm -rf .local out .pytest_cache .mypy_cache .ruff_cache

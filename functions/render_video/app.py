@@ -11,13 +11,13 @@ from functools import cache
 from typing import Any
 
 import boto3
-from audio_job import AudioMixer
 from aws_lambda_powertools import Logger
+
+from audio_job import AudioMixer
 from finalize_job import Finalizer
 from segment_job import SegmentRenderer
-from storage import RenderSettings, Storage
-
 from smm_runtime.runner import ActivityRunner, LambdaContextLike
+from storage import RenderSettings, Storage
 
 logger = Logger(service="video-engine")
 settings = RenderSettings()  # a misconfigured function fails at cold start, not mid-render

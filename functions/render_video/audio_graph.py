@@ -24,8 +24,8 @@ def total_samples(req: AudioRequest) -> int:
     return req.total_frames * RATE // req.fps
 
 
-def build_graph(req: AudioRequest, music: Path | None, voice: Path | None,
-                output: Path) -> Any:
+def audio_stream(req: AudioRequest, music: Path | None, voice: Path | None) -> Any:
+    """The mixed soundtrack, exactly total_frames / fps long (not yet encoded)."""
     samples = total_samples(req)
     duration = samples / RATE
     tracks = []
@@ -69,10 +69,17 @@ def build_graph(req: AudioRequest, music: Path | None, voice: Path | None,
     else:
         mixed = ffmpeg.filter(tracks, "amix", inputs=len(tracks), duration="longest",
                               normalize=0)
-    mixed = mixed.filter("alimiter", limit=0.95).filter("apad", whole_len=samples).filter(
+    return mixed.filter("alimiter", limit=0.95).filter("apad", whole_len=samples).filter(
         "atrim", end_sample=samples)
-    return ffmpeg.output(mixed, str(output), acodec="aac", audio_bitrate=BITRATE, ar=RATE, ac=2,
-                         f="mp4", vn=None)
+
+
+ENCODER_OPTIONS: dict[str, Any] = {"acodec": "aac", "audio_bitrate": BITRATE, "ar": RATE, "ac": 2}
+
+
+def build_graph(req: AudioRequest, music: Path | None, voice: Path | None,
+                output: Path) -> Any:
+    return ffmpeg.output(audio_stream(req, music, voice), str(output), f="mp4", vn=None,
+                         **ENCODER_OPTIONS)
 
 
 def command(req: AudioRequest, music: Path | None, voice: Path | None, output: Path,

@@ -7,13 +7,22 @@ from pathlib import Path
 from smm_runtime.media_tools import PROTOCOL_WHITELIST
 
 
-def concat_list(names: list[str]) -> str:
-    """A concat-demuxer list of bare file names in the list's own folder: safe mode (the
-    default, ``-safe 1``) refuses anything else, so the list cannot point elsewhere."""
-    for name in names:
+def concat_list(parts: list[tuple[str, int]], fps: int = 30) -> str:
+    """A concat-demuxer list of (bare file name, frame count) in the list's own folder.
+
+    Safe mode (the default, ``-safe 1``) refuses anything but such names, so the list cannot
+    point elsewhere. Each entry states its exact duration in frames: left to itself the
+    demuxer takes each part's duration from its container, which MP4 rounds (and B-frame
+    delay shifts), and the next part would start a fraction of a frame early or late.
+    """
+    lines = ["ffconcat version 1.0"]
+    for name, frames in parts:
         if "/" in name or "'" in name or name.startswith("."):
             raise ValueError(f"unsafe segment file name {name!r}")
-    return "ffconcat version 1.0\n" + "".join(f"file '{n}'\n" for n in names)
+        if frames < 1:
+            raise ValueError(f"{name}: a part has at least one frame")
+        lines += [f"file '{name}'", f"duration {frames / fps:.9f}"]
+    return "\n".join(lines) + "\n"
 
 
 def join_command(binary: str, concat: Path, audio: Path | None, output: Path,

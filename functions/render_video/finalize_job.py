@@ -6,14 +6,13 @@ import uuid
 from dataclasses import dataclass
 
 from finalize_graph import concat_list, join_command, poster_command
-from storage import Storage, fingerprint
-
 from smm_runtime.basetypes import MediaInfo
 from smm_runtime.contracts import FinalizeRequest, FinalizeResult
 from smm_runtime.errors import RENDER_FAILED, WorkError
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.media_tools import ffmpeg_binary, media_info
 from smm_runtime.runner import WorkContext
+from storage import Storage, fingerprint
 
 
 @dataclass
@@ -30,18 +29,19 @@ class Finalizer:
                                   media=MediaInfo.model_validate(done["media"]), reused=True,
                                   usage=ctx.usage())
         work = self.storage.workspace("finalize", uuid.uuid4().hex)
-        names = []
-        for index, segment in enumerate(req.segments):
+        parts = []
+        for index, (segment, frames) in enumerate(zip(req.segments, req.segment_frames,
+                                                      strict=True)):
             self.storage.check_output_bucket(segment.bucket, f"segments.{index}.bucket")
             name = f"seg_{index:04d}.mp4"
             self.storage.s3.download_file(segment.bucket, segment.key, str(work / name))
-            names.append(name)
+            parts.append((name, frames))
         ctx.report(stage="joining", percent=10.0)
         audio = None
         if req.audio is not None:
             audio = work / "soundtrack.m4a"
             self.storage.s3.download_file(req.audio.bucket, req.audio.key, str(audio))
-        (work / "segments.ffconcat").write_text(concat_list(names))
+        (work / "segments.ffconcat").write_text(concat_list(parts, req.fps))
         output = work / "final.mp4"
         duration = req.total_frames / req.fps
         run_ffmpeg(join_command(ffmpeg_binary(), work / "segments.ffconcat", audio, output,

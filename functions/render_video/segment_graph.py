@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
-from layout import logo_origin
-from stills import Placed
 
+from layout import logo_origin
 from smm_runtime.contracts import SegmentRequest
 from smm_runtime.media_tools import PROTOCOL_WHITELIST
 from smm_runtime.timeline import RImage, RScene, RSolid, RText, RVideo
+from stills import Placed
 
 X264_PRESET = "veryfast"
 GOP_SECONDS = 2
@@ -145,7 +145,8 @@ def _qa_code(stream: Any) -> Any:
     return stream
 
 
-def build_graph(req: SegmentRequest, assets: SegmentAssets, output: Path) -> Any:
+def video_stream(req: SegmentRequest, assets: SegmentAssets) -> Any:
+    """The composited frames [start, end), timestamps rebased to zero (not yet encoded)."""
     start, end = req.start_frame, req.end_frame
     count = end - start
     tl = req.timeline
@@ -171,12 +172,20 @@ def build_graph(req: SegmentRequest, assets: SegmentAssets, output: Path) -> Any
         composite = ffmpeg.overlay(composite, logo, x=lx, y=ly, eof_action="pass")
     if tl.qa_frame_code:
         composite = _qa_code(composite)
-    composite = composite.filter("format", "yuv420p").filter("setpts", "N")
-    return ffmpeg.output(
-        composite, str(output), vcodec="libx264", preset=X264_PRESET, crf=req.crf,
-        pix_fmt="yuv420p", g=GOP_SECONDS * 30, r=30, an=None, f="mp4",
-        **{"profile:v": "high", "frames:v": count},
-    )
+    return composite.filter("format", "yuv420p").filter("setpts", "N")
+
+
+def encoder_options(req: SegmentRequest) -> dict[str, Any]:
+    """Identical for every segment of a render (and the single pass): that is what lets the
+    concat demuxer join the parts by stream copy."""
+    return {"vcodec": "libx264", "preset": X264_PRESET, "crf": req.crf, "pix_fmt": "yuv420p",
+            "g": GOP_SECONDS * 30, "r": 30, "profile:v": "high",
+            "frames:v": req.end_frame - req.start_frame}
+
+
+def build_graph(req: SegmentRequest, assets: SegmentAssets, output: Path) -> Any:
+    return ffmpeg.output(video_stream(req, assets), str(output), an=None, f="mp4",
+                         **encoder_options(req))
 
 
 def command(req: SegmentRequest, assets: SegmentAssets, output: Path, binary: str) -> list[str]:

@@ -13,9 +13,6 @@ from pathlib import Path
 
 from layout import text_area
 from segment_graph import SceneAssets, SegmentAssets, command
-from stills import fit_image, fit_logo, render_gradient, render_text
-from storage import Storage, fingerprint
-
 from smm_runtime.basetypes import S3Object
 from smm_runtime.contracts import SegmentRequest, SegmentResult
 from smm_runtime.errors import RENDER_FAILED, InvalidRequestError, WorkError
@@ -24,6 +21,8 @@ from smm_runtime.image_inputs import normalize_image
 from smm_runtime.media_tools import check_input, count_frames, ffmpeg_binary
 from smm_runtime.runner import WorkContext
 from smm_runtime.timeline import RGradient, RImage, RVideo
+from stills import fit_image, fit_logo, render_gradient, render_text
+from storage import Storage, fingerprint
 
 FONT_MAGIC = {b"\x00\x01\x00\x00", b"OTTO", b"true"}
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from layout import SafeArea, place, safe_area
 from PIL import Image, ImageDraw, ImageFont
 
+from layout import SafeArea, place, safe_area
 from smm_runtime.timeline import RGradient, RImage, RText
 
 

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.timeline import (
         SpecResolutionError,
         Timeline,
+        frame_costs,
         frames,
         plan_segments,
         preset_size,
@@ -121,6 +122,7 @@ class RenderVideoWorkflow:
         bucket = params.output_bucket
         slots = asyncio.Semaphore(params.max_parallel_segments)
         plans: dict[str, list[SegmentRequest]] = {}
+        costs = frame_costs(timeline)
         for preset in spec.presets:
             width, height = preset_size(preset)
             plans[preset] = [
@@ -128,7 +130,7 @@ class RenderVideoWorkflow:
                                crf=QUALITY_CRF[spec.quality], start_frame=a, end_frame=b,
                                timeline=window(timeline, a, b), bucket=bucket)
                 for a, b in plan_segments(timeline.total_frames, frames(spec.segment_target_s),
-                                          spec.max_segments)]
+                                          spec.max_segments, costs)]
         total = sum(len(p) for p in plans.values())
         self._set(stage="rendering", segments_total=total)
 
@@ -169,6 +171,7 @@ class RenderVideoWorkflow:
             FinalizeRequest(
                 preset=preset, total_frames=timeline.total_frames,
                 segments=[s.segment for s in segments[preset]],
+                segment_frames=[s.frames for s in segments[preset]],
                 audio=audio.audio if audio is not None else None,
                 output=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.mp4"),
                 poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg")),

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import boto3
 import pytest
-from segment_job import SegmentRenderer
-from storage import RenderSettings, Storage
 from temporalio.client import Client
 
 from orchestrator.workflows.render_video import RenderVideoWorkflow
+from segment_job import SegmentRenderer
 from smm_local.stack import LocalStack
 from smm_runtime.contracts import SegmentRequest
 from smm_runtime.runner import WorkContext
 from smm_runtime.timeline import resolve, window
 from smm_runtime.video_spec import BrandKit, VideoSpec
+from storage import RenderSettings, Storage
 from tests.integration.conftest import segment_invocations, start, video_spec
 
 pytestmark = pytest.mark.integration

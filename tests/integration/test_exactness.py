@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from segment_graph import QA_BITS
 from temporalio.client import Client
 
+from segment_graph import QA_BITS
 from smm_local.stack import LocalStack
-from smm_runtime.media_tools import ffmpeg_binary
+from smm_runtime.media_tools import ffmpeg_binary, ffprobe_binary
 from tests.integration.conftest import probe, start
 
 pytestmark = pytest.mark.integration
@@ -76,6 +76,15 @@ async def test_parallel_segments_join_frame_exact_and_match_a_single_pass(
     # Every frame exactly once, in order: nothing duplicated or dropped at any join.
     assert frame_codes(paths[0]) == list(range(total))
     assert frame_codes(paths[1]) == list(range(total))
+
+    # Every frame on the 1/30 s grid: the joins shift no timestamp (players and the PSNR
+    # comparison below pair frames by time).
+    pts = subprocess.run([ffprobe_binary(), "-v", "error", "-select_streams", "v",
+                          "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(paths[0])],
+                         capture_output=True, text=True, check=True).stdout.split()
+    pts = [t.split(",")[0] for t in pts]
+    assert len(pts) == total
+    assert max(abs(float(t) - i / 30) for i, t in enumerate(pts)) < 0.001
 
     info = probe(paths[0])
     video = next(s for s in info["streams"] if s["codec_type"] == "video")

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from audio_graph import command as audio_command
 from audio_graph import total_samples
 from finalize_graph import concat_list, join_command
 from segment_graph import SceneAssets, SegmentAssets
 from segment_graph import command as segment_command
-from stills import Placed
-
 from smm_runtime.contracts import AudioRequest, SegmentRequest, VoiceOverTrack
 from smm_runtime.timeline import resolve, window
 from smm_runtime.video_spec import MusicBed, VideoSpec
+from stills import Placed
 from tests.factories import brand_kit, scene, spec
 
 
@@ -99,11 +99,12 @@ def test_without_a_voice_nothing_is_ducked() -> None:
 
 
 def test_concat_list_refuses_anything_but_local_bare_names() -> None:
-    assert concat_list(["seg_0000.mp4", "seg_0001.mp4"]).splitlines()[1:] == [
-        "file 'seg_0000.mp4'", "file 'seg_0001.mp4'"]
+    assert concat_list([("seg_0000.mp4", 14), ("seg_0001.mp4", 30)]).splitlines()[1:] == [
+        "file 'seg_0000.mp4'", "duration 0.466666667", "file 'seg_0001.mp4'",
+        "duration 1.000000000"]
     for bad in ("/etc/passwd", "../x.mp4", "a'b.mp4", ".hidden"):
         with pytest.raises(ValueError):
-            concat_list([bad])
+            concat_list([(bad, 1)])
 
 
 def test_join_copies_streams_in_safe_mode_and_writes_faststart() -> None:

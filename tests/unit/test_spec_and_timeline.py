@@ -10,6 +10,7 @@ from smm_runtime.timeline import (
     RGradient,
     RSolid,
     SpecResolutionError,
+    frame_costs,
     plan_segments,
     resolve,
     window,
@@ -83,7 +84,7 @@ def test_bad_specs_are_refused_naming_the_field(overrides: dict[str, Any], field
 
 
 def test_planner_balances_segments_so_there_is_no_runt() -> None:
-    assert plan_segments(61, 30, 32) == [(0, 21), (21, 41), (41, 61)]
+    assert plan_segments(61, 30, 32) == [(0, 20), (20, 41), (41, 61)]
     sizes = [b - a for a, b in plan_segments(901, 150, 32)]
     assert max(sizes) - min(sizes) <= 1
     assert min(sizes) > 1
@@ -100,6 +101,34 @@ def test_planner_covers_every_frame_exactly_once() -> None:
 def test_a_one_frame_video_and_a_video_shorter_than_a_segment_are_one_segment() -> None:
     assert plan_segments(1, 150, 32) == [(0, 1)]
     assert plan_segments(40, 150, 32) == [(0, 40)]
+
+
+def test_planner_gives_expensive_frames_shorter_segments() -> None:
+    costs = [2.0] * 300 + [1.0] * 600  # a clip, then plain backgrounds
+    windows = plan_segments(900, 450, 2, costs)
+    assert windows == [(0, 300), (300, 900)]
+    shares = [sum(costs[a:b]) for a, b in windows]
+    assert abs(shares[0] - shares[1]) <= 2.0
+
+
+def test_frame_costs_follow_what_is_on_screen() -> None:
+    tl = timeline_of(scenes=[scene(1, background={"type": "image",
+                                                  "uri": "s3://assets-bucket/p.jpg",
+                                                  "ken_burns": {}}),
+                             scene(1, transition_in={"type": "crossfade", "duration_s": 0.5},
+                                   background={"type": "gradient", "from_color": "primary",
+                                               "to_color": "accent"})])
+    costs = frame_costs(tl)
+    assert len(costs) == tl.total_frames == 45
+    assert costs[0] > costs[-1]  # zooming a photo costs more than a gradient
+    assert costs[20] > costs[0]  # during the cross-fade both scenes are drawn
+
+
+def test_planner_never_makes_an_empty_segment_even_with_skewed_costs() -> None:
+    windows = plan_segments(10, 2, 5, [100.0] + [0.001] * 9)
+    assert len(windows) == 5
+    assert all(b > a for a, b in windows)
+    assert [f for a, b in windows for f in range(a, b)] == list(range(10))
 
 
 def test_planner_respects_the_segment_bound() -> None:

@@ -19,6 +19,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_serializer,
+    model_validator,
 )
 
 from smm_runtime import CONTRACT_VERSION
@@ -88,9 +89,20 @@ class FinalizeRequest(Model):
     total_frames: int = Field(gt=0)
     fps: int = 30
     segments: list[S3Object] = Field(min_length=1)
+    segment_frames: list[int] = Field(min_length=1, description="Frames in each segment.")
     audio: S3Object | None = None
     output: S3Object
     poster: S3Object
+
+
+    @model_validator(mode="after")
+    def _frames_add_up(self) -> FinalizeRequest:
+        if len(self.segment_frames) != len(self.segments):
+            raise ValueError("segment_frames: one frame count per segment")
+        if sum(self.segment_frames) != self.total_frames:
+            raise ValueError(f"segment_frames: they add up to {sum(self.segment_frames)}, "
+                             f"not total_frames ({self.total_frames})")
+        return self
 
 
 class FinalizeResult(Model):
