@@ -5,19 +5,29 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := $(PYTHON) -m uv
 VENV := .venv
+NODE_FN := functions/render_image
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup sam-tool lint typecheck validate test test-fast demo dev bench clean
+.PHONY: setup schema sam-tool lint typecheck validate test test-fast demo dev bench clean
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
-setup: $(VENV)/.synced
+setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
+
+## the Node.js image function's dependencies, from its lock file
+$(NODE_FN)/node_modules/.installed: $(NODE_FN)/package.json $(NODE_FN)/package-lock.json
+	cd $(NODE_FN) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## schema: regenerate the JSON Schema the Node function validates against (after a contract change)
+schema: setup
+	$(VENV)/bin/python -m smm_runtime.contracts $(NODE_FN)/schema
 
 ## sam-tool: aws-sam-cli in its own environment (it pins boto3 and click)
 sam-tool: $(SAM_VENV)/.synced
@@ -32,7 +42,7 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy
-	@for fn in functions/*/; do echo "mypy $$fn"; (cd $$fn && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml . ) || exit 1; done
+	@for fn in functions/*/app.py; do dir=$$(dirname $$fn); echo "mypy $$dir"; (cd $$dir && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml . ) || exit 1; done
 
 validate: sam-tool
 	$(SAM) validate --lint --template template.yaml --region us-east-1
@@ -53,6 +63,7 @@ dev: setup
 bench: setup
 	$(VENV)/bin/python -m tests.bench.dispatch_bench
 	$(VENV)/bin/python -m tests.bench.video_bench
+	$(VENV)/bin/python -m tests.bench.image_bench
 
 clean:
 	rm -rf .local out .pytest_cache .mypy_cache .ruff_cache

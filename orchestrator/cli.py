@@ -61,6 +61,32 @@ async def _render(spec: dict[str, Any], out_dir: Path, workflow_id: str | None,
     return download(boto3.client("s3"), result, out_dir, stem), result
 
 
+async def _images(card: dict[str, Any], carousel: dict[str, Any], out_dir: Path) -> list[Path]:
+    """A branded card and a carousel, rendered by the Node.js function, downloaded."""
+    from orchestrator.workflows.generate_image import GenerateImageWorkflow
+    from smm_runtime import TASK_QUEUE
+    from smm_runtime.workflow_io import GenerateImageInput
+
+    client = await connect()
+    bucket = os.environ.get("SMM_OUTPUT_BUCKET", "smm-creative-output")
+    handles = [await client.start_workflow(
+        GenerateImageWorkflow.run, GenerateImageInput(spec=spec, output_bucket=bucket),
+        id=f"demo-{name}-{int(time.time())}", task_queue=TASK_QUEUE)
+        for name, spec in (("card", card), ("carousel", carousel))]
+    card_result, carousel_result = await asyncio.gather(*[h.result() for h in handles])
+    s3 = boto3.client("s3")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    named = [("demo-card.png", card_result.images[0])] + [
+        (f"demo-carousel-{image.index}.png", image) for image in carousel_result.images]
+    for name, image in named:
+        path = out_dir / name
+        s3.download_file(image.output.bucket, image.output.key, str(path))
+        paths.append(path)
+    print(f"rendered a card and a {len(carousel_result.images)}-slide carousel:")
+    return paths
+
+
 def _report(paths: list[Path], result: RenderVideoOutput) -> None:
     for output in result.outputs:
         media = output.media
@@ -135,7 +161,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from smm_local.demo_assets import demo_spec, upload_demo_assets
+    from smm_local.demo_assets import card_spec, carousel_spec, demo_spec, upload_demo_assets
     from smm_local.stack import LocalStack, free_port
 
     log_path = ROOT / ".local" / "demo.log"
@@ -146,14 +172,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
               f"S3 {stack.moto_url}, Lambda {stack.lambda_url}")
         stack.start_worker()
         os.environ.update(stack.env())
-        spec = demo_spec(upload_demo_assets(stack.s3(), stack.bucket))
+        uris = upload_demo_assets(stack.s3(), stack.bucket)
+        spec = demo_spec(uris)
         workflow_id = f"demo-{int(time.time())}"
         started = time.monotonic()
         paths, result = asyncio.run(_render(spec, ROOT / "out", workflow_id, "demo"))
         print(f"rendered {len(result.outputs)} presets in {time.monotonic() - started:.1f}s:")
         _report(paths, result)
-        print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows/"
-              f"{workflow_id}")
+        images = asyncio.run(_images(card_spec(uris), carousel_spec(uris), ROOT / "out"))
+        for path in images:
+            print(f"  wrote {path}")
+        print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows")
         if args.keep:
             print("--keep: the stack stays up until Ctrl-C")
             try:

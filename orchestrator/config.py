@@ -21,6 +21,7 @@ class WorkerSettings(BaseSettings):
     segment_function: str = "RenderSegmentFunction"
     audio_function: str = "AudioMixFunction"
     finalize_function: str = "FinalizeVideoFunction"
+    image_function: str = "RenderImageFunction"
     noop_function: str = "NoopFunction"
     output_bucket: str = "smm-creative-output"
     assets_bucket: str | None = Field(

@@ -24,11 +24,12 @@ from orchestrator.activities.brand_kits import BrandKitStore
 from orchestrator.activities.dispatch import LambdaDispatcher
 from orchestrator.activities.in_worker import noop_in_worker
 from orchestrator.config import WorkerSettings
+from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.noop import NoopWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 
-WORKFLOWS: list[type] = [RenderVideoWorkflow, NoopWorkflow]
+WORKFLOWS: list[type] = [RenderVideoWorkflow, GenerateImageWorkflow, NoopWorkflow]
 log = logging.getLogger("smm.worker")
 
 
@@ -50,6 +51,7 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
         "render_segment": settings.segment_function,
         "render_audio": settings.audio_function,
         "finalize_video": settings.finalize_function,
+        "render_image": settings.image_function,
         "noop": settings.noop_function,
     })
     brand_kits = BrandKitStore(s3_api if s3_api is not None else s3_client(settings))
@@ -58,7 +60,8 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=[dispatcher.dispatch_segment, dispatcher.dispatch_audio,
-                    dispatcher.dispatch_finalize, dispatcher.dispatch_noop,
+                    dispatcher.dispatch_finalize, dispatcher.dispatch_image,
+                    dispatcher.dispatch_noop,
                     brand_kits.load_brand_kit, noop_in_worker],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
     )

@@ -23,6 +23,8 @@ from smm_runtime.contracts import (
     AudioResult,
     FinalizeRequest,
     FinalizeResult,
+    ImageRequest,
+    ImageResult,
     NoopRequest,
     NoopResult,
     SegmentRequest,
@@ -61,6 +63,11 @@ class LambdaDispatcher:
     @activity.defn(name="dispatch_finalize")
     async def dispatch_finalize(self, request: FinalizeRequest) -> FinalizeResult:
         await self._dispatch("finalize_video", request)
+        raise AssertionError("unreachable")
+
+    @activity.defn(name="dispatch_image")
+    async def dispatch_image(self, request: ImageRequest) -> ImageResult:
+        await self._dispatch("render_image", request)
         raise AssertionError("unreachable")
 
     @activity.defn(name="dispatch_noop")

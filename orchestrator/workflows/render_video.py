@@ -160,7 +160,7 @@ class RenderVideoWorkflow:
         everything: list[asyncio.Future[Any]] = [t for ts in tasks.values() for t in ts]
         if audio_task is not None:
             everything.append(audio_task)
-        await _all_or_cancel(everything)
+        await all_or_cancel(everything)
         audio: AudioResult | None = audio_task.result() if audio_task is not None else None
         segments = {p: [t.result() for t in ts] for p, ts in tasks.items()}
 
@@ -176,7 +176,7 @@ class RenderVideoWorkflow:
                 output=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.mp4"),
                 poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg")),
             FinalizeResult, policy)) for preset in spec.presets]
-        await _all_or_cancel(list(finals))
+        await all_or_cancel(list(finals))
         results: list[FinalizeResult] = [f.result() for f in finals]
         outputs = [PresetOutput(preset=p, uri=r.output.uri, output=r.output, poster=r.poster,
                                 media=r.media) for p, r in zip(spec.presets, results, strict=True)]
@@ -207,7 +207,7 @@ class RenderVideoWorkflow:
         return result
 
 
-async def _all_or_cancel(tasks: list[asyncio.Future[Any]]) -> None:
+async def all_or_cancel(tasks: list[asyncio.Future[Any]]) -> None:
     """Wait for all; on the first failure cancel the rest (no orphan renders), then raise."""
     try:
         await asyncio.gather(*tasks)

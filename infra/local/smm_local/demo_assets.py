@@ -14,6 +14,8 @@ from smm_runtime.media_tools import ffmpeg_binary
 
 PREFIX = "assets/demo"
 KIT_ID = "demo"
+DEMO_COLORS = {"primary": "#1E3A8A", "accent": "#F59E0B", "background": "#0B1220",
+               "text": "#FFFFFF"}
 
 
 def _font_dir() -> Path:
@@ -77,8 +79,7 @@ def upload_demo_assets(s3: Any, bucket: str, music_seconds: float = 20) -> dict[
             uris[name] = f"s3://{bucket}/{key}"
     kit = {"id": KIT_ID, "name": "Demo Co.",
            "fonts": {"heading": uris["heading_font"], "body": uris["body_font"]},
-           "colors": {"primary": "#1E3A8A", "accent": "#F59E0B", "background": "#0B1220",
-                      "text": "#FFFFFF"},
+           "colors": DEMO_COLORS,
            "logo": uris["logo"]}
     s3.put_object(Bucket=bucket, Key=f"brand-kits/{KIT_ID}.json",
                   Body=json.dumps(kit).encode(), ContentType="application/json")
@@ -117,3 +118,19 @@ def demo_spec(uris: dict[str, str], presets: tuple[str, ...] = ("9:16", "1:1")
         "music": {"uri": uris["music"], "volume": 0.6, "fade_in_s": 0.5, "fade_out_s": 2},
         "voiceover": {"uri": uris["voice"], "start_s": 1.0, "volume": 1.0},
     }
+
+
+def card_spec(uris: dict[str, str]) -> dict[str, Any]:
+    return {"brand_kit": uris["brand_kit"], "size": "square", "template": "promo_card",
+            "props": {"headline": "Spring collection", "price": 49, "original_price": 79,
+                      "currency": "EUR", "cta": "Shop now", "badge": "-38%",
+                      "image": uris["photo"]}}
+
+
+def carousel_spec(uris: dict[str, str]) -> dict[str, Any]:
+    return {"brand_kit": uris["brand_kit"], "size": "portrait", "carousel": [
+        {"title": "Plan the week", "body": "One theme, five posts, scheduled on Monday."},
+        {"title": "Make it on brand", "body": "Templates carry your fonts, colours and logo.",
+         "image": uris["photo"]},
+        {"title": "Ship with approval", "body": "A reviewer approves, Postiz publishes."},
+    ]}

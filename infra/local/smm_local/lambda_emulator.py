@@ -53,19 +53,29 @@ class Outcome:
     duration_ms: int = 0
 
 
+def host_command(runtime: str) -> list[str]:
+    """The process that plays one execution environment of ``runtime``."""
+    if runtime.startswith("python"):
+        return [sys.executable, "-m", "smm_local.runtime_host"]
+    if runtime.startswith("nodejs"):
+        node = shutil.which("node")
+        if node is None:
+            raise RuntimeError(f"{runtime} functions need Node.js on PATH")
+        return [node, str(Path(__file__).with_name("node_host.mjs"))]
+    raise RuntimeError(f"runtime {runtime} is not emulated (python3.x and nodejs* are)")
+
+
 class Host:
     """One execution environment: a child process that serves invocations one at a time."""
 
     def __init__(self, spec: FunctionSpec, env: dict[str, str]) -> None:
-        if not spec.runtime.startswith("python"):
-            raise RuntimeError(f"{spec.logical_id}: runtime {spec.runtime} is not emulated")
         read_fd, write_fd = os.pipe()
         # Like Lambda, every execution environment has a /tmp of its own.
         self.tmp = Path(tempfile.mkdtemp(prefix=f"lambda-{spec.logical_id}-"))
         child_env = {**env, "SMM_EMULATOR_RESULT_FD": str(write_fd), "TMPDIR": str(self.tmp)}
         # A session of its own: killing the group at a timeout also kills FFmpeg children.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "smm_local.runtime_host"], cwd=spec.code_dir, env=child_env,
+            host_command(spec.runtime), cwd=spec.code_dir, env=child_env,
             stdin=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True,
         )
         os.close(write_fd)

@@ -44,6 +44,12 @@ def wait_for_port(port: int, proc: subprocess.Popen[Any], what: str, timeout: fl
     raise TimeoutError(f"{what} did not open port {port} within {timeout:.0f}s")
 
 
+def _font_files() -> Path:
+    import font_lato
+
+    return Path(font_lato.__file__).parent / "files"
+
+
 def _bin(name: str) -> str:
     local = Path(sys.executable).parent / name
     if local.exists():
@@ -65,6 +71,7 @@ class LocalStack:
     persistent: bool = False
     log: IO[str] | None = None
     http_port: int = field(default_factory=free_port)
+    image_hosts: tuple[str, ...] = ()
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
 
     @property
@@ -148,6 +155,9 @@ class LocalStack:
             "TEMPORAL_NAMESPACE": NAMESPACE,
             # Progress reaches Temporal every second locally (5 s on AWS).
             "SMM_HEARTBEAT_INTERVAL_S": "1",
+            # What the fonts layer holds in /opt/fonts on AWS, from the same wheel.
+            "SMM_FONTS_DIR": str(_font_files()),
+            "SMM_IMAGE_HOSTS": ",".join(self.image_hosts),
         }
         argv = [sys.executable, "-m", "smm_local.lambda_emulator",
                 "--template", str(ROOT / "template.yaml"), "--port", str(self.lambda_port),

@@ -24,8 +24,10 @@ from pydantic import (
 
 from smm_runtime import CONTRACT_VERSION
 from smm_runtime.basetypes import ComputeUsage, HexColor, MediaInfo, Model, S3Object, S3Uri
+from smm_runtime.errors import INVALID_REQUEST, UNSUPPORTED_CONTRACT
+from smm_runtime.image_spec import ImageSpec
 from smm_runtime.timeline import Timeline
-from smm_runtime.video_spec import MusicBed, PresetName, VideoSpec
+from smm_runtime.video_spec import BrandKit, MusicBed, PresetName, VideoSpec
 
 __all__ = ["ComputeUsage", "HexColor", "MediaInfo", "S3Object", "S3Uri"]
 
@@ -114,6 +116,29 @@ class FinalizeResult(Model):
     usage: ComputeUsage
 
 
+class ImageRequest(Model):
+    """Render one image from a template with the brand kit, to a PNG at ``output``."""
+
+    template: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    width: int = Field(ge=16, le=4096)
+    height: int = Field(ge=16, le=4096)
+    props: dict[str, Any]
+    brand: BrandKit
+    output: S3Object
+    fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$",
+                             description="SHA-256 of the rest; marks the output as done.")
+
+
+class ImageResult(Model):
+    kind: Literal["render_image"] = "render_image"
+    output: S3Object
+    width: int
+    height: int
+    size_bytes: int
+    reused: bool
+    usage: ComputeUsage
+
+
 class NoopRequest(Model):
     sleep_ms: int = Field(default=0, ge=0, le=600_000)
     echo: str = Field(default="", max_length=1000)
@@ -164,12 +189,17 @@ class FinalizeEvent(_EventBase):
     request: FinalizeRequest
 
 
+class ImageEvent(_EventBase):
+    kind: Literal["render_image"]
+    request: ImageRequest
+
+
 class NoopEvent(_EventBase):
     kind: Literal["noop"]
     request: NoopRequest
 
 
-AnyEvent = SegmentEvent | AudioEvent | FinalizeEvent | NoopEvent
+AnyEvent = SegmentEvent | AudioEvent | FinalizeEvent | ImageEvent | NoopEvent
 DispatchEvent = Annotated[AnyEvent, Field(discriminator="kind")]
 _EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(DispatchEvent)
 
@@ -177,6 +207,7 @@ KIND_RESULTS: dict[str, type[BaseModel]] = {
     "render_segment": SegmentResult,
     "render_audio": AudioResult,
     "finalize_video": FinalizeResult,
+    "render_image": ImageResult,
     "noop": NoopResult,
 }
 
@@ -222,8 +253,6 @@ def extract_task_token(raw: object) -> bytes | None:
 
 def parse_event(raw: object) -> AnyEvent:
     """Validate an incoming event; raise ContractError naming the field on any problem."""
-    from smm_runtime.errors import INVALID_REQUEST, UNSUPPORTED_CONTRACT
-
     if not isinstance(raw, dict):
         raise ContractError("the event must be a JSON object", error_type=INVALID_REQUEST)
     version = raw.get("contract_version")
@@ -246,10 +275,62 @@ def parse_event(raw: object) -> AnyEvent:
         ) from None
 
 
+def image_fingerprint(request: dict[str, Any]) -> str:
+    """SHA-256 of an image request without its fingerprint (canonical JSON)."""
+    import hashlib
+    import json
+
+    body = {k: v for k, v in request.items() if k != "fingerprint"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_image_spec(raw: object) -> ImageSpec:
+    try:
+        return ImageSpec.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]["loc"] if err.errors() else ()
+        raise ContractError(
+            f"invalid image spec: {describe_validation_error(err, prefix='spec.')}",
+            error_type=INVALID_REQUEST,
+            field="spec." + ".".join(str(p) for p in first),
+        ) from None
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schemas of the image event and result, by file name: the Node function validates
+    what it receives and what it sends against them (committed; a test catches drift)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, model, mode in (("image-event", ImageEvent, "validation"),
+                              ("image-result", ImageResult, "serialization")):
+        schema: dict[str, Any] = model.model_json_schema(mode=mode)  # type: ignore[arg-type]
+        schema["$comment"] = (f"Generated from smm_runtime.contracts.{model.__name__} by "
+                              "'make schema'; do not edit.")
+        found[f"{name}.schema.json"] = schema
+    return found
+
+
+def write_json_schemas(folder: Any) -> list[Any]:
+    import json
+    from pathlib import Path
+
+    written = []
+    for name, schema in json_schemas().items():
+        path = Path(folder) / name
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    for written_path in write_json_schemas(sys.argv[1]):
+        print(f"wrote {written_path}")
+
+
 def parse_spec(raw: object) -> VideoSpec:
     """Validate a video spec as a user wrote it; the message names each bad field."""
-    from smm_runtime.errors import INVALID_REQUEST
-
     try:
         return VideoSpec.model_validate(raw)
     except ValidationError as err:

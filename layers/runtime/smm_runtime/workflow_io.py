@@ -97,3 +97,33 @@ class RenderProgress(BaseModel):
     segments_reused: int = 0
     outputs: list[str] = Field(default_factory=list)
     error: str | None = None
+
+
+class GenerateImageInput(BaseModel):
+    """Like the video input, the spec stays a mapping so that a bad one fails clearly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spec: dict[str, Any]
+    output_bucket: str = Field(min_length=3, max_length=63)
+    assets_bucket: str | None = None
+    dispatch: DispatchPolicy = DispatchPolicy(heartbeat_timeout_s=20, start_to_close_s=300)
+
+
+class ImageOutput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    template: str
+    uri: str
+    output: S3Object
+    width: int
+    height: int
+    size_bytes: int
+
+
+class GenerateImageOutput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    images: list[ImageOutput]
+    usage: ComputeUsage

@@ -1,0 +1,38 @@
+// Render one image: checkpoint hit -> done; else validate props, fetch, draw, upload.
+import { renderCard, sizeName } from './render.mjs';
+import { InvalidRequestError } from './runner.mjs';
+import { checkTemplate, TemplateError } from './templates.mjs';
+
+export function imageJob(assets) {
+  return async (request, ctx) => {
+    if (request.output.bucket !== assets.config.outputBucket) {
+      throw new InvalidRequestError(`output.bucket: '${request.output.bucket}' is not this deployment's output bucket ('${assets.config.outputBucket}')`);
+    }
+    const base = { output: request.output, width: request.width, height: request.height };
+    const done = await assets.finished(request.output, request.fingerprint);
+    if (done) {
+      return { kind: 'render_image', ...base, size_bytes: Number(done.ContentLength), reused: true, usage: ctx.usage() };
+    }
+    let template;
+    try {
+      // Props first: a bad prop is refused, naming it, before any download.
+      template = checkTemplate(request.template, request.props, request.width, request.height, sizeName);
+    } catch (err) {
+      if (err instanceof TemplateError) throw new InvalidRequestError(err.message);
+      throw err;
+    }
+    ctx.report({ stage: 'fetching', percent: 10 });
+    const images = { logo: request.brand.logo ? await assets.image('brand.logo', request.brand.logo) : null };
+    for (const name of template.images) {
+      if (request.props[name]) images[name] = await assets.image(`props.${name}`, request.props[name]);
+    }
+    const fonts = await assets.fonts(request.brand);
+    if (ctx.signal.aborted) throw new Error('cancelled');
+    ctx.report({ stage: 'rendering', percent: 50 });
+    const png = await renderCard({ template: request.template, props: request.props, width: request.width,
+      height: request.height, colors: request.brand.colors, fonts, images });
+    ctx.report({ stage: 'uploading', percent: 90 });
+    await assets.publish(request.output, png, request.fingerprint);
+    return { kind: 'render_image', ...base, size_bytes: png.length, reused: false, usage: ctx.usage() };
+  };
+}

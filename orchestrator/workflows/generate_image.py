@@ -1,0 +1,91 @@
+"""GenerateImageWorkflow: one branded image, or a carousel whose slides render in parallel
+and come back in order."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from orchestrator.workflows.render_video import (
+        BRAND_KIT_RETRY,
+        BRAND_KIT_TIMEOUT,
+        all_or_cancel,
+        retry_policy,
+    )
+    from smm_runtime.basetypes import ComputeUsage, S3Object
+    from smm_runtime.contracts import (
+        ContractError,
+        ImageRequest,
+        ImageResult,
+        image_fingerprint,
+        parse_image_spec,
+    )
+    from smm_runtime.image_spec import IMAGE_SIZES
+    from smm_runtime.s3keys import safe_segment
+    from smm_runtime.video_spec import BrandKit
+    from smm_runtime.workflow_io import (
+        BrandKitRef,
+        GenerateImageInput,
+        GenerateImageOutput,
+        ImageOutput,
+    )
+
+
+@workflow.defn
+class GenerateImageWorkflow:
+    def __init__(self) -> None:
+        self._done = 0
+        self._total = 0
+
+    @workflow.query
+    def progress(self) -> dict[str, int]:
+        return {"images_done": self._done, "images_total": self._total}
+
+    @workflow.run
+    async def run(self, params: GenerateImageInput) -> GenerateImageOutput:
+        try:
+            spec = parse_image_spec(params.spec)
+        except ContractError as err:
+            raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
+        kit = await workflow.execute_activity(
+            "load_brand_kit",
+            BrandKitRef(bucket=params.assets_bucket or params.output_bucket, id=spec.brand_kit),
+            result_type=BrandKit, start_to_close_timeout=BRAND_KIT_TIMEOUT,
+            retry_policy=BRAND_KIT_RETRY)
+        width, height = IMAGE_SIZES[spec.size]
+        prefix = f"renders/{safe_segment(workflow.info().workflow_id)}"
+        jobs = spec.jobs()
+        self._total = len(jobs)
+        requests = []
+        for index, (template, props) in enumerate(jobs):
+            body = {"template": template, "width": width, "height": height, "props": props,
+                    "brand": kit.model_dump(mode="json"),
+                    "output": {"bucket": params.output_bucket,
+                               "key": f"{prefix}/image-{index + 1:02d}.png"}}
+            requests.append(ImageRequest.model_validate(
+                {**body, "fingerprint": image_fingerprint(body)}))
+
+        async def render(request: ImageRequest) -> ImageResult:
+            result: ImageResult = await workflow.execute_activity(
+                "dispatch_image", request, result_type=ImageResult,
+                start_to_close_timeout=params.dispatch.start_to_close,
+                heartbeat_timeout=params.dispatch.heartbeat_timeout,
+                retry_policy=retry_policy(params.dispatch),
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+            self._done += 1
+            return result
+
+        tasks = [asyncio.ensure_future(render(r)) for r in requests]
+        await all_or_cancel(list(tasks))
+        results = [t.result() for t in tasks]
+        images = [ImageOutput(index=i + 1, template=jobs[i][0], uri=r.output.uri,
+                              output=S3Object(bucket=r.output.bucket, key=r.output.key),
+                              width=r.width, height=r.height, size_bytes=r.size_bytes)
+                  for i, r in enumerate(results)]
+        return GenerateImageOutput(images=images, usage=ComputeUsage(
+            duration_ms=sum(r.usage.duration_ms for r in results),
+            memory_mb=max(r.usage.memory_mb for r in results),
+            gb_seconds=round(sum(r.usage.gb_seconds for r in results), 6)))

@@ -1,0 +1,68 @@
+"""`make bench` (images): warm render time of a 1080x1080 card in-process (Satori + resvg,
+median), and end-to-end throughput of 100 images through the whole path on the local stack
+(workflow -> dispatch -> Node function in the emulator -> S3 -> completion)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from orchestrator.workflows.generate_image import GenerateImageWorkflow
+from smm_local.demo_assets import upload_demo_assets
+from smm_local.stack import LocalStack
+from smm_runtime import TASK_QUEUE
+from smm_runtime.temporal_conn import connect
+from smm_runtime.workflow_io import GenerateImageInput
+from tests.golden.make_goldens import render
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def warm_render() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = json.loads(render(Path(tmp), "--bench", "100").strip().splitlines()[-1])
+    print(f"(images) warm render of a 1080x1080 {figures['template']} in-process: median "
+          f"{figures['median_ms']:.1f} ms, p90 {figures['p90_ms']:.1f} ms, n={figures['n']} "
+          "(target <= 100 ms)")
+
+
+async def throughput(count: int = 100) -> None:
+    with LocalStack(state_dir=ROOT / ".local" / "bench-images",
+                    log=open(ROOT / ".local" / "bench-images.log", "w")) as stack:
+        stack.start_worker()
+        kit = upload_demo_assets(stack.s3(), stack.bucket)["brand_kit"]
+        client = await connect(environ=stack.env())
+        slides = 20
+        specs = [{"brand_kit": kit, "size": "square",
+                  "carousel": [{"title": f"Batch {b} slide {i}", "body": "Throughput run."}
+                               for i in range(slides)]} for b in range(count // slides)]
+        # One warm-up carousel of 20 so the measurement sees warm functions, as in steady state.
+        await (await client.start_workflow(
+            GenerateImageWorkflow.run,
+            GenerateImageInput(spec=specs[0],
+                               output_bucket=stack.bucket),
+            id=f"warm-{uuid.uuid4().hex[:6]}", task_queue=TASK_QUEUE)).result()
+        started = time.monotonic()
+        handles = [await client.start_workflow(
+            GenerateImageWorkflow.run, GenerateImageInput(spec=s, output_bucket=stack.bucket),
+            id=f"bench-img-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE) for s in specs]
+        results = await asyncio.gather(*[h.result() for h in handles])
+        elapsed = time.monotonic() - started
+        done = sum(len(r.images) for r in results)
+        stats = stack.lambda_stats()["RenderImageFunction"]
+    print(f"(images) end to end: {done} images (5 carousels x 20) in {elapsed:.1f} s = "
+          f"{done / elapsed:.1f} images/s; function cold starts {stats['cold_starts']}, "
+          f"warm {stats['warm_starts']}")
+
+
+def main() -> None:
+    warm_render()
+    asyncio.run(throughput())
+
+
+if __name__ == "__main__":
+    main()
