@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Assets } from '../assets.mjs';
+import { InvalidRequestError, UnsafeMediaError } from '../runner.mjs';
+
+// An in-memory S3 that answers the two commands the asset loader sends.
+function fakeS3(objects) {
+  return {
+    async send(command) {
+      const { Bucket, Key } = command.input;
+      const body = objects[`${Bucket}/${Key}`];
+      if (!body) throw Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+      if (command.constructor.name === 'HeadObjectCommand') return { ContentLength: body.length, ETag: `"${body.length}"` };
+      return { Body: { transformToByteArray: async () => new Uint8Array(body) } };
+    },
+  };
+}
+
+const config = { assetBuckets: ['assets-bucket'], outputBucket: 'out-bucket', imageHosts: [], fontsDir: '/nonexistent' };
+
+test('a WOFF2 font is refused with a message that says what to upload', async () => {
+  const assets = new Assets(fakeS3({ 'assets-bucket/f.woff2': Buffer.from('wOF2rest-of-font') }), config);
+  await assert.rejects(assets.font('brand.fonts.heading', 's3://assets-bucket/f.woff2'),
+    (err) => err instanceof InvalidRequestError && /^brand\.fonts\.heading: WOFF2 is not supported by Satori; upload the TTF, OTF or WOFF file$/.test(err.message));
+});
+
+test('TTF, OTF and WOFF fonts are accepted; anything else is not a font', async () => {
+  const objects = {
+    'assets-bucket/a.ttf': Buffer.from([0, 1, 0, 0, 9]), 'assets-bucket/b.otf': Buffer.from('OTTO....'),
+    'assets-bucket/c.woff': Buffer.from('wOFF....'), 'assets-bucket/d.ttf': Buffer.from('<html>'),
+  };
+  const assets = new Assets(fakeS3(objects), config);
+  for (const name of ['a.ttf', 'b.otf', 'c.woff']) await assets.font('f', `s3://assets-bucket/${name}`);
+  await assert.rejects(assets.font('f', 's3://assets-bucket/d.ttf'), /not a TTF, OTF or WOFF font file/);
+});
+
+test('assets from another bucket or of another type are refused naming the field', async () => {
+  const assets = new Assets(fakeS3({ 'assets-bucket/x.gif': Buffer.from('GIF89a....') }), config);
+  await assert.rejects(assets.image('props.image', 's3://other-bucket/x.png'),
+    (err) => err instanceof InvalidRequestError && err.message.startsWith("props.image: bucket 'other-bucket' is not an allowed asset source"));
+  await assert.rejects(assets.image('props.image', 's3://assets-bucket/x.gif'),
+    (err) => err instanceof UnsafeMediaError && err.message === 'props.image: only PNG and JPEG images are allowed');
+  await assert.rejects(assets.image('props.image', 's3://assets-bucket/missing.png'), /props\.image: s3:\/\/assets-bucket\/missing\.png does not exist/);
+});
