@@ -6,7 +6,7 @@ Temporal connection settings are not here: they come from Temporal's own env con
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smm_runtime import TASK_QUEUE
@@ -22,6 +22,12 @@ class WorkerSettings(BaseSettings):
     audio_function: str = "AudioMixFunction"
     finalize_function: str = "FinalizeVideoFunction"
     image_function: str = "RenderImageFunction"
+    transfer_function: str = "TransferFunction"
+    postiz_url: str = "http://127.0.0.1:5000/public/v1"
+    postiz_api_key: SecretStr = SecretStr("")
+    payload_url: str | None = None
+    payload_user_slug: str = "users"
+    payload_api_key: SecretStr | None = None
     noop_function: str = "NoopFunction"
     output_bucket: str = "smm-creative-output"
     assets_bucket: str | None = Field(

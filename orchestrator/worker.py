@@ -23,13 +23,17 @@ from temporalio.worker import Worker
 from orchestrator.activities.brand_kits import BrandKitStore
 from orchestrator.activities.dispatch import LambdaDispatcher
 from orchestrator.activities.in_worker import noop_in_worker
+from orchestrator.activities.payload_cms import PayloadReporter
+from orchestrator.activities.postiz import PostizPublisher
 from orchestrator.config import WorkerSettings
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.noop import NoopWorkflow
+from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 
-WORKFLOWS: list[type] = [RenderVideoWorkflow, GenerateImageWorkflow, NoopWorkflow]
+WORKFLOWS: list[type] = [RenderVideoWorkflow, GenerateImageWorkflow, PublishCreativeWorkflow,
+                         NoopWorkflow]
 log = logging.getLogger("smm.worker")
 
 
@@ -52,17 +56,25 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
         "render_audio": settings.audio_function,
         "finalize_video": settings.finalize_function,
         "render_image": settings.image_function,
+        "postiz_upload": settings.transfer_function,
         "noop": settings.noop_function,
     })
-    brand_kits = BrandKitStore(s3_api if s3_api is not None else s3_client(settings))
+    s3 = s3_api if s3_api is not None else s3_client(settings)
+    brand_kits = BrandKitStore(s3)
+    postiz = PostizPublisher(s3, settings.output_bucket, settings.postiz_url,
+                             settings.postiz_api_key.get_secret_value())
+    payload = PayloadReporter(settings.payload_url, settings.payload_user_slug,
+                              settings.payload_api_key.get_secret_value()
+                              if settings.payload_api_key else None)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=[dispatcher.dispatch_segment, dispatcher.dispatch_audio,
                     dispatcher.dispatch_finalize, dispatcher.dispatch_image,
-                    dispatcher.dispatch_noop,
-                    brand_kits.load_brand_kit, noop_in_worker],
+                    dispatcher.dispatch_postiz_upload, dispatcher.dispatch_noop,
+                    brand_kits.load_brand_kit, postiz.create_postiz_post,
+                    payload.update_payload, noop_in_worker],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
     )
 

@@ -27,6 +27,8 @@ from smm_runtime.contracts import (
     ImageResult,
     NoopRequest,
     NoopResult,
+    PostizUploadRequest,
+    PostizUploadResult,
     SegmentRequest,
     SegmentResult,
     encode_task_token,
@@ -68,6 +70,11 @@ class LambdaDispatcher:
     @activity.defn(name="dispatch_image")
     async def dispatch_image(self, request: ImageRequest) -> ImageResult:
         await self._dispatch("render_image", request)
+        raise AssertionError("unreachable")
+
+    @activity.defn(name="dispatch_postiz_upload")
+    async def dispatch_postiz_upload(self, request: PostizUploadRequest) -> PostizUploadResult:
+        await self._dispatch("postiz_upload", request)
         raise AssertionError("unreachable")
 
     @activity.defn(name="dispatch_noop")

@@ -72,6 +72,11 @@ class LocalStack:
     log: IO[str] | None = None
     http_port: int = field(default_factory=free_port)
     image_hosts: tuple[str, ...] = ()
+    postiz_port: int = field(default_factory=free_port)
+    payload_port: int = field(default_factory=free_port)
+    # Local-only credentials of the API doubles (never real secrets).
+    postiz_key: str = "local-postiz-key"
+    payload_key: str = "local-payload-key"
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
 
     @property
@@ -87,6 +92,30 @@ class LocalStack:
         return f"http://127.0.0.1:{self.lambda_port}"
 
     @property
+    def postiz_url(self) -> str:
+        return f"http://127.0.0.1:{self.postiz_port}/public/v1"
+
+    @property
+    def payload_url(self) -> str:
+        return f"http://127.0.0.1:{self.payload_port}"
+
+    def double_state(self, which: str) -> dict[str, Any]:
+        import json
+
+        port = self.postiz_port if which == "postiz" else self.payload_port
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_double/state", timeout=5) as r:
+            state: dict[str, Any] = json.load(r)
+        return state
+
+    def double_control(self, which: str, **controls: Any) -> None:
+        import json
+
+        port = self.postiz_port if which == "postiz" else self.payload_port
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/_double/control",
+                                     data=json.dumps(controls).encode(), method="POST")
+        urllib.request.urlopen(req, timeout=5).close()
+
+    @property
     def ui_url(self) -> str | None:
         return f"http://127.0.0.1:{self.ui_port}/namespaces/{NAMESPACE}/workflows" \
             if self.ui_port else None
@@ -100,6 +129,10 @@ class LocalStack:
             "AWS_ENDPOINT_URL": self.moto_url,
             "LAMBDA_ENDPOINT_URL": self.lambda_url,
             "SMM_OUTPUT_BUCKET": self.bucket,
+            "SMM_POSTIZ_URL": self.postiz_url,
+            "SMM_POSTIZ_API_KEY": self.postiz_key,
+            "SMM_PAYLOAD_URL": self.payload_url,
+            "SMM_PAYLOAD_API_KEY": self.payload_key,
         }
 
     def _spawn(self, name: str, argv: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
@@ -114,6 +147,7 @@ class LocalStack:
         try:
             self._start_temporal()
             self._start_moto()
+            self._start_doubles()
             self._start_emulator()
         except BaseException:
             self.stop()
@@ -147,6 +181,16 @@ class LocalStack:
         wait_for_port(self.moto_port, proc, "moto server")
         self.s3().create_bucket(Bucket=self.bucket)
 
+    def _start_doubles(self) -> None:
+        postiz = self._spawn("postiz", [sys.executable, "-m", "smm_local.postiz_double",
+                                        "--port", str(self.postiz_port),
+                                        "--api-key", self.postiz_key])
+        payload = self._spawn("payload", [sys.executable, "-m", "smm_local.payload_double",
+                                          "--port", str(self.payload_port),
+                                          "--api-key", self.payload_key])
+        wait_for_port(self.postiz_port, postiz, "Postiz double")
+        wait_for_port(self.payload_port, payload, "Payload double")
+
     def _start_emulator(self) -> None:
         overrides = {
             **LOCAL_CREDENTIALS,
@@ -158,6 +202,8 @@ class LocalStack:
             # What the fonts layer holds in /opt/fonts on AWS, from the same wheel.
             "SMM_FONTS_DIR": str(_font_files()),
             "SMM_IMAGE_HOSTS": ",".join(self.image_hosts),
+            "SMM_POSTIZ_URL": self.postiz_url,
+            "SMM_POSTIZ_API_KEY": self.postiz_key,
         }
         argv = [sys.executable, "-m", "smm_local.lambda_emulator",
                 "--template", str(ROOT / "template.yaml"), "--port", str(self.lambda_port),
@@ -186,8 +232,9 @@ class LocalStack:
 
     def stop(self) -> None:
         # The worker first (graceful), then the emulator, moto and Temporal.
-        workers = [n for n in self.procs if n not in {"lambda", "moto", "temporal"}]
-        for name in [*workers, "lambda", "moto", "temporal"]:
+        services = ["lambda", "postiz", "payload", "moto", "temporal"]
+        workers = [n for n in self.procs if n not in services]
+        for name in [*workers, *services]:
             proc = self.procs.pop(name, None)
             if proc is None or proc.poll() is not None:
                 continue

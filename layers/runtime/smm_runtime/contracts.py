@@ -139,6 +139,22 @@ class ImageResult(Model):
     usage: ComputeUsage
 
 
+class PostizUploadRequest(Model):
+    """Stream one finished file from S3 to Postiz's upload endpoint."""
+
+    source: S3Object
+    filename: str = Field(pattern=r"^[A-Za-z0-9._-]{1,128}$")
+    content_type: str = Field(pattern=r"^(image/(png|jpeg)|video/mp4)$")
+
+
+class PostizUploadResult(Model):
+    kind: Literal["postiz_upload"] = "postiz_upload"
+    id: str
+    path: str
+    bytes_sent: int
+    usage: ComputeUsage
+
+
 class NoopRequest(Model):
     sleep_ms: int = Field(default=0, ge=0, le=600_000)
     echo: str = Field(default="", max_length=1000)
@@ -194,12 +210,18 @@ class ImageEvent(_EventBase):
     request: ImageRequest
 
 
+class PostizUploadEvent(_EventBase):
+    kind: Literal["postiz_upload"]
+    request: PostizUploadRequest
+
+
 class NoopEvent(_EventBase):
     kind: Literal["noop"]
     request: NoopRequest
 
 
-AnyEvent = SegmentEvent | AudioEvent | FinalizeEvent | ImageEvent | NoopEvent
+AnyEvent = (SegmentEvent | AudioEvent | FinalizeEvent | ImageEvent | PostizUploadEvent
+            | NoopEvent)
 DispatchEvent = Annotated[AnyEvent, Field(discriminator="kind")]
 _EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(DispatchEvent)
 
@@ -208,6 +230,7 @@ KIND_RESULTS: dict[str, type[BaseModel]] = {
     "render_audio": AudioResult,
     "finalize_video": FinalizeResult,
     "render_image": ImageResult,
+    "postiz_upload": PostizUploadResult,
     "noop": NoopResult,
 }
 

@@ -5,6 +5,8 @@ Workflows branch on ``ApplicationError.type`` (these constants), never on messag
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio.exceptions import ApplicationError
 
 # Non-retryable: the caller must change something before trying again.
@@ -24,15 +26,18 @@ class WorkError(Exception):
     non_retryable: bool = False
 
     def __init__(self, message: str, *, error_type: str | None = None,
-                 non_retryable: bool | None = None) -> None:
+                 non_retryable: bool | None = None,
+                 next_retry_delay: timedelta | None = None) -> None:
         super().__init__(message)
         if error_type is not None:
             self.error_type = error_type
         if non_retryable is not None:
             self.non_retryable = non_retryable
+        self.next_retry_delay = next_retry_delay
 
     def to_application_error(self) -> ApplicationError:
-        return ApplicationError(str(self), type=self.error_type, non_retryable=self.non_retryable)
+        return ApplicationError(str(self), type=self.error_type, non_retryable=self.non_retryable,
+                                next_retry_delay=self.next_retry_delay)
 
 
 class InvalidRequestError(WorkError):

@@ -1,0 +1,27 @@
+"""Lambda handler: move media without passing it through the worker (S3 -> Postiz upload)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from postiz_upload import PostizUploader, TransferSettings
+
+from smm_runtime.runner import ActivityRunner, LambdaContextLike
+
+logger = Logger(service="transfer")
+settings = TransferSettings()  # validated at cold start
+runner = ActivityRunner(logger)
+
+
+@cache
+def uploader() -> PostizUploader:
+    return PostizUploader(s3=boto3.client("s3"), settings=settings)
+
+
+# Events carry task tokens: never log them.
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
+    return runner.handle(event, context, {"postiz_upload": uploader()})

@@ -1,0 +1,100 @@
+"""Stream a finished file from S3 to Postiz's upload endpoint, heartbeating bytes sent.
+
+The file never passes through the worker, and never sits whole in memory here: the multipart
+body is written part by part from the S3 stream with an exact Content-Length.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from smm_runtime.contracts import PostizUploadRequest, PostizUploadResult
+from smm_runtime.errors import InvalidRequestError, WorkError
+from smm_runtime.runner import WorkContext
+
+CHUNK = 1024 * 1024
+MAX_UPLOAD_BYTES = 1024**3
+
+
+class TransferSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMM_")
+
+    output_bucket: str
+    postiz_url: str = Field(description="Postiz public API base, e.g. https://api.postiz.com/public/v1")
+    # On AWS the key lives in Secrets Manager (read once per cold start); locally, in the env.
+    postiz_api_key_secret_arn: str | None = None
+    postiz_api_key: SecretStr | None = None
+
+    def api_key(self) -> str:
+        if self.postiz_api_key is not None:
+            return self.postiz_api_key.get_secret_value()
+        if self.postiz_api_key_secret_arn:
+            from aws_lambda_powertools.utilities import parameters
+
+            return str(parameters.get_secret(self.postiz_api_key_secret_arn, max_age=3600))
+        raise ValueError("set SMM_POSTIZ_API_KEY_SECRET_ARN (or SMM_POSTIZ_API_KEY locally)")
+
+
+@dataclass
+class PostizUploader:
+    s3: Any
+    settings: TransferSettings
+
+    def __call__(self, req: PostizUploadRequest, ctx: WorkContext) -> PostizUploadResult:
+        if req.source.bucket != self.settings.output_bucket:
+            raise InvalidRequestError(
+                f"source.bucket: {req.source.bucket!r} is not this deployment's bucket")
+        head = self.s3.head_object(Bucket=req.source.bucket, Key=req.source.key)
+        size = int(head["ContentLength"])
+        if size > MAX_UPLOAD_BYTES:
+            raise InvalidRequestError(f"source: {size} bytes is over the upload limit")
+        boundary = f"smm-{uuid.uuid4().hex}"
+        head_part = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                     f"filename=\"{req.filename}\"\r\nContent-Type: {req.content_type}\r\n\r\n"
+                     ).encode()
+        tail_part = f"\r\n--{boundary}--\r\n".encode()
+        url = urlsplit(self.settings.postiz_url.rstrip("/") + "/upload")
+        conn_type = http.client.HTTPSConnection if url.scheme == "https" else \
+            http.client.HTTPConnection
+        conn = conn_type(url.netloc, timeout=60)
+        body = self.s3.get_object(Bucket=req.source.bucket, Key=req.source.key)["Body"]
+        try:
+            conn.putrequest("POST", url.path)
+            conn.putheader("Authorization", self.settings.api_key())
+            conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+            conn.putheader("Content-Length", str(len(head_part) + size + len(tail_part)))
+            conn.endheaders()
+            conn.send(head_part)
+            sent = 0
+            for chunk in iter(lambda: body.read(CHUNK), b""):
+                ctx.raise_if_cancelled()
+                conn.send(chunk)
+                sent += len(chunk)
+                ctx.report(stage="uploading", bytes_sent=sent, bytes_total=size,
+                           percent=round(100 * sent / max(1, size), 1))
+            conn.send(tail_part)
+            response = conn.getresponse()
+            raw = response.read()
+        finally:
+            conn.close()
+        if response.status == 429:
+            after = response.getheader("Retry-After", "")
+            raise WorkError("Postiz upload: rate limited (429)", error_type="RateLimited",
+                            next_retry_delay=timedelta(seconds=int(after) if after.isdigit()
+                                                       else 120))
+        if 400 <= response.status < 500:
+            raise InvalidRequestError(f"Postiz upload: {response.status} {raw[:300]!r}")
+        if response.status >= 300:
+            raise WorkError(f"Postiz upload: {response.status}", error_type="RemoteError")
+        answer = json.loads(raw)
+        return PostizUploadResult(id=str(answer["id"]), path=str(answer["path"]),
+                                  bytes_sent=sent, usage=ctx.usage())

@@ -1,0 +1,135 @@
+"""Inputs, signals and status of PublishCreativeWorkflow (and what the trigger API sends)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from smm_runtime.workflow_io import DispatchPolicy
+
+DECISIONS = ("approve", "reject", "revise")
+SIGNAL_NAME = "agent_approval"
+STAGES = ("rendering", "awaiting_approval", "approved", "scheduled", "publishing", "published",
+          "failed", "rejected", "expired")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CreativeSpec(_In):
+    kind: Literal["video", "image"]
+    spec: dict[str, Any]
+
+
+class Tag(_In):
+    value: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1, max_length=64)
+
+
+class PostSpec(_In):
+    """What Postiz publishes: the text, the channels (Postiz 'integrations'), and when."""
+
+    content: str = Field(min_length=1, max_length=10_000)
+    integrations: list[str] = Field(min_length=1, max_length=20)
+    type: Literal["schedule", "now", "draft"] = "schedule"
+    publish_at: datetime | None = Field(
+        default=None, description="When to publish (UTC); approval waits until then.")
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    short_link: bool = False
+    settings: dict[str, Any] | None = None
+
+    @field_validator("publish_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a timezone, e.g. '2027-01-15T09:00:00Z'")
+        return value
+
+
+class ApprovalPolicy(_In):
+    reviewers: list[str] = Field(default_factory=list, max_length=100,
+                                 description="Who may decide; empty means anyone.")
+    reminder_every_s: float = Field(default=86_400, ge=60, le=90 * 86_400)
+    expire_after_s: float = Field(default=14 * 86_400, ge=60, le=366 * 86_400)
+    max_revisions: int = Field(default=3, ge=0, le=20)
+
+
+class PayloadRef(_In):
+    collection: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class PublishInput(_In):
+    creative: CreativeSpec
+    post: PostSpec
+    approval: ApprovalPolicy = ApprovalPolicy()
+    payload: PayloadRef | None = None
+    output_bucket: str = Field(min_length=3, max_length=63)
+    assets_bucket: str | None = None
+    dispatch: DispatchPolicy = DispatchPolicy()
+
+
+class ApprovalDecision(_In):
+    """The ``agent_approval`` signal's payload."""
+
+    decision: Literal["approve", "reject", "revise"]
+    reviewer: str = Field(min_length=1, max_length=200)
+    comment: str = Field(default="", max_length=2000)
+    changes: dict[str, Any] | None = Field(
+        default=None, description="With revise: a JSON merge patch applied to the spec.")
+
+
+class ApprovalRecord(BaseModel):
+    at: datetime
+    round: int
+    decision: str
+    reviewer: str
+    comment: str = ""
+    accepted: bool
+    reason: str | None = None
+
+
+class PublishStatus(BaseModel):
+    stage: str
+    round: int = 1
+    outputs: list[str] = Field(default_factory=list)
+    approvals: list[ApprovalRecord] = Field(default_factory=list)
+    reminders_sent: int = 0
+    publish_at: datetime | None = None
+    postiz_post_ids: list[str] = Field(default_factory=list)
+    render_workflow_id: str | None = None
+    render_progress: dict[str, Any] | None = None
+    error: str | None = None
+
+
+# --- Distribution ------------------------------------------------------------------------
+
+
+class PostizMedia(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    path: str
+
+
+class CreatePostRequest(_In):
+    workflow_id: str
+    post: PostSpec
+    media: list[PostizMedia]
+
+
+class CreatePostResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    post_ids: list[str]
+    reused: bool
+
+
+class PayloadUpdate(_In):
+    collection: str
+    id: str
+    seq: int
+    data: dict[str, Any]

@@ -1,0 +1,27 @@
+"""Report a stage change to Payload CMS through its REST API (idempotent PATCH)."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+from temporalio import activity
+
+from orchestrator.activities.http_json import call
+from smm_runtime.publish_io import PayloadUpdate
+
+
+class PayloadReporter:
+    def __init__(self, base_url: str | None, user_slug: str, api_key: str | None) -> None:
+        self._base = base_url.rstrip("/") if base_url else None
+        # Payload's API-key strategy: "<user collection slug> API-Key <key>".
+        self._headers = {"Authorization": f"{user_slug} API-Key {api_key}"} if api_key else {}
+
+    @activity.defn(name="update_payload")
+    async def update_payload(self, update: PayloadUpdate) -> None:
+        if self._base is None:
+            activity.logger.info("no SMM_PAYLOAD_URL configured: stage %s not reported",
+                                 update.data.get("engineStage"))
+            return
+        url = f"{self._base}/api/{quote(update.collection)}/{quote(update.id)}"
+        await asyncio.to_thread(call, "PATCH", url, self._headers, update.data)

@@ -1,0 +1,298 @@
+"""PublishCreativeWorkflow: generate a creative, wait for a human, publish through Postiz.
+
+rendering (a child render workflow) -> awaiting_approval (signal `agent_approval` or the
+`approve` update; reminders on a timer; expiry) -> revise loops back to rendering with the
+requested changes -> approved -> scheduled (a durable timer, months if need be) -> publishing
+(media to Postiz through the transfer function, then one post) -> published.
+
+Every stage change is reported to Payload in order by a background writer that retries with
+backoff and never holds up the flow. Waiting costs nothing: it is a timer in history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from orchestrator.workflows.generate_image import GenerateImageWorkflow
+    from orchestrator.workflows.render_video import RenderVideoWorkflow, retry_policy
+    from smm_runtime.basetypes import S3Object
+    from smm_runtime.contracts import (
+        ContractError,
+        PostizUploadRequest,
+        PostizUploadResult,
+        describe_validation_error,
+        parse_image_spec,
+        parse_spec,
+    )
+    from smm_runtime.errors import INVALID_REQUEST
+    from smm_runtime.merge_patch import merge_patch
+    from smm_runtime.publish_io import (
+        SIGNAL_NAME,
+        ApprovalDecision,
+        ApprovalRecord,
+        CreatePostRequest,
+        CreatePostResult,
+        PayloadUpdate,
+        PostizMedia,
+        PublishInput,
+        PublishStatus,
+    )
+    from smm_runtime.workflow_io import GenerateImageInput, RenderVideoInput
+
+CREATE_POST_TIMEOUT = timedelta(seconds=30)
+# Postiz allows 30 requests an hour per key: back off in minutes, not seconds.
+POSTIZ_RETRY = RetryPolicy(initial_interval=timedelta(seconds=30), backoff_coefficient=2.0,
+                           maximum_interval=timedelta(minutes=20), maximum_attempts=12,
+                           non_retryable_error_types=[INVALID_REQUEST])
+PAYLOAD_TIMEOUT = timedelta(seconds=15)
+# Payload write-back: keep trying for a week; it never blocks the flow.
+PAYLOAD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
+                            maximum_interval=timedelta(minutes=5),
+                            non_retryable_error_types=[INVALID_REQUEST])
+PAYLOAD_SCHEDULE_TO_CLOSE = timedelta(days=7)
+WRITE_BACK_DRAIN = timedelta(hours=1)
+
+
+class Rejected(Exception):
+    """A decision that cannot be applied: recorded in the status, nothing else changes."""
+
+
+@workflow.defn
+class PublishCreativeWorkflow:
+    def __init__(self) -> None:
+        self._status = PublishStatus(stage="rendering")
+        self._params: PublishInput | None = None
+        self._pending: ApprovalDecision | None = None
+        self._updates: list[PayloadUpdate] = []
+        self._sent = 0
+        self._creative: dict[str, Any] = {}
+        self._media: list[tuple[S3Object, str]] = []
+
+    # --- Reading and deciding -------------------------------------------------------------
+
+    @workflow.query
+    def status(self) -> PublishStatus:
+        return self._status
+
+    @workflow.signal(name=SIGNAL_NAME)
+    def agent_approval(self, raw: dict[str, Any]) -> None:
+        # Raw on purpose: a malformed decision must be visible in the status, not dropped
+        # by payload decoding.
+        try:
+            self._accept(self._check(raw))
+        except Rejected as err:
+            self._record(raw, accepted=False, reason=str(err))
+
+    @workflow.update(name="approve")
+    def approve(self, raw: dict[str, Any]) -> PublishStatus:
+        self._accept(self._check(raw))
+        return self._status
+
+    @approve.validator
+    def _validate_approve(self, raw: dict[str, Any]) -> None:
+        self._check(raw)  # raises: the caller gets a synchronous no, history stays clean
+
+    def _check(self, raw: dict[str, Any]) -> ApprovalDecision:
+        try:
+            decision = ApprovalDecision.model_validate(raw)
+        except ValidationError as err:
+            raise Rejected(describe_validation_error(err)) from None
+        assert self._params is not None
+        allowed = self._params.approval.reviewers
+        if allowed and decision.reviewer not in allowed:
+            raise Rejected(f"reviewer: {decision.reviewer!r} may not decide on this creative")
+        if self._status.stage != "awaiting_approval" or self._pending is not None:
+            raise Rejected(f"stage: nothing awaits a decision (stage is {self._status.stage})")
+        if decision.decision == "revise":
+            if self._status.round > self._params.approval.max_revisions:
+                raise Rejected("decision: the revision limit is reached; approve or reject")
+            if decision.changes:
+                try:
+                    self._patched(decision.changes)
+                except ContractError as err:
+                    raise Rejected(f"changes: {err}") from None
+        return decision
+
+    def _accept(self, decision: ApprovalDecision) -> None:
+        self._pending = decision
+        self._record(decision.model_dump(), accepted=True)
+
+    def _record(self, raw: dict[str, Any], *, accepted: bool, reason: str | None = None) -> None:
+        self._status.approvals.append(ApprovalRecord(
+            at=workflow.now(), round=self._status.round, decision=str(raw.get("decision", "?")),
+            reviewer=str(raw.get("reviewer", "?"))[:200], comment=str(raw.get("comment", ""))[:2000],
+            accepted=accepted, reason=reason))
+
+    # --- The flow ---------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, params: PublishInput) -> PublishStatus:
+        self._params = params
+        creative = self._creative = params.creative.spec
+        writer = asyncio.ensure_future(self._write_back())
+        try:
+            self._validate(creative)
+            decision = None
+            while decision is None or decision.decision == "revise":
+                if decision is not None and decision.changes:
+                    creative = self._patched(decision.changes)
+                    self._status.round += 1
+                elif decision is not None:
+                    self._status.round += 1
+                await self._render(creative)
+                decision = await self._await_decision()
+                if decision is None:
+                    self._stage("expired")
+                    return self._status
+            if decision.decision == "reject":
+                self._stage("rejected")
+                return self._status
+            self._stage("approved")
+            await self._wait_for_publish_time()
+            await self._distribute()
+            self._stage("published")
+            return self._status
+        except ApplicationError as err:
+            self._stage("failed", error=str(err))
+            raise
+        except ChildWorkflowError as err:
+            self._stage("failed", error=str(err.cause or err))
+            raise
+        finally:
+            # Let the last stage reach Payload, but never wait on it for long.
+            try:
+                await workflow.wait_condition(lambda: self._sent == len(self._updates),
+                                              timeout=WRITE_BACK_DRAIN)
+            except TimeoutError:
+                pass
+            writer.cancel()
+
+    def _validate(self, spec: dict[str, Any]) -> None:
+        assert self._params is not None
+        try:
+            (parse_spec if self._params.creative.kind == "video" else parse_image_spec)(spec)
+        except ContractError as err:
+            raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
+
+    def _patched(self, changes: dict[str, Any]) -> dict[str, Any]:
+        assert self._params is not None
+        patched = merge_patch(self._creative, changes)
+        (parse_spec if self._params.creative.kind == "video" else parse_image_spec)(patched)
+        return patched
+
+    async def _render(self, creative: dict[str, Any]) -> None:
+        assert self._params is not None
+        p = self._params
+        self._creative = creative
+        child_id = f"{workflow.info().workflow_id}/render-{self._status.round}"
+        self._status.render_workflow_id = child_id
+        self._stage("rendering")
+        if p.creative.kind == "video":
+            video = await workflow.execute_child_workflow(
+                RenderVideoWorkflow.run,
+                RenderVideoInput(spec=creative, output_bucket=p.output_bucket,
+                                 assets_bucket=p.assets_bucket, dispatch=p.dispatch),
+                id=child_id)
+            self._media = [(o.output, "video/mp4") for o in video.outputs]
+        else:
+            images = await workflow.execute_child_workflow(
+                GenerateImageWorkflow.run,
+                GenerateImageInput(spec=creative, output_bucket=p.output_bucket,
+                                   assets_bucket=p.assets_bucket),
+                id=child_id)
+            self._media = [(i.output, "image/png") for i in images.images]
+        self._status.outputs = [obj.uri for obj, _ in self._media]
+
+    async def _await_decision(self) -> ApprovalDecision | None:
+        assert self._params is not None
+        policy = self._params.approval
+        self._pending = None
+        self._stage("awaiting_approval")
+        deadline = workflow.now() + timedelta(seconds=policy.expire_after_s)
+        while True:
+            left = (deadline - workflow.now()).total_seconds()
+            if left <= 0:
+                return None
+            try:
+                await workflow.wait_condition(
+                    lambda: self._pending is not None,
+                    timeout=timedelta(seconds=min(policy.reminder_every_s, left)))
+                return self._pending
+            except TimeoutError:
+                if (deadline - workflow.now()).total_seconds() > 0:
+                    self._status.reminders_sent += 1
+                    self._report("awaiting_approval", reminder=self._status.reminders_sent)
+
+    async def _wait_for_publish_time(self) -> None:
+        assert self._params is not None
+        when = self._params.post.publish_at
+        if when is not None and when > workflow.now():
+            self._status.publish_at = when
+            self._stage("scheduled")
+            await workflow.sleep(when - workflow.now())
+
+    async def _distribute(self) -> None:
+        assert self._params is not None
+        self._stage("publishing")
+        media = []
+        for index, (obj, content_type) in enumerate(self._media):
+            name = f"{index + 1:02d}-{obj.key.rsplit('/', 1)[-1]}"
+            uploaded = await workflow.execute_activity(
+                "dispatch_postiz_upload",
+                PostizUploadRequest(source=S3Object(bucket=obj.bucket, key=obj.key),
+                                    filename=name, content_type=content_type),
+                result_type=PostizUploadResult,
+                start_to_close_timeout=self._params.dispatch.start_to_close,
+                heartbeat_timeout=self._params.dispatch.heartbeat_timeout,
+                retry_policy=retry_policy(self._params.dispatch))
+            media.append(PostizMedia(id=uploaded.id, path=uploaded.path))
+        created = await workflow.execute_activity(
+            "create_postiz_post",
+            CreatePostRequest(workflow_id=workflow.info().workflow_id, post=self._params.post,
+                              media=media),
+            result_type=CreatePostResult, start_to_close_timeout=CREATE_POST_TIMEOUT,
+            retry_policy=POSTIZ_RETRY)
+        self._status.postiz_post_ids = created.post_ids
+
+    # --- Reporting to Payload ---------------------------------------------------------------
+
+    def _stage(self, stage: str, error: str | None = None) -> None:
+        self._status.stage = stage
+        if error:
+            self._status.error = error
+        self._report(stage)
+
+    def _report(self, stage: str, **extra: Any) -> None:
+        p = self._params
+        if p is None or p.payload is None:
+            return
+        data = {"engineStage": stage, "engineWorkflowId": workflow.info().workflow_id,
+                "engineRound": self._status.round, "engineOutputs": list(self._status.outputs),
+                "enginePostizPostIds": list(self._status.postiz_post_ids),
+                "engineError": self._status.error, **{f"engine{k.title()}": v
+                                                      for k, v in extra.items()}}
+        self._updates.append(PayloadUpdate(collection=p.payload.collection, id=p.payload.id,
+                                           seq=len(self._updates) + 1, data=data))
+
+    async def _write_back(self) -> None:
+        # One at a time, in order; each retried until Payload takes it.
+        while True:
+            await workflow.wait_condition(lambda: self._sent < len(self._updates))
+            update = self._updates[self._sent]
+            try:
+                await workflow.execute_activity(
+                    "update_payload", update, start_to_close_timeout=PAYLOAD_TIMEOUT,
+                    schedule_to_close_timeout=PAYLOAD_SCHEDULE_TO_CLOSE,
+                    retry_policy=PAYLOAD_RETRY)
+            except Exception:
+                workflow.logger.warning("Payload write-back %s gave up", update.seq)
+            self._sent += 1

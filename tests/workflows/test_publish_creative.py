@@ -1,0 +1,238 @@
+"""PublishCreativeWorkflow on the time-skipping server: weeks of waiting take milliseconds.
+The functions, Postiz and Payload are in-memory fakes at the activity boundary."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from orchestrator.workflows.generate_image import GenerateImageWorkflow
+from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+from smm_runtime.basetypes import ComputeUsage
+from smm_runtime.contracts import ImageRequest, ImageResult, PostizUploadRequest, PostizUploadResult
+from smm_runtime.publish_io import (
+    CreatePostRequest,
+    CreatePostResult,
+    PayloadUpdate,
+    PublishInput,
+    PublishStatus,
+)
+from smm_runtime.video_spec import BrandKit
+from smm_runtime.workflow_io import BrandKitRef
+from tests.factories import brand_kit
+
+USAGE = ComputeUsage(duration_ms=1, memory_mb=1536, gb_seconds=0.001)
+DAY = 86_400
+
+
+class Fakes:
+    def __init__(self) -> None:
+        self.images: list[ImageRequest] = []
+        self.uploads: list[PostizUploadRequest] = []
+        self.posts: list[CreatePostRequest] = []
+        self.payload: list[PayloadUpdate] = []
+
+    @activity.defn(name="load_brand_kit")
+    async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
+        return brand_kit()
+
+    @activity.defn(name="dispatch_image")
+    async def dispatch_image(self, request: ImageRequest) -> ImageResult:
+        self.images.append(request)
+        return ImageResult(output=request.output, width=request.width, height=request.height,
+                           size_bytes=100, reused=False, usage=USAGE)
+
+    @activity.defn(name="dispatch_postiz_upload")
+    async def upload(self, request: PostizUploadRequest) -> PostizUploadResult:
+        self.uploads.append(request)
+        return PostizUploadResult(id=f"media-{len(self.uploads)}", path="https://u/x.png",
+                                  bytes_sent=100, usage=USAGE)
+
+    @activity.defn(name="create_postiz_post")
+    async def create_post(self, request: CreatePostRequest) -> CreatePostResult:
+        self.posts.append(request)
+        return CreatePostResult(post_ids=[f"post-{i}" for i in request.post.integrations],
+                                reused=False)
+
+    @activity.defn(name="update_payload")
+    async def update_payload(self, update: PayloadUpdate) -> None:
+        self.payload.append(update)
+
+    def all(self) -> list[Any]:
+        return [self.load_brand_kit, self.dispatch_image, self.upload, self.create_post,
+                self.update_payload]
+
+
+def publish_input(**overrides: Any) -> PublishInput:
+    base: dict[str, Any] = {
+        "creative": {"kind": "image", "spec": {
+            "brand_kit": "acme", "template": "quote_card",
+            "props": {"quote": "Ship it", "author": "Ops"}}},
+        "post": {"content": "New quote card", "integrations": ["x-1", "li-2"], "type": "now"},
+        "approval": {"reviewers": ["ana@example.com"], "reminder_every_s": DAY,
+                     "expire_after_s": 7 * DAY},
+        "payload": {"collection": "posts", "id": "doc-1"},
+        "output_bucket": "out-bucket",
+    }
+    return PublishInput.model_validate({**base, **overrides})
+
+
+async def until_stage(handle: WorkflowHandle[Any, PublishStatus], stage: str) -> PublishStatus:
+    for _ in range(300):
+        status = await handle.query(PublishCreativeWorkflow.status)
+        if status.stage == stage:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never reached {stage}; last: {status.stage}")
+
+
+def approval(decision: str = "approve", **extra: Any) -> dict[str, Any]:
+    return {"decision": decision, "reviewer": "ana@example.com", **extra}
+
+
+async def run_with_worker(env: WorkflowEnvironment, fakes: Fakes, params: PublishInput,
+                          script: Any) -> PublishStatus:
+    queue = f"tq-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue,
+                      workflows=[PublishCreativeWorkflow, GenerateImageWorkflow],
+                      activities=fakes.all()):
+        handle = await env.client.start_workflow(
+            PublishCreativeWorkflow.run, params, id=f"pub-{uuid.uuid4().hex[:8]}",
+            task_queue=queue)
+        await script(handle)
+        return await handle.result()
+
+
+async def test_approve_publishes_once_and_reports_every_stage_in_order(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Fakes()
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        await handle.signal("agent_approval", approval(comment="lgtm"))
+
+    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert status.stage == "published"
+    assert status.postiz_post_ids == ["post-x-1", "post-li-2"]
+    assert len(fakes.posts) == 1 and len(fakes.uploads) == 1
+    assert fakes.posts[0].media[0].id == "media-1"
+    stages = [u.data["engineStage"] for u in fakes.payload]
+    assert stages == ["rendering", "awaiting_approval", "approved", "publishing", "published"]
+    assert [u.seq for u in fakes.payload] == [1, 2, 3, 4, 5]
+    assert fakes.payload[-1].data["enginePostizPostIds"] == ["post-x-1", "post-li-2"]
+    assert status.approvals[-1].comment == "lgtm" and status.approvals[-1].accepted
+
+
+async def test_reject_ends_without_publishing(skipping_env: WorkflowEnvironment) -> None:
+    fakes = Fakes()
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        await handle.signal("agent_approval", approval("reject", comment="off brand"))
+
+    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert status.stage == "rejected"
+    assert fakes.posts == [] and fakes.uploads == []
+
+
+async def test_revise_rerenders_with_the_changes_then_approve_publishes(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Fakes()
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        await handle.signal("agent_approval", approval(
+            "revise", changes={"props": {"quote": "Ship it today"}}))
+        for _ in range(200):
+            status = await handle.query(PublishCreativeWorkflow.status)
+            if status.round == 2 and status.stage == "awaiting_approval":
+                break
+            await asyncio.sleep(0.05)
+        await handle.signal("agent_approval", approval())
+
+    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert status.stage == "published" and status.round == 2
+    assert [r.props["quote"] for r in fakes.images] == ["Ship it", "Ship it today"]
+    assert fakes.images[1].props["author"] == "Ops"  # a merge patch keeps what it does not name
+
+
+async def test_no_decision_expires_after_its_window_with_daily_reminders(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Fakes()
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+
+    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert status.stage == "expired"
+    assert status.reminders_sent == 6  # 7-day window, a reminder each day before it closes
+    assert fakes.posts == []
+    reminders = [u.data.get("engineReminder") for u in fakes.payload if "engineReminder" in u.data]
+    assert reminders == [1, 2, 3, 4, 5, 6]
+
+
+async def test_an_approved_post_sleeps_until_its_publish_date_weeks_ahead(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Fakes()
+    when = datetime.now(UTC) + timedelta(weeks=6)
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        await handle.signal("agent_approval", approval())
+
+    params = publish_input(post={"content": "Later", "integrations": ["x-1"],
+                                 "publish_at": when.isoformat()})
+    status = await run_with_worker(skipping_env, fakes, params, script)
+    assert status.stage == "published"
+    assert status.publish_at == when
+    stages = [u.data["engineStage"] for u in fakes.payload]
+    assert stages.index("scheduled") < stages.index("publishing")
+    assert fakes.posts[0].post.publish_at == when
+
+
+async def test_bad_signals_are_refused_visibly_and_a_repeat_approval_is_harmless(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Fakes()
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        await handle.signal("agent_approval", {"decision": "maybe", "reviewer": "ana@example.com"})
+        await handle.signal("agent_approval", approval(reviewer="mallory@example.com"))
+        await handle.signal("agent_approval", {"reviewer": "ana@example.com"})
+        status = await handle.query(PublishCreativeWorkflow.status)
+        assert status.stage == "awaiting_approval"
+        assert [a.accepted for a in status.approvals] == [False, False, False]
+        assert "decision: Input should be 'approve', 'reject' or 'revise'" in str(
+            status.approvals[0].reason)
+        assert "reviewer: 'mallory@example.com' may not decide" in str(status.approvals[1].reason)
+        await handle.signal("agent_approval", approval())
+        await handle.signal("agent_approval", approval())  # a repeat: recorded, no effect
+
+    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert status.stage == "published"
+    assert len(fakes.posts) == 1
+    assert [a.accepted for a in status.approvals] == [False, False, False, True, False]
+
+
+async def test_the_approve_update_answers_synchronously(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Fakes()
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update("approve", approval(reviewer="mallory@example.com"))
+        status = await handle.execute_update("approve", approval(), result_type=PublishStatus)
+        assert status.approvals[-1].accepted
+
+    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert status.stage == "published"
+    assert len(status.approvals) == 1  # the refused update left no trace in history
