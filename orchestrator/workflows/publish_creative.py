@@ -12,6 +12,7 @@ backoff and never holds up the flow. Waiting costs nothing: it is a timer in his
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         ApprovalRecord,
         CreatePostRequest,
         CreatePostResult,
+        DistributionPolicy,
         PayloadUpdate,
         PostizMedia,
         PublishInput,
@@ -48,11 +50,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from smm_runtime.workflow_io import GenerateImageInput, RenderVideoInput
 
-CREATE_POST_TIMEOUT = timedelta(seconds=30)
-# Postiz allows 30 requests an hour per key: back off in minutes, not seconds.
-POSTIZ_RETRY = RetryPolicy(initial_interval=timedelta(seconds=30), backoff_coefficient=2.0,
-                           maximum_interval=timedelta(minutes=20), maximum_attempts=12,
-                           non_retryable_error_types=[INVALID_REQUEST])
 PAYLOAD_TIMEOUT = timedelta(seconds=15)
 # Payload write-back: keep trying for a week; it never blocks the flow.
 PAYLOAD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
@@ -60,6 +57,14 @@ PAYLOAD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coeff
                             non_retryable_error_types=[INVALID_REQUEST])
 PAYLOAD_SCHEDULE_TO_CLOSE = timedelta(days=7)
 WRITE_BACK_DRAIN = timedelta(hours=1)
+
+
+def postiz_retry(policy: DistributionPolicy) -> RetryPolicy:
+    return RetryPolicy(initial_interval=timedelta(seconds=policy.retry_initial_s),
+                       backoff_coefficient=2.0,
+                       maximum_interval=timedelta(seconds=policy.retry_max_s),
+                       maximum_attempts=policy.max_attempts,
+                       non_retryable_error_types=[INVALID_REQUEST])
 
 
 class Rejected(Exception):
@@ -129,8 +134,8 @@ class PublishCreativeWorkflow:
     def _record(self, raw: dict[str, Any], *, accepted: bool, reason: str | None = None) -> None:
         self._status.approvals.append(ApprovalRecord(
             at=workflow.now(), round=self._status.round, decision=str(raw.get("decision", "?")),
-            reviewer=str(raw.get("reviewer", "?"))[:200], comment=str(raw.get("comment", ""))[:2000],
-            accepted=accepted, reason=reason))
+            reviewer=str(raw.get("reviewer", "?"))[:200],
+            comment=str(raw.get("comment", ""))[:2000], accepted=accepted, reason=reason))
 
     # --- The flow ---------------------------------------------------------------------------
 
@@ -169,11 +174,9 @@ class PublishCreativeWorkflow:
             raise
         finally:
             # Let the last stage reach Payload, but never wait on it for long.
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await workflow.wait_condition(lambda: self._sent == len(self._updates),
                                               timeout=WRITE_BACK_DRAIN)
-            except TimeoutError:
-                pass
             writer.cancel()
 
     def _validate(self, spec: dict[str, Any]) -> None:
@@ -185,7 +188,7 @@ class PublishCreativeWorkflow:
 
     def _patched(self, changes: dict[str, Any]) -> dict[str, Any]:
         assert self._params is not None
-        patched = merge_patch(self._creative, changes)
+        patched: dict[str, Any] = merge_patch(self._creative, changes)
         (parse_spec if self._params.creative.kind == "video" else parse_image_spec)(patched)
         return patched
 
@@ -259,8 +262,9 @@ class PublishCreativeWorkflow:
             "create_postiz_post",
             CreatePostRequest(workflow_id=workflow.info().workflow_id, post=self._params.post,
                               media=media),
-            result_type=CreatePostResult, start_to_close_timeout=CREATE_POST_TIMEOUT,
-            retry_policy=POSTIZ_RETRY)
+            result_type=CreatePostResult,
+            start_to_close_timeout=timedelta(seconds=self._params.distribution.create_timeout_s),
+            retry_policy=postiz_retry(self._params.distribution))
         self._status.postiz_post_ids = created.post_ids
 
     # --- Reporting to Payload ---------------------------------------------------------------

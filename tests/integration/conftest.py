@@ -60,7 +60,9 @@ async def client(stack: LocalStack) -> Client:
 
 def worker_settings(stack: LocalStack, queue: str) -> WorkerSettings:
     return WorkerSettings(task_queue=queue, output_bucket=stack.bucket,
-                          LAMBDA_ENDPOINT_URL=stack.lambda_url)
+                          LAMBDA_ENDPOINT_URL=stack.lambda_url, postiz_url=stack.postiz_url,
+                          postiz_api_key=stack.postiz_key, payload_url=stack.payload_url,
+                          payload_api_key=stack.payload_key)
 
 
 @pytest_asyncio.fixture

@@ -116,7 +116,7 @@ class Handler(DoubleHandler):
         body = self.body()
         d = self.double
         with d.lock:
-            record = {"method": self.command, "path": path,
+            record: dict[str, Any] = {"method": self.command, "path": path,
                       "authorization": self.headers.get("Authorization"),
                       "content_type": self.headers.get("Content-Type")}
             d.requests.append(record)

@@ -62,6 +62,16 @@ class PayloadRef(_In):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
+class DistributionPolicy(_In):
+    """How the post is created in Postiz. It allows 30 requests an hour per key, so retries
+    back off in minutes by default (a 429's Retry-After overrides the next delay)."""
+
+    create_timeout_s: float = Field(default=30, gt=1, le=600)
+    retry_initial_s: float = Field(default=30, gt=0, le=3600)
+    retry_max_s: float = Field(default=1200, gt=0, le=86_400)
+    max_attempts: int = Field(default=12, ge=1, le=100)
+
+
 class PublishInput(_In):
     creative: CreativeSpec
     post: PostSpec
@@ -70,6 +80,7 @@ class PublishInput(_In):
     output_bucket: str = Field(min_length=3, max_length=63)
     assets_bucket: str | None = None
     dispatch: DispatchPolicy = DispatchPolicy()
+    distribution: DistributionPolicy = DistributionPolicy()
 
 
 class ApprovalDecision(_In):

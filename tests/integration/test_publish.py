@@ -1,0 +1,186 @@
+"""The publish flow on the real stack: the Node image function, the transfer function, the
+Postiz and Payload doubles (which check exact requests), worker processes that get killed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+
+from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+from smm_local.stack import LocalStack
+from smm_runtime.publish_io import PublishInput, PublishStatus
+
+pytestmark = pytest.mark.integration
+EXPECTED = ["rendering", "awaiting_approval", "approved", "publishing", "published"]
+
+
+def params(stack: LocalStack, assets: dict[str, str], doc: str) -> PublishInput:
+    return PublishInput.model_validate({
+        "creative": {"kind": "image", "spec": {
+            "brand_kit": assets["brand_kit"], "template": "quote_card",
+            "props": {"quote": "Publishing, exactly once.", "author": "The engine"}}},
+        "post": {"content": "Fresh from the creative engine", "integrations": ["x-1", "li-2"],
+                 "type": "now", "tags": [{"value": "launch", "label": "Launch"}]},
+        "approval": {"reviewers": ["ana@example.com"]},
+        "payload": {"collection": "posts", "id": doc},
+        "output_bucket": stack.bucket,
+        "dispatch": {"heartbeat_timeout_s": 5, "initial_interval_s": 1, "max_attempts": 5},
+        "distribution": {"create_timeout_s": 5, "retry_initial_s": 1, "retry_max_s": 2},
+    })
+
+
+async def stage(handle: WorkflowHandle[Any, PublishStatus], wanted: str,
+                timeout: float = 90) -> PublishStatus:
+    async def poll() -> PublishStatus:
+        while True:
+            status = await handle.query(PublishCreativeWorkflow.status)
+            if status.stage == wanted:
+                return status
+            await asyncio.sleep(0.1)
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+def signal_with_cli(stack: LocalStack, workflow_id: str, decision: dict[str, Any]) -> None:
+    """Approve as an outside client would: the Temporal CLI."""
+    temporal = str(Path(sys.executable).parent / "temporal")
+    subprocess.run([temporal, "workflow", "signal", "--address", stack.temporal_address,
+                    "--namespace", "smm-hub-core", "--workflow-id", workflow_id,
+                    "--name", "agent_approval", "--input", json.dumps(decision)],
+                   check=True, capture_output=True, timeout=30)
+
+
+def posts_for(stack: LocalStack, doc_group_hint: str | None = None) -> list[dict[str, Any]]:
+    return list(stack.double_state("postiz")["posts"])
+
+
+def stages_for(stack: LocalStack, doc: str) -> list[str]:
+    updates = [u for u in stack.double_state("payload")["updates"] if u["doc"] == f"posts/{doc}"]
+    return [u["data"]["engineStage"] for u in updates]
+
+
+def collapse(values: list[str]) -> list[str]:
+    """Drop immediate repeats: a resent identical update is harmless."""
+    return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
+
+
+async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
+        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    doc = f"doc-{uuid.uuid4().hex[:6]}"
+    posts_before = len(posts_for(stack))
+    requests_before = len(stack.double_state("postiz")["requests"])
+    handle = await client.start_workflow(PublishCreativeWorkflow.run,
+                                         params(stack, assets, doc),
+                                         id=f"pub-{doc}", task_queue=task_queue)
+    await stage(handle, "awaiting_approval")
+    stack.double_control("postiz", force_429=1)  # the first Postiz call is rate limited
+    await asyncio.to_thread(signal_with_cli, stack, handle.id,
+                            {"decision": "approve", "reviewer": "ana@example.com"})
+    status = await asyncio.wait_for(handle.result(), 120)
+    assert status.stage == "published"
+
+    requests = stack.double_state("postiz")["requests"][requests_before:]
+    assert [r["authorization"] for r in requests] == ["local-postiz-key"] * len(requests)
+    assert [r["path"] for r in requests] == [
+        "/public/v1/upload", "/public/v1/upload", "/public/v1/posts"]  # 429, retry, post
+    upload = requests[1]
+    assert upload["content_type"].startswith("multipart/form-data; boundary=")
+    (part,) = upload["parts"]
+    assert (part["name"], part["filename"], part["content_type"]) == (
+        "file", "01-image-01.png", "image/png")
+    assert part["size"] > 10_000
+    body = requests[2]["json"]
+    assert body["type"] == "now" and body["shortLink"] is False
+    assert body["tags"] == [{"value": "launch", "label": "Launch"}]
+    assert [p["integration"]["id"] for p in body["posts"]] == ["x-1", "li-2"]
+    assert body["posts"][0]["value"][0]["content"] == "Fresh from the creative engine"
+    assert body["posts"][0]["value"][0]["image"][0]["path"].startswith("https://uploads.")
+    new_posts = posts_for(stack)[posts_before:]
+    assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
+    assert stages_for(stack, doc) == EXPECTED
+
+
+@pytest.mark.parametrize("moment", ["after_upload", "during_create"])
+async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
+        client: Client, stack: LocalStack, assets: dict[str, str], moment: str) -> None:
+    queue = f"tq-{uuid.uuid4()}"
+    env = {"SMM_TASK_QUEUE": queue}
+    worker = stack.start_worker(env, name=f"worker-{moment}")
+    doc = f"doc-{uuid.uuid4().hex[:6]}"
+    handle = await client.start_workflow(PublishCreativeWorkflow.run,
+                                         params(stack, assets, doc),
+                                         id=f"pub-{doc}", task_queue=queue)
+    await stage(handle, "awaiting_approval")
+    before = stack.double_state("postiz")
+    seen = len(before["requests"])
+    if moment == "during_create":
+        stack.double_control("postiz", create_delay_s=3)
+    await handle.signal("agent_approval", {"decision": "approve", "reviewer": "ana@example.com"})
+    wanted = "/public/v1/upload" if moment == "after_upload" else "/public/v1/posts"
+    for _ in range(600):
+        if any(r["path"] == wanted for r in stack.double_state("postiz")["requests"][seen:]):
+            break
+        await asyncio.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    await asyncio.sleep(1)
+    stack.double_control("postiz", create_delay_s=0)
+    stack.start_worker(env, name=f"worker-{moment}-again")
+    status = await asyncio.wait_for(handle.result(), 120)
+    after = stack.double_state("postiz")
+    creates = [r for r in after["requests"][seen:] if r["path"] == "/public/v1/posts"
+               and r["method"] == "POST"]
+    uploads = [r for r in after["requests"][seen:] if r["path"] == "/public/v1/upload"]
+    new_posts = after["posts"][len(before["posts"]):]
+    assert len(uploads) == 1
+    assert len(creates) == 1  # never posted twice
+    assert len(new_posts) == 2  # one per channel, once
+    assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
+
+
+async def test_payload_hears_every_stage_in_order_across_a_worker_kill(
+        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    queue = f"tq-{uuid.uuid4()}"
+    env = {"SMM_TASK_QUEUE": queue}
+    worker = stack.start_worker(env, name="worker-payload")
+    doc = f"doc-{uuid.uuid4().hex[:6]}"
+    handle = await client.start_workflow(PublishCreativeWorkflow.run,
+                                         params(stack, assets, doc),
+                                         id=f"pub-{doc}", task_queue=queue)
+    await stage(handle, "awaiting_approval")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    await handle.signal("agent_approval", {"decision": "approve", "reviewer": "ana@example.com"})
+    stack.start_worker(env, name="worker-payload-again")
+    await asyncio.wait_for(handle.result(), 120)
+    assert collapse(stages_for(stack, doc)) == EXPECTED
+
+
+async def test_payload_being_down_delays_nothing_else(
+        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    doc = f"doc-{uuid.uuid4().hex[:6]}"
+    stack.double_control("payload", down=True)
+    try:
+        handle = await client.start_workflow(PublishCreativeWorkflow.run,
+                                             params(stack, assets, doc),
+                                             id=f"pub-{doc}", task_queue=task_queue)
+        await stage(handle, "awaiting_approval")
+        await handle.signal("agent_approval",
+                            {"decision": "approve", "reviewer": "ana@example.com"})
+        published = await stage(handle, "published")
+        assert published.postiz_post_ids  # posted while Payload was unreachable
+        assert stages_for(stack, doc) == []
+    finally:
+        stack.double_control("payload", down=False)
+    status = await asyncio.wait_for(handle.result(), 120)
+    assert status.stage == "published"
+    assert stages_for(stack, doc) == EXPECTED  # caught up, in order
