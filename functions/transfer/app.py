@@ -7,8 +7,8 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from postiz_upload import PostizUploader, TransferSettings
 
+from postiz_upload import PostizUploader, TransferSettings
 from smm_runtime.runner import ActivityRunner, LambdaContextLike
 
 logger = Logger(service="transfer")

@@ -12,6 +12,7 @@ it started.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import logging
@@ -359,13 +360,62 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             self._send(status, {"Type": "User", "message": message},
                        {"x-amzn-ErrorType": kind})
 
+        def function_url(self) -> None:
+            """``/_url/<Function>/<path>``: a Lambda Function URL (payload format 2.0)."""
+            parsed = urlparse(self.path)
+            _, _, name, *rest = parsed.path.split("/")
+            pool = emulator.pool(unquote(name))
+            if pool is None:
+                self._error(404, "ResourceNotFoundException", f"Function not found: {name}")
+                return
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            event = {
+                "version": "2.0", "routeKey": "$default", "rawPath": "/" + "/".join(rest),
+                "rawQueryString": parsed.query,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "requestContext": {"http": {"method": self.command, "path": "/" + "/".join(rest),
+                                            "protocol": "HTTP/1.1",
+                                            "sourceIp": self.client_address[0]},
+                                   "requestId": str(uuid.uuid4()), "timeEpoch":
+                                       int(time.time() * 1000)},
+                "body": base64.b64encode(body).decode(), "isBase64Encoded": True,
+            }
+            outcome = pool.try_invoke(event)
+            if outcome is None:
+                self._send(429, {"message": "Rate Exceeded."})
+            elif not outcome.ok or not isinstance(outcome.payload, dict):
+                self._send(502, {"message": "Internal Server Error"})
+            else:
+                answer = outcome.payload
+                payload = answer.get("body", "")
+                data = base64.b64decode(payload) if answer.get("isBase64Encoded") \
+                    else str(payload).encode()
+                self.send_response(int(answer.get("statusCode", 200)))
+                headers = {"content-type": "application/json", **answer.get("headers", {})}
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        def do_PUT(self) -> None:
+            self.function_url()
+
+        do_PATCH = do_DELETE = do_PUT
+
         def do_GET(self) -> None:
+            if urlparse(self.path).path.startswith("/_url/"):
+                self.function_url()
+                return
             if urlparse(self.path).path == "/_emulator/stats":
                 self._send(200, {n: p.snapshot() for n, p in emulator.pools.items()})
             else:
                 self._error(404, "ResourceNotFoundException", "no such path")
 
         def do_POST(self) -> None:
+            if urlparse(self.path).path.startswith("/_url/"):
+                self.function_url()
+                return
             parts = urlparse(self.path).path.strip("/").split("/")
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)

@@ -77,6 +77,8 @@ class LocalStack:
     # Local-only credentials of the API doubles (never real secrets).
     postiz_key: str = "local-postiz-key"
     payload_key: str = "local-payload-key"
+    trigger_secret: str = "local-trigger-secret"
+    idempotency_table: str = "smm-local-idempotency"
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
 
     @property
@@ -114,6 +116,10 @@ class LocalStack:
         req = urllib.request.Request(f"http://127.0.0.1:{port}/_double/control",
                                      data=json.dumps(controls).encode(), method="POST")
         urllib.request.urlopen(req, timeout=5).close()
+
+    @property
+    def trigger_url(self) -> str:
+        return f"{self.lambda_url}/_url/TriggerFunction"
 
     @property
     def ui_url(self) -> str | None:
@@ -180,6 +186,11 @@ class LocalStack:
                                     "-p", str(self.moto_port)])
         wait_for_port(self.moto_port, proc, "moto server")
         self.s3().create_bucket(Bucket=self.bucket)
+        boto3.client("dynamodb", endpoint_url=self.moto_url, region_name="us-east-1",
+                     aws_access_key_id="local", aws_secret_access_key="local").create_table(
+            TableName=self.idempotency_table, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
 
     def _start_doubles(self) -> None:
         postiz = self._spawn("postiz", [sys.executable, "-m", "smm_local.postiz_double",
@@ -204,10 +215,12 @@ class LocalStack:
             "SMM_IMAGE_HOSTS": ",".join(self.image_hosts),
             "SMM_POSTIZ_URL": self.postiz_url,
             "SMM_POSTIZ_API_KEY": self.postiz_key,
+            "SMM_TRIGGER_SECRET": self.trigger_secret,
         }
         argv = [sys.executable, "-m", "smm_local.lambda_emulator",
                 "--template", str(ROOT / "template.yaml"), "--port", str(self.lambda_port),
-                "--ref", f"CreativeBucket={self.bucket}"]
+                "--ref", f"CreativeBucket={self.bucket}",
+                "--ref", f"IdempotencyTable={self.idempotency_table}"]
         for key, value in overrides.items():
             argv += ["--env", f"{key}={value}"]
         proc = self._spawn("lambda", argv, cwd=ROOT)

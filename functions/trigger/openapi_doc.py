@@ -1,0 +1,90 @@
+"""The OpenAPI 3.1 description of the trigger API, generated from the same models the code
+validates with; the committed openapi.json is checked against this by the tests.
+Regenerate with: .venv/bin/python functions/trigger/openapi_doc.py > functions/trigger/openapi.json
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from smm_runtime.publish_io import ApprovalDecision
+from smm_runtime.trigger_io import (
+    AcceptedResponse,
+    ErrorResponse,
+    PublishRequest,
+    StartedResponse,
+    StatusResponse,
+)
+
+AUTH_HEADERS = [
+    {"name": "x-smm-timestamp", "in": "header", "required": True,
+     "schema": {"type": "string", "pattern": "^[0-9]+$"},
+     "description": "Unix time in seconds; refused outside a 300 s window."},
+    {"name": "x-smm-request-id", "in": "header", "required": True,
+     "schema": {"type": "string", "minLength": 8, "maxLength": 128},
+     "description": "Unique per request; a repeat is refused (409)."},
+    {"name": "x-smm-signature", "in": "header", "required": True,
+     "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
+     "description": "'sha256=' + hex HMAC-SHA256(secret, '<timestamp>.<METHOD> <path>.<body>')."},
+]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _responses(ok: dict[int, tuple[str, str]], *errors: int) -> dict[str, Any]:
+    described = {400: "Bad input (the field is named)", 401: "Not authenticated",
+                 404: "Unknown workflow or route", 409: "Replayed request id",
+                 413: "Body over 64 KiB"}
+    out: dict[str, Any] = {
+        str(code): {"description": text,
+                    "content": {"application/json": {"schema": _ref(model)}}}
+        for code, (model, text) in ok.items()}
+    for code in errors:
+        out[str(code)] = {"description": described[code],
+                          "content": {"application/json": {"schema": _ref("ErrorResponse")}}}
+    return out
+
+
+def build() -> dict[str, Any]:
+    models = [(PublishRequest, "validation"), (ApprovalDecision, "validation"),
+              (StartedResponse, "serialization"), (AcceptedResponse, "serialization"),
+              (StatusResponse, "serialization"), (ErrorResponse, "serialization")]
+    _, top = models_json_schema(models, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
+    body = {"required": True, "content": {"application/json": {"schema": _ref("PublishRequest")}}}
+    approval = {"required": True,
+                "content": {"application/json": {"schema": _ref("ApprovalDecision")}}}
+    workflow_id = {"name": "workflow_id", "in": "path", "required": True,
+                   "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,200}$"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SMM Hub creative engine trigger API", "version": "1.0.0",
+                 "description": "Called by Payload CMS hooks. Every request is signed."},
+        "paths": {
+            "/v1/publish": {"post": {
+                "operationId": "startPublish", "parameters": AUTH_HEADERS, "requestBody": body,
+                "summary": "Start publishing a document (idempotent per collection + doc id)",
+                "responses": _responses({202: ("StartedResponse", "Started"),
+                                         200: ("StartedResponse", "Already started")},
+                                        400, 401, 409, 413)}},
+            "/v1/workflows/{workflow_id}/approval": {"post": {
+                "operationId": "sendApproval", "parameters": [*AUTH_HEADERS, workflow_id],
+                "requestBody": approval, "summary": "Send the agent_approval signal",
+                "responses": _responses({202: ("AcceptedResponse", "Delivered")},
+                                        400, 401, 404, 409, 413)}},
+            "/v1/workflows/{workflow_id}": {"get": {
+                "operationId": "readStatus", "parameters": [*AUTH_HEADERS, workflow_id],
+                "summary": "Stage, outputs, approvals and Postiz ids",
+                "responses": _responses({200: ("StatusResponse", "The status")},
+                                        401, 404, 409)}},
+        },
+        "components": {"schemas": top["$defs"]},
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(build(), indent=2, sort_keys=True))

@@ -1,0 +1,33 @@
+"""Each signed request id is accepted once, across every instance of the function.
+
+A conditional put into the idempotency table (DynamoDB) either claims the id or finds it
+taken; the item expires by TTL once the signature window has passed anyway.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from signing import WINDOW_S
+
+
+class ReplayGuard:
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._db = dynamodb
+        self._table = table
+
+    def first_use(self, request_id: str) -> bool:
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={"pk": {"S": f"trigger-request#{request_id}"},
+                      "expires_at": {"N": str(int(time.time()) + 2 * WINDOW_S)}},
+                ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

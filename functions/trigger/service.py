@@ -1,0 +1,63 @@
+"""The trigger's Temporal side: start (idempotently), signal, query."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from smm_runtime.publish_io import SIGNAL_NAME, ApprovalDecision, PublishInput, PublishStatus
+from smm_runtime.trigger_io import PublishRequest, StartedResponse, StatusResponse
+
+WORKFLOW = "PublishCreativeWorkflow"
+
+
+class TemporalService:
+    def __init__(self, client: Client, task_queue: str, output_bucket: str,
+                 assets_bucket: str | None) -> None:
+        self._client = client
+        self._queue = task_queue
+        self._bucket = output_bucket
+        self._assets = assets_bucket
+
+    async def start_publish(self, request: PublishRequest) -> StartedResponse:
+        workflow_id = request.workflow_id()
+        params = PublishInput(creative=request.creative, post=request.post,
+                              approval=request.approval,
+                              payload={"collection": request.collection, "id": request.doc_id},
+                              output_bucket=self._bucket, assets_bucket=self._assets)
+        try:
+            handle = await self._client.start_workflow(
+                WORKFLOW, params, id=workflow_id, task_queue=self._queue,
+                # The same document twice is the same publish: never a second run.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+            return StartedResponse(workflow_id=workflow_id, run_id=handle.first_execution_run_id,
+                                   existing=False)
+        except WorkflowAlreadyStartedError:
+            described = await self._client.get_workflow_handle(workflow_id).describe()
+            return StartedResponse(workflow_id=workflow_id, run_id=described.run_id,
+                                   existing=True)
+
+    async def send_approval(self, workflow_id: str, decision: ApprovalDecision) -> bool:
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            await handle.signal(SIGNAL_NAME, decision.model_dump(mode="json"))
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    async def read_status(self, workflow_id: str) -> StatusResponse | None:
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            description = await handle.describe()
+            if description.workflow_type != WORKFLOW:
+                return None
+            status = await handle.query("status", result_type=PublishStatus)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        return StatusResponse(workflow_id=workflow_id, status=status)

@@ -1,0 +1,67 @@
+"""The trigger API's request and response bodies (Payload calls it from collection hooks).
+
+The JSON Schemas of these models are what the Payload side's TypeScript types are generated
+from (infra/payload/), and what the OpenAPI description of the API references.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smm_runtime.publish_io import (
+    ApprovalDecision,
+    ApprovalPolicy,
+    CreativeSpec,
+    PostSpec,
+    PublishStatus,
+)
+
+
+class PublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    collection: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    doc_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    revision: int | None = Field(default=None, ge=1, le=1_000_000,
+                                 description="Publish the same document again: a new number.")
+    creative: CreativeSpec
+    post: PostSpec
+    approval: ApprovalPolicy = ApprovalPolicy()
+
+    def workflow_id(self) -> str:
+        suffix = f"-r{self.revision}" if self.revision else ""
+        return f"payload-{self.collection}-{self.doc_id}{suffix}"
+
+
+class StartedResponse(BaseModel):
+    workflow_id: str
+    run_id: str | None
+    existing: bool
+
+
+class AcceptedResponse(BaseModel):
+    workflow_id: str
+    accepted: bool = True
+
+
+class StatusResponse(BaseModel):
+    workflow_id: str
+    status: PublishStatus
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    field: str | None = None
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    return {
+        "PublishRequest": PublishRequest.model_json_schema(),
+        "ApprovalRequest": ApprovalDecision.model_json_schema(),
+        "StartedResponse": StartedResponse.model_json_schema(mode="serialization"),
+        "AcceptedResponse": AcceptedResponse.model_json_schema(mode="serialization"),
+        "StatusResponse": StatusResponse.model_json_schema(mode="serialization"),
+        "ErrorResponse": ErrorResponse.model_json_schema(mode="serialization"),
+    }

@@ -1,0 +1,148 @@
+"""The trigger API as Payload calls it: signed HTTP to the function's URL (emulated)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from signing import sign
+from smm_local.stack import LocalStack
+
+pytestmark = pytest.mark.integration
+OPENAPI = json.loads((Path(__file__).resolve().parents[2] / "functions" / "trigger" /
+                      "openapi.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def default_queue_worker(stack: LocalStack) -> Iterator[None]:
+    """The trigger starts workflows on the default task queue: a worker process serves it."""
+    worker = stack.start_worker(name="worker-trigger")
+    yield
+    worker.terminate()
+    worker.wait(timeout=30)
+
+
+def call(stack: LocalStack, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
+         secret: str | None = None, timestamp: int | None = None,
+         request_id: str | None = None, signature: str | None = None) -> tuple[int, Any]:
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    headers = {
+        "x-smm-timestamp": ts, "x-smm-request-id": request_id or str(uuid.uuid4()),
+        "x-smm-signature": signature or sign((secret or stack.trigger_secret).encode(), ts,
+                                             method, path, data),
+        "content-type": "application/json"}
+    req = urllib.request.Request(f"{stack.trigger_url}{path}", data=data or None, method=method,
+                                 headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def conforms(path: str, method: str, status: int, body: Any) -> None:
+    """The answer matches the committed OpenAPI description."""
+    spec_path = "/v1/workflows/{workflow_id}" + ("/approval" if path.endswith("/approval")
+                                                else "") if path.startswith("/v1/workflows/") \
+        else path
+    response = OPENAPI["paths"][spec_path][method.lower()]["responses"][str(status)]
+    schema = response["content"]["application/json"]["schema"]
+    Draft202012Validator({**schema, "components": OPENAPI["components"]}).validate(body)
+
+
+def publish_body(assets: dict[str, str], doc: str) -> dict[str, Any]:
+    return {"collection": "posts", "doc_id": doc,
+            "creative": {"kind": "image", "spec": {
+                "brand_kit": assets["brand_kit"], "template": "quote_card",
+                "props": {"quote": "Started from Payload", "author": "Hook"}}},
+            "post": {"content": "Hello from Payload", "integrations": ["x-1"], "type": "now"},
+            "approval": {"reviewers": ["ana@example.com"]}}
+
+
+async def test_payload_starts_approves_and_reads_a_publish_through_the_api(
+        stack: LocalStack, assets: dict[str, str], default_queue_worker: None) -> None:
+    doc = f"doc{uuid.uuid4().hex[:8]}"
+    status, started = call(stack, "POST", "/v1/publish", publish_body(assets, doc))
+    assert status == 202, started
+    conforms("/v1/publish", "POST", status, started)
+    assert started["workflow_id"] == f"payload-posts-{doc}" and not started["existing"]
+
+    again, second = call(stack, "POST", "/v1/publish", publish_body(assets, doc))
+    assert again == 200 and second["existing"]
+    assert (second["workflow_id"], second["run_id"]) == (started["workflow_id"], started["run_id"])
+
+    path = f"/v1/workflows/{started['workflow_id']}"
+    for _ in range(300):
+        code, state = call(stack, "GET", path)
+        if code == 200 and state["status"]["stage"] == "awaiting_approval":
+            break
+        await asyncio.sleep(0.2)
+    conforms(path, "GET", code, state)
+    assert state["status"]["stage"] == "awaiting_approval"
+    code, accepted = call(stack, "POST", f"{path}/approval",
+                          {"decision": "approve", "reviewer": "ana@example.com"})
+    assert code == 202
+    conforms(f"{path}/approval", "POST", code, accepted)
+    for _ in range(300):
+        code, state = call(stack, "GET", path)
+        if state["status"]["stage"] == "published":
+            break
+        await asyncio.sleep(0.2)
+    assert state["status"]["stage"] == "published"
+    assert state["status"]["postiz_post_ids"]
+
+
+@pytest.mark.parametrize(("case", "expected_status", "field"), [
+    ("bad signature", 401, None), ("stale timestamp", 401, None), ("bad json", 400, "body"),
+    ("schema error", 400, "post.integrations"), ("oversized body", 413, "body"),
+    ("unknown workflow", 404, "workflow_id"), ("unknown route", 404, None),
+    ("bad approval", 400, "decision"),
+])
+def test_bad_requests_get_a_clear_4xx(stack: LocalStack, assets: dict[str, str], case: str,
+                                      expected_status: int, field: str | None) -> None:
+    body = publish_body(assets, "doc-bad")
+    if case == "bad signature":
+        status, answer = call(stack, "POST", "/v1/publish", body, secret="not-the-secret")
+    elif case == "stale timestamp":
+        status, answer = call(stack, "POST", "/v1/publish", body,
+                              timestamp=int(time.time()) - 3600)
+        assert answer["error"].startswith("x-smm-timestamp: outside the 300 s window")
+    elif case == "bad json":
+        status, answer = call(stack, "POST", "/v1/publish", raw=b"{not json")
+    elif case == "schema error":
+        status, answer = call(stack, "POST", "/v1/publish",
+                              {**body, "post": {**body["post"], "integrations": []}})
+    elif case == "oversized body":
+        status, answer = call(stack, "POST", "/v1/publish", raw=b"x" * (65 * 1024))
+    elif case == "unknown workflow":
+        status, answer = call(stack, "POST", "/v1/workflows/payload-posts-nope/approval",
+                              {"decision": "approve", "reviewer": "ana@example.com"})
+    elif case == "unknown route":
+        status, answer = call(stack, "GET", "/v2/everything")
+    else:
+        status, answer = call(stack, "POST", "/v1/workflows/payload-posts-nope/approval",
+                              {"decision": "maybe", "reviewer": "ana@example.com"})
+    assert status == expected_status, answer
+    assert answer["field"] == field
+    assert answer["error"]
+    if case == "schema error":
+        assert answer["error"].startswith("post.integrations: List should have at least 1 item")
+
+
+def test_a_replayed_request_id_is_refused(stack: LocalStack) -> None:
+    request_id = str(uuid.uuid4())
+    first, _ = call(stack, "GET", "/v1/workflows/payload-posts-none", request_id=request_id)
+    second, answer = call(stack, "GET", "/v1/workflows/payload-posts-none", request_id=request_id)
+    assert first == 404
+    assert second == 409 and answer["field"] == "x-smm-request-id"
