@@ -10,6 +10,8 @@ SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
+# `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
+DEMO_FLAGS ?= --auto-approve
 
 .PHONY: setup schema sam-tool lint typecheck validate test test-fast demo dev bench clean
 
@@ -53,7 +55,7 @@ test: setup sam-tool lint typecheck validate
 
 ## demo: a real branded MP4 rendered by a Lambda function, dispatched by a Temporal workflow
 demo: setup
-	$(VENV)/bin/smm-engine demo
+	$(VENV)/bin/smm-engine demo $(DEMO_FLAGS)
 
 ## dev: the local stack + worker, kept up (Web UI on 8233)
 dev: setup

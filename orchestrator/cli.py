@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from pydantic import ValidationError
 
-from smm_runtime.contracts import ContractError
+from smm_runtime.contracts import ContractError, describe_validation_error
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 from smm_runtime.workflow_io import RenderVideoOutput
 
@@ -135,6 +136,110 @@ def cmd_brand_kit(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _follow_publish(workflow_id: str, until: set[str], quiet: bool = False) -> Any:
+    """Print each stage change (and render progress) until one of ``until`` is reached."""
+    from orchestrator.progress import live_progress
+    from smm_runtime.publish_io import PublishStatus
+
+    client = await connect()
+    handle = client.get_workflow_handle(workflow_id)
+    last = None
+    while True:
+        status = await handle.query("status", result_type=PublishStatus)
+        line = f"  stage: {status.stage} (round {status.round})"
+        if status.stage == "rendering" and status.render_workflow_id:
+            try:
+                child = await live_progress(
+                    client.get_workflow_handle(status.render_workflow_id))
+                line += (f"  segments {child.get('segments_done', 0)}/"
+                         f"{child.get('segments_total', 0)} "
+                         f"({child.get('segments_reused', 0)} from checkpoints)")
+            except Exception:
+                pass
+        if line != last and not quiet:
+            print(line, flush=True)
+            last = line
+        if status.stage in until:
+            return status
+        await asyncio.sleep(0.5)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+    from smm_runtime.publish_io import PublishInput
+
+    try:
+        body = json.loads(Path(args.file).read_text())
+        params = PublishInput.model_validate(
+            {"output_bucket": os.environ.get("SMM_OUTPUT_BUCKET", "smm-creative-output"),
+             "assets_bucket": os.environ.get("SMM_ASSETS_BUCKET"), **body})
+    except (OSError, json.JSONDecodeError) as err:
+        print(f"error: {args.file}: {err}", file=sys.stderr)
+        return 2
+    except ValidationError as err:
+        print(f"error: {args.file}: {describe_validation_error(err)}", file=sys.stderr)
+        return 2
+
+    async def start() -> str:
+        client = await connect()
+        handle = await client.start_workflow(
+            PublishCreativeWorkflow.run, params, id=args.id or f"publish-{int(time.time())}",
+            task_queue=os.environ.get("SMM_TASK_QUEUE", "creative-engine"))
+        return handle.id
+
+    workflow_id = asyncio.run(start())
+    print(f"started {workflow_id}; approve with: smm-engine approve {workflow_id} "
+          "--reviewer YOU")
+    if args.follow:
+        asyncio.run(_follow_publish(workflow_id, FINAL_STAGES))
+    return 0
+
+
+FINAL_STAGES = {"published", "rejected", "expired", "failed"}
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from smm_runtime.publish_io import PublishStatus
+
+    decision = "reject" if args.reject else "revise" if args.revise else "approve"
+    payload: dict[str, Any] = {"decision": decision, "reviewer": args.reviewer,
+                               "comment": args.comment or ""}
+    if args.changes:
+        payload["changes"] = json.loads(args.changes)
+
+    async def send() -> PublishStatus:
+        client = await connect()
+        # The update answers yes or no at once (the signal agent_approval is fire-and-forget).
+        return await client.get_workflow_handle(args.workflow_id).execute_update(
+            "approve", payload, result_type=PublishStatus)
+
+    try:
+        status = asyncio.run(send())
+    except WorkflowUpdateFailedError as err:
+        print(f"refused: {err.cause}", file=sys.stderr)
+        return 1
+    print(f"{decision} accepted; stage: {status.stage}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from smm_runtime.publish_io import PublishStatus
+
+    if args.follow:
+        asyncio.run(_follow_publish(args.workflow_id, FINAL_STAGES | {"awaiting_approval"}))
+        return 0
+
+    async def read() -> PublishStatus:
+        client = await connect()
+        return await client.get_workflow_handle(args.workflow_id).query(
+            "status", result_type=PublishStatus)
+
+    print(asyncio.run(read()).model_dump_json(indent=2))
+    return 0
+
+
 def cmd_worker(_: argparse.Namespace) -> int:
     from orchestrator.worker import main as worker_main
 
@@ -182,6 +287,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         images = asyncio.run(_images(card_spec(uris), carousel_spec(uris), ROOT / "out"))
         for path in images:
             print(f"  wrote {path}")
+        _demo_publish(stack, spec, args.auto_approve)
         print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows")
         if args.keep:
             print("--keep: the stack stays up until Ctrl-C")
@@ -192,6 +298,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 pass
     print("stopped everything the demo started")
     return 0
+
+
+def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
+    """The flow the product exists for: render, wait for approval, publish to Postiz."""
+    from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+    from smm_runtime.publish_io import PublishInput
+
+    params = PublishInput.model_validate({
+        "creative": {"kind": "video", "spec": spec},
+        "post": {"content": "Spring launch: fresh looks for every feed",
+                 "integrations": ["instagram-demo", "tiktok-demo"], "type": "now",
+                 "tags": [{"value": "spring", "label": "Spring"}]},
+        "approval": {"reviewers": ["editor@example.com"]},
+        "payload": {"collection": "posts", "id": "demo-post"},
+        "output_bucket": stack.bucket})
+    workflow_id = f"demo-publish-{int(time.time())}"
+
+    async def run() -> Any:
+        client = await connect()
+        await client.start_workflow(PublishCreativeWorkflow.run, params, id=workflow_id,
+                                    task_queue="creative-engine")
+        print(f"publish flow {workflow_id}:")
+        await _follow_publish(workflow_id, {"awaiting_approval"})
+        if auto_approve:
+            print("  --auto-approve: approving as editor@example.com")
+            await client.get_workflow_handle(workflow_id).execute_update(
+                "approve", {"decision": "approve", "reviewer": "editor@example.com"})
+        else:
+            print(f"  waiting for approval; in another shell (with the env of `smm-engine dev`):"
+                  f"\n    smm-engine approve {workflow_id} --reviewer editor@example.com")
+        return await _follow_publish(workflow_id, FINAL_STAGES)
+
+    status = asyncio.run(run())
+    posts = stack.double_state("postiz")["posts"]
+    print(f"  Postiz (local double) post ids: {', '.join(status.postiz_post_ids)} "
+          f"({len(posts)} posts, media uploaded once per output)")
 
 
 def _port_free(port: int) -> bool:
@@ -211,6 +353,21 @@ def main(argv: list[str] | None = None) -> None:
     render.add_argument("spec")
     render.add_argument("--id", help="workflow id (default: a new one)")
     render.add_argument("--out", default="out")
+    publish = sub.add_parser("publish", help="start PublishCreativeWorkflow from a JSON file")
+    publish.add_argument("file", help="{creative, post, approval?, payload?}")
+    publish.add_argument("--id", help="workflow id (default: a new one)")
+    publish.add_argument("--follow", action="store_true", help="print each stage until done")
+    approve = sub.add_parser("approve", help="approve (or reject/revise) a waiting creative")
+    approve.add_argument("workflow_id")
+    approve.add_argument("--reviewer", required=True)
+    approve.add_argument("--comment")
+    verdict = approve.add_mutually_exclusive_group()
+    verdict.add_argument("--reject", action="store_true")
+    verdict.add_argument("--revise", action="store_true")
+    approve.add_argument("--changes", help="with --revise: a JSON merge patch for the spec")
+    status = sub.add_parser("status", help="a publish workflow's status")
+    status.add_argument("workflow_id")
+    status.add_argument("--follow", action="store_true", help="print stage changes")
     kit = sub.add_parser("brand-kit", help="validate and store a brand kit")
     kit_sub = kit.add_subparsers(dest="brand_kit_command", required=True)
     put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json")
@@ -219,9 +376,12 @@ def main(argv: list[str] | None = None) -> None:
     demo = sub.add_parser("demo", help="the main job, end to end, on the embedded stack")
     demo.add_argument("--ui-port", type=int, default=8233)
     demo.add_argument("--keep", action="store_true", help="keep the stack up afterwards")
+    demo.add_argument("--auto-approve", action="store_true",
+                      help="approve the publish step automatically (else approve from the CLI)")
     args = parser.parse_args(argv)
     handlers = {"worker": cmd_worker, "dev": cmd_dev, "render": cmd_render, "demo": cmd_demo,
-                "brand-kit": cmd_brand_kit}
+                "brand-kit": cmd_brand_kit, "publish": cmd_publish, "approve": cmd_approve,
+                "status": cmd_status}
     try:
         code = handlers[args.command](args)
     except ContractError as err:
