@@ -212,8 +212,9 @@ def cmd_approve(args: argparse.Namespace) -> int:
     async def send() -> PublishStatus:
         client = await connect()
         # The update answers yes or no at once (the signal agent_approval is fire-and-forget).
-        return await client.get_workflow_handle(args.workflow_id).execute_update(
-            "approve", payload, result_type=PublishStatus)
+        status: PublishStatus = await client.get_workflow_handle(
+            args.workflow_id).execute_update("approve", payload, result_type=PublishStatus)
+        return status
 
     try:
         status = asyncio.run(send())
@@ -233,8 +234,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     async def read() -> PublishStatus:
         client = await connect()
-        return await client.get_workflow_handle(args.workflow_id).query(
+        status: PublishStatus = await client.get_workflow_handle(args.workflow_id).query(
             "status", result_type=PublishStatus)
+        return status
 
     print(asyncio.run(read()).model_dump_json(indent=2))
     return 0
