@@ -16,7 +16,7 @@ DEMO_FLAGS ?= --auto-approve
 .PHONY: setup schema sam-tool lint typecheck validate test test-fast demo dev bench clean
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
-setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed
+setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed infra/payload/node_modules/.installed
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --python $(PYTHON)
@@ -27,9 +27,16 @@ $(NODE_FN)/node_modules/.installed: $(NODE_FN)/package.json $(NODE_FN)/package-l
 	cd $(NODE_FN) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+## the Payload examples' type checker (TypeScript), from its lock file
+infra/payload/node_modules/.installed: infra/payload/package.json infra/payload/package-lock.json
+	cd infra/payload && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 ## schema: regenerate the JSON Schema the Node function validates against (after a contract change)
 schema: setup
 	$(VENV)/bin/python -m smm_runtime.contracts $(NODE_FN)/schema
+	$(VENV)/bin/python functions/trigger/openapi_doc.py > functions/trigger/openapi.json
+	$(VENV)/bin/python infra/payload/generate_types.py
 
 ## sam-tool: aws-sam-cli in its own environment (it pins boto3 and click)
 sam-tool: $(SAM_VENV)/.synced
