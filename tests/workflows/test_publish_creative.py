@@ -182,7 +182,8 @@ async def test_no_decision_expires_after_its_window_with_daily_reminders(
 async def test_an_approved_post_sleeps_until_its_publish_date_weeks_ahead(
         skipping_env: WorkflowEnvironment) -> None:
     fakes = Fakes()
-    when = datetime.now(UTC) + timedelta(weeks=6)
+    # The test server's clock, which earlier tests in the session have already skipped ahead.
+    when = (await skipping_env.get_current_time()).astimezone(UTC) + timedelta(weeks=6)
 
     async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
         await until_stage(handle, "awaiting_approval")
