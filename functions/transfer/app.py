@@ -8,8 +8,10 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
+from import_asset import AssetImporter
 from postiz_upload import PostizUploader, TransferSettings
 from smm_runtime.runner import ActivityRunner, LambdaContextLike
+from smm_runtime.safe_fetch import FetchPolicy
 
 logger = Logger(service="transfer")
 settings = TransferSettings()  # validated at cold start
@@ -21,7 +23,14 @@ def uploader() -> PostizUploader:
     return PostizUploader(s3=boto3.client("s3"), settings=settings)
 
 
+@cache
+def importer() -> AssetImporter:
+    return AssetImporter(s3=boto3.client("s3"), asset_buckets=settings.allowed_asset_buckets(),
+                         policy=FetchPolicy(allow_hosts=settings.import_hosts()))
+
+
 # Events carry task tokens: never log them.
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
-    return runner.handle(event, context, {"postiz_upload": uploader()})
+    return runner.handle(event, context, {"postiz_upload": uploader(),
+                                          "import_asset": importer()})

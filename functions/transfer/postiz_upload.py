@@ -29,10 +29,18 @@ class TransferSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SMM_")
 
     output_bucket: str
+    asset_buckets: str = ""
+    import_hosts_csv: str = Field(default="", validation_alias="SMM_IMPORT_HOSTS")
     postiz_url: str = Field(description="Postiz public API base, e.g. https://api.postiz.com/public/v1")
     # On AWS the key lives in Secrets Manager (read once per cold start); locally, in the env.
     postiz_api_key_secret_arn: str | None = None
     postiz_api_key: SecretStr | None = None
+
+    def allowed_asset_buckets(self) -> set[str]:
+        return {b.strip() for b in (self.asset_buckets or self.output_bucket).split(",") if b}
+
+    def import_hosts(self) -> list[str]:
+        return [h.strip().lower() for h in self.import_hosts_csv.split(",") if h.strip()]
 
     def api_key(self) -> str:
         if self.postiz_api_key is not None:

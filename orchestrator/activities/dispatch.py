@@ -25,6 +25,8 @@ from smm_runtime.contracts import (
     FinalizeResult,
     ImageRequest,
     ImageResult,
+    ImportAssetRequest,
+    ImportAssetResult,
     NoopRequest,
     NoopResult,
     PostizUploadRequest,
@@ -75,6 +77,11 @@ class LambdaDispatcher:
     @activity.defn(name="dispatch_postiz_upload")
     async def dispatch_postiz_upload(self, request: PostizUploadRequest) -> PostizUploadResult:
         await self._dispatch("postiz_upload", request)
+        raise AssertionError("unreachable")
+
+    @activity.defn(name="dispatch_import_asset")
+    async def dispatch_import_asset(self, request: ImportAssetRequest) -> ImportAssetResult:
+        await self._dispatch("import_asset", request)
         raise AssertionError("unreachable")
 
     @activity.defn(name="dispatch_noop")

@@ -155,6 +155,28 @@ class PostizUploadResult(Model):
     usage: ComputeUsage
 
 
+class ImportAssetRequest(Model):
+    """Stream a file from an allow-listed https URL into the assets bucket."""
+
+    url: str = Field(min_length=9, max_length=2048, pattern=r"^https?://")
+    target: S3Object
+    max_bytes: int = Field(default=512 * 1024 * 1024, ge=1, le=5 * 1024**3)
+    allowed_types: list[str] = Field(
+        default_factory=lambda: ["image/png", "image/jpeg", "image/webp", "video/mp4",
+                                 "audio/mpeg", "font/ttf", "font/otf"], min_length=1)
+    expected_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class ImportAssetResult(Model):
+    kind: Literal["import_asset"] = "import_asset"
+    target: S3Object
+    size_bytes: int
+    sha256: str
+    content_type: str
+    reused: bool
+    usage: ComputeUsage
+
+
 class NoopRequest(Model):
     sleep_ms: int = Field(default=0, ge=0, le=600_000)
     echo: str = Field(default="", max_length=1000)
@@ -215,13 +237,18 @@ class PostizUploadEvent(_EventBase):
     request: PostizUploadRequest
 
 
+class ImportAssetEvent(_EventBase):
+    kind: Literal["import_asset"]
+    request: ImportAssetRequest
+
+
 class NoopEvent(_EventBase):
     kind: Literal["noop"]
     request: NoopRequest
 
 
 AnyEvent = (SegmentEvent | AudioEvent | FinalizeEvent | ImageEvent | PostizUploadEvent
-            | NoopEvent)
+            | ImportAssetEvent | NoopEvent)
 DispatchEvent = Annotated[AnyEvent, Field(discriminator="kind")]
 _EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(DispatchEvent)
 
@@ -231,6 +258,7 @@ KIND_RESULTS: dict[str, type[BaseModel]] = {
     "finalize_video": FinalizeResult,
     "render_image": ImageResult,
     "postiz_upload": PostizUploadResult,
+    "import_asset": ImportAssetResult,
     "noop": NoopResult,
 }
 
