@@ -19,6 +19,7 @@ from smm_runtime.temporal_conn import TemporalConfigError, connect
 from smm_runtime.workflow_io import RenderVideoOutput
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO_ACCOUNT = "demo-agency"
 
 
 def _print_progress(progress: dict[str, Any]) -> None:
@@ -44,7 +45,8 @@ async def _render(spec: dict[str, Any], out_dir: Path, workflow_id: str | None,
     client = await connect()
     bucket = os.environ.get("SMM_OUTPUT_BUCKET", "smm-creative-output")
     handle = await start_render(client, spec, output_bucket=bucket, workflow_id=workflow_id,
-                                assets_bucket=os.environ.get("SMM_ASSETS_BUCKET"))
+                                assets_bucket=os.environ.get("SMM_ASSETS_BUCKET"),
+                                account=os.environ.get("SMM_ACCOUNT"))
     print(f"started workflow {handle.id} in namespace {client.namespace}")
     last: dict[str, Any] = {}
 
@@ -71,7 +73,8 @@ async def _images(card: dict[str, Any], carousel: dict[str, Any], out_dir: Path)
     client = await connect()
     bucket = os.environ.get("SMM_OUTPUT_BUCKET", "smm-creative-output")
     handles = [await client.start_workflow(
-        GenerateImageWorkflow.run, GenerateImageInput(spec=spec, output_bucket=bucket),
+        GenerateImageWorkflow.run, GenerateImageInput(spec=spec, output_bucket=bucket,
+                                                      account=os.environ.get("SMM_ACCOUNT")),
         id=f"demo-{name}-{int(time.time())}", task_queue=TASK_QUEUE)
         for name, spec in (("card", card), ("carousel", carousel))]
     card_result, carousel_result = await asyncio.gather(*[h.result() for h in handles])
@@ -242,6 +245,64 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ledger() -> Any:
+    from smm_runtime.ledger import Ledger
+
+    table = os.environ.get("SMM_LEDGER_TABLE")
+    if not table:
+        raise SystemExit("error: set SMM_LEDGER_TABLE (the stack output LedgerTableName)")
+    return Ledger(boto3.client("dynamodb"), table)
+
+
+def cmd_credits(args: argparse.Namespace) -> int:
+    if args.credits_command == "balance":
+        b = _ledger().balance(args.account)
+        print(f"{b.account}: balance {b.balance}, held {b.held}, granted {b.granted}, "
+              f"captured {b.captured}")
+    elif args.credits_command == "grant":
+        entry = _ledger().grant(args.account, args.amount, args.key or
+                                f"manual:{args.account}:{int(time.time())}")
+        print(f"granted {entry['amount']} to {args.account} (key {entry['key']})")
+    elif args.credits_command == "history":
+        for entry in _ledger().history(args.account, args.limit):
+            print(f"{entry['at']}  {entry['op']:<8} {entry.get('amount', 0):>8}  {entry['key']}")
+    else:
+        asyncio.run(_schedule_grant(args.account, args.amount, args.cron))
+    return 0
+
+
+async def _schedule_grant(account: str, amount: int, cron: str) -> None:
+    """Create or update (idempotently) the monthly grant schedule of an account."""
+    from temporalio.client import (
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleAlreadyRunningError,
+        ScheduleSpec,
+        ScheduleUpdate,
+        ScheduleUpdateInput,
+    )
+
+    from orchestrator.workflows.grant_credits import GrantCreditsWorkflow, GrantInput
+
+    client = await connect()
+    schedule_id = f"credits-grant-{account}"
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            GrantCreditsWorkflow.run, GrantInput(account=account, amount=amount),
+            id=f"credits-grant-{account}", task_queue=os.environ.get("SMM_TASK_QUEUE",
+                                                                     "creative-engine")),
+        spec=ScheduleSpec(cron_expressions=[cron]))
+    try:
+        await client.create_schedule(schedule_id, schedule)
+        print(f"created schedule {schedule_id}: {amount} credits, cron {cron!r}")
+    except ScheduleAlreadyRunningError:
+        def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(schedule_id).update(update)
+        print(f"updated schedule {schedule_id}: {amount} credits, cron {cron!r}")
+
+
 def cmd_worker(_: argparse.Namespace) -> int:
     from orchestrator.worker import main as worker_main
 
@@ -279,8 +340,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
               f"S3 {stack.moto_url}, Lambda {stack.lambda_url}")
         stack.start_worker()
         os.environ.update(stack.env())
+        os.environ["SMM_ACCOUNT"] = DEMO_ACCOUNT
         uris = upload_demo_assets(stack.s3(), stack.bucket)
         spec = demo_spec(uris)
+        ledger = _ledger()
+        ledger.grant(DEMO_ACCOUNT, 500, f"demo:{DEMO_ACCOUNT}:welcome")
+        before = ledger.balance(DEMO_ACCOUNT)
+        print(f"credits of {DEMO_ACCOUNT!r} before: {before.balance}")
         workflow_id = f"demo-{int(time.time())}"
         started = time.monotonic()
         paths, result = asyncio.run(_render(spec, ROOT / "out", workflow_id, "demo"))
@@ -290,6 +356,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for path in images:
             print(f"  wrote {path}")
         _demo_publish(stack, spec, args.auto_approve)
+        after = ledger.balance(DEMO_ACCOUNT)
+        print(f"credits of {DEMO_ACCOUNT!r} after: {after.balance} "
+              f"(charged {before.balance - after.balance}; held {after.held})")
+        for entry in ledger.history(DEMO_ACCOUNT, 10):
+            print(f"  {entry['op']:<8} {entry.get('amount', 0):>5}  {entry['key']}")
         print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows")
         if args.keep:
             print("--keep: the stack stays up until Ctrl-C")
@@ -314,7 +385,7 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
                  "tags": [{"value": "spring", "label": "Spring"}]},
         "approval": {"reviewers": ["editor@example.com"]},
         "payload": {"collection": "posts", "id": "demo-post"},
-        "output_bucket": stack.bucket})
+        "account": DEMO_ACCOUNT, "output_bucket": stack.bucket})
     workflow_id = f"demo-publish-{int(time.time())}"
 
     async def run() -> Any:
@@ -370,6 +441,21 @@ def main(argv: list[str] | None = None) -> None:
     status = sub.add_parser("status", help="a publish workflow's status")
     status.add_argument("workflow_id")
     status.add_argument("--follow", action="store_true", help="print stage changes")
+    credits = sub.add_parser("credits", help="the credit ledger (env: SMM_LEDGER_TABLE)")
+    credit_sub = credits.add_subparsers(dest="credits_command", required=True)
+    balance = credit_sub.add_parser("balance")
+    balance.add_argument("account")
+    grant = credit_sub.add_parser("grant")
+    grant.add_argument("account")
+    grant.add_argument("amount", type=int)
+    grant.add_argument("--key", help="idempotency key: the same key grants once")
+    history = credit_sub.add_parser("history")
+    history.add_argument("account")
+    history.add_argument("--limit", type=int, default=50)
+    schedule = credit_sub.add_parser("schedule", help="create/update the monthly grant")
+    schedule.add_argument("account")
+    schedule.add_argument("amount", type=int)
+    schedule.add_argument("--cron", default="0 0 1 * *", help="default: the 1st, 00:00 UTC")
     kit = sub.add_parser("brand-kit", help="validate and store a brand kit")
     kit_sub = kit.add_subparsers(dest="brand_kit_command", required=True)
     put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json")
@@ -383,7 +469,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     handlers = {"worker": cmd_worker, "dev": cmd_dev, "render": cmd_render, "demo": cmd_demo,
                 "brand-kit": cmd_brand_kit, "publish": cmd_publish, "approve": cmd_approve,
-                "status": cmd_status}
+                "status": cmd_status, "credits": cmd_credits}
     try:
         code = handlers[args.command](args)
     except ContractError as err:

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smm_runtime import TASK_QUEUE
+from smm_runtime.pricing import PriceModel
 
 
 class WorkerSettings(BaseSettings):
@@ -28,6 +29,8 @@ class WorkerSettings(BaseSettings):
     payload_url: str | None = None
     payload_user_slug: str = "users"
     payload_api_key: SecretStr | None = None
+    ledger_table: str | None = Field(default=None, description="The credit ledger (DynamoDB).")
+    price_model: PriceModel = PriceModel()  # SMM_PRICE_MODEL='{"credits_per_image": 3, ...}'
     noop_function: str = "NoopFunction"
     output_bucket: str = "smm-creative-output"
     assets_bucket: str | None = Field(

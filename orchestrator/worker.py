@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from orchestrator.activities.billing import BillingActivities
 from orchestrator.activities.brand_kits import BrandKitStore
 from orchestrator.activities.dispatch import LambdaDispatcher
 from orchestrator.activities.in_worker import noop_in_worker
@@ -27,13 +28,15 @@ from orchestrator.activities.payload_cms import PayloadReporter
 from orchestrator.activities.postiz import PostizPublisher
 from orchestrator.config import WorkerSettings
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
+from orchestrator.workflows.grant_credits import GrantCreditsWorkflow
 from orchestrator.workflows.noop import NoopWorkflow
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
+from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 
 WORKFLOWS: list[type] = [RenderVideoWorkflow, GenerateImageWorkflow, PublishCreativeWorkflow,
-                         NoopWorkflow]
+                         GrantCreditsWorkflow, NoopWorkflow]
 log = logging.getLogger("smm.worker")
 
 
@@ -67,6 +70,9 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
     payload = PayloadReporter(settings.payload_url, settings.payload_user_slug,
                               settings.payload_api_key.get_secret_value()
                               if settings.payload_api_key else None)
+    ledger = Ledger(boto3.client("dynamodb", region_name=settings.aws_region),
+                    settings.ledger_table) if settings.ledger_table else None
+    billing = BillingActivities(ledger, settings.price_model)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -76,7 +82,8 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
                     dispatcher.dispatch_postiz_upload, dispatcher.dispatch_import_asset,
                     dispatcher.dispatch_noop,
                     brand_kits.load_brand_kit, postiz.create_postiz_post,
-                    payload.update_payload, noop_in_worker],
+                    payload.update_payload, billing.price_model, billing.ledger,
+                    noop_in_worker],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
     )
 

@@ -20,6 +20,7 @@ from replay import ReplayGuard
 from routes import Request, Response, handle
 from service import TemporalService
 from smm_runtime import TASK_QUEUE
+from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import CachedClient
 
 logger = Logger(service="trigger")
@@ -29,6 +30,7 @@ class TriggerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SMM_")
 
     idempotency_table: str
+    ledger_table: str | None = None
     output_bucket: str
     assets_bucket: str | None = None
     task_queue: str = TASK_QUEUE
@@ -52,6 +54,12 @@ _clients = CachedClient()
 
 
 @cache
+def ledger() -> Ledger | None:
+    return Ledger(boto3.client("dynamodb"), settings.ledger_table) \
+        if settings.ledger_table else None
+
+
+@cache
 def replay_guard() -> ReplayGuard:
     return ReplayGuard(boto3.client("dynamodb"), settings.idempotency_table)
 
@@ -59,7 +67,7 @@ def replay_guard() -> ReplayGuard:
 async def _serve(request: Request) -> Response:
     client = await _clients.get()
     service = TemporalService(client, settings.task_queue, settings.output_bucket,
-                              settings.assets_bucket)
+                              settings.assets_bucket, ledger())
     return await handle(request, service, settings.secret(), replay_guard())
 
 

@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 from smm_runtime.publish_io import ApprovalDecision
 from smm_runtime.trigger_io import (
     AcceptedResponse,
+    BalanceResponse,
     ErrorResponse,
     PublishRequest,
     StartedResponse,
@@ -53,7 +54,8 @@ def _responses(ok: dict[int, tuple[str, str]], *errors: int) -> dict[str, Any]:
 def build() -> dict[str, Any]:
     models = [(PublishRequest, "validation"), (ApprovalDecision, "validation"),
               (StartedResponse, "serialization"), (AcceptedResponse, "serialization"),
-              (StatusResponse, "serialization"), (ErrorResponse, "serialization")]
+              (StatusResponse, "serialization"), (BalanceResponse, "serialization"),
+              (ErrorResponse, "serialization")]
     _, top = models_json_schema(models, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
     body = {"required": True, "content": {"application/json": {"schema": _ref("PublishRequest")}}}
     approval = {"required": True,
@@ -80,6 +82,14 @@ def build() -> dict[str, Any]:
                 "operationId": "readStatus", "parameters": [*AUTH_HEADERS, workflow_id],
                 "summary": "Stage, outputs, approvals and Postiz ids",
                 "responses": _responses({200: ("StatusResponse", "The status")},
+                                        401, 404, 409)}},
+            "/v1/credits/{account}": {"get": {
+                "operationId": "readBalance",
+                "parameters": [*AUTH_HEADERS, {"name": "account", "in": "path", "required": True,
+                                               "schema": {"type": "string",
+                                                          "pattern": "^[A-Za-z0-9_.@-]{1,128}$"}}],
+                "summary": "An account's credit balance (and held, granted, captured)",
+                "responses": _responses({200: ("BalanceResponse", "The balance")},
                                         401, 404, 409)}},
         },
         "components": {"schemas": top["$defs"]},

@@ -27,6 +27,7 @@ from smm_runtime.trigger_io import (
 )
 
 MAX_BODY = 64 * 1024
+CREDITS_PATH = re.compile(r"^/v1/credits/([A-Za-z0-9_.@-]{1,128})$")
 WORKFLOW_PATH = re.compile(r"^/v1/workflows/([A-Za-z0-9_.-]{1,200})(/approval)?$")
 
 
@@ -95,6 +96,11 @@ async def handle(request: Request, service: Any, secret: bytes, replay: ReplayGu
         assert isinstance(parsed, PublishRequest)
         started = await service.start_publish(parsed)
         return ok(200 if started.existing else 202, started)
+    credits = CREDITS_PATH.match(request.path)
+    if credits is not None:
+        if request.method != "GET":
+            return error(405, "use GET")
+        return ok(200, await service.read_balance(credits.group(1)))
     match = WORKFLOW_PATH.match(request.path)
     if match is None:
         return error(404, f"no route for {request.path}")

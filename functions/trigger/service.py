@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from smm_runtime.ledger import Ledger
 from smm_runtime.publish_io import SIGNAL_NAME, ApprovalDecision, PublishInput, PublishStatus
-from smm_runtime.trigger_io import PublishRequest, StartedResponse, StatusResponse
+from smm_runtime.trigger_io import (
+    BalanceResponse,
+    PublishRequest,
+    StartedResponse,
+    StatusResponse,
+)
 
 WORKFLOW = "PublishCreativeWorkflow"
 
 
 class TemporalService:
     def __init__(self, client: Client, task_queue: str, output_bucket: str,
-                 assets_bucket: str | None) -> None:
+                 assets_bucket: str | None, ledger: Ledger | None = None) -> None:
+        self._ledger = ledger
         self._client = client
         self._queue = task_queue
         self._bucket = output_bucket
@@ -38,6 +47,13 @@ class TemporalService:
             described = await self._client.get_workflow_handle(workflow_id).describe()
             return StartedResponse(workflow_id=workflow_id, run_id=described.run_id,
                                    existing=True)
+
+    async def read_balance(self, account: str) -> BalanceResponse:
+        if self._ledger is None:
+            return BalanceResponse(account=account, balance=0, held=0, granted=0, captured=0)
+        b = await asyncio.to_thread(self._ledger.balance, account)
+        return BalanceResponse(account=account, balance=b.balance, held=b.held,
+                               granted=b.granted, captured=b.captured)
 
     async def send_approval(self, workflow_id: str, decision: ApprovalDecision) -> bool:
         handle = self._client.get_workflow_handle(workflow_id)

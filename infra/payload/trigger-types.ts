@@ -31,6 +31,14 @@ export interface ApprovalRecord {
   reason?: string | null;
 }
 
+export interface BalanceResponse {
+  account: string;
+  balance: number;
+  held: number;
+  granted: number;
+  captured: number;
+}
+
 export interface CreativeSpec {
   kind: "video" | "image";
   spec: Record<string, unknown>;
@@ -72,6 +80,8 @@ export interface PublishStatus {
   postiz_post_ids?: Array<string>;
   render_workflow_id?: string | null;
   render_progress?: Record<string, unknown> | null;
+  credits_held?: number;
+  credits_charged?: number;
   error?: string | null;
 }
 

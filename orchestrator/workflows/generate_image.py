@@ -9,6 +9,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from orchestrator.workflows.billing_saga import Billing
     from orchestrator.workflows.render_video import (
         BRAND_KIT_RETRY,
         BRAND_KIT_TIMEOUT,
@@ -78,14 +79,24 @@ class GenerateImageWorkflow:
             self._done += 1
             return result
 
+        billing = Billing(params.account, workflow.info().workflow_id) if params.account \
+            else None
+        if billing is not None:
+            await billing.reserve("image", params.spec)  # before anything is dispatched
         tasks = [asyncio.ensure_future(render(r)) for r in requests]
-        await all_or_cancel(list(tasks))
+        try:
+            await all_or_cancel(list(tasks))
+        except BaseException:
+            if billing is not None:
+                await billing.release()  # compensation, also when cancelled
+            raise
         results = [t.result() for t in tasks]
         images = [ImageOutput(index=i + 1, template=jobs[i][0], uri=r.output.uri,
                               output=S3Object(bucket=r.output.bucket, key=r.output.key),
                               width=r.width, height=r.height, size_bytes=r.size_bytes)
                   for i, r in enumerate(results)]
-        return GenerateImageOutput(images=images, usage=ComputeUsage(
-            duration_ms=sum(r.usage.duration_ms for r in results),
-            memory_mb=max(r.usage.memory_mb for r in results),
-            gb_seconds=round(sum(r.usage.gb_seconds for r in results), 6)))
+        usage = ComputeUsage(duration_ms=sum(r.usage.duration_ms for r in results),
+                             memory_mb=max(r.usage.memory_mb for r in results),
+                             gb_seconds=round(sum(r.usage.gb_seconds for r in results), 6))
+        cost = await billing.capture(usage) if billing is not None else None
+        return GenerateImageOutput(images=images, usage=usage, cost=cost)

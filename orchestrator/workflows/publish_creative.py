@@ -23,9 +23,10 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
+    from orchestrator.workflows.billing_saga import Billing
     from orchestrator.workflows.generate_image import GenerateImageWorkflow
     from orchestrator.workflows.render_video import RenderVideoWorkflow, retry_policy
-    from smm_runtime.basetypes import S3Object
+    from smm_runtime.basetypes import ComputeUsage, S3Object
     from smm_runtime.contracts import (
         ContractError,
         PostizUploadRequest,
@@ -81,6 +82,7 @@ class PublishCreativeWorkflow:
         self._sent = 0
         self._creative: dict[str, Any] = {}
         self._media: list[tuple[S3Object, str]] = []
+        self._bills: list[tuple[Billing, ComputeUsage | None]] = []
 
     # --- Reading and deciding -------------------------------------------------------------
 
@@ -145,6 +147,19 @@ class PublishCreativeWorkflow:
         creative = self._creative = params.creative.spec
         writer = asyncio.ensure_future(self._write_back())
         try:
+            return await self._flow(params, creative)
+        except BaseException:
+            await self._settle(capture=False)  # refund on failure and on cancellation
+            raise
+        finally:
+            # Let the last stage reach Payload, but never wait on it for long.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await workflow.wait_condition(lambda: self._sent == len(self._updates),
+                                              timeout=WRITE_BACK_DRAIN)
+            writer.cancel()
+
+    async def _flow(self, params: PublishInput, creative: dict[str, Any]) -> PublishStatus:
+        try:
             self._validate(creative)
             decision = None
             while decision is None or decision.decision == "revise":
@@ -156,11 +171,14 @@ class PublishCreativeWorkflow:
                 await self._render(creative)
                 decision = await self._await_decision()
                 if decision is None:
+                    await self._settle(capture=False)
                     self._stage("expired")
                     return self._status
             if decision.decision == "reject":
+                await self._settle(capture=False)
                 self._stage("rejected")
                 return self._status
+            await self._settle(capture=True)  # the render was accepted: charge what it cost
             self._stage("approved")
             await self._wait_for_publish_time()
             await self._distribute()
@@ -172,12 +190,17 @@ class PublishCreativeWorkflow:
         except ChildWorkflowError as err:
             self._stage("failed", error=str(err.cause or err))
             raise
-        finally:
-            # Let the last stage reach Payload, but never wait on it for long.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(lambda: self._sent == len(self._updates),
-                                              timeout=WRITE_BACK_DRAIN)
-            writer.cancel()
+
+    async def _settle(self, *, capture: bool) -> None:
+        """Capture (on approval) or release (otherwise) every round's hold, once."""
+        bills, self._bills = self._bills, []
+        for billing, usage in bills:
+            if capture and usage is not None:
+                cost = await billing.capture(usage)
+                self._status.credits_charged += cost.credits
+            else:
+                await billing.release()
+            self._status.credits_held -= billing.held
 
     def _validate(self, spec: dict[str, Any]) -> None:
         assert self._params is not None
@@ -199,6 +222,11 @@ class PublishCreativeWorkflow:
         child_id = f"{workflow.info().workflow_id}/render-{self._status.round}"
         self._status.render_workflow_id = child_id
         self._stage("rendering")
+        billing = None
+        if p.account is not None:
+            billing = Billing(p.account, child_id)
+            self._status.credits_held += await billing.reserve(p.creative.kind, creative)
+            self._bills.append((billing, None))
         if p.creative.kind == "video":
             video = await workflow.execute_child_workflow(
                 RenderVideoWorkflow.run,
@@ -206,6 +234,7 @@ class PublishCreativeWorkflow:
                                  assets_bucket=p.assets_bucket, dispatch=p.dispatch),
                 id=child_id)
             self._media = [(o.output, "video/mp4") for o in video.outputs]
+            usage = video.usage
         else:
             images = await workflow.execute_child_workflow(
                 GenerateImageWorkflow.run,
@@ -213,6 +242,9 @@ class PublishCreativeWorkflow:
                                    assets_bucket=p.assets_bucket),
                 id=child_id)
             self._media = [(i.output, "image/png") for i in images.images]
+            usage = images.usage
+        if billing is not None:
+            self._bills[-1] = (billing, usage)
         self._status.outputs = [obj.uri for obj, _ in self._media]
 
     async def _await_decision(self) -> ApprovalDecision | None:

@@ -21,6 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
+    from orchestrator.workflows.billing_saga import Billing
     from smm_runtime.basetypes import ComputeUsage, S3Object
     from smm_runtime.contracts import (
         AudioRequest,
@@ -105,8 +106,21 @@ class RenderVideoWorkflow:
         except SpecResolutionError as err:
             self._set(stage="invalid", error=str(err))
             raise _invalid(f"invalid video spec: spec.{err}") from None
+        billing = Billing(params.account, workflow.info().workflow_id) if params.account \
+            else None
         try:
-            return await self._render(params, spec, timeline)
+            if billing is not None:
+                self._set(stage="reserving credits")
+                await billing.reserve("video", params.spec)  # before anything is dispatched
+            try:
+                output = await self._render(params, spec, timeline)
+            except BaseException:
+                if billing is not None:
+                    await billing.release()  # compensation, also when cancelled
+                raise
+            if billing is not None:
+                output = output.model_copy(update={"cost": await billing.capture(output.usage)})
+            return output
         except ActivityError as err:
             cancelled = isinstance(err.cause, CancelledError)
             self._set(stage="cancelled" if cancelled else "failed",

@@ -36,6 +36,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         os.environ.setdefault(key, value)
     with (ARTIFACTS / "integration-stack.log").open("w") as log, \
             LocalStack(state_dir=tmp_path_factory.mktemp("stack"), log=log) as running:
+        # In-process workers' AWS clients (the ledger's DynamoDB) go to moto, never to AWS.
+        os.environ["AWS_ENDPOINT_URL"] = running.moto_url
         yield running
 
 
@@ -62,7 +64,7 @@ def worker_settings(stack: LocalStack, queue: str) -> WorkerSettings:
     return WorkerSettings(task_queue=queue, output_bucket=stack.bucket,
                           LAMBDA_ENDPOINT_URL=stack.lambda_url, postiz_url=stack.postiz_url,
                           postiz_api_key=stack.postiz_key, payload_url=stack.payload_url,
-                          payload_api_key=stack.payload_key)
+                          payload_api_key=stack.payload_key, ledger_table=stack.ledger_table)
 
 
 @pytest_asyncio.fixture

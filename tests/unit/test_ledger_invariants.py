@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from moto import mock_aws
 
-from orchestrator.billing.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
+from smm_runtime.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
 
 ACCOUNT = "acme"
 HOLDS = st.sampled_from([f"render-{i}" for i in range(5)])

@@ -79,6 +79,7 @@ class LocalStack:
     payload_key: str = "local-payload-key"
     trigger_secret: str = "local-trigger-secret"
     idempotency_table: str = "smm-local-idempotency"
+    ledger_table: str = "smm-local-ledger"
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
 
     @property
@@ -139,6 +140,7 @@ class LocalStack:
             "SMM_POSTIZ_API_KEY": self.postiz_key,
             "SMM_PAYLOAD_URL": self.payload_url,
             "SMM_PAYLOAD_API_KEY": self.payload_key,
+            "SMM_LEDGER_TABLE": self.ledger_table,
         }
 
     def _spawn(self, name: str, argv: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
@@ -191,6 +193,12 @@ class LocalStack:
             TableName=self.idempotency_table, BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        self.dynamodb().create_table(
+            TableName=self.ledger_table, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}])
 
     def _start_doubles(self) -> None:
         postiz = self._spawn("postiz", [sys.executable, "-m", "smm_local.postiz_double",
@@ -220,7 +228,8 @@ class LocalStack:
         argv = [sys.executable, "-m", "smm_local.lambda_emulator",
                 "--template", str(ROOT / "template.yaml"), "--port", str(self.lambda_port),
                 "--ref", f"CreativeBucket={self.bucket}",
-                "--ref", f"IdempotencyTable={self.idempotency_table}"]
+                "--ref", f"IdempotencyTable={self.idempotency_table}",
+                "--ref", f"LedgerTable={self.ledger_table}"]
         for key, value in overrides.items():
             argv += ["--env", f"{key}={value}"]
         proc = self._spawn("lambda", argv, cwd=ROOT)
@@ -231,6 +240,10 @@ class LocalStack:
         env = {**os.environ, **self.env(), **(extra_env or {})}
         return self._spawn(name, [sys.executable, "-m", "orchestrator.worker"], env=env,
                            cwd=ROOT)
+
+    def dynamodb(self) -> Any:
+        return boto3.client("dynamodb", endpoint_url=self.moto_url, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
 
     def s3(self) -> Any:
         return boto3.client("s3", endpoint_url=self.moto_url, region_name="us-east-1",

@@ -52,8 +52,8 @@ class PostSpec(_In):
 class ApprovalPolicy(_In):
     reviewers: list[str] = Field(default_factory=list, max_length=100,
                                  description="Who may decide; empty means anyone.")
-    reminder_every_s: float = Field(default=86_400, ge=60, le=90 * 86_400)
-    expire_after_s: float = Field(default=14 * 86_400, ge=60, le=366 * 86_400)
+    reminder_every_s: float = Field(default=86_400, ge=1, le=90 * 86_400)
+    expire_after_s: float = Field(default=14 * 86_400, ge=1, le=366 * 86_400)
     max_revisions: int = Field(default=3, ge=0, le=20)
 
 
@@ -81,6 +81,8 @@ class PublishInput(_In):
     assets_bucket: str | None = None
     dispatch: DispatchPolicy = DispatchPolicy()
     distribution: DistributionPolicy = DistributionPolicy()
+    account: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]{1,128}$",
+                                description="Who pays; charged on approval, refunded otherwise.")
 
 
 class ApprovalDecision(_In):
@@ -113,6 +115,8 @@ class PublishStatus(BaseModel):
     postiz_post_ids: list[str] = Field(default_factory=list)
     render_workflow_id: str | None = None
     render_progress: dict[str, Any] | None = None
+    credits_held: int = 0
+    credits_charged: int = 0
     error: str | None = None
 
 

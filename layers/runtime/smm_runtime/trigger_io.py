@@ -51,6 +51,14 @@ class StatusResponse(BaseModel):
     status: PublishStatus
 
 
+class BalanceResponse(BaseModel):
+    account: str
+    balance: int
+    held: int
+    granted: int
+    captured: int
+
+
 class ErrorResponse(BaseModel):
     error: str
     field: str | None = None
@@ -63,5 +71,6 @@ def schemas() -> dict[str, dict[str, Any]]:
         "StartedResponse": StartedResponse.model_json_schema(mode="serialization"),
         "AcceptedResponse": AcceptedResponse.model_json_schema(mode="serialization"),
         "StatusResponse": StatusResponse.model_json_schema(mode="serialization"),
+        "BalanceResponse": BalanceResponse.model_json_schema(mode="serialization"),
         "ErrorResponse": ErrorResponse.model_json_schema(mode="serialization"),
     }

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from smm_runtime.basetypes import ComputeUsage, MediaInfo, S3Object
+from smm_runtime.pricing import RenderCost
 
 
 class DispatchPolicy(BaseModel):
@@ -58,6 +59,8 @@ class RenderVideoInput(BaseModel):
     assets_bucket: str | None = Field(
         default=None, description="Where brand kits live; the output bucket when unset.")
     dispatch: DispatchPolicy = DispatchPolicy()
+    account: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]{1,128}$",
+                                description="Who pays in credits; unset renders unbilled.")
     max_parallel_segments: int = Field(
         default=8, ge=1, le=256, description="Segments of this render in flight at once.")
 
@@ -81,6 +84,7 @@ class RenderVideoOutput(BaseModel):
     segments_rendered: int
     segments_reused: int
     usage: ComputeUsage
+    cost: RenderCost | None = None
 
     def by_preset(self, preset: str) -> PresetOutput:
         return next(o for o in self.outputs if o.preset == preset)
@@ -108,6 +112,7 @@ class GenerateImageInput(BaseModel):
     output_bucket: str = Field(min_length=3, max_length=63)
     assets_bucket: str | None = None
     dispatch: DispatchPolicy = DispatchPolicy(heartbeat_timeout_s=20, start_to_close_s=300)
+    account: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]{1,128}$")
 
 
 class ImageOutput(BaseModel):
@@ -127,3 +132,4 @@ class GenerateImageOutput(BaseModel):
 
     images: list[ImageOutput]
     usage: ComputeUsage
+    cost: RenderCost | None = None

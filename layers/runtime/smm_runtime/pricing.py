@@ -1,0 +1,74 @@
+"""Credits: the price model (configuration), estimates from a spec, actual cost from usage.
+
+The estimate is what a render reserves before anything is dispatched; the actual cost is
+computed from what the functions measured (GB-seconds) and never exceeds the estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smm_runtime.basetypes import ComputeUsage
+
+
+class PriceModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    credits_per_second: dict[str, float] = Field(
+        default_factory=lambda: {"9:16": 1.0, "1:1": 0.8, "16:9": 1.0},
+        description="Per rendered second, by preset.")
+    credits_per_image: float = Field(default=2.0, ge=0)
+    credits_per_variant: float = Field(
+        default=1.0, ge=0, description="Each extra preset of a video, each extra image.")
+    credits_per_gb_second: float = Field(default=0.05, ge=0)
+    minimum_charge: int = Field(default=1, ge=0)
+
+
+class RenderCost(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    credits: int
+    gb_seconds: float
+    estimate: int
+
+
+def video_seconds(spec: dict[str, Any]) -> float:
+    """Length of a video spec, cross-fades overlapping, from the spec alone (whole frames)."""
+    total = 0
+    for index, scene in enumerate(spec.get("scenes", [])):
+        frames = max(1, round(float(scene.get("duration_s", 0)) * 30))
+        transition = scene.get("transition_in") or {}
+        if index and transition.get("type") == "crossfade":
+            frames -= max(1, round(float(transition.get("duration_s", 0.5)) * 30))
+        total += frames
+    return total / 30
+
+
+def estimate(kind: str, spec: dict[str, Any], model: PriceModel) -> int:
+    if kind == "video":
+        presets = spec.get("presets") or ["9:16"]
+        seconds = video_seconds(spec)
+        credits = sum(seconds * model.credits_per_second.get(p, 1.0) for p in presets)
+        credits += model.credits_per_variant * (len(presets) - 1)
+    else:
+        count = len(spec.get("carousel") or []) or 1
+        credits = model.credits_per_image * count + model.credits_per_variant * (count - 1)
+    return max(model.minimum_charge, math.ceil(credits))
+
+
+def actual(usage: ComputeUsage, model: PriceModel, held: int) -> int:
+    measured = math.ceil(usage.gb_seconds * model.credits_per_gb_second)
+    return min(held, max(model.minimum_charge, measured))
+
+
+class LedgerOp(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    op: str = Field(pattern=r"^(grant|reserve|capture|release)$")
+    account: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,128}$")
+    key: str = Field(min_length=1, max_length=400)
+    hold_id: str | None = None
+    amount: int = 0

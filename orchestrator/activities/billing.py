@@ -1,0 +1,48 @@
+"""Ledger operations and the price model, as light activities in the worker."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from smm_runtime.errors import INVALID_REQUEST
+from smm_runtime.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
+from smm_runtime.pricing import LedgerOp, PriceModel
+
+INSUFFICIENT_CREDITS = "InsufficientCredits"
+
+
+class BillingActivities:
+    def __init__(self, ledger: Ledger | None, prices: PriceModel) -> None:
+        self._ledger = ledger
+        self._prices = prices
+
+    @activity.defn(name="price_model")
+    async def price_model(self) -> PriceModel:
+        return self._prices
+
+    @activity.defn(name="ledger")
+    async def ledger(self, op: LedgerOp) -> dict[str, Any]:
+        if self._ledger is None:
+            raise ApplicationError("billing: no ledger table configured (SMM_LEDGER_TABLE)",
+                                   type=INVALID_REQUEST, non_retryable=True)
+        ledger = self._ledger
+        try:
+            if op.op == "grant":
+                return await asyncio.to_thread(ledger.grant, op.account, op.amount, op.key)
+            assert op.hold_id is not None
+            if op.op == "reserve":
+                return await asyncio.to_thread(ledger.reserve, op.account, op.hold_id,
+                                               op.amount, op.key)
+            if op.op == "capture":
+                return await asyncio.to_thread(ledger.capture, op.account, op.hold_id,
+                                               op.amount, op.key)
+            return await asyncio.to_thread(ledger.release, op.account, op.hold_id, op.key)
+        except InsufficientCreditsError as err:
+            raise ApplicationError(str(err), type=INSUFFICIENT_CREDITS,
+                                   non_retryable=True) from None
+        except LedgerConflictError as err:
+            raise ApplicationError(str(err), type="LedgerConflict", non_retryable=True) from None

@@ -1,0 +1,57 @@
+"""Reserve before a render, capture what it really cost, release on anything else.
+
+Used inside workflows. Idempotency keys are the workflow id plus the step, so a retried or
+replayed activity is a no-op that returns the first result; compensation (release) runs even
+when the workflow is being cancelled.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from smm_runtime.basetypes import ComputeUsage
+    from smm_runtime.errors import INVALID_REQUEST
+    from smm_runtime.pricing import LedgerOp, PriceModel, RenderCost, actual, estimate
+
+LEDGER_TIMEOUT = timedelta(seconds=20)
+LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(
+    seconds=30), non_retryable_error_types=[INVALID_REQUEST, "InsufficientCredits",
+                                            "LedgerConflict"])
+
+
+class Billing:
+    def __init__(self, account: str, hold_id: str) -> None:
+        self.account = account
+        self.hold_id = hold_id
+        self.held = 0
+        self.model: PriceModel | None = None
+
+    async def _op(self, op: str, step: str, amount: int = 0) -> dict[str, Any]:
+        result: dict[str, Any] = await workflow.execute_activity(
+            "ledger", LedgerOp(op=op, account=self.account, key=f"{self.hold_id}:{step}",
+                               hold_id=self.hold_id, amount=amount),
+            result_type=dict, start_to_close_timeout=LEDGER_TIMEOUT, retry_policy=LEDGER_RETRY)
+        return result
+
+    async def reserve(self, kind: str, spec: dict[str, Any]) -> int:
+        self.model = await workflow.execute_activity(
+            "price_model", result_type=PriceModel, start_to_close_timeout=LEDGER_TIMEOUT,
+            retry_policy=LEDGER_RETRY)
+        self.held = estimate(kind, spec, self.model)
+        await self._op("reserve", "reserve", self.held)
+        return self.held
+
+    async def capture(self, usage: ComputeUsage) -> RenderCost:
+        assert self.model is not None
+        charge = actual(usage, self.model, self.held)
+        entry = await self._op("capture", "capture", charge)
+        return RenderCost(credits=int(entry["amount"]), gb_seconds=usage.gb_seconds,
+                          estimate=self.held)
+
+    async def release(self) -> None:
+        await self._op("release", "release")
