@@ -25,6 +25,7 @@ from orchestrator.activities.brand_kits import BrandKitStore
 from orchestrator.activities.dispatch import LambdaDispatcher
 from orchestrator.activities.in_worker import noop_in_worker
 from orchestrator.activities.payload_cms import PayloadReporter
+from orchestrator.activities.permits import PermitActivities
 from orchestrator.activities.postiz import PostizPublisher
 from orchestrator.config import WorkerSettings
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
@@ -32,11 +33,12 @@ from orchestrator.workflows.grant_credits import GrantCreditsWorkflow
 from orchestrator.workflows.noop import NoopWorkflow
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.workflows.semaphore import SemaphoreWorkflow
 from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 
 WORKFLOWS: list[type] = [RenderVideoWorkflow, GenerateImageWorkflow, PublishCreativeWorkflow,
-                         GrantCreditsWorkflow, NoopWorkflow]
+                         GrantCreditsWorkflow, SemaphoreWorkflow, NoopWorkflow]
 log = logging.getLogger("smm.worker")
 
 
@@ -73,6 +75,7 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
     ledger = Ledger(boto3.client("dynamodb", region_name=settings.aws_region),
                     settings.ledger_table) if settings.ledger_table else None
     billing = BillingActivities(ledger, settings.price_model)
+    permits = PermitActivities(client, settings.pool_caps)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -83,6 +86,7 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
                     dispatcher.dispatch_noop,
                     brand_kits.load_brand_kit, postiz.create_postiz_post,
                     payload.update_payload, billing.price_model, billing.ledger,
+                    permits.pool_caps, permits.request_permit,
                     noop_in_worker],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
     )

@@ -7,6 +7,7 @@ of the whole workflow finds a finished segment and never renders it twice.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,11 @@ class SegmentRenderer:
     storage: Storage
 
     def __call__(self, req: SegmentRequest, ctx: WorkContext) -> SegmentResult:
+        started = time.time()
+        result = self._run(req, ctx)
+        return result.model_copy(update={"started_at": started, "finished_at": time.time()})
+
+    def _run(self, req: SegmentRequest, ctx: WorkContext) -> SegmentResult:
         self.storage.check_output_bucket(req.bucket, "bucket")
         if req.end_frame <= req.start_frame:
             raise InvalidRequestError("end_frame: must be after start_frame")

@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator.workflows.billing_saga import Billing
+    from orchestrator.workflows.permits import Permits
     from orchestrator.workflows.render_video import (
         BRAND_KIT_RETRY,
         BRAND_KIT_TIMEOUT,
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         parse_image_spec,
     )
     from smm_runtime.image_spec import IMAGE_SIZES
+    from smm_runtime.permits_io import GRANT_SIGNAL
     from smm_runtime.s3keys import safe_segment
     from smm_runtime.video_spec import BrandKit
     from smm_runtime.workflow_io import (
@@ -40,10 +42,16 @@ class GenerateImageWorkflow:
     def __init__(self) -> None:
         self._done = 0
         self._total = 0
+        self._permits = Permits()
+
+    @workflow.signal(name=GRANT_SIGNAL)
+    def permit_granted(self, permit_id: str) -> None:
+        self._permits.on_granted(permit_id)
 
     @workflow.query
     def progress(self) -> dict[str, int]:
-        return {"images_done": self._done, "images_total": self._total}
+        return {"images_done": self._done, "images_total": self._total,
+                "images_queued": len(self._permits.waiting)}
 
     @workflow.run
     async def run(self, params: GenerateImageInput) -> GenerateImageOutput:
@@ -69,13 +77,16 @@ class GenerateImageWorkflow:
             requests.append(ImageRequest.model_validate(
                 {**body, "fingerprint": image_fingerprint(body)}))
 
+        await self._permits.load_caps()
+
         async def render(request: ImageRequest) -> ImageResult:
-            result: ImageResult = await workflow.execute_activity(
-                "dispatch_image", request, result_type=ImageResult,
-                start_to_close_timeout=params.dispatch.start_to_close,
-                heartbeat_timeout=params.dispatch.heartbeat_timeout,
-                retry_policy=retry_policy(params.dispatch),
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+            async with self._permits.permit("images", request.output.key):
+                result: ImageResult = await workflow.execute_activity(
+                    "dispatch_image", request, result_type=ImageResult,
+                    start_to_close_timeout=params.dispatch.start_to_close,
+                    heartbeat_timeout=params.dispatch.heartbeat_timeout,
+                    retry_policy=retry_policy(params.dispatch),
+                    cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
             self._done += 1
             return result
 

@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator.workflows.billing_saga import Billing
+    from orchestrator.workflows.permits import Permits
     from smm_runtime.basetypes import ComputeUsage, S3Object
     from smm_runtime.contracts import (
         AudioRequest,
@@ -35,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         parse_spec,
     )
     from smm_runtime.errors import INVALID_REQUEST, UNSAFE_MEDIA, UNSUPPORTED_CONTRACT
+    from smm_runtime.permits_io import GRANT_SIGNAL
     from smm_runtime.s3keys import safe_segment
     from smm_runtime.timeline import (
         SpecResolutionError,
@@ -80,10 +82,16 @@ def _invalid(message: str) -> ApplicationError:
 class RenderVideoWorkflow:
     def __init__(self) -> None:
         self._progress = RenderProgress(stage="validating")
+        self._permits = Permits()
+
+    @workflow.signal(name=GRANT_SIGNAL)
+    def permit_granted(self, permit_id: str) -> None:
+        self._permits.on_granted(permit_id)
 
     @workflow.query
     def progress(self) -> RenderProgress:
-        return self._progress
+        return self._progress.model_copy(update={"segments_queued":
+                                                 len(self._permits.waiting)})
 
     def _set(self, **changes: Any) -> None:
         self._progress = self._progress.model_copy(update=changes)
@@ -147,9 +155,12 @@ class RenderVideoWorkflow:
                                           spec.max_segments, costs)]
         total = sum(len(p) for p in plans.values())
         self._set(stage="rendering", segments_total=total)
+        await self._permits.load_caps()
+        wf_id = workflow.info().workflow_id
 
         async def segment(request: SegmentRequest) -> SegmentResult:
-            async with slots:
+            async with slots, self._permits.permit(
+                    "video-segments", f"{wf_id}/{request.preset}/{request.start_frame}"):
                 result: SegmentResult = await self._dispatch(
                     "dispatch_segment", request, SegmentResult, policy)
             self._set(segments_done=self._progress.segments_done + 1,
@@ -164,8 +175,8 @@ class RenderVideoWorkflow:
                                        start_frame=round(spec.voiceover.start_s * timeline.fps),
                                        volume=spec.voiceover.volume,
                                        duck_music=spec.voiceover.duck_music)
-            audio_task = asyncio.ensure_future(self._dispatch(
-                "dispatch_audio",
+            audio_task = asyncio.ensure_future(self._capped(
+                "video-finalize", f"{wf_id}/audio", "dispatch_audio",
                 AudioRequest(total_frames=timeline.total_frames, music=spec.music,
                              voiceover=voice, bucket=bucket),
                 AudioResult, policy))
@@ -180,8 +191,8 @@ class RenderVideoWorkflow:
 
         self._set(stage="joining")
         prefix = f"renders/{safe_segment(workflow.info().workflow_id)}"
-        finals = [asyncio.ensure_future(self._dispatch(
-            "dispatch_finalize",
+        finals = [asyncio.ensure_future(self._capped(
+            "video-finalize", f"{wf_id}/finalize/{preset}", "dispatch_finalize",
             FinalizeRequest(
                 preset=preset, total_frames=timeline.total_frames,
                 segments=[s.segment for s in segments[preset]],
@@ -206,6 +217,11 @@ class RenderVideoWorkflow:
             usage=ComputeUsage(duration_ms=sum(u.duration_ms for u in usages),
                                memory_mb=max(u.memory_mb for u in usages),
                                gb_seconds=round(sum(u.gb_seconds for u in usages), 6)))
+
+    async def _capped(self, pool: str, permit_id: str, activity: str, request: Any,
+                      result_type: type[T], policy: DispatchPolicy) -> T:
+        async with self._permits.permit(pool, permit_id):
+            return await self._dispatch(activity, request, result_type, policy)
 
     @staticmethod
     async def _dispatch(activity: str, request: Any, result_type: type[T],

@@ -44,6 +44,10 @@ class Fakes:
     async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
         return brand_kit()
 
+    @activity.defn(name="pool_caps")
+    async def pool_caps(self) -> dict[str, int]:
+        return {}  # no cluster-wide cap in these tests
+
     @activity.defn(name="dispatch_image")
     async def dispatch_image(self, request: ImageRequest) -> ImageResult:
         self.images.append(request)
@@ -67,7 +71,7 @@ class Fakes:
         self.payload.append(update)
 
     def all(self) -> list[Any]:
-        return [self.load_brand_kit, self.dispatch_image, self.upload, self.create_post,
+        return [self.load_brand_kit, self.pool_caps, self.dispatch_image, self.upload, self.create_post,
                 self.update_payload]
 
 

@@ -50,6 +50,10 @@ class FakeEngine:
                                    non_retryable=True)
         return brand_kit()
 
+    @activity.defn(name="pool_caps")
+    async def pool_caps(self) -> dict[str, int]:
+        return {}  # no cluster-wide cap in these tests
+
     @activity.defn(name="dispatch_segment")
     async def dispatch_segment(self, request: SegmentRequest) -> SegmentResult:
         self.in_flight += 1
@@ -84,7 +88,7 @@ class FakeEngine:
                             size_bytes=1, frames=request.total_frames))
 
     def activities(self) -> list[Any]:
-        return [self.load_brand_kit, self.dispatch_segment, self.dispatch_audio,
+        return [self.load_brand_kit, self.pool_caps, self.dispatch_segment, self.dispatch_audio,
                 self.dispatch_finalize]
 
 

@@ -157,6 +157,7 @@ class Stats:
     throttles: int = 0
     accepted_events: int = 0
     dropped_events: int = 0
+    peak_active: int = 0
 
 
 @dataclass
@@ -193,6 +194,7 @@ class FunctionPool:
             host = self.idle.pop()
             if host.alive:
                 self.busy.add(host)
+                self.stats.peak_active = max(self.stats.peak_active, len(self.busy))
                 return host
         return None  # a cold start, created outside the lock
 
@@ -203,6 +205,7 @@ class FunctionPool:
             host = Host(self.spec, self.env)
             with self.lock:
                 self.busy.add(host)
+                self.stats.peak_active = max(self.stats.peak_active, len(self.busy))
             failed = host.start(self.spec.timeout_s)
             if failed is not None:
                 with self.lock:
@@ -415,6 +418,12 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             if urlparse(self.path).path.startswith("/_url/"):
                 self.function_url()
+                return
+            if urlparse(self.path).path == "/_emulator/reset-peaks":
+                for pool in emulator.pools.values():
+                    with pool.lock:
+                        pool.stats.peak_active = len(pool.busy)
+                self._send(200, {"ok": True})
                 return
             parts = urlparse(self.path).path.strip("/").split("/")
             length = int(self.headers.get("Content-Length") or 0)

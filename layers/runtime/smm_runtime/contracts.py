@@ -57,6 +57,8 @@ class SegmentResult(Model):
     frames: int
     reused: bool = Field(description="True when the checkpoint already existed in S3.")
     usage: ComputeUsage
+    started_at: float = Field(default=0, description="Unix time the function began (its clock).")
+    finished_at: float = Field(default=0, description="Unix time the function finished.")
 
 
 class VoiceOverTrack(Model):

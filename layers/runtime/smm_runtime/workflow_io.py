@@ -99,6 +99,7 @@ class RenderProgress(BaseModel):
     segments_total: int = 0
     segments_done: int = 0
     segments_reused: int = 0
+    segments_queued: int = Field(default=0, description="Waiting for a cluster-wide permit.")
     outputs: list[str] = Field(default_factory=list)
     error: str | None = None
 

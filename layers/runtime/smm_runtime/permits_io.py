@@ -1,0 +1,37 @@
+"""Shapes of the cluster-wide concurrency cap (one semaphore workflow per pool)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+POOLS = ("video-segments", "video-finalize", "images")
+GRANT_SIGNAL = "permit_granted"
+
+
+class PermitRequest(BaseModel):
+    permit_id: str = Field(min_length=1, max_length=400)
+    workflow_id: str = Field(min_length=1, max_length=400)
+    lease_s: float = Field(default=300, ge=5, le=86_400)
+
+
+class AcquireRequest(BaseModel):
+    pool: str
+    capacity: int = Field(ge=1, le=10_000)
+    request: PermitRequest
+
+
+class Holder(BaseModel):
+    workflow_id: str
+    acquired_at: datetime
+    lease_until: datetime
+
+
+class SemaphoreState(BaseModel):
+    pool: str
+    capacity: int = Field(ge=1, le=10_000)
+    holders: dict[str, Holder] = Field(default_factory=dict)
+    waiters: list[PermitRequest] = Field(default_factory=list)
+    granted_total: int = 0
+    expired_total: int = 0

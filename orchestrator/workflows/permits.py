@@ -1,0 +1,84 @@
+"""Holding a permit of a pool's semaphore from inside a workflow (the requester side).
+
+The requester asks (signal-with-start, through an activity), waits in Temporal until the
+semaphore signals the grant, renews the lease while it works, and releases in every case —
+success, failure, cancellation (also while still waiting in the queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from smm_runtime.permits_io import AcquireRequest, PermitRequest
+
+REQUEST_TIMEOUT = timedelta(seconds=30)
+REQUEST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
+                            maximum_interval=timedelta(seconds=30))
+LEASE_S = 300.0
+
+
+def semaphore_id(task_queue: str, pool: str) -> str:
+    return f"semaphore-{task_queue}-{pool}"
+
+
+class Permits:
+    def __init__(self) -> None:
+        self.granted: set[str] = set()
+        self.waiting: list[str] = []
+        self.caps: dict[str, int] = {}
+
+    def on_granted(self, permit_id: str) -> None:
+        self.granted.add(permit_id)
+
+    async def load_caps(self) -> None:
+        self.caps = await workflow.execute_activity(
+            "pool_caps", result_type=dict, start_to_close_timeout=REQUEST_TIMEOUT,
+            retry_policy=REQUEST_RETRY)
+
+    @asynccontextmanager
+    async def permit(self, pool: str, permit_id: str) -> AsyncIterator[None]:
+        capacity = int(self.caps.get(pool, 0))
+        if capacity <= 0:  # no cap configured for this pool
+            yield
+            return
+        queue = workflow.info().task_queue
+        semaphore = workflow.get_external_workflow_handle(semaphore_id(queue, pool))
+        self.waiting.append(permit_id)
+        renewing: asyncio.Task[None] | None = None
+        try:
+            await workflow.execute_activity(
+                "request_permit",
+                AcquireRequest(pool=semaphore_id(queue, pool).removeprefix("semaphore-"),
+                               capacity=capacity,
+                               request=PermitRequest(permit_id=permit_id,
+                                                     workflow_id=workflow.info().workflow_id,
+                                                     lease_s=LEASE_S)),
+                start_to_close_timeout=REQUEST_TIMEOUT, retry_policy=REQUEST_RETRY)
+            await workflow.wait_condition(lambda: permit_id in self.granted)
+            self.waiting.remove(permit_id)
+            renewing = asyncio.ensure_future(self._renew(semaphore, permit_id))
+            yield
+        finally:
+            if renewing is not None:
+                renewing.cancel()
+            if permit_id in self.waiting:
+                self.waiting.remove(permit_id)
+            self.granted.discard(permit_id)
+            # Released on success, failure and cancellation alike (also while still queued).
+            await semaphore.signal("release", permit_id)
+
+    async def _renew(self, semaphore: workflow.ExternalWorkflowHandle[object],
+                     permit_id: str) -> None:
+        while True:
+            await workflow.sleep(LEASE_S / 3)
+            await semaphore.signal("renew", permit_id)
+
+    def position(self, permit_id: str) -> int | None:
+        return self.waiting.index(permit_id) + 1 if permit_id in self.waiting else None
