@@ -30,11 +30,11 @@ class WorkerSettings(BaseSettings):
     payload_user_slug: str = "users"
     payload_api_key: SecretStr | None = None
     ledger_table: str | None = Field(default=None, description="The credit ledger (DynamoDB).")
-    price_model: PriceModel = PriceModel()
+    price_model: PriceModel = PriceModel()  # SMM_PRICE_MODEL='{"credits_per_image": 3, ...}'
     # The cluster-wide caps (SMM_POOL_CAPS='{"video-segments": 16, ...}'); 0 or absent = none.
     # Keep each at or under the function's ReservedConcurrentExecutions in template.yaml.
     pool_caps: dict[str, int] = Field(default_factory=lambda: {
-        "video-segments": 16, "video-finalize": 8, "images": 16})  # SMM_PRICE_MODEL='{"credits_per_image": 3, ...}'
+        "video-segments": 16, "video-finalize": 8, "images": 16})
     noop_function: str = "NoopFunction"
     output_bucket: str = "smm-creative-output"
     assets_bucket: str | None = Field(

@@ -11,6 +11,7 @@ by continuing as new.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -108,11 +109,9 @@ class SemaphoreWorkflow:
             self._dirty = False
             leases = [h.lease_until for h in self._state.holders.values()]
             wake = min(leases) - workflow.now() if leases else IDLE_WAKEUP
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await workflow.wait_condition(lambda: self._dirty,
                                               timeout=max(wake, timedelta(seconds=1)))
-            except TimeoutError:
-                pass
             if workflow.info().get_current_history_length() > MAX_HISTORY or \
                     workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(lambda: not self._sending)

@@ -71,8 +71,8 @@ class Fakes:
         self.payload.append(update)
 
     def all(self) -> list[Any]:
-        return [self.load_brand_kit, self.pool_caps, self.dispatch_image, self.upload, self.create_post,
-                self.update_payload]
+        return [self.load_brand_kit, self.pool_caps, self.dispatch_image, self.upload,
+                self.create_post, self.update_payload]
 
 
 def publish_input(**overrides: Any) -> PublishInput:

@@ -420,9 +420,9 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self.function_url()
                 return
             if urlparse(self.path).path == "/_emulator/reset-peaks":
-                for pool in emulator.pools.values():
-                    with pool.lock:
-                        pool.stats.peak_active = len(pool.busy)
+                for each in emulator.pools.values():
+                    with each.lock:
+                        each.stats.peak_active = len(each.busy)
                 self._send(200, {"ok": True})
                 return
             parts = urlparse(self.path).path.strip("/").split("/")
