@@ -73,6 +73,7 @@ bench: setup
 	$(VENV)/bin/python -m tests.bench.dispatch_bench
 	$(VENV)/bin/python -m tests.bench.video_bench
 	$(VENV)/bin/python -m tests.bench.image_bench
+	$(VENV)/bin/python -m tests.bench.cap_bench
 
 clean:
 	rm -rf .local out .pytest_cache .mypy_cache .ruff_cache

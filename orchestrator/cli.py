@@ -303,6 +303,35 @@ async def _schedule_grant(account: str, amount: int, cron: str) -> None:
         print(f"updated schedule {schedule_id}: {amount} credits, cron {cron!r}")
 
 
+def cmd_slots(args: argparse.Namespace) -> int:
+    """Each pool's holders and waiters (and, with --set, a new capacity)."""
+    from orchestrator.workflows.permits import semaphore_id
+    from smm_runtime.permits_io import POOLS, SemaphoreState
+
+    async def show() -> None:
+        client = await connect()
+        queue = os.environ.get("SMM_TASK_QUEUE", "creative-engine")
+        for pool in POOLS:
+            handle = client.get_workflow_handle(semaphore_id(queue, pool))
+            if args.set and args.set[0] == pool:
+                await handle.signal("configure", int(args.set[1]))
+            try:
+                state = await handle.query("snapshot", result_type=SemaphoreState)
+            except Exception:
+                print(f"{pool}: idle (no semaphore started yet)")
+                continue
+            print(f"{pool}: {len(state.holders)}/{state.capacity} held, "
+                  f"{len(state.waiters)} waiting; granted {state.granted_total}, "
+                  f"leases expired {state.expired_total}")
+            for permit_id, holder in state.holders.items():
+                print(f"  holds  {permit_id}  (lease until {holder.lease_until:%H:%M:%S})")
+            for position, waiter in enumerate(state.waiters, start=1):
+                print(f"  #{position:<4} {waiter.permit_id}")
+
+    asyncio.run(show())
+    return 0
+
+
 def cmd_worker(_: argparse.Namespace) -> int:
     from orchestrator.worker import main as worker_main
 
@@ -456,6 +485,9 @@ def main(argv: list[str] | None = None) -> None:
     schedule.add_argument("account")
     schedule.add_argument("amount", type=int)
     schedule.add_argument("--cron", default="0 0 1 * *", help="default: the 1st, 00:00 UTC")
+    slots = sub.add_parser("slots", help="the cluster-wide caps: holders and waiters per pool")
+    slots.add_argument("--set", nargs=2, metavar=("POOL", "CAPACITY"),
+                       help="change a pool's capacity (takes effect at once)")
     kit = sub.add_parser("brand-kit", help="validate and store a brand kit")
     kit_sub = kit.add_subparsers(dest="brand_kit_command", required=True)
     put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json")
@@ -469,7 +501,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     handlers = {"worker": cmd_worker, "dev": cmd_dev, "render": cmd_render, "demo": cmd_demo,
                 "brand-kit": cmd_brand_kit, "publish": cmd_publish, "approve": cmd_approve,
-                "status": cmd_status, "credits": cmd_credits}
+                "status": cmd_status, "credits": cmd_credits, "slots": cmd_slots}
     try:
         code = handlers[args.command](args)
     except ContractError as err:

@@ -249,6 +249,11 @@ class LocalStack:
         return boto3.client("s3", endpoint_url=self.moto_url, region_name="us-east-1",
                             aws_access_key_id="local", aws_secret_access_key="local")
 
+    def reset_peaks(self) -> None:
+        req = urllib.request.Request(f"{self.lambda_url}/_emulator/reset-peaks", data=b"{}",
+                                     method="POST")
+        urllib.request.urlopen(req, timeout=5).close()
+
     def lambda_stats(self) -> dict[str, Any]:
         import json
 

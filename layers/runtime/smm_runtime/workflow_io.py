@@ -15,13 +15,14 @@ class DispatchPolicy(BaseModel):
     """How long a Lambda attempt may take and how Temporal retries it.
 
     The heartbeat timeout is short: a function heartbeats every few seconds, so a crashed or
-    killed function is noticed within it. Start-to-close covers Lambda's queueing plus its
+    killed function is noticed within it. It matches Lambda's MaximumEventAgeInSeconds (whose
+    minimum is 60 s), so an event Temporal has given up on is never started late. Start-to-close covers Lambda's queueing plus its
     15-minute maximum run.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    heartbeat_timeout_s: float = Field(default=30, gt=1, le=600)
+    heartbeat_timeout_s: float = Field(default=60, gt=1, le=600)
     start_to_close_s: float = Field(default=20 * 60, gt=1, le=24 * 3600)
     max_attempts: int = Field(default=5, ge=1, le=50)
     initial_interval_s: float = Field(default=2, gt=0, le=600)
