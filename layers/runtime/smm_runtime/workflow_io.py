@@ -16,8 +16,8 @@ class DispatchPolicy(BaseModel):
 
     The heartbeat timeout is short: a function heartbeats every few seconds, so a crashed or
     killed function is noticed within it. It matches Lambda's MaximumEventAgeInSeconds (whose
-    minimum is 60 s), so an event Temporal has given up on is never started late. Start-to-close covers Lambda's queueing plus its
-    15-minute maximum run.
+    minimum is 60 s), so an event Temporal has given up on is never started late.
+    Start-to-close covers Lambda's queueing plus its 15-minute maximum run.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
