@@ -126,6 +126,13 @@ async def test_function_killed_mid_render_is_retried_by_temporal_and_succeeds(
                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
                and e.activity_task_started_event_attributes.attempt > 1]
     assert started == [2]  # exactly one activity needed a second attempt
+    # The first attempt was failed by the on-failure destination with Lambda's error, not
+    # left to the heartbeat timeout.
+    failures = [e.activity_task_started_event_attributes.last_failure.message
+                async for e in handle.fetch_history_events()
+                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+                and e.activity_task_started_event_attributes.attempt > 1]
+    assert failures and "RenderSegmentFunction failed: Runtime.ExitError" in failures[0]
 
 
 async def test_cancelling_the_workflow_stops_the_functions_ffmpeg(

@@ -18,5 +18,8 @@ def test_there_is_a_valid_event_for_every_function() -> None:
         event = json.loads((ROOT / "tests" / "events" / f"{name}.json").read_text())
         if name == "TriggerFunction":
             assert event["version"] == "2.0" and event["requestContext"]["http"]["method"]
+        elif name == "DispatchFailureFunction":  # a Lambda on-failure destination record
+            assert parse_event(event["requestPayload"]).kind
+            assert event["responsePayload"]["errorType"]
         else:
             assert parse_event(event).kind  # the dispatch contract accepts it

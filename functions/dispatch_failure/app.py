@@ -1,0 +1,52 @@
+"""Lambda on-failure destination: fail the activity at once when a function died.
+
+Lambda sends here the record of an async invocation that failed outside our code — a timeout,
+running out of memory, a crash of the runtime. The event inside still carries the task token,
+so the activity fails now with the Lambda error (and Temporal retries it) instead of waiting
+for the heartbeat timeout to notice the silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from smm_runtime.contracts import extract_task_token
+from smm_runtime.errors import FUNCTION_ERROR
+from smm_runtime.temporal_conn import CachedClient
+
+logger = Logger(service="dispatch-failure")
+_loop = asyncio.new_event_loop()  # kept across warm invocations, with the client
+_clients = CachedClient()
+
+
+async def _fail(record: dict[str, Any]) -> str:
+    token = extract_task_token(record.get("requestPayload"))
+    if token is None:
+        logger.warning("failure record without a task token: nothing to report")
+        return "ignored"
+    response = record.get("responsePayload") or {}
+    function = str(record.get("requestContext", {}).get("functionArn", "?")).rsplit(":", 1)[-1]
+    error_type = str(response.get("errorType") or "Unknown")
+    message = f"{function} failed: {error_type}: {response.get('errorMessage', '')}"[:1000]
+    client = await _clients.get()
+    try:
+        await client.get_async_activity_handle(task_token=token).fail(
+            ApplicationError(message, type=FUNCTION_ERROR))  # retryable: Temporal decides
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return "stale"  # the attempt was already over
+    logger.info("activity failed on behalf of a dead function",
+                extra={"function": function, "error_type": error_type})
+    return "failed"
+
+
+# The record's requestPayload carries a task token: never log the event.
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    return {"outcome": _loop.run_until_complete(_fail(event))}
