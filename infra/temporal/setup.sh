@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Create (or update) the smm-hub-core namespace and register the project's search attributes.
+# Idempotent: run it on every deploy. Uses the Temporal CLI and its usual environment
+# (TEMPORAL_ADDRESS, TEMPORAL_API_KEY, TEMPORAL_TLS_*); it never touches `default` (Postiz).
+#   RETENTION=30d infra/temporal/setup.sh
+set -euo pipefail
+NAMESPACE="${TEMPORAL_NAMESPACE:-smm-hub-core}"
+RETENTION="${RETENTION:-30d}"
+TEMPORAL="${TEMPORAL_CLI:-temporal}"
+if [ "$NAMESPACE" = "default" ]; then
+  echo "refusing to configure 'default': it belongs to Postiz on the shared server" >&2
+  exit 2
+fi
+if "$TEMPORAL" operator namespace describe --namespace "$NAMESPACE" >/dev/null 2>&1; then
+  "$TEMPORAL" operator namespace update --namespace "$NAMESPACE" --retention "$RETENTION" >/dev/null
+  echo "namespace $NAMESPACE: exists, retention set to $RETENTION"
+else
+  "$TEMPORAL" operator namespace create --namespace "$NAMESPACE" --retention "$RETENTION" >/dev/null
+  echo "namespace $NAMESPACE: created with retention $RETENTION"
+fi
+# A new namespace takes a few seconds to reach every frontend's cache.
+for _ in $(seq 1 60); do
+  "$TEMPORAL" operator search-attribute list --namespace "$NAMESPACE" >/dev/null 2>&1 && break
+  sleep 1
+done
+# Search attributes the engine's workflows can be found by (e.g. in the Web UI).
+for attribute in SmmAccount:Keyword SmmStage:Keyword; do
+  name="${attribute%%:*}"; type="${attribute##*:}"
+  if "$TEMPORAL" operator search-attribute list --namespace "$NAMESPACE" 2>/dev/null | grep -qw "$name"; then
+    echo "search attribute $name: exists"
+  else
+    "$TEMPORAL" operator search-attribute create --namespace "$NAMESPACE" --name "$name" \
+      --type "$type" >/dev/null
+    echo "search attribute $name: created ($type)"
+  fi
+done
