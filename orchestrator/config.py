@@ -46,3 +46,6 @@ class WorkerSettings(BaseSettings):
     )
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     graceful_shutdown_s: float = 10.0
+    health_port: int | None = Field(default=None, description="GET /healthz and /metrics.")
+    temporal_metrics_port: int | None = Field(
+        default=None, description="Temporal SDK metrics, Prometheus format.")

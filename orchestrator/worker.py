@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from pydantic import ValidationError
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from orchestrator.activities.billing import BillingActivities
@@ -28,6 +29,7 @@ from orchestrator.activities.payload_cms import PayloadReporter
 from orchestrator.activities.permits import PermitActivities
 from orchestrator.activities.postiz import PostizPublisher
 from orchestrator.config import WorkerSettings
+from orchestrator.health import DispatchCounters, HealthServer
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.grant_credits import GrantCreditsWorkflow
 from orchestrator.workflows.noop import NoopWorkflow
@@ -55,7 +57,7 @@ def s3_client(settings: WorkerSettings) -> Any:
 
 
 def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
-                 s3_api: Any | None = None) -> Worker:
+                 s3_api: Any | None = None, counters: DispatchCounters | None = None) -> Worker:
     dispatcher = LambdaDispatcher(lambda_api, {
         "render_segment": settings.segment_function,
         "render_audio": settings.audio_function,
@@ -64,7 +66,7 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
         "postiz_upload": settings.transfer_function,
         "import_asset": settings.transfer_function,
         "noop": settings.noop_function,
-    })
+    }, counters)
     s3 = s3_api if s3_api is not None else s3_client(settings)
     brand_kits = BrandKitStore(s3)
     postiz = PostizPublisher(s3, settings.output_bucket, settings.postiz_url,
@@ -94,16 +96,31 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
 
 async def run_worker(settings: WorkerSettings | None = None) -> None:
     settings = settings or WorkerSettings()
-    client = await connect()
-    worker = build_worker(client, settings, lambda_client(settings))
+    overrides: dict[str, Any] = {}
+    if settings.temporal_metrics_port:
+        # Temporal SDK metrics (task latencies, slots, polls) in Prometheus format.
+        overrides["runtime"] = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
+            bind_address=f"0.0.0.0:{settings.temporal_metrics_port}")))
+    client = await connect(**overrides)
+    counters = DispatchCounters()
+    health = HealthServer(settings.health_port, counters) if settings.health_port else None
+    worker = build_worker(client, settings, lambda_client(settings), counters=counters)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling %s in namespace %s", settings.task_queue, client.namespace)
+    if health is not None:
+        health.start()
     async with worker:
+        if health is not None:
+            health.healthy = True
         await stop.wait()
         log.info("shutting down gracefully")
+        if health is not None:
+            health.healthy = False  # the orchestrator sees it draining
+    if health is not None:
+        health.stop()
 
 
 def main() -> None:

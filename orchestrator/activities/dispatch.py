@@ -48,9 +48,11 @@ NON_RETRYABLE_INVOKE_ERRORS = frozenset({
 class LambdaDispatcher:
     """Activities bound to one boto3 Lambda client and a kind -> function-name map."""
 
-    def __init__(self, lambda_client: Any, functions: Mapping[str, str]) -> None:
+    def __init__(self, lambda_client: Any, functions: Mapping[str, str],
+                 counters: Any | None = None) -> None:
         self._lambda = lambda_client
         self._functions = dict(functions)
+        self._counters = counters  # orchestrator.health.DispatchCounters, when exposed
 
     # Each returns the type its function completes with; _dispatch never returns normally
     # (it raises CompleteAsyncError), so the bodies end in an assertion.
@@ -111,6 +113,18 @@ class LambdaDispatcher:
                 type=DISPATCH_ERROR, non_retryable=True)
         function = self._functions[kind]
         try:
+            await self._invoke(kind, function, payload)
+        except ApplicationError:
+            if self._counters is not None:
+                self._counters.add(kind, "error")
+            raise
+        if self._counters is not None:
+            self._counters.add(kind, "dispatched")
+        activity.logger.info("dispatched %s to %s", kind, function)
+        activity.raise_complete_async()
+
+    async def _invoke(self, kind: str, function: str, payload: bytes) -> None:
+        try:
             response = await asyncio.to_thread(
                 self._lambda.invoke, FunctionName=function, InvocationType="Event",
                 Payload=payload)
@@ -126,5 +140,3 @@ class LambdaDispatcher:
             raise ApplicationError(
                 f"invoking {function} returned status {response.get('StatusCode')}, not 202",
                 type=DISPATCH_ERROR)
-        activity.logger.info("dispatched %s to %s", kind, function)
-        activity.raise_complete_async()
