@@ -43,3 +43,20 @@ def test_emulator_reads_functions_from_the_sam_template() -> None:
     assert render.environment["TEMPORAL_NAMESPACE"] == "smm-hub-core"
     assert render.unresolved == []
     assert {"AudioMixFunction", "FinalizeVideoFunction", "NoopFunction"} <= set(specs)
+
+
+def test_the_temporal_api_key_can_come_from_secrets_manager(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # Powertools' own boto3 session
+    with mock_aws():
+        arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="smm/test/temporal-api-key", SecretString="sk-from-the-vault")["ARN"]
+        config = connect_config({"SMM_TEMPORAL_API_KEY_SECRET_ARN": arn,
+                                 "AWS_DEFAULT_REGION": "us-east-1",
+                                 "TEMPORAL_ADDRESS": "temporal.example.com:7233"})
+    assert config["api_key"] == "sk-from-the-vault"
+    assert config["tls"] is True
+    assert config["namespace"] == "smm-hub-core"

@@ -10,7 +10,7 @@ from smm_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ("CreativeBucket", "LedgerTable", "IdempotencyTable", "PostizApiKeySecretArn",
-       "TriggerSecretArn")
+       "TriggerSecretArn", "TemporalApiKeySecretArn")
 WRITES = ("Put", "Delete", "Update", "Write", "Create", "Abort")
 
 
@@ -19,6 +19,8 @@ def statements() -> list[tuple[str, dict[str, Any]]]:
     found = []
     for name, resource in template["Resources"].items():
         for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            if isinstance(policy, dict) and "Fn::If" in policy:
+                policy = policy["Fn::If"][1]  # the statement the condition switches on
             if isinstance(policy, dict):
                 for statement in policy.get("Statement", []):
                     found.append((name, statement))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -210,3 +211,15 @@ async def test_task_tokens_never_reach_the_logs(harness: Harness) -> None:
     assert "invalid event" in text and "work crashed" in text  # the logs did capture them
     for e in (event, event2, retry):
         assert e["task_token"] not in text
+
+
+async def test_each_activity_emits_cloudwatch_metrics(harness: Harness,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    handle, event = await harness.start()
+    assert await harness.handle(event, echo) == "completed"
+    await handle.result()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+             if line.startswith("{") and "_aws" in line]
+    names = {m["Name"] for line in lines for m in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert "ActivitySeconds" in names
+    assert all(line["kind"] == "noop" and line["outcome"] == "completed" for line in lines)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import BaseModel
 from temporalio.client import AsyncActivityCancelledError, AsyncActivityHandle
 from temporalio.exceptions import ApplicationError
@@ -116,13 +117,34 @@ class ActivityRunner:
         self._environ = environ
         self._loop = asyncio.new_event_loop()
         self._clients = CachedClient()
+        self._result: BaseModel | None = None
 
     def handle(
         self, raw_event: object, context: LambdaContextLike, works: Mapping[str, Work]
     ) -> dict[str, str]:
         """Run one event to its end; returns a small summary (never the token) for Lambda."""
+        started = time.monotonic()
+        self._result = None
         outcome = self._loop.run_until_complete(self._run(raw_event, context, works))
+        kind = raw_event.get("kind") if isinstance(raw_event, dict) else None
+        self._emit_metrics(str(kind or "unknown"), outcome, time.monotonic() - started)
         return {"outcome": outcome}
+
+    def _emit_metrics(self, kind: str, outcome: str, seconds: float) -> None:
+        """CloudWatch metrics as Powertools EMF lines: time, compute and output per activity."""
+        namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SmmCreativeEngine")
+        values: list[tuple[str, Any, float]] = [("ActivitySeconds", MetricUnit.Seconds, seconds)]
+        usage = getattr(self._result, "usage", None)
+        if usage is not None:
+            values.append(("GbSeconds", MetricUnit.Count, float(usage.gb_seconds)))
+        size = getattr(self._result, "size_bytes", None) or getattr(
+            getattr(self._result, "media", None), "size_bytes", None)
+        if size:
+            values.append(("OutputBytes", MetricUnit.Bytes, float(size)))
+        for name, unit, value in values:
+            with single_metric(name=name, unit=unit, value=value, namespace=namespace) as metric:
+                metric.add_dimension(name="kind", value=kind)
+                metric.add_dimension(name="outcome", value=outcome)
 
     async def _run(
         self, raw: object, context: LambdaContextLike, works: Mapping[str, Work]
@@ -196,6 +218,7 @@ class ActivityRunner:
             return "failed"
         if state == "stale":
             return "stale"
+        self._result = result
         try:
             await self._deliver(lambda: handle.complete(result))
         except RPCError as err:

@@ -25,9 +25,23 @@ class TemporalConfigError(Exception):
     """The Temporal connection settings are unusable; the message says which to change."""
 
 
+def api_key_from_secret(arn: str) -> str:
+    """The Temporal API key from Secrets Manager, fetched once per cold start (cached an hour
+    by Powertools), so no secret sits in a function's environment."""
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(arn, max_age=3600)
+    if not isinstance(value, str) or not value.strip():
+        raise TemporalConfigError(f"SMM_TEMPORAL_API_KEY_SECRET_ARN: {arn} holds no API key")
+    return value.strip()
+
+
 def connect_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Keyword arguments for ``Client.connect`` built from env config, with our guards."""
     env = dict(os.environ if environ is None else environ)
+    secret_arn = env.get("SMM_TEMPORAL_API_KEY_SECRET_ARN")
+    if secret_arn and not env.get("TEMPORAL_API_KEY"):
+        env["TEMPORAL_API_KEY"] = api_key_from_secret(secret_arn)
     profile = ClientConfigProfile.load(override_env_vars=env)
     config: dict[str, Any] = dict(profile.to_client_connect_config())
     if not env.get("TEMPORAL_NAMESPACE") and not profile.namespace:
