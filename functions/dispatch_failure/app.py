@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -20,6 +20,7 @@ from smm_runtime.errors import FUNCTION_ERROR
 from smm_runtime.temporal_conn import CachedClient
 
 logger = Logger(service="dispatch-failure")
+tracer = Tracer(service="dispatch-failure")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)
 _loop = asyncio.new_event_loop()  # kept across warm invocations, with the client
 _clients = CachedClient()
 
@@ -48,5 +49,6 @@ async def _fail(record: dict[str, Any]) -> str:
 
 # The record's requestPayload carries a task token: never log the event.
 @logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     return {"outcome": _loop.run_until_complete(_fail(event))}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 
 from smm_runtime.contracts import NoopRequest, NoopResult
 from smm_runtime.runner import ActivityRunner, LambdaContextLike, WorkContext
 
 logger = Logger(service="noop")
+tracer = Tracer(service="noop")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)
 runner = ActivityRunner(logger)
 _cold = True
 
@@ -27,5 +28,6 @@ def noop(request: NoopRequest, ctx: WorkContext) -> NoopResult:
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
     return runner.handle(event, context, {"noop": noop})

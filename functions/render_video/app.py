@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 
 from audio_job import AudioMixer
 from finalize_job import Finalizer
@@ -20,6 +20,7 @@ from smm_runtime.runner import ActivityRunner, LambdaContextLike
 from storage import RenderSettings, Storage
 
 logger = Logger(service="video-engine")
+tracer = Tracer(service="video-engine")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)
 settings = RenderSettings()  # a misconfigured function fails at cold start, not mid-render
 runner = ActivityRunner(logger)
 
@@ -32,15 +33,18 @@ def storage() -> Storage:
 
 # Events carry task tokens: never log them.
 @logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def segment_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
     return runner.handle(event, context, {"render_segment": SegmentRenderer(storage())})
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def audio_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
     return runner.handle(event, context, {"render_audio": AudioMixer(storage())})
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def finalize_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
     return runner.handle(event, context, {"finalize_video": Finalizer(storage())})

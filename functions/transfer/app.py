@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 
 from import_asset import AssetImporter
 from postiz_upload import PostizUploader, TransferSettings
@@ -14,6 +14,7 @@ from smm_runtime.runner import ActivityRunner, LambdaContextLike
 from smm_runtime.safe_fetch import FetchPolicy
 
 logger = Logger(service="transfer")
+tracer = Tracer(service="transfer")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)
 settings = TransferSettings()  # validated at cold start
 runner = ActivityRunner(logger)
 
@@ -31,6 +32,7 @@ def importer() -> AssetImporter:
 
 # Events carry task tokens: never log them.
 @logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
     return runner.handle(event, context, {"postiz_upload": uploader(),
                                           "import_asset": importer()})

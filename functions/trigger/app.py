@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +24,7 @@ from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import CachedClient
 
 logger = Logger(service="trigger")
+tracer = Tracer(service="trigger")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)
 
 
 class TriggerSettings(BaseSettings):
@@ -72,6 +73,7 @@ async def _serve(request: Request) -> Response:
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)  # bodies may hold secrets
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     http = event.get("requestContext", {}).get("http", {})
     body = event.get("body") or ""

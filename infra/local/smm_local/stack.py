@@ -216,6 +216,8 @@ class LocalStack:
             "AWS_ENDPOINT_URL": self.moto_url,
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": NAMESPACE,
+            # There is no X-Ray daemon locally.
+            "POWERTOOLS_TRACE_DISABLED": "true",
             # Progress reaches Temporal every second locally (5 s on AWS).
             "SMM_HEARTBEAT_INTERVAL_S": "1",
             # What the fonts layer holds in /opt/fonts on AWS, from the same wheel.
