@@ -8,17 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
-
-from smm_runtime.publish_io import ApprovalDecision
-from smm_runtime.trigger_io import (
-    AcceptedResponse,
-    BalanceResponse,
-    ErrorResponse,
-    PublishRequest,
-    StartedResponse,
-    StatusResponse,
-)
+from smm_runtime.trigger_io import api_schemas
 
 AUTH_HEADERS = [
     {"name": "x-smm-timestamp", "in": "header", "required": True,
@@ -52,11 +42,7 @@ def _responses(ok: dict[int, tuple[str, str]], *errors: int) -> dict[str, Any]:
 
 
 def build() -> dict[str, Any]:
-    models = [(PublishRequest, "validation"), (ApprovalDecision, "validation"),
-              (StartedResponse, "serialization"), (AcceptedResponse, "serialization"),
-              (StatusResponse, "serialization"), (BalanceResponse, "serialization"),
-              (ErrorResponse, "serialization")]
-    _, top = models_json_schema(models, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
+    defs = api_schemas("#/components/schemas/{model}")
     body = {"required": True, "content": {"application/json": {"schema": _ref("PublishRequest")}}}
     approval = {"required": True,
                 "content": {"application/json": {"schema": _ref("ApprovalDecision")}}}
@@ -92,7 +78,7 @@ def build() -> dict[str, Any]:
                 "responses": _responses({200: ("BalanceResponse", "The balance")},
                                         401, 404, 409)}},
         },
-        "components": {"schemas": top["$defs"]},
+        "components": {"schemas": defs},
     }
 
 

@@ -64,13 +64,16 @@ class ErrorResponse(BaseModel):
     field: str | None = None
 
 
-def schemas() -> dict[str, dict[str, Any]]:
-    return {
-        "PublishRequest": PublishRequest.model_json_schema(),
-        "ApprovalRequest": ApprovalDecision.model_json_schema(),
-        "StartedResponse": StartedResponse.model_json_schema(mode="serialization"),
-        "AcceptedResponse": AcceptedResponse.model_json_schema(mode="serialization"),
-        "StatusResponse": StatusResponse.model_json_schema(mode="serialization"),
-        "BalanceResponse": BalanceResponse.model_json_schema(mode="serialization"),
-        "ErrorResponse": ErrorResponse.model_json_schema(mode="serialization"),
-    }
+def api_schemas(ref_template: str) -> dict[str, Any]:
+    """Every request and response model of the API as JSON Schemas referring to each other
+    through ``ref_template``: the one source of the OpenAPI description and the TS types."""
+    from pydantic.json_schema import models_json_schema
+
+    models: list[tuple[type[BaseModel], Any]] = [
+        (PublishRequest, "validation"), (ApprovalDecision, "validation"),
+        (StartedResponse, "serialization"), (AcceptedResponse, "serialization"),
+        (StatusResponse, "serialization"), (BalanceResponse, "serialization"),
+        (ErrorResponse, "serialization")]
+    _, top = models_json_schema(models, ref_template=ref_template)
+    defs: dict[str, Any] = top["$defs"]
+    return defs
