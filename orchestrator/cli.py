@@ -510,6 +510,12 @@ def main(argv: list[str] | None = None) -> None:
     except TemporalConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         code = 2
+    except json.JSONDecodeError as err:  # e.g. approve --changes that is not JSON
+        print(f"error: --changes: not valid JSON ({err.msg})", file=sys.stderr)
+        code = 2
+    except ValueError as err:  # the ledger's own checks name the field ("amount: ...")
+        print(f"error: {err}", file=sys.stderr)
+        code = 2
     sys.exit(code)
 
 

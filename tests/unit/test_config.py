@@ -60,3 +60,19 @@ def test_the_temporal_api_key_can_come_from_secrets_manager(
     assert config["api_key"] == "sk-from-the-vault"
     assert config["tls"] is True
     assert config["namespace"] == "smm-hub-core"
+
+
+def test_cli_bad_input_is_a_clear_error_not_a_traceback(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.cli import main
+
+    monkeypatch.setenv("SMM_LEDGER_TABLE", "ledger")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with pytest.raises(SystemExit) as exit_code:
+        main(["credits", "grant", "acme", "-5"])
+    assert exit_code.value.code == 2
+    assert capsys.readouterr().err.strip() == "error: amount: a grant is positive"
+    with pytest.raises(SystemExit) as exit_code:
+        main(["approve", "wf-1", "--reviewer", "ana", "--revise", "--changes", "{oops"])
+    assert exit_code.value.code == 2
+    assert "error: --changes: not valid JSON" in capsys.readouterr().err
