@@ -1,4 +1,4 @@
-"""IAM least privilege, checked offline by walking template.yaml's policies."""
+"""IAM least privilege, checked offline by walking template.yaml's execution roles."""
 
 from __future__ import annotations
 
@@ -10,27 +10,57 @@ from smm_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ("CreativeBucket", "LedgerTable", "IdempotencyTable", "PostizApiKeySecretArn",
-       "TriggerSecretArn", "TemporalApiKeySecretArn")
+       "TriggerSecretArn", "TemporalApiKeySecretArn", "DispatchFailureFunction")
 WRITES = ("Put", "Delete", "Update", "Write", "Create", "Abort")
+ALWAYS_MANAGED = {"service-role/AWSLambdaBasicExecutionRole", "AWSXRayDaemonWriteAccess"}
+VPC_MANAGED = "service-role/AWSLambdaVPCAccessExecutionRole"
 
 
-def statements() -> list[tuple[str, dict[str, Any]]]:
-    template = load_template(ROOT / "template.yaml")
+def resources() -> dict[str, dict[str, Any]]:
+    return dict(load_template(ROOT / "template.yaml")["Resources"])
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in resources().items()
+            if r["Type"] == "AWS::Serverless::Function"}
+
+
+def role_of(function: dict[str, Any]) -> dict[str, Any]:
+    role_ref = function["Properties"]["Role"]["Fn::GetAtt"]
+    assert role_ref[1] == "Arn"
+    role = resources()[role_ref[0]]
+    assert role["Type"] == "AWS::IAM::Role"
+    return role
+
+
+def policies(role: dict[str, Any]) -> list[tuple[dict[str, Any], str | None]]:
+    """Each inline policy with the condition it hangs on (None: always)."""
     found = []
-    for name, resource in template["Resources"].items():
-        for policy in resource.get("Properties", {}).get("Policies", []) or []:
-            if isinstance(policy, dict) and "Fn::If" in policy:
-                policy = policy["Fn::If"][1]  # the statement the condition switches on
-            if isinstance(policy, dict):
-                for statement in policy.get("Statement", []):
-                    found.append((name, statement))
+    for policy in role["Properties"].get("Policies", []):
+        if "Fn::If" in policy:
+            condition, policy, otherwise = policy["Fn::If"]
+            assert otherwise == {"Ref": "AWS::NoValue"}
+            found.append((policy, condition))
+        else:
+            found.append((policy, None))
     return found
 
 
-def test_every_function_has_its_own_explicit_statements() -> None:
-    names = {name for name, _ in statements()}
-    assert {"RenderSegmentFunction", "AudioMixFunction", "FinalizeVideoFunction",
-            "RenderImageFunction", "TransferFunction", "TriggerFunction"} <= names
+def statements() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name, function in functions().items():
+        for policy, _ in policies(role_of(function)):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                found.append((name, statement))
+    return found
+
+
+def test_every_function_runs_as_its_own_explicit_role() -> None:
+    roles = [function["Properties"]["Role"]["Fn::GetAtt"][0] for function in functions().values()]
+    assert len(roles) == len(set(roles)) == 8
+    assert "Policies" not in load_template(ROOT / "template.yaml")["Globals"]["Function"]
+    for name, function in functions().items():
+        assert "Policies" not in function["Properties"], f"{name}: SAM ignores Policies with Role"
 
 
 def test_no_wildcard_actions_and_no_resource_outside_the_project() -> None:
@@ -40,9 +70,9 @@ def test_no_wildcard_actions_and_no_resource_outside_the_project() -> None:
             [statement["Action"]]
         for action in actions:
             assert "*" not in action, f"{name}: wildcard action {action}"
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else \
+        resources_ = statement["Resource"] if isinstance(statement["Resource"], list) else \
             [statement["Resource"]]
-        for resource in resources:
+        for resource in resources_:
             text = json.dumps(resource)
             assert resource != "*", f"{name}: a policy on every resource"
             assert any(own in text for own in OWN), f"{name}: {text} is not a project resource"
@@ -52,3 +82,36 @@ def test_no_wildcard_actions_and_no_resource_outside_the_project() -> None:
                 assert "${CreativeBucket}/" in text, f"{name}: wildcard in {text}"
                 if any(a.split(":")[1].startswith(WRITES) for a in actions):
                     assert "${CreativeBucket}/*" not in text, f"{name}: writes the whole bucket"
+
+
+def test_network_interface_rights_only_when_deployed_into_a_vpc() -> None:
+    for name, function in functions().items():
+        managed = role_of(function)["Properties"]["ManagedPolicyArns"]
+        plain = {m["Fn::Sub"].split(":policy/")[1] for m in managed if "Fn::Sub" in m}
+        assert plain == ALWAYS_MANAGED, name
+        conditional = [m["Fn::If"] for m in managed if "Fn::If" in m]
+        assert len(conditional) == 1, name
+        condition, arn, otherwise = conditional[0]
+        assert condition == "InVpc" and arn["Fn::Sub"].endswith(VPC_MANAGED), name
+        assert otherwise == {"Ref": "AWS::NoValue"}, name
+
+
+def test_functions_that_report_failures_may_invoke_only_the_failure_function() -> None:
+    for name, function in functions().items():
+        invokes = [s for n, s in statements()
+                   if n == name and "lambda:InvokeFunction" in s["Action"]]
+        destination = function["Properties"].get("EventInvokeConfig", {}) \
+            .get("DestinationConfig", {}).get("OnFailure")
+        if destination:
+            assert [s["Resource"] for s in invokes] == [destination["Destination"]], name
+        else:
+            assert invokes == [], name
+
+
+def test_the_temporal_api_key_is_readable_only_when_configured() -> None:
+    for name, function in functions().items():
+        conditional = [p for p, condition in policies(role_of(function))
+                       if condition == "HasTemporalSecret"]
+        assert len(conditional) == 1, name
+        (statement,) = conditional[0]["PolicyDocument"]["Statement"]
+        assert statement["Resource"] == {"Ref": "TemporalApiKeySecretArn"}, name
