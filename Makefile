@@ -13,7 +13,8 @@ export SAM_CLI_TELEMETRY := 0
 # `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
 DEMO_FLAGS ?= --auto-approve
 
-.PHONY: setup schema sam-tool lint typecheck validate test test-fast demo dev bench clean
+.PHONY: setup schema sam-tool lint typecheck validate test test-fast demo dev bench clean \
+	record-histories
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
 setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed infra/payload/node_modules/.installed
@@ -74,6 +75,11 @@ bench: setup
 	$(VENV)/bin/python -m tests.bench.video_bench
 	$(VENV)/bin/python -m tests.bench.image_bench
 	$(VENV)/bin/python -m tests.bench.cap_bench
+
+## record-histories: re-record the replay suite's histories (only for an intentional change
+## that no running execution needs; otherwise use workflow.patched, see the README)
+record-histories: setup
+	$(VENV)/bin/python -m tests.replay.record
 
 clean:
 	rm -rf .local out .pytest_cache .mypy_cache .ruff_cache

@@ -4,115 +4,17 @@ The functions, Postiz and Payload are in-memory fakes at the activity boundary."
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
-from smm_runtime.basetypes import ComputeUsage
-from smm_runtime.contracts import ImageRequest, ImageResult, PostizUploadRequest, PostizUploadResult
-from smm_runtime.publish_io import (
-    CreatePostRequest,
-    CreatePostResult,
-    PayloadUpdate,
-    PublishInput,
-    PublishStatus,
-)
-from smm_runtime.video_spec import BrandKit
-from smm_runtime.workflow_io import BrandKitRef
-from tests.factories import brand_kit
-
-USAGE = ComputeUsage(duration_ms=1, memory_mb=1536, gb_seconds=0.001)
-DAY = 86_400
-
-
-class Fakes:
-    def __init__(self) -> None:
-        self.images: list[ImageRequest] = []
-        self.uploads: list[PostizUploadRequest] = []
-        self.posts: list[CreatePostRequest] = []
-        self.payload: list[PayloadUpdate] = []
-
-    @activity.defn(name="load_brand_kit")
-    async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
-        return brand_kit()
-
-    @activity.defn(name="pool_caps")
-    async def pool_caps(self) -> dict[str, int]:
-        return {}  # no cluster-wide cap in these tests
-
-    @activity.defn(name="dispatch_image")
-    async def dispatch_image(self, request: ImageRequest) -> ImageResult:
-        self.images.append(request)
-        return ImageResult(output=request.output, width=request.width, height=request.height,
-                           size_bytes=100, reused=False, usage=USAGE)
-
-    @activity.defn(name="dispatch_postiz_upload")
-    async def upload(self, request: PostizUploadRequest) -> PostizUploadResult:
-        self.uploads.append(request)
-        return PostizUploadResult(id=f"media-{len(self.uploads)}", path="https://u/x.png",
-                                  bytes_sent=100, usage=USAGE)
-
-    @activity.defn(name="create_postiz_post")
-    async def create_post(self, request: CreatePostRequest) -> CreatePostResult:
-        self.posts.append(request)
-        return CreatePostResult(post_ids=[f"post-{i}" for i in request.post.integrations],
-                                reused=False)
-
-    @activity.defn(name="update_payload")
-    async def update_payload(self, update: PayloadUpdate) -> None:
-        self.payload.append(update)
-
-    def all(self) -> list[Any]:
-        return [self.load_brand_kit, self.pool_caps, self.dispatch_image, self.upload,
-                self.create_post, self.update_payload]
-
-
-def publish_input(**overrides: Any) -> PublishInput:
-    base: dict[str, Any] = {
-        "creative": {"kind": "image", "spec": {
-            "brand_kit": "acme", "template": "quote_card",
-            "props": {"quote": "Ship it", "author": "Ops"}}},
-        "post": {"content": "New quote card", "integrations": ["x-1", "li-2"], "type": "now"},
-        "approval": {"reviewers": ["ana@example.com"], "reminder_every_s": DAY,
-                     "expire_after_s": 7 * DAY},
-        "payload": {"collection": "posts", "id": "doc-1"},
-        "output_bucket": "out-bucket",
-    }
-    return PublishInput.model_validate({**base, **overrides})
-
-
-async def until_stage(handle: WorkflowHandle[Any, PublishStatus], stage: str) -> PublishStatus:
-    for _ in range(300):
-        status = await handle.query(PublishCreativeWorkflow.status)
-        if status.stage == stage:
-            return status
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never reached {stage}; last: {status.stage}")
-
-
-def approval(decision: str = "approve", **extra: Any) -> dict[str, Any]:
-    return {"decision": decision, "reviewer": "ana@example.com", **extra}
-
-
-async def run_with_worker(env: WorkflowEnvironment, fakes: Fakes, params: PublishInput,
-                          script: Any) -> PublishStatus:
-    queue = f"tq-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue,
-                      workflows=[PublishCreativeWorkflow, GenerateImageWorkflow],
-                      activities=fakes.all()):
-        handle = await env.client.start_workflow(
-            PublishCreativeWorkflow.run, params, id=f"pub-{uuid.uuid4().hex[:8]}",
-            task_queue=queue)
-        await script(handle)
-        return await handle.result()
+from smm_runtime.publish_io import PublishStatus
+from tests.fakes import PublishFakes as Fakes
+from tests.fakes import approval, publish_input, run_with_worker, until_stage
 
 
 async def test_approve_publishes_once_and_reports_every_stage_in_order(

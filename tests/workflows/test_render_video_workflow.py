@@ -3,106 +3,15 @@ functions (the dispatch activities) and of the brand kit store."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from typing import Any
-
 import pytest
-from temporalio import activity
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from orchestrator.workflows.render_video import RenderVideoWorkflow
-from smm_runtime.basetypes import ComputeUsage, MediaInfo, S3Object
-from smm_runtime.contracts import (
-    AudioRequest,
-    AudioResult,
-    FinalizeRequest,
-    FinalizeResult,
-    SegmentRequest,
-    SegmentResult,
-)
 from smm_runtime.errors import INVALID_REQUEST, UNSAFE_MEDIA
-from smm_runtime.video_spec import BrandKit
-from smm_runtime.workflow_io import BrandKitRef, DispatchPolicy, RenderVideoInput
-from tests.factories import brand_kit, scene, spec
-
-FAST = DispatchPolicy(initial_interval_s=1, max_attempts=3)
-USAGE = ComputeUsage(duration_ms=10, memory_mb=3008, gb_seconds=0.03)
-
-
-class FakeEngine:
-    def __init__(self, fail_segments: int = 0, error: ApplicationError | None = None) -> None:
-        self.segments: list[SegmentRequest] = []
-        self.audio: list[AudioRequest] = []
-        self.finals: list[FinalizeRequest] = []
-        self.fail_segments = fail_segments
-        self.error = error or ApplicationError("throttled", type="DispatchError")
-        self.in_flight = 0
-        self.max_in_flight = 0
-
-    @activity.defn(name="load_brand_kit")
-    async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
-        if ref.id != "acme":
-            raise ApplicationError(f"brand_kit: {ref.id!r} not found", type=INVALID_REQUEST,
-                                   non_retryable=True)
-        return brand_kit()
-
-    @activity.defn(name="pool_caps")
-    async def pool_caps(self) -> dict[str, int]:
-        return {}  # no cluster-wide cap in these tests
-
-    @activity.defn(name="dispatch_segment")
-    async def dispatch_segment(self, request: SegmentRequest) -> SegmentResult:
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            await asyncio.sleep(0.02)
-            if self.fail_segments:
-                self.fail_segments -= 1
-                raise self.error
-            self.segments.append(request)
-            return SegmentResult(
-                segment=S3Object(bucket=request.bucket,
-                                 key=f"intermediates/{request.preset}-{request.start_frame}"),
-                start_frame=request.start_frame, frames=request.end_frame - request.start_frame,
-                reused=request.start_frame == 0, usage=USAGE)
-        finally:
-            self.in_flight -= 1
-
-    @activity.defn(name="dispatch_audio")
-    async def dispatch_audio(self, request: AudioRequest) -> AudioResult:
-        self.audio.append(request)
-        return AudioResult(audio=S3Object(bucket=request.bucket, key="intermediates/a.m4a"),
-                           duration_s=request.total_frames / 30, reused=False, usage=USAGE)
-
-    @activity.defn(name="dispatch_finalize")
-    async def dispatch_finalize(self, request: FinalizeRequest) -> FinalizeResult:
-        self.finals.append(request)
-        return FinalizeResult(
-            output=request.output, poster=request.poster, reused=False, usage=USAGE,
-            media=MediaInfo(duration_s=request.total_frames / 30, width=1080, height=1920,
-                            fps=30, video_codec="h264", audio_codec="aac", format_name="mp4",
-                            size_bytes=1, frames=request.total_frames))
-
-    def activities(self) -> list[Any]:
-        return [self.load_brand_kit, self.pool_caps, self.dispatch_segment, self.dispatch_audio,
-                self.dispatch_finalize]
-
-
-async def _run(env: WorkflowEnvironment, fake: FakeEngine, video: dict[str, Any],
-               workflow_id: str | None = None, parallel: int = 8) -> Any:
-    queue = f"tq-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[RenderVideoWorkflow],
-                      activities=fake.activities()):
-        handle = await env.client.start_workflow(
-            RenderVideoWorkflow.run,
-            RenderVideoInput(spec=video, output_bucket="out-bucket", dispatch=FAST,
-                             max_parallel_segments=parallel),
-            id=workflow_id or f"wf-{uuid.uuid4().hex[:8]}", task_queue=queue)
-        return await handle.result()
+from tests.factories import scene, spec
+from tests.fakes import FakeEngine
+from tests.fakes import run_render as _run
 
 
 async def test_each_preset_is_planned_rendered_and_joined_from_its_own_segments(

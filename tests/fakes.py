@@ -1,0 +1,204 @@
+"""In-memory fakes at the activity boundary (the functions, Postiz, Payload, brand kits) and
+the drivers the workflow tests and the replay recorder share."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from orchestrator.workflows.generate_image import GenerateImageWorkflow
+from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+from orchestrator.workflows.render_video import RenderVideoWorkflow
+from smm_runtime.basetypes import ComputeUsage, MediaInfo, S3Object
+from smm_runtime.contracts import (
+    AudioRequest,
+    AudioResult,
+    FinalizeRequest,
+    FinalizeResult,
+    ImageRequest,
+    ImageResult,
+    PostizUploadRequest,
+    PostizUploadResult,
+    SegmentRequest,
+    SegmentResult,
+)
+from smm_runtime.errors import INVALID_REQUEST
+from smm_runtime.publish_io import (
+    CreatePostRequest,
+    CreatePostResult,
+    PayloadUpdate,
+    PublishInput,
+    PublishStatus,
+)
+from smm_runtime.video_spec import BrandKit
+from smm_runtime.workflow_io import BrandKitRef, DispatchPolicy, RenderVideoInput
+from tests.factories import brand_kit
+
+FAST = DispatchPolicy(initial_interval_s=1, max_attempts=3)
+VIDEO_USAGE = ComputeUsage(duration_ms=10, memory_mb=3008, gb_seconds=0.03)
+
+
+class FakeEngine:
+    def __init__(self, fail_segments: int = 0, error: ApplicationError | None = None) -> None:
+        self.segments: list[SegmentRequest] = []
+        self.audio: list[AudioRequest] = []
+        self.finals: list[FinalizeRequest] = []
+        self.fail_segments = fail_segments
+        self.error = error or ApplicationError("throttled", type="DispatchError")
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    @activity.defn(name="load_brand_kit")
+    async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
+        if ref.id != "acme":
+            raise ApplicationError(f"brand_kit: {ref.id!r} not found", type=INVALID_REQUEST,
+                                   non_retryable=True)
+        return brand_kit()
+
+    @activity.defn(name="pool_caps")
+    async def pool_caps(self) -> dict[str, int]:
+        return {}  # no cluster-wide cap in these tests
+
+    @activity.defn(name="dispatch_segment")
+    async def dispatch_segment(self, request: SegmentRequest) -> SegmentResult:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.02)
+            if self.fail_segments:
+                self.fail_segments -= 1
+                raise self.error
+            self.segments.append(request)
+            return SegmentResult(
+                segment=S3Object(bucket=request.bucket,
+                                 key=f"intermediates/{request.preset}-{request.start_frame}"),
+                start_frame=request.start_frame, frames=request.end_frame - request.start_frame,
+                reused=request.start_frame == 0, usage=VIDEO_USAGE)
+        finally:
+            self.in_flight -= 1
+
+    @activity.defn(name="dispatch_audio")
+    async def dispatch_audio(self, request: AudioRequest) -> AudioResult:
+        self.audio.append(request)
+        return AudioResult(audio=S3Object(bucket=request.bucket, key="intermediates/a.m4a"),
+                           duration_s=request.total_frames / 30, reused=False, usage=VIDEO_USAGE)
+
+    @activity.defn(name="dispatch_finalize")
+    async def dispatch_finalize(self, request: FinalizeRequest) -> FinalizeResult:
+        self.finals.append(request)
+        return FinalizeResult(
+            output=request.output, poster=request.poster, reused=False, usage=VIDEO_USAGE,
+            media=MediaInfo(duration_s=request.total_frames / 30, width=1080, height=1920,
+                            fps=30, video_codec="h264", audio_codec="aac", format_name="mp4",
+                            size_bytes=1, frames=request.total_frames))
+
+    def activities(self) -> list[Any]:
+        return [self.load_brand_kit, self.pool_caps, self.dispatch_segment, self.dispatch_audio,
+                self.dispatch_finalize]
+
+
+
+IMAGE_USAGE = ComputeUsage(duration_ms=1, memory_mb=1536, gb_seconds=0.001)
+DAY = 86_400
+
+
+class PublishFakes:
+    def __init__(self) -> None:
+        self.images: list[ImageRequest] = []
+        self.uploads: list[PostizUploadRequest] = []
+        self.posts: list[CreatePostRequest] = []
+        self.payload: list[PayloadUpdate] = []
+
+    @activity.defn(name="load_brand_kit")
+    async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
+        return brand_kit()
+
+    @activity.defn(name="pool_caps")
+    async def pool_caps(self) -> dict[str, int]:
+        return {}  # no cluster-wide cap in these tests
+
+    @activity.defn(name="dispatch_image")
+    async def dispatch_image(self, request: ImageRequest) -> ImageResult:
+        self.images.append(request)
+        return ImageResult(output=request.output, width=request.width, height=request.height,
+                           size_bytes=100, reused=False, usage=IMAGE_USAGE)
+
+    @activity.defn(name="dispatch_postiz_upload")
+    async def upload(self, request: PostizUploadRequest) -> PostizUploadResult:
+        self.uploads.append(request)
+        return PostizUploadResult(id=f"media-{len(self.uploads)}", path="https://u/x.png",
+                                  bytes_sent=100, usage=IMAGE_USAGE)
+
+    @activity.defn(name="create_postiz_post")
+    async def create_post(self, request: CreatePostRequest) -> CreatePostResult:
+        self.posts.append(request)
+        return CreatePostResult(post_ids=[f"post-{i}" for i in request.post.integrations],
+                                reused=False)
+
+    @activity.defn(name="update_payload")
+    async def update_payload(self, update: PayloadUpdate) -> None:
+        self.payload.append(update)
+
+    def all(self) -> list[Any]:
+        return [self.load_brand_kit, self.pool_caps, self.dispatch_image, self.upload,
+                self.create_post, self.update_payload]
+
+
+def publish_input(**overrides: Any) -> PublishInput:
+    base: dict[str, Any] = {
+        "creative": {"kind": "image", "spec": {
+            "brand_kit": "acme", "template": "quote_card",
+            "props": {"quote": "Ship it", "author": "Ops"}}},
+        "post": {"content": "New quote card", "integrations": ["x-1", "li-2"], "type": "now"},
+        "approval": {"reviewers": ["ana@example.com"], "reminder_every_s": DAY,
+                     "expire_after_s": 7 * DAY},
+        "payload": {"collection": "posts", "id": "doc-1"},
+        "output_bucket": "out-bucket",
+    }
+    return PublishInput.model_validate({**base, **overrides})
+
+
+async def until_stage(handle: WorkflowHandle[Any, PublishStatus], stage: str) -> PublishStatus:
+    for _ in range(300):
+        status = await handle.query(PublishCreativeWorkflow.status)
+        if status.stage == stage:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never reached {stage}; last: {status.stage}")
+
+
+def approval(decision: str = "approve", **extra: Any) -> dict[str, Any]:
+    return {"decision": decision, "reviewer": "ana@example.com", **extra}
+
+
+async def run_with_worker(env: WorkflowEnvironment, fakes: PublishFakes, params: PublishInput,
+                          script: Any) -> PublishStatus:
+    queue = f"tq-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue,
+                      workflows=[PublishCreativeWorkflow, GenerateImageWorkflow],
+                      activities=fakes.all()):
+        handle = await env.client.start_workflow(
+            PublishCreativeWorkflow.run, params, id=f"pub-{uuid.uuid4().hex[:8]}",
+            task_queue=queue)
+        await script(handle)
+        return await handle.result()
+
+
+async def run_render(env: WorkflowEnvironment, fake: FakeEngine, video: dict[str, Any],
+               workflow_id: str | None = None, parallel: int = 8) -> Any:
+    queue = f"tq-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=[RenderVideoWorkflow],
+                      activities=fake.activities()):
+        handle = await env.client.start_workflow(
+            RenderVideoWorkflow.run,
+            RenderVideoInput(spec=video, output_bucket="out-bucket", dispatch=FAST,
+                             max_parallel_segments=parallel),
+            id=workflow_id or f"wf-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        return await handle.result()

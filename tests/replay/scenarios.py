@@ -1,0 +1,218 @@
+"""Every workflow path, driven on the time-skipping server with fakes at the activity
+boundary, so its history can be recorded (record.py) and replayed (test_replay.py).
+
+A scenario returns the handles whose histories it wants kept, by name. Names are the files
+under histories/; test_replay.py checks that each required path has one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from orchestrator.activities.permits import PermitActivities
+from orchestrator.worker import WORKFLOWS
+from orchestrator.workflows.generate_image import GenerateImageWorkflow
+from orchestrator.workflows.grant_credits import GrantCreditsWorkflow, GrantInput
+from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+from orchestrator.workflows.render_video import RenderVideoWorkflow
+from smm_runtime.contracts import SegmentRequest, SegmentResult
+from smm_runtime.errors import UNSAFE_MEDIA
+from smm_runtime.pricing import LedgerOp, PriceModel
+from smm_runtime.workflow_io import GenerateImageInput, RenderVideoInput
+from tests.factories import spec
+from tests.fakes import FAST, FakeEngine, PublishFakes, approval, publish_input, until_stage
+
+Handles = dict[str, WorkflowHandle[Any, Any]]
+Scenario = Callable[[WorkflowEnvironment], Awaitable[Handles]]
+
+
+class FakeLedger:
+    """An always-solvent ledger: the billing saga's activities, in memory."""
+
+    def __init__(self) -> None:
+        self.ops: list[LedgerOp] = []
+
+    @activity.defn(name="price_model")
+    async def price_model(self) -> PriceModel:
+        return PriceModel()
+
+    @activity.defn(name="ledger")
+    async def ledger(self, op: LedgerOp) -> dict[str, Any]:
+        self.ops.append(op)
+        return {"op": op.op, "amount": op.amount, "key": op.key}
+
+
+class StuckEngine(FakeEngine):
+    """Segments that run until cancelled, heartbeating so the cancel reaches them."""
+
+    @activity.defn(name="dispatch_segment")
+    async def dispatch_segment(self, request: SegmentRequest) -> SegmentResult:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(0.05)
+
+
+class ResumingEngine(FakeEngine):
+    """The first attempt of each segment dies after a checkpoint; the retry resumes from it."""
+
+    @activity.defn(name="dispatch_segment")
+    async def dispatch_segment(self, request: SegmentRequest) -> SegmentResult:
+        if activity.info().attempt == 1:
+            activity.heartbeat({"frames_done": 10})
+            raise ApplicationError("function timed out", type="DispatchError")
+        assert activity.info().heartbeat_details, "the retry did not get the checkpoint"
+        return await super().dispatch_segment(request)
+
+
+def _worker(env: WorkflowEnvironment, queue: str, activities: list[Any]) -> Worker:
+    return Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities)
+
+
+async def _render(env: WorkflowEnvironment, engine: FakeEngine, *, account: str | None = None,
+                  caps: dict[str, int] | None = None, cancel: bool = False) -> Handles:
+    queue = f"replay-{uuid.uuid4()}"
+    ledger = FakeLedger()
+    activities = [*engine.activities(), ledger.price_model, ledger.ledger]
+    if caps is not None:
+        permits = PermitActivities(env.client, caps)
+        activities = [a for a in activities if a != engine.pool_caps]
+        activities += [permits.pool_caps, permits.request_permit]
+    async with _worker(env, queue, activities):
+        handle = await env.client.start_workflow(
+            RenderVideoWorkflow.run,
+            RenderVideoInput(spec=spec(), output_bucket="out-bucket", dispatch=FAST,
+                             account=account),
+            id=f"render-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        if cancel:
+            await asyncio.sleep(1.0)
+            await handle.cancel()
+        # The failure and cancel paths end with an error; their history is the point.
+        with contextlib.suppress(WorkflowFailureError):
+            await handle.result()
+        handles: Handles = {"render": handle}
+        if caps is not None:
+            handles["semaphore"] = env.client.get_workflow_handle(
+                f"semaphore-{queue}-video-segments")
+        return handles
+
+
+async def render_success(env: WorkflowEnvironment) -> Handles:
+    return {"render_success": (await _render(env, FakeEngine()))["render"]}
+
+
+async def render_billed_with_cap(env: WorkflowEnvironment) -> Handles:
+    handles = await _render(env, FakeEngine(), account="acme-agency",
+                            caps={"video-segments": 1})
+    return {"render_billed_with_cap": handles["render"],
+            "semaphore_video_segments": handles["semaphore"]}
+
+
+async def render_failure(env: WorkflowEnvironment) -> Handles:
+    unsafe = ApplicationError("logo: not an allowed image format", type=UNSAFE_MEDIA,
+                              non_retryable=True)
+    engine = FakeEngine(fail_segments=1, error=unsafe)
+    return {"render_failure": (await _render(env, engine, account="acme-agency"))["render"]}
+
+
+async def render_cancel(env: WorkflowEnvironment) -> Handles:
+    engine = StuckEngine()
+    return {"render_cancel": (await _render(env, engine, account="acme-agency",
+                                            cancel=True))["render"]}
+
+
+async def render_checkpoint_resume(env: WorkflowEnvironment) -> Handles:
+    return {"render_checkpoint_resume": (await _render(env, ResumingEngine()))["render"]}
+
+
+async def image_carousel(env: WorkflowEnvironment) -> Handles:
+    fakes, ledger = PublishFakes(), FakeLedger()
+    queue = f"replay-{uuid.uuid4()}"
+    image = {"brand_kit": "acme", "carousel": [
+        {"title": "One", "body": "First"}, {"title": "Two", "body": "Second"}]}
+    async with _worker(env, queue, [*fakes.all(), ledger.price_model, ledger.ledger]):
+        handle = await env.client.start_workflow(
+            GenerateImageWorkflow.run,
+            GenerateImageInput(spec=image, output_bucket="out-bucket", account="acme-agency"),
+            id=f"image-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        await handle.result()
+    return {"image_carousel": handle}
+
+
+def _publish(name: str, script: Callable[[WorkflowHandle[Any, Any]], Awaitable[None]],
+             **overrides: Any) -> Scenario:
+    async def scenario(env: WorkflowEnvironment) -> Handles:
+        fakes, ledger = PublishFakes(), FakeLedger()
+        queue = f"replay-{uuid.uuid4()}"
+        async with _worker(env, queue, [*fakes.all(), ledger.price_model, ledger.ledger]):
+            handle = await env.client.start_workflow(
+                PublishCreativeWorkflow.run, publish_input(**overrides),
+                id=f"publish-{uuid.uuid4().hex[:8]}", task_queue=queue)
+            await script(handle)
+            await handle.result()
+        return {name: handle}
+    scenario.__name__ = name
+    return scenario
+
+
+async def _approve(handle: WorkflowHandle[Any, Any]) -> None:
+    await until_stage(handle, "awaiting_approval")
+    await handle.signal("agent_approval", approval(comment="lgtm"))
+
+
+async def _approve_by_update(handle: WorkflowHandle[Any, Any]) -> None:
+    await until_stage(handle, "awaiting_approval")
+    await handle.execute_update("approve", approval())
+
+
+async def _reject(handle: WorkflowHandle[Any, Any]) -> None:
+    await until_stage(handle, "awaiting_approval")
+    await handle.signal("agent_approval", {"decision": "maybe", "reviewer": "ana@example.com"})
+    await handle.signal("agent_approval", approval("reject", comment="off brand"))
+
+
+async def _revise(handle: WorkflowHandle[Any, Any]) -> None:
+    await until_stage(handle, "awaiting_approval")
+    await handle.signal("agent_approval", approval(
+        "revise", changes={"props": {"quote": "Ship it today"}}))
+    for _ in range(200):
+        status = await handle.query(PublishCreativeWorkflow.status)
+        if status.round == 2 and status.stage == "awaiting_approval":
+            break
+        await asyncio.sleep(0.05)
+    await handle.signal("agent_approval", approval())
+
+
+async def _wait(handle: WorkflowHandle[Any, Any]) -> None:
+    await until_stage(handle, "awaiting_approval")
+
+
+async def grant_credits(env: WorkflowEnvironment) -> Handles:
+    ledger = FakeLedger()
+    queue = f"replay-{uuid.uuid4()}"
+    async with _worker(env, queue, [ledger.ledger]):
+        handle = await env.client.start_workflow(
+            GrantCreditsWorkflow.run, GrantInput(account="acme-agency", amount=500),
+            id=f"grant-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        await handle.result()
+    return {"grant_credits": handle}
+
+
+SCENARIOS: list[Scenario] = [
+    render_success, render_billed_with_cap, render_failure, render_cancel,
+    render_checkpoint_resume, image_carousel, grant_credits,
+    _publish("publish_approve", _approve),
+    _publish("publish_approve_by_update", _approve_by_update),
+    _publish("publish_reject", _reject),
+    _publish("publish_revise", _revise),
+    _publish("publish_expiry", _wait),
+]

@@ -1,0 +1,61 @@
+"""Recorded histories of every workflow path replay against today's workflow code.
+
+A change that would break running executions (a reordered activity, a new timer, a removed
+signal handler) fails here with a non-determinism error instead of in production. When such
+a change is intentional, guard it with workflow.patched() so both histories replay; re-record
+(`make record-histories`) only when no execution of the old code can still be running.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from orchestrator.worker import WORKFLOWS
+from tests.replay.altered import ReorderedPublish
+
+HISTORIES = Path(__file__).parent / "histories"
+REQUIRED = {
+    "render_success", "render_failure", "render_cancel", "render_checkpoint_resume",
+    "render_billed_with_cap", "semaphore_video_segments", "image_carousel", "grant_credits",
+    "publish_approve", "publish_approve_by_update", "publish_reject", "publish_revise",
+    "publish_expiry",
+}
+
+
+def load(name: str) -> WorkflowHistory:
+    saved = json.loads((HISTORIES / f"{name}.json").read_text())
+    return WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
+
+
+def recorded() -> list[str]:
+    return sorted(path.stem for path in HISTORIES.glob("*.json"))
+
+
+def test_every_workflow_path_has_a_recorded_history() -> None:
+    assert set(recorded()) >= REQUIRED, f"missing: {REQUIRED - set(recorded())}"
+    types = {load(n).events[0].workflow_execution_started_event_attributes.workflow_type.name
+             for n in recorded()}
+    assert types == {w.__name__ for w in WORKFLOWS} - {"NoopWorkflow"}
+
+
+@pytest.mark.parametrize("name", recorded())
+async def test_recorded_history_replays_against_todays_workflows(name: str) -> None:
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(load(name), raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{name}: {result.replay_failure}"
+
+
+async def test_an_altered_workflow_is_caught_as_non_deterministic() -> None:
+    others = [w for w in WORKFLOWS if w.__name__ != "PublishCreativeWorkflow"]
+    replayer = Replayer(workflows=[*others, ReorderedPublish],
+                        data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(load("publish_approve"),
+                                            raise_on_replay_failure=False)
+    assert isinstance(result.replay_failure, workflow.NondeterminismError), result.replay_failure
