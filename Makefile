@@ -14,7 +14,7 @@ export SAM_CLI_TELEMETRY := 0
 DEMO_FLAGS ?= --auto-approve
 
 .PHONY: setup schema sam-tool lint typecheck validate test test-fast demo dev bench clean \
-	record-histories
+	record-histories soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
 setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed infra/payload/node_modules/.installed
@@ -75,6 +75,10 @@ bench: setup
 	$(VENV)/bin/python -m tests.bench.video_bench
 	$(VENV)/bin/python -m tests.bench.image_bench
 	$(VENV)/bin/python -m tests.bench.cap_bench
+
+## soak: the long chaos soak (kills, a server restart, redeliveries); prints lost/doubled counts
+soak: setup
+	$(VENV)/bin/python -m tests.soak.chaos_soak
 
 ## record-histories: re-record the replay suite's histories (only for an intentional change
 ## that no running execution needs; otherwise use workflow.patched, see the README)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 import boto3
 from pydantic import ValidationError
 
+from smm_runtime.codec import PayloadKeyError
 from smm_runtime.contracts import ContractError, describe_validation_error
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 from smm_runtime.workflow_io import RenderVideoOutput
@@ -339,6 +341,31 @@ def cmd_worker(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_codec_server(args: argparse.Namespace) -> int:
+    from orchestrator.codec_server import CodecServer, CodecServerConfig
+    from smm_runtime import NAMESPACE_DEFAULT
+    from smm_runtime.codec import AesGcmCodec, load_keys
+
+    keys = load_keys()
+    if keys is None:
+        raise TemporalConfigError("SMM_PAYLOAD_KEYS or SMM_PAYLOAD_KEYS_SECRET_ARN: the codec "
+                                  "server needs the payload keys the worker uses")
+    tokens = [t.strip() for t in os.environ.get("SMM_CODEC_TOKENS", "").split(",") if t.strip()]
+    if not tokens or any(len(t) < 24 for t in tokens):
+        raise TemporalConfigError("SMM_CODEC_TOKENS: set one or more comma-separated bearer "
+                                  "tokens of 24+ characters (e.g. `openssl rand -hex 24`)")
+    origins = [o.strip() for o in os.environ.get(
+        "SMM_CODEC_CORS_ORIGINS", "http://localhost:8233").split(",") if o.strip()]
+    config = CodecServerConfig(codec=AesGcmCodec(keys), tokens=tokens, cors_origins=origins,
+                               namespace=os.environ.get("TEMPORAL_NAMESPACE", NAMESPACE_DEFAULT))
+    server = CodecServer(args.host, args.port, config)
+    print(f"codec server on http://{args.host}:{server.port} for {config.namespace} "
+          f"(CORS: {', '.join(origins)})", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from smm_local.stack import LocalStack
 
@@ -488,6 +515,9 @@ def main(argv: list[str] | None = None) -> None:
     slots = sub.add_parser("slots", help="the cluster-wide caps: holders and waiters per pool")
     slots.add_argument("--set", nargs=2, metavar=("POOL", "CAPACITY"),
                        help="change a pool's capacity (takes effect at once)")
+    codec = sub.add_parser("codec-server", help="decode payloads for the Web UI (authenticated)")
+    codec.add_argument("--host", default="127.0.0.1")
+    codec.add_argument("--port", type=int, default=8081)
     kit = sub.add_parser("brand-kit", help="validate and store a brand kit")
     kit_sub = kit.add_subparsers(dest="brand_kit_command", required=True)
     put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json")
@@ -501,13 +531,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     handlers = {"worker": cmd_worker, "dev": cmd_dev, "render": cmd_render, "demo": cmd_demo,
                 "brand-kit": cmd_brand_kit, "publish": cmd_publish, "approve": cmd_approve,
-                "status": cmd_status, "credits": cmd_credits, "slots": cmd_slots}
+                "status": cmd_status, "credits": cmd_credits, "slots": cmd_slots,
+                "codec-server": cmd_codec_server}
     try:
         code = handlers[args.command](args)
     except ContractError as err:
         print(f"error: {err}", file=sys.stderr)
         code = 2
-    except TemporalConfigError as err:
+    except (TemporalConfigError, PayloadKeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         code = 2
     except json.JSONDecodeError as err:  # e.g. approve --changes that is not JSON

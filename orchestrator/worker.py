@@ -36,6 +36,7 @@ from orchestrator.workflows.noop import NoopWorkflow
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from orchestrator.workflows.semaphore import SemaphoreWorkflow
+from smm_runtime import log_redaction
 from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 
@@ -58,6 +59,7 @@ def s3_client(settings: WorkerSettings) -> Any:
 
 def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
                  s3_api: Any | None = None, counters: DispatchCounters | None = None) -> Worker:
+    log_redaction.install()  # before the first dispatch can log a task token at DEBUG
     dispatcher = LambdaDispatcher(lambda_api, {
         "render_segment": settings.segment_function,
         "render_audio": settings.audio_function,

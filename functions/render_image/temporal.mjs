@@ -2,6 +2,8 @@
 // environment configuration): one AsyncCompletionClient per process, reused while warm.
 import fs from 'node:fs';
 import { AsyncCompletionClient, Connection } from '@temporalio/client';
+import { dataConverter } from './codec.mjs';
+import { secretString } from './secrets.mjs';
 
 export const DEFAULT_NAMESPACE = 'smm-hub-core';
 
@@ -40,12 +42,18 @@ let cached;
 
 export async function completionClient(env = process.env) {
   if (!cached) {
-    const config = connectConfig(env);
     cached = (async () => {
+      // As on the Python side: the API key from Secrets Manager, never in the environment.
+      const secretArn = env.SMM_TEMPORAL_API_KEY_SECRET_ARN;
+      const config = connectConfig(secretArn && !env.TEMPORAL_API_KEY
+        ? { ...env, TEMPORAL_API_KEY: await secretString(secretArn) } : env);
       const connection = await Connection.connect({
         address: config.address, tls: config.tls, apiKey: config.apiKey,
       });
-      return new AsyncCompletionClient({ connection, namespace: config.namespace });
+      // Sealed payloads when keys are configured: the shared server sees only ciphertext.
+      return new AsyncCompletionClient({
+        connection, namespace: config.namespace, dataConverter: await dataConverter(env),
+      });
     })();
     cached.catch(() => { cached = undefined; });
   }

@@ -14,7 +14,7 @@ from typing import Any
 import ffmpeg
 
 from smm_runtime.contracts import AudioRequest
-from smm_runtime.media_tools import PROTOCOL_WHITELIST
+from smm_runtime.media_tools import PROTOCOL_WHITELIST, ROLES
 
 RATE = 48_000
 BITRATE = "160k"
@@ -33,7 +33,8 @@ def audio_stream(req: AudioRequest, music: Path | None, voice: Path | None) -> A
     if req.music is not None and music is not None:
         m = req.music
         music_stream = (
-            ffmpeg.input(str(music), protocol_whitelist=PROTOCOL_WHITELIST).audio
+            ffmpeg.input(str(music), protocol_whitelist=PROTOCOL_WHITELIST,
+                         format_whitelist=ROLES["audio"].demuxers).audio
             .filter("aresample", RATE).filter("aformat", channel_layouts="stereo")
             .filter("atrim", end_sample=samples).filter("asetpts", "N/SR/TB")
             .filter("volume", m.volume))
@@ -49,7 +50,8 @@ def audio_stream(req: AudioRequest, music: Path | None, voice: Path | None) -> A
         v = req.voiceover
         delay_ms = round(v.start_frame * 1000 / req.fps)
         voice_stream = (
-            ffmpeg.input(str(voice), protocol_whitelist=PROTOCOL_WHITELIST).audio
+            ffmpeg.input(str(voice), protocol_whitelist=PROTOCOL_WHITELIST,
+                         format_whitelist=ROLES["audio"].demuxers).audio
             .filter("aresample", RATE).filter("aformat", channel_layouts="stereo")
             .filter("volume", v.volume).filter("adelay", delays=delay_ms, all=1)
             .filter("apad", whole_len=samples))

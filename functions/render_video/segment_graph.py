@@ -17,7 +17,7 @@ import ffmpeg
 
 from layout import logo_origin
 from smm_runtime.contracts import SegmentRequest
-from smm_runtime.media_tools import PROTOCOL_WHITELIST
+from smm_runtime.media_tools import PROTOCOL_WHITELIST, ROLES
 from smm_runtime.timeline import RImage, RScene, RSolid, RText, RVideo
 from stills import Placed
 
@@ -83,7 +83,8 @@ def _scene_stream(scene: RScene, assets: SceneAssets, first: int, count: int,
         source_first = bg.trim_start_s + local / 30
         preroll = max(0.0, source_first - CLIP_PREROLL_S)
         clip = ffmpeg.input(str(assets.background), protocol_whitelist=PROTOCOL_WHITELIST,
-                            ss=f"{preroll:.6f}", t=f"{source_first - preroll + count / 30 + 1:.6f}")
+                            format_whitelist=ROLES["video"].demuxers, ss=f"{preroll:.6f}",
+                            t=f"{source_first - preroll + count / 30 + 1:.6f}")
         # Back to source time, then a frame grid anchored at the scene's first source frame:
         # the same grid whatever the seek point, so frame k is the same picture in any window.
         stream = (clip.video.filter("setpts", f"PTS+{preroll:.6f}/TB")

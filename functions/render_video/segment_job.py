@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from aws_lambda_powertools import Logger
+
 from layout import text_area
 from segment_graph import SceneAssets, SegmentAssets, command
 from smm_runtime.basetypes import S3Object
@@ -26,6 +28,7 @@ from stills import fit_image, fit_logo, render_gradient, render_text
 from storage import Storage, fingerprint
 
 FONT_MAGIC = {b"\x00\x01\x00\x00", b"OTTO", b"true"}
+logger = Logger(service="video-engine", child=True)
 
 
 def segment_key(digest: str) -> str:
@@ -67,6 +70,8 @@ class SegmentRenderer:
         ctx.raise_if_cancelled()
         output = work / "segment.mp4"
         ctx.report(stage="rendering", percent=0.0)
+        # With "segment published", what the soak counts duplicate renders of finished work by.
+        logger.info("segment render started", extra={"segment_key": target.key})
         run_ffmpeg(command(req, assets, output, ffmpeg_binary()), total_s=frames / 30,
                    on_progress=lambda pct, t: ctx.report(stage="rendering",
                                                          percent=round(pct, 1)),
@@ -76,6 +81,7 @@ class SegmentRenderer:
             raise WorkError(f"segment {req.start_frame}-{req.end_frame}: encoded {produced} "
                             f"frames, expected {frames}", error_type=RENDER_FAILED)
         self.storage.publish(output, target, digest, "video/mp4", {"frames": frames})
+        logger.info("segment published", extra={"segment_key": target.key})
         ctx.report(stage="done", percent=100.0)
         return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
                              reused=False, usage=ctx.usage())

@@ -7,9 +7,10 @@ import os
 import uuid
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, ScheduleActionStartWorkflow
 
 from orchestrator.cli import _schedule_grant
+from orchestrator.workflows.grant_credits import GrantInput
 from smm_local.stack import LocalStack
 from smm_runtime.ledger import Ledger
 
@@ -31,7 +32,11 @@ async def test_the_grant_schedule_is_idempotent_and_grants_once_a_month(
         # The server stores the cron expression as a calendar: the 1st of every month.
         (calendar,) = described.schedule.spec.calendars
         assert [r.start for r in calendar.day_of_month] == [1]
-        assert "400" in str(described.schedule.action)  # the update took effect
+        action = described.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        # The schedule's arguments are sealed like every payload; the keyed client opens them.
+        (grant_input,) = await client.data_converter.decode(action.args, [GrantInput])
+        assert grant_input.amount == 400  # the update took effect
         ledger = Ledger(stack.dynamodb(), stack.ledger_table)
         await handle.trigger()
         for _ in range(200):

@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from smm_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ("CreativeBucket", "LedgerTable", "IdempotencyTable", "PostizApiKeySecretArn",
-       "TriggerSecretArn", "TemporalApiKeySecretArn", "DispatchFailureFunction")
+       "TriggerSecretArn", "TemporalApiKeySecretArn", "PayloadKeysSecretArn",
+       "DispatchFailureFunction")
 WRITES = ("Put", "Delete", "Update", "Write", "Create", "Abort")
 ALWAYS_MANAGED = {"service-role/AWSLambdaBasicExecutionRole", "AWSXRayDaemonWriteAccess"}
 VPC_MANAGED = "service-role/AWSLambdaVPCAccessExecutionRole"
@@ -108,10 +111,14 @@ def test_functions_that_report_failures_may_invoke_only_the_failure_function() -
             assert invokes == [], name
 
 
-def test_the_temporal_api_key_is_readable_only_when_configured() -> None:
+@pytest.mark.parametrize(("condition", "secret"), [
+    ("HasTemporalSecret", "TemporalApiKeySecretArn"),
+    ("HasPayloadKeys", "PayloadKeysSecretArn"),
+])
+def test_optional_secrets_are_readable_only_when_configured(condition: str, secret: str) -> None:
     for name, function in functions().items():
-        conditional = [p for p, condition in policies(role_of(function))
-                       if condition == "HasTemporalSecret"]
+        conditional = [p for p, c in policies(role_of(function)) if c == condition]
         assert len(conditional) == 1, name
         (statement,) = conditional[0]["PolicyDocument"]["Statement"]
-        assert statement["Resource"] == {"Ref": "TemporalApiKeySecretArn"}, name
+        assert statement["Action"] == ["secretsmanager:GetSecretValue"], name
+        assert statement["Resource"] == {"Ref": secret}, name

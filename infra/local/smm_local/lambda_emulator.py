@@ -158,6 +158,8 @@ class Stats:
     accepted_events: int = 0
     dropped_events: int = 0
     peak_active: int = 0
+    duplicated_events: int = 0
+    late_events: int = 0
 
 
 @dataclass
@@ -275,8 +277,48 @@ class FunctionPool:
             host.kill()
 
 
+@dataclass
+class Chaos:
+    """Lambda's async delivery is at least once: on request the emulator delivers some
+    events twice, at once, and some again late (when their task token has gone stale), so
+    tests can prove every function is idempotent. Off unless `POST /_emulator/chaos` sets it.
+    """
+
+    duplicate_every: int = 0
+    late_every: int = 0
+    late_delay_s: float = 20.0
+    accepted: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        with self.lock:
+            self.duplicate_every = int(settings.get("duplicate_every", 0))
+            self.late_every = int(settings.get("late_every", 0))
+            self.late_delay_s = float(settings.get("late_delay_s", 20.0))
+
+    def after_accept(self, pool: FunctionPool, event: Any) -> None:
+        with self.lock:
+            self.accepted += 1
+            duplicate = self.duplicate_every and self.accepted % self.duplicate_every == 0
+            late = self.late_every and self.accepted % self.late_every == 0
+            delay = self.late_delay_s
+        if duplicate:
+            with pool.lock:
+                pool.stats.duplicated_events += 1
+            pool.events.put((event, time.monotonic(), 0))
+        if late:
+            def redeliver() -> None:
+                with pool.lock:
+                    pool.stats.late_events += 1
+                pool.events.put((event, time.monotonic(), 0))
+            timer = threading.Timer(delay, redeliver)
+            timer.daemon = True
+            timer.start()
+
+
 class Emulator:
     def __init__(self, specs: dict[str, FunctionSpec], overrides: dict[str, str]) -> None:
+        self.chaos = Chaos()
         base = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
         self.pools: dict[str, FunctionPool] = {}
         for name, spec in specs.items():
@@ -425,6 +467,11 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                         each.stats.peak_active = len(each.busy)
                 self._send(200, {"ok": True})
                 return
+            if urlparse(self.path).path == "/_emulator/chaos":
+                length = int(self.headers.get("Content-Length") or 0)
+                emulator.chaos.configure(json.loads(self.rfile.read(length) or b"{}"))
+                self._send(200, {"ok": True})
+                return
             parts = urlparse(self.path).path.strip("/").split("/")
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
@@ -453,6 +500,7 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 with pool.lock:
                     pool.stats.accepted_events += 1
                 pool.events.put((event, time.monotonic(), 0))
+                emulator.chaos.after_accept(pool, event)
                 self._send(202, b"")
             elif kind == "DryRun":
                 self._send(204, b"")

@@ -7,6 +7,8 @@ Used by `smm-engine dev`, `make demo`, the integration tests and the benchmarks.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 import socket
@@ -42,6 +44,19 @@ def wait_for_port(port: int, proc: subprocess.Popen[Any], what: str, timeout: fl
                 return
         time.sleep(0.1)
     raise TimeoutError(f"{what} did not open port {port} within {timeout:.0f}s")
+
+
+def local_payload_keys(state_dir: Path) -> str:
+    """The stack's payload encryption keys: the local stack encrypts like production, so
+    every test and the demo run with sealed payloads. Kept in the state folder, so a
+    persistent `smm-engine dev` stack can still read its old histories after a restart."""
+    path = state_dir / "payload-keys.json"
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        key = base64.b64encode(os.urandom(32)).decode()
+        path.write_text(json.dumps({"active": "local-1", "keys": {"local-1": key}}))
+        path.chmod(0o600)
+    return path.read_text()
 
 
 def _font_files() -> Path:
@@ -81,6 +96,7 @@ class LocalStack:
     idempotency_table: str = "smm-local-idempotency"
     ledger_table: str = "smm-local-ledger"
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
+    encrypt_payloads: bool = True
 
     @property
     def temporal_address(self) -> str:
@@ -141,7 +157,13 @@ class LocalStack:
             "SMM_PAYLOAD_URL": self.payload_url,
             "SMM_PAYLOAD_API_KEY": self.payload_key,
             "SMM_LEDGER_TABLE": self.ledger_table,
+            **self._payload_keys(),
         }
+
+    def _payload_keys(self) -> dict[str, str]:
+        if not self.encrypt_payloads:
+            return {}
+        return {"SMM_PAYLOAD_KEYS": local_payload_keys(self.state_dir)}
 
     def _spawn(self, name: str, argv: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
         out = self.log if self.log is not None else subprocess.DEVNULL
@@ -226,6 +248,7 @@ class LocalStack:
             "SMM_POSTIZ_URL": self.postiz_url,
             "SMM_POSTIZ_API_KEY": self.postiz_key,
             "SMM_TRIGGER_SECRET": self.trigger_secret,
+            **self._payload_keys(),
         }
         argv = [sys.executable, "-m", "smm_local.lambda_emulator",
                 "--template", str(ROOT / "template.yaml"), "--port", str(self.lambda_port),
@@ -254,6 +277,14 @@ class LocalStack:
     def reset_peaks(self) -> None:
         req = urllib.request.Request(f"{self.lambda_url}/_emulator/reset-peaks", data=b"{}",
                                      method="POST")
+        urllib.request.urlopen(req, timeout=5).close()
+
+    def chaos(self, **settings: Any) -> None:
+        """Make the emulator deliver every Nth event twice and every Mth again late."""
+        import json
+
+        req = urllib.request.Request(f"{self.lambda_url}/_emulator/chaos",
+                                     data=json.dumps(settings).encode(), method="POST")
         urllib.request.urlopen(req, timeout=5).close()
 
     def lambda_stats(self) -> dict[str, Any]:

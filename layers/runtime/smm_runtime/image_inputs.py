@@ -42,5 +42,7 @@ def normalize_image(source: Path, dest: Path, field: str, *, max_pixels: int = M
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UnsafeMediaError(f"{field}: the image is too large to decode safely") from None
     except (OSError, SyntaxError, ValueError) as err:
-        raise UnsafeMediaError(f"{field}: not a readable image ({err})") from None
+        # Pillow names the file by its full path: keep our work folder out of user errors.
+        reason = str(err).replace(repr(str(source)), "").replace(str(source), "").strip()
+        raise UnsafeMediaError(f"{field}: not a readable image ({reason})") from None
     return dest

@@ -1,9 +1,11 @@
 """FFmpeg/ffprobe location and the safety checks every input passes before FFmpeg reads it.
 
-FFmpeg is powerful enough to be dangerous with untrusted input: playlists (HLS, concat) can
-name local files or internal URLs. So every input is (1) a file this process downloaded into
-its own work folder, (2) opened with ``-protocol_whitelist file``, and (3) probed first, its
-container and codecs checked against an allowlist for the role it plays. Still images take
+FFmpeg is powerful enough to be dangerous with untrusted input: playlists (HLS, concat, SDP)
+can name local files or internal URLs. So every input is (1) a file this process downloaded
+into its own work folder, (2) opened with ``-protocol_whitelist file`` and a
+``-format_whitelist`` of the role's demuxers, so a playlist is never even parsed, and (3)
+probed first, in a child with CPU, memory and file-size limits, its container, codecs,
+dimensions and duration checked against the role's allowlist. Still images take
 another path (``image_inputs``): Pillow decodes them and FFmpeg only sees its output.
 """
 
@@ -54,12 +56,22 @@ def ffprobe_binary() -> str:
     return _find("ffprobe")
 
 
+# What ffprobe may spend on one file: bounded, so a crafted file cannot hog the function.
+PROBE_CPU_S = 10
+PROBE_MEMORY_BYTES = 1024 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class RoleRule:
     formats: frozenset[str]
     codecs: frozenset[str]
     max_pixels: int = 8192 * 8192
     max_duration_s: float = 3 * 3600
+
+    @property
+    def demuxers(self) -> str:
+        """The ``-format_whitelist`` value: only these demuxers may open the file."""
+        return ",".join(sorted({name for fmt in self.formats for name in fmt.split(",")}))
 
 
 ROLES: dict[str, RoleRule] = {
@@ -76,28 +88,62 @@ ROLES: dict[str, RoleRule] = {
 }
 
 
-def probe(path: Path) -> dict[str, Any]:
-    """ffprobe's JSON for one local file (no network, bounded time)."""
-    cmd = [
-        ffprobe_binary(), "-v", "error", "-protocol_whitelist", PROTOCOL_WHITELIST,
-        "-show_format", "-show_streams", "-of", "json", str(path),
-    ]
+def _limit(pid: int) -> None:
+    """CPU, address space, no files written, no core dumps, for the ffprobe child.
+
+    Set from outside with prlimit right after the start, not in a preexec_fn: the functions
+    run threads (heartbeats), and code between fork and exec is unsafe with threads.
+    """
+    import resource
+
+    for limit, value in ((resource.RLIMIT_CPU, PROBE_CPU_S),
+                         (resource.RLIMIT_AS, PROBE_MEMORY_BYTES),
+                         (resource.RLIMIT_FSIZE, 0), (resource.RLIMIT_CORE, 0)):
+        try:
+            resource.prlimit(pid, limit, (value, value))
+        except ProcessLookupError:
+            return  # already gone: nothing left to limit
+
+
+def probe(path: Path, demuxers: str | None = None) -> dict[str, Any]:
+    """ffprobe's JSON for one local file (no network, bounded time, CPU and memory)."""
+    cmd = [ffprobe_binary(), "-v", "error", "-protocol_whitelist", PROTOCOL_WHITELIST]
+    if demuxers:
+        cmd += ["-format_whitelist", demuxers]
+    cmd += ["-show_format", "-show_streams", "-of", "json", str(path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    _limit(proc.pid)
     try:
-        out = subprocess.run(cmd, capture_output=True, check=True, timeout=PROBE_TIMEOUT_S)
+        stdout, stderr = proc.communicate(timeout=PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         raise UnsafeMediaError(
             f"{path.name}: probing took longer than {PROBE_TIMEOUT_S}s") from None
-    except subprocess.CalledProcessError as err:
-        reason = err.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["unreadable"]
-        raise UnsafeMediaError(f"{path.name}: not a readable media file ({reason[0]})") from None
-    parsed: dict[str, Any] = json.loads(out.stdout)
+    if proc.returncode < 0:  # killed by a limit (SIGXCPU, SIGKILL, SIGSEGV on no memory)
+        raise UnsafeMediaError(f"{path.name}: probing exceeded its CPU or memory limit")
+    if proc.returncode != 0:
+        # ffprobe names the file by its full path: keep our work folder out of user errors.
+        text = stderr.decode(errors="replace").replace(f"{path}: ", "").replace(str(path), "")
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        reason = lines[-1] if lines else "unreadable"
+        if demuxers:
+            raise UnsafeMediaError(f"{path.name}: not a readable file in an allowed container "
+                                   f"({demuxers}): {reason}")
+        raise UnsafeMediaError(f"{path.name}: not a readable media file ({reason})")
+    parsed: dict[str, Any] = json.loads(stdout)
     return parsed
 
 
 def check_input(path: Path, role: str, field: str) -> dict[str, Any]:
     """Probe a downloaded input and refuse anything outside the role's allowlist."""
     rule = ROLES[role]
-    info = probe(path)
+    try:
+        info = probe(path, rule.demuxers)
+    except UnsafeMediaError as err:
+        # Name the user's field, not our local file name.
+        raise UnsafeMediaError(f"{field}: {str(err).split(': ', 1)[1]}") from None
     fmt = info.get("format", {}).get("format_name", "")
     if fmt not in rule.formats:
         raise UnsafeMediaError(

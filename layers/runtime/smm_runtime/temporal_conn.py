@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfigProfile
 
-from smm_runtime import NAMESPACE_DEFAULT
+from smm_runtime import NAMESPACE_DEFAULT, log_redaction
+from smm_runtime.codec import data_converter
 
 
 class TemporalConfigError(Exception):
@@ -59,9 +59,10 @@ def connect_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 async def connect(environ: Mapping[str, str] | None = None, **overrides: Any) -> Client:
+    log_redaction.install()
     config = connect_config(environ)
     config.update(overrides)
-    return await Client.connect(data_converter=pydantic_data_converter, **config)
+    return await Client.connect(data_converter=data_converter(environ), **config)
 
 
 class CachedClient:
@@ -73,6 +74,7 @@ class CachedClient:
     """
 
     def __init__(self) -> None:
+        log_redaction.install()
         self._client: Client | None = None
         self._key: tuple[str, str] | None = None
         self._lock = asyncio.Lock()
@@ -83,7 +85,7 @@ class CachedClient:
         async with self._lock:
             if self._client is None or self._key != key:
                 self._client = await Client.connect(
-                    data_converter=pydantic_data_converter, **config
+                    data_converter=data_converter(environ), **config
                 )
                 self._key = key
             return self._client

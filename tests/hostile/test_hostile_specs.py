@@ -1,0 +1,98 @@
+"""Malformed and hostile specs and API requests: each refused with a clear error that names
+the field, and none of them reaches a render, the ledger or Temporal."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from replay import ReplayGuard
+from routes import Request, handle
+from signing import sign
+from smm_runtime.contracts import ContractError, parse_image_spec, parse_spec
+from smm_runtime.timeline import SpecResolutionError, resolve
+from tests.factories import brand_kit
+from tests.hostile.spec_corpus import API_REQUESTS, IMAGE_SPECS, VIDEO_SPECS
+
+SECRET = b"corpus-secret"
+
+
+def test_the_corpus_is_big_enough() -> None:
+    assert len(VIDEO_SPECS) + len(IMAGE_SPECS) + len(API_REQUESTS) >= 50
+
+
+def refusal(raw: Any) -> str:
+    """What RenderVideoWorkflow would fail with: the parse, then the brand-kit resolution."""
+    try:
+        resolve(parse_spec(raw), brand_kit())
+    except (ContractError, SpecResolutionError) as err:
+        return str(err)
+    raise AssertionError("accepted")
+
+
+@pytest.mark.parametrize(("name", "raw", "field"), VIDEO_SPECS, ids=[c[0] for c in VIDEO_SPECS])
+def test_a_hostile_video_spec_is_refused_naming_the_field(name: str, raw: Any,
+                                                          field: str) -> None:
+    message = refusal(raw)
+    assert field in message, message
+    assert len(message) < 1_000  # a clear line, not a dump of the input
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize(("name", "raw", "field"), IMAGE_SPECS, ids=[c[0] for c in IMAGE_SPECS])
+def test_a_hostile_image_spec_is_refused_naming_the_field(name: str, raw: Any,
+                                                          field: str) -> None:
+    with pytest.raises(ContractError) as err:
+        parse_image_spec(raw)
+    assert field in str(err.value), str(err.value)
+
+
+class NothingMayHappen:
+    """The trigger's Temporal side: any call means a bad request got through."""
+
+    calls: list[str]
+
+    def __init__(self) -> None:
+        self.calls = []
+
+    def __getattr__(self, name: str) -> Any:
+        async def call(*args: Any) -> None:
+            self.calls.append(name)
+        return call
+
+
+@pytest.fixture
+def replay() -> Iterator[ReplayGuard]:
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        db.create_table(TableName="idem", BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        yield ReplayGuard(db, "idem")
+
+
+@pytest.mark.parametrize(("name", "method", "path", "body", "status", "field"), API_REQUESTS,
+                         ids=[c[0] for c in API_REQUESTS])
+async def test_a_hostile_api_request_gets_a_clear_4xx_and_changes_nothing(
+        name: str, method: str, path: str, body: Any, status: int, field: str,
+        replay: ReplayGuard) -> None:
+    data = body if isinstance(body, bytes) else (b"" if body is None else
+                                                 json.dumps(body).encode())
+    ts = str(int(time.time()))
+    headers = {"x-smm-timestamp": ts, "x-smm-request-id": str(uuid.uuid4()),
+               "x-smm-signature": sign(SECRET, ts, method, path, data)}
+    service = NothingMayHappen()
+    answer = await handle(Request(method, path, headers, data), service, SECRET, replay)
+    assert answer.status == status, answer.body
+    assert answer.body["error"], answer.body
+    if field:
+        assert field in (answer.body.get("field") or "") or field in answer.body["error"], \
+            answer.body
+    assert service.calls == []

@@ -1,0 +1,317 @@
+"""The chaos soak: a mixed load of video, image and publish workflows on the local stack while
+a driver SIGKILLs the worker again and again, restarts the Temporal server once, kills
+functions mid-render, and has the Lambda emulator deliver some events twice and some again
+late (with stale task tokens). It ends by printing what was lost or doubled.
+
+    make soak                       # the full run (python -m tests.soak.chaos_soak)
+    python -m tests.soak.chaos_soak --videos 2 --images 2 --publishes 1 --worker-kills 2
+
+A short version runs in `make test` (tests/soak/test_chaos_soak.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.service import RPCError
+
+from orchestrator.workflows.generate_image import GenerateImageWorkflow
+from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+from orchestrator.workflows.render_video import RenderVideoWorkflow
+from smm_local.demo_assets import upload_demo_assets
+from smm_local.stack import LocalStack
+from smm_runtime.ledger import Ledger
+from smm_runtime.publish_io import PublishInput
+from smm_runtime.temporal_conn import connect
+from smm_runtime.workflow_io import DispatchPolicy, GenerateImageInput, RenderVideoInput
+
+ACCOUNT = "soak-agency"
+GRANT = 1_000_000
+# Short heartbeats so a killed function is noticed in seconds; enough attempts to outlast
+# every kill the driver makes.
+POLICY = DispatchPolicy(heartbeat_timeout_s=5, initial_interval_s=1, max_interval_s=5,
+                        max_attempts=30)
+
+
+@dataclass
+class SoakConfig:
+    videos: int = 6
+    images: int = 6
+    publishes: int = 4
+    worker_kills: int = 4
+    function_kills: int = 3
+    kill_every_s: float = 8.0
+    duplicate_every: int = 4
+    late_every: int = 5
+    late_delay_s: float = 12.0
+    deadline_s: float = 900.0
+
+
+@dataclass
+class SoakReport:
+    started: int = 0
+    completed: int = 0
+    failed: int = 0
+    lost: int = 0
+    duplicate_segment_renders: int = 0
+    duplicate_charges: int = 0
+    duplicate_postiz_posts: int = 0
+    ledger_invariants_hold: bool = False
+    worker_kills: int = 0
+    server_restarts: int = 0
+    function_kills: int = 0
+    duplicated_events: int = 0
+    late_events: int = 0
+    segment_renders: int = 0
+    captures: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"workflows started {self.started}, completed {self.completed}, "
+            f"failed {self.failed}, lost {self.lost}",
+            f"duplicate renders of a finished segment {self.duplicate_segment_renders} "
+            f"(of {self.segment_renders} segment renders)",
+            f"duplicate charges {self.duplicate_charges} (of {self.captures} charges), "
+            f"duplicate Postiz posts "
+            f"{self.duplicate_postiz_posts}, ledger invariants "
+            f"{'hold' if self.ledger_invariants_hold else 'BROKEN'}",
+            f"chaos: worker SIGKILLs {self.worker_kills}, server restarts "
+            f"{self.server_restarts}, functions killed {self.function_kills}, events "
+            f"delivered twice {self.duplicated_events}, late redeliveries {self.late_events}",
+            f"took {self.seconds:.1f}s",
+        ] + [f"failure: {f}" for f in self.failures]
+
+
+def _video(assets: dict[str, str], i: int) -> dict[str, Any]:
+    # Each video differs (its text), so segments are real renders, not checkpoint hits.
+    return {"brand_kit": assets["brand_kit"], "presets": ["1:1"], "quality": "draft",
+            "segment_target_s": 0.5, "logo": None, "scenes": [
+                {"duration_s": 1.6, "background": {"type": "gradient", "from_color": "primary",
+                                                   "to_color": "accent"},
+                 "texts": [{"text": f"Soak {i}", "animation": "slide_up"}]}]}
+
+
+def _image(assets: dict[str, str], i: int) -> dict[str, Any]:
+    return {"brand_kit": assets["brand_kit"], "template": "quote_card",
+            "props": {"quote": f"Chaos is a ladder #{i}", "author": "Soak"}}
+
+
+def _publish(assets: dict[str, str], i: int, bucket: str) -> PublishInput:
+    return PublishInput.model_validate({
+        "creative": {"kind": "image", "spec": _image(assets, 1000 + i)},
+        "post": {"content": f"Soak post {i}", "integrations": ["x-1"], "type": "now"},
+        "approval": {"reviewers": ["ana@example.com"], "reminder_every_s": 3600,
+                     "expire_after_s": 86_400},
+        "output_bucket": bucket, "account": ACCOUNT})
+
+
+class Chaos:
+    def __init__(self, stack: LocalStack, env: dict[str, str], config: SoakConfig,
+                 report: SoakReport) -> None:
+        self.stack, self.env, self.config, self.report = stack, env, config, report
+        self.worker = stack.start_worker(env, name="soak-worker")
+        self.done = asyncio.Event()
+
+    def kill_worker(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait()
+        self.worker = self.stack.start_worker(self.env, name="soak-worker")
+        self.report.worker_kills += 1
+
+    def kill_a_function(self) -> bool:
+        pids = self.stack.lambda_stats()["RenderSegmentFunction"]["active_pids"]
+        if not pids:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pids[0], signal.SIGKILL)
+        self.report.function_kills += 1
+        return True
+
+    async def run(self) -> None:
+        kills = self.config.worker_kills
+        restart_at = max(1, kills // 2)
+        round_ = 0
+        while not self.done.is_set() and (round_ < kills or
+                                          self.report.function_kills <
+                                          self.config.function_kills):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.done.wait(), self.config.kill_every_s)
+            if self.done.is_set():
+                break
+            round_ += 1
+            if self.report.function_kills < self.config.function_kills:
+                await asyncio.to_thread(self.kill_a_function)
+            if round_ <= kills:
+                await asyncio.to_thread(self.kill_worker)
+            if round_ == restart_at and self.report.server_restarts == 0:
+                await asyncio.to_thread(self.stack.restart_temporal, 1.0)
+                self.report.server_restarts += 1
+
+    def stop(self) -> None:
+        self.done.set()
+        self.worker.send_signal(signal.SIGTERM)
+        try:
+            self.worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.worker.kill()
+
+
+async def _approve_when_waiting(handles: list[WorkflowHandle[Any, Any]]) -> None:
+    """The reviewer: approves each publish once it waits (retrying through the chaos)."""
+    pending = {h.id: h for h in handles}
+    while pending:
+        for workflow_id, handle in list(pending.items()):
+            try:
+                status = await handle.query(PublishCreativeWorkflow.status)
+                if status.stage == "awaiting_approval":
+                    await handle.signal("agent_approval", {
+                        "decision": "approve", "reviewer": "ana@example.com"})
+                    del pending[workflow_id]
+                elif status.stage in ("published", "failed", "rejected", "expired"):
+                    del pending[workflow_id]
+            except RPCError:
+                pass  # the worker or the server is down right now; try again
+        await asyncio.sleep(0.5)
+
+
+async def _outcome(handle: WorkflowHandle[Any, Any], deadline: float) -> str:
+    while time.monotonic() < deadline:
+        try:
+            await asyncio.wait_for(handle.result(), max(1.0, deadline - time.monotonic()))
+            return "completed"
+        except WorkflowFailureError as err:
+            return f"failed: {handle.id}: {err.cause or err}"
+        except (TimeoutError, RPCError):
+            await asyncio.sleep(1.0)  # server restarting; the result is still there
+    return "lost"
+
+
+def _segment_duplicates(log_text: str) -> tuple[int, int]:
+    """(renders that started after their segment was already published, all renders)."""
+    events: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for line in log_text.splitlines():
+        if "segment render started" not in line and "segment published" not in line:
+            continue
+        with contextlib.suppress(ValueError, KeyError):
+            record = json.loads(line[line.index("{"):])
+            at = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00"))
+            events[record["segment_key"]].append((record["message"], at))
+    duplicates = renders = 0
+    for entries in events.values():
+        published = [at for message, at in entries if message == "segment published"]
+        starts = [at for message, at in entries if message == "segment render started"]
+        renders += len(starts)
+        if published:
+            duplicates += sum(1 for at in starts if at > min(published))
+    return duplicates, renders
+
+
+def _ledger_checks(stack: LocalStack, report: SoakReport) -> None:
+    ledger = Ledger(stack.dynamodb(), stack.ledger_table)
+    balance = ledger.balance(ACCOUNT)
+    report.ledger_invariants_hold = (
+        balance.balance >= 0 and balance.held >= 0 and
+        balance.granted == balance.balance + balance.captured + balance.held)
+    captures = Counter(entry.get("hold") for entry in ledger.history(ACCOUNT, limit=100_000)
+                       if entry.get("op") == "capture")
+    report.duplicate_charges = sum(n - 1 for n in captures.values() if n > 1)
+    report.captures = sum(captures.values())
+
+
+async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakReport:
+    report = SoakReport()
+    began = time.monotonic()
+    with log_path.open("w") as log, LocalStack(state_dir=state_dir, log=log) as stack:
+        assets = upload_demo_assets(stack.s3(), stack.bucket, music_seconds=4)
+        Ledger(stack.dynamodb(), stack.ledger_table).grant(ACCOUNT, GRANT, "soak-grant")
+        queue = f"soak-{uuid.uuid4().hex[:8]}"
+        env = {"SMM_TASK_QUEUE": queue}
+        client: Client = await connect(environ=stack.env())
+        chaos = Chaos(stack, env, config, report)
+        stack.chaos(duplicate_every=config.duplicate_every, late_every=config.late_every,
+                    late_delay_s=config.late_delay_s)
+        handles: list[WorkflowHandle[Any, Any]] = []
+        for i in range(config.videos):
+            handles.append(await client.start_workflow(
+                RenderVideoWorkflow.run, RenderVideoInput(
+                    spec=_video(assets, i), output_bucket=stack.bucket, dispatch=POLICY,
+                    account=ACCOUNT), id=f"soak-video-{i}-{uuid.uuid4().hex[:6]}",
+                task_queue=queue))
+        for i in range(config.images):
+            handles.append(await client.start_workflow(
+                GenerateImageWorkflow.run, GenerateImageInput(
+                    spec=_image(assets, i), output_bucket=stack.bucket, account=ACCOUNT,
+                    dispatch=POLICY), id=f"soak-image-{i}-{uuid.uuid4().hex[:6]}",
+                task_queue=queue))
+        publishes = [await client.start_workflow(
+            PublishCreativeWorkflow.run, _publish(assets, i, stack.bucket),
+            id=f"soak-publish-{i}-{uuid.uuid4().hex[:6]}", task_queue=queue)
+            for i in range(config.publishes)]
+        handles += publishes
+        report.started = len(handles)
+        driver = asyncio.ensure_future(chaos.run())
+        reviewer = asyncio.ensure_future(_approve_when_waiting(publishes))
+        deadline = time.monotonic() + config.deadline_s
+        outcomes = await asyncio.gather(*[_outcome(h, deadline) for h in handles])
+        chaos.done.set()
+        await driver
+        reviewer.cancel()
+        chaos.stop()
+        report.completed = outcomes.count("completed")
+        report.lost = sum(o.startswith("lost") for o in outcomes)
+        report.failures = [o for o in outcomes if o != "completed"]
+        report.failed = sum(o.startswith("failed") for o in outcomes)
+        posts = stack.double_state("postiz")["posts"]
+        per_post = Counter((p.get("group"), p["integration"]["id"]) for p in posts)
+        report.duplicate_postiz_posts = sum(n - 1 for n in per_post.values() if n > 1)
+        _ledger_checks(stack, report)
+        stats = stack.lambda_stats()
+        report.duplicated_events = sum(s["duplicated_events"] for s in stats.values())
+        report.late_events = sum(s["late_events"] for s in stats.values())
+    report.duplicate_segment_renders, report.segment_renders = _segment_duplicates(
+        log_path.read_text(errors="replace"))
+    report.seconds = time.monotonic() - began
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="chaos soak on the local stack")
+    defaults = SoakConfig()
+    for name, value in asdict(defaults).items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    args = parser.parse_args(argv)
+    config = SoakConfig(**{k: getattr(args, k) for k in asdict(defaults)})
+    out = Path("test-artifacts")
+    out.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as state:
+        report = asyncio.run(run_soak(config, Path(state), out / "soak-stack.log"))
+    print("\n".join(report.lines()))
+    (out / "soak-report.json").write_text(json.dumps(asdict(report), indent=1))
+    bad = report.lost or report.failed or report.duplicate_segment_renders or \
+        report.duplicate_charges or report.duplicate_postiz_posts or \
+        not report.ledger_invariants_hold
+    sys.stdout.flush()
+    os._exit(1 if bad else 0)  # temporalio may abort the interpreter at exit (sdk issue 300)
+
+
+if __name__ == "__main__":
+    main()
