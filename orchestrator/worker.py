@@ -43,6 +43,11 @@ from smm_runtime.temporal_conn import TemporalConfigError, connect
 WORKFLOWS: list[type] = [RenderVideoWorkflow, GenerateImageWorkflow, PublishCreativeWorkflow,
                          GrantCreditsWorkflow, SemaphoreWorkflow, NoopWorkflow]
 log = logging.getLogger("smm.worker")
+CONNECT_TIMEOUT_S = 30
+
+
+class WorkerStartError(Exception):
+    """The worker could not start; the message says why."""
 
 
 def lambda_client(settings: WorkerSettings) -> Any:
@@ -103,7 +108,13 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
         # Temporal SDK metrics (task latencies, slots, polls) in Prometheus format.
         overrides["runtime"] = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
             bind_address=f"0.0.0.0:{settings.temporal_metrics_port}")))
-    client = await connect(**overrides)
+    try:
+        # A worker that cannot reach the server exits (its supervisor restarts it) rather
+        # than hanging half-started.
+        client = await asyncio.wait_for(connect(**overrides), CONNECT_TIMEOUT_S)
+    except (TimeoutError, RuntimeError) as err:
+        raise WorkerStartError(f"cannot reach Temporal within {CONNECT_TIMEOUT_S}s: {err}") \
+            from None
     counters = DispatchCounters()
     health = HealthServer(settings.health_port, counters) if settings.health_port else None
     worker = build_worker(client, settings, lambda_client(settings), counters=counters)
@@ -133,6 +144,9 @@ def main() -> None:
     except (TemporalConfigError, ValidationError) as err:
         print(f"smm-engine worker: configuration error: {err}", file=sys.stderr)
         sys.exit(2)
+    except WorkerStartError as err:
+        print(f"smm-engine worker: {err}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -128,7 +128,9 @@ async def test_function_killed_mid_render_is_retried_by_temporal_and_succeeds(
     assert started == [2]  # exactly one activity needed a second attempt
     # The first attempt was failed by the on-failure destination with Lambda's error, not
     # left to the heartbeat timeout.
-    failures = [e.activity_task_started_event_attributes.last_failure.message
+    # (Failures are sealed on the server like every payload: the keyed client opens them.)
+    failures = [str(await client.data_converter.decode_failure(
+                    e.activity_task_started_event_attributes.last_failure))
                 async for e in handle.fetch_history_events()
                 if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
                 and e.activity_task_started_event_attributes.attempt > 1]

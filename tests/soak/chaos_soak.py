@@ -130,17 +130,33 @@ class Chaos:
         self.worker = stack.start_worker(env, name="soak-worker")
         self.done = asyncio.Event()
 
+    def note(self, what: str) -> None:
+        """Each act of chaos, in the stack log beside what it caused."""
+        if self.stack.log is not None:
+            self.stack.log.write(f"{datetime.now().isoformat()} soak-chaos {what}\n")
+            self.stack.log.flush()
+
     def kill_worker(self) -> None:
+        self.note(f"SIGKILL worker {self.worker.pid}")
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait()
+        self.worker.wait(timeout=30)
         self.worker = self.stack.start_worker(self.env, name="soak-worker")
+        self.note(f"started worker {self.worker.pid}")
         self.report.worker_kills += 1
+
+    def supervise(self) -> None:
+        """What a container runtime does: a worker that exited is started again."""
+        if self.worker.poll() is not None:
+            self.note(f"worker {self.worker.pid} exited with {self.worker.returncode}; "
+                      "starting another")
+            self.worker = self.stack.start_worker(self.env, name="soak-worker")
 
     def kill_a_function(self) -> bool:
         pids = self.stack.lambda_stats()["RenderSegmentFunction"]["active_pids"]
         if not pids:
             return False
+        self.note(f"SIGKILL function {pids[0]}")
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pids[0], signal.SIGKILL)
         self.report.function_kills += 1
@@ -157,14 +173,23 @@ class Chaos:
                 await asyncio.wait_for(self.done.wait(), self.config.kill_every_s)
             if self.done.is_set():
                 break
+            await asyncio.to_thread(self.supervise)
             round_ += 1
             if self.report.function_kills < self.config.function_kills:
                 await asyncio.to_thread(self.kill_a_function)
             if round_ <= kills:
                 await asyncio.to_thread(self.kill_worker)
             if round_ == restart_at and self.report.server_restarts == 0:
+                self.note("restarting the Temporal server")
                 await asyncio.to_thread(self.stack.restart_temporal, 1.0)
+                self.note("Temporal server back")
                 self.report.server_restarts += 1
+        self.note("chaos over")
+        # Keep supervising until the load is done: a worker must stay up to finish it.
+        while not self.done.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.done.wait(), 2.0)
+            await asyncio.to_thread(self.supervise)
 
     def stop(self) -> None:
         self.done.set()

@@ -131,6 +131,9 @@ def dynamodb() -> Iterator[Any]:
         yield boto3.client("dynamodb", region_name="us-east-1")
 
 
+# A thousand interleavings against moto take about three minutes on two cores; the default
+# five-minute timeout left no room on a loaded machine.
+@pytest.mark.timeout(900)
 def test_ledger_invariants_hold_over_a_thousand_random_interleavings(dynamodb: Any) -> None:
     LedgerMachine.db = dynamodb
     RUNS.update(examples=0, steps=0)

@@ -18,6 +18,9 @@ TOKEN = "CiQwMWEyMTRmNC1lNzM5LTc0ZjEtOGM2Ny0xMjM0NTY3ODkwYWI="
     str({"task_token": TOKEN.encode()}),
     'Completing activity with completion: task_token: "' + TOKEN + '\\n$01\\022x" result {}',
     "Running activity dispatch_noop (token b'" + TOKEN + "\\n$01\\x12')",
+    # a token holding a quote byte is shown with double quotes by repr()
+    "Running activity dispatch_noop (token %r)" % (TOKEN.encode() + b"'x"),
+    str({"task_token": b"'" + TOKEN.encode(), "result": 1}),
 ])
 def test_a_token_in_any_shape_is_redacted(line: str) -> None:
     cleaned = log_redaction.redact(line)

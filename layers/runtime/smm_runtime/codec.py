@@ -24,8 +24,6 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
@@ -73,6 +71,10 @@ class PayloadKeys:
 
 class AesGcmCodec(PayloadCodecBase):
     def __init__(self, keys: PayloadKeys) -> None:
+        # Imported here, not at module level: Temporal's workflow sandbox re-imports the
+        # modules a workflow file pulls in, and cryptography's native module cannot load twice.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._active = keys.active
         self._ciphers = {key_id: AESGCM(raw) for key_id, raw in keys.keys.items()}
 
@@ -99,6 +101,8 @@ class AesGcmCodec(PayloadCodecBase):
             raise PayloadKeyError(
                 f"payload sealed with key {key_id!r}, which is not configured: add it to "
                 "SMM_PAYLOAD_KEYS (keep retired keys until no history needs them)")
+        from cryptography.exceptions import InvalidTag
+
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
         try:
             plain = cipher.decrypt(nonce, sealed, key_id.encode())

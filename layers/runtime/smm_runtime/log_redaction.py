@@ -13,15 +13,16 @@ import re
 from typing import Any
 
 REDACTED = "[redacted]"
+_QUOTED = r"""(['"])(?:(?!\2)[^\\]|\\.)*\2"""  # '...' or "..." (bytes reprs use either)
 _PATTERNS = [
     # JSON, as in the dispatch event botocore logs: "task_token": "CiQw..."
-    re.compile(r'("task_token"\s*:\s*")[^"]*(")'),
-    # Python reprs: 'task_token': b'...' or 'task_token': '...'
-    re.compile(r"""('task_token'\s*:\s*b?')(?:[^'\\]|\\.)*(')"""),
+    re.compile(r'("task_token"\s*:\s*)"[^"]*"'),
+    # Python reprs: 'task_token': b'...' or 'task_token': "..."
+    re.compile(r"""('task_token'\s*:\s*b?)""" + _QUOTED),
     # protobuf text format, as the Temporal SDK logs a completion: task_token: "\n$01a2..."
-    re.compile(r'(task_token:\s*")(?:[^"\\]|\\.)*(")'),
+    re.compile(r"(task_token:\s*)" + _QUOTED),
     # the Temporal SDK's "Running activity x (token b'...')"
-    re.compile(r"""(\(token b?')(?:[^'\\]|\\.)*(')"""),
+    re.compile(r"(\(token b?)" + _QUOTED),
 ]
 _installed = False
 
@@ -30,7 +31,7 @@ def redact(text: str) -> str:
     if "token" not in text:
         return text
     for pattern in _PATTERNS:
-        text = pattern.sub(rf"\g<1>{REDACTED}\g<2>", text)
+        text = pattern.sub(rf'\g<1>"{REDACTED}"', text)
     return text
 
 
