@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 # `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
 DEMO_FLAGS ?= --auto-approve
 
-.PHONY: setup schema sam-tool lint typecheck validate test test-fast demo dev bench clean \
+.PHONY: setup chromium schema sam-tool lint typecheck validate test test-fast demo dev bench clean \
 	record-histories soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
@@ -39,6 +39,13 @@ schema: setup
 	$(VENV)/bin/python functions/trigger/openapi_doc.py > functions/trigger/openapi.json
 	$(VENV)/bin/python infra/payload/generate_types.py
 
+## chromium: Debian's Chromium for the browser tests (Playwright drives it and downloads none)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+		chromium; }
+
 ## sam-tool: aws-sam-cli in its own environment (it pins boto3 and click)
 sam-tool: $(SAM_VENV)/.synced
 $(SAM_VENV)/.synced: infra/sam/requirements.lock
@@ -58,7 +65,7 @@ validate: sam-tool
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 
 ## test: set up, lint, type-check, validate the template, run every test
-test: setup sam-tool lint typecheck validate
+test: setup sam-tool chromium lint typecheck validate
 	$(VENV)/bin/python -m pytest
 
 ## demo: a real branded MP4 rendered by a Lambda function, dispatched by a Temporal workflow

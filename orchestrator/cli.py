@@ -455,7 +455,10 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
             await client.get_workflow_handle(workflow_id).execute_update(
                 "approve", {"decision": "approve", "reviewer": "editor@example.com"})
         else:
-            print(f"  waiting for approval; in another shell (with the env of `smm-engine dev`):"
+            link = await _review_link(stack, "posts/demo-post")
+            if link:
+                print(f"  waiting for approval: open the review link in a browser\n    {link}")
+            print(f"  or, in another shell (with the env of `smm-engine dev`):"
                   f"\n    smm-engine approve {workflow_id} --reviewer editor@example.com")
         return await _follow_publish(workflow_id, FINAL_STAGES)
 
@@ -463,6 +466,17 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
     posts = stack.double_state("postiz")["posts"]
     print(f"  Postiz (local double) post ids: {', '.join(status.postiz_post_ids)} "
           f"({len(posts)} posts, media uploaded once per output)")
+
+
+async def _review_link(stack: Any, doc: str) -> str | None:
+    """The review link the workflow announced to (the local double of) Payload."""
+    for _ in range(100):
+        for update in reversed(stack.double_state("payload")["updates"]):
+            links = update["data"].get("engineReviewLinks")
+            if update["doc"] == doc and links:
+                return str(next(iter(links.values())))
+        await asyncio.sleep(0.2)
+    return None
 
 
 def _port_free(port: int) -> bool:

@@ -30,6 +30,11 @@ class WorkerSettings(BaseSettings):
     payload_user_slug: str = "users"
     payload_api_key: SecretStr | None = None
     ledger_table: str | None = Field(default=None, description="The credit ledger (DynamoDB).")
+    # Signed review links (all optional): the secret signs them, the base URL is the
+    # trigger's Function URL, the webhook (Slack-compatible) hears each announcement.
+    review_link_secret: SecretStr | None = None
+    review_base_url: str | None = None
+    review_webhook_url: str | None = None
     price_model: PriceModel = PriceModel()  # SMM_PRICE_MODEL='{"credits_per_image": 3, ...}'
     # The cluster-wide caps (SMM_POOL_CAPS='{"video-segments": 16, ...}'); 0 or absent = none.
     # Keep each at or under the function's ReservedConcurrentExecutions in template.yaml.

@@ -28,6 +28,7 @@ from orchestrator.activities.in_worker import noop_in_worker
 from orchestrator.activities.payload_cms import PayloadReporter
 from orchestrator.activities.permits import PermitActivities
 from orchestrator.activities.postiz import PostizPublisher
+from orchestrator.activities.review_links import ReviewAnnouncer
 from orchestrator.config import WorkerSettings
 from orchestrator.health import DispatchCounters, HealthServer
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
@@ -84,6 +85,10 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
     ledger = Ledger(boto3.client("dynamodb", region_name=settings.aws_region),
                     settings.ledger_table) if settings.ledger_table else None
     billing = BillingActivities(ledger, settings.price_model)
+    review = ReviewAnnouncer(
+        settings.review_link_secret.get_secret_value().encode()
+        if settings.review_link_secret else None,
+        settings.review_base_url, settings.review_webhook_url)
     permits = PermitActivities(client, settings.pool_caps)
     return Worker(
         client,
@@ -95,6 +100,7 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
                     dispatcher.dispatch_noop,
                     brand_kits.load_brand_kit, postiz.create_postiz_post,
                     payload.update_payload, billing.price_model, billing.ledger,
+                    review.announce_review,
                     permits.pool_caps, permits.request_permit,
                     noop_in_worker],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),

@@ -36,6 +36,8 @@ from smm_runtime.publish_io import (
     PayloadUpdate,
     PublishInput,
     PublishStatus,
+    ReviewAnnouncement,
+    ReviewLinks,
 )
 from smm_runtime.video_spec import BrandKit
 from smm_runtime.workflow_io import BrandKitRef, DispatchPolicy, RenderVideoInput
@@ -115,6 +117,7 @@ class PublishFakes:
         self.uploads: list[PostizUploadRequest] = []
         self.posts: list[CreatePostRequest] = []
         self.payload: list[PayloadUpdate] = []
+        self.announcements: list[ReviewAnnouncement] = []
 
     @activity.defn(name="load_brand_kit")
     async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
@@ -146,9 +149,15 @@ class PublishFakes:
     async def update_payload(self, update: PayloadUpdate) -> None:
         self.payload.append(update)
 
+    @activity.defn(name="announce_review")
+    async def announce_review(self, request: ReviewAnnouncement) -> ReviewLinks:
+        self.announcements.append(request)
+        return ReviewLinks(links={r: f"https://review.example/{request.round}/{r}"
+                                  for r in request.reviewers})
+
     def all(self) -> list[Any]:
         return [self.load_brand_kit, self.pool_caps, self.dispatch_image, self.upload,
-                self.create_post, self.update_payload]
+                self.create_post, self.update_payload, self.announce_review]
 
 
 def publish_input(**overrides: Any) -> PublishInput:

@@ -13,10 +13,12 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
+from botocore.config import Config
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from replay import ReplayGuard
+from review import PREFIX, handle_review
 from routes import Request, Response, handle
 from service import TemporalService
 from smm_runtime import TASK_QUEUE
@@ -24,6 +26,7 @@ from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import CachedClient
 
 logger = Logger(service="trigger")
+PRESIGN_SECONDS = 300
 tracer = Tracer(service="trigger")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)
 
 
@@ -38,6 +41,19 @@ class TriggerSettings(BaseSettings):
     # On AWS the HMAC secret lives in Secrets Manager; locally, in the env.
     trigger_secret: SecretStr | None = None
     trigger_secret_arn: str | None = None
+    # Review links (optional): their own secret, never the API's.
+    review_link_secret: SecretStr | None = None
+    review_link_secret_arn: str | None = None
+
+    def review_secret(self) -> bytes | None:
+        if self.review_link_secret is not None:
+            return self.review_link_secret.get_secret_value().encode()
+        if self.review_link_secret_arn:
+            from aws_lambda_powertools.utilities import parameters
+
+            return str(parameters.get_secret(self.review_link_secret_arn,
+                                             max_age=3600)).encode()
+        return None
 
     def secret(self) -> bytes:
         if self.trigger_secret is not None:
@@ -65,10 +81,27 @@ def replay_guard() -> ReplayGuard:
     return ReplayGuard(boto3.client("dynamodb"), settings.idempotency_table)
 
 
+@cache
+def s3() -> Any:
+    # SigV4 presigned URLs carry their own lifetime (X-Amz-Expires).
+    return boto3.client("s3", config=Config(signature_version="s3v4"))
+
+
+def presign(uri: str) -> str:
+    """A five-minute GET URL for a rendered output (the review page's media)."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    url: str = s3().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
+                                           ExpiresIn=PRESIGN_SECONDS)
+    return url
+
+
 async def _serve(request: Request) -> Response:
     client = await _clients.get()
     service = TemporalService(client, settings.task_queue, settings.output_bucket,
                               settings.assets_bucket, ledger())
+    if request.path.startswith(PREFIX):
+        return await handle_review(request.method, request.path, request.body, service,
+                                   settings.review_secret(), replay_guard(), presign)
     return await handle(request, service, settings.secret(), replay_guard())
 
 
@@ -83,7 +116,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                       headers={k.lower(): v for k, v in (event.get("headers") or {}).items()},
                       body=raw)
     response = _loop.run_until_complete(_serve(request))
-    logger.info("request", extra={"method": request.method, "path": request.path,
+    # A review path holds the signed link, a credential: it is never logged.
+    path = PREFIX + "[link]" if request.path.startswith(PREFIX) else request.path
+    logger.info("request", extra={"method": request.method, "path": path,
                                   "status": response.status})
-    return {"statusCode": response.status, "headers": response.headers,
-            "body": json.dumps(response.body)}
+    body = response.html if response.html is not None else json.dumps(response.body)
+    return {"statusCode": response.status, "headers": response.headers, "body": body}

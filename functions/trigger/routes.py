@@ -44,6 +44,7 @@ class Response:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=lambda: {"content-type": "application/json"})
+    html: str | None = None  # the review pages answer HTML instead of JSON
 
 
 class Service:

@@ -73,6 +73,8 @@ export interface PublishRequest {
 export interface PublishStatus {
   stage: string;
   round?: number;
+  /** What will be posted (for review). */
+  post?: PostSpec | null;
   outputs?: Array<string>;
   approvals?: Array<ApprovalRecord>;
   reminders_sent?: number;

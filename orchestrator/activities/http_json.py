@@ -44,4 +44,9 @@ def call(method: str, url: str, headers: dict[str, str], body: Any | None = None
         raise ApplicationError(f"{where}: {err.code}", type=REMOTE_ERROR) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
         raise ApplicationError(f"{method} {url.split('?')[0]}: {err}", type=REMOTE_ERROR) from None
-    return json.loads(raw) if raw else None
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return raw.decode(errors="replace")  # e.g. Slack's webhooks answer a plain "ok"

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -48,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
         PostizMedia,
         PublishInput,
         PublishStatus,
+        ReviewAnnouncement,
+        ReviewLinks,
     )
     from smm_runtime.workflow_io import GenerateImageInput, RenderVideoInput
 
@@ -58,6 +60,11 @@ PAYLOAD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coeff
                             non_retryable_error_types=[INVALID_REQUEST])
 PAYLOAD_SCHEDULE_TO_CLOSE = timedelta(days=7)
 WRITE_BACK_DRAIN = timedelta(hours=1)
+# Review links: signing is instant; the webhook gets a few tries, then the round goes on.
+REVIEW_LINKS_PATCH = "review-links"
+ANNOUNCE_TIMEOUT = timedelta(seconds=20)
+ANNOUNCE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=5,
+                             non_retryable_error_types=[INVALID_REQUEST])
 
 
 def postiz_retry(policy: DistributionPolicy) -> RetryPolicy:
@@ -144,6 +151,7 @@ class PublishCreativeWorkflow:
     @workflow.run
     async def run(self, params: PublishInput) -> PublishStatus:
         self._params = params
+        self._status.post = params.post  # shown on the review page
         creative = self._creative = params.creative.spec
         writer = asyncio.ensure_future(self._write_back())
         try:
@@ -253,6 +261,10 @@ class PublishCreativeWorkflow:
         self._pending = None
         self._stage("awaiting_approval")
         deadline = workflow.now() + timedelta(seconds=policy.expire_after_s)
+        # Executions that began before review links existed replay without them.
+        links = workflow.patched(REVIEW_LINKS_PATCH)
+        if links:
+            await self._announce(deadline)
         while True:
             left = (deadline - workflow.now()).total_seconds()
             if left <= 0:
@@ -266,6 +278,27 @@ class PublishCreativeWorkflow:
                 if (deadline - workflow.now()).total_seconds() > 0:
                     self._status.reminders_sent += 1
                     self._report("awaiting_approval", reminder=self._status.reminders_sent)
+                    if links:
+                        await self._announce(deadline)
+
+    async def _announce(self, deadline: datetime) -> None:
+        """This round's signed review links, to Payload and the notification webhook; a
+        reminder announces the same links again. A failed announcement never blocks the
+        approval itself (Payload, the API and the CLI still work)."""
+        assert self._params is not None
+        try:
+            issued = await workflow.execute_activity(
+                "announce_review", ReviewAnnouncement(
+                    workflow_id=workflow.info().workflow_id, round=self._status.round,
+                    reviewers=self._params.approval.reviewers, expires_at=deadline,
+                    content=self._params.post.content, reminder=self._status.reminders_sent),
+                result_type=ReviewLinks, start_to_close_timeout=ANNOUNCE_TIMEOUT,
+                retry_policy=ANNOUNCE_RETRY)
+        except ActivityError:
+            workflow.logger.warning("review links not announced (round %s)", self._status.round)
+            return
+        if issued.links:
+            self._report("awaiting_approval", review_links=issued.links)
 
     async def _wait_for_publish_time(self) -> None:
         assert self._params is not None
@@ -314,8 +347,9 @@ class PublishCreativeWorkflow:
         data = {"engineStage": stage, "engineWorkflowId": workflow.info().workflow_id,
                 "engineRound": self._status.round, "engineOutputs": list(self._status.outputs),
                 "enginePostizPostIds": list(self._status.postiz_post_ids),
-                "engineError": self._status.error, **{f"engine{k.title()}": v
-                                                      for k, v in extra.items()}}
+                "engineError": self._status.error,
+                **{"engine" + "".join(p.title() for p in k.split("_")): v
+                   for k, v in extra.items()}}
         self._updates.append(PayloadUpdate(collection=p.payload.collection, id=p.payload.id,
                                            seq=len(self._updates) + 1, data=data))
 

@@ -64,7 +64,9 @@ def worker_settings(stack: LocalStack, queue: str) -> WorkerSettings:
     return WorkerSettings(task_queue=queue, output_bucket=stack.bucket,
                           LAMBDA_ENDPOINT_URL=stack.lambda_url, postiz_url=stack.postiz_url,
                           postiz_api_key=stack.postiz_key, payload_url=stack.payload_url,
-                          payload_api_key=stack.payload_key, ledger_table=stack.ledger_table)
+                          payload_api_key=stack.payload_key, ledger_table=stack.ledger_table,
+                          review_link_secret=stack.review_secret,
+                          review_base_url=stack.trigger_url)
 
 
 @pytest_asyncio.fixture

@@ -215,4 +215,7 @@ SCENARIOS: list[Scenario] = [
     _publish("publish_reject", _reject),
     _publish("publish_revise", _revise),
     _publish("publish_expiry", _wait),
+    # Recorded after the review-links patch: the histories above predate it, and both
+    # kinds must replay.
+    _publish("publish_approve_with_review_links", _approve),
 ]

@@ -25,7 +25,7 @@ REQUIRED = {
     "render_success", "render_failure", "render_cancel", "render_checkpoint_resume",
     "render_billed_with_cap", "semaphore_video_segments", "image_carousel", "grant_credits",
     "publish_approve", "publish_approve_by_update", "publish_reject", "publish_revise",
-    "publish_expiry",
+    "publish_expiry", "publish_approve_with_review_links",
 }
 
 
@@ -36,6 +36,14 @@ def load(name: str) -> WorkflowHistory:
 
 def recorded() -> list[str]:
     return sorted(path.stem for path in HISTORIES.glob("*.json"))
+
+
+def test_histories_from_before_and_after_the_review_links_patch_are_both_kept() -> None:
+    def marked(name: str) -> bool:
+        return any(e.marker_recorded_event_attributes.marker_name == "core_patch"
+                   for e in load(name).events)
+
+    assert not marked("publish_approve") and marked("publish_approve_with_review_links")
 
 
 def test_every_workflow_path_has_a_recorded_history() -> None:

@@ -13,7 +13,7 @@ from smm_local.template import load_template
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ("CreativeBucket", "LedgerTable", "IdempotencyTable", "PostizApiKeySecretArn",
        "TriggerSecretArn", "TemporalApiKeySecretArn", "PayloadKeysSecretArn",
-       "DispatchFailureFunction")
+       "ReviewLinkSecretArn", "DispatchFailureFunction")
 WRITES = ("Put", "Delete", "Update", "Write", "Create", "Abort")
 ALWAYS_MANAGED = {"service-role/AWSLambdaBasicExecutionRole", "AWSXRayDaemonWriteAccess"}
 VPC_MANAGED = "service-role/AWSLambdaVPCAccessExecutionRole"

@@ -31,10 +31,34 @@ async def test_approve_publishes_once_and_reports_every_stage_in_order(
     assert len(fakes.posts) == 1 and len(fakes.uploads) == 1
     assert fakes.posts[0].media[0].id == "media-1"
     stages = [u.data["engineStage"] for u in fakes.payload]
-    assert stages == ["rendering", "awaiting_approval", "approved", "publishing", "published"]
-    assert [u.seq for u in fakes.payload] == [1, 2, 3, 4, 5]
+    # Waiting is reported twice: at once, then with the round's signed review links.
+    assert stages == ["rendering", "awaiting_approval", "awaiting_approval", "approved",
+                      "publishing", "published"]
+    assert [u.seq for u in fakes.payload] == [1, 2, 3, 4, 5, 6]
+    assert fakes.payload[2].data["engineReviewLinks"] == {
+        "ana@example.com": "https://review.example/1/ana@example.com"}
     assert fakes.payload[-1].data["enginePostizPostIds"] == ["post-x-1", "post-li-2"]
     assert status.approvals[-1].comment == "lgtm" and status.approvals[-1].accepted
+    (announced,) = fakes.announcements
+    assert (announced.round, announced.reviewers, announced.reminder) == (
+        1, ["ana@example.com"], 0)
+
+
+async def test_each_round_and_each_reminder_announces_its_review_links(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Fakes()
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        await handle.signal("agent_approval", approval(
+            "revise", changes={"props": {"quote": "Ship it today"}}))
+
+    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert status.stage == "expired" and status.round == 2
+    rounds = [(a.round, a.reminder) for a in fakes.announcements]
+    assert rounds == [(1, 0), (2, 0), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (2, 6)]
+    # The link of a round stays the same through its reminders: one expiry per round.
+    assert len({a.expires_at for a in fakes.announcements if a.round == 2}) == 1
 
 
 async def test_reject_ends_without_publishing(skipping_env: WorkflowEnvironment) -> None:

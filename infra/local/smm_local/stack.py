@@ -93,6 +93,7 @@ class LocalStack:
     postiz_key: str = "local-postiz-key"
     payload_key: str = "local-payload-key"
     trigger_secret: str = "local-trigger-secret"
+    review_secret: str = "local-review-link-secret"
     idempotency_table: str = "smm-local-idempotency"
     ledger_table: str = "smm-local-ledger"
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
@@ -157,6 +158,8 @@ class LocalStack:
             "SMM_PAYLOAD_URL": self.payload_url,
             "SMM_PAYLOAD_API_KEY": self.payload_key,
             "SMM_LEDGER_TABLE": self.ledger_table,
+            "SMM_REVIEW_LINK_SECRET": self.review_secret,
+            "SMM_REVIEW_BASE_URL": self.trigger_url,
             **self._payload_keys(),
         }
 
@@ -248,6 +251,7 @@ class LocalStack:
             "SMM_POSTIZ_URL": self.postiz_url,
             "SMM_POSTIZ_API_KEY": self.postiz_key,
             "SMM_TRIGGER_SECRET": self.trigger_secret,
+            "SMM_REVIEW_LINK_SECRET": self.review_secret,
             **self._payload_keys(),
         }
         argv = [sys.executable, "-m", "smm_local.lambda_emulator",

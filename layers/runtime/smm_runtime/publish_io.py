@@ -108,6 +108,7 @@ class ApprovalRecord(BaseModel):
 class PublishStatus(BaseModel):
     stage: str
     round: int = 1
+    post: PostSpec | None = Field(default=None, description="What will be posted (for review).")
     outputs: list[str] = Field(default_factory=list)
     approvals: list[ApprovalRecord] = Field(default_factory=list)
     reminders_sent: int = 0
@@ -148,3 +149,24 @@ class PayloadUpdate(_In):
     id: str
     seq: int
     data: dict[str, Any]
+
+
+class ReviewAnnouncement(BaseModel):
+    """Ask the worker to issue this round's signed review links and announce them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workflow_id: str
+    round: int
+    reviewers: list[str]
+    expires_at: datetime
+    content: str
+    reminder: int = 0
+
+
+class ReviewLinks(BaseModel):
+    """reviewer (or "anyone") -> the signed link; empty when review links are not set up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    links: dict[str, str] = Field(default_factory=dict)

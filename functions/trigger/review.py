@@ -1,0 +1,95 @@
+"""Review links: `GET /review/<link>` shows the creative, `POST /review/<link>` decides.
+
+The signed link is the reviewer's only credential: it names the workflow, the revision round,
+the reviewer and the expiry. A tampered or expired link, a link for an older round, or a
+link already used gets a page that says so and changes nothing. Form posts carry an
+anti-forgery value bound to the link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote
+
+from replay import ReplayGuard
+from review_page import message_page, review_page
+from routes import Response
+from smm_runtime.publish_io import ApprovalDecision
+from smm_runtime.review_links import ReviewLinkError, csrf_token, verify_link
+
+PREFIX = "/review/"
+HTML = {"content-type": "text/html; charset=utf-8", "cache-control": "no-store",
+        "x-frame-options": "DENY", "referrer-policy": "no-referrer",
+        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "img-src https: http:; media-src https: http:; "
+                                   "form-action 'self'; frame-ancestors 'none'"}
+Presign = Callable[[str], str]
+
+
+def _page(status: int, html: str) -> Response:
+    return Response(status, {}, headers=dict(HTML), html=html)
+
+
+def _refuse(status: int, title: str, text: str) -> Response:
+    return _page(status, message_page(title, text))
+
+
+def _media(outputs: list[str], presign: Presign) -> list[tuple[str, str]]:
+    return [(presign(uri), "video" if uri.endswith(".mp4") else "image")
+            for uri in outputs if uri.startswith("s3://") and not uri.endswith(".jpg")]
+
+
+async def handle_review(method: str, path: str, body: bytes, service: Any,
+                        secret: bytes | None, replay: ReplayGuard, presign: Presign,
+                        now: datetime | None = None) -> Response:
+    if secret is None:
+        return _refuse(404, "Review links are off",
+                       "This deployment does not issue review links.")
+    token = unquote(path[len(PREFIX):])
+    try:
+        claim = verify_link(secret, token, now or datetime.now(UTC))
+    except ReviewLinkError as err:
+        return _refuse(403, "This link cannot be used", str(err))
+    found = await service.read_status(claim.workflow_id)
+    if found is None:
+        return _refuse(404, "Not found", "The creative this link was for no longer exists.")
+    status = found.status
+    if status.round != claim.round or status.stage != "awaiting_approval":
+        return _refuse(409, "This link is out of date",
+                       f"It was for review round {claim.round}; the creative is now at "
+                       f"round {status.round} ({status.stage.replace('_', ' ')}). Nothing "
+                       "was changed. Use the link from the latest notification.")
+    if method == "GET":
+        return _page(200, review_page(
+            workflow_id=claim.workflow_id, reviewer=claim.reviewer, round_=claim.round,
+            expires=f"{claim.expires_at:%Y-%m-%d %H:%M}", media=_media(status.outputs, presign),
+            post=status.post.model_dump(mode="json") if status.post else None,
+            approvals=[a.model_dump(mode="json") for a in status.approvals],
+            # Relative to the page itself: right behind any prefix the URL is served under.
+            action=quote(token), csrf=csrf_token(secret, token), headline=""))
+    if method != "POST":
+        return _refuse(405, "Not allowed", "Open the link in a browser.")
+    form = {k: v[0] for k, v in parse_qs(body.decode(errors="replace")).items()}
+    if not hmac.compare_digest(form.get("csrf", ""), csrf_token(secret, token)):
+        return _refuse(403, "This form cannot be used",
+                       "The form did not come from this review page: open the link again.")
+    decision = form.get("decision", "")
+    if decision not in ("approve", "reject", "revise"):
+        return _refuse(400, "Choose a decision",
+                       "decision: use Approve, Reject or Request changes.")
+    # One decision per link: a second submit (a double tap, a replayed form) changes nothing.
+    used = hashlib.sha256(token.encode()).hexdigest()
+    if not replay.first_use(f"review-link#{used}"):
+        return _refuse(409, "Already decided",
+                       "A decision was already sent with this link. Nothing was changed.")
+    headline = form.get("headline", "").strip()
+    changes = {"props": {"headline": headline}} if decision == "revise" and headline else None
+    await service.send_approval(claim.workflow_id, ApprovalDecision(
+        decision=decision, reviewer=claim.reviewer, comment=form.get("comment", "")[:2000],
+        changes=changes))
+    verb = {"approve": "approved", "reject": "rejected", "revise": "sent back for changes"}
+    return _refuse(200, "Thank you", f"Round {claim.round} was {verb[decision]}.")

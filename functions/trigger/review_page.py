@@ -1,0 +1,102 @@
+"""The review page a signed link opens: the creative, the post, the history, three buttons.
+
+Plain server-rendered HTML (no script needed to decide), every value escaped, readable on a
+phone. Media come as short-lived presigned URLs; the page never holds a task token or a
+secret, only the link it was opened with and the form's anti-forgery value.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+STYLE = """
+:root { color-scheme: light; --ink: #111827; --muted: #4b5563; --line: #d1d5db;
+        --ok: #065f46; --bad: #991b1b; --ask: #1e3a8a; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--ink); background: #f9fafb; }
+main { max-width: 960px; margin: 0 auto; padding: 16px; }
+h1 { font-size: 1.4rem; margin: 0 0 8px; }
+.media { display: grid; gap: 12px; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); }
+.media video, .media img { width: 100%; height: auto; border-radius: 8px; background: #000; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px;
+        margin: 12px 0; }
+.muted { color: var(--muted); }
+label { display: block; font-weight: 600; margin: 8px 0 4px; }
+textarea, input[type=text] { width: 100%; font: inherit; padding: 8px; border-radius: 6px;
+                             border: 1px solid #6b7280; }
+.actions { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 12px; }
+button { font: inherit; font-weight: 600; color: #fff; border: 0; border-radius: 6px;
+         padding: 12px 18px; min-height: 44px; cursor: pointer; flex: 1 1 140px; }
+button:focus-visible, a:focus-visible, textarea:focus-visible, input:focus-visible {
+  outline: 3px solid #f59e0b; outline-offset: 2px; }
+.approve { background: var(--ok); } .reject { background: var(--bad); }
+.revise { background: var(--ask); }
+"""
+
+
+def page(title: str, body: str, status_note: str = "") -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f'<body><main>{status_note}{body}</main></body></html>')
+
+
+def message_page(title: str, text: str) -> str:
+    """A refusal or a confirmation: what happened and what to do next, nothing else."""
+    return page(title, f'<h1>{escape(title)}</h1><p role="status">{escape(text)}</p>')
+
+
+def _media(items: list[tuple[str, str]]) -> str:
+    parts = []
+    for index, (url, kind) in enumerate(items, start=1):
+        if kind == "video":
+            parts.append(f'<video controls playsinline preload="metadata" src="{escape(url)}" '
+                         f'aria-label="Rendered video {index}"></video>')
+        else:
+            parts.append(f'<img src="{escape(url)}" alt="Rendered image {index} of '
+                         f'{len(items)}">')
+    return '<section class="media" aria-label="The creative">' + "".join(parts) + "</section>"
+
+
+def review_page(*, workflow_id: str, reviewer: str, round_: int, expires: str,
+                media: list[tuple[str, str]], post: dict[str, Any] | None,
+                approvals: list[dict[str, Any]], action: str, csrf: str,
+                headline: str | None) -> str:
+    post = post or {}
+    channels = ", ".join(escape(str(c)) for c in post.get("integrations", [])) or "—"
+    when = escape(str(post.get("publish_at") or "as soon as approved"))
+    history = "".join(
+        f"<li>{escape(str(a.get('at', '')))[:16]} — {escape(str(a.get('reviewer', '')))}: "
+        f"{escape(str(a.get('decision', '')))}"
+        f"{' (refused)' if not a.get('accepted') else ''}"
+        f"{': ' + escape(str(a['comment'])) if a.get('comment') else ''}</li>"
+        for a in approvals) or "<li>No decisions yet.</li>"
+    headline_field = "" if headline is None else (
+        '<label for="headline">New headline (for changes)</label>'
+        f'<input type="text" id="headline" name="headline" value="{escape(headline)}" '
+        'maxlength="200">')
+    body = f"""
+<h1>Review: round {round_}</h1>
+<p class="muted">For {escape(reviewer)} · link valid until {escape(expires)} UTC ·
+<span>{escape(workflow_id)}</span></p>
+{_media(media)}
+<section class="card" aria-labelledby="post-h"><h2 id="post-h">The post</h2>
+<p>{escape(str(post.get("content", "")))}</p>
+<p class="muted">Channels: {channels} · Scheduled: {when}</p></section>
+<section class="card" aria-labelledby="hist-h"><h2 id="hist-h">Approval history</h2>
+<ul>{history}</ul></section>
+<form class="card" method="post" action="{escape(action)}">
+<input type="hidden" name="csrf" value="{escape(csrf)}">
+<label for="comment">Comment</label>
+<textarea id="comment" name="comment" rows="3" maxlength="2000"></textarea>
+{headline_field}
+<div class="actions">
+<button class="approve" type="submit" name="decision" value="approve">Approve</button>
+<button class="reject" type="submit" name="decision" value="reject">Reject</button>
+<button class="revise" type="submit" name="decision" value="revise">Request changes</button>
+</div></form>"""
+    return page(f"Review round {round_}", body)

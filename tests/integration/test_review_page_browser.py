@@ -1,0 +1,134 @@
+"""The review page in a real browser (Debian's Chromium, headless, driven by Playwright):
+open the link, watch the video play, approve, and the workflow publishes; request changes
+and the next round's link arrives; tampered and expired links are refused. Screenshots at
+phone and desktop widths are saved under test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright
+
+from smm_local.stack import LocalStack
+from smm_runtime.review_links import ReviewClaim, sign_link
+from tests.integration.conftest import ARTIFACTS, video_spec
+from tests.integration.test_review_links import default_queue_worker, link_for, stage
+from tests.integration.test_trigger_api import call, publish_body
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--autoplay-policy=no-user-gesture-required"]
+__all__ = ["default_queue_worker"]  # the module fixture, shared
+
+
+@pytest_asyncio.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        await launched.close()
+
+
+def contrast(fg: str, bg: str) -> float:
+    def luminance(css: str) -> float:
+        r, g, b = (int(v) / 255 for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+async def accessible(page: Page) -> None:
+    unlabeled = await page.evaluate("""() => [...document.querySelectorAll(
+        'textarea, input:not([type=hidden])')].filter(e => !e.labels || !e.labels.length)
+        .map(e => e.name)""")
+    assert unlabeled == []
+    for name in ("Approve", "Reject", "Request changes"):
+        button = page.get_by_role("button", name=name)
+        colours: dict[str, Any] = await button.evaluate(
+            "b => ({fg: getComputedStyle(b).color, bg: getComputedStyle(b).backgroundColor})")
+        assert contrast(colours["fg"], colours["bg"]) >= 4.5, (name, colours)
+    await page.get_by_label("Comment").focus()
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Tab")  # past the headline field, onto the first button
+    assert await page.evaluate("document.activeElement.textContent") == "Approve"
+
+
+async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
+        stack: LocalStack, assets: dict[str, str], browser: Browser,
+        default_queue_worker: None) -> None:
+    doc = f"vid{uuid.uuid4().hex[:8]}"
+    body = publish_body(assets, doc)
+    body["creative"] = {"kind": "video", "spec": video_spec(assets)}
+    code, started = call(stack, "POST", "/v1/publish", body)
+    assert code == 202, started
+    await stage(stack, started["workflow_id"], "awaiting_approval")
+    link = await link_for(stack, doc, 1)
+
+    desktop = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await desktop.goto(link)
+    await desktop.screenshot(path=str(ARTIFACTS / "review-page-desktop.png"), full_page=True)
+    await desktop.close()
+
+    page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    await page.goto(link)
+    assert await page.title() == "Review round 1"
+    await accessible(page)
+    played = await page.evaluate("""async () => {
+        const v = document.querySelector('video');
+        v.muted = true; await v.play();
+        await new Promise(r => setTimeout(r, 800));
+        return {time: v.currentTime, width: v.videoWidth, ready: v.readyState}; }""")
+    assert played["time"] > 0 and played["width"] > 0, played
+    scroll_width = await page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 390  # nothing wider than the phone
+    await page.screenshot(path=str(ARTIFACTS / "review-page-phone.png"), full_page=True)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Approve").tap()
+    content = await page.content()
+    assert "Round 1 was approved" in content, content[:3000]
+    assert (await stage(stack, started["workflow_id"], "published"))["postiz_post_ids"]
+    await page.close()
+
+
+async def test_request_changes_then_the_new_link_and_refusals_in_the_browser(
+        stack: LocalStack, assets: dict[str, str], browser: Browser,
+        default_queue_worker: None) -> None:
+    doc = f"img{uuid.uuid4().hex[:8]}"
+    code, started = call(stack, "POST", "/v1/publish", publish_body(assets, doc))
+    assert code == 202, started
+    workflow_id = started["workflow_id"]
+    await stage(stack, workflow_id, "awaiting_approval")
+    first = await link_for(stack, doc, 1)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await page.goto(first)
+    await page.get_by_label("Comment").fill("More contrast, please")
+    await page.get_by_role("button", name="Request changes").click()
+    await page.wait_for_selector("text=sent back for changes")
+    second = await link_for(stack, doc, 2)
+    await page.goto(second)
+    assert await page.title() == "Review round 2"
+    assert "More contrast, please" in await page.inner_text("section[aria-labelledby=hist-h]")
+
+    await page.goto(first)  # the older round's link
+    assert "out of date" in await page.inner_text("h1")
+    await page.goto(second[:-4] + "AAAA")
+    assert "cannot be used" in await page.inner_text("h1")
+    expired = f"{stack.trigger_url}/review/" + quote(sign_link(
+        stack.review_secret.encode(), ReviewClaim(workflow_id, 2, "ana@example.com",
+                                                  datetime.now(UTC) - timedelta(minutes=1))))
+    await page.goto(expired)
+    assert "expired" in await page.inner_text("main")
+    assert (await stage(stack, workflow_id, "awaiting_approval"))["round"] == 2
+    await page.close()
