@@ -31,6 +31,13 @@ for attribute in SmmAccount:Keyword SmmStage:Keyword; do
   else
     "$TEMPORAL" operator search-attribute create --namespace "$NAMESPACE" --name "$name" \
       --type "$type" >/dev/null
+    # Listing lags creation for a moment: wait until it shows, so a second run (or the
+    # workflows) find it.
+    for _ in $(seq 1 30); do
+      "$TEMPORAL" operator search-attribute list --namespace "$NAMESPACE" 2>/dev/null \
+        | grep -qw "$name" && break
+      sleep 0.5
+    done
     echo "search attribute $name: created ($type)"
   fi
 done
