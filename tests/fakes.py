@@ -211,3 +211,16 @@ async def run_render(env: WorkflowEnvironment, fake: FakeEngine, video: dict[str
                              max_parallel_segments=parallel),
             id=workflow_id or f"wf-{uuid.uuid4().hex[:8]}", task_queue=queue)
         return await handle.result()
+
+
+async def revise_then_approve(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+    """A reviewer asks for a new quote, waits for round 2, then approves it."""
+    await until_stage(handle, "awaiting_approval")
+    await handle.signal("agent_approval", approval(
+        "revise", changes={"props": {"quote": "Ship it today"}}))
+    for _ in range(200):
+        status = await handle.query(PublishCreativeWorkflow.status)
+        if status.round == 2 and status.stage == "awaiting_approval":
+            break
+        await asyncio.sleep(0.05)
+    await handle.signal("agent_approval", approval())

@@ -10,7 +10,6 @@ import re
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,17 +18,10 @@ import pytest
 
 from smm_local.stack import LocalStack
 from smm_runtime.review_links import ReviewClaim, sign_link
-from tests.integration.test_trigger_api import call, publish_body
+from tests.integration.test_trigger_api import call, default_queue_worker, publish_body
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def default_queue_worker(stack: LocalStack) -> Iterator[None]:
-    worker = stack.start_worker(name="worker-review")
-    yield
-    worker.terminate()
-    worker.wait(timeout=30)
+__all__ = ["default_queue_worker"]  # the trigger tests' module fixture, reused
 
 
 def fetch(url: str, form: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:

@@ -19,8 +19,8 @@ from playwright.async_api import Browser, Page, async_playwright
 from smm_local.stack import LocalStack
 from smm_runtime.review_links import ReviewClaim, sign_link
 from tests.integration.conftest import ARTIFACTS, video_spec
-from tests.integration.test_review_links import default_queue_worker, link_for, stage
-from tests.integration.test_trigger_api import call, publish_body
+from tests.integration.test_review_links import link_for, stage
+from tests.integration.test_trigger_api import call, default_queue_worker, publish_body
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

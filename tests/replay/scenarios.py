@@ -30,7 +30,15 @@ from smm_runtime.errors import UNSAFE_MEDIA
 from smm_runtime.pricing import LedgerOp, PriceModel
 from smm_runtime.workflow_io import GenerateImageInput, RenderVideoInput
 from tests.factories import spec
-from tests.fakes import FAST, FakeEngine, PublishFakes, approval, publish_input, until_stage
+from tests.fakes import (
+    FAST,
+    FakeEngine,
+    PublishFakes,
+    approval,
+    publish_input,
+    revise_then_approve,
+    until_stage,
+)
 
 Handles = dict[str, WorkflowHandle[Any, Any]]
 Scenario = Callable[[WorkflowEnvironment], Awaitable[Handles]]
@@ -180,18 +188,6 @@ async def _reject(handle: WorkflowHandle[Any, Any]) -> None:
     await handle.signal("agent_approval", approval("reject", comment="off brand"))
 
 
-async def _revise(handle: WorkflowHandle[Any, Any]) -> None:
-    await until_stage(handle, "awaiting_approval")
-    await handle.signal("agent_approval", approval(
-        "revise", changes={"props": {"quote": "Ship it today"}}))
-    for _ in range(200):
-        status = await handle.query(PublishCreativeWorkflow.status)
-        if status.round == 2 and status.stage == "awaiting_approval":
-            break
-        await asyncio.sleep(0.05)
-    await handle.signal("agent_approval", approval())
-
-
 async def _wait(handle: WorkflowHandle[Any, Any]) -> None:
     await until_stage(handle, "awaiting_approval")
 
@@ -213,7 +209,7 @@ SCENARIOS: list[Scenario] = [
     _publish("publish_approve", _approve),
     _publish("publish_approve_by_update", _approve_by_update),
     _publish("publish_reject", _reject),
-    _publish("publish_revise", _revise),
+    _publish("publish_revise", revise_then_approve),
     _publish("publish_expiry", _wait),
     # Recorded after the review-links patch: the histories above predate it, and both
     # kinds must replay.

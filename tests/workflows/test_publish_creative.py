@@ -3,7 +3,6 @@ The functions, Postiz and Payload are in-memory fakes at the activity boundary."
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -14,7 +13,13 @@ from temporalio.testing import WorkflowEnvironment
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from smm_runtime.publish_io import PublishStatus
 from tests.fakes import PublishFakes as Fakes
-from tests.fakes import approval, publish_input, run_with_worker, until_stage
+from tests.fakes import (
+    approval,
+    publish_input,
+    revise_then_approve,
+    run_with_worker,
+    until_stage,
+)
 
 
 async def test_approve_publishes_once_and_reports_every_stage_in_order(
@@ -77,18 +82,7 @@ async def test_revise_rerenders_with_the_changes_then_approve_publishes(
         skipping_env: WorkflowEnvironment) -> None:
     fakes = Fakes()
 
-    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
-        await until_stage(handle, "awaiting_approval")
-        await handle.signal("agent_approval", approval(
-            "revise", changes={"props": {"quote": "Ship it today"}}))
-        for _ in range(200):
-            status = await handle.query(PublishCreativeWorkflow.status)
-            if status.round == 2 and status.stage == "awaiting_approval":
-                break
-            await asyncio.sleep(0.05)
-        await handle.signal("agent_approval", approval())
-
-    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    status = await run_with_worker(skipping_env, fakes, publish_input(), revise_then_approve)
     assert status.stage == "published" and status.round == 2
     assert [r.props["quote"] for r in fakes.images] == ["Ship it", "Ship it today"]
     assert fakes.images[1].props["author"] == "Ops"  # a merge patch keeps what it does not name

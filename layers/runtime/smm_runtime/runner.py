@@ -23,7 +23,6 @@ from temporalio.client import AsyncActivityCancelledError, AsyncActivityHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from smm_runtime import log_redaction
 from smm_runtime.contracts import ComputeUsage, ContractError, extract_task_token, parse_event
 from smm_runtime.errors import FUNCTION_ERROR, INVALID_REQUEST, WorkCancelledError, WorkError
 from smm_runtime.temporal_conn import CachedClient
@@ -111,7 +110,6 @@ class ActivityRunner:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self._logger = logger
-        log_redaction.install()  # the SDK logs completions with their token at DEBUG
         env = os.environ if environ is None else environ
         self._interval = heartbeat_interval_s or float(
             env.get("SMM_HEARTBEAT_INTERVAL_S", DEFAULT_HEARTBEAT_INTERVAL_S))
