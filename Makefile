@@ -18,7 +18,7 @@ DEMO_FLAGS ?= --auto-approve
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
 setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed infra/payload/node_modules/.installed
-$(VENV)/.synced: pyproject.toml uv.lock
+$(VENV)/.synced: pyproject.toml infra/local/pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
@@ -35,7 +35,7 @@ infra/payload/node_modules/.installed: infra/payload/package.json infra/payload/
 
 ## schema: regenerate the JSON Schema the Node function validates against (after a contract change)
 schema: setup
-	$(VENV)/bin/python -m smm_runtime.contracts $(NODE_FN)/schema
+	$(VENV)/bin/python -m smm_runtime.contract.schema $(NODE_FN)/schema
 	$(VENV)/bin/python functions/trigger/openapi_doc.py > functions/trigger/openapi.json
 	$(VENV)/bin/python infra/payload/generate_types.py
 
@@ -70,11 +70,11 @@ test: setup sam-tool chromium lint typecheck validate
 
 ## demo: a real branded MP4 rendered by a Lambda function, dispatched by a Temporal workflow
 demo: setup
-	$(VENV)/bin/smm-engine demo $(DEMO_FLAGS)
+	$(VENV)/bin/smm-local demo $(DEMO_FLAGS)
 
 ## dev: the local stack + worker, kept up (Web UI on 8233)
 dev: setup
-	$(VENV)/bin/smm-engine dev
+	$(VENV)/bin/smm-local dev
 
 ## bench: dispatch latency (Lambda path vs in-worker) and worker memory with 1,000 in flight
 bench: setup

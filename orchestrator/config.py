@@ -9,8 +9,9 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from smm_runtime import TASK_QUEUE
-from smm_runtime.pricing import PriceModel
+from orchestrator.pricing import PriceModel
+from smm_runtime.contract import TASK_QUEUE
+from smm_runtime.contract.kinds import KINDS
 
 
 class WorkerSettings(BaseSettings):
@@ -54,3 +55,7 @@ class WorkerSettings(BaseSettings):
     health_port: int | None = Field(default=None, description="GET /healthz and /metrics.")
     temporal_metrics_port: int | None = Field(
         default=None, description="Temporal SDK metrics, Prometheus format.")
+
+    def function_names(self) -> dict[str, str]:
+        """Kind name -> deployed function name, for every kind in the table."""
+        return {kind.name: str(getattr(self, kind.setting)) for kind in KINDS}

@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 
-from smm_runtime.workflow_io import RenderProgress
+from smm_runtime.contract.workflow_io import RenderProgress
 
 
 async def live_progress(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from temporalio.client import Client, WorkflowHandle
 
 from orchestrator.progress import live_progress
 from orchestrator.workflows.render_video import RenderVideoWorkflow
-from smm_runtime import TASK_QUEUE
-from smm_runtime.contracts import parse_spec
-from smm_runtime.workflow_io import RenderVideoInput, RenderVideoOutput
+from smm_runtime.contract import TASK_QUEUE
+from smm_runtime.contract.validation import parse_spec
+from smm_runtime.contract.workflow_io import RenderVideoInput, RenderVideoOutput
 
 
 async def start_render(

@@ -66,15 +66,7 @@ def s3_client(settings: WorkerSettings) -> Any:
 def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
                  s3_api: Any | None = None, counters: DispatchCounters | None = None) -> Worker:
     log_redaction.install()  # before the first dispatch can log a task token at DEBUG
-    dispatcher = LambdaDispatcher(lambda_api, {
-        "render_segment": settings.segment_function,
-        "render_audio": settings.audio_function,
-        "finalize_video": settings.finalize_function,
-        "render_image": settings.image_function,
-        "postiz_upload": settings.transfer_function,
-        "import_asset": settings.transfer_function,
-        "noop": settings.noop_function,
-    }, counters)
+    dispatcher = LambdaDispatcher(lambda_api, settings.function_names(), counters)
     s3 = s3_api if s3_api is not None else s3_client(settings)
     brand_kits = BrandKitStore(s3)
     postiz = PostizPublisher(s3, settings.output_bucket, settings.postiz_url,
@@ -94,10 +86,7 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[dispatcher.dispatch_segment, dispatcher.dispatch_audio,
-                    dispatcher.dispatch_finalize, dispatcher.dispatch_image,
-                    dispatcher.dispatch_postiz_upload, dispatcher.dispatch_import_asset,
-                    dispatcher.dispatch_noop,
+        activities=[*dispatcher.activities(),
                     brand_kits.load_brand_kit, postiz.create_postiz_post,
                     payload.update_payload, billing.price_model, billing.ledger,
                     review.announce_review,

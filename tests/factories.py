@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smm_runtime.video_spec import BrandKit
+from smm_runtime.contract.video_spec import BrandKit
 
 BUCKET = "assets-bucket"
 

@@ -16,8 +16,9 @@ from temporalio.worker import Worker
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
-from smm_runtime.basetypes import ComputeUsage, MediaInfo, S3Object
-from smm_runtime.contracts import (
+from smm_runtime.contract.basetypes import ComputeUsage, MediaInfo, S3Object
+from smm_runtime.contract.errors import INVALID_REQUEST
+from smm_runtime.contract.kinds import (
     AudioRequest,
     AudioResult,
     FinalizeRequest,
@@ -29,8 +30,7 @@ from smm_runtime.contracts import (
     SegmentRequest,
     SegmentResult,
 )
-from smm_runtime.errors import INVALID_REQUEST
-from smm_runtime.publish_io import (
+from smm_runtime.contract.publish_io import (
     CreatePostRequest,
     CreatePostResult,
     PayloadUpdate,
@@ -39,8 +39,8 @@ from smm_runtime.publish_io import (
     ReviewAnnouncement,
     ReviewLinks,
 )
-from smm_runtime.video_spec import BrandKit
-from smm_runtime.workflow_io import BrandKitRef, DispatchPolicy, RenderVideoInput
+from smm_runtime.contract.video_spec import BrandKit
+from smm_runtime.contract.workflow_io import BrandKitRef, DispatchPolicy, RenderVideoInput
 from tests.factories import brand_kit
 
 FAST = DispatchPolicy(initial_interval_s=1, max_attempts=3)

@@ -15,8 +15,8 @@ from aws_lambda_powertools import Logger, Tracer
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from smm_runtime.contracts import extract_task_token
-from smm_runtime.errors import FUNCTION_ERROR
+from smm_runtime.contract.errors import FUNCTION_ERROR
+from smm_runtime.contract.events import extract_task_token
 from smm_runtime.temporal_conn import CachedClient
 
 logger = Logger(service="dispatch-failure")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 
-from smm_runtime.contracts import NoopRequest, NoopResult
-from smm_runtime.runner import ActivityRunner, LambdaContextLike, WorkContext
+from smm_runtime.contract.kinds import NOOP, NoopRequest, NoopResult
+from smm_runtime.runner import ActivityRunner, WorkContext
 
 logger = Logger(service="noop")
 tracer = Tracer(service="noop")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)
@@ -27,7 +26,7 @@ def noop(request: NoopRequest, ctx: WorkContext) -> NoopResult:
     return NoopResult(echo=request.echo, cold_start=cold)
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
-    return runner.handle(event, context, {"noop": noop})
+# Events carry task tokens: never log them.
+lambda_handler = logger.inject_lambda_context(
+    tracer.capture_lambda_handler(runner.handler({NOOP: lambda: noop}), capture_response=False),
+    log_event=False, clear_state=True)

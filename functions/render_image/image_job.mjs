@@ -1,4 +1,5 @@
 // Render one image: checkpoint hit -> done; else validate props, fetch, draw, upload.
+import { KINDS } from './contract.mjs';
 import { renderCard, sizeName } from './render.mjs';
 import { InvalidRequestError } from './runner.mjs';
 import { checkTemplate, TemplateError } from './templates.mjs';
@@ -11,7 +12,7 @@ export function imageJob(assets) {
     const base = { output: request.output, width: request.width, height: request.height };
     const done = await assets.finished(request.output, request.fingerprint);
     if (done) {
-      return { kind: 'render_image', ...base, size_bytes: Number(done.ContentLength), reused: true, usage: ctx.usage() };
+      return { kind: KINDS.render_image, ...base, size_bytes: Number(done.ContentLength), reused: true, usage: ctx.usage() };
     }
     let template;
     try {
@@ -33,6 +34,6 @@ export function imageJob(assets) {
       height: request.height, colors: request.brand.colors, fonts, images });
     ctx.report({ stage: 'uploading', percent: 90 });
     await assets.publish(request.output, png, request.fingerprint);
-    return { kind: 'render_image', ...base, size_bytes: png.length, reused: false, usage: ctx.usage() };
+    return { kind: KINDS.render_image, ...base, size_bytes: png.length, reused: false, usage: ctx.usage() };
   };
 }

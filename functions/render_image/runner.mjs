@@ -6,11 +6,11 @@ import {
   ActivityCancelledError, ActivityNotFoundError, ActivityPausedError, ActivityResetError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { checkResult, ContractError, extractToken, parseEvent } from './contract.mjs';
+import { checkResult, ContractError, ERROR_TYPES, extractToken, parseEvent } from './contract.mjs';
 import { completionClient } from './temporal.mjs';
 
 export class WorkError extends Error {
-  constructor(message, { type = 'FunctionError', nonRetryable = false } = {}) {
+  constructor(message, { type = ERROR_TYPES.FUNCTION_ERROR, nonRetryable = false } = {}) {
     super(message);
     this.type = type;
     this.nonRetryable = nonRetryable;
@@ -18,11 +18,11 @@ export class WorkError extends Error {
 }
 
 export class InvalidRequestError extends WorkError {
-  constructor(message) { super(message, { type: 'InvalidRequest', nonRetryable: true }); }
+  constructor(message) { super(message, { type: ERROR_TYPES.INVALID_REQUEST, nonRetryable: true }); }
 }
 
 export class UnsafeMediaError extends WorkError {
-  constructor(message) { super(message, { type: 'UnsafeMedia', nonRetryable: true }); }
+  constructor(message) { super(message, { type: ERROR_TYPES.UNSAFE_MEDIA, nonRetryable: true }); }
 }
 
 const DELIVER_WINDOW_MS = 120_000;
@@ -88,7 +88,7 @@ export async function runActivity(raw, context, works, { intervalMs } = {}) {
   if (!work) {
     await fail(ApplicationFailure.create({
       message: `kind: this function handles ${JSON.stringify(Object.keys(works))}, not ` +
-        `'${event.kind}'`, type: 'InvalidRequest', nonRetryable: true }));
+        `'${event.kind}'`, type: ERROR_TYPES.INVALID_REQUEST, nonRetryable: true }));
     return { outcome: 'invalid' };
   }
   const details = { ...(event.heartbeat_details || {}) };
@@ -147,10 +147,10 @@ export async function runActivity(raw, context, works, { intervalMs } = {}) {
     if (abort.signal.aborted) return finishWithout(state);
     const typed = err instanceof WorkError;
     log(typed ? 'WARN' : 'ERROR', typed ? 'work failed' : 'work crashed',
-      { ...keys, error: String(err.message), error_type: typed ? err.type : 'FunctionError' });
+      { ...keys, error: String(err.message), error_type: typed ? err.type : ERROR_TYPES.FUNCTION_ERROR });
     await fail(ApplicationFailure.create({
       message: typed ? err.message : `${err.name}: ${err.message}`,
-      type: typed ? err.type : 'FunctionError', nonRetryable: typed ? err.nonRetryable : false,
+      type: typed ? err.type : ERROR_TYPES.FUNCTION_ERROR, nonRetryable: typed ? err.nonRetryable : false,
     }), details);
     return { outcome: 'failed' };
   }

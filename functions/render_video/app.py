@@ -8,7 +8,6 @@ template.yaml), but they share code, layers and the warm asset cache.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
@@ -16,7 +15,8 @@ from aws_lambda_powertools import Logger, Tracer
 from audio_job import AudioMixer
 from finalize_job import Finalizer
 from segment_job import SegmentRenderer
-from smm_runtime.runner import ActivityRunner, LambdaContextLike
+from smm_runtime.contract.kinds import FINALIZE_VIDEO, RENDER_AUDIO, RENDER_SEGMENT
+from smm_runtime.runner import ActivityRunner, LambdaHandler
 from storage import RenderSettings, Storage
 
 logger = Logger(service="video-engine")
@@ -31,20 +31,13 @@ def storage() -> Storage:
     return Storage(s3=boto3.client("s3"), settings=settings)
 
 
-# Events carry task tokens: never log them.
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-def segment_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
-    return runner.handle(event, context, {"render_segment": SegmentRenderer(storage())})
+def _lambda_handler(handler: LambdaHandler) -> LambdaHandler:
+    # Events carry task tokens: never log them.
+    traced = tracer.capture_lambda_handler(handler, capture_response=False)
+    return logger.inject_lambda_context(traced, log_event=False, clear_state=True)
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-def audio_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
-    return runner.handle(event, context, {"render_audio": AudioMixer(storage())})
-
-
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-def finalize_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
-    return runner.handle(event, context, {"finalize_video": Finalizer(storage())})
+segment_handler = _lambda_handler(
+    runner.handler({RENDER_SEGMENT: lambda: SegmentRenderer(storage())}))
+audio_handler = _lambda_handler(runner.handler({RENDER_AUDIO: lambda: AudioMixer(storage())}))
+finalize_handler = _lambda_handler(runner.handler({FINALIZE_VIDEO: lambda: Finalizer(storage())}))

@@ -13,7 +13,7 @@ from typing import Any
 
 import ffmpeg
 
-from smm_runtime.contracts import AudioRequest
+from smm_runtime.contract.kinds import AudioRequest
 from smm_runtime.media_tools import PROTOCOL_WHITELIST, ROLES
 
 RATE = 48_000

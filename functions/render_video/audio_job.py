@@ -6,8 +6,8 @@ import uuid
 from dataclasses import dataclass
 
 from audio_graph import command, total_samples
-from smm_runtime.basetypes import S3Object
-from smm_runtime.contracts import AudioRequest, AudioResult
+from smm_runtime.contract.basetypes import S3Object
+from smm_runtime.contract.kinds import AudioRequest, AudioResult
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.media_tools import check_input, ffmpeg_binary, probe
 from smm_runtime.runner import WorkContext

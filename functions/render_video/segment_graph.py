@@ -16,9 +16,9 @@ from typing import Any
 import ffmpeg
 
 from layout import logo_origin
-from smm_runtime.contracts import SegmentRequest
+from smm_runtime.contract.kinds import SegmentRequest
+from smm_runtime.contract.timeline import RImage, RScene, RSolid, RText, RVideo
 from smm_runtime.media_tools import PROTOCOL_WHITELIST, ROLES
-from smm_runtime.timeline import RImage, RScene, RSolid, RText, RVideo
 from stills import Placed
 
 X264_PRESET = "veryfast"

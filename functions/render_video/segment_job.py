@@ -16,14 +16,14 @@ from aws_lambda_powertools import Logger
 
 from layout import text_area
 from segment_graph import SceneAssets, SegmentAssets, command
-from smm_runtime.basetypes import S3Object
-from smm_runtime.contracts import SegmentRequest, SegmentResult
-from smm_runtime.errors import RENDER_FAILED, InvalidRequestError, WorkError
+from smm_runtime.contract.basetypes import S3Object
+from smm_runtime.contract.errors import RENDER_FAILED, InvalidRequestError, WorkError
+from smm_runtime.contract.kinds import SegmentRequest, SegmentResult
+from smm_runtime.contract.timeline import RGradient, RImage, RVideo
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.image_inputs import normalize_image
 from smm_runtime.media_tools import check_input, count_frames, ffmpeg_binary
 from smm_runtime.runner import WorkContext
-from smm_runtime.timeline import RGradient, RImage, RVideo
 from stills import fit_image, fit_logo, render_gradient, render_text
 from storage import Storage, fingerprint
 

@@ -14,7 +14,7 @@ import ffmpeg
 import audio_graph
 import segment_graph
 from segment_graph import SegmentAssets
-from smm_runtime.contracts import AudioRequest, SegmentRequest
+from smm_runtime.contract.kinds import AudioRequest, SegmentRequest
 
 
 def command(video: SegmentRequest, assets: SegmentAssets, audio: AudioRequest,

@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from layout import SafeArea, place, safe_area
-from smm_runtime.timeline import RGradient, RImage, RText
+from smm_runtime.contract.timeline import RGradient, RImage, RText
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from smm_runtime import CONTRACT_VERSION
-from smm_runtime.basetypes import S3Object
-from smm_runtime.errors import InvalidRequestError
+from smm_runtime.contract import CONTRACT_VERSION
+from smm_runtime.contract.basetypes import S3Object
+from smm_runtime.contract.errors import InvalidRequestError
 
 FINGERPRINT_META = "request-sha256"
 RESULT_META = "result"

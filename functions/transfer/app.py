@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 
 from import_asset import AssetImporter
 from postiz_upload import PostizUploader, TransferSettings
-from smm_runtime.runner import ActivityRunner, LambdaContextLike
+from smm_runtime.contract.kinds import IMPORT_ASSET, POSTIZ_UPLOAD
+from smm_runtime.runner import ActivityRunner
 from smm_runtime.safe_fetch import FetchPolicy
 
 logger = Logger(service="transfer")
@@ -31,8 +31,8 @@ def importer() -> AssetImporter:
 
 
 # Events carry task tokens: never log them.
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
-    return runner.handle(event, context, {"postiz_upload": uploader(),
-                                          "import_asset": importer()})
+lambda_handler = logger.inject_lambda_context(
+    tracer.capture_lambda_handler(
+        runner.handler({POSTIZ_UPLOAD: uploader, IMPORT_ASSET: importer}),
+        capture_response=False),
+    log_event=False, clear_state=True)

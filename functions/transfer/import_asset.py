@@ -14,8 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smm_runtime.contracts import ImportAssetRequest, ImportAssetResult
-from smm_runtime.errors import InvalidRequestError, UnsafeMediaError, WorkError
+from smm_runtime.contract.errors import InvalidRequestError, UnsafeMediaError, WorkError
+from smm_runtime.contract.kinds import ImportAssetRequest, ImportAssetResult
 from smm_runtime.runner import WorkContext
 from smm_runtime.safe_fetch import BlockedRequestError, FetchPolicy, open_url
 

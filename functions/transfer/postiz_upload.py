@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from smm_runtime.contracts import PostizUploadRequest, PostizUploadResult
-from smm_runtime.errors import InvalidRequestError, WorkError
+from smm_runtime.contract.errors import InvalidRequestError, WorkError
+from smm_runtime.contract.kinds import PostizUploadRequest, PostizUploadResult
 from smm_runtime.runner import WorkContext
 
 CHUNK = 1024 * 1024

@@ -21,7 +21,7 @@ from replay import ReplayGuard
 from review import PREFIX, handle_review
 from routes import Request, Response, handle
 from service import TemporalService
-from smm_runtime import TASK_QUEUE
+from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import CachedClient
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from smm_runtime.trigger_io import api_schemas
+from smm_runtime.contract.trigger_io import api_schemas
 
 AUTH_HEADERS = [
     {"name": "x-smm-timestamp", "in": "header", "required": True,

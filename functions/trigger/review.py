@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote, unquote
 from replay import ReplayGuard
 from review_page import message_page, review_page
 from routes import Response
-from smm_runtime.publish_io import ApprovalDecision
+from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.review_links import ReviewLinkError, csrf_token, verify_link
 
 PREFIX = "/review/"

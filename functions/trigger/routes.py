@@ -16,15 +16,15 @@ from pydantic import BaseModel, ValidationError
 
 from replay import ReplayGuard
 from signing import AuthError, verify
-from smm_runtime.contracts import describe_validation_error
-from smm_runtime.publish_io import ApprovalDecision
-from smm_runtime.trigger_io import (
+from smm_runtime.contract.publish_io import ApprovalDecision
+from smm_runtime.contract.trigger_io import (
     AcceptedResponse,
     ErrorResponse,
     PublishRequest,
     StartedResponse,
     StatusResponse,
 )
+from smm_runtime.contract.validation import describe_validation_error
 
 MAX_BODY = 64 * 1024
 CREDITS_PATH = re.compile(r"^/v1/credits/([A-Za-z0-9_.@-]{1,128})$")

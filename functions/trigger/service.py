@@ -9,14 +9,19 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from smm_runtime.ledger import Ledger
-from smm_runtime.publish_io import SIGNAL_NAME, ApprovalDecision, PublishInput, PublishStatus
-from smm_runtime.trigger_io import (
+from smm_runtime.contract.publish_io import (
+    SIGNAL_NAME,
+    ApprovalDecision,
+    PublishInput,
+    PublishStatus,
+)
+from smm_runtime.contract.trigger_io import (
     BalanceResponse,
     PublishRequest,
     StartedResponse,
     StatusResponse,
 )
+from smm_runtime.ledger import Ledger
 
 WORKFLOW = "PublishCreativeWorkflow"
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from smm_runtime.trigger_io import api_schemas
+from smm_runtime.contract.trigger_io import api_schemas
 
 OUT = Path(__file__).with_name("trigger-types.ts")
 

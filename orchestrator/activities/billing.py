@@ -8,9 +8,9 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from smm_runtime.errors import INVALID_REQUEST
+from orchestrator.pricing import LedgerOp, PriceModel
+from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
-from smm_runtime.pricing import LedgerOp, PriceModel
 
 INSUFFICIENT_CREDITS = "InsufficientCredits"
 

@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from smm_runtime.contracts import describe_validation_error
-from smm_runtime.errors import INVALID_REQUEST
-from smm_runtime.video_spec import BrandKit
-from smm_runtime.workflow_io import BrandKitRef
+from smm_runtime.contract.errors import INVALID_REQUEST
+from smm_runtime.contract.validation import describe_validation_error
+from smm_runtime.contract.video_spec import BrandKit
+from smm_runtime.contract.workflow_io import BrandKitRef
 
 MAX_KIT_BYTES = 64 * 1024
 

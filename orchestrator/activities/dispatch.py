@@ -1,15 +1,15 @@
 """Dispatch activities: build the event, invoke the function asynchronously, complete async.
 
-Nothing else happens here. The function reports back by task token; the worker holds no
-thread or memory for the render while it runs, so one small worker can keep thousands of
+Nothing else happens here. One activity per kind in the table of kinds
+(``smm_runtime.contract.kinds``). The function reports back by task token; the worker holds
+no thread or memory for the render while it runs, so one small worker can keep thousands of
 renders in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,25 +17,9 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from smm_runtime import CONTRACT_VERSION
-from smm_runtime.contracts import (
-    AudioRequest,
-    AudioResult,
-    FinalizeRequest,
-    FinalizeResult,
-    ImageRequest,
-    ImageResult,
-    ImportAssetRequest,
-    ImportAssetResult,
-    NoopRequest,
-    NoopResult,
-    PostizUploadRequest,
-    PostizUploadResult,
-    SegmentRequest,
-    SegmentResult,
-    encode_task_token,
-)
-from smm_runtime.errors import DISPATCH_ERROR
+from smm_runtime.contract.errors import DISPATCH_ERROR
+from smm_runtime.contract.events import build_event
+from smm_runtime.contract.kinds import KINDS, Kind
 
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # Lambda's limit for Event invocations
 # A deployment problem, not a transient one: retrying cannot make the function appear.
@@ -46,7 +30,8 @@ NON_RETRYABLE_INVOKE_ERRORS = frozenset({
 
 
 class LambdaDispatcher:
-    """Activities bound to one boto3 Lambda client and a kind -> function-name map."""
+    """The dispatch activities, bound to one boto3 Lambda client and a kind name -> deployed
+    function name map."""
 
     def __init__(self, lambda_client: Any, functions: Mapping[str, str],
                  counters: Any | None = None) -> None:
@@ -54,76 +39,45 @@ class LambdaDispatcher:
         self._functions = dict(functions)
         self._counters = counters  # orchestrator.health.DispatchCounters, when exposed
 
-    # Each returns the type its function completes with; _dispatch never returns normally
-    # (it raises CompleteAsyncError), so the bodies end in an assertion.
-    @activity.defn(name="dispatch_segment")
-    async def dispatch_segment(self, request: SegmentRequest) -> SegmentResult:
-        await self._dispatch("render_segment", request)
-        raise AssertionError("unreachable")
+    def activities(self) -> list[Callable[..., Any]]:
+        """One activity per kind, named as the table says (histories record the names)."""
+        return [self._activity(kind) for kind in KINDS]
 
-    @activity.defn(name="dispatch_audio")
-    async def dispatch_audio(self, request: AudioRequest) -> AudioResult:
-        await self._dispatch("render_audio", request)
-        raise AssertionError("unreachable")
+    def _activity(self, kind: Kind[Any, Any]) -> Callable[..., Any]:
+        async def dispatch(request: Any) -> Any:
+            await self._dispatch(kind, request)  # raises CompleteAsyncError: never returns
 
-    @activity.defn(name="dispatch_finalize")
-    async def dispatch_finalize(self, request: FinalizeRequest) -> FinalizeResult:
-        await self._dispatch("finalize_video", request)
-        raise AssertionError("unreachable")
+        # The SDK reads the annotations to decode the request into the kind's model.
+        dispatch.__annotations__ = {"request": kind.request, "return": kind.result}
+        dispatch.__name__ = dispatch.__qualname__ = kind.activity
+        return activity.defn(name=kind.activity)(dispatch)
 
-    @activity.defn(name="dispatch_image")
-    async def dispatch_image(self, request: ImageRequest) -> ImageResult:
-        await self._dispatch("render_image", request)
-        raise AssertionError("unreachable")
-
-    @activity.defn(name="dispatch_postiz_upload")
-    async def dispatch_postiz_upload(self, request: PostizUploadRequest) -> PostizUploadResult:
-        await self._dispatch("postiz_upload", request)
-        raise AssertionError("unreachable")
-
-    @activity.defn(name="dispatch_import_asset")
-    async def dispatch_import_asset(self, request: ImportAssetRequest) -> ImportAssetResult:
-        await self._dispatch("import_asset", request)
-        raise AssertionError("unreachable")
-
-    @activity.defn(name="dispatch_noop")
-    async def dispatch_noop(self, request: NoopRequest) -> NoopResult:
-        await self._dispatch("noop", request)
-        raise AssertionError("unreachable")
-
-    async def _dispatch(self, kind: str, request: BaseModel) -> None:
+    async def _dispatch(self, kind: Kind[Any, Any], request: BaseModel) -> None:
         info = activity.info()
         checkpoint = info.heartbeat_details[0] if info.heartbeat_details else None
-        event = {
-            "contract_version": CONTRACT_VERSION,
-            "kind": kind,
-            "task_token": encode_task_token(info.task_token),
-            "workflow_id": info.workflow_id,
-            "run_id": info.workflow_run_id,
-            "activity_id": info.activity_id,
-            "attempt": info.attempt,
-            "request": request.model_dump(mode="json"),
-            "heartbeat_details": checkpoint if isinstance(checkpoint, dict) else None,
-        }
-        payload = json.dumps(event, separators=(",", ":")).encode()
+        event = build_event(
+            kind, request, task_token=info.task_token, workflow_id=info.workflow_id or "",
+            run_id=info.workflow_run_id or "", activity_id=info.activity_id, attempt=info.attempt,
+            heartbeat_details=checkpoint if isinstance(checkpoint, dict) else None)
+        payload = event.model_dump_json().encode()
         if len(payload) > ASYNC_PAYLOAD_LIMIT:
             raise ApplicationError(
-                f"request: the {kind} event is {len(payload)} bytes, over Lambda's "
+                f"request: the {kind.name} event is {len(payload)} bytes, over Lambda's "
                 f"{ASYNC_PAYLOAD_LIMIT}-byte async limit; pass S3 keys, not media bytes",
                 type=DISPATCH_ERROR, non_retryable=True)
-        function = self._functions[kind]
+        function = self._functions[kind.name]
         try:
-            await self._invoke(kind, function, payload)
+            await self._invoke(function, payload)
         except ApplicationError:
             if self._counters is not None:
-                self._counters.add(kind, "error")
+                self._counters.add(kind.name, "error")
             raise
         if self._counters is not None:
-            self._counters.add(kind, "dispatched")
-        activity.logger.info("dispatched %s to %s", kind, function)
+            self._counters.add(kind.name, "dispatched")
+        activity.logger.info("dispatched %s to %s", kind.name, function)
         activity.raise_complete_async()
 
-    async def _invoke(self, kind: str, function: str, payload: bytes) -> None:
+    async def _invoke(self, function: str, payload: bytes) -> None:
         try:
             response = await asyncio.to_thread(
                 self._lambda.invoke, FunctionName=function, InvocationType="Event",

@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
-from smm_runtime.errors import INVALID_REQUEST
+from smm_runtime.contract.errors import INVALID_REQUEST
 
 RATE_LIMITED = "RateLimited"
 REMOTE_ERROR = "RemoteError"

@@ -6,7 +6,7 @@ import asyncio
 
 from temporalio import activity
 
-from smm_runtime.contracts import NoopRequest, NoopResult
+from smm_runtime.contract.kinds import NoopRequest, NoopResult
 
 
 @activity.defn(name="noop_in_worker")

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from temporalio import activity
 
 from orchestrator.activities.http_json import call
-from smm_runtime.publish_io import PayloadUpdate
+from smm_runtime.contract.publish_io import PayloadUpdate
 
 
 class PayloadReporter:

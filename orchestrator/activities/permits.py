@@ -5,8 +5,8 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.client import Client
 
+from orchestrator.permits_io import AcquireRequest, SemaphoreState, semaphore_id, semaphore_pool
 from orchestrator.workflows.semaphore import SemaphoreWorkflow
-from smm_runtime.permits_io import AcquireRequest, SemaphoreState
 
 
 class PermitActivities:
@@ -22,6 +22,8 @@ class PermitActivities:
     async def request_permit(self, request: AcquireRequest) -> None:
         await self._client.start_workflow(
             SemaphoreWorkflow.run,
-            SemaphoreState(pool=request.pool, capacity=request.capacity),
-            id=f"semaphore-{request.pool}", task_queue=activity.info().task_queue,
+            SemaphoreState(pool=semaphore_pool(request.task_queue, request.pool),
+                           capacity=request.capacity),
+            id=semaphore_id(request.task_queue, request.pool),
+            task_queue=activity.info().task_queue,
             start_signal="acquire", start_signal_args=[request.request])

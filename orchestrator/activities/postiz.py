@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from temporalio import activity
 
 from orchestrator.activities.http_json import call
-from smm_runtime.publish_io import CreatePostRequest, CreatePostResult
+from smm_runtime.contract.publish_io import CreatePostRequest, CreatePostResult
 
 
 def group_id(workflow_id: str) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from temporalio import activity
 
 from orchestrator.activities.http_json import call
-from smm_runtime.publish_io import ReviewAnnouncement, ReviewLinks
+from smm_runtime.contract.publish_io import ReviewAnnouncement, ReviewLinks
 from smm_runtime.review_links import ReviewClaim, sign_link
 
 ANYONE = "anyone"

@@ -7,6 +7,7 @@ when the workflow is being cancelled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,9 +15,14 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from smm_runtime.basetypes import ComputeUsage
-    from smm_runtime.errors import INVALID_REQUEST
-    from smm_runtime.pricing import LedgerOp, PriceModel, RenderCost, actual, estimate
+    from orchestrator.activities.billing import BillingActivities
+    from orchestrator.planning.resolve import total_frames
+    from orchestrator.pricing import LedgerOp, PriceModel, actual, estimate_images, estimate_video
+    from smm_runtime.contract.basetypes import ComputeUsage
+    from smm_runtime.contract.errors import INVALID_REQUEST
+    from smm_runtime.contract.validation import parse_image_spec, parse_spec
+    from smm_runtime.contract.video_spec import FPS
+    from smm_runtime.contract.workflow_io import RenderCost
 
 LEDGER_TIMEOUT = timedelta(seconds=20)
 LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(
@@ -32,17 +38,19 @@ class Billing:
         self.model: PriceModel | None = None
 
     async def _op(self, op: str, step: str, amount: int = 0) -> dict[str, Any]:
-        result: dict[str, Any] = await workflow.execute_activity(
-            "ledger", LedgerOp(op=op, account=self.account, key=f"{self.hold_id}:{step}",
-                               hold_id=self.hold_id, amount=amount),
-            result_type=dict, start_to_close_timeout=LEDGER_TIMEOUT, retry_policy=LEDGER_RETRY)
+        result: dict[str, Any] = await workflow.execute_activity_method(
+            BillingActivities.ledger,
+            LedgerOp(op=op, account=self.account, key=f"{self.hold_id}:{step}",
+                     hold_id=self.hold_id, amount=amount),
+            start_to_close_timeout=LEDGER_TIMEOUT, retry_policy=LEDGER_RETRY)
         return result
 
-    async def reserve(self, kind: str, spec: dict[str, Any]) -> int:
-        self.model = await workflow.execute_activity(
-            "price_model", result_type=PriceModel, start_to_close_timeout=LEDGER_TIMEOUT,
+    async def reserve(self, price: Callable[[PriceModel], int]) -> int:
+        """Hold what ``price`` estimates under the deployment's price model."""
+        self.model = await workflow.execute_activity_method(
+            BillingActivities.price_model, start_to_close_timeout=LEDGER_TIMEOUT,
             retry_policy=LEDGER_RETRY)
-        self.held = estimate(kind, spec, self.model)
+        self.held = price(self.model)
         await self._op("reserve", "reserve", self.held)
         return self.held
 
@@ -55,3 +63,14 @@ class Billing:
 
     async def release(self) -> None:
         await self._op("release", "release")
+
+
+def creative_price(kind: str, creative: dict[str, Any]) -> Callable[[PriceModel], int]:
+    """The estimate of one render of a creative: its length in frames (the same count the
+    resolved timeline has) and presets for a video, its image count otherwise."""
+    if kind == "video":
+        video = parse_spec(creative)
+        length = total_frames(video)
+        return lambda model: estimate_video(length, FPS, video.presets, model)
+    count = len(parse_image_spec(creative).jobs())
+    return lambda model: estimate_images(count, model)

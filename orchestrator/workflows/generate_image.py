@@ -9,32 +9,27 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from orchestrator.permits_io import GRANT_SIGNAL
+    from orchestrator.pricing import estimate_images
     from orchestrator.workflows.billing_saga import Billing
+    from orchestrator.workflows.brand_kits import load_brand_kit
+    from orchestrator.workflows.dispatching import all_or_cancel, dispatch
     from orchestrator.workflows.permits import Permits
-    from orchestrator.workflows.render_video import (
-        BRAND_KIT_RETRY,
-        BRAND_KIT_TIMEOUT,
-        all_or_cancel,
-        retry_policy,
-    )
-    from smm_runtime.basetypes import ComputeUsage, S3Object
-    from smm_runtime.contracts import (
-        ContractError,
+    from smm_runtime.contract.basetypes import ComputeUsage, S3Object
+    from smm_runtime.contract.image_spec import IMAGE_SIZES
+    from smm_runtime.contract.kinds import (
+        RENDER_IMAGE,
         ImageRequest,
         ImageResult,
         image_fingerprint,
-        parse_image_spec,
     )
-    from smm_runtime.image_spec import IMAGE_SIZES
-    from smm_runtime.permits_io import GRANT_SIGNAL
-    from smm_runtime.s3keys import safe_segment
-    from smm_runtime.video_spec import BrandKit
-    from smm_runtime.workflow_io import (
-        BrandKitRef,
+    from smm_runtime.contract.validation import ContractError, parse_image_spec
+    from smm_runtime.contract.workflow_io import (
         GenerateImageInput,
         GenerateImageOutput,
         ImageOutput,
     )
+    from smm_runtime.s3keys import safe_segment
 
 
 @workflow.defn
@@ -59,11 +54,7 @@ class GenerateImageWorkflow:
             spec = parse_image_spec(params.spec)
         except ContractError as err:
             raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
-        kit = await workflow.execute_activity(
-            "load_brand_kit",
-            BrandKitRef(bucket=params.assets_bucket or params.output_bucket, id=spec.brand_kit),
-            result_type=BrandKit, start_to_close_timeout=BRAND_KIT_TIMEOUT,
-            retry_policy=BRAND_KIT_RETRY)
+        kit = await load_brand_kit(params.assets_bucket or params.output_bucket, spec.brand_kit)
         width, height = IMAGE_SIZES[spec.size]
         prefix = f"renders/{safe_segment(workflow.info().workflow_id)}"
         jobs = spec.jobs()
@@ -81,19 +72,15 @@ class GenerateImageWorkflow:
 
         async def render(request: ImageRequest) -> ImageResult:
             async with self._permits.permit("images", request.output.key):
-                result: ImageResult = await workflow.execute_activity(
-                    "dispatch_image", request, result_type=ImageResult,
-                    start_to_close_timeout=params.dispatch.start_to_close,
-                    heartbeat_timeout=params.dispatch.heartbeat_timeout,
-                    retry_policy=retry_policy(params.dispatch),
-                    cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+                result = await dispatch(RENDER_IMAGE, request, params.dispatch)
             self._done += 1
             return result
 
         billing = Billing(params.account, workflow.info().workflow_id) if params.account \
             else None
         if billing is not None:
-            await billing.reserve("image", params.spec)  # before anything is dispatched
+            await billing.reserve(  # before anything is dispatched
+                lambda m: estimate_images(len(requests), m))
         tasks = [asyncio.ensure_future(render(r)) for r in requests]
         try:
             await all_or_cancel(list(tasks))

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from orchestrator.activities.billing import BillingActivities
+    from orchestrator.pricing import LedgerOp
     from orchestrator.workflows.billing_saga import LEDGER_RETRY, LEDGER_TIMEOUT
-    from smm_runtime.pricing import LedgerOp
 
 
 class GrantInput(BaseModel):
@@ -25,9 +26,10 @@ class GrantCreditsWorkflow:
     @workflow.run
     async def run(self, params: GrantInput) -> dict[str, object]:
         period = params.period or workflow.info().start_time.strftime("%Y-%m")
-        result: dict[str, object] = await workflow.execute_activity(
-            "ledger", LedgerOp(op="grant", account=params.account, amount=params.amount,
-                               key=f"grant:{params.account}:{period}"),
-            result_type=dict, start_to_close_timeout=LEDGER_TIMEOUT, retry_policy=LEDGER_RETRY)
+        result: dict[str, object] = await workflow.execute_activity_method(
+            BillingActivities.ledger,
+            LedgerOp(op="grant", account=params.account, amount=params.amount,
+                     key=f"grant:{params.account}:{period}"),
+            start_to_close_timeout=LEDGER_TIMEOUT, retry_policy=LEDGER_RETRY)
         return result
 

@@ -6,9 +6,10 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.workflows.render_video import retry_policy
-    from smm_runtime.contracts import NoopRequest, NoopResult
-    from smm_runtime.workflow_io import DispatchPolicy
+    from orchestrator.activities.in_worker import noop_in_worker
+    from orchestrator.workflows.dispatching import dispatch, retry_policy
+    from smm_runtime.contract.kinds import NOOP, NoopRequest, NoopResult
+    from smm_runtime.contract.workflow_io import DispatchPolicy
 
 
 class NoopInput(BaseModel):
@@ -21,12 +22,11 @@ class NoopInput(BaseModel):
 class NoopWorkflow:
     @workflow.run
     async def run(self, params: NoopInput) -> NoopResult:
-        name = "dispatch_noop" if params.via == "lambda" else "noop_in_worker"
-        result: NoopResult = await workflow.execute_activity(
-            name, params.request, result_type=NoopResult,
+        if params.via == "lambda":
+            return await dispatch(NOOP, params.request, params.dispatch,
+                                  wait_for_cancellation=False)
+        return await workflow.execute_activity(
+            noop_in_worker, params.request,
             start_to_close_timeout=params.dispatch.start_to_close,
-            heartbeat_timeout=params.dispatch.heartbeat_timeout if params.via == "lambda" else None,
-            retry_policy=retry_policy(params.dispatch),
-        )
-        return result
+            retry_policy=retry_policy(params.dispatch))
 

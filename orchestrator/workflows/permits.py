@@ -16,16 +16,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from smm_runtime.permits_io import AcquireRequest, PermitRequest
+    from orchestrator.activities.permits import PermitActivities
+    from orchestrator.permits_io import AcquireRequest, PermitRequest, semaphore_id
 
 REQUEST_TIMEOUT = timedelta(seconds=30)
 REQUEST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
                             maximum_interval=timedelta(seconds=30))
 LEASE_S = 300.0
-
-
-def semaphore_id(task_queue: str, pool: str) -> str:
-    return f"semaphore-{task_queue}-{pool}"
 
 
 class Permits:
@@ -38,8 +35,8 @@ class Permits:
         self.granted.add(permit_id)
 
     async def load_caps(self) -> None:
-        self.caps = await workflow.execute_activity(
-            "pool_caps", result_type=dict, start_to_close_timeout=REQUEST_TIMEOUT,
+        self.caps = await workflow.execute_activity_method(
+            PermitActivities.pool_caps, start_to_close_timeout=REQUEST_TIMEOUT,
             retry_policy=REQUEST_RETRY)
 
     @asynccontextmanager
@@ -53,10 +50,9 @@ class Permits:
         self.waiting.append(permit_id)
         renewing: asyncio.Task[None] | None = None
         try:
-            await workflow.execute_activity(
-                "request_permit",
-                AcquireRequest(pool=semaphore_id(queue, pool).removeprefix("semaphore-"),
-                               capacity=capacity,
+            await workflow.execute_activity_method(
+                PermitActivities.request_permit,
+                AcquireRequest(pool=pool, task_queue=queue, capacity=capacity,
                                request=PermitRequest(permit_id=permit_id,
                                                      workflow_id=workflow.info().workflow_id,
                                                      lease_s=LEASE_S)),

@@ -12,67 +12,38 @@ backoff and never holds up the flow. Waiting costs nothing: it is a timer in his
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from orchestrator.workflows.billing_saga import Billing
+    from orchestrator.workflows.billing_saga import Billing, creative_price
     from orchestrator.workflows.generate_image import GenerateImageWorkflow
-    from orchestrator.workflows.render_video import RenderVideoWorkflow, retry_policy
-    from smm_runtime.basetypes import ComputeUsage, S3Object
-    from smm_runtime.contracts import (
+    from orchestrator.workflows.publishing import PayloadWriteBack, announce_review, distribute
+    from orchestrator.workflows.render_video import RenderVideoWorkflow
+    from smm_runtime.contract.basetypes import ComputeUsage, S3Object
+    from smm_runtime.contract.publish_io import (
+        SIGNAL_NAME,
+        ApprovalDecision,
+        ApprovalRecord,
+        PublishInput,
+        PublishStatus,
+        ReviewAnnouncement,
+    )
+    from smm_runtime.contract.validation import (
         ContractError,
-        PostizUploadRequest,
-        PostizUploadResult,
         describe_validation_error,
         parse_image_spec,
         parse_spec,
     )
-    from smm_runtime.errors import INVALID_REQUEST
+    from smm_runtime.contract.workflow_io import GenerateImageInput, RenderVideoInput
     from smm_runtime.merge_patch import merge_patch
-    from smm_runtime.publish_io import (
-        SIGNAL_NAME,
-        ApprovalDecision,
-        ApprovalRecord,
-        CreatePostRequest,
-        CreatePostResult,
-        DistributionPolicy,
-        PayloadUpdate,
-        PostizMedia,
-        PublishInput,
-        PublishStatus,
-        ReviewAnnouncement,
-        ReviewLinks,
-    )
-    from smm_runtime.workflow_io import GenerateImageInput, RenderVideoInput
 
-PAYLOAD_TIMEOUT = timedelta(seconds=15)
-# Payload write-back: keep trying for a week; it never blocks the flow.
-PAYLOAD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
-                            maximum_interval=timedelta(minutes=5),
-                            non_retryable_error_types=[INVALID_REQUEST])
-PAYLOAD_SCHEDULE_TO_CLOSE = timedelta(days=7)
-WRITE_BACK_DRAIN = timedelta(hours=1)
-# Review links: signing is instant; the webhook gets a few tries, then the round goes on.
 REVIEW_LINKS_PATCH = "review-links"
-ANNOUNCE_TIMEOUT = timedelta(seconds=20)
-ANNOUNCE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=5,
-                             non_retryable_error_types=[INVALID_REQUEST])
-
-
-def postiz_retry(policy: DistributionPolicy) -> RetryPolicy:
-    return RetryPolicy(initial_interval=timedelta(seconds=policy.retry_initial_s),
-                       backoff_coefficient=2.0,
-                       maximum_interval=timedelta(seconds=policy.retry_max_s),
-                       maximum_attempts=policy.max_attempts,
-                       non_retryable_error_types=[INVALID_REQUEST])
 
 
 class Rejected(Exception):
@@ -85,8 +56,7 @@ class PublishCreativeWorkflow:
         self._status = PublishStatus(stage="rendering")
         self._params: PublishInput | None = None
         self._pending: ApprovalDecision | None = None
-        self._updates: list[PayloadUpdate] = []
-        self._sent = 0
+        self._payload = PayloadWriteBack()
         self._creative: dict[str, Any] = {}
         self._media: list[tuple[S3Object, str]] = []
         self._bills: list[tuple[Billing, ComputeUsage | None]] = []
@@ -153,17 +123,14 @@ class PublishCreativeWorkflow:
         self._params = params
         self._status.post = params.post  # shown on the review page
         creative = self._creative = params.creative.spec
-        writer = asyncio.ensure_future(self._write_back())
+        writer = asyncio.ensure_future(self._payload.run())
         try:
             return await self._flow(params, creative)
         except BaseException:
             await self._settle(capture=False)  # refund on failure and on cancellation
             raise
         finally:
-            # Let the last stage reach Payload, but never wait on it for long.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(lambda: self._sent == len(self._updates),
-                                              timeout=WRITE_BACK_DRAIN)
+            await self._payload.drain()
             writer.cancel()
 
     async def _flow(self, params: PublishInput, creative: dict[str, Any]) -> PublishStatus:
@@ -189,7 +156,9 @@ class PublishCreativeWorkflow:
             await self._settle(capture=True)  # the render was accepted: charge what it cost
             self._stage("approved")
             await self._wait_for_publish_time()
-            await self._distribute()
+            self._stage("publishing")
+            self._status.postiz_post_ids = await distribute(
+                self._media, params.post, params.dispatch, params.distribution)
             self._stage("published")
             return self._status
         except ApplicationError as err:
@@ -233,7 +202,8 @@ class PublishCreativeWorkflow:
         billing = None
         if p.account is not None:
             billing = Billing(p.account, child_id)
-            self._status.credits_held += await billing.reserve(p.creative.kind, creative)
+            price = creative_price(p.creative.kind, creative)
+            self._status.credits_held += await billing.reserve(price)
             self._bills.append((billing, None))
         if p.creative.kind == "video":
             video = await workflow.execute_child_workflow(
@@ -283,21 +253,13 @@ class PublishCreativeWorkflow:
 
     async def _announce(self, deadline: datetime) -> None:
         """This round's signed review links, to Payload and the notification webhook; a
-        reminder announces the same links again. A failed announcement never blocks the
-        approval itself (Payload, the API and the CLI still work)."""
+        reminder announces the same links again."""
         assert self._params is not None
-        try:
-            issued = await workflow.execute_activity(
-                "announce_review", ReviewAnnouncement(
-                    workflow_id=workflow.info().workflow_id, round=self._status.round,
-                    reviewers=self._params.approval.reviewers, expires_at=deadline,
-                    content=self._params.post.content, reminder=self._status.reminders_sent),
-                result_type=ReviewLinks, start_to_close_timeout=ANNOUNCE_TIMEOUT,
-                retry_policy=ANNOUNCE_RETRY)
-        except ActivityError:
-            workflow.logger.warning("review links not announced (round %s)", self._status.round)
-            return
-        if issued.links:
+        issued = await announce_review(ReviewAnnouncement(
+            workflow_id=workflow.info().workflow_id, round=self._status.round,
+            reviewers=self._params.approval.reviewers, expires_at=deadline,
+            content=self._params.post.content, reminder=self._status.reminders_sent))
+        if issued is not None and issued.links:
             self._report("awaiting_approval", review_links=issued.links)
 
     async def _wait_for_publish_time(self) -> None:
@@ -307,30 +269,6 @@ class PublishCreativeWorkflow:
             self._status.publish_at = when
             self._stage("scheduled")
             await workflow.sleep(when - workflow.now())
-
-    async def _distribute(self) -> None:
-        assert self._params is not None
-        self._stage("publishing")
-        media = []
-        for index, (obj, content_type) in enumerate(self._media):
-            name = f"{index + 1:02d}-{obj.key.rsplit('/', 1)[-1]}"
-            uploaded = await workflow.execute_activity(
-                "dispatch_postiz_upload",
-                PostizUploadRequest(source=S3Object(bucket=obj.bucket, key=obj.key),
-                                    filename=name, content_type=content_type),
-                result_type=PostizUploadResult,
-                start_to_close_timeout=self._params.dispatch.start_to_close,
-                heartbeat_timeout=self._params.dispatch.heartbeat_timeout,
-                retry_policy=retry_policy(self._params.dispatch))
-            media.append(PostizMedia(id=uploaded.id, path=uploaded.path))
-        created = await workflow.execute_activity(
-            "create_postiz_post",
-            CreatePostRequest(workflow_id=workflow.info().workflow_id, post=self._params.post,
-                              media=media),
-            result_type=CreatePostResult,
-            start_to_close_timeout=timedelta(seconds=self._params.distribution.create_timeout_s),
-            retry_policy=postiz_retry(self._params.distribution))
-        self._status.postiz_post_ids = created.post_ids
 
     # --- Reporting to Payload ---------------------------------------------------------------
 
@@ -350,19 +288,4 @@ class PublishCreativeWorkflow:
                 "engineError": self._status.error,
                 **{"engine" + "".join(p.title() for p in k.split("_")): v
                    for k, v in extra.items()}}
-        self._updates.append(PayloadUpdate(collection=p.payload.collection, id=p.payload.id,
-                                           seq=len(self._updates) + 1, data=data))
-
-    async def _write_back(self) -> None:
-        # One at a time, in order; each retried until Payload takes it.
-        while True:
-            await workflow.wait_condition(lambda: self._sent < len(self._updates))
-            update = self._updates[self._sent]
-            try:
-                await workflow.execute_activity(
-                    "update_payload", update, start_to_close_timeout=PAYLOAD_TIMEOUT,
-                    schedule_to_close_timeout=PAYLOAD_SCHEDULE_TO_CLOSE,
-                    retry_policy=PAYLOAD_RETRY)
-            except Exception:
-                workflow.logger.warning("Payload write-back %s gave up", update.seq)
-            self._sent += 1
+        self._payload.add(p.payload, data)

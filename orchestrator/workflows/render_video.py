@@ -13,65 +13,50 @@ objects in S3 and returns at once.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
+    from orchestrator.permits_io import GRANT_SIGNAL
+    from orchestrator.planning.resolve import SpecResolutionError, frames, resolve
+    from orchestrator.planning.segments import frame_costs, plan_segments, preset_size, window
+    from orchestrator.pricing import estimate_video
     from orchestrator.workflows.billing_saga import Billing
+    from orchestrator.workflows.brand_kits import load_brand_kit
+    from orchestrator.workflows.dispatching import all_or_cancel, dispatch
     from orchestrator.workflows.permits import Permits
-    from smm_runtime.basetypes import ComputeUsage, S3Object
-    from smm_runtime.contracts import (
+    from smm_runtime.contract.basetypes import ComputeUsage, S3Object
+    from smm_runtime.contract.errors import INVALID_REQUEST
+    from smm_runtime.contract.kinds import (
+        FINALIZE_VIDEO,
+        RENDER_AUDIO,
+        RENDER_SEGMENT,
         AudioRequest,
         AudioResult,
-        ContractError,
         FinalizeRequest,
         FinalizeResult,
+        Kind,
+        RequestT,
+        ResultT,
         SegmentRequest,
         SegmentResult,
         VoiceOverTrack,
-        parse_spec,
     )
-    from smm_runtime.errors import INVALID_REQUEST, UNSAFE_MEDIA, UNSUPPORTED_CONTRACT
-    from smm_runtime.permits_io import GRANT_SIGNAL
-    from smm_runtime.s3keys import safe_segment
-    from smm_runtime.timeline import (
-        SpecResolutionError,
-        Timeline,
-        frame_costs,
-        frames,
-        plan_segments,
-        preset_size,
-        resolve,
-        window,
-    )
-    from smm_runtime.video_spec import PRESET_SLUGS, QUALITY_CRF, BrandKit, VideoSpec
-    from smm_runtime.workflow_io import (
-        BrandKitRef,
+    from smm_runtime.contract.timeline import Timeline
+    from smm_runtime.contract.validation import ContractError, parse_spec
+    from smm_runtime.contract.video_spec import PRESET_SLUGS, QUALITY_CRF, VideoSpec
+    from smm_runtime.contract.workflow_io import (
         DispatchPolicy,
         PresetOutput,
         RenderProgress,
         RenderVideoInput,
         RenderVideoOutput,
     )
-
-NON_RETRYABLE_TYPES = [INVALID_REQUEST, UNSAFE_MEDIA, UNSUPPORTED_CONTRACT]
-BRAND_KIT_TIMEOUT = timedelta(seconds=30)
-BRAND_KIT_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=NON_RETRYABLE_TYPES)
-T = TypeVar("T")
+    from smm_runtime.s3keys import safe_segment
 
 
-def retry_policy(policy: DispatchPolicy) -> RetryPolicy:
-    return RetryPolicy(
-        initial_interval=timedelta(seconds=policy.initial_interval_s),
-        backoff_coefficient=policy.backoff,
-        maximum_interval=timedelta(seconds=policy.max_interval_s),
-        maximum_attempts=policy.max_attempts,
-        non_retryable_error_types=NON_RETRYABLE_TYPES,
-    )
 
 
 def _invalid(message: str) -> ApplicationError:
@@ -104,11 +89,7 @@ class RenderVideoWorkflow:
             self._set(stage="invalid", error=str(err))
             raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
         self._set(stage="loading brand kit")
-        kit = await workflow.execute_activity(
-            "load_brand_kit",
-            BrandKitRef(bucket=params.assets_bucket or params.output_bucket, id=spec.brand_kit),
-            result_type=BrandKit, start_to_close_timeout=BRAND_KIT_TIMEOUT,
-            retry_policy=BRAND_KIT_RETRY)
+        kit = await load_brand_kit(params.assets_bucket or params.output_bucket, spec.brand_kit)
         try:
             timeline = resolve(spec, kit)
         except SpecResolutionError as err:
@@ -119,7 +100,9 @@ class RenderVideoWorkflow:
         try:
             if billing is not None:
                 self._set(stage="reserving credits")
-                await billing.reserve("video", params.spec)  # before anything is dispatched
+                await billing.reserve(  # before anything is dispatched
+                    lambda m: estimate_video(timeline.total_frames, timeline.fps,
+                                             spec.presets, m))
             try:
                 output = await self._render(params, spec, timeline)
             except BaseException:
@@ -161,8 +144,7 @@ class RenderVideoWorkflow:
         async def segment(request: SegmentRequest) -> SegmentResult:
             async with slots, self._permits.permit(
                     "video-segments", f"{wf_id}/{request.preset}/{request.start_frame}"):
-                result: SegmentResult = await self._dispatch(
-                    "dispatch_segment", request, SegmentResult, policy)
+                result = await dispatch(RENDER_SEGMENT, request, policy)
             self._set(segments_done=self._progress.segments_done + 1,
                       segments_reused=self._progress.segments_reused + int(result.reused))
             return result
@@ -176,10 +158,9 @@ class RenderVideoWorkflow:
                                        volume=spec.voiceover.volume,
                                        duck_music=spec.voiceover.duck_music)
             audio_task = asyncio.ensure_future(self._capped(
-                "video-finalize", f"{wf_id}/audio", "dispatch_audio",
+                "video-finalize", f"{wf_id}/audio", RENDER_AUDIO,
                 AudioRequest(total_frames=timeline.total_frames, music=spec.music,
-                             voiceover=voice, bucket=bucket),
-                AudioResult, policy))
+                             voiceover=voice, bucket=bucket), policy))
         tasks = {preset: [asyncio.ensure_future(segment(r)) for r in requests]
                  for preset, requests in plans.items()}
         everything: list[asyncio.Future[Any]] = [t for ts in tasks.values() for t in ts]
@@ -192,7 +173,7 @@ class RenderVideoWorkflow:
         self._set(stage="joining")
         prefix = f"renders/{safe_segment(workflow.info().workflow_id)}"
         finals = [asyncio.ensure_future(self._capped(
-            "video-finalize", f"{wf_id}/finalize/{preset}", "dispatch_finalize",
+            "video-finalize", f"{wf_id}/finalize/{preset}", FINALIZE_VIDEO,
             FinalizeRequest(
                 preset=preset, total_frames=timeline.total_frames,
                 segments=[s.segment for s in segments[preset]],
@@ -200,7 +181,7 @@ class RenderVideoWorkflow:
                 audio=audio.audio if audio is not None else None,
                 output=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.mp4"),
                 poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg")),
-            FinalizeResult, policy)) for preset in spec.presets]
+            policy)) for preset in spec.presets]
         await all_or_cancel(list(finals))
         results: list[FinalizeResult] = [f.result() for f in finals]
         outputs = [PresetOutput(preset=p, uri=r.output.uri, output=r.output, poster=r.poster,
@@ -218,31 +199,7 @@ class RenderVideoWorkflow:
                                memory_mb=max(u.memory_mb for u in usages),
                                gb_seconds=round(sum(u.gb_seconds for u in usages), 6)))
 
-    async def _capped(self, pool: str, permit_id: str, activity: str, request: Any,
-                      result_type: type[T], policy: DispatchPolicy) -> T:
+    async def _capped(self, pool: str, permit_id: str, kind: Kind[RequestT, ResultT],
+                      request: RequestT, policy: DispatchPolicy) -> ResultT:
         async with self._permits.permit(pool, permit_id):
-            return await self._dispatch(activity, request, result_type, policy)
-
-    @staticmethod
-    async def _dispatch(activity: str, request: Any, result_type: type[T],
-                        policy: DispatchPolicy) -> T:
-        result: T = await workflow.execute_activity(
-            activity, request, result_type=result_type,
-            start_to_close_timeout=policy.start_to_close,
-            heartbeat_timeout=policy.heartbeat_timeout,
-            retry_policy=retry_policy(policy),
-            # A cancelled render ends only after each function confirms it stopped FFmpeg.
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        )
-        return result
-
-
-async def all_or_cancel(tasks: list[asyncio.Future[Any]]) -> None:
-    """Wait for all; on the first failure cancel the rest (no orphan renders), then raise."""
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+            return await dispatch(kind, request, policy)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from smm_runtime.permits_io import GRANT_SIGNAL, Holder, PermitRequest, SemaphoreState
+    from orchestrator.permits_io import GRANT_SIGNAL, Holder, PermitRequest, SemaphoreState
 
 IDLE_WAKEUP = timedelta(hours=1)
 MAX_HISTORY = 4000

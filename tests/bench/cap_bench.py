@@ -15,8 +15,8 @@ from temporalio.client import Client, WorkflowHandle
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LocalStack
+from smm_runtime.contract.workflow_io import RenderVideoInput
 from smm_runtime.temporal_conn import connect
-from smm_runtime.workflow_io import RenderVideoInput
 
 ROOT = Path(__file__).resolve().parents[2]
 CAP = 2  # this machine has 2 cores: a bigger cap would measure CPU contention, not the cap

@@ -23,10 +23,10 @@ from temporalio.client import Client, WorkflowHandle
 
 from orchestrator.workflows.noop import NoopInput, NoopWorkflow
 from smm_local.stack import LocalStack
-from smm_runtime import TASK_QUEUE
-from smm_runtime.contracts import NoopRequest
+from smm_runtime.contract import TASK_QUEUE
+from smm_runtime.contract.kinds import NoopRequest
+from smm_runtime.contract.workflow_io import DispatchPolicy
 from smm_runtime.temporal_conn import connect
-from smm_runtime.workflow_io import DispatchPolicy
 
 HOLD = DispatchPolicy(heartbeat_timeout_s=600, start_to_close_s=3600, max_attempts=1)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LocalStack
-from smm_runtime import TASK_QUEUE
+from smm_runtime.contract import TASK_QUEUE
+from smm_runtime.contract.workflow_io import GenerateImageInput
 from smm_runtime.temporal_conn import connect
-from smm_runtime.workflow_io import GenerateImageInput
 from tests.golden.make_goldens import render
 
 ROOT = Path(__file__).resolve().parents[2]

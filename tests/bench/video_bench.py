@@ -31,13 +31,14 @@ import audio_graph  # noqa: E402
 import finalize_graph  # noqa: E402
 import segment_graph  # noqa: E402
 import single_pass  # noqa: E402
+from orchestrator.planning.resolve import resolve
+from orchestrator.planning.segments import frame_costs, plan_segments, window
 from segment_job import SegmentRenderer  # noqa: E402
 from smm_local.demo_assets import upload_demo_assets  # noqa: E402
 from smm_local.stack import LocalStack  # noqa: E402
-from smm_runtime.contracts import AudioRequest, SegmentRequest  # noqa: E402
+from smm_runtime.contract.kinds import AudioRequest, SegmentRequest
+from smm_runtime.contract.video_spec import QUALITY_CRF, BrandKit, VideoSpec  # noqa: E402
 from smm_runtime.media_tools import count_frames, ffmpeg_binary  # noqa: E402
-from smm_runtime.timeline import frame_costs, plan_segments, resolve, window  # noqa: E402
-from smm_runtime.video_spec import QUALITY_CRF, BrandKit, VideoSpec  # noqa: E402
 from storage import RenderSettings, Storage  # noqa: E402
 
 LAMBDA_PRICE_GB_S = 0.0000166667  # x86, us-east-1, per GB-second

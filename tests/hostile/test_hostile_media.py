@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from smm_runtime.errors import UnsafeMediaError
+from smm_runtime.contract.errors import UnsafeMediaError
 from smm_runtime.image_inputs import normalize_image
 from smm_runtime.media_tools import check_input
 from tests.hostile.canaries import FileCanary, HttpCanary

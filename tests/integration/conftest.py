@@ -20,9 +20,9 @@ from orchestrator.worker import build_worker, lambda_client
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LOCAL_CREDENTIALS, LocalStack
+from smm_runtime.contract.workflow_io import DispatchPolicy, RenderVideoInput, RenderVideoOutput
 from smm_runtime.media_tools import ffmpeg_binary, ffprobe_binary
 from smm_runtime.temporal_conn import connect
-from smm_runtime.workflow_io import DispatchPolicy, RenderVideoInput, RenderVideoOutput
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 QUICK_RETRY = DispatchPolicy(heartbeat_timeout_s=5, initial_interval_s=1, max_attempts=3)

@@ -10,7 +10,7 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from smm_runtime.contracts import ImageRequest, ImageResult
+    from smm_runtime.contract.kinds import ImageRequest, ImageResult
 
 TOKENS: asyncio.Queue[bytes] = asyncio.Queue()
 

@@ -15,9 +15,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
+from smm_runtime.contract.publish_io import PublishInput
+from smm_runtime.contract.workflow_io import RenderVideoInput
 from smm_runtime.ledger import Ledger
-from smm_runtime.publish_io import PublishInput
-from smm_runtime.workflow_io import RenderVideoInput
 from tests.integration.conftest import QUICK_RETRY, segment_invocations, video_spec
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from temporalio.client import Client, ScheduleActionStartWorkflow
 
-from orchestrator.cli import _schedule_grant
+from orchestrator.cli.credits import schedule_grant
 from orchestrator.workflows.grant_credits import GrantInput
 from smm_local.stack import LocalStack
 from smm_runtime.ledger import Ledger
@@ -25,8 +25,8 @@ async def test_the_grant_schedule_is_idempotent_and_grants_once_a_month(
         monkeypatch.setenv(key, value)
     worker = stack.start_worker({"SMM_TASK_QUEUE": queue}, name="worker-schedule")
     try:
-        await _schedule_grant(account, 300, "0 0 1 * *")
-        await _schedule_grant(account, 400, "0 0 1 * *")  # updated, not duplicated
+        await schedule_grant(account, 300, "0 0 1 * *")
+        await schedule_grant(account, 400, "0 0 1 * *")  # updated, not duplicated
         handle = client.get_schedule_handle(f"credits-grant-{account}")
         described = await handle.describe()
         # The server stores the cron expression as a calendar: the 1st of every month.

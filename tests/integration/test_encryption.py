@@ -18,9 +18,9 @@ from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.noop import NoopInput, NoopWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.codec import ENCODING
-from smm_runtime.contracts import NoopRequest
+from smm_runtime.contract.kinds import NoopRequest
+from smm_runtime.contract.workflow_io import GenerateImageInput
 from smm_runtime.temporal_conn import connect
-from smm_runtime.workflow_io import GenerateImageInput
 
 pytestmark = pytest.mark.integration
 

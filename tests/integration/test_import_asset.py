@@ -14,9 +14,9 @@ from PIL import Image
 
 from import_asset import AssetImporter
 from smm_local.stack import LocalStack
-from smm_runtime.basetypes import S3Object
-from smm_runtime.contracts import ImportAssetRequest
-from smm_runtime.errors import UnsafeMediaError
+from smm_runtime.contract.basetypes import S3Object
+from smm_runtime.contract.errors import UnsafeMediaError
+from smm_runtime.contract.kinds import ImportAssetRequest
 from smm_runtime.runner import WorkContext
 from smm_runtime.safe_fetch import BlockedRequestError, FetchPolicy, is_public_address, open_url
 

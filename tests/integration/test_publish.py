@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from smm_local.stack import LocalStack
-from smm_runtime.publish_io import PublishInput, PublishStatus
+from smm_runtime.contract.publish_io import PublishInput, PublishStatus
 
 pytestmark = pytest.mark.integration
 # Waiting is reported twice: at once, then with the round's signed review links.

@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from orchestrator.progress import live_progress
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
-from smm_runtime.errors import INVALID_REQUEST
+from smm_runtime.contract.errors import INVALID_REQUEST
 from tests.integration.conftest import probe, segment_invocations, start, video_spec
 
 pytestmark = pytest.mark.integration

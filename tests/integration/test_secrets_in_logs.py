@@ -24,8 +24,8 @@ from orchestrator.worker import build_worker, lambda_client
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.noop import NoopInput, NoopWorkflow
 from smm_local.stack import LocalStack
-from smm_runtime.contracts import NoopRequest
-from smm_runtime.workflow_io import GenerateImageInput
+from smm_runtime.contract.kinds import NoopRequest
+from smm_runtime.contract.workflow_io import GenerateImageInput
 from tests.integration.conftest import ARTIFACTS, start, video_spec, worker_settings
 from tests.integration.test_trigger_api import call
 

@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from orchestrator.workflows.noop import NoopInput, NoopWorkflow
 from smm_local.stack import LocalStack, free_port
-from smm_runtime.contracts import NoopRequest
+from smm_runtime.contract.kinds import NoopRequest
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,10 @@ import uuid
 import pytest
 from temporalio.client import Client
 
-from orchestrator.workflows.permits import semaphore_id
+from orchestrator.permits_io import SemaphoreState, semaphore_id
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
-from smm_runtime.permits_io import SemaphoreState
-from smm_runtime.workflow_io import DispatchPolicy, RenderVideoInput
+from smm_runtime.contract.workflow_io import DispatchPolicy, RenderVideoInput
 from tests.integration.conftest import video_spec
 
 pytestmark = pytest.mark.load

@@ -20,15 +20,15 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from orchestrator.activities.permits import PermitActivities
+from orchestrator.pricing import LedgerOp, PriceModel
 from orchestrator.worker import WORKFLOWS
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.grant_credits import GrantCreditsWorkflow, GrantInput
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
-from smm_runtime.contracts import SegmentRequest, SegmentResult
-from smm_runtime.errors import UNSAFE_MEDIA
-from smm_runtime.pricing import LedgerOp, PriceModel
-from smm_runtime.workflow_io import GenerateImageInput, RenderVideoInput
+from smm_runtime.contract.errors import UNSAFE_MEDIA
+from smm_runtime.contract.kinds import SegmentRequest, SegmentResult
+from smm_runtime.contract.workflow_io import GenerateImageInput, RenderVideoInput
 from tests.factories import spec
 from tests.fakes import (
     FAST,

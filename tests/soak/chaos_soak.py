@@ -36,10 +36,10 @@ from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LocalStack
+from smm_runtime.contract.publish_io import PublishInput
+from smm_runtime.contract.workflow_io import DispatchPolicy, GenerateImageInput, RenderVideoInput
 from smm_runtime.ledger import Ledger
-from smm_runtime.publish_io import PublishInput
 from smm_runtime.temporal_conn import connect
-from smm_runtime.workflow_io import DispatchPolicy, GenerateImageInput, RenderVideoInput
 
 ACCOUNT = "soak-agency"
 GRANT = 1_000_000

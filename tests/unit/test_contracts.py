@@ -6,15 +6,12 @@ from typing import Any
 
 import pytest
 
-from smm_runtime.contracts import (
-    ContractError,
-    SegmentEvent,
-    extract_task_token,
-    parse_event,
-)
-from smm_runtime.errors import INVALID_REQUEST, UNSUPPORTED_CONTRACT
-from smm_runtime.timeline import resolve
-from smm_runtime.video_spec import VideoSpec
+from orchestrator.planning.resolve import resolve
+from smm_runtime.contract.errors import INVALID_REQUEST, UNSUPPORTED_CONTRACT
+from smm_runtime.contract.events import SegmentEvent, extract_task_token, parse_event
+from smm_runtime.contract.kinds import SegmentRequest
+from smm_runtime.contract.validation import ContractError
+from smm_runtime.contract.video_spec import VideoSpec
 from tests.factories import brand_kit, spec
 
 TOKEN = base64.b64encode(b"secret-task-token-bytes").decode()
@@ -40,6 +37,7 @@ def event(**overrides: Any) -> dict[str, Any]:
 def test_valid_event_parses_into_the_kind_model() -> None:
     parsed = parse_event(event())
     assert isinstance(parsed, SegmentEvent)
+    assert isinstance(parsed.request, SegmentRequest)
     assert parsed.request.end_frame == 30
     assert parsed.task_token_bytes() == b"secret-task-token-bytes"
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from smm_local.template import load_template
-from smm_runtime.contracts import parse_event
+from smm_runtime.contract.events import parse_event
 
 ROOT = Path(__file__).resolve().parents[2]
 

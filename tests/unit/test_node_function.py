@@ -8,8 +8,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from smm_runtime.contracts import ImageResult, json_schemas
-from smm_runtime.video_spec import BrandKit
+from smm_runtime.contract.kinds import ImageResult
+from smm_runtime.contract.schema import json_schemas
+from smm_runtime.contract.video_spec import BrandKit
 
 FUNCTION = Path(__file__).resolve().parents[2] / "functions" / "render_image"
 

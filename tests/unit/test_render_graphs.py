@@ -9,11 +9,12 @@ import pytest
 from audio_graph import command as audio_command
 from audio_graph import total_samples
 from finalize_graph import concat_list, join_command
+from orchestrator.planning.resolve import resolve
+from orchestrator.planning.segments import window
 from segment_graph import SceneAssets, SegmentAssets
 from segment_graph import command as segment_command
-from smm_runtime.contracts import AudioRequest, SegmentRequest, VoiceOverTrack
-from smm_runtime.timeline import resolve, window
-from smm_runtime.video_spec import MusicBed, VideoSpec
+from smm_runtime.contract.kinds import AudioRequest, SegmentRequest, VoiceOverTrack
+from smm_runtime.contract.video_spec import MusicBed, VideoSpec
 from stills import Placed
 from tests.factories import brand_kit, scene, spec
 

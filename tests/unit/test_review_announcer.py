@@ -15,7 +15,7 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from orchestrator.activities.review_links import ReviewAnnouncer
-from smm_runtime.publish_io import ReviewAnnouncement
+from smm_runtime.contract.publish_io import ReviewAnnouncement
 from smm_runtime.review_links import verify_link
 
 SECRET = b"links-secret"

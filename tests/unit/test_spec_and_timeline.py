@@ -4,18 +4,12 @@ from typing import Any
 
 import pytest
 
-from smm_runtime.contracts import ContractError, parse_spec
-from smm_runtime.errors import INVALID_REQUEST
-from smm_runtime.timeline import (
-    RGradient,
-    RSolid,
-    SpecResolutionError,
-    frame_costs,
-    plan_segments,
-    resolve,
-    window,
-)
-from smm_runtime.video_spec import VideoSpec
+from orchestrator.planning.resolve import SpecResolutionError, resolve
+from orchestrator.planning.segments import frame_costs, plan_segments, window
+from smm_runtime.contract.errors import INVALID_REQUEST
+from smm_runtime.contract.timeline import RGradient, RSolid
+from smm_runtime.contract.validation import ContractError, parse_spec
+from smm_runtime.contract.video_spec import VideoSpec
 from tests.factories import brand_kit, scene, spec
 
 

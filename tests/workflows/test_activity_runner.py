@@ -26,8 +26,9 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from smm_runtime.contracts import NoopRequest, NoopResult, encode_task_token
-from smm_runtime.errors import INVALID_REQUEST, InvalidRequestError
+from smm_runtime.contract.errors import INVALID_REQUEST, InvalidRequestError
+from smm_runtime.contract.events import encode_task_token
+from smm_runtime.contract.kinds import NoopRequest, NoopResult
 from smm_runtime.runner import ActivityRunner, WorkContext
 
 PROBE_TOKENS: asyncio.Queue[tuple[bytes, int]] = asyncio.Queue()

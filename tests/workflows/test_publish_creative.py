@@ -11,7 +11,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
-from smm_runtime.publish_io import PublishStatus
+from smm_runtime.contract.publish_io import PublishStatus
 from tests.fakes import PublishFakes as Fakes
 from tests.fakes import (
     approval,

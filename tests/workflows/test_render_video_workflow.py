@@ -8,7 +8,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from smm_runtime.errors import INVALID_REQUEST, UNSAFE_MEDIA
+from smm_runtime.contract.errors import INVALID_REQUEST, UNSAFE_MEDIA
 from tests.factories import scene, spec
 from tests.fakes import FakeEngine
 from tests.fakes import run_render as _run

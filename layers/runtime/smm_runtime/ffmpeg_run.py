@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-from smm_runtime.errors import RENDER_FAILED, WorkCancelledError, WorkError
+from smm_runtime.contract.errors import RENDER_FAILED, WorkCancelledError, WorkError
 
 POLL_S = 0.2
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from smm_runtime.errors import UnsafeMediaError
+from smm_runtime.contract.errors import UnsafeMediaError
 
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
 MAX_PIXELS = 8192 * 8192

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smm_runtime.basetypes import MediaInfo
-from smm_runtime.errors import UnsafeMediaError
+from smm_runtime.contract.basetypes import MediaInfo
+from smm_runtime.contract.errors import UnsafeMediaError
 
 # Only local files: no http, no concat/subfile/data tricks, no pipes to other processes.
 PROTOCOL_WHITELIST = "file"

@@ -12,7 +12,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,8 +23,16 @@ from temporalio.client import AsyncActivityCancelledError, AsyncActivityHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from smm_runtime.contracts import ComputeUsage, ContractError, extract_task_token, parse_event
-from smm_runtime.errors import FUNCTION_ERROR, INVALID_REQUEST, WorkCancelledError, WorkError
+from smm_runtime.contract.basetypes import ComputeUsage
+from smm_runtime.contract.errors import (
+    FUNCTION_ERROR,
+    INVALID_REQUEST,
+    WorkCancelledError,
+    WorkError,
+)
+from smm_runtime.contract.events import extract_task_token, parse_event
+from smm_runtime.contract.kinds import Kind
+from smm_runtime.contract.validation import ContractError
 from smm_runtime.temporal_conn import CachedClient
 
 DEFAULT_HEARTBEAT_INTERVAL_S = 5.0
@@ -93,6 +101,7 @@ class WorkContext:
 
 
 Work = Callable[[Any, WorkContext], BaseModel]
+LambdaHandler = Callable[[dict[str, Any], LambdaContextLike], dict[str, str]]
 
 
 def _is_not_found(err: BaseException) -> bool:
@@ -118,6 +127,33 @@ class ActivityRunner:
         self._loop = asyncio.new_event_loop()
         self._clients = CachedClient()
         self._result: BaseModel | None = None
+
+    def handler(self, works: Mapping[Kind[Any, Any], Callable[[], Work]]) -> LambdaHandler:
+        """A Lambda handler serving the kinds of ``works`` (kind -> factory of its work, built
+        on first use and kept warm); ``handler.kinds`` names them, so a test can hold every
+        function in template.yaml against the table of kinds."""
+        built: dict[str, Work] = {}
+        factories = {kind.name: factory for kind, factory in works.items()}
+
+        class _Works(Mapping[str, Work]):
+            def __getitem__(self, name: str) -> Work:
+                if name not in built:
+                    built[name] = factories[name]()
+                return built[name]
+
+            def __iter__(self) -> Iterator[str]:
+                return iter(factories)
+
+            def __len__(self) -> int:
+                return len(factories)
+
+        table = _Works()
+
+        def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
+            return self.handle(event, context, table)
+
+        handle.kinds = tuple(factories)  # type: ignore[attr-defined]
+        return handle
 
     def handle(
         self, raw_event: object, context: LambdaContextLike, works: Mapping[str, Work]

@@ -17,8 +17,9 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfigProfile
 
-from smm_runtime import NAMESPACE_DEFAULT, log_redaction
+from smm_runtime import log_redaction
 from smm_runtime.codec import data_converter
+from smm_runtime.contract import NAMESPACE_DEFAULT
 
 
 class TemporalConfigError(Exception):

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from smm_runtime.publish_io import (
+from smm_runtime.contract.publish_io import (
     ApprovalDecision,
     ApprovalPolicy,
     CreativeSpec,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from smm_runtime.workflow_io import DispatchPolicy
+from smm_runtime.contract.workflow_io import DispatchPolicy
 
 DECISIONS = ("approve", "reject", "revise")
 SIGNAL_NAME = "agent_approval"

@@ -2,7 +2,7 @@
 
 Every field is validated here, so a bad spec is refused before anything is dispatched, with
 the field named. Times are in seconds in the spec and become whole frames in the timeline
-(``smm_runtime.timeline``), which is what renders and checkpoints are keyed on.
+(``smm_runtime.contract.timeline``), which is what renders and checkpoints are keyed on.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from smm_runtime.basetypes import HexColor, S3Uri
+from smm_runtime.contract.basetypes import HexColor, S3Uri
 
 FPS = 30
 MAX_DURATION_S = 600

@@ -7,9 +7,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from smm_runtime.basetypes import ComputeUsage, MediaInfo, S3Object
-from smm_runtime.pricing import RenderCost
+from smm_runtime.contract.basetypes import ComputeUsage, MediaInfo, S3Object
 
+
+class RenderCost(BaseModel):
+    """What a billed render charged: the credits captured, the measured compute, the hold."""
+
+    model_config = ConfigDict(frozen=True)
+
+    credits: int
+    gb_seconds: float
+    estimate: int
 
 class DispatchPolicy(BaseModel):
     """How long a Lambda attempt may take and how Temporal retries it.

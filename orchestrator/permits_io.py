@@ -17,7 +17,8 @@ class PermitRequest(BaseModel):
 
 
 class AcquireRequest(BaseModel):
-    pool: str
+    pool: str = Field(description="The pool as configured, e.g. video-segments.")
+    task_queue: str = Field(description="Pools are per task queue.")
     capacity: int = Field(ge=1, le=10_000)
     request: PermitRequest
 
@@ -35,3 +36,13 @@ class SemaphoreState(BaseModel):
     waiters: list[PermitRequest] = Field(default_factory=list)
     granted_total: int = 0
     expired_total: int = 0
+
+
+def semaphore_pool(task_queue: str, pool: str) -> str:
+    """A pool's name across the cluster: pools are per task queue."""
+    return f"{task_queue}-{pool}"
+
+
+def semaphore_id(task_queue: str, pool: str) -> str:
+    """The workflow id of a pool's semaphore (one per pool, started on first request)."""
+    return f"semaphore-{semaphore_pool(task_queue, pool)}"

@@ -1,4 +1,4 @@
-"""Credits: the price model (configuration), estimates from a spec, actual cost from usage.
+"""Credits: the price model (configuration), estimates from the resolved length, actual cost.
 
 The estimate is what a render reserves before anything is dispatched; the actual cost is
 computed from what the functions measured (GB-seconds) and never exceeds the estimate.
@@ -7,11 +7,11 @@ computed from what the functions measured (GB-seconds) and never exceeds the est
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from smm_runtime.basetypes import ComputeUsage
+from smm_runtime.contract.basetypes import ComputeUsage
 
 
 class PriceModel(BaseModel):
@@ -27,35 +27,17 @@ class PriceModel(BaseModel):
     minimum_charge: int = Field(default=1, ge=0)
 
 
-class RenderCost(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    credits: int
-    gb_seconds: float
-    estimate: int
-
-
-def video_seconds(spec: dict[str, Any]) -> float:
-    """Length of a video spec, cross-fades overlapping, from the spec alone (whole frames)."""
-    total = 0
-    for index, scene in enumerate(spec.get("scenes", [])):
-        frames = max(1, round(float(scene.get("duration_s", 0)) * 30))
-        transition = scene.get("transition_in") or {}
-        if index and transition.get("type") == "crossfade":
-            frames -= max(1, round(float(transition.get("duration_s", 0.5)) * 30))
-        total += frames
-    return total / 30
+def estimate_video(total_frames: int, fps: int, presets: Sequence[str],
+                   model: PriceModel) -> int:
+    """Credits for a video of ``total_frames`` (its resolved length) in each preset."""
+    seconds = total_frames / fps
+    credits = sum(seconds * model.credits_per_second.get(p, 1.0) for p in presets)
+    credits += model.credits_per_variant * (len(presets) - 1)
+    return max(model.minimum_charge, math.ceil(credits))
 
 
-def estimate(kind: str, spec: dict[str, Any], model: PriceModel) -> int:
-    if kind == "video":
-        presets = spec.get("presets") or ["9:16"]
-        seconds = video_seconds(spec)
-        credits = sum(seconds * model.credits_per_second.get(p, 1.0) for p in presets)
-        credits += model.credits_per_variant * (len(presets) - 1)
-    else:
-        count = len(spec.get("carousel") or []) or 1
-        credits = model.credits_per_image * count + model.credits_per_variant * (count - 1)
+def estimate_images(count: int, model: PriceModel) -> int:
+    credits = model.credits_per_image * count + model.credits_per_variant * (count - 1)
     return max(model.minimum_charge, math.ceil(credits))
 
 

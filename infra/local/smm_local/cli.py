@@ -1,0 +1,50 @@
+"""smm-local: the local stack for development and the demo (not part of the product).
+
+``smm-local dev`` brings up Temporal, moto, the Lambda emulator, the API doubles and a worker
+and keeps them; ``smm-local demo`` runs the main job on them (what ``make demo`` runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from smm_local.demo import cmd_demo
+from smm_local.stack import LocalStack
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    stack = LocalStack(ui_port=args.ui_port, persistent=True, log=sys.stderr)
+    with stack:
+        stack.start_worker()
+        print("local stack is up; in another shell:")
+        for key, value in stack.env().items():
+            print(f"  export {key}={value}")
+        print(f"Temporal Web UI: {stack.ui_url}\nCtrl-C stops everything.")
+        try:
+            while all(p.poll() is None for p in stack.procs.values()):
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="smm-local", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="bring up the local stack and a worker, and keep them")
+    dev.add_argument("--ui-port", type=int, default=8233)
+    demo = sub.add_parser("demo", help="the main job, end to end, on the embedded stack")
+    demo.add_argument("--ui-port", type=int, default=8233)
+    demo.add_argument("--keep", action="store_true", help="keep the stack up afterwards")
+    demo.add_argument("--auto-approve", action="store_true",
+                      help="approve the publish step automatically (else approve from the CLI)")
+    args = parser.parse_args(argv)
+    sys.exit({"dev": cmd_dev, "demo": cmd_demo}[args.command](args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The demo (``make demo``, ``smm-local demo``): the main job, end to end, on the local stack.
+
+A branded video in two presets, a card and a carousel, then the publish flow (render,
+approval, Postiz) billed to a demo account; it prints each stage and the outputs. It drives
+the product only through its public CLI helpers and Temporal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from orchestrator.cli.credits import ledger as cli_ledger
+from orchestrator.cli.publish import FINAL_STAGES, follow_publish
+from orchestrator.cli.render import render_spec, report
+from orchestrator.cli.settings import settings
+from smm_local.demo_assets import card_spec, carousel_spec, demo_spec, upload_demo_assets
+from smm_local.stack import ROOT, LocalStack, free_port
+from smm_runtime.contract import TASK_QUEUE
+from smm_runtime.temporal_conn import connect
+
+DEMO_ACCOUNT = "demo-agency"
+
+
+async def _images(card: dict[str, Any], carousel: dict[str, Any], out_dir: Path) -> list[Path]:
+    """A branded card and a carousel, rendered by the Node.js function, downloaded."""
+    from orchestrator.workflows.generate_image import GenerateImageWorkflow
+    from smm_runtime.contract.workflow_io import GenerateImageInput
+
+    client = await connect()
+    bucket = settings().output_bucket
+    handles = [await client.start_workflow(
+        GenerateImageWorkflow.run, GenerateImageInput(spec=spec, output_bucket=bucket,
+                                                      account=settings().account),
+        id=f"demo-{name}-{int(time.time())}", task_queue=TASK_QUEUE)
+        for name, spec in (("card", card), ("carousel", carousel))]
+    card_result, carousel_result = await asyncio.gather(*[h.result() for h in handles])
+    s3 = boto3.client("s3")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    named = [("demo-card.png", card_result.images[0])] + [
+        (f"demo-carousel-{image.index}.png", image) for image in carousel_result.images]
+    for name, image in named:
+        path = out_dir / name
+        s3.download_file(image.output.bucket, image.output.key, str(path))
+        paths.append(path)
+    print(f"rendered a card and a {len(carousel_result.images)}-slide carousel:")
+    return paths
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    log_path = ROOT / ".local" / "demo.log"
+    log_path.parent.mkdir(exist_ok=True)
+    ui_port = args.ui_port if _port_free(args.ui_port) else free_port()
+    with log_path.open("w") as log, LocalStack(ui_port=ui_port, persistent=True, log=log) as stack:
+        print(f"local stack up: Temporal {stack.temporal_address} (namespace smm-hub-core), "
+              f"S3 {stack.moto_url}, Lambda {stack.lambda_url}")
+        stack.start_worker()
+        os.environ.update(stack.env())
+        os.environ["SMM_ACCOUNT"] = DEMO_ACCOUNT
+        uris = upload_demo_assets(stack.s3(), stack.bucket)
+        spec = demo_spec(uris)
+        ledger = cli_ledger()
+        ledger.grant(DEMO_ACCOUNT, 500, f"demo:{DEMO_ACCOUNT}:welcome")
+        before = ledger.balance(DEMO_ACCOUNT)
+        print(f"credits of {DEMO_ACCOUNT!r} before: {before.balance}")
+        workflow_id = f"demo-{int(time.time())}"
+        started = time.monotonic()
+        paths, result = asyncio.run(render_spec(spec, ROOT / "out", workflow_id, "demo"))
+        print(f"rendered {len(result.outputs)} presets in {time.monotonic() - started:.1f}s:")
+        report(paths, result)
+        images = asyncio.run(_images(card_spec(uris), carousel_spec(uris), ROOT / "out"))
+        for path in images:
+            print(f"  wrote {path}")
+        _demo_publish(stack, spec, args.auto_approve)
+        after = ledger.balance(DEMO_ACCOUNT)
+        print(f"credits of {DEMO_ACCOUNT!r} after: {after.balance} "
+              f"(charged {before.balance - after.balance}; held {after.held})")
+        for entry in ledger.history(DEMO_ACCOUNT, 10):
+            print(f"  {entry['op']:<8} {entry.get('amount', 0):>5}  {entry['key']}")
+        print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows")
+        if args.keep:
+            print("--keep: the stack stays up until Ctrl-C")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+    print("stopped everything the demo started")
+    return 0
+
+
+def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
+    """The flow the product exists for: render, wait for approval, publish to Postiz."""
+    from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+    from smm_runtime.contract.publish_io import PublishInput
+
+    params = PublishInput.model_validate({
+        "creative": {"kind": "video", "spec": spec},
+        "post": {"content": "Spring launch: fresh looks for every feed",
+                 "integrations": ["instagram-demo", "tiktok-demo"], "type": "now",
+                 "tags": [{"value": "spring", "label": "Spring"}]},
+        "approval": {"reviewers": ["editor@example.com"]},
+        "payload": {"collection": "posts", "id": "demo-post"},
+        "account": DEMO_ACCOUNT, "output_bucket": stack.bucket})
+    workflow_id = f"demo-publish-{int(time.time())}"
+
+    async def run() -> Any:
+        client = await connect()
+        await client.start_workflow(PublishCreativeWorkflow.run, params, id=workflow_id,
+                                    task_queue=TASK_QUEUE)
+        print(f"publish flow {workflow_id}:")
+        await follow_publish(workflow_id, {"awaiting_approval"})
+        if auto_approve:
+            print("  --auto-approve: approving as editor@example.com")
+            await client.get_workflow_handle(workflow_id).execute_update(
+                "approve", {"decision": "approve", "reviewer": "editor@example.com"})
+        else:
+            link = await _review_link(stack, "posts/demo-post")
+            if link:
+                print(f"  waiting for approval: open the review link in a browser\n    {link}")
+            print(f"  or, in another shell (with the env of `smm-local dev`):"
+                  f"\n    smm-engine approve {workflow_id} --reviewer editor@example.com")
+        return await follow_publish(workflow_id, FINAL_STAGES)
+
+    status = asyncio.run(run())
+    posts = stack.double_state("postiz")["posts"]
+    print(f"  Postiz (local double) post ids: {', '.join(status.postiz_post_ids)} "
+          f"({len(posts)} posts, media uploaded once per output)")
+
+
+async def _review_link(stack: Any, doc: str) -> str | None:
+    """The review link the workflow announced to (the local double of) Payload."""
+    for _ in range(100):
+        for update in reversed(stack.double_state("payload")["updates"]):
+            links = update["data"].get("engineReviewLinks")
+            if update["doc"] == doc and links:
+                return str(next(iter(links.values())))
+        await asyncio.sleep(0.2)
+    return None
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0

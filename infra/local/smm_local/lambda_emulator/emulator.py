@@ -1,0 +1,84 @@
+"""The emulator: one pool per function of template.yaml, failure destinations."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from typing import Any
+
+from smm_local.lambda_emulator.chaos import Chaos
+from smm_local.lambda_emulator.host import INHERITED_ENV, Outcome
+from smm_local.lambda_emulator.pool import FunctionPool
+from smm_local.template import FunctionSpec
+
+log = logging.getLogger("smm.emulator")
+
+class Emulator:
+    def __init__(self, specs: dict[str, FunctionSpec], overrides: dict[str, str]) -> None:
+        self.chaos = Chaos()
+        base = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+        self.pools: dict[str, FunctionPool] = {}
+        for name, spec in specs.items():
+            env = {
+                **base,
+                "AWS_LAMBDA_FUNCTION_NAME": name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout_s),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_REGION": overrides.get("AWS_REGION", "us-east-1"),
+                "AWS_DEFAULT_REGION": overrides.get("AWS_REGION", "us-east-1"),
+                "LAMBDA_TASK_ROOT": str(spec.code_dir),
+                "_HANDLER": spec.handler,
+                "TZ": ":UTC",
+                **spec.environment,
+                **overrides,
+            }
+            self.pools[name] = FunctionPool(spec, env, self)
+            if spec.unresolved:
+                log.warning("%s: environment left unset (not resolvable locally): %s",
+                            name, ", ".join(spec.unresolved))
+
+    def start(self) -> None:
+        for pool in self.pools.values():
+            pool.start_event_workers()
+        threading.Thread(target=self._reaper, daemon=True).start()
+
+    def _reaper(self) -> None:
+        while True:
+            time.sleep(30)
+            for pool in self.pools.values():
+                pool.reap_idle()
+
+    def pool(self, function_name: str) -> FunctionPool | None:
+        # Accept a name or an ARN (arn:aws:lambda:region:acct:function:Name[:qualifier]).
+        name = function_name.split(":function:", 1)[-1].split(":", 1)[0]
+        return self.pools.get(name)
+
+    def deliver_failure(self, spec: FunctionSpec, event: Any, outcome: Outcome) -> None:
+        """Send Lambda's on-failure destination record to the configured function."""
+        target = self.pools.get(spec.on_failure or "")
+        if target is None:
+            return
+        record = {
+            "version": "1.0",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{spec.logical_id}",
+                "condition": "RetriesExhausted", "approximateInvokeCount":
+                    spec.max_retry_attempts + 1,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                "functionError": "Unhandled"},
+            "responsePayload": {"errorType": outcome.error_type,
+                                "errorMessage": outcome.error_message},
+        }
+        target.events.put((record, time.monotonic(), target.spec.max_retry_attempts))
+
+    def shutdown(self) -> None:
+        for pool in self.pools.values():
+            pool.shutdown()

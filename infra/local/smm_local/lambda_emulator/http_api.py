@@ -1,0 +1,160 @@
+"""The emulator's HTTP face: what boto3 and Function URL callers talk to."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from smm_local.lambda_emulator.emulator import Emulator
+from smm_local.lambda_emulator.host import EVENT_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
+
+log = logging.getLogger("smm.emulator")
+
+class InvokeApi(BaseHTTPRequestHandler):
+    """The Invoke API (``/2015-03-31/functions/<name>/invocations``), Function URLs
+    (``/_url/<name>/...``) and the emulator's own controls (``/_emulator/...``)."""
+
+    emulator: Emulator
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        log.debug(fmt, *args)
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, kind: str, message: str) -> None:
+        self._send(status, {"Type": "User", "message": message},
+                   {"x-amzn-ErrorType": kind})
+
+    def function_url(self) -> None:
+        """``/_url/<Function>/<path>``: a Lambda Function URL (payload format 2.0)."""
+        parsed = urlparse(self.path)
+        _, _, name, *rest = parsed.path.split("/")
+        pool = self.emulator.pool(unquote(name))
+        if pool is None:
+            self._error(404, "ResourceNotFoundException", f"Function not found: {name}")
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        event = {
+            "version": "2.0", "routeKey": "$default", "rawPath": "/" + "/".join(rest),
+            "rawQueryString": parsed.query,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "requestContext": {"http": {"method": self.command, "path": "/" + "/".join(rest),
+                                        "protocol": "HTTP/1.1",
+                                        "sourceIp": self.client_address[0]},
+                               "requestId": str(uuid.uuid4()), "timeEpoch":
+                                   int(time.time() * 1000)},
+            "body": base64.b64encode(body).decode(), "isBase64Encoded": True,
+        }
+        outcome = pool.try_invoke(event)
+        if outcome is None:
+            self._send(429, {"message": "Rate Exceeded."})
+        elif not outcome.ok or not isinstance(outcome.payload, dict):
+            self._send(502, {"message": "Internal Server Error"})
+        else:
+            answer = outcome.payload
+            payload = answer.get("body", "")
+            data = base64.b64decode(payload) if answer.get("isBase64Encoded") \
+                else str(payload).encode()
+            self.send_response(int(answer.get("statusCode", 200)))
+            headers = {"content-type": "application/json", **answer.get("headers", {})}
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    def do_PUT(self) -> None:
+        self.function_url()
+
+    do_PATCH = do_DELETE = do_PUT
+
+    def do_GET(self) -> None:
+        if urlparse(self.path).path.startswith("/_url/"):
+            self.function_url()
+            return
+        if urlparse(self.path).path == "/_emulator/stats":
+            self._send(200, {n: p.snapshot() for n, p in self.emulator.pools.items()})
+        else:
+            self._error(404, "ResourceNotFoundException", "no such path")
+
+    def do_POST(self) -> None:
+        if urlparse(self.path).path.startswith("/_url/"):
+            self.function_url()
+            return
+        if urlparse(self.path).path == "/_emulator/reset-peaks":
+            for each in self.emulator.pools.values():
+                with each.lock:
+                    each.stats.peak_active = len(each.busy)
+            self._send(200, {"ok": True})
+            return
+        if urlparse(self.path).path == "/_emulator/chaos":
+            length = int(self.headers.get("Content-Length") or 0)
+            self.emulator.chaos.configure(json.loads(self.rfile.read(length) or b"{}"))
+            self._send(200, {"ok": True})
+            return
+        parts = urlparse(self.path).path.strip("/").split("/")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        if len(parts) != 4 or parts[1] != "functions" or parts[3] != "invocations":
+            self._error(404, "ResourceNotFoundException", f"unknown path {self.path}")
+            return
+        name = unquote(parts[2])
+        pool = self.emulator.pool(name)
+        if pool is None:
+            self._error(404, "ResourceNotFoundException", f"Function not found: {name}")
+            return
+        kind = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        limit = EVENT_PAYLOAD_LIMIT if kind == "Event" else SYNC_PAYLOAD_LIMIT
+        if len(body) > limit:
+            self._error(413, "RequestEntityTooLargeException",
+                        f"Request must be smaller than {limit} bytes for the {kind} "
+                        "invocation type")
+            return
+        try:
+            event = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            self._error(400, "InvalidRequestContentException",
+                        "Could not parse request body into json")
+            return
+        if kind == "Event":
+            with pool.lock:
+                pool.stats.accepted_events += 1
+            pool.events.put((event, time.monotonic(), 0))
+            self.emulator.chaos.after_accept(pool, event)
+            self._send(202, b"")
+        elif kind == "DryRun":
+            self._send(204, b"")
+        else:
+            outcome = pool.try_invoke(event)
+            if outcome is None:
+                self._error(429, "TooManyRequestsException", "Rate Exceeded.")
+            elif outcome.ok:
+                self._send(200, json.dumps(outcome.payload).encode(),
+                           {"X-Amz-Executed-Version": "$LATEST"})
+            else:
+                self._send(200, {"errorType": outcome.error_type,
+                                 "errorMessage": outcome.error_message},
+                           {"X-Amz-Function-Error": "Unhandled",
+                            "X-Amz-Executed-Version": "$LATEST"})
+
+
+
+
+
+def api_for(emulator: Emulator) -> type[InvokeApi]:
+    return type("BoundInvokeApi", (InvokeApi,), {"emulator": emulator})

@@ -1,0 +1,220 @@
+"""The table of kinds: for each kind of dispatched work, its request and result models, the
+activity that dispatches it, the function that runs it and the worker setting naming that
+function. Everything else (the dispatch activities, the workflows' typed ``dispatch``, the
+worker's function map, each function's work table and the Node constants) is derived from
+``KINDS``; a test fails when a function in template.yaml, Python or Node, is missing a kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field, model_validator
+
+from smm_runtime.contract.basetypes import ComputeUsage, MediaInfo, Model, S3Object, S3Uri
+from smm_runtime.contract.timeline import Timeline
+from smm_runtime.contract.video_spec import BrandKit, MusicBed, PresetName
+
+# --- Requests and results per kind ----------------------------------------------------------
+
+
+class SegmentRequest(Model):
+    """Render frames [start_frame, end_frame) of one preset, video only."""
+
+    preset: PresetName
+    width: int = Field(ge=16, le=4096)
+    height: int = Field(ge=16, le=4096)
+    crf: int = Field(ge=0, le=51)
+    start_frame: int = Field(ge=0)
+    end_frame: int = Field(gt=0)
+    timeline: Timeline
+    bucket: str = Field(min_length=3, max_length=63, description="Where intermediates go.")
+
+
+class SegmentResult(Model):
+    kind: Literal["render_segment"] = "render_segment"
+    segment: S3Object
+    start_frame: int
+    frames: int
+    reused: bool = Field(description="True when the checkpoint already existed in S3.")
+    usage: ComputeUsage
+    started_at: float = Field(default=0, description="Unix time the function began (its clock).")
+    finished_at: float = Field(default=0, description="Unix time the function finished.")
+
+
+class VoiceOverTrack(Model):
+    uri: S3Uri
+    start_frame: int = Field(ge=0)
+    volume: float
+    duck_music: bool
+
+
+class AudioRequest(Model):
+    """Mix the whole soundtrack once; every preset shares it."""
+
+    total_frames: int = Field(gt=0)
+    fps: int = 30
+    music: MusicBed | None = None
+    voiceover: VoiceOverTrack | None = None
+    bucket: str = Field(min_length=3, max_length=63)
+
+
+class AudioResult(Model):
+    kind: Literal["render_audio"] = "render_audio"
+    audio: S3Object
+    duration_s: float
+    reused: bool
+    usage: ComputeUsage
+
+
+class FinalizeRequest(Model):
+    """Join segments by stream copy, mux the audio, write a faststart MP4 and a poster."""
+
+    preset: PresetName
+    total_frames: int = Field(gt=0)
+    fps: int = 30
+    segments: list[S3Object] = Field(min_length=1)
+    segment_frames: list[int] = Field(min_length=1, description="Frames in each segment.")
+    audio: S3Object | None = None
+    output: S3Object
+    poster: S3Object
+
+
+    @model_validator(mode="after")
+    def _frames_add_up(self) -> FinalizeRequest:
+        if len(self.segment_frames) != len(self.segments):
+            raise ValueError("segment_frames: one frame count per segment")
+        if sum(self.segment_frames) != self.total_frames:
+            raise ValueError(f"segment_frames: they add up to {sum(self.segment_frames)}, "
+                             f"not total_frames ({self.total_frames})")
+        return self
+
+
+class FinalizeResult(Model):
+    kind: Literal["finalize_video"] = "finalize_video"
+    output: S3Object
+    poster: S3Object
+    media: MediaInfo
+    reused: bool
+    usage: ComputeUsage
+
+
+class ImageRequest(Model):
+    """Render one image from a template with the brand kit, to a PNG at ``output``."""
+
+    template: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    width: int = Field(ge=16, le=4096)
+    height: int = Field(ge=16, le=4096)
+    props: dict[str, Any]
+    brand: BrandKit
+    output: S3Object
+    fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$",
+                             description="SHA-256 of the rest; marks the output as done.")
+
+
+class ImageResult(Model):
+    kind: Literal["render_image"] = "render_image"
+    output: S3Object
+    width: int
+    height: int
+    size_bytes: int
+    reused: bool
+    usage: ComputeUsage
+
+
+class PostizUploadRequest(Model):
+    """Stream one finished file from S3 to Postiz's upload endpoint."""
+
+    source: S3Object
+    filename: str = Field(pattern=r"^[A-Za-z0-9._-]{1,128}$")
+    content_type: str = Field(pattern=r"^(image/(png|jpeg)|video/mp4)$")
+
+
+class PostizUploadResult(Model):
+    kind: Literal["postiz_upload"] = "postiz_upload"
+    id: str
+    path: str
+    bytes_sent: int
+    usage: ComputeUsage
+
+
+class ImportAssetRequest(Model):
+    """Stream a file from an allow-listed https URL into the assets bucket."""
+
+    url: str = Field(min_length=9, max_length=2048, pattern=r"^https?://")
+    target: S3Object
+    max_bytes: int = Field(default=512 * 1024 * 1024, ge=1, le=5 * 1024**3)
+    allowed_types: list[str] = Field(
+        default_factory=lambda: ["image/png", "image/jpeg", "image/webp", "video/mp4",
+                                 "audio/mpeg", "font/ttf", "font/otf"], min_length=1)
+    expected_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class ImportAssetResult(Model):
+    kind: Literal["import_asset"] = "import_asset"
+    target: S3Object
+    size_bytes: int
+    sha256: str
+    content_type: str
+    reused: bool
+    usage: ComputeUsage
+
+
+class NoopRequest(Model):
+    sleep_ms: int = Field(default=0, ge=0, le=600_000)
+    echo: str = Field(default="", max_length=1000)
+
+
+class NoopResult(Model):
+    kind: Literal["noop"] = "noop"
+    echo: str
+    cold_start: bool
+
+
+def image_fingerprint(request: dict[str, Any]) -> str:
+    """SHA-256 of an image request without its fingerprint (canonical JSON); both sides of
+    the contract compute it the same way."""
+    body = {k: v for k, v in request.items() if k != "fingerprint"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- The table ------------------------------------------------------------------------------
+
+RequestT = TypeVar("RequestT", bound=BaseModel)
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Kind(Generic[RequestT, ResultT]):
+    """One kind of dispatched work; its result type follows from its request type."""
+
+    name: str  # the event's ``kind`` and the result's ``kind``
+    request: type[RequestT]
+    result: type[ResultT]
+    activity: str  # the worker's dispatch activity (recorded in workflow histories: stable)
+    function: str  # the template's logical id of the function that runs it
+    setting: str  # the WorkerSettings field (SMM_<SETTING>) holding the deployed name
+    runtime: Literal["python", "node"] = "python"
+
+
+RENDER_SEGMENT = Kind("render_segment", SegmentRequest, SegmentResult, "dispatch_segment",
+                      "RenderSegmentFunction", "segment_function")
+RENDER_AUDIO = Kind("render_audio", AudioRequest, AudioResult, "dispatch_audio",
+                    "AudioMixFunction", "audio_function")
+FINALIZE_VIDEO = Kind("finalize_video", FinalizeRequest, FinalizeResult, "dispatch_finalize",
+                      "FinalizeVideoFunction", "finalize_function")
+RENDER_IMAGE = Kind("render_image", ImageRequest, ImageResult, "dispatch_image",
+                    "RenderImageFunction", "image_function", runtime="node")
+POSTIZ_UPLOAD = Kind("postiz_upload", PostizUploadRequest, PostizUploadResult,
+                     "dispatch_postiz_upload", "TransferFunction", "transfer_function")
+IMPORT_ASSET = Kind("import_asset", ImportAssetRequest, ImportAssetResult,
+                    "dispatch_import_asset", "TransferFunction", "transfer_function")
+NOOP = Kind("noop", NoopRequest, NoopResult, "dispatch_noop", "NoopFunction", "noop_function")
+
+KINDS: tuple[Kind[Any, Any], ...] = (RENDER_SEGMENT, RENDER_AUDIO, FINALIZE_VIDEO, RENDER_IMAGE,
+                                     POSTIZ_UPLOAD, IMPORT_ASSET, NOOP)
+KINDS_BY_NAME: dict[str, Kind[Any, Any]] = {kind.name: kind for kind in KINDS}

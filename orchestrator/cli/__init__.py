@@ -1,0 +1,89 @@
+"""smm-engine: run the worker, render a spec, publish and approve, credits, caps, codec server.
+
+The local stack and the demo are not part of the product: they live in ``smm_local``
+(``smm-local dev|demo``, ``make demo``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from orchestrator.cli.credits import cmd_credits
+from orchestrator.cli.ops import cmd_codec_server, cmd_slots, cmd_worker
+from orchestrator.cli.publish import cmd_approve, cmd_publish, cmd_status
+from orchestrator.cli.render import cmd_brand_kit, cmd_render
+from smm_runtime.codec import PayloadKeyError
+from smm_runtime.contract.validation import ContractError
+from smm_runtime.temporal_conn import TemporalConfigError
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="smm-engine", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("worker", help="run the Temporal worker (env: TEMPORAL_*, SMM_*)")
+    render = sub.add_parser("render", help="render SPEC.json and download the MP4")
+    render.add_argument("spec")
+    render.add_argument("--id", help="workflow id (default: a new one)")
+    render.add_argument("--out", default="out")
+    publish = sub.add_parser("publish", help="start PublishCreativeWorkflow from a JSON file")
+    publish.add_argument("file", help="{creative, post, approval?, payload?}")
+    publish.add_argument("--id", help="workflow id (default: a new one)")
+    publish.add_argument("--follow", action="store_true", help="print each stage until done")
+    approve = sub.add_parser("approve", help="approve (or reject/revise) a waiting creative")
+    approve.add_argument("workflow_id")
+    approve.add_argument("--reviewer", required=True)
+    approve.add_argument("--comment")
+    verdict = approve.add_mutually_exclusive_group()
+    verdict.add_argument("--reject", action="store_true")
+    verdict.add_argument("--revise", action="store_true")
+    approve.add_argument("--changes", help="with --revise: a JSON merge patch for the spec")
+    status = sub.add_parser("status", help="a publish workflow's status")
+    status.add_argument("workflow_id")
+    status.add_argument("--follow", action="store_true", help="print stage changes")
+    credits = sub.add_parser("credits", help="the credit ledger (env: SMM_LEDGER_TABLE)")
+    credit_sub = credits.add_subparsers(dest="credits_command", required=True)
+    balance = credit_sub.add_parser("balance")
+    balance.add_argument("account")
+    grant = credit_sub.add_parser("grant")
+    grant.add_argument("account")
+    grant.add_argument("amount", type=int)
+    grant.add_argument("--key", help="idempotency key: the same key grants once")
+    history = credit_sub.add_parser("history")
+    history.add_argument("account")
+    history.add_argument("--limit", type=int, default=50)
+    schedule = credit_sub.add_parser("schedule", help="create/update the monthly grant")
+    schedule.add_argument("account")
+    schedule.add_argument("amount", type=int)
+    schedule.add_argument("--cron", default="0 0 1 * *", help="default: the 1st, 00:00 UTC")
+    slots = sub.add_parser("slots", help="the cluster-wide caps: holders and waiters per pool")
+    slots.add_argument("--set", nargs=2, metavar=("POOL", "CAPACITY"),
+                       help="change a pool's capacity (takes effect at once)")
+    codec = sub.add_parser("codec-server", help="decode payloads for the Web UI (authenticated)")
+    codec.add_argument("--host", default="127.0.0.1")
+    codec.add_argument("--port", type=int, default=8081)
+    kit = sub.add_parser("brand-kit", help="validate and store a brand kit")
+    kit_sub = kit.add_subparsers(dest="brand_kit_command", required=True)
+    put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json")
+    put.add_argument("file")
+    put.add_argument("--bucket", help="default: SMM_ASSETS_BUCKET, else SMM_OUTPUT_BUCKET")
+    args = parser.parse_args(argv)
+    handlers = {"worker": cmd_worker, "render": cmd_render, "brand-kit": cmd_brand_kit,
+                "publish": cmd_publish, "approve": cmd_approve, "status": cmd_status,
+                "credits": cmd_credits, "slots": cmd_slots, "codec-server": cmd_codec_server}
+    try:
+        code = handlers[args.command](args)
+    except ContractError as err:
+        print(f"error: {err}", file=sys.stderr)
+        code = 2
+    except (TemporalConfigError, PayloadKeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        code = 2
+    except json.JSONDecodeError as err:  # e.g. approve --changes that is not JSON
+        print(f"error: --changes: not valid JSON ({err.msg})", file=sys.stderr)
+        code = 2
+    except ValueError as err:  # the ledger's own checks name the field ("amount: ...")
+        print(f"error: {err}", file=sys.stderr)
+        code = 2
+    sys.exit(code)

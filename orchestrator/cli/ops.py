@@ -1,0 +1,68 @@
+"""smm-engine worker / slots / codec-server: running and operating the engine."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from orchestrator.cli.settings import settings
+from smm_runtime.temporal_conn import TemporalConfigError, connect
+
+
+def cmd_slots(args: argparse.Namespace) -> int:
+    """Each pool's holders and waiters (and, with --set, a new capacity)."""
+    from orchestrator.permits_io import POOLS, SemaphoreState, semaphore_id
+
+    async def show() -> None:
+        client = await connect()
+        queue = settings().task_queue
+        for pool in POOLS:
+            handle = client.get_workflow_handle(semaphore_id(queue, pool))
+            if args.set and args.set[0] == pool:
+                await handle.signal("configure", int(args.set[1]))
+            try:
+                state = await handle.query("snapshot", result_type=SemaphoreState)
+            except Exception:
+                print(f"{pool}: idle (no semaphore started yet)")
+                continue
+            print(f"{pool}: {len(state.holders)}/{state.capacity} held, "
+                  f"{len(state.waiters)} waiting; granted {state.granted_total}, "
+                  f"leases expired {state.expired_total}")
+            for permit_id, holder in state.holders.items():
+                print(f"  holds  {permit_id}  (lease until {holder.lease_until:%H:%M:%S})")
+            for position, waiter in enumerate(state.waiters, start=1):
+                print(f"  #{position:<4} {waiter.permit_id}")
+
+    asyncio.run(show())
+    return 0
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    from orchestrator.worker import main as worker_main
+
+    worker_main()
+    return 0
+
+
+def cmd_codec_server(args: argparse.Namespace) -> int:
+    from orchestrator.codec_server import CodecServer, CodecServerConfig
+    from smm_runtime.codec import AesGcmCodec, load_keys
+
+    keys = load_keys()
+    if keys is None:
+        raise TemporalConfigError("SMM_PAYLOAD_KEYS or SMM_PAYLOAD_KEYS_SECRET_ARN: the codec "
+                                  "server needs the payload keys the worker uses")
+    tokens = [t.strip() for t in settings().codec_tokens.split(",") if t.strip()]
+    if not tokens or any(len(t) < 24 for t in tokens):
+        raise TemporalConfigError("SMM_CODEC_TOKENS: set one or more comma-separated bearer "
+                                  "tokens of 24+ characters (e.g. `openssl rand -hex 24`)")
+    origins = [o.strip() for o in settings().codec_cors_origins.split(",") if o.strip()]
+    config = CodecServerConfig(codec=AesGcmCodec(keys), tokens=tokens, cors_origins=origins,
+                               namespace=settings().namespace)
+    server = CodecServer(args.host, args.port, config)
+    print(f"codec server on http://{args.host}:{server.port} for {config.namespace} "
+          f"(CORS: {', '.join(origins)})", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0

@@ -1,0 +1,122 @@
+"""smm-engine publish / approve / status: the human-in-the-loop publish flow."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from orchestrator.cli.settings import settings
+from smm_runtime.contract.validation import describe_validation_error
+from smm_runtime.temporal_conn import connect
+
+FINAL_STAGES = {"published", "rejected", "expired", "failed"}
+
+
+async def follow_publish(workflow_id: str, until: set[str], quiet: bool = False) -> Any:
+    """Print each stage change (and render progress) until one of ``until`` is reached."""
+    from orchestrator.progress import live_progress
+    from smm_runtime.contract.publish_io import PublishStatus
+
+    client = await connect()
+    handle = client.get_workflow_handle(workflow_id)
+    last = None
+    while True:
+        status = await handle.query("status", result_type=PublishStatus)
+        line = f"  stage: {status.stage} (round {status.round})"
+        if status.stage == "rendering" and status.render_workflow_id:
+            try:
+                child = await live_progress(
+                    client.get_workflow_handle(status.render_workflow_id))
+                line += (f"  segments {child.get('segments_done', 0)}/"
+                         f"{child.get('segments_total', 0)} "
+                         f"({child.get('segments_reused', 0)} from checkpoints)")
+            except Exception:
+                pass
+        if line != last and not quiet:
+            print(line, flush=True)
+            last = line
+        if status.stage in until:
+            return status
+        await asyncio.sleep(0.5)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+    from smm_runtime.contract.publish_io import PublishInput
+
+    try:
+        body = json.loads(Path(args.file).read_text())
+        params = PublishInput.model_validate(
+            {"output_bucket": settings().output_bucket,
+             "assets_bucket": settings().assets_bucket, **body})
+    except (OSError, json.JSONDecodeError) as err:
+        print(f"error: {args.file}: {err}", file=sys.stderr)
+        return 2
+    except ValidationError as err:
+        print(f"error: {args.file}: {describe_validation_error(err)}", file=sys.stderr)
+        return 2
+
+    async def start() -> str:
+        client = await connect()
+        handle = await client.start_workflow(
+            PublishCreativeWorkflow.run, params, id=args.id or f"publish-{int(time.time())}",
+            task_queue=settings().task_queue)
+        return handle.id
+
+    workflow_id = asyncio.run(start())
+    print(f"started {workflow_id}; approve with: smm-engine approve {workflow_id} "
+          "--reviewer YOU")
+    if args.follow:
+        asyncio.run(follow_publish(workflow_id, FINAL_STAGES))
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from smm_runtime.contract.publish_io import PublishStatus
+
+    decision = "reject" if args.reject else "revise" if args.revise else "approve"
+    payload: dict[str, Any] = {"decision": decision, "reviewer": args.reviewer,
+                               "comment": args.comment or ""}
+    if args.changes:
+        payload["changes"] = json.loads(args.changes)
+
+    async def send() -> PublishStatus:
+        client = await connect()
+        # The update answers yes or no at once (the signal agent_approval is fire-and-forget).
+        status: PublishStatus = await client.get_workflow_handle(
+            args.workflow_id).execute_update("approve", payload, result_type=PublishStatus)
+        return status
+
+    try:
+        status = asyncio.run(send())
+    except WorkflowUpdateFailedError as err:
+        print(f"refused: {err.cause}", file=sys.stderr)
+        return 1
+    print(f"{decision} accepted; stage: {status.stage}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from smm_runtime.contract.publish_io import PublishStatus
+
+    if args.follow:
+        asyncio.run(follow_publish(args.workflow_id, FINAL_STAGES | {"awaiting_approval"}))
+        return 0
+
+    async def read() -> PublishStatus:
+        client = await connect()
+        status: PublishStatus = await client.get_workflow_handle(args.workflow_id).query(
+            "status", result_type=PublishStatus)
+        return status
+
+    print(asyncio.run(read()).model_dump_json(indent=2))
+    return 0
