@@ -47,7 +47,7 @@ def host_command(runtime: str) -> list[str]:
         node = shutil.which("node")
         if node is None:
             raise RuntimeError(f"{runtime} functions need Node.js on PATH")
-        return [node, str(Path(__file__).with_name("node_host.mjs"))]
+        return [node, str(Path(__file__).parents[1] / "node_host.mjs")]
     raise RuntimeError(f"runtime {runtime} is not emulated (python3.x and nodejs* are)")
 
 
