@@ -36,7 +36,7 @@ infra/payload/node_modules/.installed: infra/payload/package.json infra/payload/
 ## schema: regenerate the JSON Schema the Node function validates against (after a contract change)
 schema: setup
 	$(VENV)/bin/python -m smm_runtime.contract.schema $(NODE_FN)/schema
-	$(VENV)/bin/python functions/trigger/openapi_doc.py > functions/trigger/openapi.json
+	$(VENV)/bin/python -m functions.trigger.openapi_doc > functions/trigger/openapi.json
 	$(VENV)/bin/python infra/payload/generate_types.py
 
 ## chromium: Debian's Chromium for the browser tests (Playwright drives it and downloads none)
@@ -59,7 +59,6 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy
-	@for fn in functions/*/app.py; do dir=$$(dirname $$fn); echo "mypy $$dir"; (cd $$dir && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml . ) || exit 1; done
 
 validate: sam-tool
 	$(SAM) validate --lint --template template.yaml --region us-east-1

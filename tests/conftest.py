@@ -14,10 +14,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# Function folders are Lambda code roots: their modules import each other top-level.
-sys.path.insert(0, str(ROOT / "functions" / "render_video"))
-sys.path.insert(0, str(ROOT / "functions" / "trigger"))
-sys.path.insert(0, str(ROOT / "functions" / "transfer"))
 
 _status: dict[str, int] = {}
 IN_PROCESS_AWS = ("unit", "hostile")

@@ -12,12 +12,12 @@ from functools import cache
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 
-from audio_job import AudioMixer
-from finalize_job import Finalizer
-from segment_job import SegmentRenderer
+from functions.render_video.audio_job import AudioMixer
+from functions.render_video.finalize_job import Finalizer
+from functions.render_video.segment_job import SegmentRenderer
+from functions.render_video.storage import RenderSettings, Storage
 from smm_runtime.contract.kinds import FINALIZE_VIDEO, RENDER_AUDIO, RENDER_SEGMENT
 from smm_runtime.runner import ActivityRunner, LambdaHandler
-from storage import RenderSettings, Storage
 
 logger = Logger(service="video-engine")
 tracer = Tracer(service="video-engine")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from audio_graph import command, total_samples
+from functions.render_video.audio_graph import command, total_samples
+from functions.render_video.storage import Storage, fingerprint
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.kinds import AudioRequest, AudioResult
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.media_tools import check_input, ffmpeg_binary, probe
 from smm_runtime.runner import WorkContext
-from storage import Storage, fingerprint
 
 
 @dataclass

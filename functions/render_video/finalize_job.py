@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from finalize_graph import concat_list, join_command, poster_command
+from functions.render_video.finalize_graph import concat_list, join_command, poster_command
+from functions.render_video.storage import Storage, fingerprint
 from smm_runtime.contract.basetypes import MediaInfo
 from smm_runtime.contract.errors import RENDER_FAILED, WorkError
 from smm_runtime.contract.kinds import FinalizeRequest, FinalizeResult
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.media_tools import ffmpeg_binary, media_info
 from smm_runtime.runner import WorkContext
-from storage import Storage, fingerprint
 
 
 @dataclass

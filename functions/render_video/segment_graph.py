@@ -15,11 +15,11 @@ from typing import Any
 
 import ffmpeg
 
-from layout import logo_origin
+from functions.render_video.layout import logo_origin
+from functions.render_video.stills import Placed
 from smm_runtime.contract.kinds import SegmentRequest
 from smm_runtime.contract.timeline import RImage, RScene, RSolid, RText, RVideo
 from smm_runtime.media_tools import PROTOCOL_WHITELIST, ROLES
-from stills import Placed
 
 X264_PRESET = "veryfast"
 GOP_SECONDS = 2

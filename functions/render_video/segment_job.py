@@ -14,8 +14,10 @@ from pathlib import Path
 
 from aws_lambda_powertools import Logger
 
-from layout import text_area
-from segment_graph import SceneAssets, SegmentAssets, command
+from functions.render_video.layout import text_area
+from functions.render_video.segment_graph import SceneAssets, SegmentAssets, command
+from functions.render_video.stills import fit_image, fit_logo, render_gradient, render_text
+from functions.render_video.storage import Storage, fingerprint
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.errors import RENDER_FAILED, InvalidRequestError, WorkError
 from smm_runtime.contract.kinds import SegmentRequest, SegmentResult
@@ -24,8 +26,6 @@ from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.image_inputs import normalize_image
 from smm_runtime.media_tools import check_input, count_frames, ffmpeg_binary
 from smm_runtime.runner import WorkContext
-from stills import fit_image, fit_logo, render_gradient, render_text
-from storage import Storage, fingerprint
 
 FONT_MAGIC = {b"\x00\x01\x00\x00", b"OTTO", b"true"}
 logger = Logger(service="video-engine", child=True)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import ffmpeg
 
-import audio_graph
-import segment_graph
-from segment_graph import SegmentAssets
+from functions.render_video import audio_graph, segment_graph
+from functions.render_video.segment_graph import SegmentAssets
 from smm_runtime.contract.kinds import AudioRequest, SegmentRequest
 
 

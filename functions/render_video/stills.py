@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from layout import SafeArea, place, safe_area
+from functions.render_video.layout import SafeArea, place, safe_area
 from smm_runtime.contract.timeline import RGradient, RImage, RText
 
 

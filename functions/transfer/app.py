@@ -7,8 +7,8 @@ from functools import cache
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 
-from import_asset import AssetImporter
-from postiz_upload import PostizUploader, TransferSettings
+from functions.transfer.import_asset import AssetImporter
+from functions.transfer.postiz_upload import PostizUploader, TransferSettings
 from smm_runtime.contract.kinds import IMPORT_ASSET, POSTIZ_UPLOAD
 from smm_runtime.runner import ActivityRunner
 from smm_runtime.safe_fetch import FetchPolicy

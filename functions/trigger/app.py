@@ -17,10 +17,10 @@ from botocore.config import Config
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from replay import ReplayGuard
-from review import PREFIX, handle_review
-from routes import Request, Response, handle
-from service import TemporalService
+from functions.trigger.replay import ReplayGuard
+from functions.trigger.review import PREFIX, handle_review
+from functions.trigger.routes import Request, Response, handle
+from functions.trigger.service import TemporalService
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import CachedClient

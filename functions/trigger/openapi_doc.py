@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 description of the trigger API, generated from the same models the code
 validates with; the committed openapi.json is checked against this by the tests.
-Regenerate with: .venv/bin/python functions/trigger/openapi_doc.py > functions/trigger/openapi.json
+Regenerate with `make schema`
+(python -m functions.trigger.openapi_doc > functions/trigger/openapi.json).
 """
 
 from __future__ import annotations

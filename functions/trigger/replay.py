@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from signing import WINDOW_S
+from functions.trigger.signing import WINDOW_S
 
 
 class ReplayGuard:

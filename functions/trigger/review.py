@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-from replay import ReplayGuard
-from review_page import message_page, review_page
-from routes import Response
+from functions.trigger.replay import ReplayGuard
+from functions.trigger.review_page import message_page, review_page
+from functions.trigger.routes import Response
 from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.review_links import ReviewLinkError, csrf_token, verify_link
 

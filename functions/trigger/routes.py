@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from replay import ReplayGuard
-from signing import AuthError, verify
+from functions.trigger.replay import ReplayGuard
+from functions.trigger.signing import AuthError, verify
 from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.contract.trigger_io import (
     AcceptedResponse,

@@ -16,7 +16,6 @@ import json
 import math
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,23 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "functions" / "render_video"))
-
-import audio_graph  # noqa: E402
-import finalize_graph  # noqa: E402
-import segment_graph  # noqa: E402
-import single_pass  # noqa: E402
+from functions.render_video import audio_graph, finalize_graph, segment_graph, single_pass
+from functions.render_video.segment_job import SegmentRenderer
+from functions.render_video.storage import RenderSettings, Storage
 from orchestrator.planning.resolve import resolve
 from orchestrator.planning.segments import frame_costs, plan_segments, window
-from segment_job import SegmentRenderer  # noqa: E402
-from smm_local.demo_assets import upload_demo_assets  # noqa: E402
-from smm_local.stack import LocalStack  # noqa: E402
+from smm_local.demo_assets import upload_demo_assets
+from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import AudioRequest, SegmentRequest
-from smm_runtime.contract.video_spec import QUALITY_CRF, BrandKit, VideoSpec  # noqa: E402
-from smm_runtime.media_tools import count_frames, ffmpeg_binary  # noqa: E402
-from storage import RenderSettings, Storage  # noqa: E402
+from smm_runtime.contract.video_spec import QUALITY_CRF, BrandKit, VideoSpec
+from smm_runtime.media_tools import count_frames, ffmpeg_binary
 
+ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_PRICE_GB_S = 0.0000166667  # x86, us-east-1, per GB-second
 MB_PER_VCPU = 1769
 

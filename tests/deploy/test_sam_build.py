@@ -52,7 +52,7 @@ def test_the_handlers_are_where_the_template_says(build_dir: Path) -> None:
     template = load_template(ROOT / "template.yaml")
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Serverless::Function":
-            module = resource["Properties"]["Handler"].rsplit(".", 1)[0]
+            module = resource["Properties"]["Handler"].rsplit(".", 1)[0].replace(".", "/")
             assert any((build_dir / name / f"{module}{ext}").exists()
                        for ext in (".py", ".mjs")), name
     assert (build_dir / "FfmpegLayer" / "bin" / "ffmpeg").stat().st_mode & 0o111

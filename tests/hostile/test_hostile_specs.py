@@ -13,10 +13,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from functions.trigger.replay import ReplayGuard
+from functions.trigger.routes import Request, handle
+from functions.trigger.signing import sign
 from orchestrator.planning.resolve import SpecResolutionError, resolve
-from replay import ReplayGuard
-from routes import Request, handle
-from signing import sign
 from smm_runtime.contract.validation import ContractError, parse_image_spec, parse_spec
 from tests.factories import brand_kit
 from tests.hostile.spec_corpus import API_REQUESTS, IMAGE_SPECS, VIDEO_SPECS

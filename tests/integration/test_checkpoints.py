@@ -11,15 +11,15 @@ import boto3
 import pytest
 from temporalio.client import Client
 
+from functions.render_video.segment_job import SegmentRenderer
+from functions.render_video.storage import RenderSettings, Storage
 from orchestrator.planning.resolve import resolve
 from orchestrator.planning.segments import window
 from orchestrator.workflows.render_video import RenderVideoWorkflow
-from segment_job import SegmentRenderer
 from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import SegmentRequest
 from smm_runtime.contract.video_spec import BrandKit, VideoSpec
 from smm_runtime.runner import WorkContext
-from storage import RenderSettings, Storage
 from tests.integration.conftest import segment_invocations, start, video_spec
 
 pytestmark = pytest.mark.integration

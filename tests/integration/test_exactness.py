@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from segment_graph import QA_BITS
+from functions.render_video.segment_graph import QA_BITS
 from smm_local.stack import LocalStack
 from smm_runtime.media_tools import ffmpeg_binary, ffprobe_binary
 from tests.integration.conftest import probe, start

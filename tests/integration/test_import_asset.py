@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from import_asset import AssetImporter
+from functions.transfer.import_asset import AssetImporter
 from smm_local.stack import LocalStack
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.errors import UnsafeMediaError

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from signing import sign
+from functions.trigger.signing import sign
 from smm_local.stack import LocalStack
 
 pytestmark = pytest.mark.integration

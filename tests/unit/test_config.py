@@ -34,7 +34,7 @@ def test_emulator_reads_functions_from_the_sam_template() -> None:
     resolver = Resolver(parameter_defaults(template), {"CreativeBucket": "local-bucket"})
     specs = functions(template, ROOT, resolver)
     render = specs["RenderSegmentFunction"]
-    assert render.handler == "app.segment_handler"
+    assert render.handler == "functions.render_video.app.segment_handler"
     assert render.code_dir == ROOT / "functions" / "render_video"
     assert render.timeout_s == 900
     assert render.memory_mb == 3008

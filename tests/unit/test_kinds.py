@@ -65,11 +65,11 @@ def _served(spec: FunctionSpec) -> list[str]:
                    f"console.log(JSON.stringify(m.{name}.kinds ?? []));")
         command = ["node", "--input-type=module", "-e", program]
     else:
-        program = (f"import importlib, json, sys; sys.path.insert(0, '.');"
-                   f"h = getattr(importlib.import_module('{module}'), '{name}');"
-                   f"print(json.dumps(list(getattr(h, 'kinds', []))))")
+        program = (f"import importlib, json; h = getattr(importlib.import_module('{module}'), "
+                   f"'{name}'); print(json.dumps(list(getattr(h, 'kinds', []))))")
         command = [sys.executable, "-c", program]
-    done = subprocess.run(command, cwd=spec.code_dir, env=_env(spec), capture_output=True,
+    cwd = spec.code_dir if spec.runtime.startswith("nodejs") else ROOT
+    done = subprocess.run(command, cwd=cwd, env=_env(spec), capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     served: list[str] = json.loads(done.stdout.strip().splitlines()[-1])

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from audio_graph import command as audio_command
-from audio_graph import total_samples
-from finalize_graph import concat_list, join_command
+from functions.render_video.audio_graph import command as audio_command
+from functions.render_video.audio_graph import total_samples
+from functions.render_video.finalize_graph import concat_list, join_command
+from functions.render_video.segment_graph import SceneAssets, SegmentAssets
+from functions.render_video.segment_graph import command as segment_command
+from functions.render_video.stills import Placed
 from orchestrator.planning.resolve import resolve
 from orchestrator.planning.segments import window
-from segment_graph import SceneAssets, SegmentAssets
-from segment_graph import command as segment_command
 from smm_runtime.contract.kinds import AudioRequest, SegmentRequest, VoiceOverTrack
 from smm_runtime.contract.video_spec import MusicBed, VideoSpec
-from stills import Placed
 from tests.factories import brand_kit, scene, spec
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
-from openapi_doc import build
-from signing import AuthError, sign, verify
+from functions.trigger.openapi_doc import build
+from functions.trigger.signing import AuthError, sign, verify
 
 SPEC = Path(__file__).resolve().parents[2] / "functions" / "trigger" / "openapi.json"
 SECRET = b"shared-secret"

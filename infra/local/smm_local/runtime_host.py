@@ -13,6 +13,7 @@ import os
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 
@@ -38,10 +39,20 @@ def _error(err: BaseException, kind: str | None = None) -> dict[str, Any]:
             "stackTrace": traceback.format_exception(err)[-5:]}
 
 
+def import_root(code_dir: Path, module_name: str) -> Path:
+    """Where the handler's top package lives. A makefile build lays ``functions/<name>/`` out
+    under /var/task, so for ``functions.noop.app`` in ``.../functions/noop`` that is the
+    folder two levels up; a flat ``app`` is imported from the code folder itself."""
+    packages = module_name.split(".")[:-1]
+    if packages and list(code_dir.parts[-len(packages):]) == packages:
+        return code_dir.parents[len(packages) - 1]
+    return code_dir
+
+
 def main() -> None:
     answers = os.fdopen(int(os.environ["SMM_EMULATOR_RESULT_FD"]), "w", buffering=1)
-    sys.path.insert(0, os.getcwd())
     module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+    sys.path.insert(0, str(import_root(Path(os.getcwd()), module_name)))
     started = time.monotonic()
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
