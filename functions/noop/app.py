@@ -7,7 +7,8 @@ import time
 from aws_lambda_powertools import Logger, Tracer
 
 from smm_runtime.contract.kinds import NOOP, NoopRequest, NoopResult
-from smm_runtime.runner import ActivityRunner, WorkContext
+from smm_runtime.runner import ActivityRunner
+from smm_runtime.work import WorkContext
 
 logger = Logger(service="noop")
 tracer = Tracer(service="noop")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)

@@ -17,7 +17,8 @@ from functions.render_video.finalize_job import Finalizer
 from functions.render_video.segment_job import SegmentRenderer
 from functions.render_video.storage import RenderSettings, Storage
 from smm_runtime.contract.kinds import FINALIZE_VIDEO, RENDER_AUDIO, RENDER_SEGMENT
-from smm_runtime.runner import ActivityRunner, LambdaHandler
+from smm_runtime.runner import ActivityRunner
+from smm_runtime.work import LambdaHandler
 
 logger = Logger(service="video-engine")
 tracer = Tracer(service="video-engine")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)

@@ -11,7 +11,7 @@ from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.kinds import AudioRequest, AudioResult
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.media_tools import check_input, ffmpeg_binary, probe
-from smm_runtime.runner import WorkContext
+from smm_runtime.work import WorkContext
 
 
 @dataclass

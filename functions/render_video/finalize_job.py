@@ -12,7 +12,7 @@ from smm_runtime.contract.errors import RENDER_FAILED, WorkError
 from smm_runtime.contract.kinds import FinalizeRequest, FinalizeResult
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.media_tools import ffmpeg_binary, media_info
-from smm_runtime.runner import WorkContext
+from smm_runtime.work import WorkContext
 
 
 @dataclass

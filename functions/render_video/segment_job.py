@@ -25,7 +25,7 @@ from smm_runtime.contract.timeline import RGradient, RImage, RVideo
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.image_inputs import normalize_image
 from smm_runtime.media_tools import check_input, count_frames, ffmpeg_binary
-from smm_runtime.runner import WorkContext
+from smm_runtime.work import WorkContext
 
 FONT_MAGIC = {b"\x00\x01\x00\x00", b"OTTO", b"true"}
 logger = Logger(service="video-engine", child=True)

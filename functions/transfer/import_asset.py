@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 
 from smm_runtime.contract.errors import InvalidRequestError, UnsafeMediaError, WorkError
 from smm_runtime.contract.kinds import ImportAssetRequest, ImportAssetResult
-from smm_runtime.runner import WorkContext
 from smm_runtime.safe_fetch import BlockedRequestError, FetchPolicy, open_url
+from smm_runtime.work import WorkContext
 
 PART = 8 * 1024 * 1024
 MAGIC: dict[str, tuple[bytes, ...]] = {

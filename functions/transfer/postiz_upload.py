@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smm_runtime.contract.errors import InvalidRequestError, WorkError
 from smm_runtime.contract.kinds import PostizUploadRequest, PostizUploadResult
-from smm_runtime.runner import WorkContext
+from smm_runtime.work import WorkContext
 
 CHUNK = 1024 * 1024
 MAX_UPLOAD_BYTES = 1024**3

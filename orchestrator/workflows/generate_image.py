@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from orchestrator.permits_io import GRANT_SIGNAL
     from orchestrator.pricing import estimate_images
+    from orchestrator.s3keys import safe_segment
     from orchestrator.workflows.billing_saga import Billing
     from orchestrator.workflows.brand_kits import load_brand_kit
     from orchestrator.workflows.dispatching import all_or_cancel, dispatch
@@ -29,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         GenerateImageOutput,
         ImageOutput,
     )
-    from smm_runtime.s3keys import safe_segment
 
 
 @workflow.defn

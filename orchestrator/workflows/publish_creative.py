@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
+    from orchestrator.merge_patch import merge_patch
     from orchestrator.workflows.billing_saga import Billing, creative_price
     from orchestrator.workflows.generate_image import GenerateImageWorkflow
     from orchestrator.workflows.publishing import PayloadWriteBack, announce_review, distribute
@@ -41,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
         parse_spec,
     )
     from smm_runtime.contract.workflow_io import GenerateImageInput, RenderVideoInput
-    from smm_runtime.merge_patch import merge_patch
 
 REVIEW_LINKS_PATCH = "review-links"
 

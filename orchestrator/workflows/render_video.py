@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.planning.resolve import SpecResolutionError, frames, resolve
     from orchestrator.planning.segments import frame_costs, plan_segments, preset_size, window
     from orchestrator.pricing import estimate_video
+    from orchestrator.s3keys import safe_segment
     from orchestrator.workflows.billing_saga import Billing
     from orchestrator.workflows.brand_kits import load_brand_kit
     from orchestrator.workflows.dispatching import all_or_cancel, dispatch
@@ -54,7 +55,6 @@ with workflow.unsafe.imports_passed_through():
         RenderVideoInput,
         RenderVideoOutput,
     )
-    from smm_runtime.s3keys import safe_segment
 
 
 

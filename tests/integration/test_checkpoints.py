@@ -19,7 +19,7 @@ from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import SegmentRequest
 from smm_runtime.contract.video_spec import BrandKit, VideoSpec
-from smm_runtime.runner import WorkContext
+from smm_runtime.work import WorkContext
 from tests.integration.conftest import segment_invocations, start, video_spec
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ from smm_local.stack import LocalStack
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.errors import UnsafeMediaError
 from smm_runtime.contract.kinds import ImportAssetRequest
-from smm_runtime.runner import WorkContext
 from smm_runtime.safe_fetch import BlockedRequestError, FetchPolicy, is_public_address, open_url
+from smm_runtime.work import WorkContext
 
 pytestmark = pytest.mark.integration
 HITS: dict[str, int] = {"canary": 0}

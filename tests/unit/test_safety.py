@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from orchestrator.s3keys import render_output_key, safe_segment
 from smm_runtime.contract.errors import UnsafeMediaError
 from smm_runtime.image_inputs import normalize_image
-from smm_runtime.s3keys import render_output_key, safe_segment
 
 
 def test_render_keys_are_deterministic_and_cannot_escape_their_prefix() -> None:

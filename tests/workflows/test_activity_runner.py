@@ -29,7 +29,8 @@ from temporalio.worker import Worker
 from smm_runtime.contract.errors import INVALID_REQUEST, InvalidRequestError
 from smm_runtime.contract.events import encode_task_token
 from smm_runtime.contract.kinds import NoopRequest, NoopResult
-from smm_runtime.runner import ActivityRunner, WorkContext
+from smm_runtime.runner import ActivityRunner
+from smm_runtime.work import WorkContext
 
 PROBE_TOKENS: asyncio.Queue[tuple[bytes, int]] = asyncio.Queue()
 

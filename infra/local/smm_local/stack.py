@@ -7,11 +7,8 @@ Used by `smm-local dev`, `make demo`, the integration tests and the benchmarks.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,57 +19,18 @@ from typing import IO, Any
 
 import boto3
 
+from smm_local.processes import (
+    bin_path,
+    font_files,
+    free_port,
+    local_payload_keys,
+    wait_for_port,
+)
+
 ROOT = Path(__file__).resolve().parents[3]
 NAMESPACE = "smm-hub-core"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                      "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[Any], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with status {proc.returncode} while starting")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} did not open port {port} within {timeout:.0f}s")
-
-
-def local_payload_keys(state_dir: Path) -> str:
-    """The stack's payload encryption keys: the local stack encrypts like production, so
-    every test and the demo run with sealed payloads. Kept in the state folder, so a
-    persistent `smm-local dev` stack can still read its old histories after a restart."""
-    path = state_dir / "payload-keys.json"
-    if not path.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
-        key = base64.b64encode(os.urandom(32)).decode()
-        path.write_text(json.dumps({"active": "local-1", "keys": {"local-1": key}}))
-        path.chmod(0o600)
-    return path.read_text()
-
-
-def _font_files() -> Path:
-    import font_lato
-
-    return Path(font_lato.__file__).parent / "files"
-
-
-def _bin(name: str) -> str:
-    local = Path(sys.executable).parent / name
-    if local.exists():
-        return str(local)
-    found = shutil.which(name)
-    if not found:
-        raise FileNotFoundError(f"{name} not found: run 'make setup' first")
-    return found
 
 
 @dataclass
@@ -120,7 +78,6 @@ class LocalStack:
         return f"http://127.0.0.1:{self.payload_port}"
 
     def double_state(self, which: str) -> dict[str, Any]:
-        import json
 
         port = self.postiz_port if which == "postiz" else self.payload_port
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_double/state", timeout=5) as r:
@@ -128,7 +85,6 @@ class LocalStack:
         return state
 
     def double_control(self, which: str, **controls: Any) -> None:
-        import json
 
         port = self.postiz_port if which == "postiz" else self.payload_port
         req = urllib.request.Request(f"http://127.0.0.1:{port}/_double/control",
@@ -200,7 +156,7 @@ class LocalStack:
                                f"temporal-{self.temporal_port}.db")
         if fresh and not self.persistent:
             db.unlink(missing_ok=True)
-        argv = [_bin("temporal"), "server", "start-dev", "--ip", "127.0.0.1",
+        argv = [bin_path("temporal"), "server", "start-dev", "--ip", "127.0.0.1",
                 "--port", str(self.temporal_port), "--http-port", str(self.http_port),
                 "--metrics-port", str(free_port()), "--db-filename", str(db),
                 "--namespace", NAMESPACE, "--log-level", "error"]
@@ -209,7 +165,7 @@ class LocalStack:
         wait_for_port(self.temporal_port, proc, "Temporal dev server")
 
     def _start_moto(self) -> None:
-        proc = self._spawn("moto", [_bin("moto_server"), "-H", "127.0.0.1",
+        proc = self._spawn("moto", [bin_path("moto_server"), "-H", "127.0.0.1",
                                     "-p", str(self.moto_port)])
         wait_for_port(self.moto_port, proc, "moto server")
         self.s3().create_bucket(Bucket=self.bucket)
@@ -246,7 +202,7 @@ class LocalStack:
             # Progress reaches Temporal every second locally (5 s on AWS).
             "SMM_HEARTBEAT_INTERVAL_S": "1",
             # What the fonts layer holds in /opt/fonts on AWS, from the same wheel.
-            "SMM_FONTS_DIR": str(_font_files()),
+            "SMM_FONTS_DIR": str(font_files()),
             "SMM_IMAGE_HOSTS": ",".join(self.image_hosts),
             "SMM_POSTIZ_URL": self.postiz_url,
             "SMM_POSTIZ_API_KEY": self.postiz_key,
@@ -285,14 +241,12 @@ class LocalStack:
 
     def chaos(self, **settings: Any) -> None:
         """Make the emulator deliver every Nth event twice and every Mth again late."""
-        import json
 
         req = urllib.request.Request(f"{self.lambda_url}/_emulator/chaos",
                                      data=json.dumps(settings).encode(), method="POST")
         urllib.request.urlopen(req, timeout=5).close()
 
     def lambda_stats(self) -> dict[str, Any]:
-        import json
 
         with urllib.request.urlopen(f"{self.lambda_url}/_emulator/stats", timeout=5) as resp:
             stats: dict[str, Any] = json.load(resp)

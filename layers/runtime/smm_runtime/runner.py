@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -23,7 +21,6 @@ from temporalio.client import AsyncActivityCancelledError, AsyncActivityHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from smm_runtime.contract.basetypes import ComputeUsage
 from smm_runtime.contract.errors import (
     FUNCTION_ERROR,
     INVALID_REQUEST,
@@ -34,6 +31,7 @@ from smm_runtime.contract.events import extract_task_token, parse_event
 from smm_runtime.contract.kinds import Kind
 from smm_runtime.contract.validation import ContractError
 from smm_runtime.temporal_conn import CachedClient
+from smm_runtime.work import LambdaContextLike, LambdaHandler, Work, WorkContext
 
 DEFAULT_HEARTBEAT_INTERVAL_S = 5.0
 DEFAULT_DELIVER_WINDOW_S = 120.0
@@ -42,66 +40,6 @@ TRANSIENT_STATUSES = frozenset({
     RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED, RPCStatusCode.INTERNAL,
     RPCStatusCode.UNKNOWN,
 })
-
-
-class LambdaContextLike(Protocol):
-    @property
-    def function_name(self) -> str: ...
-
-    @property
-    def memory_limit_in_mb(self) -> int | str: ...
-
-    def get_remaining_time_in_millis(self) -> int: ...
-
-
-@dataclass
-class WorkContext:
-    """What a function's core sees: its checkpoint, a progress reporter and a cancel flag."""
-
-    workflow_id: str
-    activity_id: str
-    attempt: int
-    checkpoint: Mapping[str, Any] | None
-    memory_mb: int
-    started: float = field(default_factory=time.monotonic)
-    _cancel: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _details: dict[str, Any] = field(default_factory=dict)
-
-    def report(self, **details: Any) -> None:
-        """Record progress (and checkpoint state); the next heartbeat carries it."""
-        with self._lock:
-            self._details.update(details)
-
-    def details(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._details)
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self._cancel.is_set():
-            raise WorkCancelledError("cancelled by Temporal or the attempt is no longer live")
-
-    def wait_cancelled(self, timeout: float) -> bool:
-        return self._cancel.wait(timeout)
-
-    def usage(self) -> ComputeUsage:
-        elapsed_ms = int((time.monotonic() - self.started) * 1000)
-        return ComputeUsage(
-            duration_ms=elapsed_ms,
-            memory_mb=self.memory_mb,
-            gb_seconds=round(elapsed_ms / 1000 * self.memory_mb / 1024, 6),
-        )
-
-
-Work = Callable[[Any, WorkContext], BaseModel]
-LambdaHandler = Callable[[dict[str, Any], LambdaContextLike], dict[str, str]]
 
 
 def _is_not_found(err: BaseException) -> bool:

@@ -1,0 +1,61 @@
+"""Small process helpers of the local stack: ports, binaries, the stack's payload keys."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[Any], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {proc.returncode} while starting")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} did not open port {port} within {timeout:.0f}s")
+
+
+def local_payload_keys(state_dir: Path) -> str:
+    """The stack's payload encryption keys: the local stack encrypts like production, so
+    every test and the demo run with sealed payloads. Kept in the state folder, so a
+    persistent `smm-local dev` stack can still read its old histories after a restart."""
+    path = state_dir / "payload-keys.json"
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        key = base64.b64encode(os.urandom(32)).decode()
+        path.write_text(json.dumps({"active": "local-1", "keys": {"local-1": key}}))
+        path.chmod(0o600)
+    return path.read_text()
+
+
+def font_files() -> Path:
+    import font_lato
+
+    return Path(font_lato.__file__).parent / "files"
+
+
+def bin_path(name: str) -> str:
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if not found:
+        raise FileNotFoundError(f"{name} not found: run 'make setup' first")
+    return found

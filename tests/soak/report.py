@@ -1,0 +1,84 @@
+"""What the chaos soak reports, and the checks behind it: duplicate segment renders from the
+functions' own logs, and the ledger's invariants after the run."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from smm_local.stack import LocalStack
+from smm_runtime.ledger import Ledger
+
+ACCOUNT = "soak-agency"
+
+
+@dataclass
+class SoakReport:
+    started: int = 0
+    completed: int = 0
+    failed: int = 0
+    lost: int = 0
+    duplicate_segment_renders: int = 0
+    duplicate_charges: int = 0
+    duplicate_postiz_posts: int = 0
+    ledger_invariants_hold: bool = False
+    worker_kills: int = 0
+    server_restarts: int = 0
+    function_kills: int = 0
+    duplicated_events: int = 0
+    late_events: int = 0
+    segment_renders: int = 0
+    captures: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"workflows started {self.started}, completed {self.completed}, "
+            f"failed {self.failed}, lost {self.lost}",
+            f"duplicate renders of a finished segment {self.duplicate_segment_renders} "
+            f"(of {self.segment_renders} segment renders)",
+            f"duplicate charges {self.duplicate_charges} (of {self.captures} charges), "
+            f"duplicate Postiz posts "
+            f"{self.duplicate_postiz_posts}, ledger invariants "
+            f"{'hold' if self.ledger_invariants_hold else 'BROKEN'}",
+            f"chaos: worker SIGKILLs {self.worker_kills}, server restarts "
+            f"{self.server_restarts}, functions killed {self.function_kills}, events "
+            f"delivered twice {self.duplicated_events}, late redeliveries {self.late_events}",
+            f"took {self.seconds:.1f}s",
+        ] + [f"failure: {f}" for f in self.failures]
+
+
+def segment_duplicates(log_text: str) -> tuple[int, int]:
+    """(renders that started after their segment was already published, all renders)."""
+    events: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for line in log_text.splitlines():
+        if "segment render started" not in line and "segment published" not in line:
+            continue
+        with contextlib.suppress(ValueError, KeyError):
+            record = json.loads(line[line.index("{"):])
+            at = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00"))
+            events[record["segment_key"]].append((record["message"], at))
+    duplicates = renders = 0
+    for entries in events.values():
+        published = [at for message, at in entries if message == "segment published"]
+        starts = [at for message, at in entries if message == "segment render started"]
+        renders += len(starts)
+        if published:
+            duplicates += sum(1 for at in starts if at > min(published))
+    return duplicates, renders
+
+
+def ledger_checks(stack: LocalStack, report: SoakReport) -> None:
+    ledger = Ledger(stack.dynamodb(), stack.ledger_table)
+    balance = ledger.balance(ACCOUNT)
+    report.ledger_invariants_hold = (
+        balance.balance >= 0 and balance.held >= 0 and
+        balance.granted == balance.balance + balance.captured + balance.held)
+    captures = Counter(entry.get("hold") for entry in ledger.history(ACCOUNT, limit=100_000)
+                       if entry.get("op") == "capture")
+    report.duplicate_charges = sum(n - 1 for n in captures.values() if n > 1)
+    report.captures = sum(captures.values())
