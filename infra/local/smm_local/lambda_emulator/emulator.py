@@ -36,7 +36,7 @@ class Emulator:
                 **spec.environment,
                 **overrides,
             }
-            self.pools[name] = FunctionPool(spec, env, self)
+            self.pools[name] = FunctionPool(spec, env, self.deliver_failure)
             if spec.unresolved:
                 log.warning("%s: environment left unset (not resolvable locally): %s",
                             name, ", ".join(spec.unresolved))

@@ -7,8 +7,9 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smm_local.lambda_emulator.host import (
     DEFAULT_CONCURRENCY,
@@ -17,9 +18,6 @@ from smm_local.lambda_emulator.host import (
     Outcome,
 )
 from smm_local.template import FunctionSpec
-
-if TYPE_CHECKING:
-    from smm_local.lambda_emulator.emulator import Emulator
 
 log = logging.getLogger("smm.emulator")
 
@@ -42,7 +40,8 @@ class Stats:
 class FunctionPool:
     spec: FunctionSpec
     env: dict[str, str]
-    emulator: Emulator
+    # Where an event goes after its last failed attempt (the on-failure destination).
+    on_failure: Callable[[FunctionSpec, Any, Outcome], None]
     stats: Stats = field(default_factory=Stats)
     idle: list[Host] = field(default_factory=list)
     busy: set[Host] = field(default_factory=set)
@@ -130,7 +129,7 @@ class FunctionPool:
                 time.sleep(1.0)  # Lambda waits about a minute; locally a second will do
                 self.events.put((event, accepted, attempt + 1))
             elif self.spec.on_failure:
-                self.emulator.deliver_failure(self.spec, event, outcome)
+                self.on_failure(self.spec, event, outcome)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
