@@ -113,7 +113,12 @@ async def distribute(media: list[tuple[S3Object, str]], post: PostSpec,
         uploaded.append(PostizMedia(id=result.id, path=result.path))
     created = await workflow.execute_activity_method(
         PostizPublisher.create_postiz_post,
-        CreatePostRequest(workflow_id=workflow.info().workflow_id, post=post, media=uploaded),
+        CreatePostRequest(
+            workflow_id=workflow.info().workflow_id, post=post, media=uploaded,
+            settle_s=distribution.create_settle_s,
+            # The HTTP call gives up before the activity does, so a timeout is ours to see.
+            http_timeout_s=max(1.0, min(20.0, distribution.create_timeout_s - 2)),
+            rate_limited_wait_s=distribution.rate_limited_wait_s),
         start_to_close_timeout=timedelta(seconds=distribution.create_timeout_s),
         retry_policy=postiz_retry(distribution))
     return list(created.post_ids)

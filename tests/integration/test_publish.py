@@ -36,7 +36,8 @@ def params(stack: LocalStack, assets: dict[str, str], doc: str) -> PublishInput:
         "payload": {"collection": "posts", "id": doc},
         "output_bucket": stack.bucket,
         "dispatch": {"heartbeat_timeout_s": 5, "initial_interval_s": 1, "max_attempts": 5},
-        "distribution": {"create_timeout_s": 5, "retry_initial_s": 1, "retry_max_s": 2},
+        "distribution": {"create_timeout_s": 5, "retry_initial_s": 1, "retry_max_s": 2,
+                         "create_settle_s": 8, "rate_limited_wait_s": 1},
     })
 
 
@@ -84,7 +85,8 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
                                          params(stack, assets, doc),
                                          id=f"pub-{doc}", task_queue=task_queue)
     await stage(handle, "awaiting_approval")
-    stack.double_control("postiz", force_429=1)  # the first Postiz call is rate limited
+    # Postiz throttles post creation only: the first create is refused with a 429.
+    stack.double_control("postiz", force_429=1)
     await asyncio.to_thread(signal_with_cli, stack, handle.id,
                             {"decision": "approve", "reviewer": "ana@example.com"})
     status = await asyncio.wait_for(handle.result(), 120)
@@ -93,25 +95,29 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
     requests = stack.double_state("postiz")["requests"][requests_before:]
     assert [r["authorization"] for r in requests] == ["local-postiz-key"] * len(requests)
     assert [r["path"] for r in requests] == [
-        "/public/v1/upload", "/public/v1/upload", "/public/v1/posts"]  # 429, retry, post
-    upload = requests[1]
+        "/public/v1/upload", "/public/v1/posts", "/public/v1/posts"]  # upload, 429, post
+    upload = requests[0]
     assert upload["content_type"].startswith("multipart/form-data; boundary=")
     (part,) = upload["parts"]
     assert (part["name"], part["filename"], part["content_type"]) == (
         "file", "01-image-01.png", "image/png")
     assert part["size"] > 10_000
     body = requests[2]["json"]
+    # The refused create, sent again as it was (with a fresh 'now' date).
+    assert {**requests[1]["json"], "date": None} == {**body, "date": None}
     assert body["type"] == "now" and body["shortLink"] is False
+    assert all("group" not in post for post in body["posts"])
     assert body["tags"] == [{"value": "launch", "label": "Launch"}]
     assert [p["integration"]["id"] for p in body["posts"]] == ["x-1", "li-2"]
     assert body["posts"][0]["value"][0]["content"] == "Fresh from the creative engine"
     assert body["posts"][0]["value"][0]["image"][0]["path"].startswith("https://uploads.")
+    assert body["posts"][0]["value"][0]["image"][0]["path"].endswith(".png")
     new_posts = posts_for(stack)[posts_before:]
     assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
     assert stages_for(stack, doc) == EXPECTED
 
 
-@pytest.mark.parametrize("moment", ["after_upload", "during_create"])
+@pytest.mark.parametrize("moment", ["after_upload", "during_create", "after_commit"])
 async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
         client: Client, stack: LocalStack, assets: dict[str, str], moment: str) -> None:
     queue = f"tq-{uuid.uuid4()}"
@@ -126,10 +132,14 @@ async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
     seen = len(before["requests"])
     if moment == "during_create":
         stack.double_control("postiz", create_delay_s=3)
+    if moment == "after_commit":  # Postiz commits, then the answer is lost (500)
+        stack.double_control("postiz", fail_after_commit=True)
     await handle.signal("agent_approval", {"decision": "approve", "reviewer": "ana@example.com"})
     wanted = "/public/v1/upload" if moment == "after_upload" else "/public/v1/posts"
     for _ in range(600):
-        if any(r["path"] == wanted for r in stack.double_state("postiz")["requests"][seen:]):
+        state = stack.double_state("postiz")
+        if any(r["path"] == wanted for r in state["requests"][seen:]) and (
+                moment != "after_commit" or len(state["posts"]) > len(before["posts"])):
             break
         await asyncio.sleep(0.05)
     worker.send_signal(signal.SIGKILL)
@@ -144,7 +154,7 @@ async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
     uploads = [r for r in after["requests"][seen:] if r["path"] == "/public/v1/upload"]
     new_posts = after["posts"][len(before["posts"]):]
     assert len(uploads) == 1
-    assert len(creates) == 1  # never posted twice
+    assert len(creates) == 1  # never posted twice: the lost answer's posts are found
     assert len(new_posts) == 2  # one per channel, once
     assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
 
@@ -186,3 +196,28 @@ async def test_payload_being_down_delays_nothing_else(
     status = await asyncio.wait_for(handle.result(), 120)
     assert status.stage == "published"
     assert stages_for(stack, doc) == EXPECTED  # caught up, in order
+
+
+async def test_a_create_that_outlives_the_activity_timeout_is_found_not_reposted(
+        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    """Postiz takes 6 s to answer, the activity gives up after 5 s and retries while the
+    first request is still running: the retry waits for it to settle and finds its posts."""
+    doc = f"doc-{uuid.uuid4().hex[:6]}"
+    handle = await client.start_workflow(PublishCreativeWorkflow.run,
+                                         params(stack, assets, doc),
+                                         id=f"pub-{doc}", task_queue=task_queue)
+    await stage(handle, "awaiting_approval")
+    before = stack.double_state("postiz")
+    stack.double_control("postiz", create_delay_s=6)
+    try:
+        await handle.signal("agent_approval",
+                            {"decision": "approve", "reviewer": "ana@example.com"})
+        status = await asyncio.wait_for(handle.result(), 120)
+    finally:
+        stack.double_control("postiz", create_delay_s=0)
+    after = stack.double_state("postiz")
+    creates = [r for r in after["requests"][len(before["requests"]):]
+               if r["path"] == "/public/v1/posts" and r["method"] == "POST"]
+    new_posts = after["posts"][len(before["posts"]):]
+    assert len(creates) == 1 and len(new_posts) == 2
+    assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)

@@ -83,6 +83,8 @@ def _publish(assets: dict[str, str], i: int, bucket: str) -> PublishInput:
         "post": {"content": f"Soak post {i}", "integrations": ["x-1"], "type": "now"},
         "approval": {"reviewers": ["ana@example.com"], "reminder_every_s": 3600,
                      "expire_after_s": 86_400},
+        "distribution": {"create_timeout_s": 10, "retry_initial_s": 1, "retry_max_s": 5,
+                         "create_settle_s": 15, "rate_limited_wait_s": 5},
         "output_bucket": bucket, "account": ACCOUNT})
 
 
@@ -92,6 +94,9 @@ class Chaos:
         self.stack, self.env, self.config, self.report = stack, env, config, report
         self.worker = stack.start_worker(env, name="soak-worker")
         self.done = asyncio.Event()
+        # The reviewer approves once every worker kill has happened, so the load cannot end
+        # before the chaos does (kills while a post is created: tests/integration/test_publish).
+        self.kills_done = asyncio.Event()
 
     def note(self, what: str) -> None:
         """Each act of chaos, in the stack log beside what it caused."""
@@ -142,11 +147,14 @@ class Chaos:
                 await asyncio.to_thread(self.kill_a_function)
             if round_ <= kills:
                 await asyncio.to_thread(self.kill_worker)
+            if round_ >= kills:
+                self.kills_done.set()
             if round_ == restart_at and self.report.server_restarts == 0:
                 self.note("restarting the Temporal server")
                 await asyncio.to_thread(self.stack.restart_temporal, 1.0)
                 self.note("Temporal server back")
                 self.report.server_restarts += 1
+        self.kills_done.set()
         self.note("chaos over")
         # Keep supervising until the load is done: a worker must stay up to finish it.
         while not self.done.is_set():
@@ -163,8 +171,10 @@ class Chaos:
             self.worker.kill()
 
 
-async def _approve_when_waiting(handles: list[WorkflowHandle[Any, Any]]) -> None:
+async def _approve_when_waiting(handles: list[WorkflowHandle[Any, Any]],
+                                after: asyncio.Event) -> None:
     """The reviewer: approves each publish once it waits (retrying through the chaos)."""
+    await after.wait()
     pending = {h.id: h for h in handles}
     while pending:
         for workflow_id, handle in list(pending.items()):
@@ -225,7 +235,7 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
         handles += publishes
         report.started = len(handles)
         driver = asyncio.ensure_future(chaos.run())
-        reviewer = asyncio.ensure_future(_approve_when_waiting(publishes))
+        reviewer = asyncio.ensure_future(_approve_when_waiting(publishes, chaos.kills_done))
         deadline = time.monotonic() + config.deadline_s
         outcomes = await asyncio.gather(*[_outcome(h, deadline) for h in handles])
         chaos.done.set()
@@ -237,7 +247,8 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
         report.failures = [o for o in outcomes if o != "completed"]
         report.failed = sum(o.startswith("failed") for o in outcomes)
         posts = stack.double_state("postiz")["posts"]
-        per_post = Counter((p.get("group"), p["integration"]["id"]) for p in posts)
+        # Postiz keeps no group of ours; each soak publish has text of its own.
+        per_post = Counter((p["content"], p["integration"]["id"]) for p in posts)
         report.duplicate_postiz_posts = sum(n - 1 for n in per_post.values() if n > 1)
         ledger_checks(stack, report)
         stats = stack.lambda_stats()

@@ -1,92 +1,44 @@
-"""A contract-faithful local double of Postiz's public API, on loopback.
+"""A local double of Postiz's public API, on loopback, that behaves as Postiz does.
 
-It checks what the real API requires — the bare API key in ``Authorization`` (no "Bearer"),
-a multipart ``file`` upload, the exact post body shape — refuses anything else with 400/401,
-enforces the 30-requests-an-hour limit with 429 (and answers 429 on demand), and records
-every request so tests can assert exactly what was sent. It is a test double at the
-boundary of a service we cannot run here; production code never uses it.
+The behaviour lives in ``postiz_model`` (each rule names the upstream file it reproduces);
+this module is its HTTP face: routes, multipart parsing, and the test controls that make
+faults happen (``force_429``, ``create_delay_s``: the create commits after the delay whether
+or not the caller is still there; ``fail_after_commit``: commit, then answer 500). It records
+every request so tests can assert exactly what was sent. It exists only because Postiz cannot
+run here; production code never uses it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from smm_local.http_double import DoubleHandler, serve
+from smm_local.postiz_model import PostizError, PostizState
 
-POST_KEYS = {"type", "date", "shortLink", "tags", "posts", "order", "inter"}
-ITEM_KEYS = {"integration", "value", "group", "settings"}
-VALUE_KEYS = {"content", "image", "id"}
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+DEFAULT_INTEGRATIONS = {"x-1": "x", "li-2": "linkedin", "instagram-demo": "instagram",
+                        "tiktok-demo": "tiktok"}
 
 
 @dataclass
 class PostizDouble:
-    api_key: str
-    rate_limit: int = 30
+    model: PostizState
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: list[dict[str, Any]] = field(default_factory=list)
-    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
-    posts: list[dict[str, Any]] = field(default_factory=list)
     controls: dict[str, Any] = field(default_factory=dict)
-    window: list[float] = field(default_factory=list)
 
     def state(self) -> dict[str, Any]:
-        return {"requests": self.requests, "uploads": list(self.uploads.values()),
-                "posts": self.posts}
-
-    def rate_limited(self) -> bool:
-        now = time.monotonic()
-        self.window = [t for t in self.window if now - t < 3600]
-        if self.controls.get("force_429", 0) > 0:
-            self.controls["force_429"] -= 1
-            return True
-        if len(self.window) >= self.rate_limit:
-            return True
-        self.window.append(now)
-        return False
-
-
-def check_post(body: Any, uploads: dict[str, Any]) -> str | None:
-    """The first way ``body`` departs from the documented shape, or None."""
-    if not isinstance(body, dict):
-        return "body must be an object"
-    if extra := set(body) - POST_KEYS:
-        return f"unknown fields {sorted(extra)}"
-    if body.get("type") not in {"draft", "schedule", "now"}:
-        return "type must be draft, schedule or now"
-    for key, kind in (("date", str), ("shortLink", bool), ("tags", list)):
-        if not isinstance(body.get(key), kind):
-            return f"{key} is required ({kind.__name__})"
-    if not ISO.match(body["date"]):
-        return "date must be an ISO-8601 UTC date"
-    for tag in body["tags"]:
-        if not isinstance(tag, dict) or set(tag) != {"value", "label"}:
-            return "tags are {value, label}"
-    posts = body.get("posts")
-    if body["type"] != "draft" and not posts:
-        return "posts are required unless type is draft"
-    for item in posts or []:
-        if not isinstance(item, dict) or set(item) - ITEM_KEYS:
-            return "each post is {integration, value, group?, settings?}"
-        if not isinstance(item.get("integration"), dict) or not item["integration"].get("id"):
-            return "integration.id is required"
-        if not isinstance(item.get("value"), list) or not item["value"]:
-            return "value must be a non-empty list"
-        for value in item["value"]:
-            if set(value) - VALUE_KEYS or not isinstance(value.get("content"), str):
-                return "value items are {content, image?, id?}"
-            for image in value.get("image", []):
-                if set(image) != {"id", "path"} or image["id"] not in uploads:
-                    return "image items are {id, path} of an uploaded file"
-    return None
+        return {"requests": self.requests,
+                "uploads": [{k: v for k, v in u.items()} for u in self.model.uploads.values()],
+                "posts": [p for p in self.model.posts if p["deletedAt"] is None],
+                "all_posts": self.model.posts}
 
 
 def parse_multipart(content_type: str, body: bytes) -> list[dict[str, Any]]:
@@ -102,7 +54,8 @@ def parse_multipart(content_type: str, body: bytes) -> list[dict[str, Any]]:
         ctype = re.search(r"Content-Type: (\S+)", headers, re.I)
         parts.append({"name": name.group(1) if name else None,
                       "filename": filename.group(1) if filename else None,
-                      "content_type": ctype.group(1) if ctype else None, "size": len(data)})
+                      "content_type": ctype.group(1) if ctype else None, "size": len(data),
+                      "data": data})
     return parts
 
 
@@ -115,67 +68,62 @@ class Handler(DoubleHandler):
         path, query = self.route()
         body = self.body()
         d = self.double
-        with d.lock:
-            record: dict[str, Any] = {"method": self.command, "path": path,
-                      "authorization": self.headers.get("Authorization"),
-                      "content_type": self.headers.get("Content-Type")}
-            d.requests.append(record)
-            if self.headers.get("Authorization") != d.api_key:
-                self.send_json(401, {"msg": "Invalid API key"})
-                return
-            if d.rate_limited():
-                self.send_json(429, {"msg": "Too many requests"}, {"Retry-After": "1"})
-                return
+        record: dict[str, Any] = {"method": self.command, "path": path,
+                                  "authorization": self.headers.get("Authorization"),
+                                  "content_type": self.headers.get("Content-Type")}
+        if self.command == "POST" and path == "/public/v1/posts":
+            with contextlib.suppress(ValueError):  # recorded even when refused, for tests
+                record["json"] = json.loads(body)
+        try:
+            with d.lock:
+                d.requests.append(record)
+                d.model.forced_429 += int(d.controls.pop("force_429", 0) or 0)
+                d.model.authenticate(self.headers.get("Authorization"))
+                d.model.throttle(self.command, path)
+                delay = float(d.controls.get("create_delay_s", 0))
+                fail_after = bool(d.controls.pop("fail_after_commit", False)) \
+                    if self.command == "POST" and path == "/public/v1/posts" else False
             if self.command == "POST" and path == "/public/v1/upload":
                 parts = parse_multipart(self.headers.get("Content-Type", ""), body)
-                record["parts"] = parts
-                files = [p for p in parts if p["name"] == "file" and p["filename"]]
-                if len(parts) != 1 or not files:
-                    self.send_json(400, {"msg": "expected one multipart field 'file'"})
-                    return
-                upload_id = str(uuid.uuid4())
-                upload = {"id": upload_id, "name": files[0]["filename"],
-                          "path": f"https://uploads.postiz.local/{upload_id}",
-                          "organizationId": "org-local", "size": files[0]["size"],
-                          "createdAt": datetime.now(UTC).isoformat(),
-                          "updatedAt": datetime.now(UTC).isoformat()}
-                d.uploads[upload_id] = upload
-                self.send_json(200, {k: v for k, v in upload.items() if k != "size"})
-                return
-            if self.command == "POST" and path == "/public/v1/posts":
-                try:
-                    payload = json.loads(body)
-                except json.JSONDecodeError:
-                    self.send_json(400, {"msg": "body is not JSON"})
-                    return
-                record["json"] = payload
-                problem = check_post(payload, d.uploads)
-                if problem:
-                    self.send_json(400, {"msg": problem})
-                    return
-                delay = float(d.controls.get("create_delay_s", 0))
+                record["parts"] = [{k: v for k, v in p.items() if k != "data"} for p in parts]
+                files = [p for p in parts if p["name"] == "file"]
+                with d.lock:
+                    media = d.model.upload(files[0]["filename"] if files else None,
+                                           files[0]["data"] if files else b"")
+                self.send_json(201, media)
+            elif self.command == "POST" and path == "/public/v1/posts":
+                payload = json.loads(body) if body else None
+                # The create runs to its end even when the caller has gone (a slow
+                # Postiz, a killed worker): the delay is before the commit, not after.
+                if delay:
+                    time.sleep(delay)
+                with d.lock:
+                    created = d.model.create(payload, datetime.now(UTC))
+                if fail_after:
+                    self.send_json(500, {"statusCode": 500,
+                                         "message": "Internal server error"})
+                else:
+                    self.send_json(201, created)
             elif self.command == "GET" and path == "/public/v1/posts":
                 if "startDate" not in query or "endDate" not in query:
-                    self.send_json(400, {"msg": "startDate and endDate are required"})
+                    self.send_json(400, {"message": ["startDate and endDate are required"],
+                                         "statusCode": 400})
                     return
-                self.send_json(200, {"posts": list(d.posts)})
-                return
+                with d.lock:
+                    listed = d.model.listed(query["startDate"][0], query["endDate"][0],
+                                            query.get("customer", [None])[0])
+                self.send_json(200, {"posts": listed})
+            elif self.command == "DELETE" and path.startswith("/public/v1/posts/"):
+                with d.lock:
+                    self.send_json(200, d.model.delete(path.rsplit("/", 1)[-1],
+                                                       datetime.now(UTC)))
             else:
-                self.send_json(404, {"msg": "not found"})
-                return
-        # Create, outside the lock: a slow answer lets a test kill the caller mid-request.
-        if delay:
-            time.sleep(delay)
-        created = []
-        with d.lock:
-            for item in payload.get("posts", []):
-                post_id = str(uuid.uuid4())
-                d.posts.append({"id": post_id, "content": item["value"][0]["content"],
-                                "publishDate": payload["date"], "group": item.get("group"),
-                                "state": "QUEUE", "integration": {"id": item["integration"]["id"]},
-                                "image": item["value"][0].get("image", [])})
-                created.append({"postId": post_id, "integration": item["integration"]["id"]})
-        self.send_json(200, created)
+                self.send_json(404, {"message": f"Cannot {self.command} {path}",
+                                     "error": "Not Found", "statusCode": 404})
+        except PostizError as err:
+            self.send_json(err.status, err.body)
+        except json.JSONDecodeError:
+            self.send_json(400, {"message": "Unexpected token in JSON", "statusCode": 400})
 
     do_GET = do_POST = do_PATCH = do_DELETE = handle_api
 
@@ -184,9 +132,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="local Postiz public API double (loopback)")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-key", required=True)
-    parser.add_argument("--rate-limit", type=int, default=30)
+    parser.add_argument("--rate-limit", type=int, default=90,
+                        help="POST /posts per hour per organization (Postiz's API_LIMIT)")
     args = parser.parse_args()
-    serve(PostizDouble(args.api_key, args.rate_limit), Handler, args.port)
+    model = PostizState(args.api_key, dict(DEFAULT_INTEGRATIONS), rate_limit=args.rate_limit)
+    serve(PostizDouble(model), Handler, args.port)
     print(f"postiz double on http://127.0.0.1:{args.port}/public/v1", flush=True)
     threading.Event().wait()
 

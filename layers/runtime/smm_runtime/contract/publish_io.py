@@ -63,10 +63,15 @@ class PayloadRef(_In):
 
 
 class DistributionPolicy(_In):
-    """How the post is created in Postiz. It allows 30 requests an hour per key, so retries
-    back off in minutes by default (a 429's Retry-After overrides the next delay)."""
+    """How the post is created in Postiz. Postiz limits post creations per organization per
+    hour (API_LIMIT) and answers 429 with no hint of when to come back, so a rate-limited
+    create waits ``rate_limited_wait_s``. After a create that got no answer, the next attempt
+    waits ``create_settle_s`` from the send (longer than the HTTP timeout plus Postiz's own
+    work) before it looks the post up, so a late commit is found, not posted again."""
 
     create_timeout_s: float = Field(default=30, gt=1, le=600)
+    create_settle_s: float = Field(default=120, ge=1, le=3600)
+    rate_limited_wait_s: float = Field(default=300, ge=1, le=3600)
     retry_initial_s: float = Field(default=30, gt=0, le=3600)
     retry_max_s: float = Field(default=1200, gt=0, le=86_400)
     max_attempts: int = Field(default=12, ge=1, le=100)
@@ -135,6 +140,9 @@ class CreatePostRequest(_In):
     workflow_id: str
     post: PostSpec
     media: list[PostizMedia]
+    settle_s: float = 120
+    http_timeout_s: float = 20
+    rate_limited_wait_s: float = 300
 
 
 class CreatePostResult(BaseModel):
