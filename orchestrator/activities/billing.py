@@ -9,10 +9,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from orchestrator.pricing import LedgerOp, PriceModel
-from smm_runtime.contract.errors import INVALID_REQUEST
+from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST, LEDGER_CONFLICT
 from smm_runtime.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
-
-INSUFFICIENT_CREDITS = "InsufficientCredits"
 
 
 class BillingActivities:
@@ -45,4 +43,4 @@ class BillingActivities:
             raise ApplicationError(str(err), type=INSUFFICIENT_CREDITS,
                                    non_retryable=True) from None
         except LedgerConflictError as err:
-            raise ApplicationError(str(err), type="LedgerConflict", non_retryable=True) from None
+            raise ApplicationError(str(err), type=LEDGER_CONFLICT, non_retryable=True) from None

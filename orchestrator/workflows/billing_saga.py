@@ -19,15 +19,19 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.planning.resolve import total_frames
     from orchestrator.pricing import LedgerOp, PriceModel, actual, estimate_images, estimate_video
     from smm_runtime.contract.basetypes import ComputeUsage
-    from smm_runtime.contract.errors import INVALID_REQUEST
+    from smm_runtime.contract.errors import (
+        INSUFFICIENT_CREDITS,
+        INVALID_REQUEST,
+        LEDGER_CONFLICT,
+    )
     from smm_runtime.contract.validation import parse_image_spec, parse_spec
     from smm_runtime.contract.video_spec import FPS
     from smm_runtime.contract.workflow_io import RenderCost
 
 LEDGER_TIMEOUT = timedelta(seconds=20)
 LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(
-    seconds=30), non_retryable_error_types=[INVALID_REQUEST, "InsufficientCredits",
-                                            "LedgerConflict"])
+    seconds=30), non_retryable_error_types=[INVALID_REQUEST, INSUFFICIENT_CREDITS,
+                                            LEDGER_CONFLICT])
 
 
 class Billing:
@@ -74,3 +78,17 @@ def creative_price(kind: str, creative: dict[str, Any]) -> Callable[[PriceModel]
         return lambda model: estimate_video(length, FPS, video.presets, model)
     count = len(parse_image_spec(creative).jobs())
     return lambda model: estimate_images(count, model)
+
+
+async def settle_all(bills: list[tuple[Billing, ComputeUsage | None]], *, capture: bool
+                     ) -> tuple[int, int]:
+    """Capture (with its usage) or release each hold; (credits charged, credits no longer
+    held)."""
+    charged = released = 0
+    for billing, usage in bills:
+        if capture and usage is not None:
+            charged += (await billing.capture(usage)).credits
+        else:
+            await billing.release()
+        released += billing.held
+    return charged, released

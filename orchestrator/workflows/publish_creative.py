@@ -16,17 +16,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from orchestrator.merge_patch import merge_patch
-    from orchestrator.workflows.billing_saga import Billing, creative_price
+    from orchestrator.workflows.billing_saga import Billing, creative_price, settle_all
     from orchestrator.workflows.generate_image import GenerateImageWorkflow
     from orchestrator.workflows.publishing import PayloadWriteBack, announce_review, distribute
     from orchestrator.workflows.render_video import RenderVideoWorkflow
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
+    from smm_runtime.contract.errors import INSUFFICIENT_CREDITS
     from smm_runtime.contract.publish_io import (
         SIGNAL_NAME,
         ApprovalDecision,
@@ -44,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.workflow_io import GenerateImageInput, RenderVideoInput
 
 REVIEW_LINKS_PATCH = "review-links"
+# Executions that began before every ending was reported replay without those reports.
+ENDINGS_PATCH = "every-ending-reported"
 
 
 class Rejected(Exception):
@@ -167,17 +170,24 @@ class PublishCreativeWorkflow:
         except ChildWorkflowError as err:
             self._stage("failed", error=str(err.cause or err))
             raise
+        except ActivityError as err:  # credits, the ledger, Postiz out of retries
+            if workflow.patched(ENDINGS_PATCH):
+                cause = err.cause
+                short = isinstance(cause, ApplicationError) and cause.type == INSUFFICIENT_CREDITS
+                self._stage("insufficient_credits" if short else "failed",
+                            error=str(cause or err))
+            raise
+        except asyncio.CancelledError:
+            if workflow.patched(ENDINGS_PATCH):
+                self._stage("cancelled")
+            raise
 
     async def _settle(self, *, capture: bool) -> None:
         """Capture (on approval) or release (otherwise) every round's hold, once."""
         bills, self._bills = self._bills, []
-        for billing, usage in bills:
-            if capture and usage is not None:
-                cost = await billing.capture(usage)
-                self._status.credits_charged += cost.credits
-            else:
-                await billing.release()
-            self._status.credits_held -= billing.held
+        charged, released = await settle_all(bills, capture=capture)
+        self._status.credits_charged += charged
+        self._status.credits_held -= released
 
     def _validate(self, spec: dict[str, Any]) -> None:
         assert self._params is not None
@@ -252,8 +262,7 @@ class PublishCreativeWorkflow:
                         await self._announce(deadline)
 
     async def _announce(self, deadline: datetime) -> None:
-        """This round's signed review links, to Payload and the notification webhook; a
-        reminder announces the same links again."""
+        """This round's signed review links to Payload and the webhook (again on reminders)."""
         assert self._params is not None
         issued = await announce_review(ReviewAnnouncement(
             workflow_id=workflow.info().workflow_id, round=self._status.round,

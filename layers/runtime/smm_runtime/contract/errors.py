@@ -13,6 +13,8 @@ from temporalio.exceptions import ApplicationError
 INVALID_REQUEST = "InvalidRequest"
 UNSUPPORTED_CONTRACT = "UnsupportedContractVersion"
 UNSAFE_MEDIA = "UnsafeMedia"
+INSUFFICIENT_CREDITS = "InsufficientCredits"  # the account cannot cover the estimate
+LEDGER_CONFLICT = "LedgerConflict"  # an idempotency key reused for a different entry
 # Retryable: a transient fault; Temporal retries with backoff.
 FUNCTION_ERROR = "FunctionError"
 DISPATCH_ERROR = "DispatchError"

@@ -1,0 +1,104 @@
+"""Every way a publish can end reaches Payload as a stage: published, rejected and expired
+(tests/workflows/test_publish_creative.py), and failed, cancelled and insufficient credits
+here, each with the holds released and nothing posted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from orchestrator.pricing import LedgerOp, PriceModel
+from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST
+from smm_runtime.contract.publish_io import CreatePostRequest, CreatePostResult, PublishStatus
+from tests.fakes import PublishFakes, approval, publish_input, run_with_worker, until_stage
+
+
+class Endings(PublishFakes):
+    """The publish fakes plus a ledger, and a Postiz that can refuse for good."""
+
+    def __init__(self, *, refuse_post: bool = False, short_on_round: int | None = None) -> None:
+        super().__init__()
+        self.refuse_post = refuse_post
+        self.short_on_round = short_on_round
+        self.ledger_ops: list[LedgerOp] = []
+
+    @activity.defn(name="create_postiz_post")
+    async def create_post(self, request: CreatePostRequest) -> CreatePostResult:
+        self.posts.append(request)
+        if self.refuse_post:
+            raise ApplicationError("POST /public/v1/posts: 400 Integration with id x-1 not "
+                                   "found", type=INVALID_REQUEST, non_retryable=True)
+        return await super().create_post(request)
+
+    @activity.defn(name="price_model")
+    async def price_model(self) -> PriceModel:
+        return PriceModel()
+
+    @activity.defn(name="ledger")
+    async def ledger(self, op: LedgerOp) -> dict[str, Any]:
+        self.ledger_ops.append(op)
+        if (op.op == "reserve" and self.short_on_round is not None
+                and op.key.endswith(f"/render-{self.short_on_round}:reserve")):
+            raise ApplicationError(f"account: {op.account} has 1 credit, this needs "
+                                   f"{op.amount}", type=INSUFFICIENT_CREDITS,
+                                   non_retryable=True)
+        return {"op": op.op, "key": op.key, "amount": op.amount}
+
+    def all(self) -> list[Any]:
+        return [*super().all(), self.price_model, self.ledger]
+
+
+def stages(fakes: PublishFakes) -> list[str]:
+    return [u.data["engineStage"] for u in fakes.payload]
+
+
+async def test_postiz_refusing_the_post_ends_as_failed_with_the_error(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Endings(refuse_post=True)
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        await handle.signal("agent_approval", approval())
+
+    with pytest.raises(WorkflowFailureError):
+        await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert stages(fakes)[-2:] == ["publishing", "failed"]
+    assert "Integration with id x-1 not found" in fakes.payload[-1].data["engineError"]
+
+
+async def test_a_cancelled_publish_ends_as_cancelled_and_releases_its_hold(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Endings()
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        await handle.cancel()
+
+    with pytest.raises(WorkflowFailureError):
+        await run_with_worker(skipping_env, fakes, publish_input(account="acme"), script)
+    assert stages(fakes)[-1] == "cancelled"
+    assert [op.op for op in fakes.ledger_ops] == ["reserve", "release"]
+    assert fakes.posts == []
+
+
+async def test_credits_running_out_on_a_revision_ends_as_insufficient_credits(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Endings(short_on_round=2)
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        await handle.signal("agent_approval", approval(
+            "revise", changes={"props": {"quote": "Ship it today"}}))
+
+    with pytest.raises(WorkflowFailureError):
+        await run_with_worker(skipping_env, fakes, publish_input(account="acme"), script)
+    assert stages(fakes)[-1] == "insufficient_credits"
+    assert "has 1 credit" in fakes.payload[-1].data["engineError"]
+    # Round 1's hold is released (nothing was approved), round 2 never held anything.
+    assert [op.op for op in fakes.ledger_ops] == ["reserve", "reserve", "release"]
+    assert fakes.posts == []
