@@ -35,7 +35,10 @@ class WorkerSettings(BaseSettings):
     # trigger's Function URL, the webhook (Slack-compatible) hears each announcement.
     review_link_secret: SecretStr | None = None
     review_base_url: str | None = None
-    review_webhook_url: str | None = None
+    review_webhook_url: str | None = None  # the shared channel: never gets a link
+    # Each reviewer's own inbox (their link goes there alone): a map, or a URL template.
+    review_inboxes: dict[str, str] = Field(default_factory=dict)
+    review_inbox_template: str | None = None
     price_model: PriceModel = PriceModel()  # SMM_PRICE_MODEL='{"credits_per_image": 3, ...}'
     # The cluster-wide caps (SMM_POOL_CAPS='{"video-segments": 16, ...}'); 0 or absent = none.
     # Keep each at or under the function's ReservedConcurrentExecutions in template.yaml.

@@ -80,7 +80,8 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
     review = ReviewAnnouncer(
         settings.review_link_secret.get_secret_value().encode()
         if settings.review_link_secret else None,
-        settings.review_base_url, settings.review_webhook_url)
+        settings.review_base_url, settings.review_webhook_url, settings.review_inboxes,
+        settings.review_inbox_template)
     permits = PermitActivities(client, settings.pool_caps)
     return Worker(
         client,

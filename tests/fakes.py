@@ -152,8 +152,7 @@ class PublishFakes:
     @activity.defn(name="announce_review")
     async def announce_review(self, request: ReviewAnnouncement) -> ReviewLinks:
         self.announcements.append(request)
-        return ReviewLinks(links={r: f"https://review.example/{request.round}/{r}"
-                                  for r in request.reviewers})
+        return ReviewLinks(delivered=list(request.reviewers))
 
     def all(self) -> list[Any]:
         return [self.load_brand_kit, self.pool_caps, self.dispatch_image, self.upload,

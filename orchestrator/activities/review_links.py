@@ -1,13 +1,17 @@
-"""Signed review links for a waiting creative, announced to a Slack-compatible webhook.
+"""Signed review links for a waiting creative, each delivered to its reviewer alone.
 
-The links are signed here, in the worker, with the review-link secret; the workflow only
-holds the result. Without SMM_REVIEW_LINK_SECRET and SMM_REVIEW_BASE_URL no links are issued
-(approval then goes through Payload, the API or the CLI as before).
+The links are signed here, in the worker, with the review-link secret; a link is a bearer
+capability to decide as that reviewer, so it goes only to that reviewer's own inbox (a
+personal webhook: ``SMM_REVIEW_INBOXES`` maps reviewer -> URL, or ``SMM_REVIEW_INBOX_TEMPLATE``
+builds one with ``{reviewer}``), one message each. The shared channel
+(``SMM_REVIEW_WEBHOOK_URL``) and Payload hear who was asked, never a link. Without a secret
+and a base URL no links are issued (approval goes through Payload, the API or the CLI).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from temporalio import activity
@@ -20,31 +24,51 @@ ANYONE = "anyone"
 
 
 class ReviewAnnouncer:
-    def __init__(self, secret: bytes | None, base_url: str | None,
-                 webhook_url: str | None) -> None:
+    def __init__(self, secret: bytes | None, base_url: str | None, webhook_url: str | None,
+                 inboxes: Mapping[str, str] | None = None,
+                 inbox_template: str | None = None) -> None:
         self._secret = secret
         self._base = base_url.rstrip("/") if base_url else None
         self._webhook = webhook_url
+        self._inboxes = dict(inboxes or {})
+        self._template = inbox_template
+
+    def inbox(self, reviewer: str) -> str | None:
+        if reviewer in self._inboxes:
+            return self._inboxes[reviewer]
+        if self._template and reviewer != ANYONE:
+            return self._template.replace("{reviewer}", quote(reviewer, safe=""))
+        return None
 
     @activity.defn(name="announce_review")
     async def announce_review(self, request: ReviewAnnouncement) -> ReviewLinks:
         if self._secret is None or self._base is None:
             return ReviewLinks()
-        links = {
-            reviewer: f"{self._base}/review/" + quote(sign_link(self._secret, ReviewClaim(
+        delivered = []
+        for reviewer in request.reviewers or [ANYONE]:
+            inbox = self.inbox(reviewer)
+            if inbox is None:
+                continue  # no private way to reach them: no link anywhere
+            link = f"{self._base}/review/" + quote(sign_link(self._secret, ReviewClaim(
                 request.workflow_id, request.round, reviewer, request.expires_at)))
-            for reviewer in (request.reviewers or [ANYONE])}
+            private = f"{_opening(request)} <{link}|Review it here> (this link is yours alone)."
+            await asyncio.to_thread(call, "POST", inbox, {}, _message([private]))
+            delivered.append(reviewer)
         if self._webhook:
-            await asyncio.to_thread(call, "POST", self._webhook, {}, _message(request, links))
-        return ReviewLinks(links=links)
+            asked = ", ".join(request.reviewers) or "any reviewer"
+            shared = f"{_opening(request)} Asked: {asked}; each has a private review link."
+            await asyncio.to_thread(call, "POST", self._webhook, {}, _message([shared]))
+        return ReviewLinks(delivered=delivered)
 
 
-def _message(request: ReviewAnnouncement, links: dict[str, str]) -> dict[str, object]:
-    """Slack's incoming-webhook shape (`text` plus blocks); Teams/Mattermost read `text`."""
+def _opening(request: ReviewAnnouncement) -> str:
     what = "Reminder: a" if request.reminder else "A"
-    lines = [f"{what} creative is waiting for your review (round {request.round}, "
-             f"until {request.expires_at:%Y-%m-%d %H:%M} UTC): {request.content[:200]}"]
-    lines += [f"• {reviewer}: <{url}|review>" for reviewer, url in links.items()]
+    return (f"{what} creative is waiting for review (round {request.round}, until "
+            f"{request.expires_at:%Y-%m-%d %H:%M} UTC): {request.content[:200]}")
+
+
+def _message(lines: list[str]) -> dict[str, object]:
+    """Slack's incoming-webhook shape (`text` plus blocks); Teams/Mattermost read `text`."""
     return {"text": "\n".join(lines),
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}}
                        for line in lines]}

@@ -5,8 +5,8 @@ rendering (a child render workflow) -> awaiting_approval (signal `agent_approval
 requested changes -> approved -> scheduled (a durable timer, months if need be) -> publishing
 (media to Postiz through the transfer function, then one post) -> published.
 
-Every stage change is reported to Payload in order by a background writer that retries with
-backoff and never holds up the flow. Waiting costs nothing: it is a timer in history.
+Every stage change reaches Payload in order (a background writer that never holds up the
+flow); every ending too. Waiting costs nothing: it is a timer in history.
 """
 
 from __future__ import annotations
@@ -262,14 +262,14 @@ class PublishCreativeWorkflow:
                         await self._announce(deadline)
 
     async def _announce(self, deadline: datetime) -> None:
-        """This round's signed review links to Payload and the webhook (again on reminders)."""
+        """This round's private review links, one to each reviewer (again on reminders)."""
         assert self._params is not None
         issued = await announce_review(ReviewAnnouncement(
             workflow_id=workflow.info().workflow_id, round=self._status.round,
             reviewers=self._params.approval.reviewers, expires_at=deadline,
             content=self._params.post.content, reminder=self._status.reminders_sent))
-        if issued is not None and issued.links:
-            self._report("awaiting_approval", review_links=issued.links)
+        if issued is not None and (sent := issued.delivered or sorted(issued.links)):
+            self._report("awaiting_approval", review_sent_to=sent)  # who, never the links
 
     async def _wait_for_publish_time(self) -> None:
         assert self._params is not None

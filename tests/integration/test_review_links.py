@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import re
 import urllib.error
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import pytest
 
 from smm_local.stack import LocalStack
-from smm_runtime.review_links import ReviewClaim, sign_link
+from smm_runtime.review_links import ReviewClaim, sign_link, verify_link
 from tests.integration.test_trigger_api import call, default_queue_worker, publish_body
 
 pytestmark = pytest.mark.integration
@@ -36,14 +37,19 @@ def fetch(url: str, form: dict[str, str] | None = None) -> tuple[int, str, dict[
         return err.code, err.read().decode(), dict(err.headers)
 
 
-async def link_for(stack: LocalStack, doc: str, round_: int) -> str:
-    """The review link Payload was told about for this round (its write-back)."""
+async def link_for(stack: LocalStack, doc: str, round_: int,
+                   reviewer: str = "ana@example.com") -> str:
+    """The private review link the reviewer's own inbox received for this round."""
     for _ in range(300):
-        for update in stack.double_state("payload")["updates"]:
-            links = update["data"].get("engineReviewLinks")
-            if update["doc"] == f"posts/{doc}" and links and \
-                    update["data"]["engineRound"] == round_:
-                return str(links["ana@example.com"])
+        for message in stack.double_state("inbox")["messages"]:
+            text = message["body"]["text"]
+            found = re.search(r"<(http[^|>]+)\|", text)
+            if message["inbox"] != reviewer or not found:
+                continue
+            claim = verify_link(stack.review_secret.encode(),
+                                unquote(found.group(1).rsplit("/", 1)[1]))
+            if claim.workflow_id.endswith(doc) and claim.round == round_:
+                return found.group(1)
         await asyncio.sleep(0.2)
     raise AssertionError(f"no review link for round {round_}")
 
@@ -72,6 +78,12 @@ async def test_a_reviewer_decides_from_the_link_and_stale_links_change_nothing(
     await stage(stack, workflow_id, "awaiting_approval")
     first = await link_for(stack, doc, 1)
     assert first.startswith(f"{stack.trigger_url}/review/")
+    # Nobody reading the shared channel or the Payload document can act as a reviewer.
+    shared = [m for m in stack.double_state("inbox")["messages"] if m["inbox"] == "team-channel"]
+    assert shared and all("/review/" not in json.dumps(m) for m in shared)
+    document = [u for u in stack.double_state("payload")["updates"] if u["doc"] == f"posts/{doc}"]
+    assert document and all("/review/" not in json.dumps(u) for u in document)
+    assert any(u["data"].get("engineReviewSentTo") == ["ana@example.com"] for u in document)
 
     code, page, headers = fetch(first)
     assert code == 200 and headers["content-type"].startswith("text/html")

@@ -1,9 +1,11 @@
-"""Issuing and announcing review links: verifiable links per reviewer, a Slack-shaped
-message to the webhook, nothing at all when review links are not configured."""
+"""Issuing and announcing review links: a verifiable link per reviewer, sent to that
+reviewer's own inbox alone (Slack-shaped), the shared channel told who was asked but given no
+link, nothing at all when review links are not configured."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,22 +50,45 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server.shutdown()
 
 
-async def test_each_reviewer_gets_a_link_that_verifies_to_this_round(
+def link_in(message: dict[str, Any]) -> str:
+    return str(re.search(r"<(https://[^|>]+)\|", message["body"]["text"]).group(1))  # type: ignore[union-attr]
+
+
+async def test_each_reviewer_gets_their_own_link_in_their_own_inbox_only(
         webhook: tuple[str, list[dict[str, Any]]]) -> None:
     url, received = webhook
-    announcer = ReviewAnnouncer(SECRET, "https://trigger.example/", url)
-    links = await ActivityEnvironment().run(announcer.announce_review, REQUEST)
-    assert set(links.links) == {"ana@example.com", "bo@example.com"}
-    for reviewer, link in links.links.items():
+    base = url.rsplit("/", 1)[0]
+    announcer = ReviewAnnouncer(SECRET, "https://trigger.example/", f"{base}/team",
+                                inbox_template=f"{base}/dm/{{reviewer}}")
+    issued = await ActivityEnvironment().run(announcer.announce_review, REQUEST)
+    assert issued.delivered == ["ana@example.com", "bo@example.com"] and issued.links == {}
+    private = [m for m in received if m["path"].startswith("/hooks/dm/")]
+    assert [unquote(m["path"]) for m in private] == [
+        "/hooks/dm/ana@example.com", "/hooks/dm/bo@example.com"]
+    for message, reviewer in zip(private, ["ana@example.com", "bo@example.com"], strict=True):
+        link = link_in(message)
         assert link.startswith("https://trigger.example/review/")
         claim = verify_link(SECRET, unquote(link.rsplit("/", 1)[1]))
         assert (claim.workflow_id, claim.round, claim.reviewer) == (
             "payload-posts-7", 2, reviewer)
-    (message,) = received
-    assert message["path"] == "/hooks/T1" and message["type"] == "application/json"
-    assert "round 2" in message["body"]["text"] and "Launch day!" in message["body"]["text"]
-    assert all(link in message["body"]["text"] for link in links.links.values())
-    assert message["body"]["blocks"][0]["type"] == "section"
+        assert message["body"]["text"].count("https://") == 1  # theirs, nobody else's
+        assert "round 2" in message["body"]["text"] and "Launch day!" in message["body"]["text"]
+    (shared,) = [m for m in received if m["path"] == "/hooks/team"]
+    assert "https://" not in json.dumps(shared["body"])  # the channel learns who, not how
+    assert "ana@example.com" in shared["body"]["text"]
+    assert shared["body"]["blocks"][0]["type"] == "section"
+
+
+async def test_a_reviewer_without_a_private_inbox_gets_no_link_anywhere(
+        webhook: tuple[str, list[dict[str, Any]]]) -> None:
+    url, received = webhook
+    base = url.rsplit("/", 1)[0]
+    announcer = ReviewAnnouncer(SECRET, "https://trigger.example/", f"{base}/team",
+                                inboxes={"ana@example.com": f"{base}/dm-ana"})
+    issued = await ActivityEnvironment().run(announcer.announce_review, REQUEST)
+    assert issued.delivered == ["ana@example.com"]
+    assert [m["path"] for m in received] == ["/hooks/dm-ana", "/hooks/team"]
+    assert "https://" not in json.dumps(received[1]["body"])
 
 
 async def test_without_configuration_no_links_and_no_message(

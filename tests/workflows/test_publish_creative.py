@@ -40,8 +40,9 @@ async def test_approve_publishes_once_and_reports_every_stage_in_order(
     assert stages == ["rendering", "awaiting_approval", "awaiting_approval", "approved",
                       "publishing", "published"]
     assert [u.seq for u in fakes.payload] == [1, 2, 3, 4, 5, 6]
-    assert fakes.payload[2].data["engineReviewLinks"] == {
-        "ana@example.com": "https://review.example/1/ana@example.com"}
+    # Payload hears who was sent a private link, never a link: every editor reads it.
+    assert fakes.payload[2].data["engineReviewSentTo"] == ["ana@example.com"]
+    assert not any("engineReviewLinks" in u.data for u in fakes.payload)
     assert fakes.payload[-1].data["enginePostizPostIds"] == ["post-x-1", "post-li-2"]
     assert status.approvals[-1].comment == "lgtm" and status.approvals[-1].accepted
     (announced,) = fakes.announcements

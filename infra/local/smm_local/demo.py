@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
             await client.get_workflow_handle(workflow_id).execute_update(
                 "approve", {"decision": "approve", "reviewer": "editor@example.com"})
         else:
-            link = await _review_link(stack, "posts/demo-post")
+            link = await _review_link(stack, "editor@example.com")
             if link:
                 print(f"  waiting for approval: open the review link in a browser\n    {link}")
             print(f"  or, in another shell (with the env of `smm-local dev`):"
@@ -136,13 +137,13 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
           f"({len(posts)} posts, media uploaded once per output)")
 
 
-async def _review_link(stack: Any, doc: str) -> str | None:
-    """The review link the workflow announced to (the local double of) Payload."""
+async def _review_link(stack: Any, reviewer: str) -> str | None:
+    """The private review link the reviewer's own inbox (the local chat double) received."""
     for _ in range(100):
-        for update in reversed(stack.double_state("payload")["updates"]):
-            links = update["data"].get("engineReviewLinks")
-            if update["doc"] == doc and links:
-                return str(next(iter(links.values())))
+        for message in reversed(stack.double_state("inbox")["messages"]):
+            found = re.search(r"<(http[^|>]+)\|", message["body"]["text"])
+            if message["inbox"] == reviewer and found:
+                return found.group(1)
         await asyncio.sleep(0.2)
     return None
 

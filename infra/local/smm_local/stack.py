@@ -47,6 +47,7 @@ class LocalStack:
     image_hosts: tuple[str, ...] = ()
     postiz_port: int = field(default_factory=free_port)
     payload_port: int = field(default_factory=free_port)
+    inbox_port: int = field(default_factory=free_port)
     # Local-only credentials of the API doubles (never real secrets).
     postiz_key: str = "local-postiz-key"
     payload_key: str = "local-payload-key"
@@ -77,16 +78,22 @@ class LocalStack:
     def payload_url(self) -> str:
         return f"http://127.0.0.1:{self.payload_port}"
 
-    def double_state(self, which: str) -> dict[str, Any]:
+    def _double_port(self, which: str) -> int:
+        return {"postiz": self.postiz_port, "payload": self.payload_port,
+                "inbox": self.inbox_port}[which]
 
-        port = self.postiz_port if which == "postiz" else self.payload_port
+    @property
+    def inbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.inbox_port}/hooks"
+
+    def double_state(self, which: str) -> dict[str, Any]:
+        port = self._double_port(which)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_double/state", timeout=5) as r:
             state: dict[str, Any] = json.load(r)
         return state
 
     def double_control(self, which: str, **controls: Any) -> None:
-
-        port = self.postiz_port if which == "postiz" else self.payload_port
+        port = self._double_port(which)
         req = urllib.request.Request(f"http://127.0.0.1:{port}/_double/control",
                                      data=json.dumps(controls).encode(), method="POST")
         urllib.request.urlopen(req, timeout=5).close()
@@ -116,6 +123,9 @@ class LocalStack:
             "SMM_LEDGER_TABLE": self.ledger_table,
             "SMM_REVIEW_LINK_SECRET": self.review_secret,
             "SMM_REVIEW_BASE_URL": self.trigger_url,
+            # Each reviewer's private inbox, and the shared channel (which gets no links).
+            "SMM_REVIEW_INBOX_TEMPLATE": f"{self.inbox_url}/{{reviewer}}",
+            "SMM_REVIEW_WEBHOOK_URL": f"{self.inbox_url}/team-channel",
             **self._payload_keys(),
         }
 
@@ -188,7 +198,10 @@ class LocalStack:
         payload = self._spawn("payload", [sys.executable, "-m", "smm_local.payload_double",
                                           "--port", str(self.payload_port),
                                           "--api-key", self.payload_key])
+        inbox = self._spawn("inbox", [sys.executable, "-m", "smm_local.inbox_double",
+                                      "--port", str(self.inbox_port)])
         wait_for_port(self.postiz_port, postiz, "Postiz double")
+        wait_for_port(self.inbox_port, inbox, "inbox double")
         wait_for_port(self.payload_port, payload, "Payload double")
 
     def _start_emulator(self) -> None:

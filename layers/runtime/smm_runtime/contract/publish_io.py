@@ -173,8 +173,11 @@ class ReviewAnnouncement(BaseModel):
 
 
 class ReviewLinks(BaseModel):
-    """reviewer (or "anyone") -> the signed link; empty when review links are not set up."""
+    """Who was sent a private review link this round (empty when review links are not set
+    up). ``links`` is what releases before per-reviewer delivery returned; it is read from
+    old histories only and never filled: a link must not travel beyond its reviewer."""
 
     model_config = ConfigDict(frozen=True)
 
+    delivered: list[str] = Field(default_factory=list)
     links: dict[str, str] = Field(default_factory=dict)
