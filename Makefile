@@ -17,7 +17,8 @@ DEMO_FLAGS ?= --auto-approve
 	record-histories soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
-setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed infra/payload/node_modules/.installed
+setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed infra/payload/node_modules/.installed \
+	infra/payload/app/node_modules/.installed
 $(VENV)/.synced: pyproject.toml infra/local/pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --python $(PYTHON)
@@ -31,6 +32,11 @@ $(NODE_FN)/node_modules/.installed: $(NODE_FN)/package.json $(NODE_FN)/package-l
 ## the Payload examples' type checker (TypeScript), from its lock file
 infra/payload/node_modules/.installed: infra/payload/package.json infra/payload/package-lock.json
 	cd infra/payload && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## the local stack's real Payload 3 app (SQLite), from its lock file
+infra/payload/app/node_modules/.installed: infra/payload/app/package.json infra/payload/app/package-lock.json
+	cd infra/payload/app && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## schema: regenerate the JSON Schema the Node function validates against (after a contract change)

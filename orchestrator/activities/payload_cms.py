@@ -10,6 +10,8 @@ from temporalio import activity
 from orchestrator.activities.http_json import call
 from smm_runtime.contract.publish_io import PayloadUpdate
 
+HTTP_TIMEOUT_S = 10  # below the write-back activity's 15 s start-to-close
+
 
 class PayloadReporter:
     def __init__(self, base_url: str | None, user_slug: str, api_key: str | None) -> None:
@@ -24,4 +26,7 @@ class PayloadReporter:
                                  update.data.get("engineStage"))
             return
         url = f"{self._base}/api/{quote(update.collection)}/{quote(update.id)}"
-        await asyncio.to_thread(call, "PATCH", url, self._headers, update.data)
+        # engineSeq lets Payload keep the newest report when a retried one arrives late; the
+        # HTTP call gives up before the activity does, so a timeout is ours to see.
+        await asyncio.to_thread(call, "PATCH", url, self._headers,
+                                {**update.data, "engineSeq": update.seq}, HTTP_TIMEOUT_S)

@@ -66,7 +66,9 @@ def worker_settings(stack: LocalStack, queue: str) -> WorkerSettings:
                           postiz_api_key=stack.postiz_key, payload_url=stack.payload_url,
                           payload_api_key=stack.payload_key, ledger_table=stack.ledger_table,
                           review_link_secret=stack.review_secret,
-                          review_base_url=stack.trigger_url)
+                          review_base_url=stack.trigger_url,
+                          review_inbox_template=f"{stack.inbox_url}/{{reviewer}}",
+                          review_webhook_url=f"{stack.inbox_url}/team-channel")
 
 
 @pytest_asyncio.fixture

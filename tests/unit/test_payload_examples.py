@@ -20,3 +20,11 @@ def test_the_payload_examples_type_check() -> None:
     done = subprocess.run([str(PAYLOAD / "node_modules" / ".bin" / "tsc"), "-p", str(PAYLOAD)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_payload_plugin_type_checks_against_payloads_own_types() -> None:
+    """infra/payload/app (the plugin, the config, the server) under tsc --checkJs --strict,
+    with the real `payload` package's types."""
+    done = subprocess.run([str(PAYLOAD / "node_modules" / ".bin" / "tsc"), "-p",
+                           str(PAYLOAD / "app")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import time
@@ -103,13 +104,15 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
     from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
     from smm_runtime.contract.publish_io import PublishInput
 
+    doc = f"demo-post-{int(time.time())}"
+    stack.payload.create_doc("posts", doc, "Spring launch")  # what an editor's save does
     params = PublishInput.model_validate({
         "creative": {"kind": "video", "spec": spec},
         "post": {"content": "Spring launch: fresh looks for every feed",
                  "integrations": ["instagram-demo", "tiktok-demo"], "type": "now",
                  "tags": [{"value": "spring", "label": "Spring"}]},
         "approval": {"reviewers": ["editor@example.com"]},
-        "payload": {"collection": "posts", "id": "demo-post"},
+        "payload": {"collection": "posts", "id": doc},
         "account": DEMO_ACCOUNT, "output_bucket": stack.bucket})
     workflow_id = f"demo-publish-{int(time.time())}"
 
@@ -135,6 +138,22 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
     posts = stack.double_state("postiz")["posts"]
     print(f"  Postiz (local double) post ids: {', '.join(status.postiz_post_ids)} "
           f"({len(posts)} posts, media uploaded once per output)")
+    _print_payload_document(stack, doc)
+
+
+def _print_payload_document(stack: Any, doc: str) -> None:
+    """The document as Payload now holds it, read back through its REST API."""
+    for _ in range(50):  # the write-back runs beside the flow: let it catch up
+        found = stack.payload.doc("posts", doc)
+        if found and found.get("engineStage") in FINAL_STAGES:
+            break
+        time.sleep(0.2)
+    stages = stack.payload.stages("posts", doc)
+    print(f"  Payload document posts/{doc} (GET {stack.payload.url}/api/posts/{doc}):")
+    for key in ("engineStage", "engineRound", "engineWorkflowId", "enginePostizPostIds",
+                "engineReviewSentTo", "engineOutputs"):
+        print(f"    {key}: {json.dumps((found or {}).get(key))}")
+    print(f"    stages, from its versions: {' > '.join(stages)}")
 
 
 async def _review_link(stack: Any, reviewer: str) -> str | None:

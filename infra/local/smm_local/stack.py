@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import boto3
 
+from smm_local.payload_app import PayloadApp
 from smm_local.processes import (
     bin_path,
     font_files,
@@ -56,6 +57,7 @@ class LocalStack:
     idempotency_table: str = "smm-local-idempotency"
     ledger_table: str = "smm-local-ledger"
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
+    payload: PayloadApp | None = None  # the real Payload 3 app, once started
     encrypt_payloads: bool = True
 
     @property
@@ -79,8 +81,7 @@ class LocalStack:
         return f"http://127.0.0.1:{self.payload_port}"
 
     def _double_port(self, which: str) -> int:
-        return {"postiz": self.postiz_port, "payload": self.payload_port,
-                "inbox": self.inbox_port}[which]
+        return {"postiz": self.postiz_port, "inbox": self.inbox_port}[which]
 
     @property
     def inbox_url(self) -> str:
@@ -195,14 +196,16 @@ class LocalStack:
         postiz = self._spawn("postiz", [sys.executable, "-m", "smm_local.postiz_double",
                                         "--port", str(self.postiz_port),
                                         "--api-key", self.postiz_key])
-        payload = self._spawn("payload", [sys.executable, "-m", "smm_local.payload_double",
-                                          "--port", str(self.payload_port),
-                                          "--api-key", self.payload_key])
         inbox = self._spawn("inbox", [sys.executable, "-m", "smm_local.inbox_double",
                                       "--port", str(self.inbox_port)])
         wait_for_port(self.postiz_port, postiz, "Postiz double")
         wait_for_port(self.inbox_port, inbox, "inbox double")
-        wait_for_port(self.payload_port, payload, "Payload double")
+        database = self.state_dir / ("payload.db" if self.persistent else
+                                     f"payload-{self.payload_port}.db")
+        if not self.persistent:
+            database.unlink(missing_ok=True)
+        self.payload = PayloadApp(self.payload_port, self.payload_key, database, self.log)
+        self.payload.start()
 
     def _start_emulator(self) -> None:
         overrides = {
@@ -267,7 +270,7 @@ class LocalStack:
 
     def stop(self) -> None:
         # The worker first (graceful), then the emulator, moto and Temporal.
-        services = ["lambda", "postiz", "payload", "moto", "temporal"]
+        services = ["lambda", "postiz", "inbox", "moto", "temporal"]
         workers = [n for n in self.procs if n not in services]
         for name in [*workers, *services]:
             proc = self.procs.pop(name, None)
@@ -279,6 +282,8 @@ class LocalStack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, 9)
                 proc.wait()
+        if self.payload is not None:
+            self.payload.stop()
 
     def __enter__(self) -> LocalStack:
         return self.start()

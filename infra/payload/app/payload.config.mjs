@@ -1,0 +1,31 @@
+// @ts-check
+// The local stack's Payload: users (with API keys, the worker's way in) and a `posts`
+// collection with the creative-engine plugin. Posts keep versions so the tests can read the
+// order in which the engine's stages arrived. SQLite in the stack's state folder.
+import { sqliteAdapter } from '@payloadcms/db-sqlite';
+import { buildConfig } from 'payload';
+
+import { creativeEngine } from './creative-engine.mjs';
+
+const engineUserEmail = process.env.SMM_PAYLOAD_ENGINE_EMAIL ?? 'engine@example.com';
+
+export default buildConfig({
+  secret: process.env.PAYLOAD_SECRET ?? '',
+  telemetry: false,
+  db: sqliteAdapter({
+    client: { url: process.env.PAYLOAD_DATABASE_URL ?? 'file:./payload.db' },
+    push: true, // the local schema follows the config (no migrations for a test database)
+  }),
+  collections: [
+    { slug: 'users', auth: { useAPIKey: true }, fields: [] },
+    {
+      slug: 'posts',
+      versions: { maxPerDoc: 200 },
+      fields: [
+        { name: 'id', type: 'text', required: true }, // the documents tests and the demo name
+        { name: 'title', type: 'text' },
+      ],
+    },
+  ],
+  plugins: [creativeEngine({ collections: ['posts'], engineUserEmail })],
+});
