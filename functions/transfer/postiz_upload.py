@@ -2,18 +2,26 @@
 
 The file never passes through the worker, and never sits whole in memory here: the multipart
 body is written part by part from the S3 stream with an exact Content-Length.
+
+Once per file: a record in the output bucket, keyed by the workflow, the source object and
+its ETag, holds Postiz's answer; a retry or a duplicate delivery returns it without
+uploading again. Two deliveries arriving together race for a claim object (a conditional
+write); the loser waits for the winner's record.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from botocore.exceptions import ClientError
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,6 +31,9 @@ from smm_runtime.work import WorkContext
 
 CHUNK = 1024 * 1024
 MAX_UPLOAD_BYTES = 1024**3
+RECORDS = "postiz-uploads"
+CLAIM_STALE_S = 900  # longer than any upload (Lambda's limit): an older claim was abandoned
+WAIT_FOR_OTHER_S = 30
 
 
 class TransferSettings(BaseSettings):
@@ -62,6 +73,66 @@ class PostizUploader:
             raise InvalidRequestError(
                 f"source.bucket: {req.source.bucket!r} is not this deployment's bucket")
         head = self.s3.head_object(Bucket=req.source.bucket, Key=req.source.key)
+        identity = "\n".join([ctx.workflow_id, req.source.uri, str(head.get("ETag", "")),
+                              req.filename])
+        record_key = f"{RECORDS}/{hashlib.sha256(identity.encode()).hexdigest()}"
+        done = self._settled(record_key, ctx)
+        if done is not None:
+            return PostizUploadResult(id=done["id"], path=done["path"], bytes_sent=0,
+                                      reused=True, usage=ctx.usage())
+        result = self._upload(req, head, ctx)
+        self._put(f"{record_key}.json", {"id": result.id, "path": result.path})
+        return result
+
+    # --- once per file -------------------------------------------------------------------
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        try:
+            body = self.s3.get_object(Bucket=self.settings.output_bucket, Key=key)["Body"]
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise
+        found: dict[str, Any] = json.loads(body.read())
+        return found
+
+    def _put(self, key: str, value: dict[str, Any], *, only_if_absent: bool = False) -> bool:
+        extra = {"IfNoneMatch": "*"} if only_if_absent else {}
+        try:
+            self.s3.put_object(Bucket=self.settings.output_bucket, Key=key,
+                               Body=json.dumps(value).encode(),
+                               ContentType="application/json", **extra)
+            return True
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+                return False
+            raise
+
+    def _settled(self, record_key: str, ctx: WorkContext) -> dict[str, Any] | None:
+        """The recorded upload, or None once this delivery holds the claim to upload."""
+        deadline = time.monotonic() + WAIT_FOR_OTHER_S
+        while True:
+            record = self._get(f"{record_key}.json")
+            if record is not None:
+                return record
+            claim = {"activity_id": ctx.activity_id, "attempt": ctx.attempt,
+                     "at": time.time()}
+            if self._put(f"{record_key}.claim", claim, only_if_absent=True):
+                return None
+            held = self._get(f"{record_key}.claim") or {}
+            if time.time() - float(held.get("at", 0)) > CLAIM_STALE_S:
+                self._put(f"{record_key}.claim", claim)  # abandoned by a dead delivery
+                return None
+            if time.monotonic() > deadline:
+                raise WorkError("another delivery of this upload is still running; trying "
+                                "again once it has finished", error_type="UploadInProgress",
+                                next_retry_delay=timedelta(seconds=WAIT_FOR_OTHER_S))
+            ctx.report(stage="waiting for another delivery of this upload")
+            ctx.raise_if_cancelled()
+            ctx.wait_cancelled(1.0)
+
+    def _upload(self, req: PostizUploadRequest, head: dict[str, Any], ctx: WorkContext
+                ) -> PostizUploadResult:
         size = int(head["ContentLength"])
         if size > MAX_UPLOAD_BYTES:
             raise InvalidRequestError(f"source: {size} bytes is over the upload limit")

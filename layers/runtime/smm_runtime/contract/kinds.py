@@ -138,6 +138,7 @@ class PostizUploadResult(Model):
     id: str
     path: str
     bytes_sent: int
+    reused: bool = Field(default=False, description="True when this file was uploaded before.")
     usage: ComputeUsage
 
 
