@@ -19,6 +19,12 @@ class ReplayGuard:
         self._db = dynamodb
         self._table = table
 
+    def seen(self, request_id: str) -> bool:
+        """Whether ``first_use`` already took this id (and it has not expired)."""
+        item = self._db.get_item(TableName=self._table, ConsistentRead=True,
+                                 Key={"pk": {"S": f"trigger-request#{request_id}"}}).get("Item")
+        return bool(item) and int(item["expires_at"]["N"]) > time.time()
+
     def first_use(self, request_id: str) -> bool:
         try:
             self._db.put_item(

@@ -70,7 +70,7 @@ async def handle_review(method: str, path: str, body: bytes, service: Any,
             post=status.post.model_dump(mode="json") if status.post else None,
             approvals=[a.model_dump(mode="json") for a in status.approvals],
             # Relative to the page itself: right behind any prefix the URL is served under.
-            action=quote(token), csrf=csrf_token(secret, token), headline=""))
+            action=quote(token), csrf=csrf_token(secret, token), editable=status.editable))
     if method != "POST":
         return _refuse(405, "Not allowed", "Open the link in a browser.")
     form = {k: v[0] for k, v in parse_qs(body.decode(errors="replace")).items()}
@@ -82,14 +82,23 @@ async def handle_review(method: str, path: str, body: bytes, service: Any,
         return _refuse(400, "Choose a decision",
                        "decision: use Approve, Reject or Request changes.")
     # One decision per link: a second submit (a double tap, a replayed form) changes nothing.
-    used = hashlib.sha256(token.encode()).hexdigest()
-    if not replay.first_use(f"review-link#{used}"):
+    used = f"review-link#{hashlib.sha256(token.encode()).hexdigest()}"
+    if replay.seen(used):
         return _refuse(409, "Already decided",
                        "A decision was already sent with this link. Nothing was changed.")
-    headline = form.get("headline", "").strip()
-    changes = {"props": {"headline": headline}} if decision == "revise" and headline else None
-    await service.send_approval(claim.workflow_id, ApprovalDecision(
+    edits = {key[len("edit:"):]: value.strip() for key, value in form.items()
+             if key.startswith("edit:") and key[len("edit:"):] in status.editable
+             and value.strip() != status.editable[key[len("edit:"):]]}
+    # Through the `approve` Update: the workflow says yes or no before anything is written,
+    # and the link is spent only when it said yes.
+    accepted, reason = await service.decide(claim.workflow_id, ApprovalDecision(
         decision=decision, reviewer=claim.reviewer, comment=form.get("comment", "")[:2000],
-        changes=changes))
-    verb = {"approve": "approved", "reject": "rejected", "revise": "sent back for changes"}
+        edits=edits if decision == "revise" and edits else None))
+    if not accepted:
+        return _refuse(409, "Not accepted", f"The creative did not take this decision: "
+                       f"{reason}. Nothing was changed.")
+    replay.first_use(used)
+    verb = {"approve": "approved", "reject": "rejected",
+            "revise": "sent back for changes" + (f" ({len(edits)} text changes)" if edits
+                                                 else "")}
     return _refuse(200, "Thank you", f"Round {claim.round} was {verb[decision]}.")

@@ -62,10 +62,33 @@ def _media(items: list[tuple[str, str]]) -> str:
     return '<section class="media" aria-label="The creative">' + "".join(parts) + "</section>"
 
 
+def edit_label(path: str) -> str:
+    """'scenes.0.texts.1.text' -> 'Scene 1, text 2'; 'props.quote' -> 'Quote'."""
+    parts = path.split(".")
+    if parts[0] == "scenes":
+        return f"Scene {int(parts[1]) + 1}, text {int(parts[3]) + 1}"
+    if parts[0] == "captions":
+        return f"Caption {int(parts[1]) + 1}"
+    if parts[0] == "carousel":
+        return f"Slide {int(parts[1]) + 1} {parts[2]}"
+    return parts[-1].replace("_", " ").capitalize()
+
+
+def _edit_fields(editable: dict[str, str]) -> str:
+    """One field per text the creative has (and nothing else): changed ones are sent."""
+    fields = "".join(
+        f'<label for="edit-{i}">{escape(edit_label(path))}</label>'
+        f'<input type="text" id="edit-{i}" name="edit:{escape(path)}" value="{escape(text)}" '
+        f'maxlength="2000">'
+        for i, (path, text) in enumerate(editable.items()))
+    return (f'<fieldset><legend>Text (change it, then Request changes)</legend>{fields}'
+            '</fieldset>') if fields else ""
+
+
 def review_page(*, workflow_id: str, reviewer: str, round_: int, expires: str,
                 media: list[tuple[str, str]], post: dict[str, Any] | None,
                 approvals: list[dict[str, Any]], action: str, csrf: str,
-                headline: str | None) -> str:
+                editable: dict[str, str]) -> str:
     post = post or {}
     channels = ", ".join(escape(str(c)) for c in post.get("integrations", [])) or "—"
     when = escape(str(post.get("publish_at") or "as soon as approved"))
@@ -75,10 +98,6 @@ def review_page(*, workflow_id: str, reviewer: str, round_: int, expires: str,
         f"{' (refused)' if not a.get('accepted') else ''}"
         f"{': ' + escape(str(a['comment'])) if a.get('comment') else ''}</li>"
         for a in approvals) or "<li>No decisions yet.</li>"
-    headline_field = "" if headline is None else (
-        '<label for="headline">New headline (for changes)</label>'
-        f'<input type="text" id="headline" name="headline" value="{escape(headline)}" '
-        'maxlength="200">')
     body = f"""
 <h1>Review: round {round_}</h1>
 <p class="muted">For {escape(reviewer)} · link valid until {escape(expires)} UTC ·
@@ -93,7 +112,7 @@ def review_page(*, workflow_id: str, reviewer: str, round_: int, expires: str,
 <input type="hidden" name="csrf" value="{escape(csrf)}">
 <label for="comment">Comment</label>
 <textarea id="comment" name="comment" rows="3" maxlength="2000"></textarea>
-{headline_field}
+{_edit_fields(editable)}
 <div class="actions">
 <button class="approve" type="submit" name="decision" value="approve">Approve</button>
 <button class="reject" type="submit" name="decision" value="reject">Reject</button>

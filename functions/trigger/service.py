@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -69,6 +69,21 @@ class TemporalService:
                 return False
             raise
         return True
+
+    async def decide(self, workflow_id: str, decision: ApprovalDecision
+                     ) -> tuple[bool, str | None]:
+        """Send a decision through the `approve` Update: (accepted, why not)."""
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            await handle.execute_update("approve", decision.model_dump(mode="json"),
+                                        result_type=PublishStatus)
+        except WorkflowUpdateFailedError as err:
+            return False, str(err.cause or err)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False, "the creative no longer exists"
+            raise
+        return True, None
 
     async def read_status(self, workflow_id: str) -> StatusResponse | None:
         handle = self._client.get_workflow_handle(workflow_id)

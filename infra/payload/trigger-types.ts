@@ -11,6 +11,8 @@ export interface ApprovalDecision {
   comment?: string;
   /** With revise: a JSON merge patch applied to the spec. */
   changes?: Record<string, unknown> | null;
+  /** With revise: new text by path, for the paths the status lists as `editable` (a template's text props, a video's scene texts and captions). */
+  edits?: Record<string, string> | null;
 }
 
 export interface ApprovalPolicy {
@@ -76,6 +78,8 @@ export interface PublishStatus {
   /** What will be posted (for review). */
   post?: PostSpec | null;
   outputs?: Array<string>;
+  /** The creative's text a revision may change. */
+  editable?: Record<string, string>;
   approvals?: Array<ApprovalRecord>;
   reminders_sent?: number;
   publish_at?: string | null;

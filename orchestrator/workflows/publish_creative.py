@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.workflows.generate_image import GenerateImageWorkflow
     from orchestrator.workflows.publishing import PayloadWriteBack, announce_review, distribute
     from orchestrator.workflows.render_video import RenderVideoWorkflow
+    from orchestrator.workflows.revisions import EditError, Rejected, apply_edits, editable
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.errors import INSUFFICIENT_CREDITS
     from smm_runtime.contract.publish_io import (
@@ -45,12 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.workflow_io import GenerateImageInput, RenderVideoInput
 
 REVIEW_LINKS_PATCH = "review-links"
-# Executions that began before every ending was reported replay without those reports.
-ENDINGS_PATCH = "every-ending-reported"
-
-
-class Rejected(Exception):
-    """A decision that cannot be applied: recorded in the status, nothing else changes."""
+ENDINGS_PATCH = "every-ending-reported"  # older executions replay without those reports
 
 
 @workflow.defn
@@ -102,11 +98,11 @@ class PublishCreativeWorkflow:
         if decision.decision == "revise":
             if self._status.round > self._params.approval.max_revisions:
                 raise Rejected("decision: the revision limit is reached; approve or reject")
-            if decision.changes:
-                try:
-                    self._patched(decision.changes)
-                except ContractError as err:
-                    raise Rejected(f"changes: {err}") from None
+            try:
+                self._revised(decision)
+            except (ContractError, EditError) as err:
+                raise Rejected(("" if isinstance(err, EditError) else "changes: ") + str(err)) \
+                    from None
         return decision
 
     def _accept(self, decision: ApprovalDecision) -> None:
@@ -141,8 +137,8 @@ class PublishCreativeWorkflow:
             self._validate(creative)
             decision = None
             while decision is None or decision.decision == "revise":
-                if decision is not None and decision.changes:
-                    creative = self._patched(decision.changes)
+                if decision is not None and (decision.changes or decision.edits):
+                    creative = self._revised(decision)
                     self._status.round += 1
                 elif decision is not None:
                     self._status.round += 1
@@ -196,16 +192,20 @@ class PublishCreativeWorkflow:
         except ContractError as err:
             raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
 
-    def _patched(self, changes: dict[str, Any]) -> dict[str, Any]:
+    def _revised(self, decision: ApprovalDecision) -> dict[str, Any]:
+        """The creative with the decision's merge patch and text edits, validated."""
         assert self._params is not None
-        patched: dict[str, Any] = merge_patch(self._creative, changes)
-        (parse_spec if self._params.creative.kind == "video" else parse_image_spec)(patched)
-        return patched
+        kind = self._params.creative.kind
+        revised: dict[str, Any] = merge_patch(self._creative, decision.changes or {})
+        revised = apply_edits(kind, revised, decision.edits) if decision.edits else revised
+        (parse_spec if kind == "video" else parse_image_spec)(revised)
+        return revised
 
     async def _render(self, creative: dict[str, Any]) -> None:
         assert self._params is not None
         p = self._params
         self._creative = creative
+        self._status.editable = editable(p.creative.kind, creative)
         child_id = f"{workflow.info().workflow_id}/render-{self._status.round}"
         self._status.render_workflow_id = child_id
         self._stage("rendering")

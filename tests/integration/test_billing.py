@@ -113,7 +113,7 @@ def publish(stack: LocalStack, assets: dict[str, str], account: str,
         "creative": {"kind": "image", "spec": {
             "brand_kit": assets["brand_kit"], "template": "quote_card",
             "props": {"quote": "Billed on approval", "author": "Ledger"}}},
-        "post": {"content": "x", "integrations": ["x-1"], "type": "now"},
+        "post": {"content": "Billed on approval", "integrations": ["x-1"], "type": "now"},
         "approval": {"reviewers": ["ana@example.com"], **approval},
         "account": account, "output_bucket": stack.bucket,
         "distribution": {"create_timeout_s": 5, "retry_initial_s": 1, "retry_max_s": 2}})

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote, urlencode
 import pytest
 
 from smm_local.stack import LocalStack
-from smm_runtime.review_links import ReviewClaim, sign_link, verify_link
+from smm_runtime.review_links import ReviewClaim, ReviewLinkError, sign_link, verify_link
 from tests.integration.test_trigger_api import call, default_queue_worker, publish_body
 
 pytestmark = pytest.mark.integration
@@ -46,8 +46,11 @@ async def link_for(stack: LocalStack, doc: str, round_: int,
             found = re.search(r"<(http[^|>]+)\|", text)
             if message["inbox"] != reviewer or not found:
                 continue
-            claim = verify_link(stack.review_secret.encode(),
-                                unquote(found.group(1).rsplit("/", 1)[1]))
+            try:  # the inbox also holds other tests' links, some long expired
+                claim = verify_link(stack.review_secret.encode(),
+                                    unquote(found.group(1).rsplit("/", 1)[1]))
+            except ReviewLinkError:
+                continue
             if claim.workflow_id.endswith(doc) and claim.round == round_:
                 return found.group(1)
         await asyncio.sleep(0.2)

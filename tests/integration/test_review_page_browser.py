@@ -58,9 +58,9 @@ async def accessible(page: Page) -> None:
         colours: dict[str, Any] = await button.evaluate(
             "b => ({fg: getComputedStyle(b).color, bg: getComputedStyle(b).backgroundColor})")
         assert contrast(colours["fg"], colours["bg"]) >= 4.5, (name, colours)
-    await page.get_by_label("Comment").focus()
+    # Keyboard order: comment, the creative's text fields, then the decisions.
+    await page.locator("form textarea, form input[type=text]").last.focus()
     await page.keyboard.press("Tab")
-    await page.keyboard.press("Tab")  # past the headline field, onto the first button
     assert await page.evaluate("document.activeElement.textContent") == "Approve"
 
 
@@ -114,11 +114,16 @@ async def test_request_changes_then_the_new_link_and_refusals_in_the_browser(
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     await page.goto(first)
     await page.get_by_label("Comment").fill("More contrast, please")
+    # The page offers the creative's own text (a quote card: quote and author), nothing else.
+    offered = await page.locator("fieldset input").evaluate_all("es => es.map(e => e.name)")
+    assert offered == ["edit:props.quote", "edit:props.author"]
+    await page.get_by_label("Quote").fill("Ship it today, with contrast")
     await page.get_by_role("button", name="Request changes").click()
-    await page.wait_for_selector("text=sent back for changes")
+    await page.wait_for_selector("text=sent back for changes (1 text changes)")
     second = await link_for(stack, doc, 2)
     await page.goto(second)
     assert await page.title() == "Review round 2"
+    assert await page.get_by_label("Quote").input_value() == "Ship it today, with contrast"
     assert "More contrast, please" in await page.inner_text("section[aria-labelledby=hist-h]")
 
     await page.goto(first)  # the older round's link

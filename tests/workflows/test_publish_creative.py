@@ -114,7 +114,7 @@ async def test_an_approved_post_sleeps_until_its_publish_date_weeks_ahead(
         await until_stage(handle, "awaiting_approval")
         await handle.signal("agent_approval", approval())
 
-    params = publish_input(post={"content": "Later", "integrations": ["x-1"],
+    params = publish_input(post={"content": "Later on", "integrations": ["x-1"],
                                  "publish_at": when.isoformat()})
     status = await run_with_worker(skipping_env, fakes, params, script)
     assert status.stage == "published"

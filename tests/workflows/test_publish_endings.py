@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from temporalio import activity
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -102,3 +102,31 @@ async def test_credits_running_out_on_a_revision_ends_as_insufficient_credits(
     # Round 1's hold is released (nothing was approved), round 2 never held anything.
     assert [op.op for op in fakes.ledger_ops] == ["reserve", "reserve", "release"]
     assert fakes.posts == []
+
+
+async def test_a_revision_by_text_edits_renders_the_new_text_and_refuses_unknown_paths(
+        skipping_env: WorkflowEnvironment) -> None:
+    fakes = Endings()
+    refusals: list[str] = []
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        waiting = await until_stage(handle, "awaiting_approval")
+        assert waiting.editable == {"props.quote": "Ship it", "props.author": "Ops"}
+        try:  # a prop quote_card does not take: refused at once, nothing spent
+            await handle.execute_update("approve", approval(
+                "revise", edits={"props.headline": "New"}))
+        except WorkflowUpdateFailedError as err:
+            refusals.append(str(err.cause))
+        await handle.execute_update("approve", approval(
+            "revise", edits={"props.quote": "Ship it today"}))
+        for _ in range(200):
+            status = await handle.query("status", result_type=PublishStatus)
+            if status.round == 2 and status.stage == "awaiting_approval":
+                break
+        assert status.editable["props.quote"] == "Ship it today"
+        await handle.signal("agent_approval", approval())
+
+    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert status.stage == "published" and status.round == 2
+    assert refusals and "edits.props.headline: this creative has no such text" in refusals[0]
+    assert [r.props["quote"] for r in fakes.images] == ["Ship it", "Ship it today"]

@@ -32,7 +32,9 @@ class Tag(_In):
 class PostSpec(_In):
     """What Postiz publishes: the text, the channels (Postiz 'integrations'), and when."""
 
-    content: str = Field(min_length=1, max_length=10_000)
+    # Postiz refuses shorter text (CreatePostDto: MinLength(6)): refuse it here, before any
+    # render is paid for, not at the end.
+    content: str = Field(min_length=6, max_length=10_000)
     integrations: list[str] = Field(min_length=1, max_length=20)
     type: Literal["schedule", "now", "draft"] = "schedule"
     publish_at: datetime | None = Field(
@@ -98,6 +100,10 @@ class ApprovalDecision(_In):
     comment: str = Field(default="", max_length=2000)
     changes: dict[str, Any] | None = Field(
         default=None, description="With revise: a JSON merge patch applied to the spec.")
+    edits: dict[str, str] | None = Field(
+        default=None, max_length=100,
+        description="With revise: new text by path, for the paths the status lists as "
+                    "`editable` (a template's text props, a video's scene texts and captions).")
 
 
 class ApprovalRecord(BaseModel):
@@ -115,6 +121,8 @@ class PublishStatus(BaseModel):
     round: int = 1
     post: PostSpec | None = Field(default=None, description="What will be posted (for review).")
     outputs: list[str] = Field(default_factory=list)
+    editable: dict[str, str] = Field(default_factory=dict,
+                                     description="The creative's text a revision may change.")
     approvals: list[ApprovalRecord] = Field(default_factory=list)
     reminders_sent: int = 0
     publish_at: datetime | None = None

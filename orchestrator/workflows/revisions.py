@@ -1,0 +1,71 @@
+"""What a reviewer may change in a revise round: the creative's own text, by path.
+
+``editable(kind, spec)`` lists the text a creative actually has (a template's text props, a
+carousel's slide texts, a video's scene texts and captions) as ``{path: text}``; the review
+page offers exactly those, and ``apply_edits`` writes new text back at those paths only, so
+a revision can never add a prop a template does not take or touch anything but text. Pure:
+runs inside the workflow.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+# The text props of each image template (functions/render_image/templates.mjs).
+TEMPLATE_TEXT = {
+    "quote_card": ("quote", "author", "role"),
+    "promo_card": ("headline", "cta", "badge"),
+    "carousel_slide": ("title", "body"),
+    "link_preview": ("title", "site", "description"),
+}
+MAX_TEXT = 2000
+
+
+class EditError(ValueError):
+    """An edit the creative cannot take; the message names the path."""
+
+
+class Rejected(Exception):
+    """A decision that cannot be applied: recorded in the status, nothing else changes."""
+
+
+def editable(kind: str, spec: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if kind == "video":
+        for i, scene in enumerate(spec.get("scenes") or []):
+            for j, text in enumerate(scene.get("texts") or []):
+                if isinstance(text.get("text"), str):
+                    found[f"scenes.{i}.texts.{j}.text"] = text["text"]
+        for k, caption in enumerate(spec.get("captions") or []):
+            if isinstance(caption.get("text"), str):
+                found[f"captions.{k}.text"] = caption["text"]
+    elif spec.get("carousel") is not None:
+        for i, slide in enumerate(spec["carousel"]):
+            for name in TEMPLATE_TEXT["carousel_slide"]:
+                if isinstance(slide.get(name), str):
+                    found[f"carousel.{i}.{name}"] = slide[name]
+    else:
+        props = spec.get("props") or {}
+        for name in TEMPLATE_TEXT.get(str(spec.get("template")), ()):
+            if isinstance(props.get(name), str):
+                found[f"props.{name}"] = props[name]
+    return found
+
+
+def apply_edits(kind: str, spec: dict[str, Any], edits: dict[str, str]) -> dict[str, Any]:
+    """A copy of ``spec`` with new text at the given paths; an unknown path is refused."""
+    allowed = editable(kind, spec)
+    edited = copy.deepcopy(spec)
+    for path, text in edits.items():
+        if path not in allowed:
+            offer = ", ".join(sorted(allowed)) or "nothing"
+            raise EditError(f"edits.{path}: this creative has no such text (it has: {offer})")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            raise EditError(f"edits.{path}: give 1 to {MAX_TEXT} characters of text")
+        target: Any = edited
+        *parents, leaf = path.split(".")
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        target[leaf] = text
+    return edited
