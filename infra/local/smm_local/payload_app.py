@@ -28,6 +28,7 @@ class PayloadApp:
     database: Path
     log: Any = None
     user_slug: str = "users"
+    env: dict[str, str] = field(default_factory=dict)  # e.g. the trigger's URL and secret
     proc: subprocess.Popen[Any] | None = field(default=None, repr=False)
 
     @property
@@ -38,7 +39,7 @@ class PayloadApp:
         env = {**os.environ, "PAYLOAD_SECRET": f"local-payload-secret-{self.port}",
                "PAYLOAD_DATABASE_URL": f"file:{self.database}",
                "SMM_PAYLOAD_ENGINE_EMAIL": ENGINE_EMAIL, "SMM_PAYLOAD_API_KEY": self.api_key,
-               "NODE_ENV": "development"}
+               "NODE_ENV": "development", **self.env}
         self.proc = subprocess.Popen(["node", "server.mjs", "--port", str(self.port)], cwd=APP,
                                      env=env, stdout=self.log or subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT if self.log else
@@ -99,7 +100,12 @@ class PayloadApp:
         return [v["version"] for v in answer["docs"]] if status == 200 else []
 
     def stages(self, collection: str, doc_id: str) -> list[str]:
-        """Every engineStage the document went through, in order."""
-        # The first version is the editor's save, before the engine said anything.
-        return [v["engineStage"] for v in self.versions(collection, doc_id)
-                if v.get("engineStage")]
+        """Every stage the engine reported to the document, in the order Payload saved them
+        (an editor's saves in between are versions too, carrying no new report)."""
+        stages, seen = [], set()
+        for version in self.versions(collection, doc_id):
+            seq = version.get("engineSeq")
+            if seq is not None and seq not in seen and version.get("engineStage"):
+                seen.add(seq)
+                stages.append(str(version["engineStage"]))
+        return stages

@@ -204,7 +204,11 @@ class LocalStack:
                                      f"payload-{self.payload_port}.db")
         if not self.persistent:
             database.unlink(missing_ok=True)
-        self.payload = PayloadApp(self.payload_port, self.payload_key, database, self.log)
+        # Saving a ready post starts the engine through the signed trigger API, as in
+        # production (the emulator serves it once it is up).
+        self.payload = PayloadApp(self.payload_port, self.payload_key, database, self.log,
+                                  env={"SMM_TRIGGER_URL": self.trigger_url,
+                                       "SMM_TRIGGER_SECRET": self.trigger_secret})
         self.payload.start()
 
     def _start_emulator(self) -> None:

@@ -5,12 +5,22 @@
 // them (field-level access: Payload drops what a user may not update), and the admin shows
 // them read-only. Typed with Payload's own types (JSDoc, checked by tsc in `make test`).
 
+import { createHmac, randomUUID } from 'node:crypto';
+
 /**
  * @typedef {object} CreativeEngineOptions
  * @property {string[]} collections slugs of the collections that publish through the engine
  * @property {string} [engineUserEmail] the API user the worker authenticates as
  *   (`SMM_PAYLOAD_API_KEY`); default engine@example.com
+ * @property {{url: string, secret: string}} [trigger] the engine's trigger API (stack output
+ *   TriggerUrl) and its signing secret; without it the plugin only adds the fields
+ * @property {(doc: Record<string, any>) => Record<string, any> | null} [publishRequest] the
+ *   trigger's PublishRequest body for a saved document (creative, post, approval), or null
+ *   while the document is not ready to publish
  */
+
+export const START_TASK = 'creativeEngineStart';
+export const QUEUE = 'creative-engine';
 
 /** @type {(email: string) => import('payload').FieldAccess} */
 const onlyTheEngine = (email) => ({ req }) => req.user?.email === email;
@@ -58,18 +68,85 @@ export const keepNewestEngineReport = ({ data, originalDoc, operation }) => {
 };
 
 /**
+ * Sign and send one request to the trigger API: HMAC-SHA256 over
+ * "<timestamp>.<METHOD> <path>.<body>" (functions/trigger/signing.py).
+ * @param {{url: string, secret: string}} trigger
+ * @param {string} path
+ * @param {unknown} body
+ */
+export async function callTrigger(trigger, path, body) {
+  const text = JSON.stringify(body);
+  const timestamp = Math.floor(Date.now() / 1000).toString();
+  const signature = createHmac('sha256', trigger.secret)
+    .update(`${timestamp}.POST ${path}.${text}`).digest('hex');
+  const response = await fetch(`${trigger.url.replace(/\/$/, '')}${path}`, {
+    method: 'POST', body: text,
+    headers: { 'content-type': 'application/json', 'x-smm-timestamp': timestamp,
+      'x-smm-request-id': randomUUID(), 'x-smm-signature': `sha256=${signature}` },
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(`trigger ${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/**
+ * Saving a ready document queues a job (in Payload's own queue, in the same transaction as
+ * the save) instead of calling the engine: the editor's save never waits on it, and a job
+ * that fails is retried by Payload.
+ * @param {(doc: Record<string, any>) => Record<string, any> | null} publishRequest
+ * @returns {import('payload').CollectionAfterChangeHook}
+ */
+const queueStart = (publishRequest) => async ({ collection, doc, req, context }) => {
+  if (context?.creativeEngine || doc.engineWorkflowId) return doc; // ours, or started already
+  const request = publishRequest(doc);
+  if (request === null) return doc;
+  await req.payload.jobs.queue({ task: START_TASK, queue: QUEUE, req,
+    input: { collection: collection.slug, id: doc.id, request } });
+  return doc;
+};
+
+/**
+ * @param {{url: string, secret: string}} trigger
+ * @returns {import('payload').TaskConfig<any>}
+ */
+const startTask = (trigger) => ({
+  slug: START_TASK,
+  retries: 10,
+  inputSchema: [{ name: 'collection', type: 'text', required: true },
+    { name: 'id', type: 'text', required: true }, { name: 'request', type: 'json', required: true }],
+  handler: async ({ input, req }) => {
+    // Idempotent at the engine: one document is one workflow (a second start answers with
+    // the same id), so a retried job never starts a second render.
+    const started = await callTrigger(trigger, '/v1/publish', input.request);
+    // The hook's return value is not saved (it runs after the write): write the id back.
+    await req.payload.update({ collection: input.collection, id: input.id, req,
+      data: { engineWorkflowId: started.workflow_id }, context: { creativeEngine: true } });
+    return { output: {} };
+  },
+});
+
+/**
  * @param {CreativeEngineOptions} options
  * @returns {import('payload').Plugin}
  */
 export function creativeEngine(options) {
   const email = options.engineUserEmail ?? 'engine@example.com';
+  const starts = options.trigger && options.publishRequest;
   return (config) => ({
     ...config,
     collections: (config.collections ?? []).map((collection) =>
       options.collections.includes(collection.slug)
         ? { ...collection, fields: [...collection.fields, ...engineFields(email)],
-          hooks: { ...collection.hooks, beforeChange: [
-            ...(collection.hooks?.beforeChange ?? []), keepNewestEngineReport] } }
+          hooks: { ...collection.hooks,
+            beforeChange: [...(collection.hooks?.beforeChange ?? []), keepNewestEngineReport],
+            afterChange: [...(collection.hooks?.afterChange ?? []),
+              ...(starts && options.publishRequest ? [queueStart(options.publishRequest)] : [])] } }
         : collection),
+    jobs: !starts || !options.trigger ? config.jobs : {
+      ...config.jobs,
+      tasks: [...(config.jobs?.tasks ?? []), startTask(options.trigger)],
+      // A long-running server works its queue every second (serverless: run it yourself).
+      autoRun: config.jobs?.autoRun ?? [{ cron: '* * * * * *', queue: QUEUE }],
+    },
   });
 }

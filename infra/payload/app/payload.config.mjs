@@ -24,8 +24,25 @@ export default buildConfig({
       fields: [
         { name: 'id', type: 'text', required: true }, // the documents tests and the demo name
         { name: 'title', type: 'text' },
+        // What an editor fills in to publish through the engine.
+        { name: 'caption', type: 'textarea' },
+        { name: 'channels', type: 'json' },
+        { name: 'creative', type: 'json' },
+        { name: 'reviewers', type: 'json' },
+        { name: 'ready', type: 'checkbox', defaultValue: false },
       ],
     },
   ],
-  plugins: [creativeEngine({ collections: ['posts'], engineUserEmail })],
+  plugins: [creativeEngine({
+    collections: ['posts'],
+    engineUserEmail,
+    trigger: process.env.SMM_TRIGGER_URL
+      ? { url: process.env.SMM_TRIGGER_URL, secret: process.env.SMM_TRIGGER_SECRET ?? '' }
+      : undefined,
+    publishRequest: (doc) => (doc.ready ? {
+      collection: 'posts', doc_id: doc.id, creative: doc.creative,
+      post: { content: doc.caption, integrations: doc.channels, type: 'now' },
+      approval: { reviewers: doc.reviewers ?? [] },
+    } : null),
+  })],
 });
