@@ -43,7 +43,9 @@ class WorkerSettings(BaseSettings):
     # The cluster-wide caps (SMM_POOL_CAPS='{"video-segments": 16, ...}'); 0 or absent = none.
     # Keep each at or under the function's ReservedConcurrentExecutions in template.yaml.
     pool_caps: dict[str, int] = Field(default_factory=lambda: {
-        "video-segments": 16, "video-finalize": 8, "images": 16})
+        "video-segments": 16, "video-finalize": 8, "images": 16,
+        # Post creations per Postiz window: keep it at or under Postiz's API_LIMIT.
+        "postiz-posts": 25})
     noop_function: str = "NoopFunction"
     output_bucket: str = "smm-creative-output"
     assets_bucket: str | None = Field(

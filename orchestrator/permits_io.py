@@ -6,7 +6,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-POOLS = ("video-segments", "video-finalize", "images")
+POOLS = ("video-segments", "video-finalize", "images", "postiz-posts")
+# Postiz counts post creations per organization per hour (its API_LIMIT): one pool, whose
+# permits free themselves after the window, is the deployment's budget for them.
+POSTIZ_POSTS = "postiz-posts"
 GRANT_SIGNAL = "permit_granted"
 
 

@@ -76,5 +76,31 @@ class Permits:
             await workflow.sleep(LEASE_S / 3)
             await semaphore.signal("renew", permit_id)
 
+    async def take(self, pool: str, permit_id: str, hold_s: float) -> None:
+        """A permit that is never released: it frees itself when its lease of ``hold_s``
+        ends. With the pool's capacity as the limit, that is a rate budget: at most
+        ``capacity`` takes in any ``hold_s`` window, granted in order of asking."""
+        capacity = int(self.caps.get(pool, 0))
+        if capacity <= 0:
+            return
+        queue = workflow.info().task_queue
+        self.waiting.append(permit_id)
+        try:
+            await workflow.execute_activity_method(
+                PermitActivities.request_permit,
+                AcquireRequest(pool=pool, task_queue=queue, capacity=capacity,
+                               request=PermitRequest(permit_id=permit_id,
+                                                     workflow_id=workflow.info().workflow_id,
+                                                     lease_s=hold_s)),
+                start_to_close_timeout=REQUEST_TIMEOUT, retry_policy=REQUEST_RETRY)
+            await workflow.wait_condition(lambda: permit_id in self.granted)
+        except BaseException:  # cancelled while queued: leave the queue, spend nothing
+            await workflow.get_external_workflow_handle(semaphore_id(queue, pool)).signal(
+                "release", permit_id)
+            raise
+        finally:
+            if permit_id in self.waiting:
+                self.waiting.remove(permit_id)
+
     def position(self, permit_id: str) -> int | None:
         return self.waiting.index(permit_id) + 1 if permit_id in self.waiting else None

@@ -19,14 +19,20 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
 
     from orchestrator.merge_patch import merge_patch
+    from orchestrator.permits_io import GRANT_SIGNAL
     from orchestrator.workflows.billing_saga import Billing, creative_price, settle_all
     from orchestrator.workflows.generate_image import GenerateImageWorkflow
+    from orchestrator.workflows.permits import Permits
     from orchestrator.workflows.publishing import PayloadWriteBack, announce_review, distribute
     from orchestrator.workflows.render_video import RenderVideoWorkflow
-    from orchestrator.workflows.revisions import EditError, Rejected, apply_edits, editable
+    from orchestrator.workflows.revisions import (
+        Rejected,
+        apply_edits,
+        check_decision,
+        editable,
+    )
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.errors import INSUFFICIENT_CREDITS
     from smm_runtime.contract.publish_io import (
@@ -39,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from smm_runtime.contract.validation import (
         ContractError,
-        describe_validation_error,
         parse_image_spec,
         parse_spec,
     )
@@ -47,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
 
 REVIEW_LINKS_PATCH = "review-links"
 ENDINGS_PATCH = "every-ending-reported"  # older executions replay without those reports
+BUDGET_PATCH = "postiz-budget"  # and without waiting on the deployment's Postiz budget
 
 
 @workflow.defn
@@ -56,6 +62,7 @@ class PublishCreativeWorkflow:
         self._params: PublishInput | None = None
         self._pending: ApprovalDecision | None = None
         self._payload = PayloadWriteBack()
+        self._permits = Permits()
         self._creative: dict[str, Any] = {}
         self._media: list[tuple[S3Object, str]] = []
         self._bills: list[tuple[Billing, ComputeUsage | None]] = []
@@ -65,6 +72,10 @@ class PublishCreativeWorkflow:
     @workflow.query
     def status(self) -> PublishStatus:
         return self._status
+
+    @workflow.signal(name=GRANT_SIGNAL)
+    def permit_granted(self, permit_id: str) -> None:
+        self._permits.on_granted(permit_id)
 
     @workflow.signal(name=SIGNAL_NAME)
     def agent_approval(self, raw: dict[str, Any]) -> None:
@@ -85,25 +96,9 @@ class PublishCreativeWorkflow:
         self._check(raw)  # raises: the caller gets a synchronous no, history stays clean
 
     def _check(self, raw: dict[str, Any]) -> ApprovalDecision:
-        try:
-            decision = ApprovalDecision.model_validate(raw)
-        except ValidationError as err:
-            raise Rejected(describe_validation_error(err)) from None
         assert self._params is not None
-        allowed = self._params.approval.reviewers
-        if allowed and decision.reviewer not in allowed:
-            raise Rejected(f"reviewer: {decision.reviewer!r} may not decide on this creative")
-        if self._status.stage != "awaiting_approval" or self._pending is not None:
-            raise Rejected(f"stage: nothing awaits a decision (stage is {self._status.stage})")
-        if decision.decision == "revise":
-            if self._status.round > self._params.approval.max_revisions:
-                raise Rejected("decision: the revision limit is reached; approve or reject")
-            try:
-                self._revised(decision)
-            except (ContractError, EditError) as err:
-                raise Rejected(("" if isinstance(err, EditError) else "changes: ") + str(err)) \
-                    from None
-        return decision
+        waiting = self._status.stage == "awaiting_approval" and self._pending is None
+        return check_decision(raw, self._params.approval, self._status, waiting, self._revised)
 
     def _accept(self, decision: ApprovalDecision) -> None:
         self._pending = decision
@@ -157,7 +152,8 @@ class PublishCreativeWorkflow:
             await self._wait_for_publish_time()
             self._stage("publishing")
             self._status.postiz_post_ids = await distribute(
-                self._media, params.post, params.dispatch, params.distribution)
+                self._media, params.post, params.dispatch, params.distribution,
+                self._permits if workflow.patched(BUDGET_PATCH) else None)
             self._stage("published")
             return self._status
         except ApplicationError as err:

@@ -16,7 +16,9 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.activities.payload_cms import PayloadReporter
     from orchestrator.activities.postiz import PostizPublisher
     from orchestrator.activities.review_links import ReviewAnnouncer
+    from orchestrator.permits_io import POSTIZ_POSTS
     from orchestrator.workflows.dispatching import dispatch
+    from orchestrator.workflows.permits import Permits
     from smm_runtime.contract.basetypes import S3Object
     from smm_runtime.contract.errors import INVALID_REQUEST
     from smm_runtime.contract.kinds import POSTIZ_UPLOAD, PostizUploadRequest
@@ -100,8 +102,10 @@ async def announce_review(request: ReviewAnnouncement) -> ReviewLinks | None:
 
 
 async def distribute(media: list[tuple[S3Object, str]], post: PostSpec,
-                     policy: DispatchPolicy, distribution: DistributionPolicy) -> list[str]:
-    """Upload each output to Postiz (in the transfer function), then create the post."""
+                     policy: DispatchPolicy, distribution: DistributionPolicy,
+                     budget: Permits | None = None) -> list[str]:
+    """Upload each output to Postiz (in the transfer function), then create the post, once
+    the deployment's Postiz budget has a creation to spare (waiting in line, durably)."""
     uploaded = []
     for index, (obj, content_type) in enumerate(media):
         name = f"{index + 1:02d}-{obj.key.rsplit('/', 1)[-1]}"
@@ -111,6 +115,10 @@ async def distribute(media: list[tuple[S3Object, str]], post: PostSpec,
                                 filename=name, content_type=content_type),
             policy, wait_for_cancellation=False)
         uploaded.append(PostizMedia(id=result.id, path=result.path))
+    if budget is not None:
+        await budget.load_caps()
+        await budget.take(POSTIZ_POSTS, f"{workflow.info().workflow_id}/post",
+                          distribution.budget_window_s)
     created = await workflow.execute_activity_method(
         PostizPublisher.create_postiz_post,
         CreatePostRequest(

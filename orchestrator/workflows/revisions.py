@@ -10,7 +10,13 @@ runs inside the workflow.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
+
+from pydantic import ValidationError
+
+from smm_runtime.contract.publish_io import ApprovalDecision, ApprovalPolicy, PublishStatus
+from smm_runtime.contract.validation import ContractError, describe_validation_error
 
 # The text props of each image template (functions/render_image/templates.mjs).
 TEMPLATE_TEXT = {
@@ -69,3 +75,26 @@ def apply_edits(kind: str, spec: dict[str, Any], edits: dict[str, str]) -> dict[
             target = target[int(part)] if isinstance(target, list) else target[part]
         target[leaf] = text
     return edited
+
+
+def check_decision(raw: dict[str, Any], policy: ApprovalPolicy, status: PublishStatus,
+                   waiting: bool, revise: Callable[[ApprovalDecision], Any]
+                   ) -> ApprovalDecision:
+    """The decision, or Rejected naming what is wrong (who, when, which text)."""
+    try:
+        decision = ApprovalDecision.model_validate(raw)
+    except ValidationError as err:
+        raise Rejected(describe_validation_error(err)) from None
+    if policy.reviewers and decision.reviewer not in policy.reviewers:
+        raise Rejected(f"reviewer: {decision.reviewer!r} may not decide on this creative")
+    if not waiting:
+        raise Rejected(f"stage: nothing awaits a decision (stage is {status.stage})")
+    if decision.decision == "revise":
+        if status.round > policy.max_revisions:
+            raise Rejected("decision: the revision limit is reached; approve or reject")
+        try:
+            revise(decision)  # the revised creative must still be a valid spec
+        except (ContractError, EditError) as err:
+            raise Rejected(("" if isinstance(err, EditError) else "changes: ") + str(err)) \
+                from None
+    return decision

@@ -14,10 +14,14 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 
+from orchestrator.permits_io import SemaphoreState, semaphore_id
+from orchestrator.worker import build_worker, lambda_client
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.contract.publish_io import PublishInput, PublishStatus
+from tests.integration.conftest import worker_settings
 
 pytestmark = pytest.mark.integration
 # Waiting is reported twice: at once, then with the round's signed review links.
@@ -257,3 +261,48 @@ async def test_payload_slower_than_the_activity_timeout_delays_nothing_and_ends_
     final = stack.payload.doc("posts", doc)
     assert final is not None and final["engineStage"] == "published"
     assert sorted(final["enginePostizPostIds"]) == sorted(status.postiz_post_ids)
+
+
+async def test_publishes_beyond_the_postiz_budget_wait_their_turn_instead_of_failing(
+        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    """A budget of 2 post creations per 12 s window: three publishes approved together post
+    two at once; the third waits in the budget's queue (visible) and posts once the window
+    has passed. Postiz never answers 429."""
+    queue = f"tq-{uuid.uuid4()}"
+    settings = worker_settings(stack, queue).model_copy(update={
+        "pool_caps": {"postiz-posts": 2}})
+    window = 12.0
+    async with build_worker(client, settings, lambda_client(settings), stack.s3()):
+        docs = [new_doc(stack) for _ in range(3)]
+        handles = []
+        for doc in docs:
+            body = params(stack, assets, doc).model_copy(update={
+                "distribution": params(stack, assets, doc).distribution.model_copy(
+                    update={"budget_window_s": window})})
+            handles.append(await client.start_workflow(
+                PublishCreativeWorkflow.run, body, id=f"pub-{doc}", task_queue=queue))
+        for handle in handles:
+            await stage(handle, "awaiting_approval")
+        seen = len(stack.double_state("postiz")["requests"])
+        for handle in handles:
+            await handle.signal("agent_approval",
+                                {"decision": "approve", "reviewer": "ana@example.com"})
+        semaphore = client.get_workflow_handle(semaphore_id(queue, "postiz-posts"))
+        waiting: list[Any] = []
+        for _ in range(300):
+            try:
+                snapshot = await semaphore.query("snapshot", result_type=SemaphoreState)
+            except RPCError:  # not started until the first publish asks
+                await asyncio.sleep(0.1)
+                continue
+            if len(snapshot.holders) == 2 and snapshot.waiters:
+                waiting = snapshot.waiters
+                break
+            await asyncio.sleep(0.1)
+        assert len(waiting) == 1  # the third publish is queued, not failing
+        results = await asyncio.wait_for(
+            asyncio.gather(*[h.result() for h in handles]), 120)
+    assert [r.stage for r in results] == ["published"] * 3
+    creates = [r for r in stack.double_state("postiz")["requests"][seen:]
+               if r["path"] == "/public/v1/posts" and r["method"] == "POST"]
+    assert len(creates) == 3

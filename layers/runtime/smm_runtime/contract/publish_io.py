@@ -73,6 +73,10 @@ class DistributionPolicy(_In):
 
     create_timeout_s: float = Field(default=30, gt=1, le=600)
     create_settle_s: float = Field(default=120, ge=1, le=3600)
+    budget_window_s: float = Field(
+        default=3600, ge=5, le=86_400,
+        description="Postiz's rate window: each post creation holds one of the deployment's "
+                    "`postiz-posts` permits this long (the worker's SMM_POOL_CAPS).")
     rate_limited_wait_s: float = Field(default=300, ge=1, le=3600)
     retry_initial_s: float = Field(default=30, gt=0, le=3600)
     retry_max_s: float = Field(default=1200, gt=0, le=86_400)
