@@ -44,6 +44,8 @@ schema: setup
 	$(VENV)/bin/python -m smm_runtime.contract.schema $(NODE_FN)/schema
 	$(VENV)/bin/python -m functions.trigger.openapi_doc > functions/trigger/openapi.json
 	$(VENV)/bin/python infra/payload/generate_types.py
+	cd $(NODE_FN) && node scripts/template-schemas.mjs > \
+		../../layers/runtime/smm_runtime/contract/template_props.json
 
 ## chromium: Debian's Chromium for the browser tests (Playwright drives it and downloads none)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -10,7 +10,9 @@ runs inside the workflow.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,13 +20,13 @@ from pydantic import ValidationError
 from smm_runtime.contract.publish_io import ApprovalDecision, ApprovalPolicy, PublishStatus
 from smm_runtime.contract.validation import ContractError, describe_validation_error
 
-# The text props of each image template (functions/render_image/templates.mjs).
-TEMPLATE_TEXT = {
-    "quote_card": ("quote", "author", "role"),
-    "promo_card": ("headline", "cta", "badge"),
-    "carousel_slide": ("title", "body"),
-    "link_preview": ("title", "site", "description"),
-}
+# Each image template's props schema, generated from the Node function's own templates
+# (functions/render_image/templates.mjs, `make schema`): the text props are its plain strings.
+TEMPLATE_PROPS: dict[str, dict[str, Any]] = json.loads(
+    (resources.files("smm_runtime.contract") / "template_props.json").read_text())
+TEMPLATE_TEXT = {name: tuple(prop for prop, rule in schema["properties"].items()
+                             if rule.get("type") == "string" and "pattern" not in rule)
+                 for name, schema in TEMPLATE_PROPS.items()}
 MAX_TEXT = 2000
 
 
@@ -59,6 +61,15 @@ def editable(kind: str, spec: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+def _limits(kind: str, spec: dict[str, Any], path: str) -> tuple[int, int]:
+    """The length a text may have: the template's own limits for an image's props."""
+    if kind == "video":
+        return 1, MAX_TEXT
+    template = "carousel_slide" if path.startswith("carousel.") else str(spec.get("template"))
+    rule = TEMPLATE_PROPS.get(template, {}).get("properties", {}).get(path.rsplit(".", 1)[1], {})
+    return int(rule.get("minLength", 1)), int(rule.get("maxLength", MAX_TEXT))
+
+
 def apply_edits(kind: str, spec: dict[str, Any], edits: dict[str, str]) -> dict[str, Any]:
     """A copy of ``spec`` with new text at the given paths; an unknown path is refused."""
     allowed = editable(kind, spec)
@@ -67,8 +78,9 @@ def apply_edits(kind: str, spec: dict[str, Any], edits: dict[str, str]) -> dict[
         if path not in allowed:
             offer = ", ".join(sorted(allowed)) or "nothing"
             raise EditError(f"edits.{path}: this creative has no such text (it has: {offer})")
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
-            raise EditError(f"edits.{path}: give 1 to {MAX_TEXT} characters of text")
+        low, high = _limits(kind, spec, path)
+        if not isinstance(text, str) or not text.strip() or not low <= len(text) <= high:
+            raise EditError(f"edits.{path}: give {low} to {high} characters of text")
         target: Any = edited
         *parents, leaf = path.split(".")
         for part in parents:

@@ -28,3 +28,4 @@ def test_the_built_wheel_holds_no_harness_code(tmp_path: Path) -> None:
     assert "smm-engine = orchestrator.cli:main" in entry_points
     assert "smm-local" not in entry_points
     assert any(n == "smm_runtime/contract/kinds.py" for n in names)
+    assert "smm_runtime/contract/template_props.json" in names  # the revision limits

@@ -35,11 +35,26 @@ def test_a_carousel_offers_each_slides_text() -> None:
 
 @pytest.mark.parametrize(("edits", "named"), [
     ({"props.price": "0"}, "edits.props.price: this creative has no such text"),
-    ({"props.headline": "  "}, "edits.props.headline: give 1 to 2000 characters"),
+    ({"props.headline": "  "}, "edits.props.headline: give 1 to 80 characters"),
+    ({"props.cta": "x" * 31}, "edits.props.cta: give 1 to 30 characters"),
     ({"scenes.9.texts.0.text": "x"}, "edits.scenes.9.texts.0.text"),
 ])
 def test_an_edit_the_creative_cannot_take_is_refused_naming_the_path(
         edits: dict[str, str], named: str) -> None:
-    spec = {"template": "promo_card", "props": {"headline": "Sale", "price": 49}}
+    spec = {"template": "promo_card", "props": {"headline": "Sale", "cta": "Buy", "price": 49}}
     with pytest.raises(EditError, match=named.replace(".", r"\.")):
         apply_edits("image", spec, edits)
+
+
+def test_the_template_limits_are_the_node_functions_own() -> None:
+    """The committed props schemas equal what the Node function checks (make schema)."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    printed = subprocess.run(["node", "scripts/template-schemas.mjs"],
+                             cwd=root / "functions" / "render_image", capture_output=True,
+                             text=True, check=True).stdout
+    committed = (root / "layers/runtime/smm_runtime/contract/template_props.json").read_text()
+    assert json.loads(committed) == json.loads(printed), "drifted: run 'make schema'"
