@@ -26,19 +26,19 @@ class AudioMixer:
         if self.storage.finished(target, digest) is not None:
             return AudioResult(audio=target, duration_s=duration, reused=True,
                                usage=ctx.usage())
-        work = self.storage.workspace("audio", uuid.uuid4().hex)
-        music = voice = None
-        if req.music is not None:
-            music = self.storage.fetch("music.uri", req.music.uri)
-            check_input(music, "audio", "music.uri")
-        if req.voiceover is not None:
-            voice = self.storage.fetch("voiceover.uri", req.voiceover.uri)
-            check_input(voice, "audio", "voiceover.uri")
-        output = work / "soundtrack.m4a"
-        run_ffmpeg(command(req, music, voice, output, ffmpeg_binary()), total_s=duration,
-                   on_progress=lambda pct, t: ctx.report(stage="mixing", percent=round(pct, 1)),
-                   cancelled=lambda: ctx.cancelled)
-        measured = float(probe(output)["format"]["duration"])
-        self.storage.publish(output, target, digest, "audio/mp4")
-        return AudioResult(audio=target, duration_s=round(measured, 4), reused=False,
-                           usage=ctx.usage())
+        with self.storage.workspace("audio", uuid.uuid4().hex) as work:
+            music = voice = None
+            if req.music is not None:
+                music = self.storage.fetch("music.uri", req.music.uri)
+                check_input(music, "audio", "music.uri")
+            if req.voiceover is not None:
+                voice = self.storage.fetch("voiceover.uri", req.voiceover.uri)
+                check_input(voice, "audio", "voiceover.uri")
+            output = work / "soundtrack.m4a"
+            run_ffmpeg(command(req, music, voice, output, ffmpeg_binary()), total_s=duration,
+                       on_progress=lambda pct, t: ctx.report(stage="mixing", percent=round(pct, 1)),
+                       cancelled=lambda: ctx.cancelled)
+            measured = float(probe(output)["format"]["duration"])
+            self.storage.publish(output, target, digest, "audio/mp4")
+            return AudioResult(audio=target, duration_s=round(measured, 4), reused=False,
+                               usage=ctx.usage())

@@ -28,38 +28,38 @@ class Finalizer:
             return FinalizeResult(output=req.output, poster=req.poster,
                                   media=MediaInfo.model_validate(done["media"]), reused=True,
                                   usage=ctx.usage())
-        work = self.storage.workspace("finalize", uuid.uuid4().hex)
-        parts = []
-        for index, (segment, frames) in enumerate(zip(req.segments, req.segment_frames,
-                                                      strict=True)):
-            self.storage.check_output_bucket(segment.bucket, f"segments.{index}.bucket")
-            name = f"seg_{index:04d}.mp4"
-            self.storage.s3.download_file(segment.bucket, segment.key, str(work / name))
-            parts.append((name, frames))
-        ctx.report(stage="joining", percent=10.0)
-        audio = None
-        if req.audio is not None:
-            audio = work / "soundtrack.m4a"
-            self.storage.s3.download_file(req.audio.bucket, req.audio.key, str(audio))
-        (work / "segments.ffconcat").write_text(concat_list(parts, req.fps))
-        output = work / "final.mp4"
-        duration = req.total_frames / req.fps
-        run_ffmpeg(join_command(ffmpeg_binary(), work / "segments.ffconcat", audio, output,
-                                duration),
-                   total_s=duration, on_progress=lambda pct, t: None,
-                   cancelled=lambda: ctx.cancelled)
-        media = media_info(output, count=True)
-        if media.frames != req.total_frames:
-            raise WorkError(f"the joined {req.preset} video has {media.frames} frames, "
-                            f"expected {req.total_frames}", error_type=RENDER_FAILED,
-                            non_retryable=True)
-        poster = work / "poster.jpg"
-        run_ffmpeg(poster_command(ffmpeg_binary(), output, min(1.0, duration / 2), poster),
-                   total_s=0, on_progress=lambda pct, t: None, cancelled=lambda: ctx.cancelled)
-        ctx.report(stage="uploading", percent=90.0)
-        self.storage.publish(poster, req.poster, digest, "image/jpeg")
-        # The video last: its fingerprint is what marks this step done.
-        self.storage.publish(output, req.output, digest, "video/mp4",
-                             {"media": media.model_dump(mode="json")})
-        return FinalizeResult(output=req.output, poster=req.poster, media=media, reused=False,
-                              usage=ctx.usage())
+        with self.storage.workspace("finalize", uuid.uuid4().hex) as work:
+            parts = []
+            for index, (segment, frames) in enumerate(zip(req.segments, req.segment_frames,
+                                                          strict=True)):
+                self.storage.check_output_bucket(segment.bucket, f"segments.{index}.bucket")
+                name = f"seg_{index:04d}.mp4"
+                self.storage.s3.download_file(segment.bucket, segment.key, str(work / name))
+                parts.append((name, frames))
+            ctx.report(stage="joining", percent=10.0)
+            audio = None
+            if req.audio is not None:
+                audio = work / "soundtrack.m4a"
+                self.storage.s3.download_file(req.audio.bucket, req.audio.key, str(audio))
+            (work / "segments.ffconcat").write_text(concat_list(parts, req.fps))
+            output = work / "final.mp4"
+            duration = req.total_frames / req.fps
+            run_ffmpeg(join_command(ffmpeg_binary(), work / "segments.ffconcat", audio, output,
+                                    duration),
+                       total_s=duration, on_progress=lambda pct, t: None,
+                       cancelled=lambda: ctx.cancelled)
+            media = media_info(output, count=True)
+            if media.frames != req.total_frames:
+                raise WorkError(f"the joined {req.preset} video has {media.frames} frames, "
+                                f"expected {req.total_frames}", error_type=RENDER_FAILED,
+                                non_retryable=True)
+            poster = work / "poster.jpg"
+            run_ffmpeg(poster_command(ffmpeg_binary(), output, min(1.0, duration / 2), poster),
+                       total_s=0, on_progress=lambda pct, t: None, cancelled=lambda: ctx.cancelled)
+            ctx.report(stage="uploading", percent=90.0)
+            self.storage.publish(poster, req.poster, digest, "image/jpeg")
+            # The video last: its fingerprint is what marks this step done.
+            self.storage.publish(output, req.output, digest, "video/mp4",
+                                 {"media": media.model_dump(mode="json")})
+            return FinalizeResult(output=req.output, poster=req.poster, media=media, reused=False,
+                                  usage=ctx.usage())

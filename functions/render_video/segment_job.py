@@ -64,27 +64,27 @@ class SegmentRenderer:
             ctx.report(stage="done", percent=100.0, reused=True)
             return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
                                  reused=True, usage=ctx.usage())
-        work = self.storage.workspace("segment", uuid.uuid4().hex)
-        ctx.report(stage="preparing", percent=0.0)
-        assets = self._prepare(req, work)
-        ctx.raise_if_cancelled()
-        output = work / "segment.mp4"
-        ctx.report(stage="rendering", percent=0.0)
-        # With "segment published", what the soak counts duplicate renders of finished work by.
-        logger.info("segment render started", extra={"segment_key": target.key})
-        run_ffmpeg(command(req, assets, output, ffmpeg_binary()), total_s=frames / 30,
-                   on_progress=lambda pct, t: ctx.report(stage="rendering",
-                                                         percent=round(pct, 1)),
-                   cancelled=lambda: ctx.cancelled)
-        produced = count_frames(output)
-        if produced != frames:
-            raise WorkError(f"segment {req.start_frame}-{req.end_frame}: encoded {produced} "
-                            f"frames, expected {frames}", error_type=RENDER_FAILED)
-        self.storage.publish(output, target, digest, "video/mp4", {"frames": frames})
-        logger.info("segment published", extra={"segment_key": target.key})
-        ctx.report(stage="done", percent=100.0)
-        return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
-                             reused=False, usage=ctx.usage())
+        with self.storage.workspace("segment", uuid.uuid4().hex) as work:
+            ctx.report(stage="preparing", percent=0.0)
+            assets = self._prepare(req, work)
+            ctx.raise_if_cancelled()
+            output = work / "segment.mp4"
+            ctx.report(stage="rendering", percent=0.0)
+            # With "segment published", what the soak counts duplicate renders of finished work by.
+            logger.info("segment render started", extra={"segment_key": target.key})
+            run_ffmpeg(command(req, assets, output, ffmpeg_binary()), total_s=frames / 30,
+                       on_progress=lambda pct, t: ctx.report(stage="rendering",
+                                                             percent=round(pct, 1)),
+                       cancelled=lambda: ctx.cancelled)
+            produced = count_frames(output)
+            if produced != frames:
+                raise WorkError(f"segment {req.start_frame}-{req.end_frame}: encoded {produced} "
+                                f"frames, expected {frames}", error_type=RENDER_FAILED)
+            self.storage.publish(output, target, digest, "video/mp4", {"frames": frames})
+            logger.info("segment published", extra={"segment_key": target.key})
+            ctx.report(stage="done", percent=100.0)
+            return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
+                                 reused=False, usage=ctx.usage())
 
     def _font(self, uri: str, field: str) -> Path:
         return check_font(self.storage.fetch(field, uri), field)

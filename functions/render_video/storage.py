@@ -14,6 +14,8 @@ import json
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,11 +45,19 @@ class RenderSettings(BaseSettings):
     # per-environment TMPDIR is locally).
     work_dir: Path = Path(tempfile.gettempdir()) / "render"
     cache_dir: Path = Path(tempfile.gettempdir()) / "asset-cache"
-    cache_max_bytes: int = 2 * 1024**3
+    # The warm asset cache shares /tmp (Lambda's ephemeral storage) with the invocation's own
+    # work folder: at most 40 % of it (and 2 GiB), unless set.
+    cache_max_bytes: int | None = None
     max_input_bytes: int = 1024**3
 
     def allowed_buckets(self) -> set[str]:
         return {b.strip() for b in self.asset_buckets.split(",") if b.strip()}
+
+    def cache_limit(self) -> int:
+        if self.cache_max_bytes is not None:
+            return self.cache_max_bytes
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        return min(2 * 1024**3, int(shutil.disk_usage(self.cache_dir).total * 0.4))
 
 
 def fingerprint(request: BaseModel, *exclude: str) -> str:
@@ -102,7 +112,7 @@ class Storage:
             return
         files = sorted(cache.iterdir(), key=lambda p: p.stat().st_atime)
         total = sum(p.stat().st_size for p in files)
-        while files and total + incoming > self.settings.cache_max_bytes:
+        while files and total + incoming > self.settings.cache_limit():
             oldest = files.pop(0)
             total -= oldest.stat().st_size
             oldest.unlink(missing_ok=True)
@@ -129,11 +139,18 @@ class Storage:
                          RESULT_META: json.dumps(result or {}, separators=(",", ":"))},
         })
 
-    def workspace(self, *parts: str) -> Path:
+    @contextmanager
+    def workspace(self, *parts: str) -> Iterator[Path]:
+        """A fresh folder for one invocation, removed when it ends whatever happens: a warm
+        execution environment keeps /tmp between invocations, and every one must leave it
+        as it found it."""
         path = self.settings.work_dir.joinpath(*parts)
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
-        return path
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
 
     def check_output_bucket(self, bucket: str, field: str) -> None:
         if bucket != self.settings.output_bucket:
