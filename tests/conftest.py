@@ -13,8 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from smm_local import moto_faithful
+
 ROOT = Path(__file__).resolve().parents[1]
 
+# In-process moto (unit tests) gets the same atomic conditional writes as the stack's server.
+moto_faithful.install()
 _status: dict[str, int] = {}
 IN_PROCESS_AWS = ("unit", "hostile")
 

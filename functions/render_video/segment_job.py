@@ -18,6 +18,7 @@ from functions.render_video.layout import text_area
 from functions.render_video.segment_graph import SceneAssets, SegmentAssets, command
 from functions.render_video.stills import fit_image, fit_logo, render_gradient, render_text
 from functions.render_video.storage import Storage, fingerprint
+from smm_runtime.claims import Claims
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.errors import RENDER_FAILED, InvalidRequestError, WorkError
 from smm_runtime.contract.kinds import SegmentRequest, SegmentResult
@@ -60,7 +61,7 @@ class SegmentRenderer:
         digest = fingerprint(req, "bucket")
         target = S3Object(bucket=req.bucket, key=segment_key(digest))
         frames = req.end_frame - req.start_frame
-        if self.storage.finished(target, digest) is not None:
+        if self._finished_or_claimed(target, digest, ctx):
             ctx.report(stage="done", percent=100.0, reused=True)
             return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
                                  reused=True, usage=ctx.usage())
@@ -85,6 +86,21 @@ class SegmentRenderer:
             ctx.report(stage="done", percent=100.0)
             return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
                                  reused=False, usage=ctx.usage())
+
+    def _finished_or_claimed(self, target: S3Object, digest: str, ctx: WorkContext) -> bool:
+        """True when the segment exists (now, or once another delivery rendering it has
+        published it); False once this delivery holds the claim to render it. Two deliveries
+        of one event arriving together render it once."""
+        claims = Claims(self.storage.s3, target.bucket)
+        claim = f"intermediates/segments/claims/{digest[:48]}.json"
+        while True:
+            if self.storage.finished(target, digest) is not None:
+                return True
+            if claims.take(claim, ctx):
+                return False
+            ctx.report(stage="waiting for another delivery of this segment")
+            ctx.raise_if_cancelled()
+            ctx.wait_cancelled(1.0)
 
     def _font(self, uri: str, field: str) -> Path:
         return check_font(self.storage.fetch(field, uri), field)

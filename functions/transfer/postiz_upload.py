@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from smm_runtime.claims import Claims
 from smm_runtime.contract.errors import InvalidRequestError, WorkError
 from smm_runtime.contract.kinds import PostizUploadRequest, PostizUploadResult
 from smm_runtime.work import WorkContext
@@ -32,7 +33,6 @@ from smm_runtime.work import WorkContext
 CHUNK = 1024 * 1024
 MAX_UPLOAD_BYTES = 1024**3
 RECORDS = "postiz-uploads"
-CLAIM_STALE_S = 900  # longer than any upload (Lambda's limit): an older claim was abandoned
 WAIT_FOR_OTHER_S = 30
 
 
@@ -96,32 +96,20 @@ class PostizUploader:
         found: dict[str, Any] = json.loads(body.read())
         return found
 
-    def _put(self, key: str, value: dict[str, Any], *, only_if_absent: bool = False) -> bool:
-        extra = {"IfNoneMatch": "*"} if only_if_absent else {}
-        try:
-            self.s3.put_object(Bucket=self.settings.output_bucket, Key=key,
-                               Body=json.dumps(value).encode(),
-                               ContentType="application/json", **extra)
-            return True
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
-                return False
-            raise
+    def _put(self, key: str, value: dict[str, Any]) -> None:
+        self.s3.put_object(Bucket=self.settings.output_bucket, Key=key,
+                           Body=json.dumps(value).encode(), ContentType="application/json")
 
     def _settled(self, record_key: str, ctx: WorkContext) -> dict[str, Any] | None:
-        """The recorded upload, or None once this delivery holds the claim to upload."""
+        """The recorded upload, or None once this delivery holds the claim to upload (a copy
+        of this very delivery stops quietly: the holder completes the activity)."""
+        claims = Claims(self.s3, self.settings.output_bucket)
         deadline = time.monotonic() + WAIT_FOR_OTHER_S
         while True:
             record = self._get(f"{record_key}.json")
             if record is not None:
                 return record
-            claim = {"activity_id": ctx.activity_id, "attempt": ctx.attempt,
-                     "at": time.time()}
-            if self._put(f"{record_key}.claim", claim, only_if_absent=True):
-                return None
-            held = self._get(f"{record_key}.claim") or {}
-            if time.time() - float(held.get("at", 0)) > CLAIM_STALE_S:
-                self._put(f"{record_key}.claim", claim)  # abandoned by a dead delivery
+            if claims.take(f"{record_key}.claim", ctx):
                 return None
             if time.monotonic() > deadline:
                 raise WorkError("another delivery of this upload is still running; trying "

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -17,6 +19,7 @@ from orchestrator.planning.resolve import resolve
 from orchestrator.planning.segments import window
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
+from smm_runtime.claims import DuplicateDeliveryError
 from smm_runtime.contract.kinds import SegmentRequest
 from smm_runtime.contract.video_spec import BrandKit, VideoSpec
 from smm_runtime.work import WorkContext
@@ -118,3 +121,45 @@ def test_a_duplicate_delivery_finds_the_checkpoint_instead_of_rendering_again(
     assert s3.head_object(Bucket=stack.bucket, Key=first.segment.key)["ETag"] == etag
     changed = request.model_copy(update={"crf": 30})
     assert renderer(changed, ctx()).segment != first.segment  # different pixels, new key
+
+
+def test_deliveries_arriving_together_render_a_segment_once(
+        stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
+    """Two copies of one event (Lambda's at-least-once delivery) and a second workflow that
+    wants the same pixels, all at the same moment, in three environments: one renders, its
+    copy stops quietly, the other workflow waits and reuses the checkpoint."""
+    s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
+
+    def environment(name: str) -> SegmentRenderer:
+        return SegmentRenderer(Storage(s3=s3, settings=RenderSettings(
+            asset_buckets=stack.bucket, output_bucket=stack.bucket,
+            work_dir=tmp_path / name / "w", cache_dir=tmp_path / name / "c")))
+
+    kit = BrandKit.model_validate_json(s3.get_object(
+        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
+    timeline = resolve(VideoSpec.model_validate(video_spec(assets, quality="high")), kit)
+    request = SegmentRequest(preset="9:16", width=1080, height=1920, crf=17, start_frame=0,
+                             end_frame=12, timeline=window(timeline, 0, 12), bucket=stack.bucket)
+    outcomes: dict[str, Any] = {}
+    start = threading.Barrier(3)
+
+    def deliver(name: str, workflow_id: str) -> None:
+        start.wait()
+        try:
+            outcomes[name] = environment(name)(request, WorkContext(
+                workflow_id=workflow_id, activity_id="1", attempt=1, checkpoint=None,
+                memory_mb=3008))
+        except DuplicateDeliveryError as err:
+            outcomes[name] = err
+
+    threads = [threading.Thread(target=deliver, args=args) for args in
+               (("a", "together"), ("b", "together"), ("c", "another-workflow"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    copies = [outcomes["a"], outcomes["b"]]
+    rendered = [o for o in copies if not isinstance(o, DuplicateDeliveryError)]
+    assert len(rendered) == 1 and not rendered[0].reused  # one render, its copy stopped
+    assert any(isinstance(o, DuplicateDeliveryError) for o in copies)
+    assert outcomes["c"].reused and outcomes["c"].segment == rendered[0].segment

@@ -176,8 +176,9 @@ class LocalStack:
         wait_for_port(self.temporal_port, proc, "Temporal dev server")
 
     def _start_moto(self) -> None:
-        proc = self._spawn("moto", [bin_path("moto_server"), "-H", "127.0.0.1",
-                                    "-p", str(self.moto_port)])
+        # moto's server with atomic conditional writes (smm_local.moto_faithful).
+        proc = self._spawn("moto", [sys.executable, "-m", "smm_local.moto_faithful",
+                                    "-H", "127.0.0.1", "-p", str(self.moto_port)])
         wait_for_port(self.moto_port, proc, "moto server")
         self.s3().create_bucket(Bucket=self.bucket)
         boto3.client("dynamodb", endpoint_url=self.moto_url, region_name="us-east-1",

@@ -21,6 +21,7 @@ from temporalio.client import AsyncActivityCancelledError, AsyncActivityHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from smm_runtime.claims import DuplicateDeliveryError
 from smm_runtime.contract.errors import (
     FUNCTION_ERROR,
     INVALID_REQUEST,
@@ -180,6 +181,10 @@ class ActivityRunner:
         except WorkCancelledError:
             return await self._finish_without_result(handle, state if state != "live" else
                                                      "cancelled")
+        except DuplicateDeliveryError:
+            # The other copy holds the same task token and will complete the activity.
+            self._logger.info("a copy of this event is already being worked on; stopping")
+            return "duplicate"
         except WorkError as err:
             self._logger.warning("work failed", extra={"error_type": err.error_type,
                                                         "error": str(err)})

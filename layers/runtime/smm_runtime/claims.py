@@ -1,0 +1,74 @@
+"""One delivery does the work: a claim object written only when absent (S3 `If-None-Match`).
+
+Lambda delivers an async event at least once, and two copies can run at the same moment;
+botocore may also retry an Invoke that in fact arrived. The first delivery to write the claim
+does the work; a copy of the same attempt stops quietly (the holder completes the activity
+with the same task token); a later attempt of the same activity takes over (Temporal retries
+only a dead attempt); anyone else waits for the holder's result. A claim older than
+``stale_s`` (longer than any invocation lives) was left by a delivery that died: taken over.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from smm_runtime.work import WorkContext
+
+
+class DuplicateDeliveryError(Exception):
+    """This event is already being worked on by another delivery of the same attempt."""
+
+
+@dataclass
+class Claims:
+    s3: Any
+    bucket: str
+    stale_s: float = 900.0
+
+    def _read(self, key: str) -> dict[str, Any]:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return {}
+            raise
+        found: dict[str, Any] = json.loads(body)
+        return found
+
+    def take(self, key: str, ctx: WorkContext) -> bool:
+        """True when this delivery now holds ``key``. A copy of the very same attempt raises
+        DuplicateDeliveryError; another attempt or workflow gets False (and should wait)."""
+        mine = {"workflow_id": ctx.workflow_id, "activity_id": ctx.activity_id,
+                "attempt": ctx.attempt, "at": time.time()}
+        held: dict[str, Any] = {}
+        for _ in range(3):  # a claim refused but not yet readable: ask again
+            try:
+                self.s3.put_object(Bucket=self.bucket, Key=key, IfNoneMatch="*",
+                                   Body=json.dumps(mine).encode(),
+                                   ContentType="application/json")
+                return True
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") not in {"PreconditionFailed",
+                                                                      "412"}:
+                    raise
+            held = self._read(key)
+            if held:
+                break
+        if not held:
+            return False  # someone holds it; we could not read who: wait, never take over
+        same_activity = all(held.get(k) == mine[k] for k in ("workflow_id", "activity_id"))
+        if same_activity and held.get("attempt") == ctx.attempt:
+            raise DuplicateDeliveryError(f"{key} is held by another copy of this delivery")
+        # Temporal starts a new attempt only once the last one failed or timed out, so an
+        # older attempt's claim is dead; so is any claim older than an invocation can live.
+        if (same_activity and int(held.get("attempt", 0)) < ctx.attempt) or \
+                time.time() - float(held.get("at", 0)) > self.stale_s:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(mine).encode(),
+                               ContentType="application/json")
+            return True
+        return False
