@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from functions.render_video.audio_graph import command, total_samples
-from functions.render_video.storage import Storage, fingerprint
+from functions.render_video.storage import Storage
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.kinds import AudioRequest, AudioResult
 from smm_runtime.ffmpeg_run import run_ffmpeg
@@ -20,7 +20,8 @@ class AudioMixer:
 
     def __call__(self, req: AudioRequest, ctx: WorkContext) -> AudioResult:
         self.storage.check_output_bucket(req.bucket, "bucket")
-        digest = fingerprint(req, "bucket")
+        uris = [track.uri for track in (req.music, req.voiceover) if track is not None]
+        digest = self.storage.content_fingerprint(req, uris, "bucket")
         target = S3Object(bucket=req.bucket, key=f"intermediates/audio/{digest[:48]}.m4a")
         duration = total_samples(req) / 48_000
         if self.storage.finished(target, digest) is not None:

@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 from functions.render_video.layout import text_area
 from functions.render_video.segment_graph import SceneAssets, SegmentAssets, command
 from functions.render_video.stills import fit_image, fit_logo, render_gradient, render_text
-from functions.render_video.storage import Storage, fingerprint
+from functions.render_video.storage import Storage
 from smm_runtime.claims import Claims
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.errors import RENDER_FAILED, InvalidRequestError, WorkError
@@ -30,6 +30,19 @@ from smm_runtime.work import WorkContext
 
 FONT_MAGIC = {b"\x00\x01\x00\x00", b"OTTO", b"true"}
 logger = Logger(service="video-engine", child=True)
+
+
+def sources(req: SegmentRequest) -> list[str]:
+    """Every S3 object a segment's pixels come from."""
+    timeline = req.timeline
+    uris = [t.font for t in timeline.captions]
+    for scene in timeline.scenes:
+        uris += [t.font for t in scene.texts]
+        if isinstance(scene.background, RImage | RVideo):
+            uris.append(scene.background.uri)
+    if timeline.logo is not None:
+        uris.append(timeline.logo.uri)
+    return uris
 
 
 def segment_key(digest: str) -> str:
@@ -58,13 +71,25 @@ class SegmentRenderer:
         self.storage.check_output_bucket(req.bucket, "bucket")
         if req.end_frame <= req.start_frame:
             raise InvalidRequestError("end_frame: must be after start_frame")
-        digest = fingerprint(req, "bucket")
+        digest = self.storage.content_fingerprint(req, sources(req), "bucket")
         target = S3Object(bucket=req.bucket, key=segment_key(digest))
         frames = req.end_frame - req.start_frame
-        if self._finished_or_claimed(target, digest, ctx):
-            ctx.report(stage="done", percent=100.0, reused=True)
-            return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
-                                 reused=True, usage=ctx.usage())
+        claims = Claims(self.storage.s3, target.bucket)
+        claim = f"intermediates/segments/claims/{digest[:48]}.json"
+        # Two deliveries of one event arriving together render it once: the other waits
+        # for the checkpoint (or, a copy of this very attempt, stops quietly).
+        with claims.exclusive(claim, ctx, lambda: self.storage.finished(target, digest)
+                              is not None, "waiting for another delivery of this segment") \
+                as reused:
+            if reused:
+                ctx.report(stage="done", percent=100.0, reused=True)
+                return SegmentResult(segment=target, start_frame=req.start_frame,
+                                     frames=frames, reused=True, usage=ctx.usage())
+            return self._render(req, target, digest, ctx)
+
+    def _render(self, req: SegmentRequest, target: S3Object, digest: str,
+                ctx: WorkContext) -> SegmentResult:
+        frames = req.end_frame - req.start_frame
         with self.storage.workspace("segment", uuid.uuid4().hex) as work:
             ctx.report(stage="preparing", percent=0.0)
             assets = self._prepare(req, work)
@@ -86,21 +111,6 @@ class SegmentRenderer:
             ctx.report(stage="done", percent=100.0)
             return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
                                  reused=False, usage=ctx.usage())
-
-    def _finished_or_claimed(self, target: S3Object, digest: str, ctx: WorkContext) -> bool:
-        """True when the segment exists (now, or once another delivery rendering it has
-        published it); False once this delivery holds the claim to render it. Two deliveries
-        of one event arriving together render it once."""
-        claims = Claims(self.storage.s3, target.bucket)
-        claim = f"intermediates/segments/claims/{digest[:48]}.json"
-        while True:
-            if self.storage.finished(target, digest) is not None:
-                return True
-            if claims.take(claim, ctx):
-                return False
-            ctx.report(stage="waiting for another delivery of this segment")
-            ctx.raise_if_cancelled()
-            ctx.wait_cancelled(1.0)
 
     def _font(self, uri: str, field: str) -> Path:
         return check_font(self.storage.fetch(field, uri), field)

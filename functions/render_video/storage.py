@@ -117,6 +117,23 @@ class Storage:
             total -= oldest.stat().st_size
             oldest.unlink(missing_ok=True)
 
+    def content_fingerprint(self, request: BaseModel, uris: list[str], *exclude: str) -> str:
+        """The request's fingerprint with the current version (ETag) of every object it
+        reads: a logo or photo overwritten at the same key makes a new checkpoint, never
+        the old pixels again."""
+        versions = []
+        for uri in sorted(set(uris)):
+            source = S3Object.from_uri(uri)
+            try:
+                head = self.s3.head_object(Bucket=source.bucket, Key=source.key)
+                versions.append([uri, head.get("ETag", ""), head.get("VersionId", "")])
+            except ClientError as err:
+                if not _missing(err):
+                    raise
+                versions.append([uri, "missing", ""])  # fetch() names the field later
+        canonical = json.dumps([fingerprint(request, *exclude), versions], separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
     def finished(self, target: S3Object, digest: str) -> dict[str, Any] | None:
         """The recorded result when ``target`` was already written by the same request."""
         try:

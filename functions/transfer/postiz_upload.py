@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,7 +32,6 @@ from smm_runtime.work import WorkContext
 CHUNK = 1024 * 1024
 MAX_UPLOAD_BYTES = 1024**3
 RECORDS = "postiz-uploads"
-WAIT_FOR_OTHER_S = 30
 
 
 class TransferSettings(BaseSettings):
@@ -76,13 +74,17 @@ class PostizUploader:
         identity = "\n".join([ctx.workflow_id, req.source.uri, str(head.get("ETag", "")),
                               req.filename])
         record_key = f"{RECORDS}/{hashlib.sha256(identity.encode()).hexdigest()}"
-        done = self._settled(record_key, ctx)
-        if done is not None:
-            return PostizUploadResult(id=done["id"], path=done["path"], bytes_sent=0,
-                                      reused=True, usage=ctx.usage())
-        result = self._upload(req, head, ctx)
-        self._put(f"{record_key}.json", {"id": result.id, "path": result.path})
-        return result
+        claims = Claims(self.s3, self.settings.output_bucket)
+        with claims.exclusive(f"{record_key}.claim", ctx,
+                              lambda: self._get(f"{record_key}.json") is not None,
+                              "waiting for another delivery of this upload") as done:
+            if done:
+                record = self._get(f"{record_key}.json") or {}
+                return PostizUploadResult(id=record["id"], path=record["path"], bytes_sent=0,
+                                          reused=True, usage=ctx.usage())
+            result = self._upload(req, head, ctx)
+            self._put(f"{record_key}.json", {"id": result.id, "path": result.path})
+            return result
 
     # --- once per file -------------------------------------------------------------------
 
@@ -99,25 +101,6 @@ class PostizUploader:
     def _put(self, key: str, value: dict[str, Any]) -> None:
         self.s3.put_object(Bucket=self.settings.output_bucket, Key=key,
                            Body=json.dumps(value).encode(), ContentType="application/json")
-
-    def _settled(self, record_key: str, ctx: WorkContext) -> dict[str, Any] | None:
-        """The recorded upload, or None once this delivery holds the claim to upload (a copy
-        of this very delivery stops quietly: the holder completes the activity)."""
-        claims = Claims(self.s3, self.settings.output_bucket)
-        deadline = time.monotonic() + WAIT_FOR_OTHER_S
-        while True:
-            record = self._get(f"{record_key}.json")
-            if record is not None:
-                return record
-            if claims.take(f"{record_key}.claim", ctx):
-                return None
-            if time.monotonic() > deadline:
-                raise WorkError("another delivery of this upload is still running; trying "
-                                "again once it has finished", error_type="UploadInProgress",
-                                next_retry_delay=timedelta(seconds=WAIT_FOR_OTHER_S))
-            ctx.report(stage="waiting for another delivery of this upload")
-            ctx.raise_if_cancelled()
-            ctx.wait_cancelled(1.0)
 
     def _upload(self, req: PostizUploadRequest, head: dict[str, Any], ctx: WorkContext
                 ) -> PostizUploadResult:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import signal
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from PIL import Image, ImageOps
 from temporalio.client import Client
 
 from functions.render_video.segment_job import SegmentRenderer
@@ -20,6 +23,7 @@ from orchestrator.planning.segments import window
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.claims import DuplicateDeliveryError
+from smm_runtime.contract.errors import WorkCancelledError
 from smm_runtime.contract.kinds import SegmentRequest
 from smm_runtime.contract.video_spec import BrandKit, VideoSpec
 from smm_runtime.work import WorkContext
@@ -163,3 +167,64 @@ def test_deliveries_arriving_together_render_a_segment_once(
     assert len(rendered) == 1 and not rendered[0].reused  # one render, its copy stopped
     assert any(isinstance(o, DuplicateDeliveryError) for o in copies)
     assert outcomes["c"].reused and outcomes["c"].segment == rendered[0].segment
+
+
+def test_a_photo_overwritten_at_the_same_key_is_rendered_anew_not_reused(
+        stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
+    """Checkpoints follow content, not names: the same spec after its photo was replaced at
+    the same S3 key renders the new photo instead of reusing the old pixels."""
+    s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
+    photo = s3.get_object(Bucket=stack.bucket,
+                          Key=assets["photo"].split("/", 3)[3])["Body"].read()
+    key = f"assets/test/etag-{uuid.uuid4().hex[:6]}.jpg"
+    s3.put_object(Bucket=stack.bucket, Key=key, Body=photo)
+    storage = Storage(s3=s3, settings=RenderSettings(
+        asset_buckets=stack.bucket, output_bucket=stack.bucket, work_dir=tmp_path / "w",
+        cache_dir=tmp_path / "c"))
+    kit = BrandKit.model_validate_json(s3.get_object(
+        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
+    spec = video_spec(assets, scenes=[{"duration_s": 1.0, "background": {
+        "type": "image", "uri": f"s3://{stack.bucket}/{key}", "fit": "fill"}}])
+    timeline = resolve(VideoSpec.model_validate(spec), kit)
+    request = SegmentRequest(preset="1:1", width=256, height=256, crf=23, start_frame=0,
+                             end_frame=5, timeline=window(timeline, 0, 5), bucket=stack.bucket)
+
+    def ctx() -> WorkContext:
+        return WorkContext(workflow_id="etag", activity_id="1", attempt=1, checkpoint=None,
+                           memory_mb=3008)
+
+    renderer = SegmentRenderer(storage)
+    first = renderer(request, ctx())
+    assert renderer(request, ctx()).reused  # same photo: the checkpoint
+    inverted = io.BytesIO()
+    ImageOps.invert(Image.open(io.BytesIO(photo)).convert("RGB")).save(inverted, "JPEG")
+    s3.put_object(Bucket=stack.bucket, Key=key, Body=inverted.getvalue())
+    again = renderer(request, ctx())
+    assert not again.reused and again.segment != first.segment
+
+
+def test_a_render_that_stops_releases_its_claim(
+        stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
+    """A cancelled (or failed) render leaves no claim behind: the next workflow that wants
+    the same pixels renders them at once instead of waiting for a claim to go stale."""
+    s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
+    renderer = SegmentRenderer(Storage(s3=s3, settings=RenderSettings(
+        asset_buckets=stack.bucket, output_bucket=stack.bucket, work_dir=tmp_path / "w",
+        cache_dir=tmp_path / "c")))
+    kit = BrandKit.model_validate_json(s3.get_object(
+        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
+    timeline = resolve(VideoSpec.model_validate(video_spec(assets)), kit)
+    request = SegmentRequest(preset="16:9", width=320, height=180, crf=31, start_frame=0,
+                             end_frame=30, timeline=window(timeline, 0, 30), bucket=stack.bucket)
+    cancelled = WorkContext(workflow_id="stops", activity_id="1", attempt=1, checkpoint=None,
+                            memory_mb=3008)
+    cancelled.cancel()
+    with pytest.raises(WorkCancelledError):
+        renderer(request, cancelled)
+    claims = s3.list_objects_v2(Bucket=stack.bucket,
+                                Prefix="intermediates/segments/claims/").get("Contents", [])
+    assert claims == []
+    started = time.monotonic()
+    result = renderer(request, WorkContext(workflow_id="next", activity_id="1", attempt=1,
+                                           checkpoint=None, memory_mb=3008))
+    assert not result.reused and time.monotonic() - started < 60

@@ -5,13 +5,17 @@ botocore may also retry an Invoke that in fact arrived. The first delivery to wr
 does the work; a copy of the same attempt stops quietly (the holder completes the activity
 with the same task token); a later attempt of the same activity takes over (Temporal retries
 only a dead attempt); anyone else waits for the holder's result. A claim older than
-``stale_s`` (longer than any invocation lives) was left by a delivery that died: taken over.
+``stale_s`` (the holder refreshes it while it works) was left by a delivery that died: taken
+over. The claim is removed when the holder is done, whatever happened.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +32,10 @@ class DuplicateDeliveryError(Exception):
 class Claims:
     s3: Any
     bucket: str
-    stale_s: float = 900.0
+    # The holder refreshes its claim every refresh_s; one not refreshed for stale_s belongs
+    # to a delivery that died (killed, out of memory, timed out).
+    stale_s: float = 90.0
+    refresh_s: float = 20.0
 
     def _read(self, key: str) -> dict[str, Any]:
         try:
@@ -72,3 +79,34 @@ class Claims:
                                ContentType="application/json")
             return True
         return False
+
+    @contextmanager
+    def exclusive(self, key: str, ctx: WorkContext, done: Callable[[], bool],
+                  waiting: str) -> Iterator[bool]:
+        """Yields True when ``done()`` (another delivery finished the work), False while
+        this delivery holds ``key``; the claim is refreshed while held and removed after."""
+        while True:
+            if done():
+                yield True
+                return
+            if self.take(key, ctx):
+                break
+            ctx.report(stage=waiting)
+            ctx.raise_if_cancelled()
+            ctx.wait_cancelled(1.0)
+        stop = threading.Event()
+        refresher = threading.Thread(target=self._refresh, args=(key, ctx, stop), daemon=True)
+        refresher.start()
+        try:
+            yield False
+        finally:
+            stop.set()
+            refresher.join(timeout=5)
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+
+    def _refresh(self, key: str, ctx: WorkContext, stop: threading.Event) -> None:
+        while not stop.wait(self.refresh_s):
+            mine = {"workflow_id": ctx.workflow_id, "activity_id": ctx.activity_id,
+                    "attempt": ctx.attempt, "at": time.time()}
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(mine).encode(),
+                               ContentType="application/json")
