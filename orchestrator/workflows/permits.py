@@ -50,14 +50,7 @@ class Permits:
         self.waiting.append(permit_id)
         renewing: asyncio.Task[None] | None = None
         try:
-            await workflow.execute_activity_method(
-                PermitActivities.request_permit,
-                AcquireRequest(pool=pool, task_queue=queue, capacity=capacity,
-                               request=PermitRequest(permit_id=permit_id,
-                                                     workflow_id=workflow.info().workflow_id,
-                                                     lease_s=LEASE_S)),
-                start_to_close_timeout=REQUEST_TIMEOUT, retry_policy=REQUEST_RETRY)
-            await workflow.wait_condition(lambda: permit_id in self.granted)
+            await self._granted(pool, queue, capacity, permit_id, LEASE_S)
             self.waiting.remove(permit_id)
             renewing = asyncio.ensure_future(self._renew(semaphore, permit_id))
             yield
@@ -69,6 +62,19 @@ class Permits:
             self.granted.discard(permit_id)
             # Released on success, failure and cancellation alike (also while still queued).
             await semaphore.signal("release", permit_id)
+
+    async def _granted(self, pool: str, queue: str, capacity: int, permit_id: str,
+                       lease_s: float) -> None:
+        """Ask the pool's semaphore (signal-with-start, through an activity) and wait, in
+        Temporal, until it signals the grant."""
+        await workflow.execute_activity_method(
+            PermitActivities.request_permit,
+            AcquireRequest(pool=pool, task_queue=queue, capacity=capacity,
+                           request=PermitRequest(permit_id=permit_id,
+                                                 workflow_id=workflow.info().workflow_id,
+                                                 lease_s=lease_s)),
+            start_to_close_timeout=REQUEST_TIMEOUT, retry_policy=REQUEST_RETRY)
+        await workflow.wait_condition(lambda: permit_id in self.granted)
 
     async def _renew(self, semaphore: workflow.ExternalWorkflowHandle[object],
                      permit_id: str) -> None:
@@ -86,14 +92,7 @@ class Permits:
         queue = workflow.info().task_queue
         self.waiting.append(permit_id)
         try:
-            await workflow.execute_activity_method(
-                PermitActivities.request_permit,
-                AcquireRequest(pool=pool, task_queue=queue, capacity=capacity,
-                               request=PermitRequest(permit_id=permit_id,
-                                                     workflow_id=workflow.info().workflow_id,
-                                                     lease_s=hold_s)),
-                start_to_close_timeout=REQUEST_TIMEOUT, retry_policy=REQUEST_RETRY)
-            await workflow.wait_condition(lambda: permit_id in self.granted)
+            await self._granted(pool, queue, capacity, permit_id, hold_s)
         except BaseException:  # cancelled while queued: leave the queue, spend nothing
             await workflow.get_external_workflow_handle(semaphore_id(queue, pool)).signal(
                 "release", permit_id)
