@@ -34,19 +34,27 @@ class Handler(DoubleHandler):
             return
         path, _ = self.route()
         body = self.body()
+        # Slack's documented incoming-webhook answers are plain text: "ok", or an error code
+        # ("no_service" 404, "invalid_payload" 400, "no_text" 400).
         if self.command != "POST" or not path.startswith("/hooks/"):
-            self.send_json(404, {"error": "no_service"})
+            self._text(404, "no_service")
             return
         try:
             message = json.loads(body)
         except json.JSONDecodeError:
-            self.send_json(400, {"error": "invalid_payload"})
+            self._text(400, "invalid_payload")
+            return
+        if not isinstance(message, dict) or not message.get("text"):
+            self._text(400, "no_text")
             return
         with self.double.lock:
             self.double.messages.append({"inbox": unquote(path[len("/hooks/"):]),
                                          "body": message})
-        data = b"ok"
-        self.send_response(200)
+        self._text(200, "ok")
+
+    def _text(self, status: int, text: str) -> None:
+        data = text.encode()
+        self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
