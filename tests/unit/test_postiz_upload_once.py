@@ -83,9 +83,31 @@ def test_two_deliveries_at_the_same_moment_upload_once(
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    uploaded = [r for r in results if not isinstance(r, DuplicateDeliveryError)]
-    assert len(results) == 2 and len(uploaded) == 1  # one uploads, its copy stops
-    assert len(uploads(double)) == 1
+    # One uploads; its copy either stops (it saw the claim) or returns the first upload
+    # (it looked after the first had finished); never a second upload.
+    answered = [r for r in results if not isinstance(r, DuplicateDeliveryError)]
+    assert len(results) == 2 and len(uploads(double)) == 1
+    assert [r.reused for r in answered].count(False) == 1
+    assert len({(r.id, r.path) for r in answered}) == 1
+
+
+def test_a_holder_finishing_between_look_and_take_is_not_redone(
+        uploader: tuple[PostizUploader, PostizDouble], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window the barrier test hits only sometimes, forced: the first delivery finishes
+    and releases its claim just after the second looked for a result and before it takes."""
+    upload, double = uploader
+    first = upload(request(), context())
+    looks = iter([False])  # the second delivery's first look misses the record
+    real_get = PostizUploader._get
+
+    def late_get(self: PostizUploader, key: str) -> dict[str, Any] | None:
+        if key.endswith(".json") and next(looks, True) is False:
+            return None
+        return real_get(self, key)
+
+    monkeypatch.setattr(PostizUploader, "_get", late_get)
+    again = upload(request(), context(attempt=2))
+    assert again.reused and again.id == first.id and len(uploads(double)) == 1
 
 
 def test_a_file_overwritten_in_s3_is_uploaded_again(

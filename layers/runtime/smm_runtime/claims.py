@@ -90,6 +90,12 @@ class Claims:
                 yield True
                 return
             if self.take(key, ctx):
+                # The previous holder may have finished and released between our look and
+                # our take: look again while holding, or the work would be done twice.
+                if done():
+                    self.s3.delete_object(Bucket=self.bucket, Key=key)
+                    yield True
+                    return
                 break
             ctx.report(stage=waiting)
             ctx.raise_if_cancelled()
