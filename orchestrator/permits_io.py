@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import zlib
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -10,13 +13,27 @@ POOLS = ("video-segments", "video-finalize", "images", "postiz-posts")
 # Postiz counts post creations per organization per hour (its API_LIMIT): one pool, whose
 # permits free themselves after the window, is the deployment's budget for them.
 POSTIZ_POSTS = "postiz-posts"
+# The worker settings naming the functions whose concurrency each pool caps: a cap above a
+# function's reserved concurrency would grant permits whose invocations Lambda throttles
+# into its hidden async queue, the very queue the cap exists to avoid.
+POOL_FUNCTIONS = {"video-segments": ("segment_function",),
+                  "video-finalize": ("finalize_function", "audio_function"),
+                  "images": ("image_function",)}
 GRANT_SIGNAL = "permit_granted"
+# The semaphore tells a holder whose lease ran out (an outage longer than the lease, a
+# renew lost): the holder renews at once, or loses its slot after the grace period.
+EXPIRED_SIGNAL = "permit_expired"
+# At most this many requests queue in the semaphore (its state is carried across
+# continue-as-new); a request beyond it is not queued, and its requester asks again later.
+MAX_WAITERS = 20_000
 
 
 class PermitRequest(BaseModel):
     permit_id: str = Field(min_length=1, max_length=400)
     workflow_id: str = Field(min_length=1, max_length=400)
     lease_s: float = Field(default=300, ge=5, le=86_400)
+    # False for a take (a rate budget): it frees itself when its lease ends, untold.
+    renewable: bool = True
 
 
 class AcquireRequest(BaseModel):
@@ -30,6 +47,11 @@ class Holder(BaseModel):
     workflow_id: str
     acquired_at: datetime
     lease_until: datetime
+    # The lease granted; each renewal extends by exactly this much. None in states carried
+    # over from before it was recorded: the default lease then.
+    lease_s: float | None = None
+    renewable: bool = True
+    told_expired: bool = False  # told, and inside its grace period
 
 
 class SemaphoreState(BaseModel):
@@ -37,8 +59,36 @@ class SemaphoreState(BaseModel):
     capacity: int = Field(ge=1, le=10_000)
     holders: dict[str, Holder] = Field(default_factory=dict)
     waiters: list[PermitRequest] = Field(default_factory=list)
+    # Across continue-as-new the queue travels packed (zlib, base64 of compact rows), so
+    # 20,000 waiters stay far under the payload limit; the snapshot query shows the head.
+    packed_waiters: str = ""
+    waiting: int = 0
     granted_total: int = 0
     expired_total: int = 0
+    readmitted_total: int = 0
+    refused_total: int = 0
+
+
+def pack_waiters(waiters: list[PermitRequest]) -> str:
+    """The queue as compact rows (permit, workflow, lease, renewable), compressed."""
+    rows = [[w.permit_id, w.workflow_id, w.lease_s, int(w.renewable)] for w in waiters]
+    raw = json.dumps(rows, separators=(",", ":")).encode()
+    return base64.b64encode(zlib.compress(raw, 9)).decode()
+
+
+def unpack_waiters(packed: str) -> list[PermitRequest]:
+    if not packed:
+        return []
+    rows = json.loads(zlib.decompress(base64.b64decode(packed)))
+    return [PermitRequest(permit_id=p, workflow_id=w, lease_s=lease, renewable=bool(r))
+            for p, w, lease, r in rows]
+
+
+class RenewRequest(BaseModel):
+    """A holder's renewal; an expired holder (still working) is readmitted with it."""
+    permit_id: str = Field(min_length=1, max_length=400)
+    workflow_id: str = Field(min_length=1, max_length=400)
+    lease_s: float = Field(default=300, ge=5, le=86_400)
 
 
 def semaphore_pool(task_queue: str, pool: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -31,6 +32,7 @@ from orchestrator.activities.postiz import PostizPublisher
 from orchestrator.activities.review_links import ReviewAnnouncer
 from orchestrator.config import WorkerSettings
 from orchestrator.health import DispatchCounters, HealthServer
+from orchestrator.permits_io import POOL_FUNCTIONS
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.grant_credits import GrantCreditsWorkflow
 from orchestrator.workflows.noop import NoopWorkflow
@@ -61,6 +63,31 @@ def lambda_client(settings: WorkerSettings) -> Any:
 
 def s3_client(settings: WorkerSettings) -> Any:
     return boto3.client("s3", region_name=settings.aws_region)
+
+
+def check_pool_caps(settings: WorkerSettings, lambda_api: Any) -> list[str]:
+    """Refuse caps above the capped function's reserved concurrency; returns the checks it
+    could not make (no permission, no such function), which the worker logs and lets be."""
+    unchecked: list[str] = []
+    for pool, names in POOL_FUNCTIONS.items():
+        cap = int(settings.pool_caps.get(pool, 0))
+        for setting in names:
+            function = str(getattr(settings, setting))
+            if cap <= 0:
+                continue
+            try:
+                answer = lambda_api.get_function_concurrency(FunctionName=function)
+            except ClientError as err:
+                code = err.response.get("Error", {}).get("Code", "")
+                unchecked.append(f"{pool}: {function}: {code}")
+                continue
+            reserved = answer.get("ReservedConcurrentExecutions")
+            if reserved is not None and cap > int(reserved):
+                raise WorkerStartError(
+                    f"SMM_POOL_CAPS: {pool}={cap} is above {function}'s reserved concurrency "
+                    f"{reserved}; lower the cap to {reserved} or raise the function's "
+                    "ReservedConcurrentExecutions (template.yaml parameters)")
+    return unchecked
 
 
 def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
@@ -113,7 +140,10 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
             from None
     counters = DispatchCounters()
     health = HealthServer(settings.health_port, counters) if settings.health_port else None
-    worker = build_worker(client, settings, lambda_client(settings), counters=counters)
+    lambda_api = lambda_client(settings)
+    for skipped in check_pool_caps(settings, lambda_api):
+        log.warning("pool cap not checked against reserved concurrency (%s)", skipped)
+    worker = build_worker(client, settings, lambda_api, counters=counters)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

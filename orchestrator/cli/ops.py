@@ -27,12 +27,15 @@ def cmd_slots(args: argparse.Namespace) -> int:
                 print(f"{pool}: idle (no semaphore started yet)")
                 continue
             print(f"{pool}: {len(state.holders)}/{state.capacity} held, "
-                  f"{len(state.waiters)} waiting; granted {state.granted_total}, "
-                  f"leases expired {state.expired_total}")
+                  f"{state.waiting} waiting; granted {state.granted_total}, "
+                  f"leases expired {state.expired_total}, readmitted "
+                  f"{state.readmitted_total}, refused (queue full) {state.refused_total}")
             for permit_id, holder in state.holders.items():
                 print(f"  holds  {permit_id}  (lease until {holder.lease_until:%H:%M:%S})")
             for position, waiter in enumerate(state.waiters, start=1):
                 print(f"  #{position:<4} {waiter.permit_id}")
+            if state.waiting > len(state.waiters):
+                print(f"  ... and {state.waiting - len(state.waiters)} more")
 
     asyncio.run(show())
     return 0

@@ -9,7 +9,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.permits_io import GRANT_SIGNAL
+    from orchestrator.permits_io import EXPIRED_SIGNAL, GRANT_SIGNAL
     from orchestrator.pricing import estimate_images
     from orchestrator.s3keys import safe_segment
     from orchestrator.workflows.billing_saga import Billing
@@ -42,6 +42,10 @@ class GenerateImageWorkflow:
     @workflow.signal(name=GRANT_SIGNAL)
     def permit_granted(self, permit_id: str) -> None:
         self._permits.on_granted(permit_id)
+
+    @workflow.signal(name=EXPIRED_SIGNAL)
+    def permit_expired(self, permit_id: str) -> None:
+        self._permits.on_expired(permit_id)
 
     @workflow.query
     def progress(self) -> dict[str, int]:

@@ -21,7 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 with workflow.unsafe.imports_passed_through():
 
     from orchestrator.merge_patch import merge_patch
-    from orchestrator.permits_io import GRANT_SIGNAL
+    from orchestrator.permits_io import EXPIRED_SIGNAL, GRANT_SIGNAL
     from orchestrator.workflows.billing_saga import Billing, creative_price, settle_all
     from orchestrator.workflows.generate_image import GenerateImageWorkflow
     from orchestrator.workflows.permits import Permits
@@ -76,6 +76,10 @@ class PublishCreativeWorkflow:
     @workflow.signal(name=GRANT_SIGNAL)
     def permit_granted(self, permit_id: str) -> None:
         self._permits.on_granted(permit_id)
+
+    @workflow.signal(name=EXPIRED_SIGNAL)
+    def permit_expired(self, permit_id: str) -> None:
+        self._permits.on_expired(permit_id)
 
     @workflow.signal(name=SIGNAL_NAME)
     def agent_approval(self, raw: dict[str, Any]) -> None:

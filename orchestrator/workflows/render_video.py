@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.permits_io import GRANT_SIGNAL
+    from orchestrator.permits_io import EXPIRED_SIGNAL, GRANT_SIGNAL
     from orchestrator.planning.resolve import SpecResolutionError, frames, resolve
     from orchestrator.planning.segments import frame_costs, plan_segments, preset_size, window
     from orchestrator.pricing import estimate_video
@@ -72,6 +72,10 @@ class RenderVideoWorkflow:
     @workflow.signal(name=GRANT_SIGNAL)
     def permit_granted(self, permit_id: str) -> None:
         self._permits.on_granted(permit_id)
+
+    @workflow.signal(name=EXPIRED_SIGNAL)
+    def permit_expired(self, permit_id: str) -> None:
+        self._permits.on_expired(permit_id)
 
     @workflow.query
     def progress(self) -> RenderProgress:

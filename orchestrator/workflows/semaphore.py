@@ -3,9 +3,14 @@
 Why a workflow: its state is durable (it survives worker and server restarts), every
 requester in any workflow on any worker talks to the same one, and work above the cap waits
 here, in Temporal — first come, first served, cancellable, visible — instead of in Lambda's
-hidden async queue. Permits are leases: a holder renews while it is alive, so a holder that
-vanished (terminated, reset) is reclaimed when its lease runs out. The history is kept short
-by continuing as new.
+hidden async queue. Permits are leases of a fixed length: a holder renews while it is alive,
+so a holder that vanished (terminated, reset) is reclaimed when its lease runs out. A holder
+whose lease ran out while it still works (an outage longer than the lease) is told, and keeps
+its slot for a grace period in which its renewal readmits it; a renewal that arrives even
+later readmits it too, above the cap if need be, because its work is running either way.
+The history is kept short by continuing as new; the state is built in ``@workflow.init`` so
+signals delivered in a new run's first activation apply to the carried state, not to a
+placeholder that the run would then overwrite.
 """
 
 from __future__ import annotations
@@ -17,44 +22,78 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.permits_io import GRANT_SIGNAL, Holder, PermitRequest, SemaphoreState
+    from orchestrator.permits_io import (
+        EXPIRED_SIGNAL,
+        GRANT_SIGNAL,
+        MAX_WAITERS,
+        Holder,
+        PermitRequest,
+        RenewRequest,
+        SemaphoreState,
+        pack_waiters,
+        unpack_waiters,
+    )
 
 IDLE_WAKEUP = timedelta(hours=1)
 MAX_HISTORY = 4000
+DEFAULT_LEASE_S = 300.0
+GRACE = timedelta(seconds=60)  # a told holder's time to renew before its slot is reused
+SNAPSHOT_WAITERS = 200  # the head of the queue the snapshot query shows
 
 
 @workflow.defn
 class SemaphoreWorkflow:
-    def __init__(self) -> None:
-        self._state = SemaphoreState(pool="?", capacity=1)
+    @workflow.init
+    def __init__(self, state: SemaphoreState) -> None:
+        self._state = state.model_copy(update={"waiters": [], "packed_waiters": ""})
+        # The queue in arrival order, keyed for O(1) look-ups at tens of thousands.
+        self._queue: dict[str, PermitRequest] = {
+            w.permit_id: w for w in [*state.waiters, *unpack_waiters(state.packed_waiters)]}
         self._dirty = False
         self._sending: set[asyncio.Task[None]] = set()
 
     @workflow.query
     def snapshot(self) -> SemaphoreState:
-        return self._state
+        head = [w for _, w in zip(range(SNAPSHOT_WAITERS), self._queue.values(), strict=False)]
+        return self._state.model_copy(update={"waiters": head, "waiting": len(self._queue)})
 
     @workflow.signal
     def acquire(self, request: PermitRequest) -> None:
         s = self._state
         if request.permit_id in s.holders:
-            self._send(request.permit_id, s.holders[request.permit_id].workflow_id)  # a retry
-        elif all(w.permit_id != request.permit_id for w in s.waiters):
-            s.waiters.append(request)
+            self._send(GRANT_SIGNAL, request.permit_id,
+                       s.holders[request.permit_id].workflow_id)  # a re-request: grant again
+        elif request.permit_id in self._queue:
+            pass  # already queued: keeps its place
+        elif len(self._queue) >= MAX_WAITERS:
+            s.refused_total += 1  # not queued; the requester asks again after its timeout
+        else:
+            self._queue[request.permit_id] = request
         self._dirty = True
 
     @workflow.signal
     def release(self, permit_id: str) -> None:
         self._state.holders.pop(permit_id, None)
-        self._state.waiters = [w for w in self._state.waiters if w.permit_id != permit_id]
+        self._queue.pop(permit_id, None)
         self._dirty = True
 
     @workflow.signal
-    def renew(self, permit_id: str) -> None:
+    def renew(self, renewal: RenewRequest | str) -> None:
+        # A bare permit id is what requesters sent before renewals carried their workflow.
+        permit_id = renewal if isinstance(renewal, str) else renewal.permit_id
         holder = self._state.holders.get(permit_id)
+        now = workflow.now()
         if holder is not None:
-            lease = holder.lease_until - holder.acquired_at
-            holder.lease_until = workflow.now() + lease
+            # A fixed lease from now: never the previous lease span, which grew each time.
+            holder.lease_until = now + timedelta(seconds=holder.lease_s or DEFAULT_LEASE_S)
+            holder.told_expired = False
+        elif isinstance(renewal, RenewRequest) and permit_id not in self._queue:
+            # Its lease expired and its slot was reused, yet it still works: count it again
+            # (above the cap if need be) so no new grant pretends that slot is free.
+            self._state.holders[permit_id] = Holder(
+                workflow_id=renewal.workflow_id, acquired_at=now, lease_s=renewal.lease_s,
+                lease_until=now + timedelta(seconds=renewal.lease_s))
+            self._state.readmitted_total += 1
         self._dirty = True
 
     @workflow.signal
@@ -62,47 +101,47 @@ class SemaphoreWorkflow:
         self._state.capacity = max(1, capacity)
         self._dirty = True
 
-    def _send(self, permit_id: str, workflow_id: str) -> None:
-        task = asyncio.ensure_future(self._notify(permit_id, workflow_id))
+    def _send(self, signal: str, permit_id: str, workflow_id: str) -> None:
+        task = asyncio.ensure_future(self._notify(signal, permit_id, workflow_id))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _notify(self, permit_id: str, workflow_id: str) -> None:
+    async def _notify(self, signal: str, permit_id: str, workflow_id: str) -> None:
         try:
-            await workflow.get_external_workflow_handle(workflow_id).signal(GRANT_SIGNAL,
-                                                                            permit_id)
-        except Exception:
+            await workflow.get_external_workflow_handle(workflow_id).signal(signal, permit_id)
+        except Exception:  # the holder's workflow is gone: its slot is free now
             self._state.holders.pop(permit_id, None)
             self._dirty = True
 
     def _grant(self) -> None:
         s = self._state
-        while s.waiters and len(s.holders) < s.capacity:
-            request = s.waiters.pop(0)
+        while self._queue and len(s.holders) < s.capacity:
+            request = self._queue.pop(next(iter(self._queue)))
             now = workflow.now()
             s.holders[request.permit_id] = Holder(
-                workflow_id=request.workflow_id, acquired_at=now,
+                workflow_id=request.workflow_id, acquired_at=now, lease_s=request.lease_s,
+                renewable=request.renewable,
                 lease_until=now + timedelta(seconds=request.lease_s))
             s.granted_total += 1
-            self._send(request.permit_id, request.workflow_id)
+            self._send(GRANT_SIGNAL, request.permit_id, request.workflow_id)
 
     def _expire(self) -> None:
         now = workflow.now()
         for permit_id, holder in list(self._state.holders.items()):
-            if holder.lease_until <= now:
-                del self._state.holders[permit_id]
-                self._state.expired_total += 1
+            if holder.lease_until > now:
+                continue
+            if holder.renewable and not holder.told_expired and \
+                    workflow.patched("semaphore-expiry-notice"):
+                holder.told_expired = True
+                holder.lease_until = now + GRACE
+                self._send(EXPIRED_SIGNAL, permit_id, holder.workflow_id)
+                continue
+            del self._state.holders[permit_id]
+            self._state.expired_total += 1
 
     @workflow.run
     async def run(self, state: SemaphoreState) -> None:
-        # Signals that arrived with the start (or before a continue-as-new) are already
-        # applied to the fresh instance; merge the carried-over state under them.
-        carried = state.model_copy()
-        carried.waiters += [w for w in self._state.waiters
-                            if w.permit_id not in {c.permit_id for c in carried.waiters}]
-        for permit_id in list(self._state.holders):
-            carried.holders.setdefault(permit_id, self._state.holders[permit_id])
-        self._state = carried
+        del state  # built in __init__
         while True:
             self._expire()
             self._grant()
@@ -116,4 +155,6 @@ class SemaphoreWorkflow:
                     workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(lambda: not self._sending)
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(self._state)
+                workflow.continue_as_new(self._state.model_copy(update={
+                    "waiters": [], "waiting": len(self._queue),
+                    "packed_waiters": pack_waiters(list(self._queue.values()))}))

@@ -86,5 +86,5 @@ async def test_forty_segments_never_exceed_the_cap_and_leak_no_permit(
     assert peak <= CAP
     snapshot = await client.get_workflow_handle(
         semaphore_id(queue, "video-segments")).query("snapshot", result_type=SemaphoreState)
-    assert (len(snapshot.holders), len(snapshot.waiters)) == (0, 0)
+    assert (len(snapshot.holders), snapshot.waiting) == (0, 0)
     assert snapshot.granted_total >= 40

@@ -87,6 +87,19 @@ class InvokeApi(BaseHTTPRequestHandler):
         if urlparse(self.path).path.startswith("/_url/"):
             self.function_url()
             return
+        parts = urlparse(self.path).path.strip("/").split("/")
+        if len(parts) == 4 and parts[:2] == ["2019-09-30", "functions"] and \
+                parts[3] == "concurrency":  # GetFunctionConcurrency
+            pool = self.emulator.pool(unquote(parts[2]))
+            if pool is None:
+                self._error(404, "ResourceNotFoundException",
+                            f"Function not found: {parts[2]}")
+            elif pool.spec.reserved_concurrency:
+                self._send(200, {"ReservedConcurrentExecutions":
+                                 pool.spec.reserved_concurrency})
+            else:
+                self._send(200, {})  # as Lambda answers when none is reserved
+            return
         if urlparse(self.path).path == "/_emulator/stats":
             self._send(200, {n: p.snapshot() for n, p in self.emulator.pools.items()})
         else:
