@@ -187,11 +187,11 @@ def approval(decision: str = "approve", **extra: Any) -> dict[str, Any]:
 
 
 async def run_with_worker(env: WorkflowEnvironment, fakes: PublishFakes, params: PublishInput,
-                          script: Any) -> PublishStatus:
+                          script: Any, **worker_options: Any) -> PublishStatus:
     queue = f"tq-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=queue,
                       workflows=[PublishCreativeWorkflow, GenerateImageWorkflow],
-                      activities=fakes.all()):
+                      activities=fakes.all(), **worker_options):
         handle = await env.client.start_workflow(
             PublishCreativeWorkflow.run, params, id=f"pub-{uuid.uuid4().hex[:8]}",
             task_queue=queue)

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.activities.billing import BillingActivities
     from orchestrator.planning.resolve import total_frames
     from orchestrator.pricing import LedgerOp, PriceModel, actual, estimate_images, estimate_video
+    from orchestrator.publish_carry import BillCarry
     from smm_runtime.contract.basetypes import ComputeUsage
     from smm_runtime.contract.errors import (
         INSUFFICIENT_CREDITS,
@@ -67,6 +68,16 @@ class Billing:
 
     async def release(self) -> None:
         await self._op("release", "release")
+
+    def carry(self, usage: ComputeUsage | None) -> BillCarry:
+        return BillCarry(account=self.account, hold_id=self.hold_id, held=self.held,
+                         model=self.model, usage=usage)
+
+    @classmethod
+    def resume(cls, carried: BillCarry) -> tuple[Billing, ComputeUsage | None]:
+        billing = cls(carried.account, carried.hold_id)
+        billing.held, billing.model = carried.held, carried.model
+        return billing, carried.usage
 
 
 def creative_price(kind: str, creative: dict[str, Any]) -> Callable[[PriceModel], int]:

@@ -6,7 +6,9 @@ requested changes -> approved -> scheduled (a durable timer, months if need be) 
 (media to Postiz through the transfer function, then one post) -> published.
 
 Every stage change reaches Payload in order (a background writer that never holds up the
-flow); every ending too. Waiting costs nothing: it is a timer in history.
+flow); every ending too. Waiting costs nothing: it is a timer in history. A long wait
+(reminders for months) continues as new before its history grows large, carrying the
+round's state into the next run.
 """
 
 from __future__ import annotations
@@ -19,22 +21,20 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-
     from orchestrator.merge_patch import merge_patch
     from orchestrator.permits_io import EXPIRED_SIGNAL, GRANT_SIGNAL
+    from orchestrator.publish_carry import PublishCarry
     from orchestrator.workflows.billing_saga import Billing, creative_price, settle_all
-    from orchestrator.workflows.generate_image import GenerateImageWorkflow
     from orchestrator.workflows.permits import Permits
-    from orchestrator.workflows.publishing import PayloadWriteBack, announce_review, distribute
-    from orchestrator.workflows.render_video import RenderVideoWorkflow
-    from orchestrator.workflows.revisions import (
-        Rejected,
-        apply_edits,
-        check_decision,
-        editable,
+    from orchestrator.workflows.publishing import (
+        PayloadWriteBack,
+        announce_review,
+        distribute,
+        ending,
+        render_creative,
     )
+    from orchestrator.workflows.revisions import Rejected, apply_edits, check_decision, editable
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
-    from smm_runtime.contract.errors import INSUFFICIENT_CREDITS
     from smm_runtime.contract.publish_io import (
         SIGNAL_NAME,
         ApprovalDecision,
@@ -43,16 +43,14 @@ with workflow.unsafe.imports_passed_through():
         PublishStatus,
         ReviewAnnouncement,
     )
-    from smm_runtime.contract.validation import (
-        ContractError,
-        parse_image_spec,
-        parse_spec,
-    )
-    from smm_runtime.contract.workflow_io import GenerateImageInput, RenderVideoInput
+    from smm_runtime.contract.validation import ContractError, parse_image_spec, parse_spec
 
 REVIEW_LINKS_PATCH = "review-links"
 ENDINGS_PATCH = "every-ending-reported"  # older executions replay without those reports
 BUDGET_PATCH = "postiz-budget"  # and without waiting on the deployment's Postiz budget
+# Continue as new past this many events: far under the server's 51,200 limit (and its
+# 10,240 warning), with room for the round's decision, publishing and reports.
+CONTINUE_AS_NEW_AFTER = 5_000
 
 
 @workflow.defn
@@ -66,6 +64,9 @@ class PublishCreativeWorkflow:
         self._creative: dict[str, Any] = {}
         self._media: list[tuple[S3Object, str]] = []
         self._bills: list[tuple[Billing, ComputeUsage | None]] = []
+        self._carried: PublishCarry | None = None
+        self._runs = 1
+        self._continuing = False
 
     # --- Reading and deciding -------------------------------------------------------------
 
@@ -117,39 +118,50 @@ class PublishCreativeWorkflow:
     # --- The flow ---------------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, params: PublishInput) -> PublishStatus:
+    async def run(self, params: PublishInput, carried: PublishCarry | None = None
+                  ) -> PublishStatus:
+        # Started with one argument, the SDK decodes without type hints (they apply only
+        # when the counts match): validate here, a no-op for an already typed input.
+        params = PublishInput.model_validate(params)
         self._params = params
         self._status.post = params.post  # shown on the review page
         creative = self._creative = params.creative.spec
+        if carried is not None:  # a continued run: the waiting round goes on
+            self._carried, self._runs = carried, carried.runs
+            self._status, creative = carried.status, carried.creative
+            self._creative, self._media = creative, list(carried.media)
+            self._bills = [Billing.resume(b) for b in carried.bills]
+            self._payload.resume(carried.payload_next_seq, carried.payload_unsent)
         writer = asyncio.ensure_future(self._payload.run())
         try:
             return await self._flow(params, creative)
+        except workflow.ContinueAsNewError:
+            raise  # not an ending: the holds travel on
         except BaseException:
             await self._settle(capture=False)  # refund on failure and on cancellation
             raise
         finally:
-            await self._payload.drain()
-            writer.cancel()
+            if self._continuing:
+                self._payload.stop()  # cancelling it would add a command after the last
+            else:
+                await self._payload.drain()
+                writer.cancel()
 
     async def _flow(self, params: PublishInput, creative: dict[str, Any]) -> PublishStatus:
         try:
-            self._validate(creative)
-            decision = None
-            while decision is None or decision.decision == "revise":
-                if decision is not None and (decision.changes or decision.edits):
+            if self._carried is None:
+                self._validate(creative)
+                await self._render(creative)
+            decision = await self._await_decision()
+            while decision is not None and decision.decision == "revise":
+                if decision.changes or decision.edits:
                     creative = self._revised(decision)
-                    self._status.round += 1
-                elif decision is not None:
-                    self._status.round += 1
+                self._status.round += 1
                 await self._render(creative)
                 decision = await self._await_decision()
-                if decision is None:
-                    await self._settle(capture=False)
-                    self._stage("expired")
-                    return self._status
-            if decision.decision == "reject":
+            if decision is None or decision.decision == "reject":
                 await self._settle(capture=False)
-                self._stage("rejected")
+                self._stage("expired" if decision is None else "rejected")
                 return self._status
             await self._settle(capture=True)  # the render was accepted: charge what it cost
             self._stage("approved")
@@ -160,22 +172,12 @@ class PublishCreativeWorkflow:
                 self._permits if workflow.patched(BUDGET_PATCH) else None)
             self._stage("published")
             return self._status
-        except ApplicationError as err:
-            self._stage("failed", error=str(err))
-            raise
-        except ChildWorkflowError as err:
-            self._stage("failed", error=str(err.cause or err))
-            raise
-        except ActivityError as err:  # credits, the ledger, Postiz out of retries
-            if workflow.patched(ENDINGS_PATCH):
-                cause = err.cause
-                short = isinstance(cause, ApplicationError) and cause.type == INSUFFICIENT_CREDITS
-                self._stage("insufficient_credits" if short else "failed",
-                            error=str(cause or err))
-            raise
-        except asyncio.CancelledError:
-            if workflow.patched(ENDINGS_PATCH):
-                self._stage("cancelled")
+        except (ApplicationError, ChildWorkflowError, ActivityError,
+                asyncio.CancelledError) as err:
+            # Older executions reported only application and child failures.
+            reported = not isinstance(err, ActivityError | asyncio.CancelledError)
+            if reported or workflow.patched(ENDINGS_PATCH):
+                self._stage(*ending(err))
             raise
 
     async def _settle(self, *, capture: bool) -> None:
@@ -215,22 +217,7 @@ class PublishCreativeWorkflow:
             price = creative_price(p.creative.kind, creative)
             self._status.credits_held += await billing.reserve(price)
             self._bills.append((billing, None))
-        if p.creative.kind == "video":
-            video = await workflow.execute_child_workflow(
-                RenderVideoWorkflow.run,
-                RenderVideoInput(spec=creative, output_bucket=p.output_bucket,
-                                 assets_bucket=p.assets_bucket, dispatch=p.dispatch),
-                id=child_id)
-            self._media = [(o.output, "video/mp4") for o in video.outputs]
-            usage = video.usage
-        else:
-            images = await workflow.execute_child_workflow(
-                GenerateImageWorkflow.run,
-                GenerateImageInput(spec=creative, output_bucket=p.output_bucket,
-                                   assets_bucket=p.assets_bucket),
-                id=child_id)
-            self._media = [(i.output, "image/png") for i in images.images]
-            usage = images.usage
+        self._media, usage = await render_creative(p, creative, child_id)
         if billing is not None:
             self._bills[-1] = (billing, usage)
         self._status.outputs = [obj.uri for obj, _ in self._media]
@@ -239,12 +226,16 @@ class PublishCreativeWorkflow:
         assert self._params is not None
         policy = self._params.approval
         self._pending = None
-        self._stage("awaiting_approval")
-        deadline = workflow.now() + timedelta(seconds=policy.expire_after_s)
-        # Executions that began before review links existed replay without them.
-        links = workflow.patched(REVIEW_LINKS_PATCH)
-        if links:
-            await self._announce(deadline)
+        carried, self._carried = self._carried, None
+        if carried is not None:  # the round was announced in an earlier run
+            deadline, links = carried.deadline, carried.review_links
+        else:
+            self._stage("awaiting_approval")
+            deadline = workflow.now() + timedelta(seconds=policy.expire_after_s)
+            # Executions that began before review links existed replay without them.
+            links = workflow.patched(REVIEW_LINKS_PATCH)
+            if links:
+                await self._announce(deadline)
         while True:
             left = (deadline - workflow.now()).total_seconds()
             if left <= 0:
@@ -260,6 +251,24 @@ class PublishCreativeWorkflow:
                     self._report("awaiting_approval", reminder=self._status.reminders_sent)
                     if links:
                         await self._announce(deadline)
+                    if workflow.info().get_current_history_length() > CONTINUE_AS_NEW_AFTER \
+                            or workflow.info().is_continue_as_new_suggested():
+                        await self._continue_as_new(deadline, links)
+
+    async def _continue_as_new(self, deadline: datetime, links: bool) -> None:
+        """Carry the waiting round into a fresh run (its history starts empty again)."""
+        assert self._params is not None
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._payload.settle(timedelta(minutes=1))
+        if self._pending is not None:
+            return  # a decision arrived meanwhile: the loop takes it
+        self._continuing = True
+        workflow.continue_as_new(args=[self._params, PublishCarry(
+            status=self._status, creative=self._creative, media=self._media,
+            bills=[billing.carry(usage) for billing, usage in self._bills],
+            deadline=deadline, review_links=links, runs=self._runs + 1,
+            payload_next_seq=self._payload.next_seq(),
+            payload_unsent=self._payload.unsent())])
 
     async def _announce(self, deadline: datetime) -> None:
         """This round's private review links, one to each reviewer (again on reminders)."""
@@ -282,19 +291,9 @@ class PublishCreativeWorkflow:
     # --- Reporting to Payload ---------------------------------------------------------------
 
     def _stage(self, stage: str, error: str | None = None) -> None:
-        self._status.stage = stage
-        if error:
-            self._status.error = error
+        self._status.stage, self._status.error = stage, error or self._status.error
         self._report(stage)
 
     def _report(self, stage: str, **extra: Any) -> None:
-        p = self._params
-        if p is None or p.payload is None:
-            return
-        data = {"engineStage": stage, "engineWorkflowId": workflow.info().workflow_id,
-                "engineRound": self._status.round, "engineOutputs": list(self._status.outputs),
-                "enginePostizPostIds": list(self._status.postiz_post_ids),
-                "engineError": self._status.error,
-                **{"engine" + "".join(p.title() for p in k.split("_")): v
-                   for k, v in extra.items()}}
-        self._payload.add(p.payload, data)
+        if self._params is not None:
+            self._payload.report(self._params.payload, self._status, stage, **extra)

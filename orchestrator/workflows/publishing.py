@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator.activities.payload_cms import PayloadReporter
@@ -18,9 +18,11 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.activities.review_links import ReviewAnnouncer
     from orchestrator.permits_io import POSTIZ_POSTS
     from orchestrator.workflows.dispatching import dispatch
+    from orchestrator.workflows.generate_image import GenerateImageWorkflow
     from orchestrator.workflows.permits import Permits
-    from smm_runtime.contract.basetypes import S3Object
-    from smm_runtime.contract.errors import INVALID_REQUEST
+    from orchestrator.workflows.render_video import RenderVideoWorkflow
+    from smm_runtime.contract.basetypes import ComputeUsage, S3Object
+    from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST
     from smm_runtime.contract.kinds import POSTIZ_UPLOAD, PostizUploadRequest
     from smm_runtime.contract.publish_io import (
         CreatePostRequest,
@@ -29,10 +31,16 @@ with workflow.unsafe.imports_passed_through():
         PayloadUpdate,
         PostizMedia,
         PostSpec,
+        PublishInput,
+        PublishStatus,
         ReviewAnnouncement,
         ReviewLinks,
     )
-    from smm_runtime.contract.workflow_io import DispatchPolicy
+    from smm_runtime.contract.workflow_io import (
+        DispatchPolicy,
+        GenerateImageInput,
+        RenderVideoInput,
+    )
 
 PAYLOAD_TIMEOUT = timedelta(seconds=15)
 # Payload write-back: keep trying for a week; it never blocks the flow.
@@ -62,15 +70,41 @@ class PayloadWriteBack:
     def __init__(self) -> None:
         self.updates: list[PayloadUpdate] = []
         self.sent = 0
+        self.first_seq = 1  # above the last run's when the workflow continued as new
+        self.stopped = False
+        self.in_flight = False
+
+    def resume(self, next_seq: int, unsent: list[PayloadUpdate]) -> None:
+        self.first_seq = next_seq - len(unsent)
+        self.updates = list(unsent)
+
+    def next_seq(self) -> int:
+        return self.first_seq + len(self.updates)
+
+    def unsent(self) -> list[PayloadUpdate]:
+        return self.updates[self.sent:]
 
     def add(self, target: PayloadRef, data: dict[str, Any]) -> None:
         self.updates.append(PayloadUpdate(collection=target.collection, id=target.id,
-                                          seq=len(self.updates) + 1, data=data))
+                                          seq=self.next_seq(), data=data))
+
+    def report(self, target: PayloadRef | None, status: PublishStatus, stage: str,
+               **extra: Any) -> None:
+        """The engine fields of a stage change (extra keys become engineCamelCase)."""
+        if target is None:
+            return
+        self.add(target, {
+            "engineStage": stage, "engineWorkflowId": workflow.info().workflow_id,
+            "engineRound": status.round, "engineOutputs": list(status.outputs),
+            "enginePostizPostIds": list(status.postiz_post_ids), "engineError": status.error,
+            **{"engine" + "".join(p.title() for p in k.split("_")): v
+               for k, v in extra.items()}})
 
     async def run(self) -> None:
-        while True:
+        while not self.stopped:
             await workflow.wait_condition(lambda: self.sent < len(self.updates))
             update = self.updates[self.sent]
+            self.in_flight = True
             try:
                 await workflow.execute_activity_method(
                     PayloadReporter.update_payload, update,
@@ -78,14 +112,60 @@ class PayloadWriteBack:
                     schedule_to_close_timeout=PAYLOAD_SCHEDULE_TO_CLOSE,
                     retry_policy=PAYLOAD_RETRY)
             except Exception:
+                if self.stopped:
+                    return
                 workflow.logger.warning("Payload write-back %s gave up", update.seq)
+            finally:
+                self.in_flight = False
             self.sent += 1
+
+    async def settle(self, within: timedelta) -> None:
+        """Wait (a little) for the report in flight, so none is left running when the run
+        continues as new; one still in flight after ``within`` is sent again there."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(lambda: not self.in_flight, timeout=within)
+
+    def stop(self) -> None:
+        """The run continues as new: schedule nothing more here; what is unsent (the one
+        in flight included, which Payload takes once by its seq) goes to the next run."""
+        self.stopped = True
 
     async def drain(self) -> None:
         """Let the last stage reach Payload, but never wait on it for long."""
         with contextlib.suppress(asyncio.TimeoutError):
             await workflow.wait_condition(lambda: self.sent == len(self.updates),
                                           timeout=WRITE_BACK_DRAIN)
+
+
+async def render_creative(p: PublishInput, creative: dict[str, Any], child_id: str
+                          ) -> tuple[list[tuple[S3Object, str]], ComputeUsage]:
+    """One round's render, as a child workflow: its media (with content types) and usage."""
+    if p.creative.kind == "video":
+        video = await workflow.execute_child_workflow(
+            RenderVideoWorkflow.run,
+            RenderVideoInput(spec=creative, output_bucket=p.output_bucket,
+                             assets_bucket=p.assets_bucket, dispatch=p.dispatch),
+            id=child_id)
+        return [(o.output, "video/mp4") for o in video.outputs], video.usage
+    images = await workflow.execute_child_workflow(
+        GenerateImageWorkflow.run,
+        GenerateImageInput(spec=creative, output_bucket=p.output_bucket,
+                           assets_bucket=p.assets_bucket),
+        id=child_id)
+    return [(i.output, "image/png") for i in images.images], images.usage
+
+
+def ending(err: BaseException) -> tuple[str, str | None]:
+    """The stage (and error) a publish that raised ``err`` ends in."""
+    if isinstance(err, asyncio.CancelledError):
+        return "cancelled", None
+    if isinstance(err, ChildWorkflowError):
+        return "failed", str(err.cause or err)
+    if isinstance(err, ActivityError):  # credits, the ledger, Postiz out of retries
+        cause = err.cause
+        short = isinstance(cause, ApplicationError) and cause.type == INSUFFICIENT_CREDITS
+        return "insufficient_credits" if short else "failed", str(cause or err)
+    return "failed", str(err)
 
 
 async def announce_review(request: ReviewAnnouncement) -> ReviewLinks | None:

@@ -29,8 +29,8 @@ class Endings(PublishFakes):
 
     @activity.defn(name="create_postiz_post")
     async def create_post(self, request: CreatePostRequest) -> CreatePostResult:
-        self.posts.append(request)
         if self.refuse_post:
+            self.posts.append(request)
             raise ApplicationError("POST /public/v1/posts: 400 Integration with id x-1 not "
                                    "found", type=INVALID_REQUEST, non_retryable=True)
         return await super().create_post(request)

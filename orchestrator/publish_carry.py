@@ -1,0 +1,38 @@
+"""What a publish workflow carries into its next run when it continues as new.
+
+Only the workflow itself builds one (a second run argument callers never pass): the state
+of a round that is waiting for a decision — the status, the creative as revised so far, the
+rendered media, every round's hold with its usage, the decision deadline, and the Payload
+reports not yet delivered, whose sequence numbers go on growing across runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from orchestrator.pricing import PriceModel
+from smm_runtime.contract.basetypes import ComputeUsage, S3Object
+from smm_runtime.contract.publish_io import PayloadUpdate, PublishStatus
+
+
+class BillCarry(BaseModel):
+    account: str
+    hold_id: str
+    held: int
+    model: PriceModel | None = None
+    usage: ComputeUsage | None = None
+
+
+class PublishCarry(BaseModel):
+    status: PublishStatus
+    creative: dict[str, Any]
+    media: list[tuple[S3Object, str]] = Field(default_factory=list)
+    bills: list[BillCarry] = Field(default_factory=list)
+    deadline: datetime
+    review_links: bool = True
+    payload_next_seq: int = 1
+    payload_unsent: list[PayloadUpdate] = Field(default_factory=list)
+    runs: int = 1  # how many runs this execution has had, this one included
