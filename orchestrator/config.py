@@ -31,6 +31,8 @@ class WorkerSettings(BaseSettings):
     payload_user_slug: str = "users"
     payload_api_key: SecretStr | None = None
     ledger_table: str | None = Field(default=None, description="The credit ledger (DynamoDB).")
+    # How often the worker releases holds whose workflow run closed without settling them.
+    hold_sweep_every_s: float = Field(default=600, ge=10)
     # Signed review links (all optional): the secret signs them, the base URL is the
     # trigger's Function URL, the webhook (Slack-compatible) hears each announcement.
     review_link_secret: SecretStr | None = None

@@ -54,3 +54,6 @@ class LedgerOp(BaseModel):
     key: str = Field(min_length=1, max_length=400)
     hold_id: str | None = None
     amount: int = 0
+    # A reserve for this run alone: the activity appends the run id to the hold (and its
+    # key) and answers with the hold id that capture and release then use.
+    per_run: bool = False

@@ -32,6 +32,7 @@ from orchestrator.activities.postiz import PostizPublisher
 from orchestrator.activities.review_links import ReviewAnnouncer
 from orchestrator.config import WorkerSettings
 from orchestrator.health import DispatchCounters, HealthServer
+from orchestrator.hold_sweeper import HoldSweeper
 from orchestrator.permits_io import POOL_FUNCTIONS
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.grant_credits import GrantCreditsWorkflow
@@ -148,6 +149,12 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    sweeping = None
+    if settings.ledger_table:
+        sweeper = HoldSweeper(Ledger(boto3.client("dynamodb", region_name=settings.aws_region),
+                                     settings.ledger_table), client)
+        sweeping = asyncio.ensure_future(sweeper.run(
+            timedelta(seconds=settings.hold_sweep_every_s), stop))
     log.info("worker polling %s in namespace %s", settings.task_queue, client.namespace)
     if health is not None:
         health.start()
@@ -160,6 +167,8 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
             health.healthy = False  # the orchestrator sees it draining
     if health is not None:
         health.stop()
+    if sweeping is not None:
+        await sweeping
 
 
 def main() -> None:

@@ -32,6 +32,12 @@ class BillingActivities:
             if op.op == "grant":
                 return await asyncio.to_thread(ledger.grant, op.account, op.amount, op.key)
             assert op.hold_id is not None
+            if op.op == "reserve" and op.per_run:
+                info = activity.info()
+                hold = f"{op.hold_id}@{info.workflow_run_id}"
+                return await asyncio.to_thread(
+                    ledger.reserve, op.account, hold, op.amount, f"{hold}:reserve",
+                    {"workflow_id": info.workflow_id or "", "run_id": info.workflow_run_id or ""})
             if op.op == "reserve":
                 return await asyncio.to_thread(ledger.reserve, op.account, op.hold_id,
                                                op.amount, op.key)

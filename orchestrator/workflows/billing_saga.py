@@ -1,8 +1,9 @@
 """Reserve before a render, capture what it really cost, release on anything else.
 
-Used inside workflows. Idempotency keys are the workflow id plus the step, so a retried or
-replayed activity is a no-op that returns the first result; compensation (release) runs even
-when the workflow is being cancelled.
+Used inside workflows. A hold is named by the workflow id and round plus the run that
+reserved it (the ledger activity adds the run), and each step's idempotency key by the hold,
+so a retried or replayed activity is a no-op that returns the first result while a reset or
+a re-run holds anew; compensation (release) runs even when the workflow is being cancelled.
 """
 
 from __future__ import annotations
@@ -42,11 +43,12 @@ class Billing:
         self.held = 0
         self.model: PriceModel | None = None
 
-    async def _op(self, op: str, step: str, amount: int = 0) -> dict[str, Any]:
+    async def _op(self, op: str, step: str, amount: int = 0, per_run: bool = False
+                  ) -> dict[str, Any]:
         result: dict[str, Any] = await workflow.execute_activity_method(
             BillingActivities.ledger,
             LedgerOp(op=op, account=self.account, key=f"{self.hold_id}:{step}",
-                     hold_id=self.hold_id, amount=amount),
+                     hold_id=self.hold_id, amount=amount, per_run=per_run),
             start_to_close_timeout=LEDGER_TIMEOUT, retry_policy=LEDGER_RETRY)
         return result
 
@@ -56,7 +58,10 @@ class Billing:
             BillingActivities.price_model, start_to_close_timeout=LEDGER_TIMEOUT,
             retry_policy=LEDGER_RETRY)
         self.held = price(self.model)
-        await self._op("reserve", "reserve", self.held)
+        entry = await self._op("reserve", "reserve", self.held, per_run=True)
+        # The hold as the ledger named it (this run's); an entry from before holds were
+        # per run carries the plain id.
+        self.hold_id = str(entry.get("hold", self.hold_id))
         return self.held
 
     async def capture(self, usage: ComputeUsage) -> RenderCost:

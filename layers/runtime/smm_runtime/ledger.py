@@ -1,11 +1,14 @@
 """The credit ledger in DynamoDB: money-like state, so every write is one transaction.
 
 One table. Per account a state item (balance, held, granted, captured) and per hold an item
-(amount, status); per operation an entry keyed by its idempotency key. A key is built from
-business ids (workflow id + step), never a run id, and each write puts its entry with
-``attribute_not_exists``: a repeated operation cancels as a whole and returns the entry the
-first one wrote. So at every moment: granted = balance + captured + held, balance >= 0, and a
-hold is captured or released at most once.
+(amount, status, owner); per operation an entry keyed by its idempotency key. A hold's id is
+the business id (workflow id + round) and the run that reserved it: a retried or replayed
+operation of that run finds its key and is a no-op, while a reset or a re-run under the same
+workflow id holds anew instead of reusing (and then failing to capture) the last run's hold.
+Each write puts its entry with ``attribute_not_exists``: a repeated operation cancels as a
+whole and returns the entry the first one wrote. So at every moment: granted = balance +
+captured + held, balance >= 0, and a hold is captured or released at most once. A hold whose
+owning run has closed without settling it is released by the sweeper (``open_holds``).
 """
 
 from __future__ import annotations
@@ -83,6 +86,27 @@ class Ledger:
         return {"amount": int(item["amount"]["N"]), "status": item["status"]["S"],
                 "captured": int(item.get("captured", {}).get("N", "0"))}
 
+    def open_holds(self) -> list[dict[str, Any]]:
+        """Every hold still held, with its owner (a scan: the sweeper runs rarely)."""
+        holds: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "ConsistentRead": True,
+            "FilterExpression": "begins_with(sk, :hold) AND #s = :held",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":hold": {"S": "hold#"}, ":held": {"S": "held"}}}
+        while True:
+            page = self._db.scan(**kwargs)
+            for item in page.get("Items", []):
+                holds.append({
+                    "account": item["pk"]["S"].removeprefix("account#"),
+                    "hold_id": item["sk"]["S"].removeprefix("hold#"),
+                    "amount": int(item["amount"]["N"]), "at": item.get("at", {}).get("S"),
+                    "workflow_id": item.get("owner_workflow_id", {}).get("S"),
+                    "run_id": item.get("owner_run_id", {}).get("S")})
+            if "LastEvaluatedKey" not in page:
+                return holds
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     # --- writes -----------------------------------------------------------------------------
 
     def grant(self, account: str, amount: int, key: str) -> dict[str, Any]:
@@ -95,13 +119,18 @@ class Ledger:
                      "held = if_not_exists(held, :z), captured = if_not_exists(captured, :z)",
             {":a": _n(amount), ":z": _n(0)})])
 
-    def reserve(self, account: str, hold_id: str, amount: int, key: str) -> dict[str, Any]:
+    def reserve(self, account: str, hold_id: str, amount: int, key: str,
+                owner: dict[str, str] | None = None) -> dict[str, Any]:
+        """Hold ``amount``; ``owner`` (workflow_id, run_id) lets the sweeper find a hold
+        whose run closed without settling it."""
         if amount < 0:
             raise ValueError("amount: a reservation is not negative")
         entry = self._entry("reserve", account, key, hold=hold_id, amount=amount)
-        hold = {"Put": {"TableName": self._table, "Item": {
-            **self._key(account, f"hold#{hold_id}"), "amount": _n(amount),
-            "status": {"S": "held"}}, "ConditionExpression": "attribute_not_exists(sk)"}}
+        item = {**self._key(account, f"hold#{hold_id}"), "amount": _n(amount),
+                "status": {"S": "held"}, "at": {"S": entry["at"]}}
+        item.update({f"owner_{k}": {"S": v} for k, v in (owner or {}).items()})
+        hold = {"Put": {"TableName": self._table, "Item": item,
+                        "ConditionExpression": "attribute_not_exists(sk)"}}
         state = self._update_state(
             account, "SET balance = if_not_exists(balance, :z) - :a, "
                      "held = if_not_exists(held, :z) + :a, "
