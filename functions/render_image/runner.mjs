@@ -1,7 +1,10 @@
 // The activity-runner for Node functions: the same protocol as smm_runtime.runner in Python.
 // One event ends in exactly one of complete(result), fail(typed error), reportCancellation(),
-// or a quiet stop when the attempt is no longer live (NotFound). The task token is a bearer
-// capability: it never reaches a log.
+// or a stop when the attempt is no longer live (NotFound) or cannot be reported to: a refusal
+// no retry changes (unauthenticated, permission denied, invalid argument, unknown — what the
+// server answers a garbled token) stops at once, as does a whole heartbeat timeout without one
+// heartbeat getting through. Deliveries stop trying before Lambda would end the invocation.
+// The task token is a bearer capability: it never reaches a log.
 import {
   ActivityCancelledError, ActivityNotFoundError, ActivityPausedError, ActivityResetError,
 } from '@temporalio/client';
@@ -26,6 +29,15 @@ export class UnsafeMediaError extends WorkError {
 }
 
 const DELIVER_WINDOW_MS = 120_000;
+const LAMBDA_MARGIN_MS = 3_000;
+// gRPC status codes (as smm_runtime.runner classifies them).
+const REFUSED_CODES = new Set([16, 7, 3, 2]); // UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, UNKNOWN
+const TRANSIENT_CODES = new Set([14, 4, 8, 10, 13]); // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL
+
+function grpcCode(err) {
+  const code = err?.code ?? err?.cause?.code;
+  return typeof code === 'number' ? code : null;
+}
 
 export function log(level, message, fields = {}) {
   // Structured, one JSON object a line, like Powertools in the Python functions.
@@ -38,18 +50,24 @@ function heartbeatState(err) {
   if (err instanceof ActivityNotFoundError) return 'stale';
   if (err instanceof ActivityCancelledError || err instanceof ActivityResetError ||
       err instanceof ActivityPausedError) return 'cancelled';
+  if (REFUSED_CODES.has(grpcCode(err))) return 'refused';
   return null;
 }
 
-async function deliver(send) {
-  // A finished render is worth riding out a Temporal server restart for.
+async function deliver(send, lambdaDeadline = Infinity) {
+  // A finished render is worth riding out a Temporal server restart for, but only a
+  // passing fault, and never past the invocation's own end.
   let delay = 500;
-  const deadline = Date.now() + DELIVER_WINDOW_MS;
+  const deadline = Math.min(Date.now() + DELIVER_WINDOW_MS, lambdaDeadline - LAMBDA_MARGIN_MS);
   for (;;) {
     try {
       return await send();
     } catch (err) {
-      if (err instanceof ActivityNotFoundError || Date.now() + delay > deadline) throw err;
+      const code = grpcCode(err);
+      const passing = code === null || TRANSIENT_CODES.has(code);
+      if (err instanceof ActivityNotFoundError || !passing || Date.now() + delay > deadline) {
+        throw err;
+      }
       log('WARN', 'delivery to Temporal failed; retrying', { error: String(err.message) });
     }
     await new Promise((r) => setTimeout(r, delay));
@@ -57,17 +75,20 @@ async function deliver(send) {
   }
 }
 
-export async function runActivity(raw, context, works, { intervalMs } = {}) {
+export async function runActivity(raw, context, works, { intervalMs, client: given } = {}) {
   const interval = intervalMs ?? Number(process.env.SMM_HEARTBEAT_INTERVAL_S || 5) * 1000;
   const token = extractToken(raw);
   if (!token) {
     log('ERROR', 'event rejected: it has no valid base64 task_token');
     return { outcome: 'rejected' };
   }
-  const client = await completionClient();
+  const client = given ?? await completionClient();
+  const remaining = context?.getRemainingTimeInMillis?.();
+  const lambdaDeadline = typeof remaining === 'number' ? Date.now() + remaining : Infinity;
   const fail = async (failure, details) => {
     try {
-      await deliver(() => client.fail(token, failure, details ? [details] : undefined));
+      await deliver(() => client.fail(token, failure, details ? [details] : undefined),
+        lambdaDeadline);
     } catch (err) {
       if (!(err instanceof ActivityNotFoundError)) throw err;
     }
@@ -92,18 +113,30 @@ export async function runActivity(raw, context, works, { intervalMs } = {}) {
     return { outcome: 'invalid' };
   }
   const details = { ...(event.heartbeat_details || {}) };
+  const timeoutMs = event.heartbeat_timeout_s ? event.heartbeat_timeout_s * 1000 : null;
+  let lastBeat = Date.now();
   const beat = async () => {
     try {
       await client.heartbeat(token, { ...details });
+      lastBeat = Date.now();
       return 'live';
     } catch (err) {
       const state = heartbeatState(err);
+      if (state === 'refused') {
+        log('ERROR', 'Temporal refused the heartbeat; stopping the work',
+          { ...keys, code: grpcCode(err) });
+      }
       if (state) return state;
+      if (timeoutMs && Date.now() - lastBeat > timeoutMs) {
+        log('WARN', 'no heartbeat got through for a whole heartbeat timeout; stopping', keys);
+        return 'stale';
+      }
       log('WARN', 'heartbeat failed', { ...keys, error: String(err.message) });
       return 'live';
     }
   };
   const finishWithout = async (state) => {
+    if (state === 'refused') return { outcome: 'refused' };
     if (state === 'cancelled') {
       try {
         await client.reportCancellation(token);
@@ -154,9 +187,9 @@ export async function runActivity(raw, context, works, { intervalMs } = {}) {
     }), details);
     return { outcome: 'failed' };
   }
-  if (state === 'stale') return finishWithout('stale');
+  if (state === 'stale' || state === 'refused') return finishWithout(state);
   try {
-    await deliver(() => client.complete(token, result));
+    await deliver(() => client.complete(token, result), lambdaDeadline);
   } catch (err) {
     if (err instanceof ActivityNotFoundError) return finishWithout('stale');
     throw err;

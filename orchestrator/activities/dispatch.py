@@ -58,7 +58,9 @@ class LambdaDispatcher:
         event = build_event(
             kind, request, task_token=info.task_token, workflow_id=info.workflow_id or "",
             run_id=info.workflow_run_id or "", activity_id=info.activity_id, attempt=info.attempt,
-            heartbeat_details=checkpoint if isinstance(checkpoint, dict) else None)
+            heartbeat_details=checkpoint if isinstance(checkpoint, dict) else None,
+            heartbeat_timeout_s=info.heartbeat_timeout.total_seconds()
+            if info.heartbeat_timeout else None)
         payload = event.model_dump_json().encode()
         if len(payload) > ASYNC_PAYLOAD_LIMIT:
             raise ApplicationError(

@@ -1,9 +1,14 @@
 """The activity-runner wrapper every Python function uses.
 
 It turns one dispatch event into exactly one of: complete(result), fail(typed error),
-report_cancellation(), or a quiet stop when the attempt is no longer live (NotFound). While
-the work runs in a thread it heartbeats the latest progress, which is also how it learns of
-cancellation. The task token is a bearer capability: it is never logged.
+report_cancellation(), or a stop when the attempt is no longer live or cannot be reported
+to. While the work runs in a thread it heartbeats the latest progress, which is also how it
+learns of cancellation. Heartbeat answers are classified: NotFound (the attempt is over) and
+a refusal that retrying cannot change (unauthenticated, permission denied, invalid argument)
+stop the work at once, as does going a whole heartbeat timeout without one heartbeat getting
+through (the server has timed the attempt out by then); anything else is a passing fault.
+Every call to the server has its own deadline, and deliveries stop trying before Lambda
+would end the invocation. The task token is a bearer capability: it is never logged.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -36,11 +42,18 @@ from smm_runtime.work import LambdaContextLike, LambdaHandler, Work, WorkContext
 
 DEFAULT_HEARTBEAT_INTERVAL_S = 5.0
 DEFAULT_DELIVER_WINDOW_S = 120.0
+# UNKNOWN is not here: it is what the server answers for a garbled task token.
 TRANSIENT_STATUSES = frozenset({
     RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
     RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED, RPCStatusCode.INTERNAL,
-    RPCStatusCode.UNKNOWN,
 })
+# Answers no retry can change: the key was revoked or rotated, the token is not one.
+REFUSED_STATUSES = frozenset({
+    RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED,
+    RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.UNKNOWN,
+})
+RPC_TIMEOUT = timedelta(seconds=10)  # each call to the server; a hung one is retried
+LAMBDA_MARGIN_S = 3.0  # stop delivering this long before the invocation would be killed
 
 
 def _is_not_found(err: BaseException) -> bool:
@@ -66,6 +79,9 @@ class ActivityRunner:
         self._loop = asyncio.new_event_loop()
         self._clients = CachedClient()
         self._result: BaseModel | None = None
+        self._lambda_deadline = float("inf")  # monotonic; this invocation's end
+        self._heartbeat_timeout_s: float | None = None
+        self._last_beat = 0.0  # monotonic; the last heartbeat the server took
 
     def handler(self, works: Mapping[Kind[Any, Any], Callable[[], Work]]) -> LambdaHandler:
         """A Lambda handler serving the kinds of ``works`` (kind -> factory of its work, built
@@ -100,6 +116,7 @@ class ActivityRunner:
         """Run one event to its end; returns a small summary (never the token) for Lambda."""
         started = time.monotonic()
         self._result = None
+        self._lambda_deadline = started + context.get_remaining_time_in_millis() / 1000
         outcome = self._loop.run_until_complete(self._run(raw_event, context, works))
         kind = raw_event.get("kind") if isinstance(raw_event, dict) else None
         self._emit_metrics(str(kind or "unknown"), outcome, time.monotonic() - started)
@@ -140,6 +157,8 @@ class ActivityRunner:
             return "invalid"
         self._logger.append_keys(workflow_id=event.workflow_id, activity_id=event.activity_id,
                                  kind=event.kind, attempt=event.attempt)
+        self._heartbeat_timeout_s = event.heartbeat_timeout_s
+        self._last_beat = time.monotonic()
         work = works.get(event.kind)
         if work is None:
             await self._fail(handle, ApplicationError(
@@ -195,11 +214,11 @@ class ActivityRunner:
             await self._fail(handle, ApplicationError(f"{type(err).__name__}: {err}",
                                                       type=FUNCTION_ERROR), ctx.details())
             return "failed"
-        if state == "stale":
-            return "stale"
+        if state in {"stale", "refused"}:
+            return state
         self._result = result
         try:
-            await self._deliver(lambda: handle.complete(result))
+            await self._deliver(lambda: handle.complete(result, rpc_timeout=RPC_TIMEOUT))
         except RPCError as err:
             if _is_not_found(err):
                 self._logger.info("result not delivered: the attempt is no longer live")
@@ -215,7 +234,8 @@ class ActivityRunner:
         seconds; retrying here is far cheaper than letting the attempt time out and redo it.
         """
         delay = 0.5
-        deadline = time.monotonic() + self._deliver_window
+        deadline = min(time.monotonic() + self._deliver_window,
+                       self._lambda_deadline - LAMBDA_MARGIN_S)
         while True:
             try:
                 await send()
@@ -230,7 +250,7 @@ class ActivityRunner:
 
     async def _heartbeat(self, handle: AsyncActivityHandle, ctx: WorkContext) -> str:
         try:
-            await handle.heartbeat(ctx.details())
+            await handle.heartbeat(ctx.details(), rpc_timeout=RPC_TIMEOUT)
         except AsyncActivityCancelledError:
             self._logger.info("cancellation requested")
             return "cancelled"
@@ -238,14 +258,31 @@ class ActivityRunner:
             if _is_not_found(err):
                 self._logger.info("attempt is no longer live (NotFound); stopping quietly")
                 return "stale"
-            # A transient server fault: keep working, the next beat may get through.
+            if err.status in REFUSED_STATUSES:
+                # No retry changes this answer; the next invocation connects anew (a
+                # rotated key is read again) while the attempt times out and is retried.
+                self._logger.error("Temporal refused the heartbeat; stopping the work",
+                                   extra={"status": err.status.name})
+                self._clients.invalidate()
+                return "refused"
+            silent = time.monotonic() - self._last_beat
+            if self._heartbeat_timeout_s and silent > self._heartbeat_timeout_s:
+                self._logger.warning("no heartbeat got through for a whole heartbeat "
+                                     "timeout: the attempt has timed out; stopping",
+                                     extra={"status": err.status.name, "silent_s": silent})
+                return "stale"
+            # A passing server fault: keep working, the next beat may get through.
             self._logger.warning("heartbeat failed", extra={"status": err.status.name})
+            return "live"
+        self._last_beat = time.monotonic()
         return "live"
 
     async def _finish_without_result(self, handle: AsyncActivityHandle, state: str) -> str:
+        if state == "refused":
+            return "refused"
         if state == "cancelled":
             try:
-                await handle.report_cancellation()
+                await handle.report_cancellation(rpc_timeout=RPC_TIMEOUT)
             except RPCError as err:
                 if not _is_not_found(err):
                     raise
@@ -258,7 +295,8 @@ class ActivityRunner:
     ) -> None:
         try:
             await self._deliver(lambda: handle.fail(
-                error, last_heartbeat_details=[dict(details)] if details else []))
+                error, last_heartbeat_details=[dict(details)] if details else [],
+                rpc_timeout=RPC_TIMEOUT))
         except RPCError as err:
             if not _is_not_found(err):
                 raise

@@ -26,23 +26,25 @@ class TemporalConfigError(Exception):
     """The Temporal connection settings are unusable; the message says which to change."""
 
 
-def api_key_from_secret(arn: str) -> str:
+def api_key_from_secret(arn: str, refresh: bool = False) -> str:
     """The Temporal API key from Secrets Manager, fetched once per cold start (cached an hour
-    by Powertools), so no secret sits in a function's environment."""
+    by Powertools, or fetched again with ``refresh``), so no secret sits in a function's
+    environment."""
     from aws_lambda_powertools.utilities import parameters
 
-    value = parameters.get_secret(arn, max_age=3600)
+    value = parameters.get_secret(arn, max_age=3600, force_fetch=refresh)
     if not isinstance(value, str) or not value.strip():
         raise TemporalConfigError(f"SMM_TEMPORAL_API_KEY_SECRET_ARN: {arn} holds no API key")
     return value.strip()
 
 
-def connect_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def connect_config(environ: Mapping[str, str] | None = None, refresh_secret: bool = False
+                   ) -> dict[str, Any]:
     """Keyword arguments for ``Client.connect`` built from env config, with our guards."""
     env = dict(os.environ if environ is None else environ)
     secret_arn = env.get("SMM_TEMPORAL_API_KEY_SECRET_ARN")
     if secret_arn and not env.get("TEMPORAL_API_KEY"):
-        env["TEMPORAL_API_KEY"] = api_key_from_secret(secret_arn)
+        env["TEMPORAL_API_KEY"] = api_key_from_secret(secret_arn, refresh_secret)
     profile = ClientConfigProfile.load(override_env_vars=env)
     config: dict[str, Any] = dict(profile.to_client_connect_config())
     if not env.get("TEMPORAL_NAMESPACE") and not profile.namespace:
@@ -78,15 +80,29 @@ class CachedClient:
         log_redaction.install()
         self._client: Client | None = None
         self._key: tuple[str, str] | None = None
+        self._api_key: str | None = None
+        self._refresh = False
         self._lock = asyncio.Lock()
 
+    def invalidate(self) -> None:
+        """The server refused this client's credentials: read the key again (past its
+        cache) and connect anew next time."""
+        self._client, self._refresh = None, True
+
     async def get(self, environ: Mapping[str, str] | None = None) -> Client:
-        config = connect_config(environ)
+        config = connect_config(environ, refresh_secret=self._refresh)
+        self._refresh = False
         key = (str(config["target_host"]), str(config["namespace"]))
+        api_key = config.get("api_key")
         async with self._lock:
             if self._client is None or self._key != key:
                 self._client = await Client.connect(
                     data_converter=data_converter(environ), **config
                 )
-                self._key = key
+                self._key, self._api_key = key, api_key
+            elif api_key != self._api_key:
+                # A rotated key (Secrets Manager, read again once its cache ages out):
+                # the open connection carries the new one from its next call.
+                self._client.api_key = api_key
+                self._api_key = api_key
             return self._client

@@ -1,0 +1,77 @@
+// The Node runner classifies the server's answers as smm_runtime.runner does: a refusal no
+// retry changes stops before any work; a whole heartbeat timeout without a beat stops the
+// work; a delivery is not retried past the invocation's end.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runActivity } from '../runner.mjs';
+
+const TOKEN = Buffer.from('task-token').toString('base64');
+
+function grpcError(code) {
+  return Object.assign(new Error(`grpc ${code}`), { code });
+}
+
+function client({ heartbeat = null, complete = null } = {}) {
+  const calls = [];
+  const answer = (name, code) => async () => {
+    calls.push([name, Date.now()]);
+    if (code !== null) throw grpcError(code);
+  };
+  return { calls, heartbeat: answer('heartbeat', heartbeat),
+    complete: answer('complete', complete), fail: answer('fail', null),
+    reportCancellation: answer('reportCancellation', null) };
+}
+
+const context = (remainingMs = 60_000) => ({ memoryLimitInMB: 512,
+  getRemainingTimeInMillis: () => remainingMs });
+
+// contract.mjs parses the event per kind: use a kind the Node function serves, with a
+// request it accepts; the work itself is ours.
+async function run(fake, work, extra, remainingMs) {
+  const { readFileSync } = await import('node:fs');
+  const sample = JSON.parse(readFileSync(new URL('../../../tests/events/RenderImageFunction.json',
+    import.meta.url)));
+  return runActivity({ ...sample, task_token: TOKEN, ...extra }, context(remainingMs),
+    { [sample.kind]: work }, { intervalMs: 50, client: fake });
+}
+
+for (const [name, code] of [['UNAUTHENTICATED', 16], ['PERMISSION_DENIED', 7],
+  ['INVALID_ARGUMENT', 3], ['UNKNOWN', 2]]) {
+  test(`a heartbeat refused with ${name} stops before any work`, async () => {
+    const fake = client({ heartbeat: code });
+    let ran = false;
+    const out = await run(fake, async () => { ran = true; return {}; });
+    assert.equal(out.outcome, 'refused');
+    assert.equal(ran, false);
+    assert.deepEqual(fake.calls.map(([n]) => n), ['heartbeat']);
+  });
+}
+
+test('a whole heartbeat timeout without a beat stops the work', async () => {
+  const fake = client({ heartbeat: 14 });
+  let stopped = false;
+  const work = (request, ctx) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve({}), 20_000);
+    ctx.signal.addEventListener('abort', () => {
+      stopped = true;
+      clearTimeout(timer);
+      reject(new Error('aborted'));
+    });
+  });
+  const out = await run(fake, work, { heartbeat_timeout_s: 0.3 });
+  assert.equal(out.outcome, 'stale');
+  assert.equal(stopped, true);
+});
+
+test('a delivery is not retried past the invocation end', async () => {
+  const fake = client({ complete: 14 });
+  fake.heartbeat = async () => {};
+  const started = Date.now();
+  const finished = (request, ctx) => Promise.resolve({ kind: 'render_image',
+    output: request.output, width: 1080, height: 1080, size_bytes: 1, reused: false,
+    usage: ctx.usage() });
+  await assert.rejects(run(fake, finished, {}, 4_000));
+  const deliveries = fake.calls.filter(([n]) => n === 'complete').map(([, at]) => at);
+  assert.ok(deliveries.length >= 2, 'a passing fault is retried');
+  assert.ok(deliveries.at(-1) - started < 4_000, 'but not past the invocation end');
+});
