@@ -20,6 +20,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from orchestrator.executors import on_aws
 from smm_runtime.ledger import Ledger
 
 log = logging.getLogger("smm.holds")
@@ -35,12 +36,12 @@ class HoldSweeper:
     async def sweep_once(self) -> list[str]:
         """Release every stale hold; returns the hold ids released."""
         released = []
-        for hold in await asyncio.to_thread(self.ledger.open_holds):
+        for hold in await on_aws(self.ledger.open_holds):
             if not hold["workflow_id"] or not hold["run_id"] or not self._old(hold):
                 continue  # held before holds named their owner, or too young to judge
             if await self._owner_alive(hold["workflow_id"], hold["run_id"]):
                 continue
-            await asyncio.to_thread(self.ledger.release, hold["account"], hold["hold_id"],
+            await on_aws(self.ledger.release, hold["account"], hold["hold_id"],
                                     f"{hold['hold_id']}:release")
             log.warning("released stale hold %s (%s credits) of %s: its run %s closed",
                         hold["hold_id"], hold["amount"], hold["account"], hold["run_id"])

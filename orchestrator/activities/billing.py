@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from orchestrator.executors import on_aws
 from orchestrator.pricing import LedgerOp, PriceModel
 from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST, LEDGER_CONFLICT
 from smm_runtime.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
@@ -30,21 +30,21 @@ class BillingActivities:
         ledger = self._ledger
         try:
             if op.op == "grant":
-                return await asyncio.to_thread(ledger.grant, op.account, op.amount, op.key)
+                return await on_aws(ledger.grant, op.account, op.amount, op.key)
             assert op.hold_id is not None
             if op.op == "reserve" and op.per_run:
                 info = activity.info()
                 hold = f"{op.hold_id}@{info.workflow_run_id}"
-                return await asyncio.to_thread(
+                return await on_aws(
                     ledger.reserve, op.account, hold, op.amount, f"{hold}:reserve",
                     {"workflow_id": info.workflow_id or "", "run_id": info.workflow_run_id or ""})
             if op.op == "reserve":
-                return await asyncio.to_thread(ledger.reserve, op.account, op.hold_id,
+                return await on_aws(ledger.reserve, op.account, op.hold_id,
                                                op.amount, op.key)
             if op.op == "capture":
-                return await asyncio.to_thread(ledger.capture, op.account, op.hold_id,
+                return await on_aws(ledger.capture, op.account, op.hold_id,
                                                op.amount, op.key)
-            return await asyncio.to_thread(ledger.release, op.account, op.hold_id, op.key)
+            return await on_aws(ledger.release, op.account, op.hold_id, op.key)
         except InsufficientCreditsError as err:
             raise ApplicationError(str(err), type=INSUFFICIENT_CREDITS,
                                    non_retryable=True) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from orchestrator.executors import on_aws
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.validation import describe_validation_error
 from smm_runtime.contract.video_spec import BrandKit
@@ -27,8 +27,8 @@ class BrandKitStore:
     async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
         where = f"s3://{ref.bucket}/{ref.key}"
         try:
-            obj = await asyncio.to_thread(self._s3.get_object, Bucket=ref.bucket, Key=ref.key)
-            body = await asyncio.to_thread(obj["Body"].read, MAX_KIT_BYTES + 1)
+            obj = await on_aws(self._s3.get_object, Bucket=ref.bucket, Key=ref.key)
+            body = await on_aws(obj["Body"].read, MAX_KIT_BYTES + 1)
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
                 raise ApplicationError(

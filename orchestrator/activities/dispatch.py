@@ -8,7 +8,6 @@ renders in flight.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from orchestrator.executors import on_aws
 from smm_runtime.contract.errors import DISPATCH_ERROR
 from smm_runtime.contract.events import build_event
 from smm_runtime.contract.kinds import KINDS, Kind
@@ -81,7 +81,7 @@ class LambdaDispatcher:
 
     async def _invoke(self, function: str, payload: bytes) -> None:
         try:
-            response = await asyncio.to_thread(
+            response = await on_aws(
                 self._lambda.invoke, FunctionName=function, InvocationType="Event",
                 Payload=payload)
         except ClientError as err:

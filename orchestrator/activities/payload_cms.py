@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import quote
 
 from temporalio import activity
 
 from orchestrator.activities.http_json import call
+from orchestrator.executors import http_deadline, on_http
 from smm_runtime.contract.publish_io import PayloadUpdate
 
 HTTP_TIMEOUT_S = 10  # below the write-back activity's 15 s start-to-close
@@ -28,5 +28,5 @@ class PayloadReporter:
         url = f"{self._base}/api/{quote(update.collection)}/{quote(update.id)}"
         # engineSeq lets Payload keep the newest report when a retried one arrives late; the
         # HTTP call gives up before the activity does, so a timeout is ours to see.
-        await asyncio.to_thread(call, "PATCH", url, self._headers,
-                                {**update.data, "engineSeq": update.seq}, HTTP_TIMEOUT_S)
+        await on_http(call, "PATCH", url, self._headers,
+                      {**update.data, "engineSeq": update.seq}, http_deadline(HTTP_TIMEOUT_S))

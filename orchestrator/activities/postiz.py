@@ -18,7 +18,6 @@ given), so none of that can find a post again. What it does keep, and lists back
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from orchestrator.activities.http_json import RATE_LIMITED, call
+from orchestrator.executors import on_http
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.publish_io import CreatePostRequest, CreatePostResult
 
@@ -170,4 +170,4 @@ class PostizPublisher:
 
     @activity.defn(name="create_postiz_post")
     async def create_postiz_post(self, request: CreatePostRequest) -> CreatePostResult:
-        return await asyncio.to_thread(self.create_sync, request)
+        return await on_http(self.create_sync, request)

@@ -10,13 +10,13 @@ and a base URL no links are issued (approval goes through Payload, the API or th
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from urllib.parse import quote
 
 from temporalio import activity
 
 from orchestrator.activities.http_json import call
+from orchestrator.executors import http_deadline, on_http
 from smm_runtime.contract.publish_io import ReviewAnnouncement, ReviewLinks
 from smm_runtime.review_links import ReviewClaim, sign_link
 
@@ -52,12 +52,13 @@ class ReviewAnnouncer:
             link = f"{self._base}/review/" + quote(sign_link(self._secret, ReviewClaim(
                 request.workflow_id, request.round, reviewer, request.expires_at)))
             private = f"{_opening(request)} <{link}|Review it here> (this link is yours alone)."
-            await asyncio.to_thread(call, "POST", inbox, {}, _message([private]))
+            await on_http(call, "POST", inbox, {}, _message([private]), http_deadline(10))
             delivered.append(reviewer)
         if self._webhook:
             asked = ", ".join(request.reviewers) or "any reviewer"
             shared = f"{_opening(request)} Asked: {asked}; each has a private review link."
-            await asyncio.to_thread(call, "POST", self._webhook, {}, _message([shared]))
+            await on_http(call, "POST", self._webhook, {}, _message([shared]),
+                          http_deadline(10))
         return ReviewLinks(delivered=delivered)
 
 
