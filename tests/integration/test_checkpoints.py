@@ -130,8 +130,8 @@ def test_a_duplicate_delivery_finds_the_checkpoint_instead_of_rendering_again(
 def test_deliveries_arriving_together_render_a_segment_once(
         stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
     """Two copies of one event (Lambda's at-least-once delivery) and a second workflow that
-    wants the same pixels, all at the same moment, in three environments: one renders, its
-    copy stops quietly, the other workflow waits and reuses the checkpoint."""
+    wants the same pixels, all at the same moment, in three environments: one renders, the
+    others stop quietly or reuse its checkpoint."""
     s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
 
     def environment(name: str) -> SegmentRenderer:
@@ -162,11 +162,13 @@ def test_deliveries_arriving_together_render_a_segment_once(
         thread.start()
     for thread in threads:
         thread.join(timeout=240)
-    copies = [outcomes["a"], outcomes["b"]]
-    rendered = [o for o in copies if not isinstance(o, DuplicateDeliveryError)]
-    assert len(rendered) == 1 and not rendered[0].reused  # one render, its copy stopped
-    assert any(isinstance(o, DuplicateDeliveryError) for o in copies)
-    assert outcomes["c"].reused and outcomes["c"].segment == rendered[0].segment
+    # Whichever takes the claim first renders; a copy of the same delivery stops quietly
+    # (it saw the claim) or, when it looked only after the render had finished, answers
+    # with the checkpoint; the other workflow waits and reuses it. Never a second render.
+    answered = [o for o in outcomes.values() if not isinstance(o, DuplicateDeliveryError)]
+    assert [o.reused for o in answered].count(False) == 1
+    assert len({o.segment for o in answered}) == 1
+    assert not isinstance(outcomes["c"], DuplicateDeliveryError)  # another workflow waits
 
 
 def test_a_photo_overwritten_at_the_same_key_is_rendered_anew_not_reused(
