@@ -24,9 +24,19 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 # Search attributes the engine's workflows can be found by (e.g. in the Web UI).
+# A busy server can fail a listing or show a new attribute late: ask three times before
+# deciding an attribute is missing.
+listed() {
+  for _ in 1 2 3; do
+    "$TEMPORAL" operator search-attribute list --namespace "$NAMESPACE" 2>/dev/null \
+      | grep -qw "$1" && return 0
+    sleep 1
+  done
+  return 1
+}
 for attribute in SmmAccount:Keyword SmmStage:Keyword; do
   name="${attribute%%:*}"; type="${attribute##*:}"
-  if "$TEMPORAL" operator search-attribute list --namespace "$NAMESPACE" 2>/dev/null | grep -qw "$name"; then
+  if listed "$name"; then
     echo "search attribute $name: exists"
   else
     "$TEMPORAL" operator search-attribute create --namespace "$NAMESPACE" --name "$name" \

@@ -1,7 +1,9 @@
 """The chaos soak: a mixed load of video, image and publish workflows on the local stack while
-a driver SIGKILLs the worker again and again, restarts the Temporal server once, kills
-functions mid-render, and has the Lambda emulator deliver some events twice and some again
-late (with stale task tokens). It ends by printing what was lost or doubled.
+a driver SIGKILLs the worker again and again, restarts the Temporal server (the second time
+with SIGKILL), kills functions mid-render, makes Postiz fail (429s, a 500 after the post was
+committed, a slow create), and has the Lambda emulator deliver some events twice (at the
+same moment) and some again late (with stale task tokens). Publishes are approved, revised,
+rejected or left to expire. It ends by printing what was lost or doubled.
 
     make soak                       # the full run (python -m tests.soak.chaos_soak)
     python -m tests.soak.chaos_soak --videos 2 --images 2 --publishes 1 --worker-kills 2
@@ -31,6 +33,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
+from orchestrator.permits_io import POOLS, POSTIZ_POSTS, SemaphoreState, semaphore_id
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
@@ -51,16 +54,18 @@ POLICY = DispatchPolicy(heartbeat_timeout_s=5, initial_interval_s=1, max_interva
 
 @dataclass
 class SoakConfig:
-    videos: int = 6
-    images: int = 6
-    publishes: int = 4
-    worker_kills: int = 4
-    function_kills: int = 3
-    kill_every_s: float = 8.0
-    duplicate_every: int = 4
-    late_every: int = 5
+    videos: int = 100
+    images: int = 100
+    publishes: int = 100
+    worker_kills: int = 15
+    server_restarts: int = 2  # the last one by SIGKILL
+    function_kills: int = 30
+    kill_every_s: float = 20.0
+    duplicate_every: int = 10  # with late_every: 20 % of events delivered twice
+    late_every: int = 10
     late_delay_s: float = 12.0
-    deadline_s: float = 900.0
+    postiz_faults: bool = True
+    deadline_s: float = 1800.0
 
 
 def _video(assets: dict[str, str], i: int) -> dict[str, Any]:
@@ -77,12 +82,18 @@ def _image(assets: dict[str, str], i: int) -> dict[str, Any]:
             "props": {"quote": f"Chaos is a ladder #{i}", "author": "Soak"}}
 
 
+def _fate(i: int) -> str:
+    """What the reviewer does with publish i: mostly approve; some revise first, some
+    reject, some never answer (the approval window ends)."""
+    return {0: "reject", 1: "revise", 2: "expire"}.get(i % 10, "approve")
+
+
 def _publish(assets: dict[str, str], i: int, bucket: str) -> PublishInput:
     return PublishInput.model_validate({
         "creative": {"kind": "image", "spec": _image(assets, 1000 + i)},
         "post": {"content": f"Soak post {i}", "integrations": ["x-1"], "type": "now"},
         "approval": {"reviewers": ["ana@example.com"], "reminder_every_s": 3600,
-                     "expire_after_s": 86_400},
+                     "expire_after_s": 120 if _fate(i) == "expire" else 86_400},
         "distribution": {"create_timeout_s": 10, "retry_initial_s": 1, "retry_max_s": 5,
                          "create_settle_s": 15, "rate_limited_wait_s": 5},
         "output_bucket": bucket, "account": ACCOUNT})
@@ -121,7 +132,10 @@ class Chaos:
             self.worker = self.stack.start_worker(self.env, name="soak-worker")
 
     def kill_a_function(self) -> bool:
-        pids = self.stack.lambda_stats()["RenderSegmentFunction"]["active_pids"]
+        stats = self.stack.lambda_stats()
+        pids = [pid for name in ("RenderSegmentFunction", "RenderImageFunction",
+                                 "FinalizeVideoFunction")
+                for pid in stats.get(name, {}).get("active_pids", [])]
         if not pids:
             return False
         self.note(f"SIGKILL function {pids[0]}")
@@ -130,9 +144,20 @@ class Chaos:
         self.report.function_kills += 1
         return True
 
+    def postiz_fault(self, round_: int) -> None:
+        """One fault at a time, in turn: refused (429), committed then answered 500, slow."""
+        faults: list[dict[str, Any]] = [{"force_429": 2}, {"fail_after_commit": True},
+                                        {"create_delay_s": 3}, {"create_delay_s": 0}]
+        fault = faults[round_ % 4]
+        self.note(f"Postiz fault {fault}")
+        self.stack.double_control("postiz", **fault)
+        self.report.postiz_faults += 1
+
     async def run(self) -> None:
         kills = self.config.worker_kills
-        restart_at = max(1, kills // 2)
+        restarts = self.config.server_restarts
+        restart_at = {max(1, kills * (n + 1) // (restarts + 1)): n for n in range(restarts)}
+        per_round = max(1, -(-self.config.function_kills // max(1, kills)))
         round_ = 0
         while not self.done.is_set() and (round_ < kills or
                                           self.report.function_kills <
@@ -143,15 +168,19 @@ class Chaos:
                 break
             await asyncio.to_thread(self.supervise)
             round_ += 1
-            if self.report.function_kills < self.config.function_kills:
-                await asyncio.to_thread(self.kill_a_function)
+            for _ in range(per_round):
+                if self.report.function_kills < self.config.function_kills:
+                    await asyncio.to_thread(self.kill_a_function)
+            if self.config.postiz_faults:
+                await asyncio.to_thread(self.postiz_fault, round_)
             if round_ <= kills:
                 await asyncio.to_thread(self.kill_worker)
             if round_ >= kills:
                 self.kills_done.set()
-            if round_ == restart_at and self.report.server_restarts == 0:
-                self.note("restarting the Temporal server")
-                await asyncio.to_thread(self.stack.restart_temporal, 1.0)
+            if round_ in restart_at and self.report.server_restarts == restart_at[round_]:
+                crash = self.report.server_restarts == restarts - 1 and restarts > 1
+                self.note(f"restarting the Temporal server ({'SIGKILL' if crash else 'SIGTERM'})")
+                await asyncio.to_thread(self.stack.restart_temporal, 1.0, crash)
                 self.note("Temporal server back")
                 self.report.server_restarts += 1
         self.kills_done.set()
@@ -173,17 +202,23 @@ class Chaos:
 
 async def _approve_when_waiting(handles: list[WorkflowHandle[Any, Any]],
                                 after: asyncio.Event) -> None:
-    """The reviewer: approves each publish once it waits (retrying through the chaos)."""
+    """The reviewer: decides each publish once it waits (retrying through the chaos): most
+    are approved, some revised then approved, some rejected, some left to expire."""
     await after.wait()
-    pending = {h.id: h for h in handles}
+    pending = {h.id: (h, _fate(i)) for i, h in enumerate(handles) if _fate(i) != "expire"}
     while pending:
-        for workflow_id, handle in list(pending.items()):
+        for workflow_id, (handle, fate) in list(pending.items()):
             try:
                 status = await handle.query(PublishCreativeWorkflow.status)
                 if status.stage == "awaiting_approval":
-                    await handle.signal("agent_approval", {
-                        "decision": "approve", "reviewer": "ana@example.com"})
-                    del pending[workflow_id]
+                    decision: dict[str, Any] = {"decision": fate, "reviewer": "ana@example.com"}
+                    if fate == "revise" and status.round == 1:
+                        decision["changes"] = {"props": {"author": "Soak, revised"}}
+                    else:
+                        decision["decision"] = "reject" if fate == "reject" else "approve"
+                    await handle.signal("agent_approval", decision)
+                    if decision["decision"] != "revise":
+                        del pending[workflow_id]
                 elif status.stage in ("published", "failed", "rejected", "expired"):
                     del pending[workflow_id]
             except RPCError:
@@ -251,6 +286,7 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
         per_post = Counter((p["content"], p["integration"]["id"]) for p in posts)
         report.duplicate_postiz_posts = sum(n - 1 for n in per_post.values() if n > 1)
         ledger_checks(stack, report)
+        report.leaked_permits = await leaked_permits(client, queue)
         stats = stack.lambda_stats()
         report.duplicated_events = sum(s["duplicated_events"] for s in stats.values())
         report.late_events = sum(s["late_events"] for s in stats.values())
@@ -258,6 +294,20 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
         log_path.read_text(errors="replace"))
     report.seconds = time.monotonic() - began
     return report
+
+
+async def leaked_permits(client: Client, queue: str) -> int:
+    """Permits still held once every workflow has ended (a Postiz budget take is held for
+    its window by design and is not counted)."""
+    leaked = 0
+    for pool in POOLS:
+        if pool == POSTIZ_POSTS:
+            continue
+        with contextlib.suppress(RPCError):
+            state = await client.get_workflow_handle(semaphore_id(queue, pool)).query(
+                "snapshot", result_type=SemaphoreState)
+            leaked += len(state.holders) + state.waiting
+    return leaked
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -275,7 +325,7 @@ def main(argv: list[str] | None = None) -> None:
     (out / "soak-report.json").write_text(json.dumps(asdict(report), indent=1))
     bad = report.lost or report.failed or report.duplicate_segment_renders or \
         report.duplicate_charges or report.duplicate_postiz_posts or \
-        not report.ledger_invariants_hold
+        not report.ledger_invariants_hold or report.stale_holds or report.leaked_permits
     sys.stdout.flush()
     os._exit(1 if bad else 0)  # temporalio may abort the interpreter at exit (sdk issue 300)
 

@@ -25,6 +25,9 @@ class SoakReport:
     duplicate_charges: int = 0
     duplicate_postiz_posts: int = 0
     ledger_invariants_hold: bool = False
+    stale_holds: int = 0
+    leaked_permits: int = 0
+    postiz_faults: int = 0
     worker_kills: int = 0
     server_restarts: int = 0
     function_kills: int = 0
@@ -44,16 +47,20 @@ class SoakReport:
             f"duplicate charges {self.duplicate_charges} (of {self.captures} charges), "
             f"duplicate Postiz posts "
             f"{self.duplicate_postiz_posts}, ledger invariants "
-            f"{'hold' if self.ledger_invariants_hold else 'BROKEN'}",
+            f"{'hold' if self.ledger_invariants_hold else 'BROKEN'}, stale holds "
+            f"{self.stale_holds}, leaked permits {self.leaked_permits}",
             f"chaos: worker SIGKILLs {self.worker_kills}, server restarts "
             f"{self.server_restarts}, functions killed {self.function_kills}, events "
-            f"delivered twice {self.duplicated_events}, late redeliveries {self.late_events}",
+            f"delivered twice {self.duplicated_events}, late redeliveries {self.late_events}, "
+            f"Postiz faults {self.postiz_faults}",
             f"took {self.seconds:.1f}s",
         ] + [f"failure: {f}" for f in self.failures]
 
 
 def segment_duplicates(log_text: str) -> tuple[int, int]:
-    """(renders that started after their segment was already published, all renders)."""
+    """(duplicate renders, all renders). A segment is rendered twice when it is published
+    more than once (two renders ran at the same moment) or a render starts after it was
+    published; a render killed before publishing, then redone, is no duplicate."""
     events: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
     for line in log_text.splitlines():
         if "segment render started" not in line and "segment published" not in line:
@@ -68,7 +75,8 @@ def segment_duplicates(log_text: str) -> tuple[int, int]:
         starts = [at for message, at in entries if message == "segment render started"]
         renders += len(starts)
         if published:
-            duplicates += sum(1 for at in starts if at > min(published))
+            late = sum(1 for at in starts if at > min(published))
+            duplicates += max(len(published) - 1, late)
     return duplicates, renders
 
 
@@ -82,3 +90,5 @@ def ledger_checks(stack: LocalStack, report: SoakReport) -> None:
                        if entry.get("op") == "capture")
     report.duplicate_charges = sum(n - 1 for n in captures.values() if n > 1)
     report.captures = sum(captures.values())
+    # Every workflow has ended: any hold still open was never settled.
+    report.stale_holds = sum(1 for h in ledger.open_holds() if h["account"] == ACCOUNT)

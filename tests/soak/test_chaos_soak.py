@@ -18,9 +18,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 async def test_nothing_is_lost_or_doubled_through_kills_restarts_and_redeliveries(
         tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    config = SoakConfig(videos=2, images=2, publishes=2, worker_kills=3, function_kills=2,
-                        kill_every_s=6, duplicate_every=3, late_every=4, late_delay_s=8,
-                        deadline_s=600)
+    config = SoakConfig(videos=2, images=2, publishes=2, worker_kills=3, server_restarts=1,
+                        function_kills=2, kill_every_s=6, duplicate_every=3, late_every=4,
+                        late_delay_s=8, deadline_s=600)
     report = await run_soak(config, tmp_path, ARTIFACTS / "soak-short-stack.log")
     print("\n" + "\n".join(report.lines()))
     assert report.started == 6
@@ -29,9 +29,11 @@ async def test_nothing_is_lost_or_doubled_through_kills_restarts_and_redeliverie
     assert report.duplicate_charges == 0
     assert report.duplicate_postiz_posts == 0
     assert report.ledger_invariants_hold
+    assert (report.stale_holds, report.leaked_permits) == (0, 0)
     # The chaos really happened: otherwise the zeros above would prove nothing.
     assert report.worker_kills == 3 and report.server_restarts == 1
     assert report.function_kills >= 1
     assert report.duplicated_events >= 1 and report.late_events >= 1
+    assert report.postiz_faults >= 1
     assert report.segment_renders >= 6
     assert report.captures == 6  # every workflow charged, exactly once

@@ -27,7 +27,6 @@ from orchestrator.workflows.billing_saga import Billing
 from smm_runtime.contract.basetypes import ComputeUsage
 from smm_runtime.ledger import Ledger
 
-TABLE = "ledger-per-run"
 USAGE = ComputeUsage(duration_ms=1000, memory_mb=1024, gb_seconds=1.0)
 
 
@@ -51,14 +50,15 @@ class Charge:
 
 @pytest.fixture
 def ledger() -> Iterator[Ledger]:
+    table = f"ledger-{uuid.uuid4().hex[:8]}"  # an enclosing mock may outlive this one
     with mock_aws():
         db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
                                    {"AttributeName": "sk", "KeyType": "RANGE"}],
                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                               {"AttributeName": "sk", "AttributeType": "S"}])
-        yield Ledger(db, TABLE)
+        yield Ledger(db, table)
 
 
 def worker(client: Client, queue: str, ledger: Ledger) -> Worker:

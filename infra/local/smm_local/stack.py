@@ -154,10 +154,11 @@ class LocalStack:
             raise
         return self
 
-    def restart_temporal(self, down_s: float = 1.0) -> None:
-        """Stop the Temporal server and start it again on the same port and database."""
+    def restart_temporal(self, down_s: float = 1.0, kill: bool = False) -> None:
+        """Stop the Temporal server (SIGTERM, or SIGKILL with ``kill``: a crash) and start
+        it again on the same port and database."""
         proc = self.procs.pop("temporal")
-        proc.terminate()
+        proc.kill() if kill else proc.terminate()
         proc.wait(timeout=30)
         time.sleep(down_s)
         self._start_temporal(fresh=False)
