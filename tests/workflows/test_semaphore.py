@@ -248,9 +248,13 @@ async def test_signals_are_kept_across_continue_as_new(dev_env: WorkflowEnvironm
                                                              workflow_id="gone"))
                                for i in range(n)))
         await asyncio.gather(*(send("release", f"w{i}") for i in range(0, n, 2)))
-        state = await snapshot(latest)
-        assert (await latest.describe()).run_id != first_run  # it did continue as new
-        assert state.waiting == n // 2 and "ghost" in state.holders
+
+        async def settled() -> bool:  # the last signals applied, in a later run
+            state = await snapshot(latest)
+            return (await latest.describe()).run_id != first_run and \
+                state.waiting == n // 2
+        await eventually(settled, timeout=60)
+        assert "ghost" in (await snapshot(latest)).holders
 
 
 def test_a_cap_above_reserved_concurrency_stops_the_worker_start() -> None:
