@@ -60,7 +60,7 @@ class SoakConfig:
     worker_kills: int = 15
     server_restarts: int = 2  # the last one by SIGKILL
     function_kills: int = 30
-    kill_every_s: float = 20.0
+    kill_every_s: float = 15.0
     duplicate_every: int = 10  # with late_every: 20 % of events delivered twice
     late_every: int = 10
     late_delay_s: float = 12.0
@@ -108,6 +108,7 @@ class Chaos:
         # The reviewer approves once every worker kill has happened, so the load cannot end
         # before the chaos does (kills while a post is created: tests/integration/test_publish).
         self.kills_done = asyncio.Event()
+        self.killed: set[int] = set()  # function pids already killed (stats may lag)
 
     def note(self, what: str) -> None:
         """Each act of chaos, in the stack log beside what it caused."""
@@ -135,9 +136,11 @@ class Chaos:
         stats = self.stack.lambda_stats()
         pids = [pid for name in ("RenderSegmentFunction", "RenderImageFunction",
                                  "FinalizeVideoFunction")
-                for pid in stats.get(name, {}).get("active_pids", [])]
+                for pid in stats.get(name, {}).get("active_pids", [])
+                if pid not in self.killed]
         if not pids:
             return False
+        self.killed.add(pids[0])
         self.note(f"SIGKILL function {pids[0]}")
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pids[0], signal.SIGKILL)
@@ -241,11 +244,16 @@ async def _outcome(handle: WorkflowHandle[Any, Any], deadline: float) -> str:
 async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakReport:
     report = SoakReport()
     began = time.monotonic()
-    with log_path.open("w") as log, LocalStack(state_dir=state_dir, log=log) as stack:
+    # A hundred publishes post within the run: Postiz's hourly limit and the deployment's
+    # budget for it are raised together (the budget's waiting is tested in test_publish).
+    posts = config.publishes + 20
+    with log_path.open("w") as log, LocalStack(state_dir=state_dir, log=log,
+                                               postiz_rate_limit=posts * 3) as stack:
         assets = upload_demo_assets(stack.s3(), stack.bucket, music_seconds=4)
         Ledger(stack.dynamodb(), stack.ledger_table).grant(ACCOUNT, GRANT, "soak-grant")
         queue = f"soak-{uuid.uuid4().hex[:8]}"
-        env = {"SMM_TASK_QUEUE": queue}
+        env = {"SMM_TASK_QUEUE": queue, "SMM_POOL_CAPS": json.dumps(
+            {"video-segments": 16, "video-finalize": 8, "images": 16, "postiz-posts": posts})}
         client: Client = await connect(environ=stack.env())
         chaos = Chaos(stack, env, config, report)
         stack.chaos(duplicate_every=config.duplicate_every, late_every=config.late_every,

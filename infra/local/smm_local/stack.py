@@ -59,6 +59,9 @@ class LocalStack:
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
     payload: PayloadApp | None = None  # the real Payload 3 app, once started
     encrypt_payloads: bool = True
+    # Post creations Postiz allows per hour (its API_LIMIT); the soak raises it with the
+    # worker's postiz-posts budget, to post a hundred times within its run.
+    postiz_rate_limit: int = 90
 
     @property
     def temporal_address(self) -> str:
@@ -197,7 +200,8 @@ class LocalStack:
     def _start_doubles(self) -> None:
         postiz = self._spawn("postiz", [sys.executable, "-m", "smm_local.postiz_double",
                                         "--port", str(self.postiz_port),
-                                        "--api-key", self.postiz_key])
+                                        "--api-key", self.postiz_key,
+                                        "--rate-limit", str(self.postiz_rate_limit)])
         inbox = self._spawn("inbox", [sys.executable, "-m", "smm_local.inbox_double",
                                       "--port", str(self.inbox_port)])
         wait_for_port(self.postiz_port, postiz, "Postiz double")
