@@ -37,48 +37,53 @@ class Claims:
     stale_s: float = 90.0
     refresh_s: float = 20.0
 
-    def _read(self, key: str) -> dict[str, Any]:
+    def _read(self, key: str) -> tuple[dict[str, Any], str | None]:
+        """The claim and its ETag ({} and None when there is none)."""
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            got = self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
-                return {}
+                return {}, None
             raise
-        found: dict[str, Any] = json.loads(body)
-        return found
+        found: dict[str, Any] = json.loads(got["Body"].read())
+        return found, got.get("ETag")
+
+    def _put(self, key: str, body: dict[str, Any], **condition: str) -> bool:
+        """Write the claim if ``condition`` holds; False when S3 refuses (412)."""
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(body).encode(),
+                               ContentType="application/json", **condition)
+            return True
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") not in {"PreconditionFailed", "412"}:
+                raise
+            return False
 
     def take(self, key: str, ctx: WorkContext) -> bool:
         """True when this delivery now holds ``key``. A copy of the very same attempt raises
         DuplicateDeliveryError; another attempt or workflow gets False (and should wait)."""
         mine = {"workflow_id": ctx.workflow_id, "activity_id": ctx.activity_id,
                 "attempt": ctx.attempt, "at": time.time()}
-        held: dict[str, Any] = {}
-        for _ in range(3):  # a claim refused but not yet readable: ask again
-            try:
-                self.s3.put_object(Bucket=self.bucket, Key=key, IfNoneMatch="*",
-                                   Body=json.dumps(mine).encode(),
-                                   ContentType="application/json")
+        for _ in range(5):
+            if self._put(key, mine, IfNoneMatch="*"):
                 return True
-            except ClientError as err:
-                if err.response.get("Error", {}).get("Code") not in {"PreconditionFailed",
-                                                                      "412"}:
-                    raise
-            held = self._read(key)
-            if held:
-                break
-        if not held:
-            return False  # someone holds it; we could not read who: wait, never take over
-        same_activity = all(held.get(k) == mine[k] for k in ("workflow_id", "activity_id"))
-        if same_activity and held.get("attempt") == ctx.attempt:
-            raise DuplicateDeliveryError(f"{key} is held by another copy of this delivery")
-        # Temporal starts a new attempt only once the last one failed or timed out, so an
-        # older attempt's claim is dead; so is any claim older than an invocation can live.
-        if (same_activity and int(held.get("attempt", 0)) < ctx.attempt) or \
-                time.time() - float(held.get("at", 0)) > self.stale_s:
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(mine).encode(),
-                               ContentType="application/json")
-            return True
-        return False
+            held, etag = self._read(key)
+            if not held or etag is None:
+                continue  # released meanwhile, or refused but not yet readable: ask again
+            same_activity = all(held.get(k) == mine[k] for k in ("workflow_id", "activity_id"))
+            if same_activity and held.get("attempt") == ctx.attempt:
+                raise DuplicateDeliveryError(f"{key} is held by another copy of this delivery")
+            # Temporal starts a new attempt only once the last one failed or timed out, so an
+            # older attempt's claim is dead; so is any claim older than an invocation can live.
+            dead = (same_activity and int(held.get("attempt", 0)) < ctx.attempt) or \
+                time.time() - float(held.get("at", 0)) > self.stale_s
+            if not dead:
+                return False
+            # Take it over only as it was read (If-Match): of two copies taking over the same
+            # dead claim at once, one wins and the other, looking again, sees its twin.
+            if self._put(key, mine, IfMatch=etag):
+                return True
+        return False  # someone holds it and we could not settle who: wait, never take over
 
     @contextmanager
     def exclusive(self, key: str, ctx: WorkContext, done: Callable[[], bool],
