@@ -60,7 +60,6 @@ def assert_sealed(history: WorkflowHistory, marker: str) -> int:
             if event.marker_recorded_event_attributes.marker_name == "core_patch":
                 # workflow.patched(): the SDK core writes the patch id (a constant of our
                 # code, never user data) in plain JSON, past the payload codec.
-                assert b"core_patch" in event.SerializeToString()
                 continue
             assert payload.metadata.get("encoding") == ENCODING, f"plain payload at {where}"
             sealed += 1
