@@ -4,91 +4,30 @@ Postiz and Payload doubles (which check exact requests), worker processes that g
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 from orchestrator.permits_io import SemaphoreState, semaphore_id
 from orchestrator.worker import build_worker, lambda_client
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from smm_local.stack import LocalStack
-from smm_runtime.contract.publish_io import PublishInput, PublishStatus
 from tests.integration.conftest import worker_settings
+from tests.integration.publish_helpers import (
+    EXPECTED,
+    new_doc,
+    params,
+    posts_for,
+    signal_with_cli,
+    stage,
+    stages_for,
+)
 
 pytestmark = pytest.mark.integration
-# Waiting is reported twice: at once, then with the round's signed review links.
-EXPECTED = ["rendering", "awaiting_approval", "awaiting_approval", "approved", "publishing",
-            "published"]
-
-
-def params(stack: LocalStack, assets: dict[str, str], doc: str) -> PublishInput:
-    return PublishInput.model_validate({
-        "creative": {"kind": "image", "spec": {
-            "brand_kit": assets["brand_kit"], "template": "quote_card",
-            "props": {"quote": "Publishing, exactly once.", "author": "The engine"}}},
-        "post": {"content": "Fresh from the creative engine", "integrations": ["x-1", "li-2"],
-                 "type": "now", "tags": [{"value": "launch", "label": "Launch"}]},
-        "approval": {"reviewers": ["ana@example.com"]},
-        "payload": {"collection": "posts", "id": doc},
-        "output_bucket": stack.bucket,
-        "dispatch": {"heartbeat_timeout_s": 5, "initial_interval_s": 1, "max_attempts": 5},
-        "distribution": {"create_timeout_s": 5, "retry_initial_s": 1, "retry_max_s": 2,
-                         "create_settle_s": 8, "rate_limited_wait_s": 1},
-    })
-
-
-async def stage(handle: WorkflowHandle[Any, PublishStatus], wanted: str,
-                timeout: float = 90) -> PublishStatus:
-    async def poll() -> PublishStatus:
-        while True:
-            status = await handle.query(PublishCreativeWorkflow.status)
-            if status.stage == wanted:
-                return status
-            await asyncio.sleep(0.1)
-
-    return await asyncio.wait_for(poll(), timeout)
-
-
-def signal_with_cli(stack: LocalStack, workflow_id: str, decision: dict[str, Any]) -> None:
-    """Approve as an outside client would: the Temporal CLI."""
-    temporal = str(Path(sys.executable).parent / "temporal")
-    subprocess.run([temporal, "workflow", "signal", "--address", stack.temporal_address,
-                    "--namespace", "smm-hub-core", "--workflow-id", workflow_id,
-                    "--name", "agent_approval", "--input", json.dumps(decision)],
-                   check=True, capture_output=True, timeout=30)
-
-
-def posts_for(stack: LocalStack, doc_group_hint: str | None = None) -> list[dict[str, Any]]:
-    return list(stack.double_state("postiz")["posts"])
-
-
-def stages_for(stack: LocalStack, doc: str) -> list[str]:
-    """The stages the real Payload document went through, read back from its versions."""
-    assert stack.payload is not None
-    return stack.payload.stages("posts", doc)
-
-
-def new_doc(stack: LocalStack) -> str:
-    """An editor saves a document; the engine then reports to it."""
-    assert stack.payload is not None
-    doc = f"doc-{uuid.uuid4().hex[:6]}"
-    stack.payload.create_doc("posts", doc)
-    return doc
-
-
-def collapse(values: list[str]) -> list[str]:
-    """Drop immediate repeats: a resent identical update is harmless."""
-    return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
-
-
 async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
         client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
     doc = new_doc(stack)
@@ -172,45 +111,6 @@ async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
     assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
 
 
-async def test_payload_hears_every_stage_in_order_across_a_worker_kill(
-        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
-    queue = f"tq-{uuid.uuid4()}"
-    env = {"SMM_TASK_QUEUE": queue}
-    worker = stack.start_worker(env, name="worker-payload")
-    doc = new_doc(stack)
-    handle = await client.start_workflow(PublishCreativeWorkflow.run,
-                                         params(stack, assets, doc),
-                                         id=f"pub-{doc}", task_queue=queue)
-    await stage(handle, "awaiting_approval")
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
-    await handle.signal("agent_approval", {"decision": "approve", "reviewer": "ana@example.com"})
-    stack.start_worker(env, name="worker-payload-again")
-    await asyncio.wait_for(handle.result(), 120)
-    assert collapse(stages_for(stack, doc)) == collapse(EXPECTED)
-
-
-async def test_payload_being_down_delays_nothing_else(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
-    assert stack.payload is not None
-    doc = new_doc(stack)
-    stack.payload.stop()
-    try:
-        handle = await client.start_workflow(PublishCreativeWorkflow.run,
-                                             params(stack, assets, doc),
-                                             id=f"pub-{doc}", task_queue=task_queue)
-        await stage(handle, "awaiting_approval")
-        await handle.signal("agent_approval",
-                            {"decision": "approve", "reviewer": "ana@example.com"})
-        published = await stage(handle, "published")
-        assert published.postiz_post_ids  # posted while Payload was unreachable
-    finally:
-        stack.payload.start()
-    status = await asyncio.wait_for(handle.result(), 120)
-    assert status.stage == "published"
-    assert stages_for(stack, doc) == EXPECTED  # caught up, in order
-
-
 async def test_a_create_that_outlives_the_activity_timeout_is_found_not_reposted(
         client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
     """Postiz takes 6 s to answer, the activity gives up after 5 s and retries while the
@@ -234,33 +134,6 @@ async def test_a_create_that_outlives_the_activity_timeout_is_found_not_reposted
     new_posts = after["posts"][len(before["posts"]):]
     assert len(creates) == 1 and len(new_posts) == 2
     assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
-
-
-async def test_payload_slower_than_the_activity_timeout_delays_nothing_and_ends_in_order(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
-    """Payload hangs (connections open, no answer) beyond the write-back's timeout: the
-    reports are retried, rendering and publishing go on, and once Payload answers again the
-    document holds every stage in order and ends published (a late retry never wins)."""
-    assert stack.payload is not None
-    doc = new_doc(stack)
-    stack.payload.pause()
-    try:
-        handle = await client.start_workflow(PublishCreativeWorkflow.run,
-                                             params(stack, assets, doc),
-                                             id=f"pub-{doc}", task_queue=task_queue)
-        await stage(handle, "awaiting_approval")
-        await handle.signal("agent_approval",
-                            {"decision": "approve", "reviewer": "ana@example.com"})
-        published = await stage(handle, "published")
-        assert published.postiz_post_ids
-    finally:
-        stack.payload.resume()
-    status = await asyncio.wait_for(handle.result(), 180)
-    assert status.stage == "published"
-    assert collapse(stages_for(stack, doc)) == collapse(EXPECTED)
-    final = stack.payload.doc("posts", doc)
-    assert final is not None and final["engineStage"] == "published"
-    assert sorted(final["enginePostizPostIds"]) == sorted(status.postiz_post_ids)
 
 
 async def test_publishes_beyond_the_postiz_budget_wait_their_turn_instead_of_failing(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.soak.chaos_soak import SoakConfig, run_soak
+from tests.soak.chaos import SoakConfig
+from tests.soak.chaos_soak import run_soak
 
 pytestmark = pytest.mark.soak
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

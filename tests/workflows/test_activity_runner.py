@@ -10,7 +10,6 @@ import asyncio
 import io
 import json
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from temporalio import activity, workflow
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -32,7 +30,6 @@ from smm_runtime.contract.errors import INVALID_REQUEST, InvalidRequestError
 from smm_runtime.contract.events import encode_task_token
 from smm_runtime.contract.kinds import NoopRequest, NoopResult
 from smm_runtime.runner import ActivityRunner
-from smm_runtime.temporal_conn import CachedClient
 from smm_runtime.work import WorkContext
 
 PROBE_TOKENS: asyncio.Queue[tuple[bytes, int]] = asyncio.Queue()
@@ -247,122 +244,3 @@ async def test_a_garbled_task_token_stops_before_any_work(harness: Harness) -> N
 
     assert await harness.handle(event, must_not_run) in {"refused", "stale"}
     assert ran == []
-
-
-class RefusingHandle:
-    """A server that answers every heartbeat (and delivery) with ``status``."""
-
-    def __init__(self, status: RPCStatusCode) -> None:
-        self.status = status
-        self.calls: list[tuple[str, float]] = []
-
-    def _refuse(self, name: str) -> None:
-        self.calls.append((name, time.monotonic()))
-        raise RPCError(f"{name}: {self.status.name}", self.status, b"")
-
-    async def heartbeat(self, *details: Any, **_: Any) -> None:
-        self._refuse("heartbeat")
-
-    async def complete(self, result: Any, **_: Any) -> None:
-        self._refuse("complete")
-
-    async def fail(self, error: Exception, **_: Any) -> None:
-        self._refuse("fail")
-
-    async def report_cancellation(self, *details: Any, **_: Any) -> None:
-        self._refuse("report_cancellation")
-
-
-def runner_against(handle: RefusingHandle, logs: io.StringIO) -> ActivityRunner:
-    runner = ActivityRunner(Logger(service=f"refused-{uuid.uuid4().hex[:6]}",
-                                   logger_handler=logging.StreamHandler(logs)),
-                            heartbeat_interval_s=0.1, environ={})
-
-    class Clients:
-        invalidated = 0
-
-        async def get(self, environ: Any = None) -> Any:
-            return type("C", (), {"get_async_activity_handle": lambda _, task_token: handle})()
-
-        def invalidate(self) -> None:
-            Clients.invalidated += 1
-
-    runner._clients = Clients()  # type: ignore[assignment]
-    return runner
-
-
-def patient(seen: list[str]) -> Any:
-    def work(request: NoopRequest, ctx: WorkContext) -> NoopResult:
-        ctx.wait_cancelled(30)
-        seen.append("stopped" if ctx.cancelled else "ran to the end")
-        ctx.raise_if_cancelled()
-        return NoopResult(echo="done", cold_start=False)
-    return work
-
-
-@pytest.mark.parametrize("status", [RPCStatusCode.UNAUTHENTICATED,
-                                    RPCStatusCode.PERMISSION_DENIED,
-                                    RPCStatusCode.INVALID_ARGUMENT])
-def test_a_refused_heartbeat_stops_the_work_at_once(status: RPCStatusCode) -> None:
-    handle, logs, seen = RefusingHandle(status), io.StringIO(), list[str]()
-    runner = runner_against(handle, logs)
-    event = Harness.event("wf", b"token", 1, None)
-    outcome = runner.handle(event, Context(), {"noop": patient(seen)})["outcome"]
-    assert outcome == "refused" and seen == []  # refused at the first beat: no work at all
-    assert [name for name, _ in handle.calls] == ["heartbeat"]
-    assert type(runner._clients).invalidated == 1  # type: ignore[attr-defined]
-
-
-def test_a_whole_heartbeat_timeout_without_a_beat_stops_the_work() -> None:
-    """UNAVAILABLE is a passing fault, but once no beat has got through for the attempt's
-    heartbeat timeout, the server has timed the attempt out: the work is wasted."""
-    handle, logs, seen = RefusingHandle(RPCStatusCode.UNAVAILABLE), io.StringIO(), list[str]()
-    runner = runner_against(handle, logs)
-    event = {**Harness.event("wf", b"token", 1, None), "heartbeat_timeout_s": 0.5}
-    outcome = runner.handle(event, Context(), {"noop": patient(seen)})["outcome"]
-    assert outcome == "stale" and seen == ["stopped"]
-    beats = [at for name, at in handle.calls if name == "heartbeat"]
-    assert 0.5 <= beats[-1] - beats[0] < 5  # it kept trying through the timeout, then stopped
-
-
-@dataclass
-class ShortContext(Context):
-    remaining_ms: int = 5_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-def test_delivery_stops_trying_before_the_invocation_would_be_killed() -> None:
-    """Completing rides out a server restart for up to SMM_DELIVER_WINDOW_S (two minutes),
-    but never past the invocation's own remaining time."""
-    handle = RefusingHandle(RPCStatusCode.UNAVAILABLE)
-    runner = runner_against(handle, io.StringIO())
-    runner._interval = 60  # no heartbeat while the (instant) work runs
-
-    async def beat_ok(*details: Any, **_: Any) -> None:
-        return None
-
-    handle.heartbeat = beat_ok  # type: ignore[method-assign]
-    started = time.monotonic()
-    with pytest.raises(RPCError):
-        runner.handle(Harness.event("wf", b"token", 1, None), ShortContext(),
-                      {"noop": echo})
-    deliveries = [at for name, at in handle.calls if name == "complete"]
-    assert len(deliveries) >= 2  # a passing fault is retried...
-    assert deliveries[-1] - started < 5.0  # ...but not past the invocation's end
-
-
-async def test_a_rotated_api_key_reaches_the_warm_client(dev_env: WorkflowEnvironment) -> None:
-    """A warm function keeps its client; when the key it reads changes (a rotation), the
-    client sends the new key from its next call instead of the revoked one."""
-    target = dev_env.client.service_client.config.target_host
-    env = {"TEMPORAL_ADDRESS": target, "TEMPORAL_NAMESPACE": "smm-hub-core",
-           "TEMPORAL_TLS": "false", "TEMPORAL_API_KEY": "key-one"}
-    clients = CachedClient()
-    first = await clients.get(env)
-    assert first.api_key == "key-one"
-    again = await clients.get({**env, "TEMPORAL_API_KEY": "key-two"})
-    assert again is first and again.api_key == "key-two"
-    clients.invalidate()
-    assert await clients.get(env) is not first  # refused credentials: connect anew

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,16 @@ def bin_path(name: str) -> str:
     if not found:
         raise FileNotFoundError(f"{name} not found: run 'make setup' first")
     return found
+
+
+def get_json(url: str) -> dict[str, Any]:
+    """GET a control endpoint of a local process (the emulator, a double) on loopback."""
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        answer: dict[str, Any] = json.load(resp)
+    return answer
+
+
+def post_json(url: str, body: dict[str, Any]) -> None:
+    """POST settings to a control endpoint of a local process on loopback."""
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    urllib.request.urlopen(req, timeout=5).close()

@@ -7,12 +7,10 @@ Used by `smm-local dev`, `make demo`, the integration tests and the benchmarks.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +22,9 @@ from smm_local.processes import (
     bin_path,
     font_files,
     free_port,
+    get_json,
     local_payload_keys,
+    post_json,
     wait_for_port,
 )
 
@@ -91,16 +91,10 @@ class LocalStack:
         return f"http://127.0.0.1:{self.inbox_port}/hooks"
 
     def double_state(self, which: str) -> dict[str, Any]:
-        port = self._double_port(which)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_double/state", timeout=5) as r:
-            state: dict[str, Any] = json.load(r)
-        return state
+        return get_json(f"http://127.0.0.1:{self._double_port(which)}/_double/state")
 
     def double_control(self, which: str, **controls: Any) -> None:
-        port = self._double_port(which)
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/_double/control",
-                                     data=json.dumps(controls).encode(), method="POST")
-        urllib.request.urlopen(req, timeout=5).close()
+        post_json(f"http://127.0.0.1:{self._double_port(which)}/_double/control", controls)
 
     @property
     def trigger_url(self) -> str:
@@ -185,8 +179,7 @@ class LocalStack:
                                     "-H", "127.0.0.1", "-p", str(self.moto_port)])
         wait_for_port(self.moto_port, proc, "moto server")
         self.s3().create_bucket(Bucket=self.bucket)
-        boto3.client("dynamodb", endpoint_url=self.moto_url, region_name="us-east-1",
-                     aws_access_key_id="local", aws_secret_access_key="local").create_table(
+        self.dynamodb().create_table(
             TableName=self.idempotency_table, BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
@@ -261,22 +254,14 @@ class LocalStack:
                             aws_access_key_id="local", aws_secret_access_key="local")
 
     def reset_peaks(self) -> None:
-        req = urllib.request.Request(f"{self.lambda_url}/_emulator/reset-peaks", data=b"{}",
-                                     method="POST")
-        urllib.request.urlopen(req, timeout=5).close()
+        post_json(f"{self.lambda_url}/_emulator/reset-peaks", {})
 
     def chaos(self, **settings: Any) -> None:
         """Make the emulator deliver every Nth event twice and every Mth again late."""
-
-        req = urllib.request.Request(f"{self.lambda_url}/_emulator/chaos",
-                                     data=json.dumps(settings).encode(), method="POST")
-        urllib.request.urlopen(req, timeout=5).close()
+        post_json(f"{self.lambda_url}/_emulator/chaos", settings)
 
     def lambda_stats(self) -> dict[str, Any]:
-
-        with urllib.request.urlopen(f"{self.lambda_url}/_emulator/stats", timeout=5) as resp:
-            stats: dict[str, Any] = json.load(resp)
-        return stats
+        return get_json(f"{self.lambda_url}/_emulator/stats")
 
     def stop(self) -> None:
         # The worker first (graceful), then the emulator, moto and Temporal.

@@ -21,12 +21,12 @@ from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import BaseModel
 from temporalio.client import AsyncActivityCancelledError, AsyncActivityHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from smm_runtime.activity_metrics import emit_activity_metrics
 from smm_runtime.claims import DuplicateDeliveryError
 from smm_runtime.contract.errors import (
     FUNCTION_ERROR,
@@ -119,24 +119,9 @@ class ActivityRunner:
         self._lambda_deadline = started + context.get_remaining_time_in_millis() / 1000
         outcome = self._loop.run_until_complete(self._run(raw_event, context, works))
         kind = raw_event.get("kind") if isinstance(raw_event, dict) else None
-        self._emit_metrics(str(kind or "unknown"), outcome, time.monotonic() - started)
+        emit_activity_metrics(str(kind or "unknown"), outcome, time.monotonic() - started,
+                              self._result)
         return {"outcome": outcome}
-
-    def _emit_metrics(self, kind: str, outcome: str, seconds: float) -> None:
-        """CloudWatch metrics as Powertools EMF lines: time, compute and output per activity."""
-        namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SmmCreativeEngine")
-        values: list[tuple[str, Any, float]] = [("ActivitySeconds", MetricUnit.Seconds, seconds)]
-        usage = getattr(self._result, "usage", None)
-        if usage is not None:
-            values.append(("GbSeconds", MetricUnit.Count, float(usage.gb_seconds)))
-        size = getattr(self._result, "size_bytes", None) or getattr(
-            getattr(self._result, "media", None), "size_bytes", None)
-        if size:
-            values.append(("OutputBytes", MetricUnit.Bytes, float(size)))
-        for name, unit, value in values:
-            with single_metric(name=name, unit=unit, value=value, namespace=namespace) as metric:
-                metric.add_dimension(name="kind", value=kind)
-                metric.add_dimension(name="outcome", value=outcome)
 
     async def _run(
         self, raw: object, context: LambdaContextLike, works: Mapping[str, Work]

@@ -1,0 +1,82 @@
+"""Shared steps of the publish tests on the real stack: a publish request, waiting for a
+stage, approving through the Temporal CLI, and reading back what Payload and Postiz saw."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+from smm_local.stack import LocalStack
+from smm_runtime.contract.publish_io import PublishInput, PublishStatus
+
+# Waiting is reported twice: at once, then with the round's signed review links.
+EXPECTED = ["rendering", "awaiting_approval", "awaiting_approval", "approved", "publishing",
+            "published"]
+
+
+def params(stack: LocalStack, assets: dict[str, str], doc: str) -> PublishInput:
+    return PublishInput.model_validate({
+        "creative": {"kind": "image", "spec": {
+            "brand_kit": assets["brand_kit"], "template": "quote_card",
+            "props": {"quote": "Publishing, exactly once.", "author": "The engine"}}},
+        "post": {"content": "Fresh from the creative engine", "integrations": ["x-1", "li-2"],
+                 "type": "now", "tags": [{"value": "launch", "label": "Launch"}]},
+        "approval": {"reviewers": ["ana@example.com"]},
+        "payload": {"collection": "posts", "id": doc},
+        "output_bucket": stack.bucket,
+        "dispatch": {"heartbeat_timeout_s": 5, "initial_interval_s": 1, "max_attempts": 5},
+        "distribution": {"create_timeout_s": 5, "retry_initial_s": 1, "retry_max_s": 2,
+                         "create_settle_s": 8, "rate_limited_wait_s": 1},
+    })
+
+
+async def stage(handle: WorkflowHandle[Any, PublishStatus], wanted: str,
+                timeout: float = 90) -> PublishStatus:
+    async def poll() -> PublishStatus:
+        while True:
+            status = await handle.query(PublishCreativeWorkflow.status)
+            if status.stage == wanted:
+                return status
+            await asyncio.sleep(0.1)
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+def signal_with_cli(stack: LocalStack, workflow_id: str, decision: dict[str, Any]) -> None:
+    """Approve as an outside client would: the Temporal CLI."""
+    temporal = str(Path(sys.executable).parent / "temporal")
+    subprocess.run([temporal, "workflow", "signal", "--address", stack.temporal_address,
+                    "--namespace", "smm-hub-core", "--workflow-id", workflow_id,
+                    "--name", "agent_approval", "--input", json.dumps(decision)],
+                   check=True, capture_output=True, timeout=30)
+
+
+def posts_for(stack: LocalStack, doc_group_hint: str | None = None) -> list[dict[str, Any]]:
+    return list(stack.double_state("postiz")["posts"])
+
+
+def stages_for(stack: LocalStack, doc: str) -> list[str]:
+    """The stages the real Payload document went through, read back from its versions."""
+    assert stack.payload is not None
+    return stack.payload.stages("posts", doc)
+
+
+def new_doc(stack: LocalStack) -> str:
+    """An editor saves a document; the engine then reports to it."""
+    assert stack.payload is not None
+    doc = f"doc-{uuid.uuid4().hex[:6]}"
+    stack.payload.create_doc("posts", doc)
+    return doc
+
+
+def collapse(values: list[str]) -> list[str]:
+    """Drop immediate repeats: a resent identical update is harmless."""
+    return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]

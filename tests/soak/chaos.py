@@ -1,0 +1,136 @@
+"""The chaos driver of the soak: kills the worker, restarts the Temporal server, kills
+functions mid-render and makes Postiz fail, on a schedule, while the load runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from smm_local.stack import LocalStack
+from tests.soak.report import SoakReport
+
+
+@dataclass
+class SoakConfig:
+    videos: int = 100
+    images: int = 100
+    publishes: int = 100
+    worker_kills: int = 15
+    server_restarts: int = 2  # the last one by SIGKILL
+    function_kills: int = 30
+    kill_every_s: float = 15.0
+    duplicate_every: int = 10  # with late_every: 20 % of events delivered twice
+    late_every: int = 10
+    late_delay_s: float = 12.0
+    postiz_faults: bool = True
+    deadline_s: float = 1800.0
+
+
+class Chaos:
+    def __init__(self, stack: LocalStack, env: dict[str, str], config: SoakConfig,
+                 report: SoakReport) -> None:
+        self.stack, self.env, self.config, self.report = stack, env, config, report
+        self.worker = stack.start_worker(env, name="soak-worker")
+        self.done = asyncio.Event()
+        # The reviewer approves once every worker kill has happened, so the load cannot end
+        # before the chaos does (kills while a post is created: tests/integration/test_publish).
+        self.kills_done = asyncio.Event()
+        self.killed: set[int] = set()  # function pids already killed (stats may lag)
+
+    def note(self, what: str) -> None:
+        """Each act of chaos, in the stack log beside what it caused."""
+        if self.stack.log is not None:
+            self.stack.log.write(f"{datetime.now().isoformat()} soak-chaos {what}\n")
+            self.stack.log.flush()
+
+    def kill_worker(self) -> None:
+        self.note(f"SIGKILL worker {self.worker.pid}")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait(timeout=30)
+        self.worker = self.stack.start_worker(self.env, name="soak-worker")
+        self.note(f"started worker {self.worker.pid}")
+        self.report.worker_kills += 1
+
+    def supervise(self) -> None:
+        """What a container runtime does: a worker that exited is started again."""
+        if self.worker.poll() is not None:
+            self.note(f"worker {self.worker.pid} exited with {self.worker.returncode}; "
+                      "starting another")
+            self.worker = self.stack.start_worker(self.env, name="soak-worker")
+
+    def kill_a_function(self) -> bool:
+        stats = self.stack.lambda_stats()
+        pids = [pid for name in ("RenderSegmentFunction", "RenderImageFunction",
+                                 "FinalizeVideoFunction")
+                for pid in stats.get(name, {}).get("active_pids", [])
+                if pid not in self.killed]
+        if not pids:
+            return False
+        self.killed.add(pids[0])
+        self.note(f"SIGKILL function {pids[0]}")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pids[0], signal.SIGKILL)
+        self.report.function_kills += 1
+        return True
+
+    def postiz_fault(self, round_: int) -> None:
+        """One fault at a time, in turn: refused (429), committed then answered 500, slow."""
+        faults: list[dict[str, Any]] = [{"force_429": 2}, {"fail_after_commit": True},
+                                        {"create_delay_s": 3}, {"create_delay_s": 0}]
+        fault = faults[round_ % 4]
+        self.note(f"Postiz fault {fault}")
+        self.stack.double_control("postiz", **fault)
+        self.report.postiz_faults += 1
+
+    async def run(self) -> None:
+        kills = self.config.worker_kills
+        restarts = self.config.server_restarts
+        restart_at = {max(1, kills * (n + 1) // (restarts + 1)): n for n in range(restarts)}
+        per_round = max(1, -(-self.config.function_kills // max(1, kills)))
+        round_ = 0
+        while not self.done.is_set() and (round_ < kills or
+                                          self.report.function_kills <
+                                          self.config.function_kills):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.done.wait(), self.config.kill_every_s)
+            if self.done.is_set():
+                break
+            await asyncio.to_thread(self.supervise)
+            round_ += 1
+            for _ in range(per_round):
+                if self.report.function_kills < self.config.function_kills:
+                    await asyncio.to_thread(self.kill_a_function)
+            if self.config.postiz_faults:
+                await asyncio.to_thread(self.postiz_fault, round_)
+            if round_ <= kills:
+                await asyncio.to_thread(self.kill_worker)
+            if round_ >= kills:
+                self.kills_done.set()
+            if round_ in restart_at and self.report.server_restarts == restart_at[round_]:
+                crash = self.report.server_restarts == restarts - 1 and restarts > 1
+                self.note(f"restarting the Temporal server ({'SIGKILL' if crash else 'SIGTERM'})")
+                await asyncio.to_thread(self.stack.restart_temporal, 1.0, crash)
+                self.note("Temporal server back")
+                self.report.server_restarts += 1
+        self.kills_done.set()
+        self.note("chaos over")
+        # Keep supervising until the load is done: a worker must stay up to finish it.
+        while not self.done.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.done.wait(), 2.0)
+            await asyncio.to_thread(self.supervise)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.worker.send_signal(signal.SIGTERM)
+        try:
+            self.worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.worker.kill()
