@@ -3,7 +3,8 @@
 // or a stop when the attempt is no longer live (NotFound) or cannot be reported to: a refusal
 // no retry changes (unauthenticated, permission denied, invalid argument, unknown — what the
 // server answers a garbled token) stops at once, as does a whole heartbeat timeout without one
-// heartbeat getting through. Deliveries stop trying before Lambda would end the invocation.
+// heartbeat getting through. Every call has its own deadline, and deliveries stop trying
+// before Lambda would end the invocation.
 // The task token is a bearer capability: it never reaches a log.
 import {
   ActivityCancelledError, ActivityNotFoundError, ActivityPausedError, ActivityResetError,
@@ -30,6 +31,9 @@ export class UnsafeMediaError extends WorkError {
 
 const DELIVER_WINDOW_MS = 120_000;
 const LAMBDA_MARGIN_MS = 3_000;
+// Each call to the server has its own deadline (RPC_TIMEOUT in smm_runtime.runner): a hung
+// call ends as DEADLINE_EXCEEDED, a passing fault, instead of holding the invocation.
+export const RPC_TIMEOUT_MS = 10_000;
 // gRPC status codes (as smm_runtime.runner classifies them).
 const REFUSED_CODES = new Set([16, 7, 3, 2]); // UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, UNKNOWN
 const TRANSIENT_CODES = new Set([14, 4, 8, 10, 13]); // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL
@@ -75,14 +79,24 @@ async function deliver(send, lambdaDeadline = Infinity) {
   }
 }
 
-export async function runActivity(raw, context, works, { intervalMs, client: given } = {}) {
+// The client's calls, each under its own deadline (BaseClient.withDeadline, which cancels
+// the gRPC call itself, not only our wait for it).
+function withDeadlines(client, rpcTimeoutMs) {
+  const bounded = (name) => (...args) =>
+    client.withDeadline(Date.now() + rpcTimeoutMs, () => client[name](...args));
+  return { heartbeat: bounded('heartbeat'), complete: bounded('complete'),
+    fail: bounded('fail'), reportCancellation: bounded('reportCancellation') };
+}
+
+export async function runActivity(raw, context, works,
+  { intervalMs, client: given, rpcTimeoutMs = RPC_TIMEOUT_MS } = {}) {
   const interval = intervalMs ?? Number(process.env.SMM_HEARTBEAT_INTERVAL_S || 5) * 1000;
   const token = extractToken(raw);
   if (!token) {
     log('ERROR', 'event rejected: it has no valid base64 task_token');
     return { outcome: 'rejected' };
   }
-  const client = given ?? await completionClient();
+  const client = withDeadlines(given ?? await completionClient(), rpcTimeoutMs);
   const remaining = context?.getRemainingTimeInMillis?.();
   const lambdaDeadline = typeof remaining === 'number' ? Date.now() + remaining : Infinity;
   const fail = async (failure, details) => {

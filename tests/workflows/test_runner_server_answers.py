@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools import Logger
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from smm_runtime.contract.errors import WorkCancelledError, WorkError
 from smm_runtime.contract.events import encode_task_token
 from smm_runtime.contract.kinds import NoopRequest, NoopResult
 from smm_runtime.runner import ActivityRunner
@@ -155,3 +157,35 @@ async def test_a_rotated_api_key_reaches_the_warm_client(dev_env: WorkflowEnviro
     assert again is first and again.api_key == "key-two"
     clients.invalidate()
     assert await clients.get(env) is not first  # refused credentials: connect anew
+
+
+class AcceptingHandle(RefusingHandle):
+    """A server that takes every heartbeat and records what the function ends with."""
+
+    async def heartbeat(self, *details: Any, **_: Any) -> None:
+        self.calls.append(("heartbeat", time.monotonic()))
+
+    async def fail(self, error: Exception, **_: Any) -> None:
+        self.calls.append(("fail", time.monotonic()))
+        self.failed = error
+
+
+def test_work_that_lost_its_claim_fails_the_attempt_instead_of_reporting_cancellation() -> None:
+    """FFmpeg stops the same way for both, but a claim taken over is not Temporal's
+    cancellation: reporting one would cancel a live workflow's activity. The attempt fails,
+    retryably, with the claim's message, so the retry waits for the successor's result."""
+    handle = AcceptingHandle(RPCStatusCode.OK)
+    runner = runner_against(handle, io.StringIO())
+
+    def loses_its_claim(request: NoopRequest, ctx: WorkContext) -> NoopResult:
+        ctx.abandon(WorkError("claims/x.json: another delivery took this claim over"))
+        # What run_ffmpeg raises once its cancelled() callback turns true.
+        raise WorkCancelledError("FFmpeg stopped: the activity was cancelled")
+
+    outcome = runner.handle(noop_event(), Context(), {"noop": loses_its_claim})["outcome"]
+    assert outcome == "failed"
+    names = [name for name, _ in handle.calls]
+    assert "report_cancellation" not in names and names[-1] == "fail"
+    failed = handle.failed
+    assert isinstance(failed, ApplicationError) and not failed.non_retryable
+    assert "took this claim over" in str(failed)

@@ -17,7 +17,17 @@ function client({ heartbeat = null, complete = null } = {}) {
     calls.push([name, Date.now()]);
     if (code !== null) throw grpcError(code);
   };
-  return { calls, heartbeat: answer('heartbeat', heartbeat),
+  const deadlines = [];
+  // As BaseClient.withDeadline does through gRPC: past the deadline the call fails with
+  // DEADLINE_EXCEEDED (4).
+  const withDeadline = (deadline, fn) => {
+    deadlines.push(deadline - Date.now());
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(grpcError(4)), Math.max(0, deadline - Date.now()));
+      fn().then(resolve, reject).finally(() => clearTimeout(timer));
+    });
+  };
+  return { calls, deadlines, withDeadline, heartbeat: answer('heartbeat', heartbeat),
     complete: answer('complete', complete), fail: answer('fail', null),
     reportCancellation: answer('reportCancellation', null) };
 }
@@ -27,12 +37,12 @@ const context = (remainingMs = 60_000) => ({ memoryLimitInMB: 512,
 
 // contract.mjs parses the event per kind: use a kind the Node function serves, with a
 // request it accepts; the work itself is ours.
-async function run(fake, work, extra, remainingMs) {
+async function run(fake, work, extra, remainingMs, options = {}) {
   const { readFileSync } = await import('node:fs');
   const sample = JSON.parse(readFileSync(new URL('../../../tests/events/RenderImageFunction.json',
     import.meta.url)));
   return runActivity({ ...sample, task_token: TOKEN, ...extra }, context(remainingMs),
-    { [sample.kind]: work }, { intervalMs: 50, client: fake });
+    { [sample.kind]: work }, { intervalMs: 50, client: fake, ...options });
 }
 
 for (const [name, code] of [['UNAUTHENTICATED', 16], ['PERMISSION_DENIED', 7],
@@ -74,4 +84,36 @@ test('a delivery is not retried past the invocation end', async () => {
   const deliveries = fake.calls.filter(([n]) => n === 'complete').map(([, at]) => at);
   assert.ok(deliveries.length >= 2, 'a passing fault is retried');
   assert.ok(deliveries.at(-1) - started < 4_000, 'but not past the invocation end');
+});
+
+test('every call to the server has its own deadline: a hung heartbeat cannot hold the work', async () => {
+  const fake = client();
+  let beats = 0;
+  fake.heartbeat = async () => {
+    beats += 1;
+    if (beats > 1) await new Promise(() => {}); // the server stops answering, never fails
+  };
+  let stopped = false;
+  const work = (request, ctx) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve({}), 20_000);
+    ctx.signal.addEventListener('abort', () => {
+      stopped = true;
+      clearTimeout(timer);
+      reject(new Error('aborted'));
+    });
+  });
+  const out = await run(fake, work, { heartbeat_timeout_s: 0.5 }, 60_000, { rpcTimeoutMs: 200 });
+  assert.equal(out.outcome, 'stale'); // the hung beats timed out, then the attempt had
+  assert.equal(stopped, true);
+  assert.ok(fake.deadlines.length >= 2 && fake.deadlines.every((ms) => ms > 150 && ms <= 200),
+    `each call got its deadline: ${fake.deadlines}`);
+});
+
+test('the default deadline is the Python runner\'s 10 s', async () => {
+  const fake = client();
+  const finished = (request, ctx) => Promise.resolve({ kind: 'render_image',
+    output: request.output, width: 1080, height: 1080, size_bytes: 1, reused: false,
+    usage: ctx.usage() });
+  assert.equal((await run(fake, finished)).outcome, 'completed');
+  assert.ok(fake.deadlines.every((ms) => ms > 9_900 && ms <= 10_000), String(fake.deadlines));
 });

@@ -10,8 +10,9 @@ no lock: under concurrent requests updates are lost (``balance = balance - :a`` 
 transactions at once) and a scan can fail with "dictionary changed size during iteration".
 Real DynamoDB transactions are serializable. That was why the chaos soak reported "ledger
 invariants BROKEN": the product's transactions were right, the emulated table was not
-(tests/unit/test_moto_faithful.py shows both). ``install()`` serializes object PUTs and every
-DynamoDB request; the local stack's moto server and the in-process tests run with it.
+(tests/unit/test_moto_faithful.py shows both). ``install()`` serializes object PUTs and
+DELETEs and every DynamoDB request; the local stack's moto server and the in-process tests
+run with it.
 
     python -m smm_local.moto_faithful -H 127.0.0.1 -p 5000   # moto_server, with the fixes
 """
@@ -39,6 +40,15 @@ def install() -> None:
             return original(self)
 
     S3Response.put_object = put_object  # type: ignore[method-assign]
+    # A conditional DELETE (If-Match, `S3Response.delete_object`) checks and deletes the
+    # same way: under the same lock, so a delete never removes a claim written in between.
+    original_delete = S3Response.delete_object
+
+    def delete_object(self: Any) -> Any:
+        with lock:
+            return original_delete(self)
+
+    S3Response.delete_object = delete_object  # type: ignore[method-assign]
 
     from moto.dynamodb.responses import DynamoHandler
 

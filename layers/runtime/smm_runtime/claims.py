@@ -6,12 +6,16 @@ does the work; a copy of the same attempt stops quietly (the holder completes th
 with the same task token); a later attempt of the same activity takes over (Temporal retries
 only a dead attempt); anyone else waits for the holder's result. A claim older than
 ``stale_s`` (the holder refreshes it while it works) was left by a delivery that died: taken
-over. The claim is removed when the holder is done, whatever happened.
+over. The holder refreshes only the claim it wrote (If-Match on its own ETag): a holder
+that was taken for dead but lives finds its refresh refused, stops its work and fails the
+attempt (retryable: the retry waits for the successor's result), and leaves the successor's
+claim alone. The claim is removed when the holder is done, whatever happened.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +25,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from smm_runtime.contract.errors import WorkError
 from smm_runtime.work import WorkContext
+
+logger = logging.getLogger(__name__)
 
 
 class DuplicateDeliveryError(Exception):
@@ -48,25 +55,33 @@ class Claims:
         found: dict[str, Any] = json.loads(got["Body"].read())
         return found, got.get("ETag")
 
-    def _put(self, key: str, body: dict[str, Any], **condition: str) -> bool:
-        """Write the claim if ``condition`` holds; False when S3 refuses (412)."""
+    def _put(self, key: str, body: dict[str, Any], **condition: str) -> str | None:
+        """Write the claim if ``condition`` holds: its new ETag, or None when S3 refuses
+        (412; also 409, S3's answer to a conditional write racing another)."""
         try:
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(body).encode(),
-                               ContentType="application/json", **condition)
-            return True
+            put = self.s3.put_object(Bucket=self.bucket, Key=key,
+                                     Body=json.dumps(body).encode(),
+                                     ContentType="application/json", **condition)
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") not in {"PreconditionFailed", "412"}:
+            code = err.response.get("Error", {}).get("Code")
+            if code not in {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}:
                 raise
-            return False
+            return None
+        return str(put["ETag"])
 
-    def take(self, key: str, ctx: WorkContext) -> bool:
-        """True when this delivery now holds ``key``. A copy of the very same attempt raises
-        DuplicateDeliveryError; another attempt or workflow gets False (and should wait)."""
-        mine = {"workflow_id": ctx.workflow_id, "activity_id": ctx.activity_id,
+    @staticmethod
+    def _mine(ctx: WorkContext) -> dict[str, Any]:
+        return {"workflow_id": ctx.workflow_id, "activity_id": ctx.activity_id,
                 "attempt": ctx.attempt, "at": time.time()}
+
+    def take(self, key: str, ctx: WorkContext) -> str | None:
+        """The claim's ETag when this delivery now holds ``key``. A copy of the very same
+        attempt raises DuplicateDeliveryError; another attempt or workflow gets None (and
+        should wait)."""
+        mine = self._mine(ctx)
         for _ in range(5):
-            if self._put(key, mine, IfNoneMatch="*"):
-                return True
+            if (etag := self._put(key, mine, IfNoneMatch="*")) is not None:
+                return etag
             held, etag = self._read(key)
             if not held or etag is None:
                 continue  # released meanwhile, or refused but not yet readable: ask again
@@ -78,12 +93,12 @@ class Claims:
             dead = (same_activity and int(held.get("attempt", 0)) < ctx.attempt) or \
                 time.time() - float(held.get("at", 0)) > self.stale_s
             if not dead:
-                return False
+                return None
             # Take it over only as it was read (If-Match): of two copies taking over the same
             # dead claim at once, one wins and the other, looking again, sees its twin.
-            if self._put(key, mine, IfMatch=etag):
-                return True
-        return False  # someone holds it and we could not settle who: wait, never take over
+            if (taken := self._put(key, mine, IfMatch=etag)) is not None:
+                return taken
+        return None  # someone holds it and we could not settle who: wait, never take over
 
     @contextmanager
     def exclusive(self, key: str, ctx: WorkContext, done: Callable[[], bool],
@@ -94,7 +109,7 @@ class Claims:
             if done():
                 yield True
                 return
-            if self.take(key, ctx):
+            if (etag := self.take(key, ctx)) is not None:
                 # The previous holder may have finished and released between our look and
                 # our take: look again while holding, or the work would be done twice.
                 if done():
@@ -105,19 +120,49 @@ class Claims:
             ctx.report(stage=waiting)
             ctx.raise_if_cancelled()
             ctx.wait_cancelled(1.0)
+        held = _Held(key, etag)
         stop = threading.Event()
-        refresher = threading.Thread(target=self._refresh, args=(key, ctx, stop), daemon=True)
+        refresher = threading.Thread(target=self._refresh, args=(held, ctx, stop), daemon=True)
         refresher.start()
         try:
             yield False
         finally:
             stop.set()
             refresher.join(timeout=5)
-            self.s3.delete_object(Bucket=self.bucket, Key=key)
+            if not held.lost:
+                # Only as we wrote it: a successor's claim is not ours to remove.
+                self._delete_if_mine(held)
 
-    def _refresh(self, key: str, ctx: WorkContext, stop: threading.Event) -> None:
+    def _refresh(self, held: _Held, ctx: WorkContext, stop: threading.Event) -> None:
         while not stop.wait(self.refresh_s):
-            mine = {"workflow_id": ctx.workflow_id, "activity_id": ctx.activity_id,
-                    "attempt": ctx.attempt, "at": time.time()}
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(mine).encode(),
-                               ContentType="application/json")
+            try:
+                etag = self._put(held.key, self._mine(ctx), IfMatch=held.etag)
+            except ClientError as err:  # S3 briefly unavailable: the next refresh may work
+                logger.warning("claim refresh failed: %s", err.response.get("Error", {}))
+                continue
+            if etag is None:
+                held.lost = True
+                ctx.abandon(WorkError(
+                    f"{held.key}: another delivery took this claim over (no refresh got "
+                    f"through for {self.stale_s:.0f} s); stopping so the work is done once — "
+                    "the retry waits for that delivery's result"))
+                return
+            held.etag = etag
+
+    def _delete_if_mine(self, held: _Held) -> None:
+        """Remove the claim only as we last wrote it (S3 conditional delete, If-Match)."""
+        try:
+            self.s3.delete_object(Bucket=self.bucket, Key=held.key, IfMatch=held.etag)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") not in {
+                    "PreconditionFailed", "412", "NoSuchKey", "404"}:
+                raise
+
+
+@dataclass
+class _Held:
+    """The claim this delivery holds: its key and the ETag of our last write."""
+
+    key: str
+    etag: str
+    lost: bool = False

@@ -183,6 +183,10 @@ class ActivityRunner:
         try:
             result = await future
         except WorkCancelledError:
+            if ctx.abandoned is not None and state == "live":
+                # Stopped by the work itself (its claim was taken over), not by Temporal.
+                await self._fail(handle, ctx.abandoned.to_application_error(), ctx.details())
+                return "failed"
             return await self._finish_without_result(handle, state if state != "live" else
                                                      "cancelled")
         except DuplicateDeliveryError:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from smm_runtime.contract.basetypes import ComputeUsage
-from smm_runtime.contract.errors import WorkCancelledError
+from smm_runtime.contract.errors import WorkCancelledError, WorkError
 
 
 class LambdaContextLike(Protocol):
@@ -38,6 +38,7 @@ class WorkContext:
     _cancel: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _details: dict[str, Any] = field(default_factory=dict)
+    _abandoned: WorkError | None = None
 
     def report(self, **details: Any) -> None:
         """Record progress (and checkpoint state); the next heartbeat carries it."""
@@ -51,11 +52,23 @@ class WorkContext:
     def cancel(self) -> None:
         self._cancel.set()
 
+    def abandon(self, error: WorkError) -> None:
+        """Stop the work for a reason of its own, not Temporal's (its claim was taken over):
+        the work stops as on cancellation, and the attempt fails with ``error``."""
+        self._abandoned = error
+        self._cancel.set()
+
+    @property
+    def abandoned(self) -> WorkError | None:
+        return self._abandoned
+
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
     def raise_if_cancelled(self) -> None:
+        if self._abandoned is not None:
+            raise self._abandoned
         if self._cancel.is_set():
             raise WorkCancelledError("cancelled by Temporal or the attempt is no longer live")
 
