@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from smm_local.fault_proxy import FAULTS
+from smm_local.processes import post_json
 from smm_local.stack import LocalStack
 from tests.soak.report import SoakReport
 
@@ -23,25 +25,27 @@ class SoakConfig:
     publishes: int = 100
     worker_kills: int = 15
     server_restarts: int = 2  # the last one by SIGKILL
-    function_kills: int = 30
+    # Of the render functions' async invocations, the share the emulator kills mid-work.
+    function_kill_fraction: float = 0.10
     kill_every_s: float = 15.0
     duplicate_every: int = 10  # with late_every: 20 % of events delivered twice
     late_every: int = 10
     late_delay_s: float = 12.0
     postiz_faults: bool = True
+    payload_faults: bool = True
     deadline_s: float = 1800.0
 
 
 class Chaos:
     def __init__(self, stack: LocalStack, env: dict[str, str], config: SoakConfig,
-                 report: SoakReport) -> None:
+                 report: SoakReport, payload_proxy: str) -> None:
         self.stack, self.env, self.config, self.report = stack, env, config, report
+        self.payload_proxy = payload_proxy
         self.worker = stack.start_worker(env, name="soak-worker")
         self.done = asyncio.Event()
         # The reviewer approves once every worker kill has happened, so the load cannot end
         # before the chaos does (kills while a post is created: tests/integration/test_publish).
         self.kills_done = asyncio.Event()
-        self.killed: set[int] = set()  # function pids already killed (stats may lag)
 
     def note(self, what: str) -> None:
         """Each act of chaos, in the stack log beside what it caused."""
@@ -65,21 +69,6 @@ class Chaos:
                       "starting another")
             self.worker = self.stack.start_worker(self.env, name="soak-worker")
 
-    def kill_a_function(self) -> bool:
-        stats = self.stack.lambda_stats()
-        pids = [pid for name in ("RenderSegmentFunction", "RenderImageFunction",
-                                 "FinalizeVideoFunction")
-                for pid in stats.get(name, {}).get("active_pids", [])
-                if pid not in self.killed]
-        if not pids:
-            return False
-        self.killed.add(pids[0])
-        self.note(f"SIGKILL function {pids[0]}")
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pids[0], signal.SIGKILL)
-        self.report.function_kills += 1
-        return True
-
     def postiz_fault(self, round_: int) -> None:
         """One fault at a time, in turn: refused (429), committed then answered 500, slow."""
         faults: list[dict[str, Any]] = [{"force_429": 2}, {"fail_after_commit": True},
@@ -89,24 +78,28 @@ class Chaos:
         self.stack.double_control("postiz", **fault)
         self.report.postiz_faults += 1
 
+    def payload_fault(self, round_: int) -> None:
+        """In turn: the next two Payload requests refused before Payload sees them (503),
+        answered 502 after Payload committed them, or left unanswered past the worker's
+        deadline after the commit."""
+        fault = FAULTS[round_ % len(FAULTS)]
+        self.note(f"Payload fault {fault} x2")
+        post_json(f"{self.payload_proxy}/_fault/control", {"fault": fault, "count": 2})
+
     async def run(self) -> None:
         kills = self.config.worker_kills
         restarts = self.config.server_restarts
         restart_at = {max(1, kills * (n + 1) // (restarts + 1)): n for n in range(restarts)}
-        per_round = max(1, -(-self.config.function_kills // max(1, kills)))
         round_ = 0
-        while not self.done.is_set() and (round_ < kills or
-                                          self.report.function_kills <
-                                          self.config.function_kills):
+        while not self.done.is_set() and round_ < kills:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.done.wait(), self.config.kill_every_s)
             if self.done.is_set():
                 break
             await asyncio.to_thread(self.supervise)
             round_ += 1
-            for _ in range(per_round):
-                if self.report.function_kills < self.config.function_kills:
-                    await asyncio.to_thread(self.kill_a_function)
+            if self.config.payload_faults:
+                await asyncio.to_thread(self.payload_fault, round_)
             if self.config.postiz_faults:
                 await asyncio.to_thread(self.postiz_fault, round_)
             if round_ <= kills:

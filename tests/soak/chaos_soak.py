@@ -35,6 +35,7 @@ from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
+from smm_local.processes import get_json
 from smm_local.stack import LocalStack
 from smm_runtime.contract.publish_io import PublishInput
 from smm_runtime.contract.workflow_io import DispatchPolicy, GenerateImageInput, RenderVideoInput
@@ -51,8 +52,10 @@ POLICY = DispatchPolicy(heartbeat_timeout_s=5, initial_interval_s=1, max_interva
 
 
 def _video(assets: dict[str, str], i: int) -> dict[str, Any]:
-    # Each video differs (its text), so segments are real renders, not checkpoint hits.
-    return {"brand_kit": assets["brand_kit"], "presets": ["1:1"], "quality": "draft",
+    # Each video differs (its text), so segments are real renders, not checkpoint hits; in
+    # turn one square, one vertical, or square and landscape from the same spec.
+    presets = [["1:1"], ["9:16"], ["1:1", "16:9"]][i % 3]
+    return {"brand_kit": assets["brand_kit"], "presets": presets, "quality": "draft",
             "segment_target_s": 0.5, "logo": None, "scenes": [
                 {"duration_s": 1.6, "background": {"type": "gradient", "from_color": "primary",
                                                    "to_color": "accent"},
@@ -60,8 +63,15 @@ def _video(assets: dict[str, str], i: int) -> dict[str, Any]:
 
 
 def _image(assets: dict[str, str], i: int) -> dict[str, Any]:
+    if i % 5 == 4:  # every fifth a three-slide carousel
+        return {"brand_kit": assets["brand_kit"], "carousel": [
+            {"title": f"Slide {n} of soak {i}", "body": "Chaos, three ways."} for n in (1, 2, 3)]}
     return {"brand_kit": assets["brand_kit"], "template": "quote_card",
             "props": {"quote": f"Chaos is a ladder #{i}", "author": "Soak"}}
+
+
+def _doc(i: int) -> str:
+    return f"soak-doc-{i}"
 
 
 def _fate(i: int) -> str:
@@ -70,9 +80,14 @@ def _fate(i: int) -> str:
     return {0: "reject", 1: "revise", 2: "expire"}.get(i % 10, "approve")
 
 
+ENDINGS = {"approve": "published", "revise": "published", "reject": "rejected",
+           "expire": "expired"}
+
+
 def _publish(assets: dict[str, str], i: int, bucket: str) -> PublishInput:
     return PublishInput.model_validate({
         "creative": {"kind": "image", "spec": _image(assets, 1000 + i)},
+        "payload": {"collection": "posts", "id": _doc(i)},
         "post": {"content": f"Soak post {i}", "integrations": ["x-1"], "type": "now"},
         "approval": {"reviewers": ["ana@example.com"], "reminder_every_s": 3600,
                      "expire_after_s": 120 if _fate(i) == "expire" else 86_400},
@@ -132,10 +147,19 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
         queue = f"soak-{uuid.uuid4().hex[:8]}"
         env = {"SMM_TASK_QUEUE": queue, "SMM_POOL_CAPS": json.dumps(
             {"video-segments": 16, "video-finalize": 8, "images": 16, "postiz-posts": posts})}
+        # The worker reaches the real Payload through a proxy that fails on cue.
+        assert stack.payload is not None
+        proxy = stack.start_fault_proxy(stack.payload_url, hang_s=20.0)
+        env["SMM_PAYLOAD_URL"] = proxy
+        for i in range(config.publishes):
+            stack.payload.create_doc("posts", _doc(i))
         client: Client = await connect(environ=stack.env())
-        chaos = Chaos(stack, env, config, report)
+        chaos = Chaos(stack, env, config, report, proxy)
         stack.chaos(duplicate_every=config.duplicate_every, late_every=config.late_every,
-                    late_delay_s=config.late_delay_s)
+                    late_delay_s=config.late_delay_s,
+                    kill_fraction=config.function_kill_fraction, kill_functions=[
+                        "RenderSegmentFunction", "AudioMixFunction", "FinalizeVideoFunction",
+                        "RenderImageFunction"])
         handles: list[WorkflowHandle[Any, Any]] = []
         for i in range(config.videos):
             handles.append(await client.start_workflow(
@@ -176,10 +200,28 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
         stats = stack.lambda_stats()
         report.duplicated_events = sum(s["duplicated_events"] for s in stats.values())
         report.late_events = sum(s["late_events"] for s in stats.values())
+        killed = stack.chaos_stats()
+        report.function_kills = killed["killed_mid_invocation"]
+        report.kill_candidates = killed["kill_candidates"]
+        report.payload_wrong = payload_endings(stack, config.publishes)
+        # Faults that hit a request (an armed fault no request reached is not counted).
+        report.payload_faults = sum(get_json(f"{proxy}/_fault/state")["injected"].values())
     report.duplicate_segment_renders, report.segment_renders = segment_duplicates(
         log_path.read_text(errors="replace"))
     report.seconds = time.monotonic() - began
     return report
+
+
+def payload_endings(stack: LocalStack, publishes: int) -> list[str]:
+    """Publishes whose Payload document does not end in the stage its fate leads to (a
+    lost or out-of-order report), each as "doc: expected, found"."""
+    assert stack.payload is not None
+    wrong = []
+    for i in range(publishes):
+        found = (stack.payload.doc("posts", _doc(i)) or {}).get("engineStage")
+        if found != ENDINGS[_fate(i)]:
+            wrong.append(f"{_doc(i)}: expected {ENDINGS[_fate(i)]}, found {found}")
+    return wrong
 
 
 async def leaked_permits(client: Client, queue: str) -> int:
@@ -210,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     print("\n".join(report.lines()))
     (out / "soak-report.json").write_text(json.dumps(asdict(report), indent=1))
     bad = report.lost or report.failed or report.duplicate_segment_renders or \
-        report.duplicate_charges or report.duplicate_postiz_posts or \
+        report.duplicate_charges or report.duplicate_postiz_posts or report.payload_wrong or \
         not report.ledger_invariants_hold or report.stale_holds or report.leaked_permits
     sys.stdout.flush()
     os._exit(1 if bad else 0)  # temporalio may abort the interpreter at exit (sdk issue 300)

@@ -31,6 +31,9 @@ class SoakReport:
     worker_kills: int = 0
     server_restarts: int = 0
     function_kills: int = 0
+    kill_candidates: int = 0  # render invocations the kill fraction applied to
+    payload_faults: int = 0
+    payload_wrong: list[str] = field(default_factory=list)
     duplicated_events: int = 0
     late_events: int = 0
     segment_renders: int = 0
@@ -48,13 +51,16 @@ class SoakReport:
             f"duplicate Postiz posts "
             f"{self.duplicate_postiz_posts}, ledger invariants "
             f"{'hold' if self.ledger_invariants_hold else 'BROKEN'}, stale holds "
-            f"{self.stale_holds}, leaked permits {self.leaked_permits}",
+            f"{self.stale_holds}, leaked permits {self.leaked_permits}, Payload documents "
+            f"ending in the wrong stage {len(self.payload_wrong)}",
             f"chaos: worker SIGKILLs {self.worker_kills}, server restarts "
-            f"{self.server_restarts}, functions killed {self.function_kills}, events "
-            f"delivered twice {self.duplicated_events}, late redeliveries {self.late_events}, "
-            f"Postiz faults {self.postiz_faults}",
+            f"{self.server_restarts}, functions killed mid-invocation {self.function_kills} "
+            f"of {self.kill_candidates} render invocations, events delivered twice "
+            f"{self.duplicated_events}, late redeliveries {self.late_events}, Postiz faults "
+            f"{self.postiz_faults}, Payload faults {self.payload_faults}",
             f"took {self.seconds:.1f}s",
-        ] + [f"failure: {f}" for f in self.failures]
+        ] + [f"failure: {f}" for f in self.failures] + [
+            f"Payload wrong: {w}" for w in self.payload_wrong]
 
 
 def segment_duplicates(log_text: str) -> tuple[int, int]:

@@ -239,6 +239,15 @@ class LocalStack:
         proc = self._spawn("lambda", argv, cwd=ROOT)
         wait_for_port(self.lambda_port, proc, "Lambda emulator")
 
+    def start_fault_proxy(self, target: str, hang_s: float = 30.0) -> str:
+        """A fault-injecting proxy in front of ``target`` (smm_local.fault_proxy): its URL."""
+        port = free_port()
+        proc = self._spawn(f"proxy-{port}", [sys.executable, "-m", "smm_local.fault_proxy",
+                                             "--port", str(port), "--target", target,
+                                             "--hang-s", str(hang_s)])
+        wait_for_port(port, proc, "fault proxy")
+        return f"http://127.0.0.1:{port}"
+
     def start_worker(self, extra_env: dict[str, str] | None = None,
                      name: str = "worker") -> subprocess.Popen[Any]:
         env = {**os.environ, **self.env(), **(extra_env or {})}
@@ -262,6 +271,10 @@ class LocalStack:
 
     def lambda_stats(self) -> dict[str, Any]:
         return get_json(f"{self.lambda_url}/_emulator/stats")
+
+    def chaos_stats(self) -> dict[str, Any]:
+        """How many invocations the emulator's chaos could kill, and killed."""
+        return get_json(f"{self.lambda_url}/_emulator/chaos")
 
     def stop(self) -> None:
         # The worker first (graceful), then the emulator, moto and Temporal.

@@ -36,7 +36,9 @@ class Emulator:
                 **spec.environment,
                 **overrides,
             }
-            self.pools[name] = FunctionPool(spec, env, self.deliver_failure)
+            self.pools[name] = FunctionPool(spec, env, self.deliver_failure,
+                                            kill_delay=self.chaos.kill_delay,
+                                            count_kill=self.chaos.count_kill)
             if spec.unresolved:
                 log.warning("%s: environment left unset (not resolvable locally): %s",
                             name, ", ".join(spec.unresolved))

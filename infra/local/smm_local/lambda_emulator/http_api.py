@@ -102,6 +102,8 @@ class InvokeApi(BaseHTTPRequestHandler):
             return
         if urlparse(self.path).path == "/_emulator/stats":
             self._send(200, {n: p.snapshot() for n, p in self.emulator.pools.items()})
+        elif urlparse(self.path).path == "/_emulator/chaos":
+            self._send(200, self.emulator.chaos.snapshot())
         else:
             self._error(404, "ResourceNotFoundException", "no such path")
 

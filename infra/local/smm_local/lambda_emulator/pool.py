@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
+import signal
 import threading
 import time
 import uuid
@@ -47,6 +50,9 @@ class FunctionPool:
     busy: set[Host] = field(default_factory=set)
     events: queue.Queue[tuple[Any, float, int]] = field(default_factory=queue.Queue)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Chaos (the emulator's): after how long to kill an async invocation, and the count.
+    kill_delay: Callable[[str], float | None] | None = None
+    count_kill: Callable[[], None] | None = None
 
     @property
     def concurrency(self) -> int:
@@ -75,7 +81,7 @@ class FunctionPool:
                 return host
         return None  # a cold start, created outside the lock
 
-    def _run(self, host: Host | None, event: Any) -> Outcome:
+    def _run(self, host: Host | None, event: Any, chaos: bool = False) -> Outcome:
         started = time.monotonic()
         cold = host is None
         if host is None:
@@ -90,8 +96,16 @@ class FunctionPool:
                     self.stats.invocations += 1
                     self.stats.errors += 1
                 return failed
+        delay = self.kill_delay(self.spec.logical_id) if chaos and self.kill_delay else None
+        timer = threading.Timer(delay, self._kill_mid_invocation, (host,)) \
+            if delay is not None else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
         outcome = host.invoke(event, str(uuid.uuid4()),
                               self.spec.timeout_s - (time.monotonic() - started))
+        if timer is not None:
+            timer.cancel()
         outcome.cold = cold
         outcome.duration_ms = int((time.monotonic() - started) * 1000)
         with self.lock:
@@ -109,6 +123,18 @@ class FunctionPool:
             host.kill()  # reap the process and remove its /tmp
         return outcome
 
+    def _kill_mid_invocation(self, host: Host) -> None:
+        with self.lock:
+            running = host in self.busy and host.alive
+        if not running:
+            return  # it finished first: not a kill (the next invocation is armed instead)
+        log.warning("%s: chaos: SIGKILL pid %s mid-invocation", self.spec.logical_id,
+                    host.proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(host.proc.pid, signal.SIGKILL)
+        if self.count_kill is not None:
+            self.count_kill()
+
     def _event_loop(self) -> None:
         while True:
             event, accepted, attempt = self.events.get()
@@ -120,7 +146,7 @@ class FunctionPool:
                 continue
             with self.lock:
                 host = self._take_host_locked()
-            outcome = self._run(host, event)
+            outcome = self._run(host, event, chaos=True)
             if outcome.ok:
                 continue
             log.warning("%s: async invocation failed: %s: %s", self.spec.logical_id,
