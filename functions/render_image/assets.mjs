@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { checkImage } from './image_header.mjs';
 import { InvalidRequestError, UnsafeMediaError } from './runner.mjs';
 import { guardedFetch } from './ssrf.mjs';
 
@@ -90,9 +91,7 @@ export class Assets {
       ? await this.s3Bytes(field, ref, MAX_IMAGE_BYTES)
       : await guardedFetch(ref, { allowHosts: this.config.imageHosts, maxBytes: MAX_IMAGE_BYTES })
         .catch((err) => { throw new UnsafeMediaError(`${field}: ${err.message}`); });
-    const head = bytes.subarray(0, 4).toString('hex');
-    const type = head.startsWith('89504e47') ? 'image/png' : head.startsWith('ffd8ff') ? 'image/jpeg' : null;
-    if (!type) throw new UnsafeMediaError(`${field}: only PNG and JPEG images are allowed`);
+    const type = checkImage(field, bytes); // before Satori or resvg decodes a pixel
     return `data:${type};base64,${bytes.toString('base64')}`;
   }
 

@@ -94,6 +94,19 @@ def _png_bomb(t: Target) -> Path:
     return path
 
 
+def _png_bomb_1bit(t: Target) -> Path:
+    # 30,000 x 30,000 one-bit grey: 900 million pixels (2.7 GB once decoded to RGB) in a
+    # file of about 100 KB.
+    row = b"\0" + b"\0" * (30_000 // 8)
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(30_000)) + compressor.flush()
+    ihdr = struct.pack(">IIBBBBB", 30_000, 30_000, 1, 0, 0, 0, 0)
+    path = t.folder / "bomb30k.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) +
+                     _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b""))
+    return path
+
+
 def _jpeg_claiming(width: int, height: int) -> bytes:
     sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
     return b"\xff\xd8" + sof + b"\xff\xd9"
@@ -173,10 +186,15 @@ MEDIA_CASES: list[MediaCase] = [
                                 "color=size=64x64:rate=1/11000:d=33000", "-c:v", "libx264",
                                 "-preset", "ultrafast"), "33000s is longer than allowed"),
     MediaCase("png header claiming 100000x100000", "still",
-              _write("logo.png", _png_claiming(100_000, 100_000)), "logo:"),
-    MediaCase("png decompression bomb 12000x12000", "still", _png_bomb, "logo:"),
+              _write("logo.png", _png_claiming(100_000, 100_000)),
+              "logo: 100000x100000 is outside the allowed size"),
+    MediaCase("png decompression bomb 12000x12000", "still", _png_bomb,
+              "logo: 12000x12000 is outside the allowed size"),
+    MediaCase("png decompression bomb 30000x30000", "still", _png_bomb_1bit,
+              "logo: 30000x30000 is outside the allowed size"),
     MediaCase("jpeg header claiming 65000x65000", "still",
-              _write("logo.jpg", _jpeg_claiming(65_000, 65_000)), "logo:"),
+              _write("logo.jpg", _jpeg_claiming(65_000, 65_000)),
+              "logo: 65000x65000 is outside the allowed size"),
     MediaCase("svg with an external reference", "still", _write(
         "logo.png", '<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/>'
         "</svg>"), "logo: not a readable image"),

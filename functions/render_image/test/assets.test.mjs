@@ -42,3 +42,18 @@ test('assets from another bucket or of another type are refused naming the field
     (err) => err instanceof UnsafeMediaError && err.message === 'props.image: only PNG and JPEG images are allowed');
   await assert.rejects(assets.image('props.image', 's3://assets-bucket/missing.png'), /props\.image: s3:\/\/assets-bucket\/missing\.png does not exist/);
 });
+
+test('a card image is refused by the pixel count its header claims, before any decoding', async () => {
+  // IHDR of a 100000x100000 RGB PNG, then IEND: nothing to inflate, only a claim.
+  const chunk = (kind, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    return Buffer.concat([len, Buffer.from(kind, 'latin1'), data, Buffer.alloc(4)]);
+  };
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(100000, 0); ihdr.writeUInt32BE(100000, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const iend = Buffer.from('0000000049454e44ae426082', 'hex');
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), iend]);
+  const assets = new Assets(fakeS3({ 'assets-bucket/huge.png': png }), config);
+  await assert.rejects(assets.image('props.image', 's3://assets-bucket/huge.png'),
+    (err) => err instanceof UnsafeMediaError &&
+      err.message === 'props.image: 100000x100000 is outside the allowed size (at most 67108864 pixels)');
+});
