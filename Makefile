@@ -18,7 +18,7 @@ DEMO_FLAGS ?= --auto-approve
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
 setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed infra/payload/node_modules/.installed \
-	infra/payload/app/node_modules/.installed
+	infra/payload/app/node_modules/.installed layers/fonts/dist/.built
 $(VENV)/.synced: pyproject.toml infra/local/pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --python $(PYTHON)
@@ -37,6 +37,13 @@ infra/payload/node_modules/.installed: infra/payload/package.json infra/payload/
 ## the local stack's real Payload 3 app (SQLite), from its lock file
 infra/payload/app/node_modules/.installed: infra/payload/app/package.json infra/payload/app/package-lock.json
 	cd infra/payload/app && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## the fonts layer as SAM builds it (Lato, the fallback chain, Twemoji), for the local stack
+layers/fonts/dist/.built: layers/fonts/Makefile layers/fonts/chain.json layers/fonts/assemble.py \
+		layers/fonts/package-lock.json
+	rm -rf layers/fonts/dist
+	$(MAKE) -C layers/fonts build-FontsLayer ARTIFACTS_DIR=$(CURDIR)/layers/fonts/dist
 	@touch $@
 
 ## schema: regenerate the JSON Schema the Node function validates against (after a contract change)

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 
 from smm_local import moto_faithful
+from smm_local.processes import font_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # In-process moto (unit tests) gets the same atomic conditional writes as the stack's server.
 moto_faithful.install()
+# Render functions run in process draw with the fonts layer as SAM builds it (make setup).
+os.environ.setdefault("SMM_FONTS_DIR", str(font_files()))
 _status: dict[str, int] = {}
 IN_PROCESS_AWS = ("unit", "hostile")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aws_lambda_powertools import Logger
 
+from functions.render_video.font_chain import FontChain
 from functions.render_video.layout import text_area
 from functions.render_video.segment_graph import SceneAssets, SegmentAssets, command
 from functions.render_video.stills import fit_image, fit_logo, render_gradient, render_text
@@ -115,8 +116,24 @@ class SegmentRenderer:
     def _font(self, uri: str, field: str) -> Path:
         return check_font(self.storage.fetch(field, uri), field)
 
+    def _chains(self, req: SegmentRequest) -> dict[str, FontChain]:
+        """A font chain per text field, each text checked: a character no font has fails
+        the render here, before any drawing or FFmpeg work."""
+        fonts_dir = self.storage.settings.fonts_dir
+        chains: dict[str, FontChain] = {}
+        for scene in req.timeline.scenes:
+            for j, t in enumerate(scene.texts):
+                field = f"scenes.{scene.index}.texts.{j}"
+                chains[field] = FontChain(self._font(t.font, f"{field}.font"), fonts_dir, 700)
+                chains[field].check(t.text, f"{field}.text")
+        for k, c in enumerate(req.timeline.captions):
+            chains[f"captions.{k}"] = FontChain(self._font(c.font, "caption_font"), fonts_dir)
+            chains[f"captions.{k}"].check(c.text, f"captions.{k}.text")
+        return chains
+
     def _prepare(self, req: SegmentRequest, work: Path) -> SegmentAssets:
         w, h = req.width, req.height
+        chains = self._chains(req)
         logo = None
         corner = None
         if req.timeline.logo is not None:
@@ -141,12 +158,10 @@ class SegmentRenderer:
             elif isinstance(bg, RVideo):
                 background = self.storage.fetch(f"{field}.uri", bg.uri)
                 check_input(background, "video", f"{field}.uri")
-            texts = [
-                render_text(t, self._font(t.font, f"scenes.{scene.index}.texts.{j}.font"), w, h,
-                            work / f"scene{scene.index}-text{j}.tga", area)
-                for j, t in enumerate(scene.texts)]
+            texts = [render_text(t, chains[f"scenes.{scene.index}.texts.{j}"], w, h,
+                                 work / f"scene{scene.index}-text{j}.tga", area)
+                     for j, t in enumerate(scene.texts)]
             scenes[scene.index] = SceneAssets(background=background, texts=texts)
-        captions = [render_text(c, self._font(c.font, "caption_font"), w, h,
-                                work / f"caption{k}.tga")
+        captions = [render_text(c, chains[f"captions.{k}"], w, h, work / f"caption{k}.tga")
                     for k, c in enumerate(req.timeline.captions)]
         return SegmentAssets(scenes=scenes, captions=captions, logo=logo)

@@ -8,9 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from functions.render_video.font_chain import Cluster, FontChain
 from functions.render_video.layout import SafeArea, place, safe_area
+from functions.render_video.text_lines import draw_line, font, run_width, visual_runs, wrap
 from smm_runtime.contract.timeline import RGradient, RImage, RText
 
 
@@ -28,67 +30,59 @@ def rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16), alpha
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont,
-          max_width: int) -> list[str]:
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        current = ""
-        for word in paragraph.split():
-            trial = f"{current} {word}".strip()
-            if draw.textlength(trial, font=font) <= max_width or not current:
-                current = trial
-            else:
-                lines.append(current)
-                current = word
-        lines.append(current)
-    return lines
-
-
-def _fit_font(draw: ImageDraw.ImageDraw, text: str, font_path: Path, size: int,
-              max_width: int, max_lines: int) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+def _fit(chain: FontChain, text: str, size: int, max_width: int,
+         max_lines: int) -> tuple[int, list[list[Cluster]]]:
     # Shrink until the text fits the safe width in at most max_lines lines.
+    clusters, _ = chain.clusters(text)
     while True:
-        font = ImageFont.truetype(str(font_path), size)
-        lines = _wrap(draw, text, font, max_width)
-        widest = max(draw.textlength(line, font=font) for line in lines)
-        if (len(lines) <= max_lines and widest <= max_width) or size <= 12:
-            return font, lines
+        lines = wrap(clusters, size, max_width)
+        if len(lines) <= max_lines or size <= 12:
+            return size, lines
         size = int(size * 0.92)
 
 
-def render_text(layer: RText, font_path: Path, width: int, height: int,
+def _line_height(lines: list[list[Cluster]], size: int) -> tuple[int, int]:
+    """(ascent, line height) over every face the text uses: a CJK or Devanagari fallback is
+    taller than most Latin brand fonts, and its marks must not be clipped."""
+    faces = {c.face.path for line in lines for c in line if c.face is not None}
+    metrics = [font(path, size).getmetrics() for path in faces] or [(size, size // 4)]
+    ascent = max(a for a, _ in metrics)
+    descent = max(d for _, d in metrics)
+    return ascent, round((ascent + descent) * 1.12)
+
+
+def render_text(layer: RText, chain: FontChain, width: int, height: int,
                 out: Path, area: SafeArea | None = None) -> Placed:
     area = area or safe_area(width, height)
-    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
     size = max(12, round(layer.size * min(width, height)))
     caption = layer.style == "caption"
     pad = round(size * 0.35) if caption else round(size * 0.15)
-    font, lines = _fit_font(probe, layer.text, font_path, size, area.width - 2 * pad,
-                            3 if caption else 5)
-    ascent, descent = font.getmetrics()
-    line_h = round((ascent + descent) * 1.12)
-    widths = [round(probe.textlength(line, font=font)) for line in lines]
-    box_w = max(widths) + 2 * pad
+    size, lines = _fit(chain, layer.text, size, area.width - 2 * pad, 3 if caption else 5)
+    ascent, line_h = _line_height(lines, size)
+    runs = [visual_runs(line) for line in lines]
+    widths = [round(sum(run_width(r, size) for r in line)) for line in runs]
+    box_w = min(max(widths) + 2 * pad, area.width)
     box_h = line_h * len(lines) + 2 * pad
     img = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(img)
     if caption:
-        draw.rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=pad, fill=(0, 0, 0, 150))
+        ImageDraw.Draw(img).rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=pad,
+                                              fill=(0, 0, 0, 150))
     stroke = max(2, size // 20) if layer.style in {"stroke", "shadow"} else 0
     fill = rgba(layer.color)
-    for i, line in enumerate(lines):
+    for i, line in enumerate(runs):
         if layer.align == "left":
             x = pad
         elif layer.align == "right":
             x = box_w - pad - widths[i]
         else:
             x = (box_w - widths[i]) // 2
-        y = pad + i * line_h
+        baseline = pad + i * line_h + ascent
         if layer.style == "shadow":
             offset = max(2, size // 18)
-            draw.text((x + offset, y + offset), line, font=font, fill=(0, 0, 0, 120))
-        draw.text((x, y), line, font=font, fill=fill, stroke_width=stroke,
-                  stroke_fill=(0, 0, 0, 180) if stroke else None)
+            draw_line(img, line, x + offset, baseline + offset, size, (0, 0, 0, 120),
+                      with_emoji=False)
+        draw_line(img, line, x, baseline, size, fill, stroke,
+                  (0, 0, 0, 180) if stroke else None)
     img.save(out, format="TGA")
     x0, y0 = place(box_w, box_h, area, layer.position, layer.align)
     return Placed(out, x0, y0, box_w, box_h)

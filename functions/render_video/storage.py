@@ -49,6 +49,8 @@ class RenderSettings(BaseSettings):
     # work folder: at most 40 % of it (and 2 GiB), unless set.
     cache_max_bytes: int | None = None
     max_input_bytes: int = 1024**3
+    # The fonts layer: the fallback chain (chain.json) and Twemoji; /opt/fonts on AWS.
+    fonts_dir: Path = Path("/opt/fonts")
 
     def allowed_buckets(self) -> set[str]:
         return {b.strip() for b in self.asset_buckets.split(",") if b.strip()}

@@ -14,6 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parents[3]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -47,9 +49,11 @@ def local_payload_keys(state_dir: Path) -> str:
 
 
 def font_files() -> Path:
-    import font_lato
-
-    return Path(font_lato.__file__).parent / "files"
+    """The fonts layer as SAM builds it (make setup: layers/fonts/dist), /opt/fonts on AWS."""
+    built = ROOT / "layers" / "fonts" / "dist" / "fonts"
+    if not (built / "chain.json").exists():
+        raise RuntimeError(f"{built} is missing: run `make setup` (it builds the fonts layer)")
+    return built
 
 
 def bin_path(name: str) -> str:
