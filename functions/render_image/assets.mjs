@@ -4,6 +4,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { FontChain } from './font_chain.mjs';
+import { codepoints } from './font_coverage.mjs';
 import { checkImage } from './image_header.mjs';
 import { InvalidRequestError, UnsafeMediaError } from './runner.mjs';
 import { guardedFetch } from './ssrf.mjs';
@@ -12,6 +14,7 @@ const MAX_FONT_BYTES = 20 * 1024 * 1024;
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 const FONT_MAGIC = { '00010000': 'ttf', '4f54544f': 'otf', '74727565': 'ttf', '774f4646': 'woff' };
 const cache = new Map();
+const coverage = new WeakMap();
 
 export function settings(env = process.env) {
   const list = (v) => (v || '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -35,6 +38,18 @@ function parseS3(uri) {
 
 export class Assets {
   constructor(s3, config) { this.s3 = s3; this.config = config; }
+
+  // The fonts layer's fallback chain, read once per process.
+  get chain() {
+    if (!this._chain) this._chain = new FontChain(this.config.fontsDir);
+    return this._chain;
+  }
+
+  // The code points a brand font draws, read once per font file (by its bytes' identity).
+  covers(data) {
+    if (!coverage.has(data)) coverage.set(data, codepoints(data));
+    return coverage.get(data);
+  }
 
   async s3Bytes(field, uri, maxBytes) {
     const loc = parseS3(uri);

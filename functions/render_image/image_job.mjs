@@ -23,15 +23,22 @@ export function imageJob(assets) {
       throw err;
     }
     ctx.report({ stage: 'fetching', percent: 10 });
+    const fonts = await assets.fonts(request.brand);
+    // Every drawn text prop, checked against the brand fonts and the chain before any more
+    // downloads or any Satori work: a character no font has fails here, naming the prop.
+    const texts = Object.entries(request.props)
+      .filter(([name, value]) => typeof value === 'string' && !template.images.includes(name))
+      .map(([name, value]) => [`props.${name}`, value]);
+    assets.chain.check(texts, fonts.map((f) => assets.covers(f.data)));
     const images = { logo: request.brand.logo ? await assets.image('brand.logo', request.brand.logo) : null };
     for (const name of template.images) {
       if (request.props[name]) images[name] = await assets.image(`props.${name}`, request.props[name]);
     }
-    const fonts = await assets.fonts(request.brand);
     if (ctx.signal.aborted) throw new Error('cancelled');
     ctx.report({ stage: 'rendering', percent: 50 });
     const png = await renderCard({ template: request.template, props: request.props, width: request.width,
-      height: request.height, colors: request.brand.colors, fonts, images });
+      height: request.height, colors: request.brand.colors, fonts: [...fonts, ...assets.chain.baseFonts()], images,
+      loadAdditionalAsset: assets.chain.loader(texts.map(([, v]) => v).join('\n')) });
     ctx.report({ stage: 'uploading', percent: 90 });
     await assets.publish(request.output, png, request.fingerprint);
     return { kind: KINDS.render_image, ...base, size_bytes: png.length, reused: false, usage: ctx.usage() };

@@ -112,14 +112,14 @@ def test_a_line_never_starts_with_closing_punctuation(chain: FontChain) -> None:
             assert line[0].text not in "、。"
 
 
-def _sheet(chain: FontChain) -> Image.Image:
+def _sheet(chain: FontChain, folder: Path) -> Image.Image:
     canvas = Image.new("RGBA", (1080, 1920), (40, 40, 90, 255))
     y = 20
     for i, text in enumerate(SAMPLES.values()):
         layer = RText(text=text, font="s3://bucket/font.ttf", size=0.05, color="#ffffff",
                       style="shadow", position="top", align="center", animation="none",
                       start_frame=0, end_frame=1)
-        placed = render_text(layer, chain, 1080, 1920, Path(f"/tmp/sheet-{i}.tga"))
+        placed = render_text(layer, chain, 1080, 1920, folder / f"sheet-{i}.tga")
         with Image.open(placed.path) as drawn:
             canvas.alpha_composite(drawn.convert("RGBA"), (placed.x, y))
             y += drawn.height + 20
@@ -129,7 +129,7 @@ def _sheet(chain: FontChain) -> Image.Image:
 
 def test_the_sheet_of_every_script_matches_the_golden_that_was_looked_at(
         chain: FontChain, tmp_path: Path) -> None:
-    sheet = _sheet(chain)
+    sheet = _sheet(chain, tmp_path)
     sheet.save(tmp_path / "sheet.png")
     if os.environ.get("SMM_UPDATE_GOLDENS"):
         sheet.save(GOLDEN)
