@@ -7,7 +7,7 @@ from pathlib import Path
 from smm_runtime.media_tools import PROTOCOL_WHITELIST
 
 
-def concat_list(parts: list[tuple[str, int]], fps: int = 30) -> str:
+def concat_list(parts: list[tuple[str, int]], fps: int) -> str:
     """A concat-demuxer list of (bare file name, frame count) in the list's own folder.
 
     Safe mode (the default, ``-safe 1``) refuses anything but such names, so the list cannot

@@ -99,7 +99,8 @@ class SegmentRenderer:
             ctx.report(stage="rendering", percent=0.0)
             # With "segment published", what the soak counts duplicate renders of finished work by.
             logger.info("segment render started", extra={"segment_key": target.key})
-            run_ffmpeg(command(req, assets, output, ffmpeg_binary()), total_s=frames / 30,
+            run_ffmpeg(command(req, assets, output, ffmpeg_binary()),
+                       total_s=frames / req.timeline.fps,
                        on_progress=lambda pct, t: ctx.report(stage="rendering",
                                                              percent=round(pct, 1)),
                        cancelled=lambda: ctx.cancelled)

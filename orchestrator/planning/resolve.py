@@ -34,8 +34,8 @@ class SpecResolutionError(ValueError):
 
 
 
-def frames(seconds: float) -> int:
-    return max(1, round(seconds * FPS))
+def frames(seconds: float, fps: int = FPS) -> int:
+    return max(1, round(seconds * fps))
 
 
 def _color(ref: str, kit: BrandKit, field: str) -> str:
@@ -65,8 +65,8 @@ def scene_spans(spec: VideoSpec) -> list[tuple[int, int, int]]:
     spans: list[tuple[int, int, int]] = []
     cursor = 0
     for i, scene in enumerate(spec.scenes):
-        length = frames(scene.duration_s)
-        fade = frames(scene.transition_in.duration_s) \
+        length = frames(scene.duration_s, spec.fps)
+        fade = frames(scene.transition_in.duration_s, spec.fps) \
             if i and scene.transition_in.type == "crossfade" else 0
         spans.append((cursor - fade, length, fade))
         cursor += length - fade
@@ -106,8 +106,8 @@ def resolve(spec: VideoSpec, kit: BrandKit) -> Timeline:
         texts = []
         for j, text in enumerate(scene.texts):
             tfield = f"scenes.{i}.texts.{j}"
-            first = start + min(length - 1, round(text.start_s * FPS))
-            last = start + (min(length, round(text.end_s * FPS)) if text.end_s else length)
+            first = start + min(length - 1, round(text.start_s * spec.fps))
+            last = start + (min(length, round(text.end_s * spec.fps)) if text.end_s else length)
             if last <= first:
                 raise SpecResolutionError(f"{tfield}.end_s", "must be after start_s and "
                                                               "inside the scene")
@@ -121,10 +121,11 @@ def resolve(spec: VideoSpec, kit: BrandKit) -> Timeline:
     total = cursor
     captions = []
     for k, caption in enumerate(spec.captions):
-        first, last = round(caption.start_s * FPS), min(total, round(caption.end_s * FPS))
+        first = round(caption.start_s * spec.fps)
+        last = min(total, round(caption.end_s * spec.fps))
         if first >= total:
             raise SpecResolutionError(f"captions.{k}.start_s",
-                                      f"starts after the video ends ({total / FPS:.2f}s)")
+                                      f"starts after the video ends ({total / spec.fps:.2f}s)")
         captions.append(RText(
             text=caption.text, font=_font(spec.caption_font, kit, "caption_font"), size=0.045,
             color=_color("text", kit, f"captions.{k}"), style="caption", position="bottom",
@@ -133,6 +134,6 @@ def resolve(spec: VideoSpec, kit: BrandKit) -> Timeline:
     if spec.logo is not None and kit.logo is not None:
         logo = RLogo(uri=kit.logo, corner=spec.logo.corner, width=spec.logo.width,
                      opacity=spec.logo.opacity)
-    return Timeline(total_frames=total, background=background, scenes=scenes,
+    return Timeline(fps=spec.fps, total_frames=total, background=background, scenes=scenes,
                     captions=captions, logo=logo, qa_frame_code=spec.qa_frame_code,
                     has_captions=bool(captions))

@@ -138,7 +138,8 @@ class RenderVideoWorkflow:
                 SegmentRequest(preset=preset, width=width, height=height,
                                crf=QUALITY_CRF[spec.quality], start_frame=a, end_frame=b,
                                timeline=window(timeline, a, b), bucket=bucket)
-                for a, b in plan_segments(timeline.total_frames, frames(spec.segment_target_s),
+                for a, b in plan_segments(timeline.total_frames,
+                                          frames(spec.segment_target_s, spec.fps),
                                           spec.max_segments, costs)]
         total = sum(len(p) for p in plans.values())
         self._set(stage="rendering", segments_total=total)
@@ -163,7 +164,8 @@ class RenderVideoWorkflow:
                                        duck_music=spec.voiceover.duck_music)
             audio_task = asyncio.ensure_future(self._capped(
                 "video-finalize", f"{wf_id}/audio", RENDER_AUDIO,
-                AudioRequest(total_frames=timeline.total_frames, music=spec.music,
+                AudioRequest(total_frames=timeline.total_frames, fps=timeline.fps,
+                             music=spec.music,
                              voiceover=voice, bucket=bucket), policy))
         tasks = {preset: [asyncio.ensure_future(segment(r)) for r in requests]
                  for preset, requests in plans.items()}
@@ -179,7 +181,7 @@ class RenderVideoWorkflow:
         finals = [asyncio.ensure_future(self._capped(
             "video-finalize", f"{wf_id}/finalize/{preset}", FINALIZE_VIDEO,
             FinalizeRequest(
-                preset=preset, total_frames=timeline.total_frames,
+                preset=preset, total_frames=timeline.total_frames, fps=timeline.fps,
                 segments=[s.segment for s in segments[preset]],
                 segment_frames=[s.frames for s in segments[preset]],
                 audio=audio.audio if audio is not None else None,

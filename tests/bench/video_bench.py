@@ -144,7 +144,7 @@ def main() -> None:
         audio = run_pinned(audio_graph.command(audio_req, music, None, work / "a.m4a",
                                                ffmpeg_binary()))
         (work / "list.ffconcat").write_text(finalize_graph.concat_list(
-            [(f"seg_{k:04d}.mp4", b - a) for k, (a, b) in enumerate(windows)]))
+            [(f"seg_{k:04d}.mp4", b - a) for k, (a, b) in enumerate(windows)], 30))
         join = run_pinned(finalize_graph.join_command(ffmpeg_binary(), work / "list.ffconcat",
                                                       work / "a.m4a", work / "joined.mp4",
                                                       total / 30))

@@ -34,9 +34,9 @@ def frame_codes(path: Path) -> list[int]:
     return codes
 
 
-def spec_for(assets: dict[str, str], segment_target_s: float) -> dict[str, Any]:
+def spec_for(assets: dict[str, str], segment_target_s: float, fps: int = 30) -> dict[str, Any]:
     return {
-        "brand_kit": assets["brand_kit"], "presets": ["9:16"], "quality": "standard",
+        "brand_kit": assets["brand_kit"], "presets": ["9:16"], "quality": "standard", "fps": fps,
         "qa_frame_code": True, "segment_target_s": segment_target_s,
         "scenes": [
             {"duration_s": 1.5, "background": {"type": "video", "uri": assets["clip"],
@@ -56,11 +56,12 @@ def spec_for(assets: dict[str, str], segment_target_s: float) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize("fps", [24, 25, 30, 50, 60])
 async def test_parallel_segments_join_frame_exact_and_match_a_single_pass(
         client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str],
-        tmp_path: Path) -> None:
-    parallel = await start(client, stack, task_queue, spec_for(assets, 0.5))
-    single = await start(client, stack, task_queue, spec_for(assets, 60))
+        tmp_path: Path, fps: int) -> None:
+    parallel = await start(client, stack, task_queue, spec_for(assets, 0.5, fps))
+    single = await start(client, stack, task_queue, spec_for(assets, 60, fps))
     results = await asyncio.wait_for(asyncio.gather(parallel.result(), single.result()), 300)
     assert results[0].segments_total >= 7
     assert results[1].segments_total == 1
@@ -71,26 +72,28 @@ async def test_parallel_segments_join_frame_exact_and_match_a_single_pass(
         stack.s3().download_file(output.bucket, output.key, str(path))
         paths.append(path)
     total = results[0].total_frames
-    assert total == 2 * 45 + 36 - 15 - 9  # 1.5 s + 1.5 s + 1.2 s, less the two cross-fades
+    # 1.5 s + 1.5 s + 1.2 s, less the two cross-fades (0.5 s, 0.3 s), each in whole frames.
+    assert total == 2 * round(1.5 * fps) + round(1.2 * fps) - round(0.5 * fps) - round(0.3 * fps)
 
     # Every frame exactly once, in order: nothing duplicated or dropped at any join.
     assert frame_codes(paths[0]) == list(range(total))
     assert frame_codes(paths[1]) == list(range(total))
 
-    # Every frame on the 1/30 s grid: the joins shift no timestamp (players and the PSNR
+    # Every frame on the 1/fps grid: the joins shift no timestamp (players and the PSNR
     # comparison below pair frames by time).
     pts = subprocess.run([ffprobe_binary(), "-v", "error", "-select_streams", "v",
                           "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(paths[0])],
                          capture_output=True, text=True, check=True).stdout.split()
     pts = [t.split(",")[0] for t in pts]
     assert len(pts) == total
-    assert max(abs(float(t) - i / 30) for i, t in enumerate(pts)) < 0.001
+    assert max(abs(float(t) - i / fps) for i, t in enumerate(pts)) < 0.001
 
     info = probe(paths[0])
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
     audio = next(s for s in info["streams"] if s["codec_type"] == "audio")
     assert int(video["nb_read_packets"]) == total
-    assert abs(float(video["duration"]) - float(audio["duration"])) <= 1 / 30
+    assert abs(float(video["duration"]) - float(audio["duration"])) <= 1 / fps
+    assert video["r_frame_rate"] == f"{fps}/1"
 
     decode = subprocess.run([ffmpeg_binary(), "-v", "error", "-i", str(paths[0]), "-f", "null",
                              "-"], capture_output=True, text=True)

@@ -100,12 +100,12 @@ def test_without_a_voice_nothing_is_ducked() -> None:
 
 
 def test_concat_list_refuses_anything_but_local_bare_names() -> None:
-    assert concat_list([("seg_0000.mp4", 14), ("seg_0001.mp4", 30)]).splitlines()[1:] == [
+    assert concat_list([("seg_0000.mp4", 14), ("seg_0001.mp4", 30)], 30).splitlines()[1:] == [
         "file 'seg_0000.mp4'", "duration 0.466666667", "file 'seg_0001.mp4'",
         "duration 1.000000000"]
     for bad in ("/etc/passwd", "../x.mp4", "a'b.mp4", ".hidden"):
         with pytest.raises(ValueError):
-            concat_list([(bad, 1)])
+            concat_list([(bad, 1)], 30)
 
 
 def test_join_copies_streams_in_safe_mode_and_writes_faststart() -> None:

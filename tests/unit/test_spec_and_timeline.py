@@ -25,6 +25,23 @@ def test_crossfade_overlaps_scenes_and_shortens_the_timeline() -> None:
     assert tl.total_frames == 105  # 2 s + 2 s - 0.5 s, in whole frames
 
 
+@pytest.mark.parametrize("fps", [24, 25, 30, 50, 60])
+def test_every_frame_rate_counts_whole_frames_at_its_own_rate(fps: int) -> None:
+    tl = timeline_of(fps=fps, scenes=[scene(1), scene(1.5)],
+                     captions=[{"start_s": 0.5, "end_s": 2.0, "text": "x"}])
+    assert tl.fps == fps
+    assert [(s.start_frame, s.frames) for s in tl.scenes] == [
+        (0, fps), (fps, round(1.5 * fps))]
+    assert (tl.captions[0].start_frame, tl.captions[0].end_frame) == (
+        round(0.5 * fps), 2 * fps)
+
+
+def test_a_refused_frame_rate_says_which_are_allowed() -> None:
+    with pytest.raises(ContractError) as err:
+        parse_spec(spec(fps=23.976))
+    assert "24, 25, 30, 50 or 60" in str(err.value)
+
+
 def test_cuts_butt_scenes_end_to_start() -> None:
     tl = timeline_of(scenes=[scene(1), scene(1.5), scene(0.5)])
     assert [(s.start_frame, s.end_frame) for s in tl.scenes] == [(0, 30), (30, 75), (75, 90)]
@@ -68,6 +85,8 @@ def test_an_unknown_font_role_names_the_field() -> None:
          "scenes.0.transition_in"),
         ({"captions": [{"start_s": 2, "end_s": 1, "text": "x"}]}, "spec.captions.0"),
         ({"brand_kit": "Not An Id"}, "spec.brand_kit"),
+        ({"fps": 29.97}, "spec.fps"),
+        ({"fps": 120}, "spec.fps"),
     ],
 )
 def test_bad_specs_are_refused_naming_the_field(overrides: dict[str, Any], field: str) -> None:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from smm_runtime.contract.basetypes import ComputeUsage, MediaInfo, Model, S3Object, S3Uri
 from smm_runtime.contract.timeline import Timeline
-from smm_runtime.contract.video_spec import BrandKit, MusicBed, PresetName
+from smm_runtime.contract.video_spec import FPS, BrandKit, FrameRate, MusicBed, PresetName
 
 # --- Requests and results per kind ----------------------------------------------------------
 
@@ -56,7 +56,7 @@ class AudioRequest(Model):
     """Mix the whole soundtrack once; every preset shares it."""
 
     total_frames: int = Field(gt=0)
-    fps: int = 30
+    fps: FrameRate = FPS
     music: MusicBed | None = None
     voiceover: VoiceOverTrack | None = None
     bucket: str = Field(min_length=3, max_length=63)
@@ -75,7 +75,7 @@ class FinalizeRequest(Model):
 
     preset: PresetName
     total_frames: int = Field(gt=0)
-    fps: int = 30
+    fps: FrameRate = FPS
     segments: list[S3Object] = Field(min_length=1)
     segment_frames: list[int] = Field(min_length=1, description="Frames in each segment.")
     audio: S3Object | None = None

@@ -15,6 +15,7 @@ from pydantic import Field
 from smm_runtime.contract.basetypes import HexColor, Model, S3Uri
 from smm_runtime.contract.video_spec import (
     FPS,
+    FrameRate,
     KenBurns,
 )
 
@@ -87,7 +88,7 @@ class RLogo(Model):
 
 
 class Timeline(Model):
-    fps: int = FPS
+    fps: FrameRate = FPS
     total_frames: int
     background: HexColor
     scenes: list[RScene]

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from smm_runtime.contract.basetypes import HexColor, S3Uri
 
-FPS = 30
+FrameRate = Literal[24, 25, 30, 50, 60]
+FPS: FrameRate = 30  # the default frame rate
 MAX_DURATION_S = 600
 
 PresetName = Literal["9:16", "1:1", "16:9"]
@@ -171,6 +172,8 @@ class VideoSpec(_Spec):
     music: MusicBed | None = None
     voiceover: VoiceOver | None = None
     presets: list[PresetName] = Field(default=["9:16"], min_length=1, max_length=3)
+    fps: FrameRate = Field(
+        default=FPS, description="Frames per second of every preset: 24, 25, 30, 50 or 60.")
     quality: Literal["draft", "standard", "high"] = "standard"
     segment_target_s: float = Field(default=4.0, ge=0.5, le=120)
     max_segments: int = Field(default=32, ge=1, le=64)
