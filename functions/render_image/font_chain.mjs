@@ -111,16 +111,20 @@ export class FontChain {
   }
 }
 
-// The element tree with each text element set in the direction of its own text.
+// The element tree with each text element set in the direction of its own text, and allowed
+// to break inside a word longer than its line (a URL, a German compound): text never leaves
+// the card. CJK needs no spaces to break in Satori.
+const TEXT_STYLE = { wordBreak: 'break-word' };
+
 export function withDirections(node) {
   if (!node || typeof node !== 'object') return node;
   const { children } = node.props ?? {};
   if (typeof children === 'string') {
-    return { ...node, props: { ...node.props, style: { direction: directionOf(children), ...node.props.style } } };
+    return { ...node, props: { ...node.props, style: { ...TEXT_STYLE, direction: directionOf(children), ...node.props.style } } };
   }
   if (Array.isArray(children)) {
     const own = children.filter((c) => typeof c === 'string').join('');
-    const style = own ? { direction: directionOf(own), ...node.props.style } : node.props.style;
+    const style = own ? { ...TEXT_STYLE, direction: directionOf(own), ...node.props.style } : node.props.style;
     return { ...node, props: { ...node.props, style, children: children.map(withDirections) } };
   }
   if (children && typeof children === 'object') return { ...node, props: { ...node.props, children: withDirections(children) } };

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NODE_FN = ROOT / "functions" / "render_image"
 FONTS = Path(os.environ["SMM_FONTS_DIR"])
 GOLDENS = ROOT / "tests" / "goldens"
-TEMPLATES = ["quote_card", "promo_card", "carousel_slide", "link_preview"]
+TEMPLATES = ["quote_card", "promo_card", "carousel_slide", "link_preview", "long_words"]
 
 
 def node(script: str, *args: str) -> str:

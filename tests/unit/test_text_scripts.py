@@ -116,9 +116,10 @@ def _sheet(chain: FontChain, folder: Path) -> Image.Image:
     canvas = Image.new("RGBA", (1080, 1920), (40, 40, 90, 255))
     y = 20
     for i, text in enumerate(SAMPLES.values()):
+        # Scene texts and captions in turn: both styles draw every script.
         layer = RText(text=text, font="s3://bucket/font.ttf", size=0.05, color="#ffffff",
-                      style="shadow", position="top", align="center", animation="none",
-                      start_frame=0, end_frame=1)
+                      style="caption" if i % 2 else "shadow", position="top", align="center",
+                      animation="none", start_frame=0, end_frame=1)
         placed = render_text(layer, chain, 1080, 1920, folder / f"sheet-{i}.tga")
         with Image.open(placed.path) as drawn:
             canvas.alpha_composite(drawn.convert("RGBA"), (placed.x, y))

@@ -14,6 +14,9 @@ export const CARDS = {
     currency: 'EUR', original_price: 29.9, cta: 'Kaufen 👉🏽', badge: '−33% 🇫🇷' } },
   carousel_slide: { size: 'square', props: { title: '这是一段没有空格的中文标题需要自动换行', body:
     '日本語の本文、句読点。English mixed in, עברית בתוך השורה, and a family 👨‍👩‍👧‍👦 and 1️⃣.', index: 2, total: 3 } },
+  long_words: { template: 'quote_card', size: 'square', props: { quote:
+    `${'Supercalifragilisticexpialidocious'.repeat(3)} https://example.com/a/very/long/path/that/never/ends`,
+    author: 'Donaudampfschifffahrtsgesellschaftskapitänswitwe' } },
   link_preview: { size: 'link', props: { title: 'العربية والإنجليزية: Arabic with English inside',
     description: 'Ελληνικά, Русский, 한국어 — ✓ © ™', site: 'smm.example', url: 'https://smm.example/مرحبا' } },
 };
@@ -25,13 +28,13 @@ export async function renderScripts(fontsDir, outDir) {
     { name: 'body', data: fs.readFileSync(path.join(fontsDir, 'Lato-Regular.ttf')), weight: 400, style: 'normal' },
     ...chain.baseFonts()];
   fs.mkdirSync(outDir, { recursive: true });
-  for (const [template, { size, props }] of Object.entries(CARDS)) {
+  for (const [name, { template = name, size, props }] of Object.entries(CARDS)) {
     const texts = Object.entries(props).filter(([, v]) => typeof v === 'string').map(([k, v]) => [`props.${k}`, v]);
     chain.check(texts, [codepoints(fonts[0].data), codepoints(fonts[1].data)]);
     const [width, height] = SIZES[size];
     const png = await renderCard({ template, props, width, height, colors: {}, fonts, images: {},
       loadAdditionalAsset: chain.loader(texts.map(([, v]) => v).join('\n')) });
-    fs.writeFileSync(path.join(outDir, `image_${template}.png`), png);
+    fs.writeFileSync(path.join(outDir, `image_${name}.png`), png);
   }
 }
 
