@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     codec = sub.add_parser("codec-server", help="decode payloads for the Web UI (authenticated)")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)
+    codec.add_argument("--tls-cert", help="PEM certificate: serve https (an https Web UI "
+                       "can only call an https codec server)")
+    codec.add_argument("--tls-key", help="PEM private key of --tls-cert")
     kit = sub.add_parser("brand-kit", help="validate and store a brand kit")
     kit_sub = kit.add_subparsers(dest="brand_kit_command", required=True)
     put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json")

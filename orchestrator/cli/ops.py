@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from pathlib import Path
 
 from orchestrator.cli.settings import settings
 from smm_runtime.temporal_conn import TemporalConfigError, connect
@@ -49,7 +50,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
 
 
 def cmd_codec_server(args: argparse.Namespace) -> int:
-    from orchestrator.codec_server import CodecServer, CodecServerConfig
+    from orchestrator.codec_server import CodecServer, CodecServerConfig, tls_context
     from smm_runtime.codec import AesGcmCodec, load_keys
 
     keys = load_keys()
@@ -63,8 +64,11 @@ def cmd_codec_server(args: argparse.Namespace) -> int:
     origins = [o.strip() for o in settings().codec_cors_origins.split(",") if o.strip()]
     config = CodecServerConfig(codec=AesGcmCodec(keys), tokens=tokens, cors_origins=origins,
                                namespace=settings().namespace)
-    server = CodecServer(args.host, args.port, config)
-    print(f"codec server on http://{args.host}:{server.port} for {config.namespace} "
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise TemporalConfigError("--tls-cert and --tls-key: give both (https) or neither")
+    tls = tls_context(Path(args.tls_cert), Path(args.tls_key)) if args.tls_cert else None
+    server = CodecServer(args.host, args.port, config, tls)
+    print(f"codec server on {server.scheme}://{args.host}:{server.port} for {config.namespace} "
           f"(CORS: {', '.join(origins)})", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
