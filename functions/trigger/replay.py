@@ -25,12 +25,16 @@ class ReplayGuard:
                                  Key={"pk": {"S": f"trigger-request#{request_id}"}}).get("Item")
         return bool(item) and int(item["expires_at"]["N"]) > time.time()
 
-    def first_use(self, request_id: str) -> bool:
+    def first_use(self, request_id: str, until: float | None = None) -> bool:
+        """Take ``request_id`` once. It stays taken for twice the signature window, or until
+        ``until`` (epoch seconds) when that is later: a review link is single-use for as
+        long as it is valid."""
+        expires = max(int(time.time()) + 2 * WINDOW_S, int(until or 0) + 1)
         try:
             self._db.put_item(
                 TableName=self._table,
                 Item={"pk": {"S": f"trigger-request#{request_id}"},
-                      "expires_at": {"N": str(int(time.time()) + 2 * WINDOW_S)}},
+                      "expires_at": {"N": str(expires)}},
                 ConditionExpression="attribute_not_exists(pk)")
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

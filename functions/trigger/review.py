@@ -74,7 +74,8 @@ async def handle_review(method: str, path: str, body: bytes, service: Any,
     if method != "POST":
         return _refuse(405, "Not allowed", "Open the link in a browser.")
     form = {k: v[0] for k, v in parse_qs(body.decode(errors="replace")).items()}
-    if not hmac.compare_digest(form.get("csrf", ""), csrf_token(secret, token)):
+    if not hmac.compare_digest(form.get("csrf", "").encode("utf-8", "surrogateescape"),
+                               csrf_token(secret, token).encode()):
         return _refuse(403, "This form cannot be used",
                        "The form did not come from this review page: open the link again.")
     decision = form.get("decision", "")
@@ -97,7 +98,8 @@ async def handle_review(method: str, path: str, body: bytes, service: Any,
     if not accepted:
         return _refuse(409, "Not accepted", f"The creative did not take this decision: "
                        f"{reason}. Nothing was changed.")
-    replay.first_use(used)
+    # Spent for as long as the link itself is valid, not only the signature window.
+    replay.first_use(used, until=claim.expires_at.timestamp())
     verb = {"approve": "approved", "reject": "rejected",
             "revise": "sent back for changes" + (f" ({len(edits)} text changes)" if edits
                                                  else "")}

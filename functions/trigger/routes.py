@@ -114,7 +114,8 @@ async def handle(request: Request, service: Any, secret: bytes, replay: ReplayGu
             return decision
         assert isinstance(decision, ApprovalDecision)
         if not await service.send_approval(workflow_id, decision):
-            return error(404, f"workflow {workflow_id!r} does not exist", "workflow_id")
+            return error(404, f"workflow {workflow_id!r}: no publish started through this API "
+                         "has this id", "workflow_id")
         return ok(202, AcceptedResponse(workflow_id=workflow_id))
     if request.method != "GET":
         return error(405, "use GET")

@@ -24,6 +24,10 @@ from smm_runtime.contract.trigger_io import (
 from smm_runtime.ledger import Ledger
 
 WORKFLOW = "PublishCreativeWorkflow"
+# Written into the memo of every publish this API starts: approvals and status answer only
+# for those, so a signed caller cannot signal a semaphore, another workflow type, or a
+# publish started elsewhere (the CLI, a direct client) through this endpoint.
+STARTED_BY = {"started_by": "smm-trigger-api"}
 
 
 class TemporalService:
@@ -43,7 +47,7 @@ class TemporalService:
                               output_bucket=self._bucket, assets_bucket=self._assets)
         try:
             handle = await self._client.start_workflow(
-                WORKFLOW, params, id=workflow_id, task_queue=self._queue,
+                WORKFLOW, params, id=workflow_id, task_queue=self._queue, memo=STARTED_BY,
                 # The same document twice is the same publish: never a second run.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
             return StartedResponse(workflow_id=workflow_id, run_id=handle.first_execution_run_id,
@@ -60,7 +64,22 @@ class TemporalService:
         return BalanceResponse(account=account, balance=b.balance, held=b.held,
                                granted=b.granted, captured=b.captured)
 
+    async def _ours(self, workflow_id: str) -> bool:
+        """Whether ``workflow_id`` is a publish this API started (NotFound: no)."""
+        try:
+            description = await self._client.get_workflow_handle(workflow_id).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        if description.workflow_type != WORKFLOW:
+            return False
+        memo = await description.memo()
+        return memo.get("started_by") == STARTED_BY["started_by"]
+
     async def send_approval(self, workflow_id: str, decision: ApprovalDecision) -> bool:
+        if not await self._ours(workflow_id):
+            return False
         handle = self._client.get_workflow_handle(workflow_id)
         try:
             await handle.signal(SIGNAL_NAME, decision.model_dump(mode="json"))

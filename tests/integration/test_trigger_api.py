@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from temporalio.client import Client
 
 from functions.trigger.signing import sign
 from smm_local.stack import LocalStack
@@ -146,3 +147,27 @@ def test_a_replayed_request_id_is_refused(stack: LocalStack) -> None:
     second, answer = call(stack, "GET", "/v1/workflows/payload-posts-none", request_id=request_id)
     assert first == 404
     assert second == 409 and answer["field"] == "x-smm-request-id"
+
+
+async def test_approvals_reach_only_publishes_started_through_the_api(
+        stack: LocalStack, client: Client, assets: dict[str, str]) -> None:
+    """A signed caller cannot signal a semaphore (unknown signals are buffered forever) or a
+    publish started elsewhere: 404, and the workflow receives nothing."""
+    queue = f"tq-{uuid.uuid4()}"
+    permits = await client.start_workflow(
+        "SemaphoreWorkflow", id=f"semaphore-{uuid.uuid4().hex[:6]}", task_queue=queue,
+        args=[])
+    elsewhere = await client.start_workflow(
+        "PublishCreativeWorkflow", publish_body(assets, "x"), id=f"cli-{uuid.uuid4().hex[:6]}",
+        task_queue=queue)  # no worker polls: only what the server records matters
+    try:
+        for handle in (permits, elsewhere):
+            code, body = call(stack, "POST", f"/v1/workflows/{handle.id}/approval",
+                              {"decision": "approve", "reviewer": "ana@example.com"})
+            assert code == 404 and body["field"] == "workflow_id", body
+            history = await handle.fetch_history()
+            assert not [e for e in history.events
+                        if e.HasField("workflow_execution_signaled_event_attributes")]
+    finally:
+        for handle in (permits, elsewhere):
+            await handle.terminate()

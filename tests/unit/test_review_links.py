@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from functions.trigger.replay import ReplayGuard
+from functions.trigger.signing import WINDOW_S
 from smm_runtime.review_links import (
     ReviewClaim,
     ReviewLinkError,
@@ -46,3 +51,31 @@ def test_the_csrf_value_is_bound_to_the_link() -> None:
     one, two = sign_link(SECRET, CLAIM), sign_link(SECRET, ReviewClaim(
         "payload-posts-2", 1, "ana@example.com", CLAIM.expires_at))
     assert csrf_token(SECRET, one) == csrf_token(SECRET, one) != csrf_token(SECRET, two)
+
+
+@pytest.mark.parametrize("token", [
+    "é.ñ", "abc.dÉf", "x.\udcff", "....", "", "a" * 5000, "bm90IGpzb24.x",
+    "W10." + "A" * 43,  # a JSON array, not an object
+])
+def test_any_malformed_link_is_refused_never_raises_anything_else(token: str) -> None:
+    with pytest.raises(ReviewLinkError):
+        verify_link(SECRET, token, NOW)
+
+
+def test_a_spent_link_stays_spent_as_long_as_it_is_valid() -> None:
+    """The single-use record outlives the signature window (600 s): it lasts until the link
+    itself expires, so a link used on day one cannot be used again on day six."""
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        db.create_table(TableName="idem", BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        guard = ReplayGuard(db, "idem")
+        week = time.time() + 7 * 86_400
+        assert guard.first_use("review-link#abc", until=week)
+        item = db.get_item(TableName="idem", Key={"pk": {"S": "trigger-request#review-link#abc"}})
+        assert int(item["Item"]["expires_at"]["N"]) >= int(week)
+        assert not guard.first_use("review-link#abc", until=week)
+        assert guard.first_use("request-1")  # a request id: the signature window only
+        plain = db.get_item(TableName="idem", Key={"pk": {"S": "trigger-request#request-1"}})
+        assert int(plain["Item"]["expires_at"]["N"]) <= time.time() + 2 * WINDOW_S + 1

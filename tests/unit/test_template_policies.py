@@ -122,3 +122,13 @@ def test_optional_secrets_are_readable_only_when_configured(condition: str, secr
         (statement,) = conditional[0]["PolicyDocument"]["Statement"]
         assert statement["Action"] == ["secretsmanager:GetSecretValue"], name
         assert statement["Resource"] == {"Ref": secret}, name
+
+
+def test_every_public_url_has_reserved_concurrency() -> None:
+    """A function behind a Function URL answers anyone on the internet: its concurrency is
+    reserved, so a flood cannot take the account's Lambda concurrency from the renders."""
+    public = {name: f for name, f in functions().items()
+              if "FunctionUrlConfig" in f["Properties"]}
+    assert public, "no Function URL in the template"
+    for name, function in public.items():
+        assert "ReservedConcurrentExecutions" in function["Properties"], name

@@ -49,11 +49,16 @@ def sign_link(secret: bytes, claim: ReviewClaim) -> str:
 
 def verify_link(secret: bytes, token: str, now: datetime | None = None) -> ReviewClaim:
     body, dot, mac = token.partition(".")
-    if not dot or not hmac.compare_digest(mac, _mac(secret, body)):
+    # On bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, which
+    # was a 502), and a link is any string a browser sends.
+    if not dot or not hmac.compare_digest(mac.encode("utf-8", "surrogateescape"),
+                                          _mac(secret, body).encode()):
         raise ReviewLinkError("This review link is not valid: it was changed or cut short. "
                               "Open the link from the latest notification.")
     try:
         data = json.loads(_unb64(body))
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
         claim = ReviewClaim(workflow_id=str(data["w"]), round=int(data["r"]),
                             reviewer=str(data["u"]),
                             expires_at=datetime.fromtimestamp(int(data["e"]), UTC))
