@@ -17,10 +17,11 @@ from botocore.config import Config
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from functions.trigger.replay import ReplayGuard
+from functions.trigger.replay import RequestLog
 from functions.trigger.review import PREFIX, handle_review
 from functions.trigger.routes import Request, Response, handle
 from functions.trigger.service import TemporalService
+from functions.trigger.signing import keyring
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import CachedClient
@@ -55,13 +56,16 @@ class TriggerSettings(BaseSettings):
                                              max_age=3600)).encode()
         return None
 
-    def secret(self) -> bytes:
+    def keys(self) -> dict[str, bytes]:
+        """The keyring senders may sign with: {"<key id>": "<secret>"} or one plain secret
+        (read again within the hour, so a key added for rotation is accepted without a
+        deploy)."""
         if self.trigger_secret is not None:
-            return self.trigger_secret.get_secret_value().encode()
+            return keyring(self.trigger_secret.get_secret_value())
         if self.trigger_secret_arn:
             from aws_lambda_powertools.utilities import parameters
 
-            return str(parameters.get_secret(self.trigger_secret_arn, max_age=3600)).encode()
+            return keyring(str(parameters.get_secret(self.trigger_secret_arn, max_age=3600)))
         raise ValueError("set SMM_TRIGGER_SECRET_ARN (or SMM_TRIGGER_SECRET locally)")
 
 
@@ -77,8 +81,8 @@ def ledger() -> Ledger | None:
 
 
 @cache
-def replay_guard() -> ReplayGuard:
-    return ReplayGuard(boto3.client("dynamodb"), settings.idempotency_table)
+def replay_guard() -> RequestLog:
+    return RequestLog(boto3.client("dynamodb"), settings.idempotency_table)
 
 
 @cache
@@ -102,7 +106,7 @@ async def _serve(request: Request) -> Response:
     if request.path.startswith(PREFIX):
         return await handle_review(request.method, request.path, request.body, service,
                                    settings.review_secret(), replay_guard(), presign)
-    return await handle(request, service, settings.secret(), replay_guard())
+    return await handle(request, service, settings.keys(), replay_guard())
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)  # bodies may hold secrets

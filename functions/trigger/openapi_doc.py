@@ -17,10 +17,15 @@ AUTH_HEADERS = [
      "description": "Unix time in seconds; refused outside a 300 s window."},
     {"name": "x-smm-request-id", "in": "header", "required": True,
      "schema": {"type": "string", "minLength": 8, "maxLength": 128},
-     "description": "Unique per request; a repeat is refused (409)."},
+     "description": "Unique per request. The same id with the same request again gets the "
+                    "first answer again (or runs, if that failed with a 5xx); with a "
+                    "different request, 409."},
     {"name": "x-smm-signature", "in": "header", "required": True,
-     "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
-     "description": "'sha256=' + hex HMAC-SHA256(secret, '<timestamp>.<METHOD> <path>.<body>')."},
+     "schema": {"type": "string",
+                "pattern": "^v2=[A-Za-z0-9_.-]+:[0-9a-f]{64}( v2=[A-Za-z0-9_.-]+:[0-9a-f]{64})*$"},
+     "description": "'v2=<key id>:' + hex HMAC-SHA256(key, "
+                    "'v2.<request id>.<timestamp>.<METHOD> <path>.<body>'); several, "
+                    "space-separated, while a sender rotates keys."},
 ]
 
 

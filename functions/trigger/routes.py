@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from functions.trigger.replay import ReplayGuard
+from functions.trigger.replay import RequestLog, fingerprint
 from functions.trigger.signing import AuthError, verify
 from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.contract.trigger_io import (
@@ -77,17 +77,28 @@ def parse(model: type[BaseModel], body: bytes) -> BaseModel | Response:
                      ".".join(str(p) for p in loc) or "body")
 
 
-async def handle(request: Request, service: Any, secret: bytes, replay: ReplayGuard,
+async def handle(request: Request, service: Any, keys: Mapping[str, bytes], log: RequestLog,
                  now: float | None = None) -> Response:
     if len(request.body) > MAX_BODY:
         return error(413, f"body: larger than {MAX_BODY} bytes", "body")
     try:
-        request_id = verify(secret, request.headers, request.method, request.path,
+        request_id = verify(keys, request.headers, request.method, request.path,
                             request.body, time.time() if now is None else now)
     except AuthError as err:
         return error(401, str(err))
-    if not replay.first_use(request_id):
-        return error(409, "x-smm-request-id: this request was already received", "x-smm-request-id")
+    earlier = log.begin(request_id, fingerprint(request.method, request.path, request.body))
+    if earlier is not None:
+        return Response(earlier.status, earlier.body)
+    try:
+        answer = await route(request, service)
+    except BaseException:
+        log.forget(request_id)  # failed on our side: the caller's retry runs again
+        raise
+    log.finish(request_id, answer.status, answer.body)
+    return answer
+
+
+async def route(request: Request, service: Any) -> Response:
     if request.path == "/v1/publish":
         if request.method != "POST":
             return error(405, "use POST")

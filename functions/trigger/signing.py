@@ -1,37 +1,65 @@
-"""Request authentication: HMAC-SHA256 with a secret shared with Payload.
+"""Request authentication: HMAC-SHA256 with secrets shared with Payload (scheme v2).
 
-The signature covers ``"<timestamp>.<METHOD> <path>.<body>"``: the timestamp and body (as
-agreed with Payload) plus the method and path, so a signature for one endpoint cannot be
-replayed against another. Requests older or newer than the window are refused, comparison is
-constant-time, and each request id is accepted once (see replay.py).
+The signature covers ``"v2.<request id>.<timestamp>.<METHOD> <path>.<body>"``: the request id
+(accepted once, see replay.py; a signature lifted from one request cannot be sent again under a
+new id), the timestamp (a 300 s window), and the method, path and body (a signature for one
+endpoint is worthless at another). The header names the key it was made with,
+``x-smm-signature: v2=<key id>:<hex>``, and may carry several (space-separated) while a
+sender rotates; the API accepts every key of its keyring, so a new key is added, senders move
+to it, and the old one is removed — no downtime. Comparison is constant-time.
+
+Why not Standard Webhooks (``webhook-id``/``webhook-timestamp``/``webhook-signature``): it
+signs the id, timestamp and body but not the method and path, and this API serves several
+endpoints with one secret; the v2 message is the Standard Webhooks message with the method
+and path added, and its key ids play the part of its ``whsec_`` rotation list.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+from collections.abc import Mapping
 
 WINDOW_S = 300
 TIMESTAMP = "x-smm-timestamp"
 SIGNATURE = "x-smm-signature"
 REQUEST_ID = "x-smm-request-id"
+DEFAULT_KEY_ID = "default"
 
 
 class AuthError(Exception):
     """Why a request is not authenticated (said to the caller, never the expected MAC)."""
 
 
-def message(timestamp: str, method: str, path: str, body: bytes) -> bytes:
-    return f"{timestamp}.{method.upper()} {path}.".encode() + body
+def keyring(value: str) -> dict[str, bytes]:
+    """The keys a secret holds: a JSON object ``{"<key id>": "<secret>", ...}`` (several keys
+    at once, for rotation) or one plain secret, whose key id is ``default``."""
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            keys = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"trigger secret: not valid JSON ({err.msg})") from None
+        if not keys or not all(isinstance(k, str) and isinstance(v, str) and len(v) >= 16
+                               for k, v in keys.items()):
+            raise ValueError('trigger secret: use {"<key id>": "<secret of 16+ characters>"}')
+        return {k: v.encode() for k, v in keys.items()}
+    return {DEFAULT_KEY_ID: text.encode()}
 
 
-def sign(secret: bytes, timestamp: str, method: str, path: str, body: bytes) -> str:
-    mac = hmac.new(secret, message(timestamp, method, path, body), hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+def message(request_id: str, timestamp: str, method: str, path: str, body: bytes) -> bytes:
+    return f"v2.{request_id}.{timestamp}.{method.upper()} {path}.".encode() + body
 
 
-def verify(secret: bytes, headers: dict[str, str], method: str, path: str, body: bytes,
-           now: float) -> str:
+def sign(secret: bytes, timestamp: str, method: str, path: str, body: bytes, *,
+         request_id: str, key_id: str = DEFAULT_KEY_ID) -> str:
+    mac = hmac.new(secret, message(request_id, timestamp, method, path, body), hashlib.sha256)
+    return f"v2={key_id}:{mac.hexdigest()}"
+
+
+def verify(keys: Mapping[str, bytes], headers: Mapping[str, str], method: str, path: str,
+           body: bytes, now: float) -> str:
     """Check the signature and the clock; returns the request id (for replay protection)."""
     timestamp = headers.get(TIMESTAMP, "")
     signature = headers.get(SIGNATURE, "")
@@ -42,7 +70,22 @@ def verify(secret: bytes, headers: dict[str, str], method: str, path: str, body:
         raise AuthError(f"{TIMESTAMP}: outside the {WINDOW_S} s window; check the clock")
     if not (8 <= len(request_id) <= 128) or not request_id.replace("-", "").isalnum():
         raise AuthError(f"{REQUEST_ID}: 8 to 128 letters, digits or '-' are required")
-    expected = sign(secret, timestamp, method, path, body)
-    if not hmac.compare_digest(expected.encode(), signature.encode()):
-        raise AuthError(f"{SIGNATURE}: does not match the request")
-    return request_id
+    if signature.startswith("sha256="):
+        raise AuthError(f"{SIGNATURE}: the v1 scheme (sha256=, which does not cover the request "
+                        "id) is no longer accepted; sign with v2=<key id>:<hex>")
+    known = False
+    for entry in signature.split():
+        scheme, _, rest = entry.partition("=")
+        key_id, _, mac = rest.partition(":")
+        if scheme != "v2" or key_id not in keys:
+            continue
+        known = True
+        expected = sign(keys[key_id], timestamp, method, path, body, request_id=request_id,
+                        key_id=key_id)
+        if hmac.compare_digest(expected.encode(), f"v2={key_id}:{mac}".encode(
+                "utf-8", "surrogateescape")):
+            return request_id
+    if not known:
+        raise AuthError(f"{SIGNATURE}: sign with v2=<key id>:<hex> using a key id this API "
+                        "accepts")
+    raise AuthError(f"{SIGNATURE}: does not match the request")

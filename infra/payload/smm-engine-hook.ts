@@ -20,21 +20,27 @@ interface PostDoc {
 }
 
 const TRIGGER_URL = process.env.SMM_TRIGGER_URL ?? ''; // the stack output TriggerUrl
-const TRIGGER_SECRET = process.env.SMM_TRIGGER_SECRET ?? ''; // the same secret as TriggerSecretArn
+const TRIGGER_SECRET = process.env.SMM_TRIGGER_SECRET ?? ''; // one key of TriggerSecretArn's keyring
+const TRIGGER_KEY_ID = process.env.SMM_TRIGGER_KEY_ID ?? 'default'; // its key id
 
-/** Sign and send one request: HMAC-SHA256 over "<timestamp>.<METHOD> <path>.<body>". */
-export async function callEngine<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/**
+ * Sign and send one request (scheme v2): HMAC-SHA256 over
+ * "v2.<request id>.<timestamp>.<METHOD> <path>.<body>", sent as "v2=<key id>:<hex>".
+ * Retry with the same requestId: the engine answers with the first attempt's result.
+ */
+export async function callEngine<T>(method: 'GET' | 'POST', path: string, body?: unknown,
+  requestId: string = randomUUID()): Promise<T> {
   const payload = body === undefined ? '' : JSON.stringify(body);
   const timestamp = Math.floor(Date.now() / 1000).toString();
   const signature = createHmac('sha256', TRIGGER_SECRET)
-    .update(`${timestamp}.${method} ${path}.${payload}`).digest('hex');
+    .update(`v2.${requestId}.${timestamp}.${method} ${path}.${payload}`).digest('hex');
   const response = await fetch(new URL(path, TRIGGER_URL), {
     method,
     headers: {
       'content-type': 'application/json',
       'x-smm-timestamp': timestamp,
-      'x-smm-request-id': randomUUID(),
-      'x-smm-signature': `sha256=${signature}`,
+      'x-smm-request-id': requestId,
+      'x-smm-signature': `v2=${TRIGGER_KEY_ID}:${signature}`,
     },
     body: payload || undefined,
   });

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.trigger.replay import ReplayGuard
+from functions.trigger.replay import RequestLog
 from functions.trigger.routes import Request, handle
 from functions.trigger.signing import sign
 from orchestrator.planning.resolve import SpecResolutionError, resolve
@@ -69,27 +69,29 @@ class NothingMayHappen:
 
 
 @pytest.fixture
-def replay() -> Iterator[ReplayGuard]:
+def replay() -> Iterator[RequestLog]:
     with mock_aws():
         db = boto3.client("dynamodb", region_name="us-east-1")
         db.create_table(TableName="idem", BillingMode="PAY_PER_REQUEST",
                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-        yield ReplayGuard(db, "idem")
+        yield RequestLog(db, "idem")
 
 
 @pytest.mark.parametrize(("name", "method", "path", "body", "status", "field"), API_REQUESTS,
                          ids=[c[0] for c in API_REQUESTS])
 async def test_a_hostile_api_request_gets_a_clear_4xx_and_changes_nothing(
         name: str, method: str, path: str, body: Any, status: int, field: str,
-        replay: ReplayGuard) -> None:
+        replay: RequestLog) -> None:
     data = body if isinstance(body, bytes) else (b"" if body is None else
                                                  json.dumps(body).encode())
     ts = str(int(time.time()))
-    headers = {"x-smm-timestamp": ts, "x-smm-request-id": str(uuid.uuid4()),
-               "x-smm-signature": sign(SECRET, ts, method, path, data)}
+    request_id = str(uuid.uuid4())
+    headers = {"x-smm-timestamp": ts, "x-smm-request-id": request_id,
+               "x-smm-signature": sign(SECRET, ts, method, path, data, request_id=request_id)}
     service = NothingMayHappen()
-    answer = await handle(Request(method, path, headers, data), service, SECRET, replay)
+    answer = await handle(Request(method, path, headers, data), service,
+                          {"default": SECRET}, replay)
     assert answer.status == status, answer.body
     assert answer.body["error"], answer.body
     if field:

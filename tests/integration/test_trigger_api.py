@@ -38,10 +38,11 @@ def call(stack: LocalStack, method: str, path: str, body: Any = None, *, raw: by
          request_id: str | None = None, signature: str | None = None) -> tuple[int, Any]:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
     ts = str(timestamp if timestamp is not None else int(time.time()))
+    request_id = request_id or str(uuid.uuid4())
     headers = {
-        "x-smm-timestamp": ts, "x-smm-request-id": request_id or str(uuid.uuid4()),
+        "x-smm-timestamp": ts, "x-smm-request-id": request_id,
         "x-smm-signature": signature or sign((secret or stack.trigger_secret).encode(), ts,
-                                             method, path, data),
+                                             method, path, data, request_id=request_id),
         "content-type": "application/json"}
     req = urllib.request.Request(f"{stack.trigger_url}{path}", data=data or None, method=method,
                                  headers=headers)
@@ -141,12 +142,17 @@ def test_bad_requests_get_a_clear_4xx(stack: LocalStack, assets: dict[str, str],
         assert answer["error"].startswith("post.integrations: List should have at least 1 item")
 
 
-def test_a_replayed_request_id_is_refused(stack: LocalStack) -> None:
+def test_a_request_id_stands_for_one_request(stack: LocalStack) -> None:
+    """The same id and request again gets the first answer again (a client that lost the
+    response learns it); the same id on another request is refused."""
     request_id = str(uuid.uuid4())
-    first, _ = call(stack, "GET", "/v1/workflows/payload-posts-none", request_id=request_id)
-    second, answer = call(stack, "GET", "/v1/workflows/payload-posts-none", request_id=request_id)
-    assert first == 404
-    assert second == 409 and answer["field"] == "x-smm-request-id"
+    first, one = call(stack, "GET", "/v1/workflows/payload-posts-none", request_id=request_id)
+    again, two = call(stack, "GET", "/v1/workflows/payload-posts-none", request_id=request_id)
+    assert first == again == 404 and one == two
+    other, answer = call(stack, "GET", "/v1/workflows/payload-posts-other",
+                         request_id=request_id)
+    assert other == 409 and answer["field"] == "x-smm-request-id"
+    assert "different request" in answer["error"]
 
 
 async def test_approvals_reach_only_publishes_started_through_the_api(

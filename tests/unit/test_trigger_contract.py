@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import Path
 
@@ -7,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from functions.trigger.openapi_doc import build
-from functions.trigger.signing import AuthError, sign, verify
+from functions.trigger.signing import AuthError, keyring, sign, verify
 
 SPEC = Path(__file__).resolve().parents[2] / "functions" / "trigger" / "openapi.json"
 SECRET = b"shared-secret"
@@ -20,14 +22,60 @@ def test_the_committed_openapi_description_is_valid_and_matches_the_models() -> 
         "functions/trigger/openapi.json drifted: regenerate it with openapi_doc.py")
 
 
+KEYS = {"default": SECRET}
+
+
 def headers(ts: str = "1000", request_id: str = "req-00000001", **extra: str) -> dict[str, str]:
     base = {"x-smm-timestamp": ts, "x-smm-request-id": request_id,
-            "x-smm-signature": sign(SECRET, ts, "POST", "/v1/publish", b"{}")}
+            "x-smm-signature": sign(SECRET, ts, "POST", "/v1/publish", b"{}",
+                                    request_id=request_id)}
     return {**base, **extra}
 
 
 def test_a_signed_request_verifies_and_yields_its_id() -> None:
-    assert verify(SECRET, headers(), "POST", "/v1/publish", b"{}", now=1100) == "req-00000001"
+    assert verify(KEYS, headers(), "POST", "/v1/publish", b"{}", now=1100) == "req-00000001"
+
+
+def test_the_signature_covers_the_request_id() -> None:
+    """One signed request sent again under a new id (the replay guard would take it as new)
+    is refused: the id is in the MAC."""
+    lifted = headers(request_id="original-0001")
+    with pytest.raises(AuthError, match="does not match"):
+        verify(KEYS, {**lifted, "x-smm-request-id": "attacker-0002"}, "POST", "/v1/publish",
+               b"{}", now=1100)
+
+
+def test_several_keys_are_accepted_at_once_for_rotation() -> None:
+    keys = {"2026-10": b"old-secret-old-secret", "2026-11": b"new-secret-new-secret"}
+    for key_id, secret in keys.items():
+        signed = {**headers(), "x-smm-signature": sign(secret, "1000", "POST", "/v1/publish",
+                                                       b"{}", request_id="req-00000001",
+                                                       key_id=key_id)}
+        assert verify(keys, signed, "POST", "/v1/publish", b"{}", now=1000) == "req-00000001"
+    both = " ".join(sign(s, "1000", "POST", "/v1/publish", b"{}", request_id="req-00000001",
+                         key_id=k) for k, s in {"gone": b"x" * 20, **keys}.items())
+    assert verify(keys, {**headers(), "x-smm-signature": both}, "POST", "/v1/publish", b"{}",
+                  now=1000) == "req-00000001"
+    retired = sign(b"x" * 20, "1000", "POST", "/v1/publish", b"{}", request_id="req-00000001",
+                   key_id="gone")
+    with pytest.raises(AuthError, match="key id this API accepts"):
+        verify(keys, {**headers(), "x-smm-signature": retired}, "POST", "/v1/publish", b"{}",
+               now=1000)
+
+
+def test_the_v1_scheme_without_the_request_id_is_refused_with_how_to_fix() -> None:
+    old = hmac.new(SECRET, b"1000.POST /v1/publish.{}", hashlib.sha256).hexdigest()
+    with pytest.raises(AuthError, match="v1 scheme"):
+        verify(KEYS, {**headers(), "x-smm-signature": f"sha256={old}"}, "POST", "/v1/publish",
+               b"{}", now=1000)
+
+
+def test_a_keyring_is_json_of_key_ids_or_one_plain_secret() -> None:
+    assert keyring("plain-secret") == {"default": b"plain-secret"}
+    assert keyring('{"a": "0123456789abcdef"}') == {"a": b"0123456789abcdef"}
+    for bad in ('{"a": "short"}', "{not json", "{}"):
+        with pytest.raises(ValueError, match="trigger secret"):
+            keyring(bad)
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -45,5 +93,5 @@ def test_anything_tampered_or_late_is_refused(change: dict[str, object], message
         args["headers"] = {**headers(), **change.pop("headers")}  # type: ignore[dict-item]
     args.update(change)
     with pytest.raises(AuthError, match=message):
-        verify(SECRET, args["headers"], str(args["method"]), str(args["path"]),  # type: ignore[arg-type]
+        verify(KEYS, args["headers"], str(args["method"]), str(args["path"]),  # type: ignore[arg-type]
                args["body"], float(args["now"]))  # type: ignore[arg-type]

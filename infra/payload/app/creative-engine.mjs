@@ -68,21 +68,25 @@ export const keepNewestEngineReport = ({ data, originalDoc, operation }) => {
 };
 
 /**
- * Sign and send one request to the trigger API: HMAC-SHA256 over
- * "<timestamp>.<METHOD> <path>.<body>" (functions/trigger/signing.py).
- * @param {{url: string, secret: string}} trigger
+ * Sign and send one request to the trigger API (scheme v2, functions/trigger/signing.py):
+ * HMAC-SHA256 over "v2.<request id>.<timestamp>.<METHOD> <path>.<body>", sent as
+ * "v2=<key id>:<hex>". A retry sends the same request id: the engine answers it with what
+ * the first attempt got (or runs it, if that failed on the engine's side).
+ * @param {{url: string, secret: string, keyId?: string}} trigger
  * @param {string} path
  * @param {unknown} body
+ * @param {string} [requestId]
  */
-export async function callTrigger(trigger, path, body) {
+export async function callTrigger(trigger, path, body, requestId = randomUUID()) {
   const text = JSON.stringify(body);
   const timestamp = Math.floor(Date.now() / 1000).toString();
+  const keyId = trigger.keyId || 'default';
   const signature = createHmac('sha256', trigger.secret)
-    .update(`${timestamp}.POST ${path}.${text}`).digest('hex');
+    .update(`v2.${requestId}.${timestamp}.POST ${path}.${text}`).digest('hex');
   const response = await fetch(`${trigger.url.replace(/\/$/, '')}${path}`, {
     method: 'POST', body: text,
     headers: { 'content-type': 'application/json', 'x-smm-timestamp': timestamp,
-      'x-smm-request-id': randomUUID(), 'x-smm-signature': `sha256=${signature}` },
+      'x-smm-request-id': requestId, 'x-smm-signature': `v2=${keyId}:${signature}` },
   });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(`trigger ${path}: ${response.status} ${JSON.stringify(answer)}`);
@@ -101,23 +105,27 @@ const queueStart = (publishRequest) => async ({ collection, doc, req, context })
   const request = publishRequest(doc);
   if (request === null) return doc;
   await req.payload.jobs.queue({ task: START_TASK, queue: QUEUE, req,
-    input: { collection: collection.slug, id: doc.id, request } });
+    // One request id for the job and all its retries: the engine's answer to a retry is the
+    // answer to the first attempt, never a second start.
+    input: { collection: collection.slug, id: doc.id, request, requestId: randomUUID() } });
   return doc;
 };
 
 /**
- * @param {{url: string, secret: string}} trigger
+ * @param {{url: string, secret: string, keyId?: string}} trigger
  * @returns {import('payload').TaskConfig<any>}
  */
 const startTask = (trigger) => ({
   slug: START_TASK,
   retries: 10,
   inputSchema: [{ name: 'collection', type: 'text', required: true },
-    { name: 'id', type: 'text', required: true }, { name: 'request', type: 'json', required: true }],
+    { name: 'id', type: 'text', required: true }, { name: 'request', type: 'json', required: true },
+    { name: 'requestId', type: 'text' }],
   handler: async ({ input, req }) => {
     // Idempotent at the engine: one document is one workflow (a second start answers with
     // the same id), so a retried job never starts a second render.
-    const started = await callTrigger(trigger, '/v1/publish', input.request);
+    const started = await callTrigger(trigger, '/v1/publish', input.request,
+      input.requestId || undefined);
     // The hook's return value is not saved (it runs after the write): write the id back.
     await req.payload.update({ collection: input.collection, id: input.id, req,
       data: { engineWorkflowId: started.workflow_id }, context: { creativeEngine: true } });

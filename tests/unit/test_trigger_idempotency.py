@@ -1,0 +1,84 @@
+"""A request id stands for one request: a retry after a lost answer gets that answer (and
+starts nothing again), a retry after a failure on our side runs for real, and the same id
+on a different request is refused."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.trigger.replay import RequestLog
+from functions.trigger.routes import Request, handle
+from functions.trigger.signing import sign
+from smm_runtime.contract.trigger_io import StartedResponse
+
+SECRET = b"shared-secret-shared"
+BODY = {"collection": "posts", "doc_id": "d1",
+        "creative": {"kind": "image", "spec": {"brand_kit": "demo", "template": "quote_card",
+                                                "props": {"quote": "q", "author": "a"}}},
+        "post": {"content": "Hello from Payload", "integrations": ["x-1"], "type": "now"},
+        "approval": {"reviewers": ["ana@example.com"]}}
+
+
+class Engine:
+    def __init__(self, fail_times: int = 0) -> None:
+        self.starts = 0
+        self.fail_times = fail_times
+
+    async def start_publish(self, request: Any) -> StartedResponse:
+        self.starts += 1
+        if self.starts <= self.fail_times:
+            raise ConnectionError("Temporal unavailable")
+        return StartedResponse(workflow_id="payload-posts-d1", run_id=f"run-{self.starts}",
+                               existing=self.starts > 1)
+
+
+@pytest.fixture()
+def log() -> Iterator[RequestLog]:
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        db.create_table(TableName="idem", BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        yield RequestLog(db, "idem")
+
+
+def signed(request_id: str, body: dict[str, Any]) -> Request:
+    data = json.dumps(body).encode()
+    ts = str(int(time.time()))
+    return Request("POST", "/v1/publish", {
+        "x-smm-timestamp": ts, "x-smm-request-id": request_id,
+        "x-smm-signature": sign(SECRET, ts, "POST", "/v1/publish", data,
+                                request_id=request_id)}, data)
+
+
+async def test_a_retry_after_a_lost_answer_gets_the_same_answer(log: RequestLog) -> None:
+    engine = Engine()
+    first = await handle(signed("req-retry-0001", BODY), engine, {"default": SECRET}, log)
+    again = await handle(signed("req-retry-0001", BODY), engine, {"default": SECRET}, log)
+    assert (first.status, first.body) == (again.status, again.body) == (
+        202, {"workflow_id": "payload-posts-d1", "run_id": "run-1", "existing": False})
+    assert engine.starts == 1
+
+
+async def test_a_retry_after_our_failure_runs_for_real(log: RequestLog) -> None:
+    engine = Engine(fail_times=1)
+    with pytest.raises(ConnectionError):
+        await handle(signed("req-retry-0002", BODY), engine, {"default": SECRET}, log)
+    answer = await handle(signed("req-retry-0002", BODY), engine, {"default": SECRET}, log)
+    assert answer.status == 200 and engine.starts == 2
+
+
+async def test_the_same_id_on_another_request_is_refused(log: RequestLog) -> None:
+    engine = Engine()
+    await handle(signed("req-retry-0003", BODY), engine, {"default": SECRET}, log)
+    other = await handle(signed("req-retry-0003", {**BODY, "doc_id": "d2"}), engine,
+                         {"default": SECRET}, log)
+    assert other.status == 409 and other.body["field"] == "x-smm-request-id"
+    assert engine.starts == 1
