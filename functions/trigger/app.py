@@ -21,7 +21,7 @@ from functions.trigger.replay import RequestLog
 from functions.trigger.review import PREFIX, handle_review
 from functions.trigger.routes import Request, Response, handle
 from functions.trigger.service import TemporalService
-from functions.trigger.signing import keyring
+from functions.trigger.signing import Key, keyring
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import CachedClient
@@ -56,7 +56,7 @@ class TriggerSettings(BaseSettings):
                                              max_age=3600)).encode()
         return None
 
-    def keys(self) -> dict[str, bytes]:
+    def keys(self) -> dict[str, Key]:
         """The keyring senders may sign with: {"<key id>": "<secret>"} or one plain secret
         (read again within the hour, so a key added for rotation is accepted without a
         deploy)."""

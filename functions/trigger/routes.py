@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from functions.trigger.replay import RequestLog, fingerprint
-from functions.trigger.signing import AuthError, verify
+from functions.trigger.signing import AuthError, authenticate, may_act_for
 from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.contract.trigger_io import (
     AcceptedResponse,
@@ -82,15 +82,15 @@ async def handle(request: Request, service: Any, keys: Mapping[str, bytes], log:
     if len(request.body) > MAX_BODY:
         return error(413, f"body: larger than {MAX_BODY} bytes", "body")
     try:
-        request_id = verify(keys, request.headers, request.method, request.path,
-                            request.body, time.time() if now is None else now)
+        request_id, key_id = authenticate(keys, request.headers, request.method, request.path,
+                                          request.body, time.time() if now is None else now)
     except AuthError as err:
         return error(401, str(err))
     earlier = log.begin(request_id, fingerprint(request.method, request.path, request.body))
     if earlier is not None:
         return Response(earlier.status, earlier.body)
     try:
-        answer = await route(request, service)
+        answer = await route(request, service, keys[key_id])
     except BaseException:
         log.forget(request_id)  # failed on our side: the caller's retry runs again
         raise
@@ -98,7 +98,7 @@ async def handle(request: Request, service: Any, keys: Mapping[str, bytes], log:
     return answer
 
 
-async def route(request: Request, service: Any) -> Response:
+async def route(request: Request, service: Any, key: bytes) -> Response:
     if request.path == "/v1/publish":
         if request.method != "POST":
             return error(405, "use POST")
@@ -106,12 +106,18 @@ async def route(request: Request, service: Any) -> Response:
         if isinstance(parsed, Response):
             return parsed
         assert isinstance(parsed, PublishRequest)
+        if parsed.account is not None and not may_act_for(key, parsed.account):
+            return error(403, f"account: the key that signed this request may not act for "
+                         f"{parsed.account!r}", "account")
         started = await service.start_publish(parsed)
         return ok(200 if started.existing else 202, started)
     credits = CREDITS_PATH.match(request.path)
     if credits is not None:
         if request.method != "GET":
             return error(405, "use GET")
+        if not may_act_for(key, credits.group(1)):
+            return error(403, f"account: the key that signed this request may not read "
+                         f"{credits.group(1)!r}", "account")
         return ok(200, await service.read_balance(credits.group(1)))
     match = WORKFLOW_PATH.match(request.path)
     if match is None:

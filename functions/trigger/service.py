@@ -44,7 +44,8 @@ class TemporalService:
         params = PublishInput(creative=request.creative, post=request.post,
                               approval=request.approval,
                               payload={"collection": request.collection, "id": request.doc_id},
-                              output_bucket=self._bucket, assets_bucket=self._assets)
+                              output_bucket=self._bucket, assets_bucket=self._assets,
+                              account=request.account)
         try:
             handle = await self._client.start_workflow(
                 WORKFLOW, params, id=workflow_id, task_queue=self._queue, memo=STARTED_BY,

@@ -32,20 +32,51 @@ class AuthError(Exception):
     """Why a request is not authenticated (said to the caller, never the expected MAC)."""
 
 
-def keyring(value: str) -> dict[str, bytes]:
-    """The keys a secret holds: a JSON object ``{"<key id>": "<secret>", ...}`` (several keys
-    at once, for rotation) or one plain secret, whose key id is ``default``."""
+class Key(bytes):
+    """A signing key, and the accounts whoever holds it may act for (None: any)."""
+
+    accounts: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, secret: str, accounts: frozenset[str] | None = None) -> Key:
+        key = cls(secret.encode())
+        key.accounts = accounts
+        return key
+
+    def may_act_for(self, account: str) -> bool:
+        return self.accounts is None or account in self.accounts
+
+
+def may_act_for(key: bytes, account: str) -> bool:
+    """Whether ``key`` may act for ``account`` (a bare secret, as tests pass one: any)."""
+    return not isinstance(key, Key) or key.may_act_for(account)
+
+
+def keyring(value: str) -> dict[str, Key]:
+    """The keys a secret holds: a JSON object of key ids, each ``"<secret>"`` (any account) or
+    ``{"secret": "<secret>", "accounts": ["<account>", ...]}`` (only those), several at once
+    for rotation or for several callers; or one plain secret, key id ``default``."""
     text = value.strip()
-    if text.startswith("{"):
-        try:
-            keys = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"trigger secret: not valid JSON ({err.msg})") from None
-        if not keys or not all(isinstance(k, str) and isinstance(v, str) and len(v) >= 16
-                               for k, v in keys.items()):
-            raise ValueError('trigger secret: use {"<key id>": "<secret of 16+ characters>"}')
-        return {k: v.encode() for k, v in keys.items()}
-    return {DEFAULT_KEY_ID: text.encode()}
+    if not text.startswith("{"):
+        return {DEFAULT_KEY_ID: Key.of(text)}
+    try:
+        entries = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"trigger secret: not valid JSON ({err.msg})") from None
+    keys: dict[str, Key] = {}
+    for key_id, entry in entries.items() if isinstance(entries, dict) else ():
+        secret = entry.get("secret") if isinstance(entry, dict) else entry
+        accounts = entry.get("accounts") if isinstance(entry, dict) else None
+        if not isinstance(secret, str) or len(secret) < 16 or not (
+                accounts is None or (isinstance(accounts, list) and
+                                     all(isinstance(a, str) for a in accounts))):
+            break
+        keys[key_id] = Key.of(secret, frozenset(accounts) if accounts is not None else None)
+    else:
+        if keys:
+            return keys
+    raise ValueError('trigger secret: use {"<key id>": "<secret of 16+ characters>"} or '
+                     '{"<key id>": {"secret": "<secret>", "accounts": ["<account>"]}}')
 
 
 def message(request_id: str, timestamp: str, method: str, path: str, body: bytes) -> bytes:
@@ -61,6 +92,12 @@ def sign(secret: bytes, timestamp: str, method: str, path: str, body: bytes, *,
 def verify(keys: Mapping[str, bytes], headers: Mapping[str, str], method: str, path: str,
            body: bytes, now: float) -> str:
     """Check the signature and the clock; returns the request id (for replay protection)."""
+    return authenticate(keys, headers, method, path, body, now)[0]
+
+
+def authenticate(keys: Mapping[str, bytes], headers: Mapping[str, str], method: str,
+                 path: str, body: bytes, now: float) -> tuple[str, str]:
+    """Check the signature and the clock; (request id, the id of the key that signed)."""
     timestamp = headers.get(TIMESTAMP, "")
     signature = headers.get(SIGNATURE, "")
     request_id = headers.get(REQUEST_ID, "")
@@ -84,7 +121,7 @@ def verify(keys: Mapping[str, bytes], headers: Mapping[str, str], method: str, p
                         key_id=key_id)
         if hmac.compare_digest(expected.encode(), f"v2={key_id}:{mac}".encode(
                 "utf-8", "surrogateescape")):
-            return request_id
+            return request_id, key_id
     if not known:
         raise AuthError(f"{SIGNATURE}: sign with v2=<key id>:<hex> using a key id this API "
                         "accepts")

@@ -70,6 +70,8 @@ export interface PublishRequest {
   creative: CreativeSpec;
   post: PostSpec;
   approval?: ApprovalPolicy;
+  /** Who pays: credits are held at the start and charged on approval. Must be an account the signing key may act for. */
+  account?: string | null;
 }
 
 export interface PublishStatus {

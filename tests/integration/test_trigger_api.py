@@ -18,6 +18,7 @@ from temporalio.client import Client
 
 from functions.trigger.signing import sign
 from smm_local.stack import LocalStack
+from smm_runtime.ledger import Ledger
 
 pytestmark = pytest.mark.integration
 OPENAPI = json.loads((Path(__file__).resolve().parents[2] / "functions" / "trigger" /
@@ -177,3 +178,33 @@ async def test_approvals_reach_only_publishes_started_through_the_api(
     finally:
         for handle in (permits, elsewhere):
             await handle.terminate()
+
+
+async def test_a_publish_through_the_api_is_billed_to_its_account(
+        stack: LocalStack, assets: dict[str, str], default_queue_worker: None) -> None:
+    account = f"agency-{uuid.uuid4().hex[:6]}"
+    ledger = Ledger(stack.dynamodb(), stack.ledger_table)
+    ledger.grant(account, 500, f"{account}-grant")
+    doc = f"doc{uuid.uuid4().hex[:8]}"
+    status, started = call(stack, "POST", "/v1/publish",
+                           {**publish_body(assets, doc), "account": account})
+    assert status == 202, started
+    path = f"/v1/workflows/{started['workflow_id']}"
+    for _ in range(300):
+        code, state = call(stack, "GET", path)
+        if code == 200 and state["status"]["stage"] == "awaiting_approval":
+            break
+        await asyncio.sleep(0.2)
+    assert ledger.balance(account).held > 0  # held while it waits
+    code, _ = call(stack, "POST", f"{path}/approval",
+                   {"decision": "approve", "reviewer": "ana@example.com"})
+    assert code == 202
+    for _ in range(300):
+        code, state = call(stack, "GET", path)
+        if state["status"]["stage"] == "published":
+            break
+        await asyncio.sleep(0.2)
+    assert state["status"]["stage"] == "published"
+    balance = ledger.balance(account)
+    assert balance.captured > 0 and balance.held == 0
+    assert balance.balance == 500 - balance.captured

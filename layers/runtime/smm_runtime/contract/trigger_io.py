@@ -29,6 +29,10 @@ class PublishRequest(BaseModel):
     creative: CreativeSpec
     post: PostSpec
     approval: ApprovalPolicy = ApprovalPolicy()
+    account: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.@-]{1,128}$",
+        description="Who pays: credits are held at the start and charged on approval. Must "
+                    "be an account the signing key may act for.")
 
     def workflow_id(self) -> str:
         suffix = f"-r{self.revision}" if self.revision else ""
