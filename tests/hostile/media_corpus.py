@@ -82,29 +82,20 @@ def _png_claiming(width: int, height: int) -> bytes:
         _png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _png_chunk(b"IEND", b"")
 
 
-def _png_bomb(t: Target) -> Path:
-    # 12,000 x 12,000 RGB of zeros: 432 MB of pixels in a file of a few hundred KB.
-    row = b"\0" + b"\0" * 12_000 * 3
-    compressor = zlib.compressobj(9)
-    idat = b"".join(compressor.compress(row) for _ in range(12_000)) + compressor.flush()
-    ihdr = struct.pack(">IIBBBBB", 12_000, 12_000, 8, 2, 0, 0, 0)
-    path = t.folder / "bomb.png"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) +
-                     _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b""))
-    return path
-
-
-def _png_bomb_1bit(t: Target) -> Path:
-    # 30,000 x 30,000 one-bit grey: 900 million pixels (2.7 GB once decoded to RGB) in a
-    # file of about 100 KB.
-    row = b"\0" + b"\0" * (30_000 // 8)
-    compressor = zlib.compressobj(9)
-    idat = b"".join(compressor.compress(row) for _ in range(30_000)) + compressor.flush()
-    ihdr = struct.pack(">IIBBBBB", 30_000, 30_000, 1, 0, 0, 0, 0)
-    path = t.folder / "bomb30k.png"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) +
-                     _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b""))
-    return path
+def _png_bomb(side: int, depth: int) -> Callable[[Target], Path]:
+    """A side x side PNG of zeros (RGB at 8 bits, or grey at ``depth`` bits): hundreds of MB
+    or GB of pixels in a file of a few hundred KB."""
+    def build(t: Target) -> Path:
+        channels = 3 if depth == 8 else 1
+        row = b"\0" + b"\0" * (side * channels * depth // 8)
+        compressor = zlib.compressobj(9)
+        idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+        ihdr = struct.pack(">IIBBBBB", side, side, depth, 2 if depth == 8 else 0, 0, 0, 0)
+        path = t.folder / f"bomb{side}.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) +
+                         _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b""))
+        return path
+    return build
 
 
 def _jpeg_claiming(width: int, height: int) -> bytes:
@@ -188,9 +179,9 @@ MEDIA_CASES: list[MediaCase] = [
     MediaCase("png header claiming 100000x100000", "still",
               _write("logo.png", _png_claiming(100_000, 100_000)),
               "logo: 100000x100000 is outside the allowed size"),
-    MediaCase("png decompression bomb 12000x12000", "still", _png_bomb,
+    MediaCase("png decompression bomb 12000x12000", "still", _png_bomb(12_000, 8),
               "logo: 12000x12000 is outside the allowed size"),
-    MediaCase("png decompression bomb 30000x30000", "still", _png_bomb_1bit,
+    MediaCase("png decompression bomb 30000x30000", "still", _png_bomb(30_000, 1),
               "logo: 30000x30000 is outside the allowed size"),
     MediaCase("jpeg header claiming 65000x65000", "still",
               _write("logo.jpg", _jpeg_claiming(65_000, 65_000)),

@@ -64,6 +64,17 @@ def conforms(path: str, method: str, status: int, body: Any) -> None:
     Draft202012Validator({**schema, "components": OPENAPI["components"]}).validate(body)
 
 
+async def stage_reached(stack: LocalStack, path: str, stage: str) -> dict[str, Any]:
+    """Read the publish's status through the API until it reaches ``stage`` (or 60 s pass)."""
+    state: dict[str, Any] = {}
+    for _ in range(300):
+        code, state = call(stack, "GET", path)
+        if code == 200 and state["status"]["stage"] == stage:
+            break
+        await asyncio.sleep(0.2)
+    return state
+
+
 def publish_body(assets: dict[str, str], doc: str) -> dict[str, Any]:
     return {"collection": "posts", "doc_id": doc,
             "creative": {"kind": "image", "spec": {
@@ -190,20 +201,12 @@ async def test_a_publish_through_the_api_is_billed_to_its_account(
                            {**publish_body(assets, doc), "account": account})
     assert status == 202, started
     path = f"/v1/workflows/{started['workflow_id']}"
-    for _ in range(300):
-        code, state = call(stack, "GET", path)
-        if code == 200 and state["status"]["stage"] == "awaiting_approval":
-            break
-        await asyncio.sleep(0.2)
+    await stage_reached(stack, path, "awaiting_approval")
     assert ledger.balance(account).held > 0  # held while it waits
     code, _ = call(stack, "POST", f"{path}/approval",
                    {"decision": "approve", "reviewer": "ana@example.com"})
     assert code == 202
-    for _ in range(300):
-        code, state = call(stack, "GET", path)
-        if state["status"]["stage"] == "published":
-            break
-        await asyncio.sleep(0.2)
+    state = await stage_reached(stack, path, "published")
     assert state["status"]["stage"] == "published"
     balance = ledger.balance(account)
     assert balance.captured > 0 and balance.held == 0

@@ -57,20 +57,26 @@ for (const [name, code] of [['UNAUTHENTICATED', 16], ['PERMISSION_DENIED', 7],
   });
 }
 
-test('a whole heartbeat timeout without a beat stops the work', async () => {
-  const fake = client({ heartbeat: 14 });
-  let stopped = false;
+// Work that would run 20 s unless the runner aborts it; `stopped()` says whether it did.
+function patientWork() {
+  let aborted = false;
   const work = (request, ctx) => new Promise((resolve, reject) => {
     const timer = setTimeout(() => resolve({}), 20_000);
     ctx.signal.addEventListener('abort', () => {
-      stopped = true;
+      aborted = true;
       clearTimeout(timer);
       reject(new Error('aborted'));
     });
   });
+  return { work, stopped: () => aborted };
+}
+
+test('a whole heartbeat timeout without a beat stops the work', async () => {
+  const fake = client({ heartbeat: 14 });
+  const { work, stopped } = patientWork();
   const out = await run(fake, work, { heartbeat_timeout_s: 0.3 });
   assert.equal(out.outcome, 'stale');
-  assert.equal(stopped, true);
+  assert.equal(stopped(), true);
 });
 
 test('a delivery is not retried past the invocation end', async () => {
@@ -93,18 +99,10 @@ test('every call to the server has its own deadline: a hung heartbeat cannot hol
     beats += 1;
     if (beats > 1) await new Promise(() => {}); // the server stops answering, never fails
   };
-  let stopped = false;
-  const work = (request, ctx) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve({}), 20_000);
-    ctx.signal.addEventListener('abort', () => {
-      stopped = true;
-      clearTimeout(timer);
-      reject(new Error('aborted'));
-    });
-  });
+  const { work, stopped } = patientWork();
   const out = await run(fake, work, { heartbeat_timeout_s: 0.5 }, 60_000, { rpcTimeoutMs: 200 });
   assert.equal(out.outcome, 'stale'); // the hung beats timed out, then the attempt had
-  assert.equal(stopped, true);
+  assert.equal(stopped(), true);
   assert.ok(fake.deadlines.length >= 2 && fake.deadlines.every((ms) => ms > 150 && ms <= 200),
     `each call got its deadline: ${fake.deadlines}`);
 });
