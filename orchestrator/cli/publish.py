@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.cli.settings import settings
 from smm_runtime.contract.validation import describe_validation_error
@@ -106,17 +107,35 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from smm_runtime.contract.publish_io import PublishStatus
-
+    """The state of any of our workflows, as JSON: a publish's `status`, a render's or an
+    image's `progress`, with the workflow's type and Temporal's own execution status."""
     if args.follow:
         asyncio.run(follow_publish(args.workflow_id, FINAL_STAGES | {"awaiting_approval"}))
         return 0
 
-    async def read() -> PublishStatus:
+    async def read() -> dict[str, Any] | str:
         client = await connect()
-        status: PublishStatus = await client.get_workflow_handle(args.workflow_id).query(
-            "status", result_type=PublishStatus)
-        return status
+        handle = client.get_workflow_handle(args.workflow_id)
+        try:
+            description = await handle.describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return f"workflow_id: {args.workflow_id!r} does not exist in this namespace"
+            raise
+        kind = description.workflow_type
+        query = {"PublishCreativeWorkflow": "status", "RenderVideoWorkflow": "progress",
+                 "GenerateImageWorkflow": "progress"}.get(kind)
+        if query is None:
+            return (f"workflow_id: {args.workflow_id!r} is a {kind}, not a publish, render "
+                    "or image workflow")
+        state = await handle.query(query)
+        return {"workflow_id": args.workflow_id, "workflow_type": kind,
+                "execution": description.status.name if description.status else None,
+                query: state}
 
-    print(asyncio.run(read()).model_dump_json(indent=2))
+    answer = asyncio.run(read())
+    if isinstance(answer, str):
+        print(answer, file=sys.stderr)
+        return 1
+    print(json.dumps(answer, indent=2, default=str))
     return 0
