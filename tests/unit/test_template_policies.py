@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,46 @@ def test_every_public_url_has_reserved_concurrency() -> None:
     assert public, "no Function URL in the template"
     for name, function in public.items():
         assert "ReservedConcurrentExecutions" in function["Properties"], name
+
+
+# What each AWS call the worker makes needs (boto3 method -> IAM actions).
+WORKER_CALLS = {"invoke": {"lambda:InvokeFunction"},
+                "get_function_concurrency": {"lambda:GetFunctionConcurrency"},
+                "get_object": {"s3:GetObject", "s3:ListBucket"},  # NoSuchKey, not AccessDenied
+                "put_object": {"s3:PutObject"},
+                "get_item": {"dynamodb:GetItem"}, "query": {"dynamodb:Query"},
+                "scan": {"dynamodb:Scan"},
+                "transact_write_items": {"dynamodb:TransactWriteItems",
+                                         "dynamodb:ConditionCheckItem", "dynamodb:PutItem",
+                                         "dynamodb:UpdateItem"},
+                "get_secret": {"secretsmanager:GetSecretValue"}}
+WORKER_CODE = [*sorted((ROOT / "orchestrator").rglob("*.py")),
+               *[ROOT / "layers" / "runtime" / "smm_runtime" / f
+                 for f in ("ledger.py", "codec.py", "temporal_conn.py")]]
+
+
+def worker_calls() -> set[str]:
+    """The AWS client methods the worker's code calls (the operator CLI aside)."""
+    pattern = re.compile(r"(?:_s3|_db|_lambda|lambda_api|parameters)\.([a-z_]+)\b")
+    found: set[str] = set()
+    for path in WORKER_CODE:
+        if "cli" not in path.relative_to(ROOT).parts:
+            found |= set(pattern.findall(path.read_text()))
+    return found
+
+
+def test_the_worker_policy_allows_every_call_the_worker_makes_and_no_more() -> None:
+    calls = worker_calls()
+    assert {"invoke", "get_object", "put_object", "transact_write_items", "scan"} <= calls
+    unknown = calls - set(WORKER_CALLS)
+    assert not unknown, f"add the IAM actions of {unknown} to WORKER_CALLS and WorkerPolicy"
+    document = resources()["WorkerPolicy"]["Properties"]["PolicyDocument"]
+    allowed: set[str] = set()
+    for statement in document["Statement"]:
+        if "Fn::If" in statement:
+            statement = statement["Fn::If"][1]
+        assert statement["Effect"] == "Allow" and statement["Resource"] != "*", statement
+        allowed |= set(statement["Action"])
+    needed = set().union(*(WORKER_CALLS[c] for c in calls))
+    assert needed <= allowed, f"missing from WorkerPolicy: {needed - allowed}"
+    assert allowed <= needed, f"WorkerPolicy allows more than the worker calls: {allowed - needed}"
