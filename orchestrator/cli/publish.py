@@ -74,6 +74,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     workflow_id = asyncio.run(start())
     print(f"started {workflow_id}; approve with: smm-engine approve {workflow_id} "
           "--reviewer YOU")
+    if link := settings().workflow_link(workflow_id):
+        print(f"  watch it: {link}")
     if args.follow:
         asyncio.run(follow_publish(workflow_id, FINAL_STAGES))
     return 0

@@ -42,6 +42,8 @@ async def render_spec(spec: dict[str, Any], out_dir: Path, workflow_id: str | No
                                 assets_bucket=settings().assets_bucket,
                                 account=settings().account)
     print(f"started workflow {handle.id} in namespace {client.namespace}")
+    if link := settings().workflow_link(handle.id):
+        print(f"  watch it: {link}")
     last: dict[str, Any] = {}
 
     def show(progress: dict[str, Any]) -> None:

@@ -76,3 +76,15 @@ def test_cli_bad_input_is_a_clear_error_not_a_traceback(
         main(["approve", "wf-1", "--reviewer", "ana", "--revise", "--changes", "{oops"])
     assert exit_code.value.code == 2
     assert "error: --changes: not valid JSON" in capsys.readouterr().err
+
+
+def test_the_cli_links_each_workflow_to_the_web_ui_when_one_is_configured(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.cli.settings import settings
+
+    monkeypatch.delenv("SMM_WEB_UI_URL", raising=False)
+    assert settings().workflow_link("payload-posts-1") == ""
+    monkeypatch.setenv("SMM_WEB_UI_URL", "https://temporal.example.com/")
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "smm-hub-core")
+    assert settings().workflow_link("render/a b") == (
+        "https://temporal.example.com/namespaces/smm-hub-core/workflows/render%2Fa%20b")

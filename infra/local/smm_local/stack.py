@@ -125,6 +125,7 @@ class LocalStack:
             "SMM_REVIEW_INBOX_TEMPLATE": f"{self.inbox_url}/{{reviewer}}",
             "SMM_REVIEW_WEBHOOK_URL": f"{self.inbox_url}/team-channel",
             **self._payload_keys(),
+            **({"SMM_WEB_UI_URL": f"http://127.0.0.1:{self.ui_port}"} if self.ui_port else {}),
         }
 
     def _payload_keys(self) -> dict[str, str]:
@@ -216,9 +217,8 @@ class LocalStack:
             "AWS_ENDPOINT_URL": self.moto_url,
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": NAMESPACE,
-            # There is no X-Ray daemon locally.
+            # No X-Ray daemon locally; progress reaches Temporal every second (5 s on AWS).
             "POWERTOOLS_TRACE_DISABLED": "true",
-            # Progress reaches Temporal every second locally (5 s on AWS).
             "SMM_HEARTBEAT_INTERVAL_S": "1",
             # What the fonts layer holds in /opt/fonts on AWS, from the same wheel.
             "SMM_FONTS_DIR": str(font_files()),
