@@ -14,12 +14,12 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from botocore.config import Config
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from functions.trigger.replay import RequestLog
 from functions.trigger.review import PREFIX, handle_review
-from functions.trigger.routes import Request, Response, handle
+from functions.trigger.routes import Request, Response, error, handle
 from functions.trigger.service import TemporalService
 from functions.trigger.signing import Key, keyring
 from smm_runtime.contract import TASK_QUEUE
@@ -45,6 +45,14 @@ class TriggerSettings(BaseSettings):
     # Review links (optional): their own secret, never the API's.
     review_link_secret: SecretStr | None = None
     review_link_secret_arn: str | None = None
+
+    @field_validator("trigger_secret")
+    @classmethod
+    def _a_keyring(cls, value: SecretStr | None) -> SecretStr | None:
+        """A secret that is no keyring stops the function at cold start, naming it."""
+        if value is not None:
+            keyring(value.get_secret_value())
+        return value
 
     def review_secret(self) -> bytes | None:
         if self.review_link_secret is not None:
@@ -106,7 +114,13 @@ async def _serve(request: Request) -> Response:
     if request.path.startswith(PREFIX):
         return await handle_review(request.method, request.path, request.body, service,
                                    settings.review_secret(), replay_guard(), presign)
-    return await handle(request, service, settings.keys(), replay_guard())
+    try:
+        keys = settings.keys()
+    except ValueError as err:  # the secret in Secrets Manager is no keyring: ours to fix
+        logger.error("trigger secret unusable", extra={"error": str(err)})
+        return error(500, "the API's signing keys are misconfigured; the operator must fix "
+                     "the trigger secret")
+    return await handle(request, service, keys, replay_guard())
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)  # bodies may hold secrets

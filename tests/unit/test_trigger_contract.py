@@ -95,3 +95,16 @@ def test_anything_tampered_or_late_is_refused(change: dict[str, object], message
     with pytest.raises(AuthError, match=message):
         verify(KEYS, args["headers"], str(args["method"]), str(args["path"]),  # type: ignore[arg-type]
                args["body"], float(args["now"]))  # type: ignore[arg-type]
+
+
+def test_a_trigger_secret_that_is_no_keyring_stops_the_function_at_cold_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMM_IDEMPOTENCY_TABLE", "idem")
+    monkeypatch.setenv("SMM_OUTPUT_BUCKET", "out")
+    monkeypatch.setenv("SMM_TRIGGER_SECRET", "plain-secret-is-fine")
+    from functions.trigger.app import TriggerSettings
+
+    monkeypatch.setenv("SMM_TRIGGER_SECRET", '{"k1": "short"}')
+    with pytest.raises(ValueError, match="trigger_secret") as err:
+        TriggerSettings()
+    assert "trigger secret: use" in str(err.value)

@@ -150,12 +150,17 @@ class Claims:
             held.etag = etag
 
     def _delete_if_mine(self, held: _Held) -> None:
-        """Remove the claim only as we last wrote it (S3 conditional delete, If-Match)."""
+        """Remove the claim only as we last wrote it (S3 conditional delete, If-Match; the
+        role needs s3:GetObject besides s3:DeleteObject for it). S3 answers 412 when the
+        ETag differs, 404 when the key is gone and 409 when a write to it raced ours
+        (AWS S3 user guide, "How to perform conditional deletes"): in each case the claim is
+        not ours to remove any more."""
         try:
             self.s3.delete_object(Bucket=self.bucket, Key=held.key, IfMatch=held.etag)
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") not in {
-                    "PreconditionFailed", "412", "NoSuchKey", "404"}:
+                    "PreconditionFailed", "412", "NoSuchKey", "404",
+                    "ConditionalRequestConflict", "409"}:
                 raise
 
 
