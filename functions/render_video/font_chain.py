@@ -64,10 +64,12 @@ def _emoji_names(folder: Path) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4)
-def _chain(fonts_dir: Path) -> tuple[tuple[Face, int], ...]:
+def _chain(fonts_dir: Path) -> tuple[tuple[tuple[Face, int], ...], Path]:
+    """The chain's faces with their weights, and the emoji folder (chain.json, read once)."""
     chain = json.loads((fonts_dir / "chain.json").read_text())
-    return tuple((Face(fonts_dir / f["file"], file_codepoints(fonts_dir / f["file"]),
-                       f.get("lang")), int(f["weight"])) for f in chain["fonts"])
+    faces = tuple((Face(fonts_dir / f["file"], file_codepoints(fonts_dir / f["file"]),
+                        f.get("lang")), int(f["weight"])) for f in chain["fonts"])
+    return faces, fonts_dir / chain["emoji"]["dir"]
 
 
 def _is_emoji_start(text: str, i: int) -> bool:
@@ -85,7 +87,7 @@ class FontChain:
     in the weight nearest ``weight`` (CJK faces come in one weight)."""
 
     def __init__(self, brand: Path, fonts_dir: Path, weight: int = 400) -> None:
-        chain = _chain(fonts_dir)
+        chain, self.emoji_dir = _chain(fonts_dir)
         by_file: dict[str, tuple[Face, int]] = {}
         for face, w in chain:
             family = face.path.name.split("-")[0]
@@ -94,8 +96,6 @@ class FontChain:
                 by_file[family] = (face, w)
         self.fallbacks = [face for face, _ in by_file.values()]
         self.brand = Face(brand, file_codepoints(brand))
-        self.emoji_dir = fonts_dir / json.loads(
-            (fonts_dir / "chain.json").read_text())["emoji"]["dir"]
 
     def faces_for(self, text: str) -> list[Face]:
         """Brand, then the fallbacks with the CJK face of the text's language first."""

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from functions.trigger.replay import RequestLog, fingerprint
-from functions.trigger.signing import AuthError, authenticate, may_act_for
+from functions.trigger.signing import AuthError, Key, authenticate
 from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.contract.trigger_io import (
     AcceptedResponse,
@@ -77,7 +77,7 @@ def parse(model: type[BaseModel], body: bytes) -> BaseModel | Response:
                      ".".join(str(p) for p in loc) or "body")
 
 
-async def handle(request: Request, service: Any, keys: Mapping[str, bytes], log: RequestLog,
+async def handle(request: Request, service: Any, keys: Mapping[str, Key], log: RequestLog,
                  now: float | None = None) -> Response:
     if len(request.body) > MAX_BODY:
         return error(413, f"body: larger than {MAX_BODY} bytes", "body")
@@ -98,7 +98,7 @@ async def handle(request: Request, service: Any, keys: Mapping[str, bytes], log:
     return answer
 
 
-async def route(request: Request, service: Any, key: bytes) -> Response:
+async def route(request: Request, service: Any, key: Key) -> Response:
     if request.path == "/v1/publish":
         if request.method != "POST":
             return error(405, "use POST")
@@ -106,7 +106,7 @@ async def route(request: Request, service: Any, key: bytes) -> Response:
         if isinstance(parsed, Response):
             return parsed
         assert isinstance(parsed, PublishRequest)
-        if parsed.account is not None and not may_act_for(key, parsed.account):
+        if parsed.account is not None and not key.may_act_for(parsed.account):
             return error(403, f"account: the key that signed this request may not act for "
                          f"{parsed.account!r}", "account")
         started = await service.start_publish(parsed)
@@ -115,7 +115,7 @@ async def route(request: Request, service: Any, key: bytes) -> Response:
     if credits is not None:
         if request.method != "GET":
             return error(405, "use GET")
-        if not may_act_for(key, credits.group(1)):
+        if not key.may_act_for(credits.group(1)):
             return error(403, f"account: the key that signed this request may not read "
                          f"{credits.group(1)!r}", "account")
         return ok(200, await service.read_balance(credits.group(1)))

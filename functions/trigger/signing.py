@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 WINDOW_S = 300
 TIMESTAMP = "x-smm-timestamp"
@@ -32,24 +33,15 @@ class AuthError(Exception):
     """Why a request is not authenticated (said to the caller, never the expected MAC)."""
 
 
-class Key(bytes):
+@dataclass(frozen=True)
+class Key:
     """A signing key, and the accounts whoever holds it may act for (None: any)."""
 
+    secret: bytes
     accounts: frozenset[str] | None = None
-
-    @classmethod
-    def of(cls, secret: str, accounts: frozenset[str] | None = None) -> Key:
-        key = cls(secret.encode())
-        key.accounts = accounts
-        return key
 
     def may_act_for(self, account: str) -> bool:
         return self.accounts is None or account in self.accounts
-
-
-def may_act_for(key: bytes, account: str) -> bool:
-    """Whether ``key`` may act for ``account`` (a bare secret, as tests pass one: any)."""
-    return not isinstance(key, Key) or key.may_act_for(account)
 
 
 def keyring(value: str) -> dict[str, Key]:
@@ -58,7 +50,7 @@ def keyring(value: str) -> dict[str, Key]:
     for rotation or for several callers; or one plain secret, key id ``default``."""
     text = value.strip()
     if not text.startswith("{"):
-        return {DEFAULT_KEY_ID: Key.of(text)}
+        return {DEFAULT_KEY_ID: Key(text.encode())}
     try:
         entries = json.loads(text)
     except json.JSONDecodeError as err:
@@ -71,7 +63,7 @@ def keyring(value: str) -> dict[str, Key]:
                 accounts is None or (isinstance(accounts, list) and
                                      all(isinstance(a, str) for a in accounts))):
             break
-        keys[key_id] = Key.of(secret, frozenset(accounts) if accounts is not None else None)
+        keys[key_id] = Key(secret.encode(), frozenset(accounts) if accounts is not None else None)
     else:
         if keys:
             return keys
@@ -89,13 +81,13 @@ def sign(secret: bytes, timestamp: str, method: str, path: str, body: bytes, *,
     return f"v2={key_id}:{mac.hexdigest()}"
 
 
-def verify(keys: Mapping[str, bytes], headers: Mapping[str, str], method: str, path: str,
+def verify(keys: Mapping[str, Key], headers: Mapping[str, str], method: str, path: str,
            body: bytes, now: float) -> str:
     """Check the signature and the clock; returns the request id (for replay protection)."""
     return authenticate(keys, headers, method, path, body, now)[0]
 
 
-def authenticate(keys: Mapping[str, bytes], headers: Mapping[str, str], method: str,
+def authenticate(keys: Mapping[str, Key], headers: Mapping[str, str], method: str,
                  path: str, body: bytes, now: float) -> tuple[str, str]:
     """Check the signature and the clock; (request id, the id of the key that signed)."""
     timestamp = headers.get(TIMESTAMP, "")
@@ -117,7 +109,7 @@ def authenticate(keys: Mapping[str, bytes], headers: Mapping[str, str], method: 
         if scheme != "v2" or key_id not in keys:
             continue
         known = True
-        expected = sign(keys[key_id], timestamp, method, path, body, request_id=request_id,
+        expected = sign(keys[key_id].secret, timestamp, method, path, body, request_id=request_id,
                         key_id=key_id)
         if hmac.compare_digest(expected.encode(), f"v2={key_id}:{mac}".encode(
                 "utf-8", "surrogateescape")):

@@ -9,17 +9,17 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from functions.trigger.replay import RequestLog
 from functions.trigger.routes import Request, handle
-from functions.trigger.signing import sign
+from functions.trigger.signing import Key, sign
 from orchestrator.planning.resolve import SpecResolutionError, resolve
 from smm_runtime.contract.validation import ContractError, parse_image_spec, parse_spec
 from tests.factories import brand_kit
 from tests.hostile.spec_corpus import API_REQUESTS, IMAGE_SPECS, VIDEO_SPECS
+from tests.idempotency_table import idempotency_table
 
 SECRET = b"corpus-secret"
 
@@ -71,10 +71,7 @@ class NothingMayHappen:
 @pytest.fixture
 def replay() -> Iterator[RequestLog]:
     with mock_aws():
-        db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(TableName="idem", BillingMode="PAY_PER_REQUEST",
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        db = idempotency_table()
         yield RequestLog(db, "idem")
 
 
@@ -91,7 +88,7 @@ async def test_a_hostile_api_request_gets_a_clear_4xx_and_changes_nothing(
                "x-smm-signature": sign(SECRET, ts, method, path, data, request_id=request_id)}
     service = NothingMayHappen()
     answer = await handle(Request(method, path, headers, data), service,
-                          {"default": SECRET}, replay)
+                          {"default": Key(SECRET)}, replay)
     assert answer.status == status, answer.body
     assert answer.body["error"], answer.body
     if field:

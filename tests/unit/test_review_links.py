@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -18,6 +17,7 @@ from smm_runtime.review_links import (
     sign_link,
     verify_link,
 )
+from tests.idempotency_table import idempotency_table
 
 SECRET = b"review-secret"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -66,10 +66,7 @@ def test_a_spent_link_stays_spent_as_long_as_it_is_valid() -> None:
     """The single-use record outlives the signature window (600 s): it lasts until the link
     itself expires, so a link used on day one cannot be used again on day six."""
     with mock_aws():
-        db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(TableName="idem", BillingMode="PAY_PER_REQUEST",
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        db = idempotency_table()
         guard = ReplayGuard(db, "idem")
         week = time.time() + 7 * 86_400
         assert guard.first_use("review-link#abc", until=week)

@@ -107,9 +107,13 @@ def test_lines_break_without_spaces_and_inside_long_words(chain: FontChain) -> N
 
 def test_a_line_never_starts_with_closing_punctuation(chain: FontChain) -> None:
     clusters, _ = chain.clusters("一二三四五六七八九十、一二三四五六七八九十。一二三")
+    broken = 0
     for width in range(300, 900, 37):
-        for line in wrap(clusters, 48, width)[1:]:
+        lines = wrap(clusters, 48, width)
+        broken += len(lines) > 1
+        for line in lines[1:]:
             assert line[0].text not in "、。"
+    assert broken >= 10  # the text really was broken into lines at most widths
 
 
 def _sheet(chain: FontChain, folder: Path) -> Image.Image:

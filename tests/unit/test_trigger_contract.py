@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from functions.trigger.openapi_doc import build
-from functions.trigger.signing import AuthError, keyring, sign, verify
+from functions.trigger.signing import AuthError, Key, keyring, sign, verify
 
 SPEC = Path(__file__).resolve().parents[2] / "functions" / "trigger" / "openapi.json"
 SECRET = b"shared-secret"
@@ -22,7 +22,7 @@ def test_the_committed_openapi_description_is_valid_and_matches_the_models() -> 
         "functions/trigger/openapi.json drifted: regenerate it with openapi_doc.py")
 
 
-KEYS = {"default": SECRET}
+KEYS = {"default": Key(SECRET)}
 
 
 def headers(ts: str = "1000", request_id: str = "req-00000001", **extra: str) -> dict[str, str]:
@@ -46,14 +46,15 @@ def test_the_signature_covers_the_request_id() -> None:
 
 
 def test_several_keys_are_accepted_at_once_for_rotation() -> None:
-    keys = {"2026-10": b"old-secret-old-secret", "2026-11": b"new-secret-new-secret"}
-    for key_id, secret in keys.items():
-        signed = {**headers(), "x-smm-signature": sign(secret, "1000", "POST", "/v1/publish",
+    keys = {"2026-10": Key(b"old-secret-old-secret"), "2026-11": Key(b"new-secret-new-secret")}
+    for key_id, key in keys.items():
+        signed = {**headers(), "x-smm-signature": sign(key.secret, "1000", "POST", "/v1/publish",
                                                        b"{}", request_id="req-00000001",
                                                        key_id=key_id)}
         assert verify(keys, signed, "POST", "/v1/publish", b"{}", now=1000) == "req-00000001"
     both = " ".join(sign(s, "1000", "POST", "/v1/publish", b"{}", request_id="req-00000001",
-                         key_id=k) for k, s in {"gone": b"x" * 20, **keys}.items())
+                         key_id=k) for k, s in {"gone": b"x" * 20,
+                                                **{i: k.secret for i, k in keys.items()}}.items())
     assert verify(keys, {**headers(), "x-smm-signature": both}, "POST", "/v1/publish", b"{}",
                   now=1000) == "req-00000001"
     retired = sign(b"x" * 20, "1000", "POST", "/v1/publish", b"{}", request_id="req-00000001",
@@ -71,8 +72,10 @@ def test_the_v1_scheme_without_the_request_id_is_refused_with_how_to_fix() -> No
 
 
 def test_a_keyring_is_json_of_key_ids_or_one_plain_secret() -> None:
-    assert keyring("plain-secret") == {"default": b"plain-secret"}
-    assert keyring('{"a": "0123456789abcdef"}') == {"a": b"0123456789abcdef"}
+    assert keyring("plain-secret") == {"default": Key(b"plain-secret")}
+    assert keyring('{"a": "0123456789abcdef"}') == {"a": Key(b"0123456789abcdef")}
+    assert keyring('{"a": {"secret": "0123456789abcdef", "accounts": ["x"]}}') == {
+        "a": Key(b"0123456789abcdef", frozenset({"x"}))}
     for bad in ('{"a": "short"}', "{not json", "{}"):
         with pytest.raises(ValueError, match="trigger secret"):
             keyring(bad)

@@ -9,16 +9,17 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from functions.trigger.replay import RequestLog
 from functions.trigger.routes import Request, handle
-from functions.trigger.signing import keyring, sign
+from functions.trigger.signing import Key, keyring, sign
 from smm_runtime.contract.trigger_io import StartedResponse
+from tests.idempotency_table import idempotency_table
 
 SECRET = b"shared-secret-shared"
+KEYS = {"default": Key(SECRET)}
 BODY = {"collection": "posts", "doc_id": "d1",
         "creative": {"kind": "image", "spec": {"brand_kit": "demo", "template": "quote_card",
                                                 "props": {"quote": "q", "author": "a"}}},
@@ -44,10 +45,7 @@ class Engine:
 @pytest.fixture()
 def log() -> Iterator[RequestLog]:
     with mock_aws():
-        db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(TableName="idem", BillingMode="PAY_PER_REQUEST",
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        db = idempotency_table()
         yield RequestLog(db, "idem")
 
 
@@ -62,8 +60,8 @@ def signed(request_id: str, body: dict[str, Any]) -> Request:
 
 async def test_a_retry_after_a_lost_answer_gets_the_same_answer(log: RequestLog) -> None:
     engine = Engine()
-    first = await handle(signed("req-retry-0001", BODY), engine, {"default": SECRET}, log)
-    again = await handle(signed("req-retry-0001", BODY), engine, {"default": SECRET}, log)
+    first = await handle(signed("req-retry-0001", BODY), engine, KEYS, log)
+    again = await handle(signed("req-retry-0001", BODY), engine, KEYS, log)
     assert (first.status, first.body) == (again.status, again.body) == (
         202, {"workflow_id": "payload-posts-d1", "run_id": "run-1", "existing": False})
     assert engine.starts == 1
@@ -72,16 +70,16 @@ async def test_a_retry_after_a_lost_answer_gets_the_same_answer(log: RequestLog)
 async def test_a_retry_after_our_failure_runs_for_real(log: RequestLog) -> None:
     engine = Engine(fail_times=1)
     with pytest.raises(ConnectionError):
-        await handle(signed("req-retry-0002", BODY), engine, {"default": SECRET}, log)
-    answer = await handle(signed("req-retry-0002", BODY), engine, {"default": SECRET}, log)
+        await handle(signed("req-retry-0002", BODY), engine, KEYS, log)
+    answer = await handle(signed("req-retry-0002", BODY), engine, KEYS, log)
     assert answer.status == 200 and engine.starts == 2
 
 
 async def test_the_same_id_on_another_request_is_refused(log: RequestLog) -> None:
     engine = Engine()
-    await handle(signed("req-retry-0003", BODY), engine, {"default": SECRET}, log)
+    await handle(signed("req-retry-0003", BODY), engine, KEYS, log)
     other = await handle(signed("req-retry-0003", {**BODY, "doc_id": "d2"}), engine,
-                         {"default": SECRET}, log)
+                         KEYS, log)
     assert other.status == 409 and other.body["field"] == "x-smm-request-id"
     assert engine.starts == 1
 
@@ -98,7 +96,7 @@ async def test_a_key_acts_only_for_its_accounts(log: RequestLog) -> None:
         ts = str(int(time.time()))
         return Request("POST", "/v1/publish", {
             "x-smm-timestamp": ts, "x-smm-request-id": request_id,
-            "x-smm-signature": sign(keys[key_id], ts, "POST", "/v1/publish", data,
+            "x-smm-signature": sign(keys[key_id].secret, ts, "POST", "/v1/publish", data,
                                     request_id=request_id, key_id=key_id)}, data)
 
     refused = await handle(as_key("agency-a-key", "req-acct-0001", "agency-b"), engine, keys,

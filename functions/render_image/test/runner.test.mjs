@@ -113,5 +113,6 @@ test('the default deadline is the Python runner\'s 10 s', async () => {
     output: request.output, width: 1080, height: 1080, size_bytes: 1, reused: false,
     usage: ctx.usage() });
   assert.equal((await run(fake, finished)).outcome, 'completed');
+  assert.ok(fake.deadlines.length >= 2, 'the heartbeat and the completion went through withDeadline');
   assert.ok(fake.deadlines.every((ms) => ms > 9_900 && ms <= 10_000), String(fake.deadlines));
 });
