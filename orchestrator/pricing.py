@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from smm_runtime.contract.basetypes import ComputeUsage
+from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 
 
 class PriceModel(BaseModel):
@@ -50,7 +51,7 @@ class LedgerOp(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     op: str = Field(pattern=r"^(grant|reserve|capture|release)$")
-    account: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,128}$")
+    account: str = Field(pattern=ACCOUNT_PATTERN)
     key: str = Field(min_length=1, max_length=400)
     hold_id: str | None = None
     amount: int = 0

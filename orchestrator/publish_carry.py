@@ -36,3 +36,6 @@ class PublishCarry(BaseModel):
     payload_next_seq: int = 1
     payload_unsent: list[PayloadUpdate] = Field(default_factory=list)
     runs: int = 1  # how many runs this execution has had, this one included
+    # Whose prefix the renders and uploads use (None: the flat layout of executions that
+    # started before accounts were a boundary, which their continued runs keep).
+    owner: str | None = None

@@ -12,10 +12,10 @@ BUCKET = "assets-bucket"
 def brand_kit(**overrides: Any) -> BrandKit:
     base: dict[str, Any] = {
         "id": "acme",
-        "fonts": {"heading": f"s3://{BUCKET}/fonts/heading.ttf",
-                  "body": f"s3://{BUCKET}/fonts/body.ttf"},
+        "fonts": {"heading": f"s3://{BUCKET}/shared/fonts/heading.ttf",
+                  "body": f"s3://{BUCKET}/shared/fonts/body.ttf"},
         "colors": {"primary": "#1E3A8A", "accent": "#F59E0B"},
-        "logo": f"s3://{BUCKET}/logo.png",
+        "logo": f"s3://{BUCKET}/shared/logo.png",
     }
     return BrandKit.model_validate({**base, **overrides})
 

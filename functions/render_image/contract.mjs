@@ -3,6 +3,7 @@
 // event and result JSON Schemas); a pytest test fails when they drift.
 import fs from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
+import { requestViolation } from './account_scope.mjs';
 
 const here = new URL('./schema/', import.meta.url);
 const load = (name) => JSON.parse(fs.readFileSync(new URL(name, here), 'utf8'));
@@ -62,6 +63,11 @@ export function parseEvent(raw) {
   if (!validator(raw)) {
     const { field, message } = describeAjvError(validator.errors[0]);
     throw new ContractError(`invalid event: ${message}`, ERROR_TYPES.INVALID_REQUEST, field);
+  }
+  const account = raw.request.account;
+  if (account !== undefined && account !== null) {
+    const violation = requestViolation(account, raw.request);
+    if (violation) throw new ContractError(violation.message, ERROR_TYPES.INVALID_REQUEST, violation.field);
   }
   return raw;
 }

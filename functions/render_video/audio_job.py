@@ -9,6 +9,7 @@ from functions.render_video.audio_graph import command, total_samples
 from functions.render_video.storage import Storage
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.kinds import AudioRequest, AudioResult
+from smm_runtime.contract.ownership import owned_prefix
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.media_tools import check_input, ffmpeg_binary, probe
 from smm_runtime.work import WorkContext
@@ -22,7 +23,8 @@ class AudioMixer:
         self.storage.check_output_bucket(req.bucket, "bucket")
         uris = [track.uri for track in (req.music, req.voiceover) if track is not None]
         digest = self.storage.content_fingerprint(req, uris, "bucket")
-        target = S3Object(bucket=req.bucket, key=f"intermediates/audio/{digest[:48]}.m4a")
+        target = S3Object(bucket=req.bucket,
+                          key=f"{owned_prefix(req.account)}intermediates/audio/{digest[:48]}.m4a")
         duration = total_samples(req) / 48_000
         if self.storage.finished(target, digest) is not None:
             return AudioResult(audio=target, duration_s=duration, reused=True,

@@ -23,6 +23,7 @@ from smm_runtime.claims import Claims
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.errors import RENDER_FAILED, InvalidRequestError, WorkError
 from smm_runtime.contract.kinds import SegmentRequest, SegmentResult
+from smm_runtime.contract.ownership import owned_prefix
 from smm_runtime.contract.timeline import RGradient, RImage, RVideo
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.image_inputs import normalize_image
@@ -46,8 +47,10 @@ def sources(req: SegmentRequest) -> list[str]:
     return uris
 
 
-def segment_key(digest: str) -> str:
-    return f"intermediates/segments/{digest[:48]}.mp4"
+def segment_key(digest: str, account: str | None = None) -> str:
+    """Where a segment's checkpoint lives: under its account's prefix when it has one, so
+    one account's intermediates are never another's inputs."""
+    return f"{owned_prefix(account)}intermediates/segments/{digest[:48]}.mp4"
 
 
 def check_font(path: Path, field: str) -> Path:
@@ -73,10 +76,10 @@ class SegmentRenderer:
         if req.end_frame <= req.start_frame:
             raise InvalidRequestError("end_frame: must be after start_frame")
         digest = self.storage.content_fingerprint(req, sources(req), "bucket")
-        target = S3Object(bucket=req.bucket, key=segment_key(digest))
+        target = S3Object(bucket=req.bucket, key=segment_key(digest, req.account))
         frames = req.end_frame - req.start_frame
         claims = Claims(self.storage.s3, target.bucket)
-        claim = f"intermediates/segments/claims/{digest[:48]}.json"
+        claim = f"{owned_prefix(req.account)}intermediates/segments/claims/{digest[:48]}.json"
         # Two deliveries of one event arriving together render it once: the other waits
         # for the checkpoint (or, a copy of this very attempt, stops quietly).
         with claims.exclusive(claim, ctx, lambda: self.storage.finished(target, digest)

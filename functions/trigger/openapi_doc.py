@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.trigger_io import api_schemas
 
 AUTH_HEADERS = [
@@ -79,7 +80,7 @@ def build() -> dict[str, Any]:
                 "operationId": "readBalance",
                 "parameters": [*AUTH_HEADERS, {"name": "account", "in": "path", "required": True,
                                                "schema": {"type": "string",
-                                                          "pattern": "^[A-Za-z0-9_.@-]{1,128}$"}}],
+                                                          "pattern": ACCOUNT_PATTERN}}],
                 "summary": "An account's credit balance (and held, granted, captured)",
                 "responses": _responses({200: ("BalanceResponse", "The balance")},
                                         401, 404, 409)}},

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from functions.trigger.replay import RequestLog, fingerprint
 from functions.trigger.signing import AuthError, Key, authenticate
+from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.contract.trigger_io import (
     AcceptedResponse,
@@ -27,7 +28,7 @@ from smm_runtime.contract.trigger_io import (
 from smm_runtime.contract.validation import describe_validation_error
 
 MAX_BODY = 64 * 1024
-CREDITS_PATH = re.compile(r"^/v1/credits/([A-Za-z0-9_.@-]{1,128})$")
+CREDITS_PATH = re.compile(r"^/v1/credits/(" + ACCOUNT_PATTERN.strip("^$") + ")$")
 WORKFLOW_PATH = re.compile(r"^/v1/workflows/([A-Za-z0-9_.-]{1,200})(/approval)?$")
 
 
@@ -106,7 +107,10 @@ async def route(request: Request, service: Any, key: Key) -> Response:
         if isinstance(parsed, Response):
             return parsed
         assert isinstance(parsed, PublishRequest)
-        if parsed.account is not None and not key.may_act_for(parsed.account):
+        if parsed.account is None and not key.may_act_for(None):
+            return error(403, "account: the key that signed this request acts only for "
+                         f"{sorted(key.accounts or ())}; name the account to bill", "account")
+        if not key.may_act_for(parsed.account):
             return error(403, f"account: the key that signed this request may not act for "
                          f"{parsed.account!r}", "account")
         started = await service.start_publish(parsed)
@@ -130,13 +134,13 @@ async def route(request: Request, service: Any, key: Key) -> Response:
         if isinstance(decision, Response):
             return decision
         assert isinstance(decision, ApprovalDecision)
-        if not await service.send_approval(workflow_id, decision):
+        if not await service.send_approval(workflow_id, decision, key):
             return error(404, f"workflow {workflow_id!r}: no publish started through this API "
                          "has this id", "workflow_id")
         return ok(202, AcceptedResponse(workflow_id=workflow_id))
     if request.method != "GET":
         return error(405, "use GET")
-    status = await service.read_status(workflow_id)
+    status = await service.read_status(workflow_id, key)
     if status is None:
         return error(404, f"workflow {workflow_id!r} does not exist", "workflow_id")
     return ok(200, status)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from functions.trigger.signing import Key
 from smm_runtime.contract.publish_io import (
     SIGNAL_NAME,
     ApprovalDecision,
@@ -48,7 +50,10 @@ class TemporalService:
                               account=request.account)
         try:
             handle = await self._client.start_workflow(
-                WORKFLOW, params, id=workflow_id, task_queue=self._queue, memo=STARTED_BY,
+                # The memo says who started it and for whom: approvals and status reads
+                # check both (a key bound to accounts sees only their publishes).
+                WORKFLOW, params, id=workflow_id, task_queue=self._queue,
+                memo={**STARTED_BY, "account": request.account},
                 # The same document twice is the same publish: never a second run.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
             return StartedResponse(workflow_id=workflow_id, run_id=handle.first_execution_run_id,
@@ -65,8 +70,10 @@ class TemporalService:
         return BalanceResponse(account=account, balance=b.balance, held=b.held,
                                granted=b.granted, captured=b.captured)
 
-    async def _ours(self, workflow_id: str) -> bool:
-        """Whether ``workflow_id`` is a publish this API started (NotFound: no)."""
+    async def _ours(self, workflow_id: str, key: Key | None) -> bool:
+        """Whether ``workflow_id`` is a publish this API started for an account ``key`` may
+        act for (None: the review page, whose signed link names the workflow). NotFound: no;
+        another account's publish answers the same, so its existence is not revealed."""
         try:
             description = await self._client.get_workflow_handle(workflow_id).describe()
         except RPCError as err:
@@ -76,10 +83,13 @@ class TemporalService:
         if description.workflow_type != WORKFLOW:
             return False
         memo = await description.memo()
-        return memo.get("started_by") == STARTED_BY["started_by"]
+        if memo.get("started_by") != STARTED_BY["started_by"]:
+            return False
+        return key is None or key.may_act_for(memo.get("account"))
 
-    async def send_approval(self, workflow_id: str, decision: ApprovalDecision) -> bool:
-        if not await self._ours(workflow_id):
+    async def send_approval(self, workflow_id: str, decision: ApprovalDecision,
+                            key: Key) -> bool:
+        if not await self._ours(workflow_id, key):
             return False
         handle = self._client.get_workflow_handle(workflow_id)
         try:
@@ -105,15 +115,39 @@ class TemporalService:
             raise
         return True, None
 
-    async def read_status(self, workflow_id: str) -> StatusResponse | None:
+    async def read_status(self, workflow_id: str, key: Key | None = None
+                          ) -> StatusResponse | None:
+        """A publish's status; a key bound to accounts reads only their publishes (others
+        answer as missing)."""
         handle = self._client.get_workflow_handle(workflow_id)
         try:
             description = await handle.describe()
             if description.workflow_type != WORKFLOW:
                 return None
+            if key is not None and key.accounts is not None:
+                memo = await description.memo()
+                if memo.get("started_by") != STARTED_BY["started_by"] or \
+                        not key.may_act_for(memo.get("account")):
+                    return None
             status = await handle.query("status", result_type=PublishStatus)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise
+        if status.stage == "rendering" and status.render_workflow_id:
+            progress = await self._render_progress(status.render_workflow_id)
+            status = status.model_copy(update={"render_progress": progress})
         return StatusResponse(workflow_id=workflow_id, status=status)
+
+    async def _render_progress(self, render_id: str) -> dict[str, Any] | None:
+        """The running render's own progress (the child's `progress` query) with a percent:
+        segments for a video, images for an image or a carousel. None when it cannot be read
+        (finished between the two queries, or no worker answers): the stage still is."""
+        try:
+            raw = await self._client.get_workflow_handle(render_id).query(
+                "progress", result_type=dict[str, Any])
+        except (RPCError, WorkflowQueryFailedError):
+            return None
+        done = raw.get("segments_done", raw.get("images_done", 0))
+        total = raw.get("segments_total", raw.get("images_total", 0))
+        return {**raw, "percent": round(100 * done / total) if total else 0}

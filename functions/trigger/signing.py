@@ -40,8 +40,12 @@ class Key:
     secret: bytes
     accounts: frozenset[str] | None = None
 
-    def may_act_for(self, account: str) -> bool:
-        return self.accounts is None or account in self.accounts
+    def may_act_for(self, account: str | None) -> bool:
+        """Whether this key may act for ``account``; unowned work (None) is the operator's,
+        so only a key bound to no accounts may start or touch it."""
+        if self.accounts is None:
+            return True
+        return account is not None and account in self.accounts
 
 
 def keyring(value: str) -> dict[str, Key]:

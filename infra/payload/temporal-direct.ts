@@ -2,9 +2,16 @@
 // @temporalio/client directly instead of the trigger API. Same workflow, same ids, same
 // signal; use the `smm-hub-core` namespace, never `default` (that is Postiz's).
 //
+// Payloads are sealed with the worker's keys (@smm-hub/payload-codec, the format of
+// smm_runtime/codec.py): the server is shared with Postiz, and a worker with keys refuses a
+// plaintext payload, so a client that forgot its keys fails loudly instead of leaking.
+// Set SMM_PAYLOAD_KEYS to the worker's keys ({"active": "k1", "keys": {...}}); without
+// them dataConverterFromEnv throws, unless SMM_PAYLOAD_ENCRYPTION=off (no encryption anywhere).
+//
 import type { PublishRequest, ApprovalDecision } from './trigger-types';
 
 import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
+import { dataConverterFromEnv } from '@smm-hub/payload-codec';
 
 export async function engineClient(): Promise<Client> {
   const connection = await Connection.connect({
@@ -12,7 +19,8 @@ export async function engineClient(): Promise<Client> {
     apiKey: process.env.TEMPORAL_API_KEY,
     tls: Boolean(process.env.TEMPORAL_API_KEY),
   });
-  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'smm-hub-core' });
+  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'smm-hub-core',
+                      dataConverter: dataConverterFromEnv() });
 }
 
 export async function startPublish(client: Client, request: PublishRequest, outputBucket: string): Promise<string> {

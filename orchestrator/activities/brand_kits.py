@@ -25,17 +25,15 @@ class BrandKitStore:
 
     @activity.defn(name="load_brand_kit")
     async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
-        where = f"s3://{ref.bucket}/{ref.key}"
-        try:
-            obj = await on_aws(self._s3.get_object, Bucket=ref.bucket, Key=ref.key)
-            body = await on_aws(obj["Body"].read, MAX_KIT_BYTES + 1)
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
-                raise ApplicationError(
-                    f"brand_kit: {ref.id!r} not found (expected {where}); upload it with "
-                    "'smm-engine brand-kit put KIT.json'", type=INVALID_REQUEST,
-                    non_retryable=True) from None
-            raise
+        found = await self._first(ref)
+        if found is None:
+            expected = " or ".join(f"s3://{ref.bucket}/{key}" for key in ref.candidate_keys())
+            account = f" --account {ref.account}" if ref.account else ""
+            raise ApplicationError(
+                f"brand_kit: {ref.id!r} not found (expected {expected}); upload it with "
+                f"'smm-engine brand-kit put KIT.json{account}'", type=INVALID_REQUEST,
+                non_retryable=True)
+        where, body = found
         if len(body) > MAX_KIT_BYTES:
             raise ApplicationError(f"brand_kit: {where} is larger than {MAX_KIT_BYTES} bytes",
                                    type=INVALID_REQUEST, non_retryable=True)
@@ -50,3 +48,16 @@ class BrandKitStore:
             raise ApplicationError(f"brand_kit.id: {where} says {kit.id!r}, expected {ref.id!r}",
                                    type=INVALID_REQUEST, non_retryable=True)
         return kit
+
+    async def _first(self, ref: BrandKitRef) -> tuple[str, bytes] | None:
+        """The first kit that exists where ``ref`` looks: (its URI, up to the limit + 1 bytes)."""
+        for key in ref.candidate_keys():
+            try:
+                obj = await on_aws(self._s3.get_object, Bucket=ref.bucket, Key=key)
+                return f"s3://{ref.bucket}/{key}", await on_aws(obj["Body"].read,
+                                                                MAX_KIT_BYTES + 1)
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404",
+                                                                      "NotFound"}:
+                    raise
+        return None

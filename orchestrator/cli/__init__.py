@@ -68,8 +68,13 @@ def main(argv: list[str] | None = None) -> None:
     codec.add_argument("--tls-key", help="PEM private key of --tls-cert")
     kit = sub.add_parser("brand-kit", help="validate and store a brand kit")
     kit_sub = kit.add_subparsers(dest="brand_kit_command", required=True)
-    put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json")
+    put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json (or an "
+                             "account's accounts/<account>/brand-kits/, or shared/brand-kits/)")
     put.add_argument("file")
+    owner = put.add_mutually_exclusive_group()
+    owner.add_argument("--account", help="the account whose kit this is (its own prefix)")
+    owner.add_argument("--shared", action="store_true",
+                       help="a kit every account may use (shared/brand-kits/)")
     put.add_argument("--bucket", help="default: SMM_ASSETS_BUCKET, else SMM_OUTPUT_BUCKET")
     args = parser.parse_args(argv)
     handlers = {"worker": cmd_worker, "render": cmd_render, "brand-kit": cmd_brand_kit,

@@ -62,8 +62,9 @@ def cmd_codec_server(args: argparse.Namespace) -> int:
         raise TemporalConfigError("SMM_CODEC_TOKENS: set one or more comma-separated bearer "
                                   "tokens of 24+ characters (e.g. `openssl rand -hex 24`)")
     origins = [o.strip() for o in settings().codec_cors_origins.split(",") if o.strip()]
-    config = CodecServerConfig(codec=AesGcmCodec(keys), tokens=tokens, cors_origins=origins,
-                               namespace=settings().namespace)
+    # The UI shows histories as they are, plaintext ones from before encryption included.
+    config = CodecServerConfig(codec=AesGcmCodec(keys, accept_plaintext=True), tokens=tokens,
+                               cors_origins=origins, namespace=settings().namespace)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise TemporalConfigError("--tls-cert and --tls-key: give both (https) or neither")
     tls = tls_context(Path(args.tls_cert), Path(args.tls_key)) if args.tls_cert else None

@@ -87,8 +87,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_brand_kit(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from smm_runtime.contract.ownership import SHARED_PREFIX, first_violation
     from smm_runtime.contract.validation import describe_validation_error
     from smm_runtime.contract.video_spec import BrandKit
+    from smm_runtime.contract.workflow_io import BrandKitRef
 
     try:
         kit = BrandKit.model_validate_json(Path(args.file).read_text())
@@ -100,8 +102,15 @@ def cmd_brand_kit(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     bucket = args.bucket or settings().kit_bucket
-    boto3.client("s3").put_object(Bucket=bucket, Key=f"brand-kits/{kit.id}.json",
-                                  Body=kit.model_dump_json().encode(),
+    if args.account is not None:
+        found = first_violation(args.account, kit.model_dump(mode="json"), "brand_kit")
+        if found is not None:  # the workflow would refuse every render with it
+            print(f"error: {args.file}: {found[1]}", file=sys.stderr)
+            return 2
+        key = BrandKitRef(bucket=bucket, id=kit.id, account=args.account).key
+    else:
+        key = f"{SHARED_PREFIX if args.shared else ''}brand-kits/{kit.id}.json"
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=kit.model_dump_json().encode(),
                                   ContentType="application/json")
-    print(f"stored brand kit {kit.id!r} at s3://{bucket}/brand-kits/{kit.id}.json")
+    print(f"stored brand kit {kit.id!r} at s3://{bucket}/{key}")
     return 0

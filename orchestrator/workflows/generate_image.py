@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.workflows.billing_saga import Billing
     from orchestrator.workflows.brand_kits import load_brand_kit
     from orchestrator.workflows.dispatching import all_or_cancel, dispatch
+    from orchestrator.workflows.ownership import foreign_object, owner_of
     from orchestrator.workflows.permits import Permits
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.image_spec import IMAGE_SIZES
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ImageResult,
         image_fingerprint,
     )
+    from smm_runtime.contract.ownership import owned_prefix
     from smm_runtime.contract.validation import ContractError, parse_image_spec
     from smm_runtime.contract.workflow_io import (
         GenerateImageInput,
@@ -54,13 +56,18 @@ class GenerateImageWorkflow:
 
     @workflow.run
     async def run(self, params: GenerateImageInput) -> GenerateImageOutput:
+        scope = owner_of(params.scope)
         try:
             spec = parse_image_spec(params.spec)
         except ContractError as err:
             raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
-        kit = await load_brand_kit(params.assets_bucket or params.output_bucket, spec.brand_kit)
+        kit = await load_brand_kit(params.assets_bucket or params.output_bucket, spec.brand_kit,
+                                   scope)
+        foreign = foreign_object(scope, params.spec, kit)
+        if foreign is not None:
+            raise foreign
         width, height = IMAGE_SIZES[spec.size]
-        prefix = f"renders/{safe_segment(workflow.info().workflow_id)}"
+        prefix = f"{owned_prefix(scope)}renders/{safe_segment(workflow.info().workflow_id)}"
         jobs = spec.jobs()
         self._total = len(jobs)
         requests = []
@@ -68,7 +75,8 @@ class GenerateImageWorkflow:
             body = {"template": template, "width": width, "height": height, "props": props,
                     "brand": kit.model_dump(mode="json"),
                     "output": {"bucket": params.output_bucket,
-                               "key": f"{prefix}/image-{index + 1:02d}.png"}}
+                               "key": f"{prefix}/image-{index + 1:02d}.png"},
+                    "account": scope}
             requests.append(ImageRequest.model_validate(
                 {**body, "fingerprint": image_fingerprint(body)}))
 

@@ -13,10 +13,11 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.activities.billing import BillingActivities
     from orchestrator.pricing import LedgerOp
     from orchestrator.workflows.billing_saga import LEDGER_RETRY, LEDGER_TIMEOUT
+    from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 
 
 class GrantInput(BaseModel):
-    account: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,128}$")
+    account: str = Field(pattern=ACCOUNT_PATTERN)
     amount: int = Field(gt=0, le=10_000_000)
     period: str | None = Field(default=None, description="Override YYYY-MM (default: the run's).")
 

@@ -5,10 +5,9 @@ rendering (a child render workflow) -> awaiting_approval (signal `agent_approval
 requested changes -> approved -> scheduled (a durable timer, months if need be) -> publishing
 (media to Postiz through the transfer function, then one post) -> published.
 
-Every stage change reaches Payload in order (a background writer that never holds up the
-flow); every ending too. Waiting costs nothing: it is a timer in history. A long wait
-(reminders for months) continues as new before its history grows large, carrying the
-round's state into the next run.
+Every stage change and ending reaches Payload in order (a background writer that never holds
+up the flow). Waiting is a timer in history; a long wait (reminders for months) continues as
+new before its history grows large, carrying the round's state into the next run.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.permits_io import EXPIRED_SIGNAL, GRANT_SIGNAL
     from orchestrator.publish_carry import PublishCarry
     from orchestrator.workflows.billing_saga import Billing, creative_price, settle_all
+    from orchestrator.workflows.ownership import owner_of
     from orchestrator.workflows.permits import Permits
     from orchestrator.workflows.publishing import (
         PayloadWriteBack,
@@ -48,8 +48,8 @@ with workflow.unsafe.imports_passed_through():
 REVIEW_LINKS_PATCH = "review-links"
 ENDINGS_PATCH = "every-ending-reported"  # older executions replay without those reports
 BUDGET_PATCH = "postiz-budget"  # and without waiting on the deployment's Postiz budget
-# Continue as new past this many events: far under the server's 51,200 limit (and its
-# 10,240 warning), with room for the round's decision, publishing and reports.
+# Continue as new past this many events: far under the server's 51,200 limit (and its 10,240
+# warning), with room for the round's decision, publishing and reports.
 CONTINUE_AS_NEW_AFTER = 5_000
 
 
@@ -67,6 +67,7 @@ class PublishCreativeWorkflow:
         self._carried: PublishCarry | None = None
         self._runs = 1
         self._continuing = False
+        self._owner: str | None = None
 
     # --- Reading and deciding -------------------------------------------------------------
 
@@ -115,8 +116,6 @@ class PublishCreativeWorkflow:
             reviewer=str(raw.get("reviewer", "?"))[:200],
             comment=str(raw.get("comment", ""))[:2000], accepted=accepted, reason=reason))
 
-    # --- The flow ---------------------------------------------------------------------------
-
     @workflow.run
     async def run(self, params: PublishInput, carried: PublishCarry | None = None
                   ) -> PublishStatus:
@@ -126,6 +125,7 @@ class PublishCreativeWorkflow:
         self._params = params
         self._status.post = params.post  # shown on the review page
         creative = self._creative = params.creative.spec
+        self._owner = carried.owner if carried is not None else owner_of(params.account)
         if carried is not None:  # a continued run: the waiting round goes on
             self._carried, self._runs = carried, carried.runs
             self._status, creative = carried.status, carried.creative
@@ -169,7 +169,7 @@ class PublishCreativeWorkflow:
             self._stage("publishing")
             self._status.postiz_post_ids = await distribute(
                 self._media, params.post, params.dispatch, params.distribution,
-                self._permits if workflow.patched(BUDGET_PATCH) else None)
+                self._permits if workflow.patched(BUDGET_PATCH) else None, self._owner)
             self._stage("published")
             return self._status
         except (ApplicationError, ChildWorkflowError, ActivityError,
@@ -217,7 +217,7 @@ class PublishCreativeWorkflow:
             price = creative_price(p.creative.kind, creative)
             self._status.credits_held += await billing.reserve(price)
             self._bills.append((billing, None))
-        self._media, usage = await render_creative(p, creative, child_id)
+        self._media, usage = await render_creative(p, creative, child_id, self._owner)
         if billing is not None:
             self._bills[-1] = (billing, usage)
         self._status.outputs = [obj.uri for obj, _ in self._media]
@@ -268,7 +268,7 @@ class PublishCreativeWorkflow:
             bills=[billing.carry(usage) for billing, usage in self._bills],
             deadline=deadline, review_links=links, runs=self._runs + 1,
             payload_next_seq=self._payload.next_seq(),
-            payload_unsent=self._payload.unsent())])
+            payload_unsent=self._payload.unsent(), owner=self._owner)])
 
     async def _announce(self, deadline: datetime) -> None:
         """This round's private review links, one to each reviewer (again on reminders)."""

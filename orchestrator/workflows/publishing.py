@@ -137,20 +137,21 @@ class PayloadWriteBack:
                                           timeout=WRITE_BACK_DRAIN)
 
 
-async def render_creative(p: PublishInput, creative: dict[str, Any], child_id: str
-                          ) -> tuple[list[tuple[S3Object, str]], ComputeUsage]:
+async def render_creative(p: PublishInput, creative: dict[str, Any], child_id: str,
+                          owner: str | None) -> tuple[list[tuple[S3Object, str]], ComputeUsage]:
     """One round's render, as a child workflow: its media (with content types) and usage."""
     if p.creative.kind == "video":
         video = await workflow.execute_child_workflow(
             RenderVideoWorkflow.run,
             RenderVideoInput(spec=creative, output_bucket=p.output_bucket,
-                             assets_bucket=p.assets_bucket, dispatch=p.dispatch),
+                             assets_bucket=p.assets_bucket, dispatch=p.dispatch,
+                             owner=owner),
             id=child_id)
         return [(o.output, "video/mp4") for o in video.outputs], video.usage
     images = await workflow.execute_child_workflow(
         GenerateImageWorkflow.run,
         GenerateImageInput(spec=creative, output_bucket=p.output_bucket,
-                           assets_bucket=p.assets_bucket),
+                           assets_bucket=p.assets_bucket, owner=owner),
         id=child_id)
     return [(i.output, "image/png") for i in images.images], images.usage
 
@@ -183,7 +184,7 @@ async def announce_review(request: ReviewAnnouncement) -> ReviewLinks | None:
 
 async def distribute(media: list[tuple[S3Object, str]], post: PostSpec,
                      policy: DispatchPolicy, distribution: DistributionPolicy,
-                     budget: Permits | None = None) -> list[str]:
+                     budget: Permits | None = None, account: str | None = None) -> list[str]:
     """Upload each output to Postiz (in the transfer function), then create the post, once
     the deployment's Postiz budget has a creation to spare (waiting in line, durably)."""
     uploaded = []
@@ -192,7 +193,7 @@ async def distribute(media: list[tuple[S3Object, str]], post: PostSpec,
         result = await dispatch(
             POSTIZ_UPLOAD,
             PostizUploadRequest(source=S3Object(bucket=obj.bucket, key=obj.key),
-                                filename=name, content_type=content_type),
+                                filename=name, content_type=content_type, account=account),
             policy, wait_for_cancellation=False)
         uploaded.append(PostizMedia(id=result.id, path=result.path))
     if budget is not None:

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.workflows.billing_saga import Billing
     from orchestrator.workflows.brand_kits import load_brand_kit
     from orchestrator.workflows.dispatching import all_or_cancel, dispatch
+    from orchestrator.workflows.ownership import foreign_object, owner_of
     from orchestrator.workflows.permits import Permits
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.errors import INVALID_REQUEST
@@ -45,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         SegmentResult,
         VoiceOverTrack,
     )
+    from smm_runtime.contract.ownership import owned_prefix
     from smm_runtime.contract.timeline import Timeline
     from smm_runtime.contract.validation import ContractError, parse_spec
     from smm_runtime.contract.video_spec import PRESET_SLUGS, QUALITY_CRF, VideoSpec
@@ -68,6 +70,7 @@ class RenderVideoWorkflow:
     def __init__(self) -> None:
         self._progress = RenderProgress(stage="validating")
         self._permits = Permits()
+        self._scope: str | None = None  # whose prefix (ownership), set when the run starts
 
     @workflow.signal(name=GRANT_SIGNAL)
     def permit_granted(self, permit_id: str) -> None:
@@ -87,13 +90,19 @@ class RenderVideoWorkflow:
 
     @workflow.run
     async def run(self, params: RenderVideoInput) -> RenderVideoOutput:
+        self._scope = owner_of(params.scope)
         try:
             spec = parse_spec(params.spec)
         except ContractError as err:
             self._set(stage="invalid", error=str(err))
             raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
         self._set(stage="loading brand kit")
-        kit = await load_brand_kit(params.assets_bucket or params.output_bucket, spec.brand_kit)
+        kit = await load_brand_kit(params.assets_bucket or params.output_bucket, spec.brand_kit,
+                                   self._scope)
+        foreign = foreign_object(self._scope, params.spec, kit)
+        if foreign is not None:
+            self._set(stage="invalid", error=str(foreign))
+            raise foreign
         try:
             timeline = resolve(spec, kit)
         except SpecResolutionError as err:
@@ -137,7 +146,8 @@ class RenderVideoWorkflow:
             plans[preset] = [
                 SegmentRequest(preset=preset, width=width, height=height,
                                crf=QUALITY_CRF[spec.quality], start_frame=a, end_frame=b,
-                               timeline=window(timeline, a, b), bucket=bucket)
+                               timeline=window(timeline, a, b), bucket=bucket,
+                               account=self._scope)
                 for a, b in plan_segments(timeline.total_frames,
                                           frames(spec.segment_target_s, spec.fps),
                                           spec.max_segments, costs)]
@@ -166,7 +176,7 @@ class RenderVideoWorkflow:
                 "video-finalize", f"{wf_id}/audio", RENDER_AUDIO,
                 AudioRequest(total_frames=timeline.total_frames, fps=timeline.fps,
                              music=spec.music,
-                             voiceover=voice, bucket=bucket), policy))
+                             voiceover=voice, bucket=bucket, account=self._scope), policy))
         tasks = {preset: [asyncio.ensure_future(segment(r)) for r in requests]
                  for preset, requests in plans.items()}
         everything: list[asyncio.Future[Any]] = [t for ts in tasks.values() for t in ts]
@@ -177,7 +187,7 @@ class RenderVideoWorkflow:
         segments = {p: [t.result() for t in ts] for p, ts in tasks.items()}
 
         self._set(stage="joining")
-        prefix = f"renders/{safe_segment(workflow.info().workflow_id)}"
+        prefix = f"{owned_prefix(self._scope)}renders/{safe_segment(workflow.info().workflow_id)}"
         finals = [asyncio.ensure_future(self._capped(
             "video-finalize", f"{wf_id}/finalize/{preset}", FINALIZE_VIDEO,
             FinalizeRequest(
@@ -186,7 +196,8 @@ class RenderVideoWorkflow:
                 segment_frames=[s.frames for s in segments[preset]],
                 audio=audio.audio if audio is not None else None,
                 output=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.mp4"),
-                poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg")),
+                poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg"),
+                account=self._scope),
             policy)) for preset in spec.presets]
         await all_or_cancel(list(finals))
         results: list[FinalizeResult] = [f.result() for f in finals]

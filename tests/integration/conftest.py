@@ -50,8 +50,8 @@ def assets(stack: LocalStack) -> dict[str, str]:
         subprocess.run([ffmpeg_binary(), "-v", "error", "-y", "-f", "lavfi", "-i",
                         "testsrc2=size=1280x720:rate=25:duration=8", "-c:v", "libx264",
                         "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
-        stack.s3().upload_file(str(clip), stack.bucket, "assets/test/clip.mp4")
-    uris["clip"] = f"s3://{stack.bucket}/assets/test/clip.mp4"
+        stack.s3().upload_file(str(clip), stack.bucket, "shared/test/clip.mp4")
+    uris["clip"] = f"s3://{stack.bucket}/shared/test/clip.mp4"
     return uris
 
 

@@ -79,14 +79,35 @@ async def test_not_enough_credits_fails_at_once_and_dispatches_nothing(
 async def test_a_failed_render_releases_its_hold(
         client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
     account = funded(stack, 100)
+    # The account's own prefix, but no such object: only the function can find that out.
     spec = video_spec(assets, scenes=[{"duration_s": 1, "background": {
-        "type": "image", "uri": "s3://someone-elses-bucket/x.jpg"}}])
+        "type": "image", "uri": f"s3://{stack.bucket}/accounts/{account}/missing.jpg"}}])
     with pytest.raises(WorkflowFailureError):
         await asyncio.wait_for((await render(client, stack, task_queue, account, spec)).result(),
                                60)
     b = consistent(stack, account)
     assert (b.balance, b.held, b.captured) == (100, 0, 0)
     assert [e["op"] for e in ledger(stack).history(account)] == ["release", "reserve", "grant"]
+
+
+async def test_another_accounts_object_is_refused_before_anything_is_held_or_run(
+        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    account, victim = funded(stack, 100), funded(stack, 100)
+    s3 = stack.s3()
+    s3.put_object(Bucket=stack.bucket, Key=f"accounts/{victim}/private.jpg",
+                  Body=s3.get_object(Bucket=stack.bucket, Key=assets["photo"].split("/", 3)[3])
+                  ["Body"].read())
+    before = segment_invocations(stack)
+    spec = video_spec(assets, scenes=[{"duration_s": 1, "background": {
+        "type": "image", "uri": f"s3://{stack.bucket}/accounts/{victim}/private.jpg"}}])
+    with pytest.raises(WorkflowFailureError) as failed:
+        await asyncio.wait_for((await render(client, stack, task_queue, account, spec)).result(),
+                               60)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidRequest"
+    assert cause.message.startswith("spec.scenes.0.background.uri: ") and victim in cause.message
+    assert segment_invocations(stack) == before  # no function ran
+    assert [e["op"] for e in ledger(stack).history(account)] == ["grant"]  # nothing held
 
 
 async def test_a_cancelled_render_releases_its_hold(

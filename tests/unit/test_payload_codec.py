@@ -18,6 +18,7 @@ from smm_runtime.codec import (
     AesGcmCodec,
     PayloadKeyError,
     PayloadKeys,
+    PlaintextPayloadError,
     data_converter,
 )
 
@@ -69,9 +70,21 @@ async def test_tampering_or_relabelling_the_key_id_fails_authentication() -> Non
         await codec.decode([relabelled])
 
 
-async def test_payloads_from_before_encryption_still_decode() -> None:
-    codec = AesGcmCodec(PayloadKeys.parse(keys_json(), "test"))
-    assert await codec.decode([plain("old")]) == [plain("old")]
+async def test_a_plaintext_payload_is_refused_naming_the_senders_mistake() -> None:
+    codec = data_converter({"SMM_PAYLOAD_KEYS": keys_json()}).payload_codec
+    assert codec is not None
+    with pytest.raises(PlaintextPayloadError, match=r"unencrypted .*its sender has none") as err:
+        await codec.decode([plain("leaked")])
+    assert "SMM_PAYLOAD_PLAINTEXT=accept" in str(err.value) and "leaked" not in str(err.value)
+
+
+async def test_while_switching_encryption_on_plaintext_can_be_accepted() -> None:
+    converter = data_converter({"SMM_PAYLOAD_KEYS": keys_json(),
+                                "SMM_PAYLOAD_PLAINTEXT": "accept"})
+    assert converter.payload_codec is not None
+    assert await converter.payload_codec.decode([plain("old")]) == [plain("old")]
+    with pytest.raises(PayloadKeyError, match="SMM_PAYLOAD_PLAINTEXT: 'yes' is neither"):
+        data_converter({"SMM_PAYLOAD_KEYS": keys_json(), "SMM_PAYLOAD_PLAINTEXT": "yes"})
 
 
 @pytest.mark.parametrize(("text", "message"), [

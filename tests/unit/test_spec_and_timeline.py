@@ -53,8 +53,8 @@ def test_brand_colours_and_fonts_are_resolved_from_the_kit() -> None:
     assert isinstance(tl.scenes[1].background, RGradient)
     assert tl.scenes[1].background.from_color == "#1E3A8A"
     assert isinstance(tl.scenes[0].background, RSolid)
-    assert tl.scenes[0].texts[0].font == "s3://assets-bucket/fonts/heading.ttf"
-    assert tl.logo is not None and tl.logo.uri == "s3://assets-bucket/logo.png"
+    assert tl.scenes[0].texts[0].font == "s3://assets-bucket/shared/fonts/heading.ttf"
+    assert tl.logo is not None and tl.logo.uri == "s3://assets-bucket/shared/logo.png"
 
 
 def test_an_unknown_brand_colour_names_the_field_and_the_choices() -> None:

@@ -12,7 +12,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from smm_runtime.media_tools import ffmpeg_binary
 
-PREFIX = "assets/demo"
+# Stock assets the operator shares with every account (smm_runtime.contract.ownership).
+PREFIX = "shared/demo"
 KIT_ID = "demo"
 DEMO_COLORS = {"primary": "#1E3A8A", "accent": "#F59E0B", "background": "#0B1220",
                "text": "#FFFFFF"}
@@ -81,8 +82,10 @@ def upload_demo_assets(s3: Any, bucket: str, music_seconds: float = 20) -> dict[
            "fonts": {"heading": uris["heading_font"], "body": uris["body_font"]},
            "colors": DEMO_COLORS,
            "logo": uris["logo"]}
-    s3.put_object(Bucket=bucket, Key=f"brand-kits/{KIT_ID}.json",
-                  Body=json.dumps(kit).encode(), ContentType="application/json")
+    for key in (f"brand-kits/{KIT_ID}.json", f"shared/brand-kits/{KIT_ID}.json"):
+        # The operator's own kit (unowned renders) and the one every account may use.
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(kit).encode(),
+                      ContentType="application/json")
     uris["brand_kit"] = KIT_ID
     return uris
 

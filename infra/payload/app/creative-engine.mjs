@@ -17,6 +17,8 @@ import { createHmac, randomUUID } from 'node:crypto';
  * @property {(doc: Record<string, any>) => Record<string, any> | null} [publishRequest] the
  *   trigger's PublishRequest body for a saved document (creative, post, approval), or null
  *   while the document is not ready to publish
+ * @property {string} [statusComponent] the admin's status panel (engine-status.mjs) as a
+ *   Payload component path from the config's folder; default '/engine-status.mjs#EngineStatus'
  */
 
 export const START_TASK = 'creativeEngineStart';
@@ -74,17 +76,18 @@ export const keepNewestEngineReport = ({ data, originalDoc, operation }) => {
  * the first attempt got (or runs it, if that failed on the engine's side).
  * @param {{url: string, secret: string, keyId?: string}} trigger
  * @param {string} path
- * @param {unknown} body
+ * @param {unknown} body the JSON body; undefined for a GET
  * @param {string} [requestId]
  */
 export async function callTrigger(trigger, path, body, requestId = randomUUID()) {
-  const text = JSON.stringify(body);
+  const method = body === undefined ? 'GET' : 'POST';
+  const text = body === undefined ? '' : JSON.stringify(body);
   const timestamp = Math.floor(Date.now() / 1000).toString();
   const keyId = trigger.keyId || 'default';
   const signature = createHmac('sha256', trigger.secret)
-    .update(`v2.${requestId}.${timestamp}.POST ${path}.${text}`).digest('hex');
+    .update(`v2.${requestId}.${timestamp}.${method} ${path}.${text}`).digest('hex');
   const response = await fetch(`${trigger.url.replace(/\/$/, '')}${path}`, {
-    method: 'POST', body: text,
+    method, body: body === undefined ? undefined : text,
     headers: { 'content-type': 'application/json', 'x-smm-timestamp': timestamp,
       'x-smm-request-id': requestId, 'x-smm-signature': `v2=${keyId}:${signature}` },
   });
@@ -134,6 +137,20 @@ const startTask = (trigger) => ({
 });
 
 /**
+ * The admin's status panel: a UI field (stores nothing) rendered by a React Server Component
+ * that shows the stage, the round and, while a render runs, its live progress read from the
+ * trigger API on the server (the signing secret stays in serverProps, never sent to a browser).
+ * @param {CreativeEngineOptions} options
+ * @returns {import('payload').UIField}
+ */
+const statusPanel = (options) => ({
+  name: 'engineStatus', type: 'ui', label: 'Creative engine',
+  admin: { position: 'sidebar', components: { Field: {
+    path: options.statusComponent ?? '/engine-status.mjs#EngineStatus',
+    serverProps: { trigger: options.trigger ?? null } } } },
+});
+
+/**
  * @param {CreativeEngineOptions} options
  * @returns {import('payload').Plugin}
  */
@@ -144,7 +161,8 @@ export function creativeEngine(options) {
     ...config,
     collections: (config.collections ?? []).map((collection) =>
       options.collections.includes(collection.slug)
-        ? { ...collection, fields: [...collection.fields, ...engineFields(email)],
+        ? { ...collection, fields: [...collection.fields, statusPanel(options),
+          ...engineFields(email)],
           hooks: { ...collection.hooks,
             beforeChange: [...(collection.hooks?.beforeChange ?? []), keepNewestEngineReport],
             afterChange: [...(collection.hooks?.afterChange ?? []),

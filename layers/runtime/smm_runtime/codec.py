@@ -11,8 +11,11 @@ Keys come from one place per process:
   {"active": "k2", "keys": {"k1": "<base64 32 bytes>", "k2": "<base64 32 bytes>"}}
   (read once per cold start), or
 - SMM_PAYLOAD_KEYS: the same JSON inline (local runs, tests).
-Neither set: payloads stay plain (the embedded local stack's default).
-The Node function (functions/render_image/codec.mjs) implements the same format.
+Neither set: payloads stay plain. With keys, a plaintext payload is refused (the sender has
+no keys: it would leak what it sends to the shared server, silently) unless
+SMM_PAYLOAD_PLAINTEXT=accept, for the time it takes to switch encryption on under running
+executions. The Node package (functions/render_image/payload-codec/, @smm-hub/payload-codec)
+implements the same format, for the image function and for Node clients such as Payload.
 """
 
 from __future__ import annotations
@@ -69,8 +72,15 @@ class PayloadKeys:
         return cls(active=str(active), keys=keys)
 
 
+class PlaintextPayloadError(PayloadKeyError):
+    """An unencrypted payload reached a process that has keys: its sender has none."""
+
+
 class AesGcmCodec(PayloadCodecBase):
-    def __init__(self, keys: PayloadKeys) -> None:
+    def __init__(self, keys: PayloadKeys, *, accept_plaintext: bool = False) -> None:
+        """``accept_plaintext``: open unencrypted payloads as they are (the codec server, which
+        shows old histories; a deployment switching encryption on)."""
+        self._accept_plaintext = accept_plaintext
         # Imported here, not at module level: Temporal's workflow sandbox re-imports the
         # modules a workflow file pulls in, and cryptography's native module cannot load twice.
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -93,8 +103,16 @@ class AesGcmCodec(PayloadCodecBase):
                        data=nonce + sealed)
 
     def open(self, payload: Payload) -> Payload:
-        if payload.metadata.get("encoding") != ENCODING:
-            return payload  # written before encryption was switched on
+        encoding = payload.metadata.get("encoding", b"")
+        if encoding != ENCODING:
+            if self._accept_plaintext:
+                return payload
+            raise PlaintextPayloadError(
+                f"a payload arrived unencrypted (encoding {encoding.decode(errors='replace')!r})"
+                " but this process has payload keys: its sender has none, and what it sent is "
+                "readable on the shared server. Give every client of the namespace the same "
+                "SMM_PAYLOAD_KEYS (a Node client: @smm-hub/payload-codec); while switching "
+                "encryption on under running executions, set SMM_PAYLOAD_PLAINTEXT=accept")
         key_id = payload.metadata.get(KEY_ID, b"").decode()
         cipher = self._ciphers.get(key_id)
         if cipher is None:
@@ -130,6 +148,12 @@ def data_converter(environ: Mapping[str, str] | None = None) -> DataConverter:
     keys = load_keys(environ)
     if keys is None:
         return pydantic_data_converter
+    env = os.environ if environ is None else environ
+    plaintext = env.get("SMM_PAYLOAD_PLAINTEXT", "refuse")
+    if plaintext not in {"refuse", "accept"}:
+        raise PayloadKeyError(f"SMM_PAYLOAD_PLAINTEXT: {plaintext!r} is neither 'refuse' (the "
+                              "default) nor 'accept'")
     return dataclasses.replace(
-        pydantic_data_converter, payload_codec=AesGcmCodec(keys),
+        pydantic_data_converter,
+        payload_codec=AesGcmCodec(keys, accept_plaintext=plaintext == "accept"),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes)

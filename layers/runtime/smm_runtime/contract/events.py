@@ -25,6 +25,7 @@ from smm_runtime.contract import CONTRACT_VERSION
 from smm_runtime.contract.basetypes import Model
 from smm_runtime.contract.errors import INVALID_REQUEST, UNSUPPORTED_CONTRACT
 from smm_runtime.contract.kinds import KINDS, Kind
+from smm_runtime.contract.ownership import request_violation
 from smm_runtime.contract.validation import ContractError, describe_validation_error
 
 SUPPORTED_CONTRACT_VERSIONS = frozenset({CONTRACT_VERSION})
@@ -106,7 +107,8 @@ def extract_task_token(raw: object) -> bytes | None:
 
 
 def parse_event(raw: object) -> DispatchEvent:
-    """Validate an incoming event; raise ContractError naming the field on any problem."""
+    """Validate an incoming event; raise ContractError naming the field on any problem,
+    including an object outside the request's account (ownership)."""
     if not isinstance(raw, dict):
         raise ContractError("the event must be a JSON object", error_type=INVALID_REQUEST)
     version = raw.get("contract_version")
@@ -119,7 +121,7 @@ def parse_event(raw: object) -> DispatchEvent:
             field="contract_version",
         )
     try:
-        return _EVENT_ADAPTER.validate_python(raw)
+        event = _EVENT_ADAPTER.validate_python(raw)
     except ValidationError as err:
         first = err.errors()[0]["loc"] if err.errors() else ()
         raise ContractError(
@@ -127,3 +129,9 @@ def parse_event(raw: object) -> DispatchEvent:
             error_type=INVALID_REQUEST,
             field=".".join(str(p) for p in first) or None,
         ) from None
+    account = getattr(event.request, "account", None)
+    if account is not None:
+        violation = request_violation(account, event.request.model_dump(mode="json"))
+        if violation is not None:
+            raise ContractError(violation[1], error_type=INVALID_REQUEST, field=violation[0])
+    return event

@@ -15,10 +15,17 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, Field, model_validator
 
 from smm_runtime.contract.basetypes import ComputeUsage, MediaInfo, Model, S3Object, S3Uri
+from smm_runtime.contract.ownership import AccountId
 from smm_runtime.contract.timeline import Timeline
 from smm_runtime.contract.video_spec import FPS, BrandKit, FrameRate, MusicBed, PresetName
 
 # --- Requests and results per kind ----------------------------------------------------------
+
+# Every request that names S3 objects says whose they are; parse_event refuses an object
+# outside that account's prefix (smm_runtime.contract.ownership).
+OWNER: Any = Field(default=None, description="Whose work this is: every object it names must "
+                   "be under accounts/<account>/ (or shared/ to read); unset for the "
+                   "operator's own work.")
 
 
 class SegmentRequest(Model):
@@ -32,6 +39,7 @@ class SegmentRequest(Model):
     end_frame: int = Field(gt=0)
     timeline: Timeline
     bucket: str = Field(min_length=3, max_length=63, description="Where intermediates go.")
+    account: AccountId | None = OWNER
 
 
 class SegmentResult(Model):
@@ -60,6 +68,7 @@ class AudioRequest(Model):
     music: MusicBed | None = None
     voiceover: VoiceOverTrack | None = None
     bucket: str = Field(min_length=3, max_length=63)
+    account: AccountId | None = OWNER
 
 
 class AudioResult(Model):
@@ -81,7 +90,7 @@ class FinalizeRequest(Model):
     audio: S3Object | None = None
     output: S3Object
     poster: S3Object
-
+    account: AccountId | None = OWNER
 
     @model_validator(mode="after")
     def _frames_add_up(self) -> FinalizeRequest:
@@ -111,6 +120,7 @@ class ImageRequest(Model):
     props: dict[str, Any]
     brand: BrandKit
     output: S3Object
+    account: AccountId | None = OWNER
     fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$",
                              description="SHA-256 of the rest; marks the output as done.")
 
@@ -131,6 +141,7 @@ class PostizUploadRequest(Model):
     source: S3Object
     filename: str = Field(pattern=r"^[A-Za-z0-9._-]{1,128}$")
     content_type: str = Field(pattern=r"^(image/(png|jpeg)|video/mp4)$")
+    account: AccountId | None = OWNER
 
 
 class PostizUploadResult(Model):
@@ -152,6 +163,7 @@ class ImportAssetRequest(Model):
         default_factory=lambda: ["image/png", "image/jpeg", "image/webp", "video/mp4",
                                  "audio/mpeg", "font/ttf", "font/otf"], min_length=1)
     expected_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    account: AccountId | None = OWNER
 
 
 class ImportAssetResult(Model):

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.workflow_io import DispatchPolicy
 
 DECISIONS = ("approve", "reject", "revise")
@@ -92,7 +93,7 @@ class PublishInput(_In):
     assets_bucket: str | None = None
     dispatch: DispatchPolicy = DispatchPolicy()
     distribution: DistributionPolicy = DistributionPolicy()
-    account: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]{1,128}$",
+    account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN,
                                 description="Who pays; charged on approval, refunded otherwise.")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.publish_io import (
     ApprovalDecision,
     ApprovalPolicy,
@@ -30,7 +31,7 @@ class PublishRequest(BaseModel):
     post: PostSpec
     approval: ApprovalPolicy = ApprovalPolicy()
     account: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9_.@-]{1,128}$",
+        default=None, pattern=ACCOUNT_PATTERN,
         description="Who pays: credits are held at the start and charged on approval. Must "
                     "be an account the signing key may act for.")
 

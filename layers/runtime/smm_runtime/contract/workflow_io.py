@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from smm_runtime.contract.basetypes import ComputeUsage, MediaInfo, S3Object
+from smm_runtime.contract.ownership import ACCOUNT_PATTERN, SHARED_PREFIX, owned_prefix
 
 
 class RenderCost(BaseModel):
@@ -51,10 +52,19 @@ class BrandKitRef(BaseModel):
 
     bucket: str = Field(min_length=3, max_length=63)
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN,
+                                description="Whose kit: accounts/<account>/brand-kits/.")
 
     @property
     def key(self) -> str:
-        return f"brand-kits/{self.id}.json"
+        return f"{owned_prefix(self.account)}brand-kits/{self.id}.json"
+
+    def candidate_keys(self) -> list[str]:
+        """Where to look, in order: an account's own kit first, then the operator's shared
+        one (shared/brand-kits/); unowned work reads the operator's brand-kits/."""
+        if self.account is None:
+            return [self.key]
+        return [self.key, f"{SHARED_PREFIX}brand-kits/{self.id}.json"]
 
 
 class RenderVideoInput(BaseModel):
@@ -68,10 +78,18 @@ class RenderVideoInput(BaseModel):
     assets_bucket: str | None = Field(
         default=None, description="Where brand kits live; the output bucket when unset.")
     dispatch: DispatchPolicy = DispatchPolicy()
-    account: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]{1,128}$",
+    account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN,
                                 description="Who pays in credits; unset renders unbilled.")
+    owner: str | None = Field(
+        default=None, pattern=ACCOUNT_PATTERN,
+        description="Whose objects the spec may name (accounts/<owner>/ or shared/) and where "
+        "outputs go; the account when unset. A publish sets it and bills once itself.")
     max_parallel_segments: int = Field(
         default=8, ge=1, le=256, description="Segments of this render in flight at once.")
+
+    @property
+    def scope(self) -> str | None:
+        return self.owner or self.account
 
 
 class PresetOutput(BaseModel):
@@ -122,7 +140,15 @@ class GenerateImageInput(BaseModel):
     output_bucket: str = Field(min_length=3, max_length=63)
     assets_bucket: str | None = None
     dispatch: DispatchPolicy = DispatchPolicy(heartbeat_timeout_s=20, start_to_close_s=300)
-    account: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]{1,128}$")
+    account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN)
+    owner: str | None = Field(
+        default=None, pattern=ACCOUNT_PATTERN,
+        description="Whose objects the spec may name (accounts/<owner>/ or shared/) and where "
+        "outputs go; the account when unset. A publish sets it and bills once itself.")
+
+    @property
+    def scope(self) -> str | None:
+        return self.owner or self.account
 
 
 class ImageOutput(BaseModel):
