@@ -29,6 +29,9 @@ async def start_render(
                          account=account),
         id=workflow_id or f"render-{uuid.uuid4().hex[:12]}",
         task_queue=task_queue,
+        # The Web UI's line for it: what, in which formats, for whom.
+        static_summary=f"video render · {', '.join(spec.get('presets') or ['9:16'])}"
+        + (f" · {account}" if account else ""),
     )
 
 

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from orchestrator.activities.billing import BillingActivities
@@ -34,6 +35,7 @@ from orchestrator.config import WorkerSettings
 from orchestrator.health import DispatchCounters, HealthServer
 from orchestrator.hold_sweeper import HoldSweeper
 from orchestrator.permits_io import POOL_FUNCTIONS
+from orchestrator.visibility import missing_search_attributes
 from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.grant_credits import GrantCreditsWorkflow
 from orchestrator.workflows.noop import NoopWorkflow
@@ -125,6 +127,21 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
     )
 
 
+async def check_search_attributes(client: Client) -> None:
+    """Refuse to start without the engine's search attributes: every workflow task that
+    upserts one would fail, over and over, until they exist."""
+    try:
+        absent = await missing_search_attributes(client)
+    except RPCError as err:  # a server that does not let this key list them: say so, go on
+        log.warning("search attributes not checked (%s); infra/temporal/setup.sh registers "
+                    "them", err.message)
+        return
+    if absent:
+        raise WorkerStartError(
+            f"namespace {client.namespace}: search attributes {', '.join(absent)} are not "
+            "registered; run infra/temporal/setup.sh (it is idempotent) and start again")
+
+
 async def run_worker(settings: WorkerSettings | None = None) -> None:
     settings = settings or WorkerSettings()
     overrides: dict[str, Any] = {}
@@ -139,6 +156,7 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
     except (TimeoutError, RuntimeError) as err:
         raise WorkerStartError(f"cannot reach Temporal within {CONNECT_TIMEOUT_S}s: {err}") \
             from None
+    await check_search_attributes(client)
     counters = DispatchCounters()
     health = HealthServer(settings.health_port, counters) if settings.health_port else None
     lambda_api = lambda_client(settings)

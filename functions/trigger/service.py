@@ -54,6 +54,9 @@ class TemporalService:
                 # check both (a key bound to accounts sees only their publishes).
                 WORKFLOW, params, id=workflow_id, task_queue=self._queue,
                 memo={**STARTED_BY, "account": request.account},
+                static_summary=f"publish {request.creative.kind} · Payload "
+                f"{request.collection}/{request.doc_id}"
+                + (f" · {request.account}" if request.account else ""),
                 # The same document twice is the same publish: never a second run.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
             return StartedResponse(workflow_id=workflow_id, run_id=handle.first_execution_run_id,

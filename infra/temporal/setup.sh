@@ -34,7 +34,8 @@ listed() {
   done
   return 1
 }
-for attribute in SmmAccount:Keyword SmmStage:Keyword; do
+# The list orchestrator/visibility.py sets (tests/unit/test_visibility.py compares them).
+for attribute in SmmAccount:Keyword SmmStage:Keyword SmmKind:Keyword SmmDocument:Keyword; do
   name="${attribute%%:*}"; type="${attribute##*:}"
   if listed "$name"; then
     echo "search attribute $name: exists"

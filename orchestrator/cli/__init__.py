@@ -11,6 +11,7 @@ import json
 import sys
 
 from orchestrator.cli.credits import cmd_credits
+from orchestrator.cli.listing import cmd_list
 from orchestrator.cli.ops import cmd_codec_server, cmd_slots, cmd_worker
 from orchestrator.cli.publish import cmd_approve, cmd_publish, cmd_status
 from orchestrator.cli.render import cmd_brand_kit, cmd_render
@@ -42,6 +43,12 @@ def main(argv: list[str] | None = None) -> None:
     status = sub.add_parser("status", help="a publish workflow's status")
     status.add_argument("workflow_id")
     status.add_argument("--follow", action="store_true", help="print stage changes")
+    listing = sub.add_parser("list", help="the engine's workflows by stage, account, kind")
+    listing.add_argument("--stage", help="e.g. awaiting_approval, rendering, published")
+    listing.add_argument("--account")
+    listing.add_argument("--kind", choices=("publish", "video", "image"))
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true", help="one JSON array, for scripts")
     credits = sub.add_parser("credits", help="the credit ledger (env: SMM_LEDGER_TABLE)")
     credit_sub = credits.add_subparsers(dest="credits_command", required=True)
     balance = credit_sub.add_parser("balance")
@@ -79,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     handlers = {"worker": cmd_worker, "render": cmd_render, "brand-kit": cmd_brand_kit,
                 "publish": cmd_publish, "approve": cmd_approve, "status": cmd_status,
-                "credits": cmd_credits, "slots": cmd_slots, "codec-server": cmd_codec_server}
+                "credits": cmd_credits, "slots": cmd_slots, "codec-server": cmd_codec_server,
+                "list": cmd_list}
     try:
         code = handlers[args.command](args)
     except ContractError as err:

@@ -8,6 +8,7 @@ workflow cannot ask a function for the wrong shape. Also here: the retry policy 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -32,12 +33,27 @@ def retry_policy(policy: DispatchPolicy) -> RetryPolicy:
     )
 
 
+# The line the Web UI shows for each dispatched activity (its summary), so the eight
+# `dispatch_segment` rows of a render no longer look alike.
+SUMMARIES: dict[str, Callable[[Any], str]] = {
+    "render_segment": lambda r: f"segment · {r.preset} · frames {r.start_frame}-{r.end_frame}",
+    "render_audio": lambda r: f"soundtrack · {r.total_frames} frames",
+    "finalize_video": lambda r: f"join {r.preset} · {len(r.segments)} segments + poster",
+    "render_image": lambda r: f"image · {r.template} · {r.output.key.rsplit('/', 1)[-1]}",
+    "postiz_upload": lambda r: f"upload to Postiz · {r.filename}",
+    "import_asset": lambda r: f"import · {r.target.key.rsplit('/', 1)[-1]}",
+    "noop": lambda r: "noop",
+}
+
+
 async def dispatch(kind: Kind[RequestT, ResultT], request: RequestT, policy: DispatchPolicy,
-                   *, wait_for_cancellation: bool = True) -> ResultT:
+                   *, wait_for_cancellation: bool = True, summary: str | None = None
+                   ) -> ResultT:
     """Run ``request`` in the kind's function and return its result.
 
     With ``wait_for_cancellation`` (renders), a cancelled workflow ends only after the function
-    confirms it stopped its work (FFmpeg killed, nothing half-written)."""
+    confirms it stopped its work (FFmpeg killed, nothing half-written). ``summary`` is the
+    Web UI's line for the activity (default: from the request)."""
     cancellation = (workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
                     if wait_for_cancellation else workflow.ActivityCancellationType.TRY_CANCEL)
     result: ResultT = await workflow.execute_activity(
@@ -46,6 +62,7 @@ async def dispatch(kind: Kind[RequestT, ResultT], request: RequestT, policy: Dis
         heartbeat_timeout=policy.heartbeat_timeout,
         retry_policy=retry_policy(policy),
         cancellation_type=cancellation,
+        summary=summary or SUMMARIES[kind.name](request),
     )
     return result
 

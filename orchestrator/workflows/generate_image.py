@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.workflows.dispatching import all_or_cancel, dispatch
     from orchestrator.workflows.ownership import foreign_object, owner_of
     from orchestrator.workflows.permits import Permits
+    from orchestrator.workflows.visible import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.image_spec import IMAGE_SIZES
     from smm_runtime.contract.kinds import (
@@ -57,6 +58,8 @@ class GenerateImageWorkflow:
     @workflow.run
     async def run(self, params: GenerateImageInput) -> GenerateImageOutput:
         scope = owner_of(params.scope)
+        visible = Visible()
+        visible.start("image", "rendering", account=params.scope)
         try:
             spec = parse_image_spec(params.spec)
         except ContractError as err:
@@ -109,4 +112,5 @@ class GenerateImageWorkflow:
                              memory_mb=max(r.usage.memory_mb for r in results),
                              gb_seconds=round(sum(r.usage.gb_seconds for r in results), 6))
         cost = await billing.capture(usage) if billing is not None else None
+        visible.stage("done", f"{len(images)} images")
         return GenerateImageOutput(images=images, usage=usage, cost=cost)

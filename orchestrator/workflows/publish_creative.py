@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         render_creative,
     )
     from orchestrator.workflows.revisions import Rejected, apply_edits, check_decision, editable
+    from orchestrator.workflows.visible import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.publish_io import (
         SIGNAL_NAME,
@@ -68,8 +69,7 @@ class PublishCreativeWorkflow:
         self._runs = 1
         self._continuing = False
         self._owner: str | None = None
-
-    # --- Reading and deciding -------------------------------------------------------------
+        self._visible = Visible()
 
     @workflow.query
     def status(self) -> PublishStatus:
@@ -126,6 +126,8 @@ class PublishCreativeWorkflow:
         self._status.post = params.post  # shown on the review page
         creative = self._creative = params.creative.spec
         self._owner = carried.owner if carried is not None else owner_of(params.account)
+        self._visible.start("publish", (carried.status if carried else self._status).stage,
+                            params.account, params.payload)
         if carried is not None:  # a continued run: the waiting round goes on
             self._carried, self._runs = carried, carried.runs
             self._status, creative = carried.status, carried.creative
@@ -288,10 +290,9 @@ class PublishCreativeWorkflow:
             self._stage("scheduled")
             await workflow.sleep(when - workflow.now())
 
-    # --- Reporting to Payload ---------------------------------------------------------------
-
     def _stage(self, stage: str, error: str | None = None) -> None:
         self._status.stage, self._status.error = stage, error or self._status.error
+        self._visible.stage(stage, f"round {self._status.round}")
         self._report(stage)
 
     def _report(self, stage: str, **extra: Any) -> None:

@@ -146,13 +146,13 @@ async def render_creative(p: PublishInput, creative: dict[str, Any], child_id: s
             RenderVideoInput(spec=creative, output_bucket=p.output_bucket,
                              assets_bucket=p.assets_bucket, dispatch=p.dispatch,
                              owner=owner),
-            id=child_id)
+            id=child_id, static_summary=f"video render for {workflow.info().workflow_id}")
         return [(o.output, "video/mp4") for o in video.outputs], video.usage
     images = await workflow.execute_child_workflow(
         GenerateImageWorkflow.run,
         GenerateImageInput(spec=creative, output_bucket=p.output_bucket,
                            assets_bucket=p.assets_bucket, owner=owner),
-        id=child_id)
+        id=child_id, static_summary=f"image render for {workflow.info().workflow_id}")
     return [(i.output, "image/png") for i in images.images], images.usage
 
 

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.workflows.dispatching import all_or_cancel, dispatch
     from orchestrator.workflows.ownership import foreign_object, owner_of
     from orchestrator.workflows.permits import Permits
+    from orchestrator.workflows.visible import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.errors import INVALID_REQUEST
     from smm_runtime.contract.kinds import (
@@ -71,6 +72,7 @@ class RenderVideoWorkflow:
         self._progress = RenderProgress(stage="validating")
         self._permits = Permits()
         self._scope: str | None = None  # whose prefix (ownership), set when the run starts
+        self._visible = Visible()
 
     @workflow.signal(name=GRANT_SIGNAL)
     def permit_granted(self, permit_id: str) -> None:
@@ -86,11 +88,14 @@ class RenderVideoWorkflow:
                                                  len(self._permits.waiting)})
 
     def _set(self, **changes: Any) -> None:
-        self._progress = self._progress.model_copy(update=changes)
+        self._progress = p = self._progress.model_copy(update=changes)
+        self._visible.stage(p.stage, f"{p.segments_done}/{p.segments_total} segments"
+                            if p.segments_total else "")
 
     @workflow.run
     async def run(self, params: RenderVideoInput) -> RenderVideoOutput:
         self._scope = owner_of(params.scope)
+        self._visible.start("video", self._progress.stage, account=params.scope)
         try:
             spec = parse_spec(params.spec)
         except ContractError as err:
@@ -156,10 +161,12 @@ class RenderVideoWorkflow:
         await self._permits.load_caps()
         wf_id = workflow.info().workflow_id
 
-        async def segment(request: SegmentRequest) -> SegmentResult:
+        async def segment(request: SegmentRequest, number: int) -> SegmentResult:
             async with slots, self._permits.permit(
                     "video-segments", f"{wf_id}/{request.preset}/{request.start_frame}"):
-                result = await dispatch(RENDER_SEGMENT, request, policy)
+                result = await dispatch(RENDER_SEGMENT, request, policy, summary=(
+                    f"segment {number}/{len(plans[request.preset])}"
+                    f" · {request.preset} · frames {request.start_frame}-{request.end_frame}"))
             self._set(segments_done=self._progress.segments_done + 1,
                       segments_reused=self._progress.segments_reused + int(result.reused))
             return result
@@ -177,7 +184,8 @@ class RenderVideoWorkflow:
                 AudioRequest(total_frames=timeline.total_frames, fps=timeline.fps,
                              music=spec.music,
                              voiceover=voice, bucket=bucket, account=self._scope), policy))
-        tasks = {preset: [asyncio.ensure_future(segment(r)) for r in requests]
+        tasks = {preset: [asyncio.ensure_future(segment(r, number))
+                          for number, r in enumerate(requests, start=1)]
                  for preset, requests in plans.items()}
         everything: list[asyncio.Future[Any]] = [t for ts in tasks.values() for t in ts]
         if audio_task is not None:

@@ -95,3 +95,30 @@ async def test_a_hostile_api_request_gets_a_clear_4xx_and_changes_nothing(
         assert field in (answer.body.get("field") or "") or field in answer.body["error"], \
             answer.body
     assert service.calls == []
+
+
+BOUND = {"agency": Key(b"agency-secret-0123456789", frozenset({"acme"}))}
+PUBLISH = {"collection": "posts", "doc_id": "1",
+           "creative": {"kind": "image", "spec": {"brand_kit": "acme", "template": "quote_card",
+                                                  "props": {"quote": "q", "author": "a"}}},
+           "post": {"content": "Hello there", "integrations": ["x-1"], "type": "now"}}
+CROSS_ACCOUNT: list[tuple[str, str, str, Any]] = [
+    ("publish with no account (it would run unbilled)", "POST", "/v1/publish", PUBLISH),
+    ("publish for another account", "POST", "/v1/publish", {**PUBLISH, "account": "globex"}),
+    ("another account's credits", "GET", "/v1/credits/globex", None),
+]
+
+
+@pytest.mark.parametrize(("name", "method", "path", "body"), CROSS_ACCOUNT,
+                         ids=[c[0] for c in CROSS_ACCOUNT])
+async def test_a_key_bound_to_an_account_cannot_act_for_another_or_for_none(
+        name: str, method: str, path: str, body: Any, replay: RequestLog) -> None:
+    data = b"" if body is None else json.dumps(body).encode()
+    ts, request_id = str(int(time.time())), str(uuid.uuid4())
+    headers = {"x-smm-timestamp": ts, "x-smm-request-id": request_id,
+               "x-smm-signature": sign(BOUND["agency"].secret, ts, method, path, data,
+                                       request_id=request_id, key_id="agency")}
+    service = NothingMayHappen()
+    answer = await handle(Request(method, path, headers, data), service, BOUND, replay)
+    assert answer.status == 403 and answer.body["field"] == "account", answer.body
+    assert service.calls == []  # nothing started, nothing read

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import subprocess
 import sys
 import uuid
@@ -13,8 +14,10 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 
+from orchestrator.codec_server import CodecServer, CodecServerConfig
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from smm_local.stack import LocalStack
+from smm_runtime.codec import AesGcmCodec, load_keys
 from smm_runtime.contract.publish_io import PublishInput, PublishStatus
 
 # Waiting is reported twice: at once, then with the round's signed review links.
@@ -51,12 +54,26 @@ async def stage(handle: WorkflowHandle[Any, PublishStatus], wanted: str,
 
 
 def signal_with_cli(stack: LocalStack, workflow_id: str, decision: dict[str, Any]) -> None:
-    """Approve as an outside client would: the Temporal CLI."""
-    temporal = str(Path(sys.executable).parent / "temporal")
-    subprocess.run([temporal, "workflow", "signal", "--address", stack.temporal_address,
-                    "--namespace", "smm-hub-core", "--workflow-id", workflow_id,
-                    "--name", "agent_approval", "--input", json.dumps(decision)],
-                   check=True, capture_output=True, timeout=30)
+    """Approve as an outside client would: the Temporal CLI. The stack seals payloads, so the
+    CLI seals its input through `smm-engine codec-server` (what an operator runs): a plaintext
+    signal would be refused by the worker (smm_runtime.codec)."""
+    keys = load_keys(stack.env())
+    assert keys is not None, "the local stack encrypts payloads"
+    token = secrets.token_hex(24)
+    server = CodecServer("127.0.0.1", 0, CodecServerConfig(
+        codec=AesGcmCodec(keys), tokens=[token], namespace="smm-hub-core"))
+    server.start()
+    try:
+        temporal = str(Path(sys.executable).parent / "temporal")
+        subprocess.run([temporal, "workflow", "signal", "--address", stack.temporal_address,
+                        "--namespace", "smm-hub-core", "--workflow-id", workflow_id,
+                        "--name", "agent_approval", "--input", json.dumps(decision),
+                        "--codec-endpoint", f"http://127.0.0.1:{server.port}",
+                        "--codec-auth", f"Bearer {token}",
+                        "--codec-header", "X-Namespace=smm-hub-core"],
+                       check=True, capture_output=True, timeout=30)
+    finally:
+        server.stop()
 
 
 def posts_for(stack: LocalStack, doc_group_hint: str | None = None) -> list[dict[str, Any]]:

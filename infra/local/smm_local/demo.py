@@ -122,14 +122,15 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
                                     task_queue=TASK_QUEUE)
         print(f"publish flow {workflow_id}:")
         await follow_publish(workflow_id, {"awaiting_approval"})
+        await _show_waiting(client, workflow_id)
+        link = await _review_link(stack, "editor@example.com")
+        if link:
+            print(f"  the reviewer's link (open it in a browser):\n    {link}")
         if auto_approve:
             print("  --auto-approve: approving as editor@example.com")
             await client.get_workflow_handle(workflow_id).execute_update(
                 "approve", {"decision": "approve", "reviewer": "editor@example.com"})
         else:
-            link = await _review_link(stack, "editor@example.com")
-            if link:
-                print(f"  waiting for approval: open the review link in a browser\n    {link}")
             print(f"  or, in another shell (with the env of `smm-local dev`):"
                   f"\n    smm-engine approve {workflow_id} --reviewer editor@example.com")
         return await follow_publish(workflow_id, FINAL_STAGES)
@@ -139,6 +140,23 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
     print(f"  Postiz (local double) post ids: {', '.join(status.postiz_post_ids)} "
           f"({len(posts)} posts, media uploaded once per output)")
     _print_payload_document(stack, doc)
+
+
+async def _show_waiting(client: Any, workflow_id: str) -> None:
+    """What `smm-engine list` answers while the creative waits (visibility lags a moment)."""
+    from orchestrator.cli.listing import list_engine_workflows, table, visibility_query
+
+    query = visibility_query("awaiting_approval", DEMO_ACCOUNT, "publish")
+    for _ in range(50):
+        rows = [r for r in await list_engine_workflows(client, query, 20)
+                if r["workflow_id"] == workflow_id]
+        if rows:
+            print(f"  found while it waits: smm-engine list --stage awaiting_approval "
+                  f"--account {DEMO_ACCOUNT}")
+            print("\n".join(f"    {line}" for line in table(rows).splitlines()))
+            return
+        await asyncio.sleep(0.2)
+    print("  (not yet in Temporal's visibility store after 10 s)")
 
 
 def _print_payload_document(stack: Any, doc: str) -> None:

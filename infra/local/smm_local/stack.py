@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import boto3
 
+from orchestrator.visibility import search_attribute_flags
 from smm_local.payload_app import PayloadApp
 from smm_local.processes import (
     bin_path,
@@ -169,10 +170,9 @@ class LocalStack:
         argv = [bin_path("temporal"), "server", "start-dev", "--ip", "127.0.0.1",
                 "--port", str(self.temporal_port), "--http-port", str(self.http_port),
                 "--metrics-port", str(free_port()), "--db-filename", str(db),
-                "--namespace", NAMESPACE, "--log-level", "error"]
+                "--namespace", NAMESPACE, "--log-level", "error", *search_attribute_flags()]
         argv += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
-        proc = self._spawn("temporal", argv)
-        wait_for_port(self.temporal_port, proc, "Temporal dev server")
+        wait_for_port(self.temporal_port, self._spawn("temporal", argv), "Temporal dev server")
 
     def _start_moto(self) -> None:
         # moto's server with atomic conditional writes (smm_local.moto_faithful).
