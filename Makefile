@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 # `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
 DEMO_FLAGS ?= --auto-approve
 
-.PHONY: setup chromium schema sam-tool lint typecheck validate test test-fast demo dev bench clean \
+.PHONY: setup chromium schema layer-lock sam-tool lint typecheck validate test test-fast demo dev bench clean \
 	record-histories soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
@@ -45,6 +45,10 @@ layers/fonts/dist/.built: layers/fonts/Makefile layers/fonts/chain.json layers/f
 	rm -rf layers/fonts/dist
 	$(MAKE) -C layers/fonts build-FontsLayer ARTIFACTS_DIR=$(CURDIR)/layers/fonts/dist
 	@touch $@
+
+## layer-lock: pin the runtime layer to uv.lock's versions (after `uv lock` changes them)
+layer-lock: setup
+	$(VENV)/bin/python layers/runtime/export_lock.py
 
 ## schema: regenerate the JSON Schema the Node function validates against (after a contract change)
 schema: setup

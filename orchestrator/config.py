@@ -6,6 +6,8 @@ Temporal connection settings are not here: they come from Temporal's own env con
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -60,6 +62,8 @@ class WorkerSettings(BaseSettings):
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     graceful_shutdown_s: float = 10.0
     health_port: int | None = Field(default=None, description="GET /healthz and /metrics.")
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="JSON lines with workflow and activity ids, or text.")
     temporal_metrics_port: int | None = Field(
         default=None, description="Temporal SDK metrics, Prometheus format.")
 

@@ -23,6 +23,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from orchestrator import json_logs
 from orchestrator.activities.billing import BillingActivities
 from orchestrator.activities.brand_kits import BrandKitStore
 from orchestrator.activities.dispatch import LambdaDispatcher
@@ -193,6 +194,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         settings = WorkerSettings()
+        json_logs.configure(settings.log_format)
         asyncio.run(run_worker(settings))
     except (TemporalConfigError, ValidationError) as err:
         print(f"smm-engine worker: configuration error: {err}", file=sys.stderr)

@@ -57,3 +57,15 @@ def test_the_handlers_are_where_the_template_says(build_dir: Path) -> None:
                        for ext in (".py", ".mjs")), name
     assert (build_dir / "FfmpegLayer" / "bin" / "ffmpeg").stat().st_mode & 0o111
     assert (build_dir / "RuntimeLayer" / "python" / "smm_runtime" / "runner.py").exists()
+
+
+def test_the_runtime_layer_carries_exactly_the_locked_versions(build_dir: Path) -> None:
+    """What `sam build` put in the layer is what requirements.lock (i.e. uv.lock) says."""
+    lock = dict(line.split("==") for line in
+                (ROOT / "layers" / "runtime" / "requirements.lock").read_text().split()
+                if "==" in line)
+    built = {}
+    for info in (build_dir / "RuntimeLayer" / "python").glob("*.dist-info"):
+        name, version = info.name.removesuffix(".dist-info").rsplit("-", 1)
+        built[name.lower().replace("_", "-")] = version
+    assert built == lock
