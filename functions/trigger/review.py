@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
 from functions.trigger.replay import ReplayGuard
+from functions.trigger.review_media import Media
 from functions.trigger.review_page import message_page, review_page
 from functions.trigger.routes import Response
 from smm_runtime.contract.publish_io import ApprovalDecision
@@ -38,9 +39,19 @@ def _refuse(status: int, title: str, text: str) -> Response:
     return _page(status, message_page(title, text))
 
 
-def _media(outputs: list[str], presign: Presign) -> list[tuple[str, str]]:
-    return [(presign(uri), "video" if uri.endswith(".mp4") else "image")
-            for uri in outputs if uri.startswith("s3://") and not uri.endswith(".jpg")]
+def _media(outputs: list[str], presign: Presign) -> list[Media]:
+    """Each output as the page shows it; a video with its poster (the finalize step writes
+    it beside the MP4, same name, .jpg)."""
+    items = []
+    for uri in outputs:
+        if not uri.startswith("s3://") or uri.endswith(".jpg"):
+            continue
+        if uri.endswith(".mp4"):
+            items.append(Media(presign(uri), "video", poster=presign(uri[:-4] + ".jpg"),
+                               slug=uri.rsplit("/", 1)[-1][:-4]))
+        else:
+            items.append(Media(presign(uri), "image"))
+    return items
 
 
 async def handle_review(method: str, path: str, body: bytes, service: Any,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from functions.trigger.review_media import MEDIA_STYLE, Media, creative, post_preview
+
 STYLE = """
 :root { color-scheme: light; --ink: #111827; --muted: #4b5563; --line: #d1d5db;
         --ok: #065f46; --bad: #991b1b; --ask: #1e3a8a; }
@@ -19,7 +21,6 @@ body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, s
 main { max-width: 960px; margin: 0 auto; padding: 16px; }
 h1 { font-size: 1.4rem; margin: 0 0 8px; }
 .media { display: grid; gap: 12px; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); }
-.media video, .media img { width: 100%; height: auto; border-radius: 8px; background: #000; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px;
         margin: 12px 0; }
 .muted { color: var(--muted); }
@@ -41,25 +42,13 @@ def page(title: str, body: str, status_note: str = "") -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<title>{escape(title)}</title><style>{STYLE}{MEDIA_STYLE}</style></head>"
         f'<body><main>{status_note}{body}</main></body></html>')
 
 
 def message_page(title: str, text: str) -> str:
     """A refusal or a confirmation: what happened and what to do next, nothing else."""
     return page(title, f'<h1>{escape(title)}</h1><p role="status">{escape(text)}</p>')
-
-
-def _media(items: list[tuple[str, str]]) -> str:
-    parts = []
-    for index, (url, kind) in enumerate(items, start=1):
-        if kind == "video":
-            parts.append(f'<video controls playsinline preload="metadata" src="{escape(url)}" '
-                         f'aria-label="Rendered video {index}"></video>')
-        else:
-            parts.append(f'<img src="{escape(url)}" alt="Rendered image {index} of '
-                         f'{len(items)}">')
-    return '<section class="media" aria-label="The creative">' + "".join(parts) + "</section>"
 
 
 def edit_label(path: str) -> str:
@@ -86,12 +75,10 @@ def _edit_fields(editable: dict[str, str]) -> str:
 
 
 def review_page(*, workflow_id: str, reviewer: str, round_: int, expires: str,
-                media: list[tuple[str, str]], post: dict[str, Any] | None,
+                media: list[Media], post: dict[str, Any] | None,
                 approvals: list[dict[str, Any]], action: str, csrf: str,
                 editable: dict[str, str]) -> str:
     post = post or {}
-    channels = ", ".join(escape(str(c)) for c in post.get("integrations", [])) or "—"
-    when = escape(str(post.get("publish_at") or "as soon as approved"))
     history = "".join(
         f"<li>{escape(str(a.get('at', '')))[:16]} — {escape(str(a.get('reviewer', '')))}: "
         f"{escape(str(a.get('decision', '')))}"
@@ -102,10 +89,8 @@ def review_page(*, workflow_id: str, reviewer: str, round_: int, expires: str,
 <h1>Review: round {round_}</h1>
 <p class="muted">For {escape(reviewer)} · link valid until {escape(expires)} UTC ·
 <span>{escape(workflow_id)}</span></p>
-{_media(media)}
-<section class="card" aria-labelledby="post-h"><h2 id="post-h">The post</h2>
-<p>{escape(str(post.get("content", "")))}</p>
-<p class="muted">Channels: {channels} · Scheduled: {when}</p></section>
+{creative(media)}
+{post_preview(post, media)}
 <section class="card" aria-labelledby="hist-h"><h2 id="hist-h">Approval history</h2>
 <ul>{history}</ul></section>
 <form class="card" method="post" action="{escape(action)}">

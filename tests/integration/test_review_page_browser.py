@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
+from smm_local.demo_assets import carousel_spec
 from smm_local.stack import LocalStack
 from smm_runtime.review_links import ReviewClaim, sign_link
 from tests.integration.conftest import ARTIFACTS, video_spec
@@ -69,7 +70,7 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
         default_queue_worker: None) -> None:
     doc = f"vid{uuid.uuid4().hex[:8]}"
     body = publish_body(assets, doc)
-    body["creative"] = {"kind": "video", "spec": video_spec(assets)}
+    body["creative"] = {"kind": "video", "spec": video_spec(assets, presets=["9:16", "16:9"])}
     code, started = call(stack, "POST", "/v1/publish", body)
     assert code == 202, started
     await stage(stack, started["workflow_id"], "awaiting_approval")
@@ -77,7 +78,23 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
 
     desktop = await browser.new_page(viewport={"width": 1280, "height": 900})
     await desktop.goto(link)
-    await desktop.screenshot(path=str(ARTIFACTS / "review-page-desktop.png"), full_page=True)
+    # A tab per format; each player has a poster that loads and the video's own shape, and
+    # fits the screen (no 1,000-pixel black box).
+    assert await desktop.locator(".formats > label").all_inner_texts() == [
+        "9:16 portrait", "16:9 landscape"]
+    for tab, ratio in (("9:16 portrait", 9 / 16), ("16:9 landscape", 16 / 9)):
+        await desktop.get_by_text(tab, exact=True).click()
+        player = desktop.locator(".panel:visible .player")
+        box = await player.bounding_box()
+        assert box is not None and box["height"] <= 0.8 * 900, box
+        assert abs(box["width"] / box["height"] - ratio) < 0.02, box
+        poster = await player.locator("video").get_attribute("poster")
+        assert poster is not None
+        loaded = await desktop.evaluate("""async (url) => { const i = new Image(); i.src = url;
+            await i.decode(); return i.naturalWidth; }""", poster)
+        assert loaded > 0
+        await desktop.screenshot(path=str(ARTIFACTS / f"review-page-desktop-{tab[:4]}.png"))
+    assert await desktop.locator(".post .thumb").count() == 1
     await desktop.close()
 
     page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
@@ -91,6 +108,8 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
         await new Promise(r => setTimeout(r, 800));
         return {time: v.currentTime, width: v.videoWidth, ready: v.readyState}; }""")
     assert played["time"] > 0 and played["width"] > 0, played
+    box = await page.locator(".panel:visible .player").bounding_box()
+    assert box is not None and box["width"] <= 390 and box["height"] <= 0.8 * 844, box
     scroll_width = await page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 390  # nothing wider than the phone
     await page.screenshot(path=str(ARTIFACTS / "review-page-phone.png"), full_page=True)
@@ -136,4 +155,28 @@ async def test_request_changes_then_the_new_link_and_refusals_in_the_browser(
     await page.goto(expired)
     assert "expired" in await page.inner_text("main")
     assert (await stage(stack, workflow_id, "awaiting_approval"))["round"] == 2
+    await page.close()
+
+
+async def test_a_carousel_is_a_strip_of_slides_to_swipe_on_a_phone(
+        stack: LocalStack, assets: dict[str, str], browser: Browser,
+        default_queue_worker: None) -> None:
+    doc = f"car{uuid.uuid4().hex[:8]}"
+    body = publish_body(assets, doc)
+    body["creative"] = {"kind": "image", "spec": carousel_spec(assets)}
+    code, started = call(stack, "POST", "/v1/publish", body)
+    assert code == 202, started
+    await stage(stack, started["workflow_id"], "awaiting_approval")
+    page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    await page.goto(await link_for(stack, doc, 1))
+    strip = page.locator(".strip")
+    assert await strip.locator("figure").count() == 3
+    sizes = await strip.evaluate("s => ({scroll: s.scrollWidth, client: s.clientWidth})")
+    assert sizes["scroll"] > sizes["client"] * 2, sizes  # one slide at a time, the rest aside
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # the page not
+    await strip.evaluate("s => s.scrollBy({left: s.clientWidth})")
+    await page.wait_for_timeout(300)
+    assert await strip.evaluate("s => s.scrollLeft") > 0
+    await page.screenshot(path=str(ARTIFACTS / "review-page-carousel-phone.png"), full_page=True)
     await page.close()
