@@ -15,6 +15,7 @@ from orchestrator.cli.listing import cmd_list
 from orchestrator.cli.ops import cmd_codec_server, cmd_slots, cmd_worker
 from orchestrator.cli.publish import cmd_approve, cmd_publish, cmd_status
 from orchestrator.cli.render import cmd_brand_kit, cmd_render
+from orchestrator.cli.watch import cmd_watch
 from smm_runtime.codec import PayloadKeyError
 from smm_runtime.contract.validation import ContractError
 from smm_runtime.temporal_conn import TemporalConfigError
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     status = sub.add_parser("status", help="a publish workflow's status")
     status.add_argument("workflow_id")
     status.add_argument("--follow", action="store_true", help="print stage changes")
+    watching = sub.add_parser("watch", help="follow any engine workflow until it ends")
+    watching.add_argument("workflow_id")
+    watching.add_argument("--json", action="store_true", help="one JSON object per change")
     listing = sub.add_parser("list", help="the engine's workflows by stage, account, kind")
     listing.add_argument("--stage", help="e.g. awaiting_approval, rendering, published")
     listing.add_argument("--account")
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     handlers = {"worker": cmd_worker, "render": cmd_render, "brand-kit": cmd_brand_kit,
                 "publish": cmd_publish, "approve": cmd_approve, "status": cmd_status,
                 "credits": cmd_credits, "slots": cmd_slots, "codec-server": cmd_codec_server,
-                "list": cmd_list}
+                "list": cmd_list, "watch": cmd_watch}
     try:
         code = handlers[args.command](args)
     except ContractError as err:

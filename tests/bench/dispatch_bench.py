@@ -27,6 +27,7 @@ from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.kinds import NoopRequest
 from smm_runtime.contract.workflow_io import DispatchPolicy
 from smm_runtime.temporal_conn import connect
+from tests.bench.results import report
 
 HOLD = DispatchPolicy(heartbeat_timeout_s=600, start_to_close_s=3600, max_attempts=1)
 
@@ -75,6 +76,9 @@ async def latency(client: Client, rounds: int) -> None:
     print(f"    lambda    : {describe(lam)}")
     print(f"    ratio lambda / in-worker (medians): "
           f"{statistics.median(lam) / statistics.median(wrk):.2f}x")
+    report([("dispatch.in_worker_median", statistics.median(wrk), "ms", "lower"),
+            ("dispatch.lambda_median", statistics.median(lam), "ms", "lower"),
+            ("dispatch.ratio", statistics.median(lam) / statistics.median(wrk), "x", "lower")])
 
 
 async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int,
@@ -104,6 +108,9 @@ async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int,
     print(f"(b) worker RSS: idle {idle:.1f} MB; with {count} dispatched activities in flight "
           f"{peak:.1f} MB (+{peak - idle:.1f} MB, {(peak - idle) * 1024 / count:.1f} KB each); "
           f"all {count} dispatched in {dispatched_in:.1f} s")
+    report([("worker.rss_idle", idle, "MB", "lower"),
+            (f"worker.rss_{count}_in_flight", peak, "MB", "lower"),
+            ("worker.kb_per_activity_in_flight", (peak - idle) * 1024 / count, "KB", "lower")])
     await asyncio.gather(*[h.terminate("bench over") for h in handles])
 
 

@@ -17,6 +17,7 @@ from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.workflow_io import GenerateImageInput
 from smm_runtime.temporal_conn import connect
+from tests.bench.results import report
 from tests.golden.make_goldens import render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,7 @@ def warm_render() -> None:
     print(f"(images) warm render of a 1080x1080 {figures['template']} in-process: median "
           f"{figures['median_ms']:.1f} ms, p90 {figures['p90_ms']:.1f} ms, n={figures['n']} "
           "(target <= 100 ms)")
+    report([("images.warm_card_median", figures["median_ms"], "ms", "lower")])
 
 
 async def throughput(count: int = 100) -> None:
@@ -57,6 +59,7 @@ async def throughput(count: int = 100) -> None:
     print(f"(images) end to end: {done} images (5 carousels x 20) in {elapsed:.1f} s = "
           f"{done / elapsed:.1f} images/s; function cold starts {stats['cold_starts']}, "
           f"warm {stats['warm_starts']}")
+    report([("images.end_to_end_per_s", done / elapsed, "images/s", "higher")])
 
 
 def main() -> None:

@@ -43,3 +43,42 @@ async def test_status_of_an_image_render_and_of_nothing(
     assert answer["progress"]["images_done"] == answer["progress"]["images_total"] == 1
     missing = await asyncio.to_thread(status, stack, "no-such-workflow")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def cli(stack: LocalStack, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "orchestrator.cli", *argv],
+                          env={**os.environ, **stack.env()}, capture_output=True, text=True,
+                          timeout=180)
+
+
+async def test_watch_follows_a_render_to_the_end_and_list_finds_it(
+        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    from orchestrator.workflows.render_video import RenderVideoWorkflow
+    from smm_runtime.contract.workflow_io import RenderVideoInput
+    from tests.integration.conftest import video_spec
+
+    handle = await client.start_workflow(
+        RenderVideoWorkflow.run, RenderVideoInput(
+            spec=video_spec(assets, scenes=[{"duration_s": 6, "background": {
+                "type": "solid", "color": "primary"}}]), output_bucket=stack.bucket),
+        id=f"render-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
+    watched = await asyncio.to_thread(cli, stack, "watch", handle.id, "--json")
+    assert watched.returncode == 0, watched.stderr
+    states = [json.loads(line) for line in watched.stdout.splitlines()]
+    assert states[-1]["execution"] == "COMPLETED"
+    rendering = [s["render"] for s in states if s.get("render")]
+    assert rendering and rendering[0]["unit"] == "segments" and rendering[0]["total"] >= 2
+    done = [r["done"] for r in rendering]
+    assert done == sorted(done)  # never backwards
+    text = await asyncio.to_thread(cli, stack, "watch", handle.id)  # over: one final line
+    assert text.returncode == 0 and "COMPLETED" in text.stdout
+    rows: list[dict[str, str]] = []
+    for _ in range(20):  # the visibility store follows a moment behind
+        listed = await asyncio.to_thread(cli, stack, "list", "--kind", "video", "--stage",
+                                         "done", "--json")
+        assert listed.returncode == 0, listed.stderr
+        rows = json.loads(listed.stdout)
+        if any(r["workflow_id"] == handle.id for r in rows):
+            break
+        await asyncio.sleep(0.5)
+    assert any(r["workflow_id"] == handle.id for r in rows)
