@@ -34,6 +34,7 @@ from functions.render_video.storage import RenderSettings, Storage
 from orchestrator.planning.resolve import resolve
 from orchestrator.planning.segments import frame_costs, plan_segments, window
 from smm_local.demo_assets import upload_demo_assets
+from smm_local.processes import font_files
 from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import AudioRequest, SegmentRequest
 from smm_runtime.contract.video_spec import QUALITY_CRF, BrandKit, VideoSpec
@@ -114,7 +115,7 @@ def main() -> None:
         total = timeline.total_frames
         storage = Storage(s3=s3, settings=RenderSettings(
             asset_buckets=stack.bucket, output_bucket=stack.bucket, work_dir=work / "w",
-            cache_dir=work / "cache"))
+            cache_dir=work / "cache", fonts_dir=font_files()))
         renderer = SegmentRenderer(storage)
 
         def request(a: int, b: int) -> SegmentRequest:

@@ -37,7 +37,8 @@ class PayloadApp:
 
     def start(self) -> None:
         env = {**os.environ, "PAYLOAD_SECRET": f"local-payload-secret-{self.port}",
-               "PAYLOAD_DATABASE_URL": f"file:{self.database}",
+               # Absolute: the server runs in its own folder (a relative state dir would miss).
+               "PAYLOAD_DATABASE_URL": f"file:{self.database.resolve()}",
                "SMM_PAYLOAD_ENGINE_EMAIL": ENGINE_EMAIL, "SMM_PAYLOAD_API_KEY": self.api_key,
                "NODE_ENV": "development", **self.env}
         self.proc = subprocess.Popen(["node", "server.mjs", "--port", str(self.port)], cwd=APP,
