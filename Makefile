@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 # `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
 DEMO_FLAGS ?= --auto-approve
 
-.PHONY: setup chromium schema layer-lock sam-tool lint typecheck validate test test-fast demo dev bench clean \
+.PHONY: setup chromium schema layer-lock bench-inflight sam-tool lint typecheck validate test test-fast demo dev bench clean \
 	record-histories soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
@@ -100,6 +100,10 @@ bench: setup
 	$(VENV)/bin/python -m tests.bench.video_bench
 	$(VENV)/bin/python -m tests.bench.image_bench
 	$(VENV)/bin/python -m tests.bench.cap_bench
+
+## bench-inflight: the worker with 10,000 dispatched activities in flight (RSS, CPU, replay)
+bench-inflight: setup
+	$(VENV)/bin/python -m tests.bench.dispatch_bench --rounds 5 --in-flight 10000
 
 ## soak: the long chaos soak (kills, a server restart, redeliveries); prints lost/doubled counts
 soak: setup

@@ -62,6 +62,10 @@ class WorkerSettings(BaseSettings):
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     graceful_shutdown_s: float = 10.0
     health_port: int | None = Field(default=None, description="GET /healthz and /metrics.")
+    max_cached_workflows: int = Field(
+        default=1000, ge=0, description="Workflows kept in memory between tasks (about 80 KB "
+        "each); beyond it the least recent is evicted and replays from history on its next "
+        "task, so memory stays bounded however many renders are in flight.")
     log_format: Literal["json", "text"] = Field(
         default="json", description="JSON lines with workflow and activity ids, or text.")
     temporal_metrics_port: int | None = Field(

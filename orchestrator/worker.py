@@ -125,6 +125,7 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
                     permits.pool_caps, permits.request_permit,
                     noop_in_worker],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+        max_cached_workflows=settings.max_cached_workflows,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from orchestrator.cli.credits import cmd_credits
@@ -107,3 +108,19 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {err}", file=sys.stderr)
         code = 2
     sys.exit(code)
+
+
+def run() -> None:
+    """The `smm-engine` command: `main`, then an exit that skips interpreter teardown. The
+    Temporal client's native threads can outlive the event loop and abort a short-lived
+    process while Python finalizes (temporalio/sdk-python#300: "PyGILState_Release ... must
+    be current"), turning a correct answer into exit status -6; nothing of ours needs the
+    teardown once the output is flushed."""
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

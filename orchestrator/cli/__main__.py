@@ -1,5 +1,5 @@
 """`python -m orchestrator.cli`: the same as the `smm-engine` command."""
 
-from orchestrator.cli import main
+from orchestrator.cli import run
 
-main()
+run()

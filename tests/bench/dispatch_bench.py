@@ -4,13 +4,17 @@
     -> function -> async completion) against the same activity run inside the worker, on the
     same Temporal server in the same run; latency is ActivityTaskScheduled -> Completed in
     the workflow history, so both sides pay the same workflow overhead.
-(b) The worker's resident memory with 1,000 dispatched activities in flight at once.
+(b) The worker's resident memory with 1,000 dispatched activities in flight at once
+    (`make bench-inflight`: 10,000), its CPU while they wait, how long a dispatch waited
+    for the worker (schedule to start, sampled), and what an evicted workflow costs: a query
+    to the oldest (evicted from the cache, replayed from history) against the newest.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -49,6 +53,32 @@ async def run_noop(client: Client, via: str) -> float:
         id=f"bench-{via}-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE)
     await handle.result()
     return await activity_latency_ms(handle)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def query_ms(handle: WorkflowHandle[Any, Any]) -> float:
+    started = time.monotonic()
+    await handle.query("__stack_trace")  # answered by the worker: replays an evicted one
+    return (time.monotonic() - started) * 1000
+
+
+async def schedule_to_start_ms(handle: WorkflowHandle[Any, Any]) -> float:
+    scheduled = None
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.event_time.ToDatetime()
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED and scheduled:
+            return (event.event_time.ToDatetime() - scheduled).total_seconds() * 1000
+    raise RuntimeError("the dispatch never started")
+
+
+def p(samples: list[float], q: float) -> float:
+    return sorted(samples)[min(len(samples) - 1, int(q * len(samples)))]
 
 
 def rss_mb(pid: int) -> float:
@@ -95,8 +125,9 @@ async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int,
                 id=f"bench-hold-{uuid.uuid4().hex[:10]}", task_queue=TASK_QUEUE)
             for _ in range(min(100, count - batch))])
     while stack.lambda_stats()["NoopFunction"]["accepted_events"] - before < count:
-        if time.monotonic() - started > 300:
-            raise TimeoutError("the worker did not dispatch every activity within 300 s")
+        if time.monotonic() - started > max(300, count / 10):
+            raise TimeoutError(f"the worker did not dispatch every activity within "
+                               f"{max(300, count / 10):.0f} s")
         await asyncio.sleep(0.5)
     dispatched_in = time.monotonic() - started
     await asyncio.sleep(2)
@@ -108,6 +139,21 @@ async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int,
     print(f"(b) worker RSS: idle {idle:.1f} MB; with {count} dispatched activities in flight "
           f"{peak:.1f} MB (+{peak - idle:.1f} MB, {(peak - idle) * 1024 / count:.1f} KB each); "
           f"all {count} dispatched in {dispatched_in:.1f} s")
+    cpu_before = cpu_seconds(worker_pid)
+    await asyncio.sleep(10)
+    waiting_cpu = (cpu_seconds(worker_pid) - cpu_before) / 10 * 100
+    starts = [await schedule_to_start_ms(h) for h in handles[::max(1, count // 200)]]
+    oldest = [await query_ms(h) for h in handles[:50]]
+    newest = [await query_ms(h) for h in handles[-50:]]
+    print(f"    worker CPU while they wait: {waiting_cpu:.1f}% of one core; dispatch waited "
+          f"for the worker (schedule to start, n={len(starts)}): p50 {p(starts, .5):.0f} ms, "
+          f"p99 {p(starts, .99):.0f} ms")
+    print(f"    query of the 50 oldest (evicted beyond the cache, replayed): p50 "
+          f"{p(oldest, .5):.1f} ms, p99 {p(oldest, .99):.1f} ms; of the 50 newest (cached): "
+          f"p50 {p(newest, .5):.1f} ms, p99 {p(newest, .99):.1f} ms")
+    report([(f"worker.cpu_percent_{count}_waiting", waiting_cpu, "%", "lower"),
+            (f"dispatch.schedule_to_start_p99_{count}", p(starts, .99), "ms", "lower"),
+            (f"worker.query_evicted_p50_{count}", p(oldest, .5), "ms", "lower")])
     report([("worker.rss_idle", idle, "MB", "lower"),
             (f"worker.rss_{count}_in_flight", peak, "MB", "lower"),
             ("worker.kb_per_activity_in_flight", (peak - idle) * 1024 / count, "KB", "lower")])

@@ -25,7 +25,7 @@ def test_the_built_wheel_holds_no_harness_code(tmp_path: Path) -> None:
     assert harness == []
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "smm-engine = orchestrator.cli:main" in entry_points
+    assert "smm-engine = orchestrator.cli:run" in entry_points
     assert "smm-local" not in entry_points
     assert any(n == "smm_runtime/contract/kinds.py" for n in names)
     assert "smm_runtime/contract/template_props.json" in names  # the revision limits

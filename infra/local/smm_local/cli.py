@@ -7,16 +7,19 @@ and keeps them; ``smm-local demo`` runs the main job on them (what ``make demo``
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 from smm_local.demo import cmd_demo
+from smm_local.processes import ensure_search_attributes
 from smm_local.stack import LocalStack
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
     stack = LocalStack(ui_port=args.ui_port, persistent=True, log=sys.stderr)
     with stack:
+        ensure_search_attributes(stack.temporal_address)
         stack.start_worker()
         print("local stack is up; in another shell:")
         for key, value in stack.env().items():
@@ -43,7 +46,12 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--auto-approve", action="store_true",
                       help="approve the publish step automatically (else approve from the CLI)")
     args = parser.parse_args(argv)
-    sys.exit({"dev": cmd_dev, "demo": cmd_demo}[args.command](args))
+    code = {"dev": cmd_dev, "demo": cmd_demo}[args.command](args)
+    # Skip interpreter teardown: the Temporal client's native threads can abort a process
+    # while Python finalizes (temporalio/sdk-python#300), after the work is done.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

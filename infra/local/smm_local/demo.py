@@ -23,7 +23,7 @@ from orchestrator.cli.publish import FINAL_STAGES, follow_publish
 from orchestrator.cli.render import render_spec, report
 from orchestrator.cli.settings import settings
 from smm_local.demo_assets import card_spec, carousel_spec, demo_spec, upload_demo_assets
-from smm_local.processes import free_port
+from smm_local.processes import ensure_search_attributes, free_port
 from smm_local.stack import ROOT, LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.temporal_conn import connect
@@ -64,6 +64,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with log_path.open("w") as log, LocalStack(ui_port=ui_port, persistent=True, log=log) as stack:
         print(f"local stack up: Temporal {stack.temporal_address} (namespace smm-hub-core), "
               f"S3 {stack.moto_url}, Lambda {stack.lambda_url}")
+        ensure_search_attributes(stack.temporal_address)
         stack.start_worker()
         os.environ.update(stack.env())
         os.environ["SMM_ACCOUNT"] = DEMO_ACCOUNT

@@ -36,7 +36,9 @@ class PayloadApp:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "PAYLOAD_SECRET": f"local-payload-secret-{self.port}",
+        # Payload keys its API-key index with this secret: it must outlive the port, or a
+        # persistent database (`make dev`, `make demo` again) no longer knows the engine's key.
+        env = {**os.environ, "PAYLOAD_SECRET": f"local-payload-secret-{self.database.name}",
                # Absolute: the server runs in its own folder (a relative state dir would miss).
                "PAYLOAD_DATABASE_URL": f"file:{self.database.resolve()}",
                "SMM_PAYLOAD_ENGINE_EMAIL": ENGINE_EMAIL, "SMM_PAYLOAD_API_KEY": self.api_key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -77,3 +78,17 @@ def post_json(url: str, body: dict[str, Any]) -> None:
     """POST settings to a control endpoint of a local process on loopback."""
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
     urllib.request.urlopen(req, timeout=5).close()
+
+
+def ensure_search_attributes(address: str, namespace: str = "smm-hub-core") -> None:
+    """A persistent dev database (`make dev`, `make demo`) from before an attribute existed:
+    start-dev's --search-attribute flags only apply to a fresh one, and the worker refuses to
+    start without them, so add what is missing through the operator API."""
+    from temporalio.client import Client
+
+    from orchestrator.visibility import register_search_attributes
+
+    async def register() -> None:
+        await register_search_attributes(await Client.connect(address, namespace=namespace))
+
+    asyncio.run(register())

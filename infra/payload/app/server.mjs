@@ -24,6 +24,10 @@ const existing = await payload.find({ collection: 'users', where: { email: { equ
 if (existing.docs.length === 0) {
   await payload.create({ collection: 'users', data: {
     email, password: randomBytes(24).toString('hex'), enableAPIKey: true, apiKey } });
+} else {
+  // A kept database (a restarted dev stack): the engine's key is this run's.
+  await payload.update({ collection: 'users', id: existing.docs[0].id,
+    data: { enableAPIKey: true, apiKey } });
 }
 
 const server = http.createServer(async (incoming, outgoing) => {
