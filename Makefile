@@ -103,7 +103,7 @@ bench: setup
 
 ## bench-inflight: the worker with 10,000 dispatched activities in flight (RSS, CPU, replay)
 bench-inflight: setup
-	$(VENV)/bin/python -m tests.bench.dispatch_bench --rounds 5 --in-flight 10000
+	$(VENV)/bin/python -m tests.bench.dispatch_bench --rounds 0 --in-flight 10000
 
 ## soak: the long chaos soak (kills, a server restart, redeliveries); prints lost/doubled counts
 soak: setup
