@@ -20,10 +20,14 @@ from smm_runtime.contract.workflow_io import GenerateImageInput
 pytestmark = pytest.mark.integration
 
 
-def status(stack: LocalStack, workflow_id: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "orchestrator.cli", "status", workflow_id],
+def cli(stack: LocalStack, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "orchestrator.cli", *argv],
                           env={**os.environ, **stack.env()}, capture_output=True, text=True,
-                          timeout=60)
+                          timeout=180)
+
+
+def status(stack: LocalStack, workflow_id: str) -> subprocess.CompletedProcess[str]:
+    return cli(stack, "status", workflow_id)
 
 
 async def test_status_of_an_image_render_and_of_nothing(
@@ -43,12 +47,6 @@ async def test_status_of_an_image_render_and_of_nothing(
     assert answer["progress"]["images_done"] == answer["progress"]["images_total"] == 1
     missing = await asyncio.to_thread(status, stack, "no-such-workflow")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
-
-
-def cli(stack: LocalStack, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "orchestrator.cli", *argv],
-                          env={**os.environ, **stack.env()}, capture_output=True, text=True,
-                          timeout=180)
 
 
 async def test_watch_follows_a_render_to_the_end_and_list_finds_it(

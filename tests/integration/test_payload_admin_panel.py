@@ -10,7 +10,6 @@ import json
 import re
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,10 @@ from temporalio.client import Client
 
 from smm_local.stack import LocalStack
 from tests.integration.conftest import video_spec
-from tests.integration.test_trigger_api import call
+from tests.integration.test_trigger_api import call, default_queue_worker
 
 pytestmark = pytest.mark.integration
+__all__ = ["default_queue_worker"]  # the module fixture, shared
 APP = Path(__file__).resolve().parents[2] / "infra" / "payload" / "app"
 RENDER = """
 import { renderToStaticMarkup } from 'react-dom/server';
@@ -28,14 +28,6 @@ import { EngineStatus } from './engine-status.mjs';
 const [data, trigger] = JSON.parse(process.argv[1]);
 console.log(renderToStaticMarkup(await EngineStatus({ data, trigger })));
 """
-
-
-@pytest.fixture(scope="module")
-def publish_worker(stack: LocalStack) -> Iterator[None]:
-    worker = stack.start_worker(name="worker-admin-panel")
-    yield
-    worker.terminate()
-    worker.wait(timeout=30)
 
 
 def panel(stack: LocalStack, workflow_id: str) -> str:
@@ -48,7 +40,8 @@ def panel(stack: LocalStack, workflow_id: str) -> str:
 
 
 async def test_the_panel_shows_live_render_progress_then_the_next_stage(
-        stack: LocalStack, client: Client, assets: dict[str, str], publish_worker: None) -> None:
+        stack: LocalStack, client: Client, assets: dict[str, str],
+        default_queue_worker: None) -> None:
     doc = f"doc{uuid.uuid4().hex[:8]}"
     # Long enough (twelve one-second segments) to be seen rendering several times.
     spec = video_spec(assets, scenes=[{"duration_s": 12, "background": {
