@@ -7,10 +7,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.cli.settings import settings
 from orchestrator.progress import live_progress
@@ -111,5 +113,12 @@ async def watch(workflow_id: str, as_json: bool, interval_s: float = 0.5) -> str
 def cmd_watch(args: argparse.Namespace) -> int:
     if not args.json and (link := settings().workflow_link(args.workflow_id)):
         print(f"watching {args.workflow_id}: {link}")
-    final = asyncio.run(watch(args.workflow_id, args.json))
+    try:
+        final = asyncio.run(watch(args.workflow_id, args.json))
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        print(f"workflow_id: {args.workflow_id!r} does not exist in this namespace",
+              file=sys.stderr)
+        return 1
     return 0 if final == "COMPLETED" else 1

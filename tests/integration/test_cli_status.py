@@ -80,3 +80,7 @@ async def test_watch_follows_a_render_to_the_end_and_list_finds_it(
             break
         await asyncio.sleep(0.5)
     assert any(r["workflow_id"] == handle.id for r in rows)
+    missing = await asyncio.to_thread(cli, stack, "watch", "no-such-workflow")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    bad = await asyncio.to_thread(cli, stack, "list", "--stage", "awaiting approval")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --stage:")
