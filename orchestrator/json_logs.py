@@ -24,6 +24,8 @@ class JsonFormatter(logging.Formatter):
             info = getattr(record, attribute, None)
             if isinstance(info, dict):
                 entry.update({f: info[f] for f in fields if f in info})
+        # Timings a record carries in `extra` (the dispatch's invoke_ms, ...).
+        entry.update({k: v for k, v in record.__dict__.items() if k.endswith("_ms")})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

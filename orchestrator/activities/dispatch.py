@@ -8,6 +8,7 @@ renders in flight.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -68,6 +69,7 @@ class LambdaDispatcher:
                 f"{ASYNC_PAYLOAD_LIMIT}-byte async limit; pass S3 keys, not media bytes",
                 type=DISPATCH_ERROR, non_retryable=True)
         function = self._functions[kind.name]
+        started = time.monotonic()
         try:
             await self._invoke(function, payload)
         except ApplicationError:
@@ -76,7 +78,8 @@ class LambdaDispatcher:
             raise
         if self._counters is not None:
             self._counters.add(kind.name, "dispatched")
-        activity.logger.info("dispatched %s to %s", kind.name, function)
+        activity.logger.info("dispatched %s to %s", kind.name, function, extra={
+            "invoke_ms": round((time.monotonic() - started) * 1000, 2)})
         activity.raise_complete_async()
 
     async def _invoke(self, function: str, payload: bytes) -> None:

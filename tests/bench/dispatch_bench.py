@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -95,9 +96,66 @@ def describe(samples: list[float]) -> str:
     return f"median {statistics.median(samples):7.1f} ms   p90 {q[-1]:7.1f} ms   n={len(samples)}"
 
 
-async def latency(client: Client, rounds: int) -> None:
+def loopback_wake_ms(idle_s: float, rounds: int = 30) -> float:
+    """This machine's cost of waking an idle process: the median round trip of an empty HTTP
+    request to a trivial server in another process, sent after ``idle_s`` of silence. Every
+    hop of the Lambda path (worker -> emulator -> function -> Temporal) pays it once."""
+    import http.client
+    import multiprocessing
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Empty(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(204)
+            self.end_headers()
+
+    server = HTTPServer(("127.0.0.1", 0), Empty)
+    child = multiprocessing.get_context("fork").Process(target=server.serve_forever,
+                                                        daemon=True)
+    child.start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port)
+    samples = []
+    try:
+        for _ in range(rounds):
+            time.sleep(idle_s)
+            started = time.perf_counter()
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            samples.append((time.perf_counter() - started) * 1000)
+    finally:
+        child.kill()
+        server.server_close()
+    return statistics.median(samples)
+
+
+def logged_phases(log: Path, since: int) -> dict[str, list[float]]:
+    """The timings the worker (invoke_ms) and the function (first_heartbeat_ms, work_ms,
+    complete_ms) log with each bench activity, from the stack's log after offset ``since``."""
+    phases: dict[str, list[float]] = {}
+    with log.open() as lines:
+        lines.seek(since)
+        for line in lines:
+            if not line.startswith("{") or "_ms" not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            for key, value in entry.items():
+                if key.endswith("_ms") and isinstance(value, int | float):
+                    phases.setdefault(key, []).append(float(value))
+    return phases
+
+
+async def latency(client: Client, rounds: int, log: Path) -> None:
     for via in ("lambda", "worker", "lambda"):  # warm both paths (and the function) first
         await run_noop(client, via)
+    since = log.stat().st_size
     lam: list[float] = []
     wrk: list[float] = []
     for _ in range(rounds):  # interleaved, so drift on the machine hits both sides alike
@@ -108,6 +166,19 @@ async def latency(client: Client, rounds: int) -> None:
     print(f"    lambda    : {describe(lam)}")
     print(f"    ratio lambda / in-worker (medians): "
           f"{statistics.median(lam) / statistics.median(wrk):.2f}x")
+    phases = logged_phases(log, since)
+    print("    where the Lambda path's time goes (medians, from the worker's and the function's "
+          "logs):")
+    for key, label in (("invoke_ms", "worker: boto3 Invoke (Event) answered 202"),
+                       ("first_heartbeat_ms", "function: first heartbeat (liveness, before "
+                                              "any compute)"),
+                       ("work_ms", "function: the work (no-op, in its thread)"),
+                       ("complete_ms", "function: complete (the result to Temporal)")):
+        if phases.get(key):
+            print(f"      {label:<62} {statistics.median(phases[key]):6.1f} ms")
+    print(f"    this machine's wake-up cost per hop (empty loopback HTTP round trip): "
+          f"{loopback_wake_ms(0):.2f} ms back to back, {loopback_wake_ms(0.02):.2f} ms after "
+          f"20 ms idle")
     report([("dispatch.in_worker_median", statistics.median(wrk), "ms", "lower"),
             ("dispatch.lambda_median", statistics.median(lam), "ms", "lower"),
             ("dispatch.ratio", statistics.median(lam) / statistics.median(wrk), "x", "lower")])
@@ -173,7 +244,7 @@ async def main_async(rounds: int, in_flight: int) -> None:
         worker = stack.start_worker()
         client = await connect(environ=stack.env())
         if rounds:  # `make bench-inflight` skips it: its figures belong to `make bench`
-            await latency(client, rounds)
+            await latency(client, rounds, Path(".local/bench.log"))
         await in_flight_memory(client, stack, worker.pid, in_flight)
 
 

@@ -44,3 +44,11 @@ def test_an_activity_record_and_an_exception_stay_one_json_line() -> None:
     assert (entry["activity_id"], entry["activity_type"], entry["attempt"]) == (
         "3", "dispatch_segment", 2)
     assert "ValueError: boom" in entry["exception"]
+
+
+def test_timings_a_record_carries_become_fields() -> None:
+    """The dispatch logs how long Lambda took to accept the event (`make bench` reads it)."""
+    entry = json.loads(JsonFormatter().format(record("dispatched noop to NoopFunction",
+                                                     invoke_ms=5.46, secret_token="x")))
+    assert entry["invoke_ms"] == 5.46
+    assert "secret_token" not in entry  # only timings: other extras stay out of the line

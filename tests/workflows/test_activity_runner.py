@@ -227,6 +227,18 @@ async def test_each_activity_emits_cloudwatch_metrics(harness: Harness,
     assert all(line["kind"] == "noop" and line["outcome"] == "completed" for line in lines)
 
 
+async def test_the_completion_log_says_where_the_time_went(harness: Harness) -> None:
+    handle, event = await harness.start()
+    assert await harness.handle(event, echo) == "completed"
+    await handle.result()
+    done = [json.loads(line) for line in harness.logs.getvalue().splitlines()
+            if '"completed"' in line]
+    assert done, "no completion line was logged"
+    phases = {k: done[-1][k] for k in ("first_heartbeat_ms", "work_ms", "complete_ms")}
+    assert all(isinstance(v, float) and v >= 0 for v in phases.values()), phases
+    assert phases["first_heartbeat_ms"] > 0 and phases["complete_ms"] > 0  # real round trips
+
+
 # --- Answers from the server that no retry changes, and the time a delivery may take ----------
 
 

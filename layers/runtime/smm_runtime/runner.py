@@ -56,6 +56,10 @@ RPC_TIMEOUT = timedelta(seconds=10)  # each call to the server; a hung one is re
 LAMBDA_MARGIN_S = 3.0  # stop delivering this long before the invocation would be killed
 
 
+def _ms_since(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 2)
+
+
 def _is_not_found(err: BaseException) -> bool:
     return isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND
 
@@ -82,6 +86,9 @@ class ActivityRunner:
         self._lambda_deadline = float("inf")  # monotonic; this invocation's end
         self._heartbeat_timeout_s: float | None = None
         self._last_beat = 0.0  # monotonic; the last heartbeat the server took
+        # Where this invocation's time went (ms), logged with its end: the server's answers
+        # to the first heartbeat and to the completion are the protocol's own cost.
+        self._phases: dict[str, float] = {}
 
     def handler(self, works: Mapping[Kind[Any, Any], Callable[[], Work]]) -> LambdaHandler:
         """A Lambda handler serving the kinds of ``works`` (kind -> factory of its work, built
@@ -161,7 +168,9 @@ class ActivityRunner:
         if event.heartbeat_details:
             ctx.report(**event.heartbeat_details)
         # Heartbeat before spending compute: a stale or cancelled attempt stops here.
+        beat_started = time.monotonic()
         first = await self._heartbeat(handle, ctx)
+        self._phases = {"first_heartbeat_ms": _ms_since(beat_started)}
         if first != "live":
             return await self._finish_without_result(handle, first)
         return await self._supervise(handle, ctx, work, event.request)
@@ -170,6 +179,7 @@ class ActivityRunner:
         self, handle: AsyncActivityHandle, ctx: WorkContext, work: Work, request: Any
     ) -> str:
         loop = asyncio.get_running_loop()
+        work_started = time.monotonic()
         future = loop.run_in_executor(None, work, request, ctx)
         state = "live"
         while not future.done():
@@ -206,6 +216,8 @@ class ActivityRunner:
         if state in {"stale", "refused"}:
             return state
         self._result = result
+        self._phases["work_ms"] = _ms_since(work_started)
+        deliver_started = time.monotonic()
         try:
             await self._deliver(lambda: handle.complete(result, rpc_timeout=RPC_TIMEOUT))
         except RPCError as err:
@@ -213,7 +225,8 @@ class ActivityRunner:
                 self._logger.info("result not delivered: the attempt is no longer live")
                 return "stale"
             raise
-        self._logger.info("completed")
+        self._phases["complete_ms"] = _ms_since(deliver_started)
+        self._logger.info("completed", extra=self._phases)
         return "completed"
 
     async def _deliver(self, send: Callable[[], Awaitable[None]]) -> None:
