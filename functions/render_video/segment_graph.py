@@ -186,12 +186,17 @@ def encoder_options(req: SegmentRequest) -> dict[str, Any]:
             "frames:v": req.end_frame - req.start_frame}
 
 
-def build_graph(req: SegmentRequest, assets: SegmentAssets, output: Path) -> Any:
+def build_graph(req: SegmentRequest, assets: SegmentAssets, output: Path,
+                threads: int = 0) -> Any:
+    # Threads change how x264 splits the work, not the stream's format: segments encoded
+    # with different counts still join by stream copy.
+    extra = {"threads": threads} if threads else {}
     return ffmpeg.output(video_stream(req, assets), str(output), an=None, f="mp4",
-                         **encoder_options(req))
+                         **encoder_options(req), **extra)
 
 
-def command(req: SegmentRequest, assets: SegmentAssets, output: Path, binary: str) -> list[str]:
-    args: list[str] = build_graph(req, assets, output).compile(cmd=binary)
+def command(req: SegmentRequest, assets: SegmentAssets, output: Path, binary: str,
+            threads: int = 0) -> list[str]:
+    args: list[str] = build_graph(req, assets, output, threads).compile(cmd=binary)
     return [args[0], "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
             "-progress", "pipe:1", "-y", *args[1:]]

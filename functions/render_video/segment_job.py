@@ -102,7 +102,8 @@ class SegmentRenderer:
             ctx.report(stage="rendering", percent=0.0)
             # With "segment published", what the soak counts duplicate renders of finished work by.
             logger.info("segment render started", extra={"segment_key": target.key})
-            run_ffmpeg(command(req, assets, output, ffmpeg_binary()),
+            run_ffmpeg(command(req, assets, output, ffmpeg_binary(),
+                               self.storage.settings.ffmpeg_threads),
                        total_s=frames / req.timeline.fps,
                        on_progress=lambda pct, t: ctx.report(stage="rendering",
                                                              percent=round(pct, 1)),

@@ -51,6 +51,10 @@ class RenderSettings(BaseSettings):
     max_input_bytes: int = 1024**3
     # The fonts layer: the fallback chain (chain.json) and Twemoji; /opt/fonts on AWS.
     fonts_dir: Path = Path("/opt/fonts")
+    # x264's threads per segment render; 0 lets it size itself to the CPUs it sees (on
+    # Lambda, the function's own vCPUs). One thread per environment makes local renders on a
+    # shared machine behave like Lambda's, where environments do not share CPUs.
+    ffmpeg_threads: int = Field(default=0, ge=0, le=64)
 
     def allowed_buckets(self) -> set[str]:
         return {b.strip() for b in self.asset_buckets.split(",") if b.strip()}

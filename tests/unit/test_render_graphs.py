@@ -23,12 +23,15 @@ def _segment(start: int, end: int, **overrides: object) -> tuple[list[str], Segm
     tl = resolve(VideoSpec.model_validate(spec(**overrides)), brand_kit())
     req = SegmentRequest(preset="9:16", width=1080, height=1920, crf=21, start_frame=start,
                          end_frame=end, timeline=window(tl, start, end), bucket="out-bucket")
+    return segment_command(req, _assets(req), Path("/w/out.mp4"), "ffmpeg"), req
+
+
+def _assets(req: SegmentRequest) -> SegmentAssets:
     scenes = {s.index: SceneAssets(
         background=Path(f"/w/bg{s.index}.tga"),
         texts=[Placed(Path(f"/w/t{s.index}{j}.tga"), 10, 20, 100, 50)
                for j, _ in enumerate(s.texts)]) for s in req.timeline.scenes}
-    assets = SegmentAssets(scenes=scenes, logo=Placed(Path("/w/logo.tga"), 0, 0, 200, 200))
-    return segment_command(req, assets, Path("/w/out.mp4"), "ffmpeg"), req
+    return SegmentAssets(scenes=scenes, logo=Placed(Path("/w/logo.tga"), 0, 0, 200, 200))
 
 
 def _file_inputs(argv: list[str]) -> list[int]:
@@ -120,3 +123,14 @@ def test_a_scene_background_outside_the_window_is_not_an_input() -> None:
         "type": "image", "uri": "s3://assets-bucket/photo.jpg"})])
     assert [s.index for s in req.timeline.scenes] == [0]
     assert "/w/bg1.tga" not in argv
+
+
+def test_threads_are_set_only_when_asked_and_leave_the_stream_format_alone() -> None:
+    req = _segment(0, 105)[1]
+    assets = _assets(req)
+    auto = segment_command(req, assets, Path("/w/out.mp4"), "ffmpeg")
+    one = segment_command(req, assets, Path("/w/out.mp4"), "ffmpeg", threads=1)
+    assert "-threads" not in auto
+    at = one.index("-threads")
+    assert one[at + 1] == "1"
+    assert one[:at] + one[at + 2:] == auto

@@ -63,6 +63,7 @@ class LocalStack:
     # Post creations Postiz allows per hour (its API_LIMIT); the soak raises it with the
     # worker's postiz-posts budget, to post a hundred times within its run.
     postiz_rate_limit: int = 90
+    function_env: dict[str, str] = field(default_factory=dict)  # for every function (benches)
 
     @property
     def temporal_address(self) -> str:
@@ -86,7 +87,6 @@ class LocalStack:
 
     def _double_port(self, which: str) -> int:
         return {"postiz": self.postiz_port, "inbox": self.inbox_port}[which]
-
     @property
     def inbox_url(self) -> str:
         return f"http://127.0.0.1:{self.inbox_port}/hooks"
@@ -227,8 +227,7 @@ class LocalStack:
             "SMM_POSTIZ_API_KEY": self.postiz_key,
             "SMM_TRIGGER_SECRET": self.trigger_secret,
             "SMM_REVIEW_LINK_SECRET": self.review_secret,
-            **self._payload_keys(),
-        }
+            **self._payload_keys(), **self.function_env}
         argv = [sys.executable, "-m", "smm_local.lambda_emulator",
                 "--template", str(ROOT / "template.yaml"), "--port", str(self.lambda_port),
                 "--ref", f"CreativeBucket={self.bucket}",
