@@ -13,9 +13,11 @@ import sys
 
 from orchestrator.cli.credits import cmd_credits
 from orchestrator.cli.listing import cmd_list
-from orchestrator.cli.ops import cmd_codec_server, cmd_slots, cmd_worker
+from orchestrator.cli.ops import cmd_codec_server, cmd_worker
 from orchestrator.cli.publish import cmd_approve, cmd_publish, cmd_status
 from orchestrator.cli.render import cmd_brand_kit, cmd_render
+from orchestrator.cli.slots import add_parser as slots_parser
+from orchestrator.cli.slots import cmd_slots
 from orchestrator.cli.watch import cmd_watch
 from smm_runtime.codec import PayloadKeyError
 from smm_runtime.contract.validation import ContractError
@@ -69,9 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     schedule.add_argument("account")
     schedule.add_argument("amount", type=int)
     schedule.add_argument("--cron", default="0 0 1 * *", help="default: the 1st, 00:00 UTC")
-    slots = sub.add_parser("slots", help="the cluster-wide caps: holders and waiters per pool")
-    slots.add_argument("--set", nargs=2, metavar=("POOL", "CAPACITY"),
-                       help="change a pool's capacity (takes effect at once)")
+    slots_parser(sub)
     codec = sub.add_parser("codec-server", help="decode payloads for the Web UI (authenticated)")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)

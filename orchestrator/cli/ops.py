@@ -1,45 +1,13 @@
-"""smm-engine worker / slots / codec-server: running and operating the engine."""
+"""smm-engine worker / codec-server: running the engine and its codec server."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 from pathlib import Path
 
 from orchestrator.cli.settings import settings
-from smm_runtime.temporal_conn import TemporalConfigError, connect
-
-
-def cmd_slots(args: argparse.Namespace) -> int:
-    """Each pool's holders and waiters (and, with --set, a new capacity)."""
-    from orchestrator.permits_io import POOLS, SemaphoreState, semaphore_id
-
-    async def show() -> None:
-        client = await connect()
-        queue = settings().task_queue
-        for pool in POOLS:
-            handle = client.get_workflow_handle(semaphore_id(queue, pool))
-            if args.set and args.set[0] == pool:
-                await handle.signal("configure", int(args.set[1]))
-            try:
-                state = await handle.query("snapshot", result_type=SemaphoreState)
-            except Exception:
-                print(f"{pool}: idle (no semaphore started yet)")
-                continue
-            print(f"{pool}: {len(state.holders)}/{state.capacity} held, "
-                  f"{state.waiting} waiting; granted {state.granted_total}, "
-                  f"leases expired {state.expired_total}, readmitted "
-                  f"{state.readmitted_total}, refused (queue full) {state.refused_total}")
-            for permit_id, holder in state.holders.items():
-                print(f"  holds  {permit_id}  (lease until {holder.lease_until:%H:%M:%S})")
-            for position, waiter in enumerate(state.waiters, start=1):
-                print(f"  #{position:<4} {waiter.permit_id}")
-            if state.waiting > len(state.waiters):
-                print(f"  ... and {state.waiting - len(state.waiters)} more")
-
-    asyncio.run(show())
-    return 0
+from smm_runtime.temporal_conn import TemporalConfigError
 
 
 def cmd_worker(_: argparse.Namespace) -> int:

@@ -1,0 +1,197 @@
+"""`make bench-long` (not in CI): a 10-minute 1080x1920 render through the whole local path.
+
+One RenderVideoWorkflow on the local stack — planner, fan-out into 64 segments through the
+cluster-wide cap, checkpointed segment functions, the soundtrack (music and voice-over), the
+join of every segment and the poster — with scenes of every kind (video clip, Ken Burns
+photo, gradient, solid colour; animated texts, captions, the logo, crossfades). Reports the
+wall time, CPU-seconds (the whole machine, and the part that was not the stack's own
+processes: the functions and their FFmpeg), the segment count, the workflow's history
+events, the worker's peak RSS and the join's share. Then a model of the same render on
+Lambda at N = 16, 32 and 64 from those measured figures, beside Remotion Lambda's published
+10-minute figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+
+from orchestrator.workflows.render_video import RenderVideoWorkflow
+from smm_local.demo_assets import upload_demo_assets
+from smm_local.stack import LocalStack
+from smm_runtime.contract import TASK_QUEUE
+from smm_runtime.contract.workflow_io import RenderVideoInput
+from smm_runtime.media_tools import ffmpeg_binary
+from smm_runtime.temporal_conn import connect
+from tests.bench.results import report
+from tests.bench.video_bench import COLD_START_S, LAMBDA_PRICE_GB_S, MB_PER_VCPU, S3_MB_PER_S
+
+ROOT = Path(__file__).resolve().parents[2]
+MINUTES = 10
+CAP = 2  # two renders at a time, one x264 thread each: this machine's two cores, no more
+# Remotion Lambda's published figures for a 10-minute remote HD video (BigBuckBunny, 14,315
+# frames), warm, 2048 MB, Remotion 4.0.381: remotion-dev/remotion,
+# packages/docs/docs/lambda/cost-example.mdx ("Rendering a 10 minute Remote HD Video").
+REMOTION_WALL_S, REMOTION_COST = 56.09, 0.103
+
+
+def long_spec(uris: dict[str, str]) -> dict[str, Any]:
+    kinds: list[dict[str, Any]] = [
+        {"type": "video", "uri": uris["clip"]},
+        {"type": "image", "uri": uris["photo"], "ken_burns": {"zoom_to": 1.3,
+                                                               "to_center": [0.6, 0.4]}},
+        {"type": "gradient", "from_color": "primary", "to_color": "accent"},
+        {"type": "solid", "color": "primary"},
+    ]
+    animations = ["slide_up", "fade", "none", "slide_up"]
+    # Each crossfade overlaps two scenes by 0.5 s: 15 + 39 x 15.5 - 39 x 0.5 = 600 s.
+    scenes = [{"duration_s": 15.5 if i else 15, "background": kinds[i % 4],
+               "texts": [{"text": f"Part {i + 1} of 40", "animation": animations[i % 4]}],
+               **({"transition_in": {"type": "crossfade", "duration_s": 0.5}} if i else {})}
+              for i in range(40)]
+    return {"brand_kit": uris["brand_kit"], "presets": ["9:16"], "quality": "standard",
+            "max_segments": 64, "scenes": scenes,
+            "captions": [{"start_s": 6 * i, "end_s": 6 * i + 4, "text": f"Caption {i + 1}"}
+                         for i in range(100)],
+            "music": {"uri": uris["music"]}, "voiceover": {"uri": uris["voice"], "start_s": 2}}
+
+
+def machine_cpu_s() -> float:
+    """CPU-seconds the whole machine has spent (every core), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = sum(int(v) for i, v in enumerate(fields) if i not in (3, 4))  # not idle, iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s(pid: int) -> float:
+    """A process's own CPU-seconds (not its children's)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+async def spans(handle: WorkflowHandle[Any, Any]) -> tuple[int, dict[str, list[float]]]:
+    """The history's length and each activity type's scheduled-to-completed seconds."""
+    count = 0
+    scheduled: dict[int, tuple[str, Any]] = {}
+    took: dict[str, list[float]] = {}
+    async for event in handle.fetch_history_events():
+        count += 1
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled[event.event_id] = (
+                event.activity_task_scheduled_event_attributes.activity_type.name,
+                event.event_time.ToDatetime())
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            name, at = scheduled[event.activity_task_completed_event_attributes
+                                 .scheduled_event_id]
+            took.setdefault(name, []).append(
+                (event.event_time.ToDatetime() - at).total_seconds())
+    return count, took
+
+
+def model(render_cpu: float, segments: int, audio_s: float, join_s: float,
+          video_bytes: int) -> None:
+    """The same render on Lambda at N-way fan-out, from the measured figures. Stated
+    assumptions: every function starts cold (COLD_START_S), one function moves S3 data at
+    S3_MB_PER_S, x264 uses a function's vCPUs as fully as one thread uses a core here."""
+    memory_mb = 3008
+    vcpus = memory_mb / MB_PER_VCPU
+    mb = video_bytes / 1e6
+    join_io = 2 * mb / S3_MB_PER_S  # the join reads every segment and writes the result
+    print(f"model on Lambda: {render_cpu:.0f} cpu-s of segment rendering (measured at N="
+          f"{segments}, used for every N: fewer segments cost slightly less), {memory_mb} MB "
+          f"(~{vcpus:.1f} vCPU) per segment; soundtrack {audio_s:.1f} s in parallel; join "
+          f"{join_s:.1f} s + {join_io:.1f} s of S3 for {mb:.0f} MB; {COLD_START_S:.1f} s cold "
+          f"start and {S3_MB_PER_S:.0f} MB/s per function assumed")
+    print("      N   wall = render + cold + segment S3 + join      cost ($, x86 GB-s)")
+    for n in (16, 32, 64):
+        render = render_cpu / n / vcpus
+        put = mb / n / S3_MB_PER_S
+        join = join_s + join_io
+        # The segments at 3008 MB, the soundtrack at 1024 MB, the join at 2048 MB.
+        gb_s = (render + put) * n * memory_mb / 1024 + audio_s + join * 2
+        cost = gb_s * LAMBDA_PRICE_GB_S
+        print(f"    {n:3d}   {render + COLD_START_S + put + join:6.1f} s = {render:5.1f} + "
+              f"{COLD_START_S:.1f} + {put:4.2f} + {join:4.1f}        ${cost:.4f}")
+    print(f"    Remotion Lambda, 10-minute remote HD video, warm: {REMOTION_WALL_S} s, "
+          f"${REMOTION_COST} (2048 MB; its work: decode and re-encode 14,315 frames of "
+          f"1280x720 video; ours: composite and encode {MINUTES * 60 * 30:,} frames of "
+          "1080x1920)")
+
+
+async def run(stack: LocalStack, work: Path) -> None:
+    worker = stack.start_worker({"SMM_POOL_CAPS": f'{{"video-segments": {CAP}}}'})
+    s3 = stack.s3()
+    uris = upload_demo_assets(s3, stack.bucket, music_seconds=MINUTES * 60)
+    clip = work / "clip.mp4"
+    subprocess.run([ffmpeg_binary(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "testsrc2=size=1920x1080:rate=30:duration=20", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
+    s3.upload_file(str(clip), stack.bucket, "shared/bench/clip.mp4")
+    uris["clip"] = f"s3://{stack.bucket}/shared/bench/clip.mp4"
+    client = await connect(environ=stack.env())
+    own = {name: proc.pid for name, proc in stack.procs.items() if proc.poll() is None}
+    own_before = {name: own_cpu_s(pid) for name, pid in own.items()}
+    machine_before = machine_cpu_s()
+    started = time.monotonic()
+    handle = await client.start_workflow(
+        RenderVideoWorkflow.run,
+        RenderVideoInput(spec=long_spec(uris), output_bucket=stack.bucket),
+        id=f"long-bench-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE)
+    result = await handle.result()
+    wall = time.monotonic() - started
+    machine = machine_cpu_s() - machine_before
+    stack_cpu = sum(own_cpu_s(pid) - own_before[name] for name, pid in own.items())
+    events, took = await spans(handle)
+    join = max(took.get("dispatch_finalize", [0.0]))
+    audio = max(took.get("dispatch_audio", [0.0]))
+    video_bytes = sum(s3.head_object(Bucket=stack.bucket, Key=obj["Key"])["ContentLength"]
+                      for obj in s3.list_objects_v2(Bucket=stack.bucket, Prefix="").get(
+                          "Contents", []) if "/segments/" in obj["Key"]
+                      and obj["Key"].endswith(".mp4"))
+    output = result.outputs[0]
+    print(f"(long) {MINUTES}-minute 1080x1920 render, {result.total_frames} frames, "
+          f"{result.segments_total} segments through a cap of {CAP} on {os.cpu_count()} cores")
+    print(f"    wall {wall:.1f} s ({wall / (MINUTES * 60):.2f} s per second of video); "
+          f"machine CPU {machine:.0f} cpu-s, of which the stack's own processes (worker, "
+          f"Temporal, emulator, moto, doubles) {stack_cpu:.0f} and the functions with their "
+          f"FFmpeg {machine - stack_cpu:.0f}")
+    print(f"    workflow history: {events} events; worker peak RSS "
+          f"{peak_rss_mb(worker.pid):.0f} MB; output {output.media.size_bytes / 1e6:.1f} MB, "
+          f"{output.media.frames or 0} frames")
+    print(f"    join (stream copy + soundtrack mux + poster): {join:.1f} s = "
+          f"{100 * join / wall:.2f}% of the wall time; soundtrack {audio:.1f} s")
+    render_cpu = machine - stack_cpu
+    model(render_cpu, result.segments_total, audio, join, video_bytes)
+    report([("long.wall_seconds", wall, "s", "lower"),
+            ("long.cpu_seconds_functions", render_cpu, "cpu-s", "lower"),
+            ("long.history_events", float(events), "events", "lower"),
+            ("long.worker_peak_rss", peak_rss_mb(worker.pid), "MB", "lower"),
+            ("long.join_share", join / wall, "ratio", "lower")])
+
+
+def main() -> None:
+    with LocalStack(state_dir=ROOT / ".local" / "bench-long",
+                    log=open(ROOT / ".local" / "bench-long.log", "w"),
+                    function_env={"SMM_FFMPEG_THREADS": "1"}) as stack, \
+            tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(run(stack, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
