@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 # `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
 DEMO_FLAGS ?= --auto-approve
 
-.PHONY: setup chromium schema layer-lock bench-inflight sam-tool lint typecheck validate test test-fast demo dev bench clean \
+.PHONY: setup chromium schema layer-lock bench-inflight bench-long sam-tool lint typecheck validate test test-fast demo dev bench clean \
 	record-histories soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
@@ -100,6 +100,10 @@ bench: setup
 	$(VENV)/bin/python -m tests.bench.video_bench
 	$(VENV)/bin/python -m tests.bench.image_bench
 	$(VENV)/bin/python -m tests.bench.cap_bench
+
+## bench-long: a 10-minute 1080x1920 render through the whole local path (~6 min on 2 cores)
+bench-long: setup
+	$(VENV)/bin/python -m tests.bench.long_bench
 
 ## bench-inflight: the worker with 10,000 dispatched activities in flight (RSS, CPU, replay)
 bench-inflight: setup

@@ -17,6 +17,7 @@ from botocore.config import Config
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from functions.trigger.api_docs import DOCS_PATH, docs_page
 from functions.trigger.replay import RequestLog
 from functions.trigger.review import PREFIX, handle_review
 from functions.trigger.routes import Request, Response, error, handle
@@ -45,6 +46,8 @@ class TriggerSettings(BaseSettings):
     # Review links (optional): their own secret, never the API's.
     review_link_secret: SecretStr | None = None
     review_link_secret_arn: str | None = None
+    # Swagger UI of the API at GET /docs, unsigned (api_docs.py): for a development stage.
+    api_docs: bool = False
 
     @field_validator("trigger_secret")
     @classmethod
@@ -111,6 +114,8 @@ async def _serve(request: Request) -> Response:
     client = await _clients.get()
     service = TemporalService(client, settings.task_queue, settings.output_bucket,
                               settings.assets_bucket, ledger())
+    if settings.api_docs and request.path == DOCS_PATH and request.method == "GET":
+        return Response(200, {}, {"content-type": "text/html; charset=utf-8"}, docs_page())
     if request.path.startswith(PREFIX):
         return await handle_review(request.method, request.path, request.body, service,
                                    settings.review_secret(), replay_guard(), presign)

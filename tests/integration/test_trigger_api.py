@@ -121,7 +121,8 @@ async def test_payload_starts_approves_and_reads_a_publish_through_the_api(
     ("bad signature", 401, None), ("stale timestamp", 401, None), ("bad json", 400, "body"),
     ("schema error", 400, "post.integrations"), ("oversized body", 413, "body"),
     ("unknown workflow", 404, "workflow_id"), ("unknown route", 404, None),
-    ("bad approval", 400, "decision"),
+    ("bad approval", 400, "decision"), ("wrong method", 405, None),
+    ("docs are off unless asked for", 401, None),
 ])
 def test_bad_requests_get_a_clear_4xx(stack: LocalStack, assets: dict[str, str], case: str,
                                       expected_status: int, field: str | None) -> None:
@@ -144,6 +145,15 @@ def test_bad_requests_get_a_clear_4xx(stack: LocalStack, assets: dict[str, str],
                               {"decision": "approve", "reviewer": "ana@example.com"})
     elif case == "unknown route":
         status, answer = call(stack, "GET", "/v2/everything")
+    elif case == "wrong method":
+        status, answer = call(stack, "GET", "/v1/publish")
+        assert answer["error"] == "use POST"
+    elif case == "docs are off unless asked for":  # TriggerApiDocs defaults to "false"
+        try:
+            urllib.request.urlopen(f"{stack.trigger_url}/docs", timeout=30)
+            status, answer = 200, {}
+        except urllib.error.HTTPError as err:
+            status, answer = err.code, json.load(err)
     else:
         status, answer = call(stack, "POST", "/v1/workflows/payload-posts-nope/approval",
                               {"decision": "maybe", "reviewer": "ana@example.com"})

@@ -111,3 +111,32 @@ def test_a_trigger_secret_that_is_no_keyring_stops_the_function_at_cold_start(
     with pytest.raises(ValueError, match="trigger_secret") as err:
         TriggerSettings()
     assert "trigger secret: use" in str(err.value)
+
+
+def test_the_description_comes_from_the_resolvers_routes() -> None:
+    """Every route of the Powertools resolver is described, and nothing else; each answers
+    our error shape on 400 (not the resolver's 422) and names the signature headers."""
+    from functions.trigger.api import build_app
+
+    doc = build()
+    routes = {(path, method) for path, methods in doc["paths"].items() for method in methods}
+    generated = json.loads(build_app().get_openapi_json_schema())["paths"]
+    assert routes == {(p, m) for p, ms in generated.items() for m in ms}
+    for path, method in routes:
+        operation = doc["paths"][path][method]
+        assert "422" not in operation["responses"]
+        assert {"x-smm-signature", "x-smm-timestamp", "x-smm-request-id"} <= {
+            p["name"] for p in operation["parameters"]}
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+
+
+def test_the_swagger_page_is_self_contained() -> None:
+    """Its script and stylesheet are inline and it sends nothing to validator.swagger.io."""
+    import re
+
+    from functions.trigger.api_docs import docs_page
+
+    page = docs_page()
+    assert "startPublish" in page and "SwaggerUIBundle" in page
+    assert "validatorUrl: null" in page
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", page)

@@ -43,15 +43,12 @@ from smm_runtime.work import LambdaContextLike, LambdaHandler, Work, WorkContext
 DEFAULT_HEARTBEAT_INTERVAL_S = 5.0
 DEFAULT_DELIVER_WINDOW_S = 120.0
 # UNKNOWN is not here: it is what the server answers for a garbled task token.
-TRANSIENT_STATUSES = frozenset({
-    RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-    RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED, RPCStatusCode.INTERNAL,
-})
+TRANSIENT_STATUSES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                                RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED,
+                                RPCStatusCode.INTERNAL})
 # Answers no retry can change: the key was revoked or rotated, the token is not one.
-REFUSED_STATUSES = frozenset({
-    RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED,
-    RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.UNKNOWN,
-})
+REFUSED_STATUSES = frozenset({RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED,
+                              RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.UNKNOWN})
 RPC_TIMEOUT = timedelta(seconds=10)  # each call to the server; a hung one is retried
 LAMBDA_MARGIN_S = 3.0  # stop delivering this long before the invocation would be killed
 
@@ -86,9 +83,7 @@ class ActivityRunner:
         self._lambda_deadline = float("inf")  # monotonic; this invocation's end
         self._heartbeat_timeout_s: float | None = None
         self._last_beat = 0.0  # monotonic; the last heartbeat the server took
-        # Where this invocation's time went (ms), logged with its end: the server's answers
-        # to the first heartbeat and to the completion are the protocol's own cost.
-        self._phases: dict[str, float] = {}
+        self._phases: dict[str, float] = {}  # where the time went (ms), logged at the end
 
     def handler(self, works: Mapping[Kind[Any, Any], Callable[[], Work]]) -> LambdaHandler:
         """A Lambda handler serving the kinds of ``works`` (kind -> factory of its work, built
@@ -168,9 +163,9 @@ class ActivityRunner:
         if event.heartbeat_details:
             ctx.report(**event.heartbeat_details)
         # Heartbeat before spending compute: a stale or cancelled attempt stops here.
-        beat_started = time.monotonic()
+        started = time.monotonic()
         first = await self._heartbeat(handle, ctx)
-        self._phases = {"first_heartbeat_ms": _ms_since(beat_started)}
+        self._phases = {"first_heartbeat_ms": _ms_since(started)}
         if first != "live":
             return await self._finish_without_result(handle, first)
         return await self._supervise(handle, ctx, work, event.request)
@@ -216,8 +211,7 @@ class ActivityRunner:
         if state in {"stale", "refused"}:
             return state
         self._result = result
-        self._phases["work_ms"] = _ms_since(work_started)
-        deliver_started = time.monotonic()
+        self._phases["work_ms"], started = _ms_since(work_started), time.monotonic()
         try:
             await self._deliver(lambda: handle.complete(result, rpc_timeout=RPC_TIMEOUT))
         except RPCError as err:
@@ -225,7 +219,7 @@ class ActivityRunner:
                 self._logger.info("result not delivered: the attempt is no longer live")
                 return "stale"
             raise
-        self._phases["complete_ms"] = _ms_since(deliver_started)
+        self._phases["complete_ms"] = _ms_since(started)
         self._logger.info("completed", extra=self._phases)
         return "completed"
 

@@ -1,0 +1,35 @@
+"""The API's description as a Swagger UI page (GET /docs), off unless SMM_API_DOCS=true.
+
+The page is Powertools' own Swagger UI (its bundled script and stylesheet, inline: nothing is
+fetched from elsewhere) over our OpenAPI description, the one the tests hold the code to. It
+is served without a signature — it shows only what the repository documents anyway — so it is
+opt-in, for a team's development stage; "Try it out" cannot sign requests.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import aws_lambda_powertools.event_handler.openapi.swagger_ui as swagger_ui
+from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+from functions.trigger.openapi_doc import build
+
+DOCS_PATH = "/docs"
+
+
+@cache
+def docs_page() -> str:
+    assets = Path(swagger_ui.__file__).parent
+    spec = json.dumps(build()).replace("</", "<\\/")  # no </script> can end the page early
+    page = generate_swagger_html(
+        spec=spec, swagger_js=(assets / "swagger-ui-bundle.min.js").read_text(),
+        swagger_css=(assets / "swagger-ui.min.css").read_text(), swagger_base_url="",
+        oauth2_config=None)
+    # Swagger UI would otherwise send the page's address to validator.swagger.io for a badge.
+    options = "presets: ["
+    if options not in page:
+        raise RuntimeError("Powertools' Swagger UI page changed: check api_docs.py")
+    return page.replace(options, "validatorUrl: null,\n    " + options, 1)
