@@ -54,7 +54,8 @@ layer-lock: setup
 schema: setup
 	$(VENV)/bin/python -m smm_runtime.contract.schema $(NODE_FN)/schema
 	$(VENV)/bin/python -m functions.trigger.openapi_doc > functions/trigger/openapi.json
-	$(VENV)/bin/python infra/payload/generate_types.py
+	cd infra/payload && node_modules/.bin/openapi-typescript ../../functions/trigger/openapi.json \
+		--default-non-nullable false -o trigger-api.d.ts
 	cd $(NODE_FN) && node scripts/template-schemas.mjs > \
 		../../layers/runtime/smm_runtime/contract/template_props.json
 

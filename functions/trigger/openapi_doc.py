@@ -14,22 +14,22 @@ from functions.trigger.api import build_app
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.trigger_io import api_schemas
 
-AUTH_HEADERS = [
-    {"name": "x-smm-timestamp", "in": "header", "required": True,
-     "schema": {"type": "string", "pattern": "^[0-9]+$"},
-     "description": "Unix time in seconds; refused outside a 300 s window."},
-    {"name": "x-smm-request-id", "in": "header", "required": True,
-     "schema": {"type": "string", "minLength": 8, "maxLength": 128},
-     "description": "Unique per request. The same id with the same request again gets the "
-                    "first answer again (or runs, if that failed with a 5xx); with a "
-                    "different request, 409."},
-    {"name": "x-smm-signature", "in": "header", "required": True,
-     "schema": {"type": "string",
-                "pattern": "^v2=[A-Za-z0-9_.-]+:[0-9a-f]{64}( v2=[A-Za-z0-9_.-]+:[0-9a-f]{64})*$"},
-     "description": "'v2=<key id>:' + hex HMAC-SHA256(key, "
-                    "'v2.<request id>.<timestamp>.<METHOD> <path>.<body>'); several, "
-                    "space-separated, while a sender rotates keys."},
-]
+# The signature: three headers on every request, described as security schemes (all three
+# required together) so a generated client takes them from a signing middleware, not from
+# each call's parameters.
+SIGNATURE_SCHEMES = {
+    "smmTimestamp": {"type": "apiKey", "in": "header", "name": "x-smm-timestamp",
+                     "description": "Unix time in seconds; refused outside a 300 s window."},
+    "smmRequestId": {"type": "apiKey", "in": "header", "name": "x-smm-request-id",
+                     "description": "Unique per request (8 to 128 characters). The same id "
+                                    "with the same request again gets the first answer again "
+                                    "(or runs, if that failed with a 5xx); with a different "
+                                    "request, 409."},
+    "smmSignature": {"type": "apiKey", "in": "header", "name": "x-smm-signature",
+                     "description": "'v2=<key id>:' + hex HMAC-SHA256(key, "
+                                    "'v2.<request id>.<timestamp>.<METHOD> <path>.<body>'); "
+                                    "several, space-separated, while a sender rotates keys."},
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -58,8 +58,8 @@ PATH_PATTERNS = {"workflow_id": "^[A-Za-z0-9_.-]{1,200}$", "account": ACCOUNT_PA
 def build() -> dict[str, Any]:
     """Paths, methods, parameters and request bodies as Powertools generates them from the
     routes (api.py); then what the resolver cannot know: the signature headers every route
-    needs, our answers (a 400 in our error shape, not its 422), operation ids, the path
-    parameters' patterns, and the models' schemas from the contract."""
+    needs (as security schemes), our answers (a 400 in our error shape, not its 422),
+    operation ids, the path parameters' patterns, and the models' schemas from the contract."""
     generated = json.loads(build_app().get_openapi_json_schema(
         title="SMM Hub creative engine trigger API", version="1.0.0",
         description="Called by Payload CMS hooks. Every request is signed."))
@@ -70,7 +70,7 @@ def build() -> dict[str, Any]:
             for parameter in operation.get("parameters", []):
                 parameter["schema"] = {"type": "string",
                                        "pattern": PATH_PATTERNS[parameter["name"]]}
-            operation["parameters"] = [*AUTH_HEADERS, *operation.get("parameters", [])]
+            operation["security"] = [{name: [] for name in SIGNATURE_SCHEMES}]
             if "requestBody" in operation:
                 model = operation["requestBody"]["content"]["application/json"]["schema"]
                 operation["requestBody"] = {"required": True, "content": {
@@ -84,7 +84,8 @@ def build() -> dict[str, Any]:
                     "application/json": {"schema": _ref("ErrorResponse")}}}
             operation["responses"] = responses
             operation.pop("tags", None)
-    generated["components"] = {"schemas": api_schemas("#/components/schemas/{model}")}
+    generated["components"] = {"schemas": api_schemas("#/components/schemas/{model}"),
+                               "securitySchemes": SIGNATURE_SCHEMES}
     generated.pop("servers", None)
     return dict(generated)
 

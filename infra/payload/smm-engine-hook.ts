@@ -4,9 +4,15 @@
 // In a Payload app, type the hook as `CollectionAfterChangeHook` from 'payload' and add it to
 // the collection's `hooks.afterChange`. The minimal structural type below keeps this example
 // compilable on its own.
+//
+// The client is openapi-fetch over types openapi-typescript generates from the trigger API's
+// own OpenAPI description (trigger-api.d.ts; `make schema`): paths, bodies and answers are
+// checked by the compiler. A middleware signs every request.
 import { createHmac, randomUUID } from 'node:crypto';
-import type { ApprovalDecision, ErrorResponse, PublishRequest, StartedResponse, StatusResponse } from './trigger-types';
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, paths } from './trigger-api';
 
+type Schemas = components['schemas'];
 type AfterChangeArgs<Doc> = { doc: Doc; previousDoc?: Doc; operation: 'create' | 'update' };
 
 interface PostDoc {
@@ -15,7 +21,7 @@ interface PostDoc {
   caption: string;
   channels: string[];
   publishAt?: string | null;
-  creative: PublishRequest['creative'];
+  creative: Schemas['PublishRequest']['creative'];
   engineWorkflowId?: string | null;
 }
 
@@ -24,37 +30,40 @@ const TRIGGER_SECRET = process.env.SMM_TRIGGER_SECRET ?? ''; // one key of Trigg
 const TRIGGER_KEY_ID = process.env.SMM_TRIGGER_KEY_ID ?? 'default'; // its key id
 
 /**
- * Sign and send one request (scheme v2): HMAC-SHA256 over
+ * Signs each request (scheme v2): HMAC-SHA256 over
  * "v2.<request id>.<timestamp>.<METHOD> <path>.<body>", sent as "v2=<key id>:<hex>".
- * Retry with the same requestId: the engine answers with the first attempt's result.
+ * A caller that retries sets its own x-smm-request-id: the engine answers a repeated id with
+ * the first attempt's result.
  */
-export async function callEngine<T>(method: 'GET' | 'POST', path: string, body?: unknown,
-  requestId: string = randomUUID()): Promise<T> {
-  const payload = body === undefined ? '' : JSON.stringify(body);
-  const timestamp = Math.floor(Date.now() / 1000).toString();
-  const signature = createHmac('sha256', TRIGGER_SECRET)
-    .update(`v2.${requestId}.${timestamp}.${method} ${path}.${payload}`).digest('hex');
-  const response = await fetch(new URL(path, TRIGGER_URL), {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      'x-smm-timestamp': timestamp,
-      'x-smm-request-id': requestId,
-      'x-smm-signature': `v2=${TRIGGER_KEY_ID}:${signature}`,
-    },
-    body: payload || undefined,
-  });
-  const answer = (await response.json()) as T | ErrorResponse;
-  if (!response.ok) {
-    const error = answer as ErrorResponse;
-    throw new Error(`creative engine: ${response.status} ${error.field ?? ''} ${error.error}`);
-  }
-  return answer as T;
+export const signing: Middleware = {
+  async onRequest({ request }) {
+    const body = await request.clone().text();
+    const requestId = request.headers.get('x-smm-request-id') ?? randomUUID();
+    const timestamp = Math.floor(Date.now() / 1000).toString();
+    // The path the function sees: without the base URL's own path (a proxy's prefix; none
+    // on a Lambda Function URL).
+    const base = new URL(TRIGGER_URL).pathname.replace(/\/$/, '');
+    const full = new URL(request.url).pathname;
+    const path = base && full.startsWith(base) ? full.slice(base.length) : full;
+    const signature = createHmac('sha256', TRIGGER_SECRET)
+      .update(`v2.${requestId}.${timestamp}.${request.method} ${path}.${body}`).digest('hex');
+    request.headers.set('x-smm-request-id', requestId);
+    request.headers.set('x-smm-timestamp', timestamp);
+    request.headers.set('x-smm-signature', `v2=${TRIGGER_KEY_ID}:${signature}`);
+    return request;
+  },
+};
+
+export const engine = createClient<paths>({ baseUrl: TRIGGER_URL });
+engine.use(signing);
+
+function failure(status: number, error: Schemas['ErrorResponse'] | undefined): Error {
+  return new Error(`creative engine: ${status} ${error?.field ?? ''} ${error?.error ?? ''}`);
 }
 
 export const startPublishOnReady = async ({ doc, previousDoc }: AfterChangeArgs<PostDoc>): Promise<PostDoc> => {
   if (doc.status !== 'ready_for_render' || previousDoc?.status === 'ready_for_render') return doc;
-  const request: PublishRequest = {
+  const request: Schemas['PublishRequest'] = {
     collection: 'posts',
     doc_id: doc.id,
     creative: doc.creative,
@@ -62,16 +71,24 @@ export const startPublishOnReady = async ({ doc, previousDoc }: AfterChangeArgs<
     approval: { reviewers: [], reminder_every_s: 86_400, expire_after_s: 14 * 86_400 },
   };
   // Idempotent: saving the document twice returns the same workflow, never a second render.
-  const started = await callEngine<StartedResponse>('POST', '/v1/publish', request);
-  return { ...doc, engineWorkflowId: started.workflow_id };
+  const { data, error, response } = await engine.POST('/v1/publish', { body: request });
+  if (!data) throw failure(response.status, error);
+  return { ...doc, engineWorkflowId: data.workflow_id };
 };
 
 /** Wire this to an "Approve" button in the admin UI (a custom endpoint or component). */
 export async function approve(workflowId: string, reviewer: string, comment = ''): Promise<void> {
-  const decision: ApprovalDecision = { decision: 'approve', reviewer, comment };
-  await callEngine('POST', `/v1/workflows/${encodeURIComponent(workflowId)}/approval`, decision);
+  const { data, error, response } = await engine.POST('/v1/workflows/{workflow_id}/approval', {
+    params: { path: { workflow_id: workflowId } },
+    body: { decision: 'approve', reviewer, comment },
+  });
+  if (!data) throw failure(response.status, error);
 }
 
-export async function engineStatus(workflowId: string): Promise<StatusResponse> {
-  return callEngine<StatusResponse>('GET', `/v1/workflows/${encodeURIComponent(workflowId)}`);
+export async function engineStatus(workflowId: string): Promise<Schemas['StatusResponse']> {
+  const { data, error, response } = await engine.GET('/v1/workflows/{workflow_id}', {
+    params: { path: { workflow_id: workflowId } },
+  });
+  if (!data) throw failure(response.status, error);
+  return data;
 }

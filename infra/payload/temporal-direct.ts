@@ -8,7 +8,10 @@
 // Set SMM_PAYLOAD_KEYS to the worker's keys ({"active": "k1", "keys": {...}}); without
 // them dataConverterFromEnv throws, unless SMM_PAYLOAD_ENCRYPTION=off (no encryption anywhere).
 //
-import type { PublishRequest, ApprovalDecision } from './trigger-types';
+import type { components } from './trigger-api';
+
+type PublishRequest = components['schemas']['PublishRequest'];
+type ApprovalDecision = components['schemas']['ApprovalDecision'];
 
 import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
 import { dataConverterFromEnv } from '@smm-hub/payload-codec';

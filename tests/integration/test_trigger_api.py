@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -221,3 +224,44 @@ async def test_a_publish_through_the_api_is_billed_to_its_account(
     balance = ledger.balance(account)
     assert balance.captured > 0 and balance.held == 0
     assert balance.balance == 500 - balance.captured
+
+
+TYPED_CLIENT = """
+const hook = await import(process.argv[1]);
+const doc = { id: process.argv[2], status: 'ready_for_render', caption: 'Typed client',
+              channels: ['x-1'], creative: JSON.parse(process.argv[3]) };
+const started = await hook.startPublishOnReady({ doc, operation: 'update' });
+const again = await hook.startPublishOnReady({ doc, operation: 'update' });
+const status = await hook.engineStatus(started.engineWorkflowId);
+let refused = '';
+try { await hook.engineStatus('payload-posts-none-such'); } catch (err) { refused = err.message; }
+console.log(JSON.stringify({ id: started.engineWorkflowId, again: again.engineWorkflowId,
+                             stage: status.status.stage, refused }));
+"""
+
+
+def test_the_generated_typed_client_signs_and_calls_the_api(
+        stack: LocalStack, assets: dict[str, str], default_queue_worker: None,
+        tmp_path: Path) -> None:
+    """infra/payload/smm-engine-hook.ts as Payload would run it: compiled by tsc, openapi-fetch
+    over the types generated from openapi.json, its middleware signing each request."""
+    payload = Path(__file__).resolve().parents[2] / "infra" / "payload"
+    out = payload / f".test-build-{uuid.uuid4().hex[:6]}"  # beside node_modules: it resolves
+    try:
+        subprocess.run([str(payload / "node_modules" / ".bin" / "tsc"), "-p", str(payload),
+                        "--noEmit", "false", "--outDir", str(out)], check=True)
+        doc = f"typed{uuid.uuid4().hex[:8]}"
+        done = subprocess.run(
+            ["node", "--input-type=module", "-e", TYPED_CLIENT,
+             str(out / "smm-engine-hook.js"), doc,
+             json.dumps(publish_body(assets, doc)["creative"])],
+            env={**os.environ, "SMM_TRIGGER_URL": stack.trigger_url,
+                 "SMM_TRIGGER_SECRET": stack.trigger_secret},
+            capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["id"] == answer["again"] == f"payload-posts-{doc}"
+    assert answer["stage"] and answer["stage"] not in {"failed", "cancelled"}
+    assert answer["refused"].startswith("creative engine: 404 workflow_id")

@@ -115,7 +115,7 @@ def test_a_trigger_secret_that_is_no_keyring_stops_the_function_at_cold_start(
 
 def test_the_description_comes_from_the_resolvers_routes() -> None:
     """Every route of the Powertools resolver is described, and nothing else; each answers
-    our error shape on 400 (not the resolver's 422) and names the signature headers."""
+    our error shape on 400 (not the resolver's 422) and requires the signature headers."""
     from functions.trigger.api import build_app
 
     doc = build()
@@ -125,8 +125,9 @@ def test_the_description_comes_from_the_resolvers_routes() -> None:
     for path, method in routes:
         operation = doc["paths"][path][method]
         assert "422" not in operation["responses"]
-        assert {"x-smm-signature", "x-smm-timestamp", "x-smm-request-id"} <= {
-            p["name"] for p in operation["parameters"]}
+        required = operation["security"][0]
+        assert {doc["components"]["securitySchemes"][name]["name"] for name in required} == {
+            "x-smm-signature", "x-smm-timestamp", "x-smm-request-id"}
     assert "HTTPValidationError" not in doc["components"]["schemas"]
 
 
