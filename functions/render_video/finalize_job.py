@@ -1,11 +1,17 @@
-"""Join a preset's segments by stream copy, mux the soundtrack, write the poster."""
+"""Join a preset's segments by stream copy, mux the soundtrack, write the poster and the
+scenes' contact sheet."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
-from functions.render_video.finalize_graph import concat_list, join_command, poster_command
+from functions.render_video.finalize_graph import (
+    concat_list,
+    contact_sheet_command,
+    join_command,
+    poster_command,
+)
 from functions.render_video.storage import Storage, fingerprint
 from smm_runtime.contract.basetypes import MediaInfo
 from smm_runtime.contract.errors import RENDER_FAILED, WorkError
@@ -26,6 +32,7 @@ class Finalizer:
         done = self.storage.finished(req.output, digest)
         if done is not None and "media" in done:
             return FinalizeResult(output=req.output, poster=req.poster,
+                                  contact_sheet=req.contact_sheet if req.sheet_frames else None,
                                   media=MediaInfo.model_validate(done["media"]), reused=True,
                                   usage=ctx.usage())
         with self.storage.workspace("finalize", uuid.uuid4().hex) as work:
@@ -56,10 +63,20 @@ class Finalizer:
             poster = work / "poster.jpg"
             run_ffmpeg(poster_command(ffmpeg_binary(), output, min(1.0, duration / 2), poster),
                        total_s=0, on_progress=lambda pct, t: None, cancelled=lambda: ctx.cancelled)
+            sheet = req.contact_sheet if req.sheet_frames else None
+            if sheet is not None:
+                self.storage.check_output_bucket(sheet.bucket, "contact_sheet.bucket")
+                run_ffmpeg(contact_sheet_command(ffmpeg_binary(), output,
+                                                 [f / req.fps for f in req.sheet_frames],
+                                                 work / "sheet.jpg"),
+                           total_s=0, on_progress=lambda pct, t: None,
+                           cancelled=lambda: ctx.cancelled)
             ctx.report(stage="uploading", percent=90.0)
             self.storage.publish(poster, req.poster, digest, "image/jpeg")
+            if sheet is not None:
+                self.storage.publish(work / "sheet.jpg", sheet, digest, "image/jpeg")
             # The video last: its fingerprint is what marks this step done.
             self.storage.publish(output, req.output, digest, "video/mp4",
                                  {"media": media.model_dump(mode="json")})
-            return FinalizeResult(output=req.output, poster=req.poster, media=media, reused=False,
-                                  usage=ctx.usage())
+            return FinalizeResult(output=req.output, poster=req.poster, contact_sheet=sheet,
+                                  media=media, reused=False, usage=ctx.usage())

@@ -110,6 +110,18 @@ def presign(uri: str) -> str:
     return url
 
 
+def presign_if_present(uri: str) -> str | None:
+    """The review page's contact sheet: renders from before them have none."""
+    from botocore.exceptions import ClientError
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    try:
+        s3().head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        return None
+    return presign(uri)
+
+
 async def _serve(request: Request) -> Response:
     client = await _clients.get()
     service = TemporalService(client, settings.task_queue, settings.output_bucket,
@@ -118,7 +130,8 @@ async def _serve(request: Request) -> Response:
         return Response(200, {}, {"content-type": "text/html; charset=utf-8"}, docs_page())
     if request.path.startswith(PREFIX):
         return await handle_review(request.method, request.path, request.body, service,
-                                   settings.review_secret(), replay_guard(), presign)
+                                   settings.review_secret(), replay_guard(), presign,
+                                   present=presign_if_present)
     try:
         keys = settings.keys()
     except ValueError as err:  # the secret in Secrets Manager is no keyring: ours to fix

@@ -29,6 +29,8 @@ HTML = {"content-type": "text/html; charset=utf-8", "cache-control": "no-store",
                                    "img-src https: http:; media-src https: http:; "
                                    "form-action 'self'; frame-ancestors 'none'"}
 Presign = Callable[[str], str]
+# A presigned URL for an object that exists, else None (renders from before contact sheets).
+PresignIfPresent = Callable[[str], str | None]
 
 
 def _page(status: int, html: str) -> Response:
@@ -39,16 +41,18 @@ def _refuse(status: int, title: str, text: str) -> Response:
     return _page(status, message_page(title, text))
 
 
-def _media(outputs: list[str], presign: Presign) -> list[Media]:
-    """Each output as the page shows it; a video with its poster (the finalize step writes
-    it beside the MP4, same name, .jpg)."""
+def _media(outputs: list[str], presign: Presign,
+           present: PresignIfPresent | None = None) -> list[Media]:
+    """Each output as the page shows it; a video with its poster and its scenes' contact
+    sheet (the finalize step writes them beside the MP4: .jpg, .scenes.jpg)."""
     items = []
     for uri in outputs:
         if not uri.startswith("s3://") or uri.endswith(".jpg"):
             continue
         if uri.endswith(".mp4"):
             items.append(Media(presign(uri), "video", poster=presign(uri[:-4] + ".jpg"),
-                               slug=uri.rsplit("/", 1)[-1][:-4]))
+                               slug=uri.rsplit("/", 1)[-1][:-4],
+                               sheet=present(uri[:-4] + ".scenes.jpg") if present else None))
         else:
             items.append(Media(presign(uri), "image"))
     return items
@@ -56,7 +60,8 @@ def _media(outputs: list[str], presign: Presign) -> list[Media]:
 
 async def handle_review(method: str, path: str, body: bytes, service: Any,
                         secret: bytes | None, replay: ReplayGuard, presign: Presign,
-                        now: datetime | None = None) -> Response:
+                        now: datetime | None = None,
+                        present: PresignIfPresent | None = None) -> Response:
     if secret is None:
         return _refuse(404, "Review links are off",
                        "This deployment does not issue review links.")
@@ -77,7 +82,8 @@ async def handle_review(method: str, path: str, body: bytes, service: Any,
     if method == "GET":
         return _page(200, review_page(
             workflow_id=claim.workflow_id, reviewer=claim.reviewer, round_=claim.round,
-            expires=f"{claim.expires_at:%Y-%m-%d %H:%M}", media=_media(status.outputs, presign),
+            expires=f"{claim.expires_at:%Y-%m-%d %H:%M}",
+            media=_media(status.outputs, presign, present),
             post=status.post.model_dump(mode="json") if status.post else None,
             approvals=[a.model_dump(mode="json") for a in status.approvals],
             # Relative to the page itself: right behind any prefix the URL is served under.

@@ -1,5 +1,6 @@
 """The creative on the review page, shown as it will be seen: each video with its poster in a
-player of the right shape that fits the screen (a tab per format when there are several), a
+player of the right shape that fits the screen and a contact sheet of its scenes under it (a
+tab per format when there are several), a
 carousel as a strip of slides to swipe, and the post as it will appear. Plain HTML and CSS:
 the tabs are radio buttons, so nothing needs a script."""
 
@@ -35,6 +36,9 @@ MEDIA_STYLE = """
 .strip img, .single img { width: 100%; height: auto; border-radius: 8px; display: block;
                           background: #e5e7eb; }
 .single { max-width: min(100%, 560px); margin: 0 auto; }
+.sheet { margin: 12px auto 0; text-align: center; }
+.sheet img { max-width: min(100%, 720px); max-height: 36vh; width: auto; height: auto;
+             border-radius: 8px; display: inline-block; }
 figcaption { color: var(--muted); font-size: .9rem; text-align: center; margin-top: 4px; }
 .post { display: flex; gap: 12px; align-items: flex-start; }
 .post .avatar { flex: 0 0 40px; height: 40px; border-radius: 50%; background: var(--ask); }
@@ -51,6 +55,7 @@ class Media:
     kind: str  # "video" or "image"
     poster: str | None = None
     slug: str | None = None  # a video's format: vertical, square, landscape
+    sheet: str | None = None  # a video's contact sheet: a still from each scene
 
     @property
     def ratio(self) -> str:
@@ -66,9 +71,12 @@ class Media:
 
 def _player(item: Media, number: int) -> str:
     poster = f' poster="{escape(item.poster)}"' if item.poster else ""
+    sheet = (f'<figure class="sheet"><img src="{escape(item.sheet)}" loading="lazy" '
+             f'alt="A still from each scene of video {number}"><figcaption>The scenes, in '
+             f"order</figcaption></figure>") if item.sheet else ""
     return (f'<div class="player" style="--ar: {item.ratio}">'
             f'<video controls playsinline preload="metadata"{poster} src="{escape(item.url)}" '
-            f'aria-label="Rendered video {number}, {escape(item.label)}"></video></div>')
+            f'aria-label="Rendered video {number}, {escape(item.label)}"></video></div>{sheet}')
 
 
 def creative(items: list[Media]) -> str:

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.errors import INVALID_REQUEST
     from smm_runtime.contract.kinds import (
         FINALIZE_VIDEO,
+        MAX_SHEET_FRAMES,
         RENDER_AUDIO,
         RENDER_SEGMENT,
         AudioRequest,
@@ -205,7 +206,9 @@ class RenderVideoWorkflow:
                 audio=audio.audio if audio is not None else None,
                 output=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.mp4"),
                 poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg"),
-                account=self._scope),
+                contact_sheet=S3Object(bucket=bucket,
+                                       key=f"{prefix}/{PRESET_SLUGS[preset]}.scenes.jpg"),
+                sheet_frames=sheet_frames(timeline), account=self._scope),
             policy)) for preset in spec.presets]
         await all_or_cancel(list(finals))
         results: list[FinalizeResult] = [f.result() for f in finals]
@@ -228,3 +231,13 @@ class RenderVideoWorkflow:
                       request: RequestT, policy: DispatchPolicy) -> ResultT:
         async with self._permits.permit(pool, permit_id):
             return await dispatch(kind, request, policy)
+
+
+def sheet_frames(timeline: Timeline) -> list[int]:
+    """The middle frame of each scene (of at most MAX_SHEET_FRAMES, evenly picked): the
+    reviewer's contact sheet."""
+    middles = [scene.start_frame + scene.frames // 2 for scene in timeline.scenes]
+    if len(middles) > MAX_SHEET_FRAMES:
+        step = len(middles) / MAX_SHEET_FRAMES
+        middles = [middles[int(i * step)] for i in range(MAX_SHEET_FRAMES)]
+    return [min(m, timeline.total_frames - 1) for m in middles]

@@ -93,7 +93,14 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
         loaded = await desktop.evaluate("""async (url) => { const i = new Image(); i.src = url;
             await i.decode(); return i.naturalWidth; }""", poster)
         assert loaded > 0
-        await desktop.screenshot(path=str(ARTIFACTS / f"review-page-desktop-{tab[:4]}.png"))
+        # Under the player, a contact sheet: a still from each scene (rows of four).
+        sheet = desktop.locator(".panel:visible .sheet img")
+        assert "each scene" in (await sheet.get_attribute("alt") or "")
+        size = await sheet.evaluate("""async (img) => { await img.decode();
+            return {w: img.naturalWidth, h: img.naturalHeight}; }""")
+        assert size["w"] > size["h"] > 0, size  # two scenes: one row of two
+        await desktop.screenshot(path=str(ARTIFACTS / f"review-page-desktop-{tab[:4]}.png"),
+                                 full_page=True)
     assert await desktop.locator(".post .thumb").count() == 1
     await desktop.close()
 

@@ -8,7 +8,11 @@ import pytest
 
 from functions.render_video.audio_graph import command as audio_command
 from functions.render_video.audio_graph import total_samples
-from functions.render_video.finalize_graph import concat_list, join_command
+from functions.render_video.finalize_graph import (
+    concat_list,
+    contact_sheet_command,
+    join_command,
+)
 from functions.render_video.segment_graph import SceneAssets, SegmentAssets
 from functions.render_video.segment_graph import command as segment_command
 from functions.render_video.stills import Placed
@@ -134,3 +138,44 @@ def test_threads_are_set_only_when_asked_and_leave_the_stream_format_alone() -> 
     at = one.index("-threads")
     assert one[at + 1] == "1"
     assert one[:at] + one[at + 2:] == auto
+
+
+def test_the_contact_sheet_seeks_each_still_and_tiles_them_in_rows_of_four() -> None:
+    argv = contact_sheet_command("ffmpeg", Path("/w/final.mp4"), [0.5, 2.0, 3.5, 5.0, 6.5],
+                                 Path("/w/sheet.jpg"))
+    seeks = [argv[i + 1] for i, a in enumerate(argv) if a == "-ss"]
+    assert seeks == ["0.500", "2.000", "3.500", "5.000", "6.500"]
+    assert argv.count("-protocol_whitelist") == 5  # every input: local files only
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert "concat=n=5" in graph and "tile=4x2" in graph
+    assert argv[-1] == "/w/sheet.jpg" and argv[argv.index("-frames:v") + 1] == "1"
+    with pytest.raises(ValueError):
+        contact_sheet_command("ffmpeg", Path("/w/final.mp4"), [], Path("/w/sheet.jpg"))
+
+
+def test_the_sheet_shows_each_scenes_middle_and_at_most_twelve() -> None:
+    from orchestrator.workflows.render_video import sheet_frames
+    from smm_runtime.contract.kinds import MAX_SHEET_FRAMES
+
+    two = resolve(VideoSpec.model_validate(spec()), brand_kit())
+    middles = sheet_frames(two)
+    assert middles == [s.start_frame + s.frames // 2 for s in two.scenes]
+    many = resolve(VideoSpec.model_validate(spec(scenes=[scene(duration_s=1) for _ in range(30)])),
+                   brand_kit())
+    picked = sheet_frames(many)
+    assert len(picked) == MAX_SHEET_FRAMES and picked == sorted(picked)
+    assert picked[0] == many.scenes[0].start_frame + many.scenes[0].frames // 2
+
+
+def test_a_sheet_frame_outside_the_video_is_refused_naming_the_field() -> None:
+    from pydantic import ValidationError
+
+    from smm_runtime.contract.basetypes import S3Object
+    from smm_runtime.contract.kinds import FinalizeRequest
+
+    obj = S3Object(bucket="out-bucket", key="renders/x/vertical.mp4")
+    base = {"preset": "9:16", "total_frames": 60, "segments": [obj], "segment_frames": [60],
+            "output": obj, "poster": obj, "contact_sheet": obj}
+    assert FinalizeRequest.model_validate({**base, "sheet_frames": [0, 59]}).sheet_frames
+    with pytest.raises(ValidationError, match="sheet_frames"):
+        FinalizeRequest.model_validate({**base, "sheet_frames": [60]})

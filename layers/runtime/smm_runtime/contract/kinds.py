@@ -79,6 +79,9 @@ class AudioResult(Model):
     usage: ComputeUsage
 
 
+MAX_SHEET_FRAMES = 12
+
+
 class FinalizeRequest(Model):
     """Join segments by stream copy, mux the audio, write a faststart MP4 and a poster."""
 
@@ -90,6 +93,9 @@ class FinalizeRequest(Model):
     audio: S3Object | None = None
     output: S3Object
     poster: S3Object
+    # A contact sheet of the video's scenes for the reviewer: one still per frame listed.
+    contact_sheet: S3Object | None = None
+    sheet_frames: list[int] = Field(default_factory=list, max_length=MAX_SHEET_FRAMES)
     account: AccountId | None = OWNER
 
     @model_validator(mode="after")
@@ -99,6 +105,9 @@ class FinalizeRequest(Model):
         if sum(self.segment_frames) != self.total_frames:
             raise ValueError(f"segment_frames: they add up to {sum(self.segment_frames)}, "
                              f"not total_frames ({self.total_frames})")
+        if any(not 0 <= f < self.total_frames for f in self.sheet_frames):
+            raise ValueError(f"sheet_frames: each is a frame of the video, 0 to "
+                             f"{self.total_frames - 1}")
         return self
 
 
@@ -106,6 +115,7 @@ class FinalizeResult(Model):
     kind: Literal["finalize_video"] = "finalize_video"
     output: S3Object
     poster: S3Object
+    contact_sheet: S3Object | None = None
     media: MediaInfo
     reused: bool
     usage: ComputeUsage
