@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 from temporalio.worker import Worker
@@ -43,7 +44,7 @@ from orchestrator.workflows.noop import NoopWorkflow
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from orchestrator.workflows.semaphore import SemaphoreWorkflow
-from smm_runtime import log_redaction
+from smm_runtime import log_redaction, tracing
 from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 
@@ -126,6 +127,9 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
                     noop_in_worker],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
         max_cached_workflows=settings.max_cached_workflows,
+        # Spans for workflows and activities only when trace export is configured (the
+        # OTEL_* variables, smm_runtime.tracing); each dispatch hands its span to the function.
+        interceptors=[TracingInterceptor()] if tracing.configure("smm-worker") else [],
     )
 
 

@@ -18,6 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from orchestrator.executors import on_aws
+from smm_runtime import tracing
 from smm_runtime.contract.errors import DISPATCH_ERROR
 from smm_runtime.contract.events import build_event
 from smm_runtime.contract.kinds import KINDS, Kind
@@ -61,7 +62,8 @@ class LambdaDispatcher:
             run_id=info.workflow_run_id or "", activity_id=info.activity_id, attempt=info.attempt,
             heartbeat_details=checkpoint if isinstance(checkpoint, dict) else None,
             heartbeat_timeout_s=info.heartbeat_timeout.total_seconds()
-            if info.heartbeat_timeout else None)
+            if info.heartbeat_timeout else None,
+            trace=tracing.carrier())  # the function's span continues this activity's trace
         payload = event.model_dump_json().encode()
         if len(payload) > ASYNC_PAYLOAD_LIMIT:
             raise ApplicationError(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -38,7 +38,9 @@ from smm_runtime.contract.events import extract_task_token, parse_event
 from smm_runtime.contract.kinds import Kind
 from smm_runtime.contract.validation import ContractError
 from smm_runtime.temporal_conn import CachedClient
-from smm_runtime.work import LambdaContextLike, LambdaHandler, Work, WorkContext
+from smm_runtime.tracing import configure as configure_tracing
+from smm_runtime.tracing import invocation_span
+from smm_runtime.work import LambdaContextLike, LambdaHandler, LazyWorks, Work, WorkContext
 
 DEFAULT_HEARTBEAT_INTERVAL_S = 5.0
 DEFAULT_DELIVER_WINDOW_S = 120.0
@@ -73,6 +75,7 @@ class ActivityRunner:
     ) -> None:
         self._logger = logger
         env = os.environ if environ is None else environ
+        configure_tracing(str(getattr(logger, "service", "") or "smm-function"), env)
         self._interval = heartbeat_interval_s or float(
             env.get("SMM_HEARTBEAT_INTERVAL_S", DEFAULT_HEARTBEAT_INTERVAL_S))
         self._deliver_window = float(env.get("SMM_DELIVER_WINDOW_S", DEFAULT_DELIVER_WINDOW_S))
@@ -89,27 +92,12 @@ class ActivityRunner:
         """A Lambda handler serving the kinds of ``works`` (kind -> factory of its work, built
         on first use and kept warm); ``handler.kinds`` names them, so a test can hold every
         function in template.yaml against the table of kinds."""
-        built: dict[str, Work] = {}
-        factories = {kind.name: factory for kind, factory in works.items()}
-
-        class _Works(Mapping[str, Work]):
-            def __getitem__(self, name: str) -> Work:
-                if name not in built:
-                    built[name] = factories[name]()
-                return built[name]
-
-            def __iter__(self) -> Iterator[str]:
-                return iter(factories)
-
-            def __len__(self) -> int:
-                return len(factories)
-
-        table = _Works()
+        table = LazyWorks({kind.name: factory for kind, factory in works.items()})
 
         def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, str]:
             return self.handle(event, context, table)
 
-        handle.kinds = tuple(factories)  # type: ignore[attr-defined]
+        handle.kinds = tuple(table)  # type: ignore[attr-defined]
         return handle
 
     def handle(
@@ -119,7 +107,9 @@ class ActivityRunner:
         started = time.monotonic()
         self._result = None
         self._lambda_deadline = started + context.get_remaining_time_in_millis() / 1000
-        outcome = self._loop.run_until_complete(self._run(raw_event, context, works))
+        with invocation_span(raw_event) as span:
+            outcome = self._loop.run_until_complete(self._run(raw_event, context, works))
+            span.set_attribute("smm.outcome", outcome)
         kind = raw_event.get("kind") if isinstance(raw_event, dict) else None
         emit_activity_metrics(str(kind or "unknown"), outcome, time.monotonic() - started,
                               self._result)

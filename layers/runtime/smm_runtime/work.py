@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -86,3 +86,22 @@ class WorkContext:
 
 Work = Callable[[Any, WorkContext], BaseModel]
 LambdaHandler = Callable[[dict[str, Any], LambdaContextLike], dict[str, str]]
+
+
+class LazyWorks(Mapping[str, Work]):
+    """A function's works by kind name, each built on first use and kept warm."""
+
+    def __init__(self, factories: Mapping[str, Callable[[], Work]]) -> None:
+        self._factories = dict(factories)
+        self._built: dict[str, Work] = {}
+
+    def __getitem__(self, name: str) -> Work:
+        if name not in self._built:
+            self._built[name] = self._factories[name]()
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._factories)
+
+    def __len__(self) -> int:
+        return len(self._factories)

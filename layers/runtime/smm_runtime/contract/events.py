@@ -48,6 +48,9 @@ class DispatchEvent(Model):
     heartbeat_timeout_s: float | None = Field(
         default=None, gt=0, description="The attempt's heartbeat timeout: a function that has "
         "not heartbeaten for this long knows the server has timed the attempt out.")
+    trace: dict[str, str] | None = Field(
+        default=None, description="The dispatch's W3C trace context (traceparent, tracestate): "
+        "the function's span continues the worker's trace.")
     kind: str
     request: BaseModel
 
@@ -84,13 +87,15 @@ def encode_task_token(token: bytes) -> str:
 def build_event(kind: Kind[Any, Any], request: BaseModel, *, task_token: bytes,
                 workflow_id: str, run_id: str, activity_id: str, attempt: int,
                 heartbeat_details: dict[str, Any] | None,
-                heartbeat_timeout_s: float | None = None) -> DispatchEvent:
+                heartbeat_timeout_s: float | None = None,
+                trace: dict[str, str] | None = None) -> DispatchEvent:
     """The event for one attempt, from the same model the function parses it with."""
     return EVENT_MODELS[kind.name](
         contract_version=CONTRACT_VERSION, kind=kind.name,
         task_token=SecretStr(encode_task_token(task_token)), workflow_id=workflow_id,
         run_id=run_id, activity_id=activity_id, attempt=attempt, request=request,
-        heartbeat_details=heartbeat_details, heartbeat_timeout_s=heartbeat_timeout_s)
+        heartbeat_details=heartbeat_details, heartbeat_timeout_s=heartbeat_timeout_s,
+        trace=trace)
 
 
 def extract_task_token(raw: object) -> bytes | None:
