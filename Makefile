@@ -101,6 +101,7 @@ bench: setup
 	$(VENV)/bin/python -m tests.bench.video_bench
 	$(VENV)/bin/python -m tests.bench.image_bench
 	$(VENV)/bin/python -m tests.bench.cap_bench
+	$(VENV)/bin/python -m tests.bench.grants_bench
 
 ## bench-long: a 10-minute 1080x1920 render through the whole local path (~6 min on 2 cores)
 bench-long: setup
