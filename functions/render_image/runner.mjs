@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { checkResult, ContractError, ERROR_TYPES, extractToken, parseEvent } from './contract.mjs';
+import { emitActivityMetrics, log } from './observability.mjs';
 import { completionClient } from './temporal.mjs';
 
 export class WorkError extends Error {
@@ -43,12 +44,7 @@ function grpcCode(err) {
   return typeof code === 'number' ? code : null;
 }
 
-export function log(level, message, fields = {}) {
-  // Structured, one JSON object a line, like Powertools in the Python functions.
-  const line = { level, message, service: 'render-image', timestamp: new Date().toISOString(),
-    ...fields };
-  (level === 'ERROR' ? console.error : console.log)(JSON.stringify(line));
-}
+export { log };
 
 function heartbeatState(err) {
   if (err instanceof ActivityNotFoundError) return 'stale';
@@ -88,7 +84,17 @@ function withDeadlines(client, rpcTimeoutMs) {
     fail: bounded('fail'), reportCancellation: bounded('reportCancellation') };
 }
 
-export async function runActivity(raw, context, works,
+// Runs one event to its end; its outcome (never the token) is the invocation's answer, and
+// what it took is recorded as metrics.
+export async function runActivity(raw, context, works, options = {}) {
+  const started = Date.now();
+  const { outcome, result } = await runOnce(raw, context, works, options);
+  emitActivityMetrics(String(raw?.kind ?? 'unknown').slice(0, 40), outcome,
+    (Date.now() - started) / 1000, result);
+  return { outcome };
+}
+
+async function runOnce(raw, context, works,
   { intervalMs, client: given, rpcTimeoutMs = RPC_TIMEOUT_MS } = {}) {
   const interval = intervalMs ?? Number(process.env.SMM_HEARTBEAT_INTERVAL_S || 5) * 1000;
   const token = extractToken(raw);
@@ -209,5 +215,5 @@ export async function runActivity(raw, context, works,
     throw err;
   }
   log('INFO', 'completed', keys);
-  return { outcome: 'completed' };
+  return { outcome: 'completed', result };
 }

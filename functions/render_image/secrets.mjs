@@ -1,16 +1,9 @@
-// Secrets Manager values, read once per cold start (the Lambda Node.js runtime ships the SDK;
-// package.json pins it for local runs).
-const cache = new Map();
+// Secrets Manager values through Powertools Parameters: fetched at cold start and kept an
+// hour (as the Python functions' parameters.get_secret(max_age=3600)), so a rotated secret
+// reaches a warm function within the hour, and a failed fetch is not cached.
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 
 export async function secretString(arn) {
-  if (!cache.has(arn)) {
-    const pending = (async () => {
-      const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-      const answer = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
-      return (answer.SecretString ?? '').trim();
-    })();
-    pending.catch(() => cache.delete(arn));
-    cache.set(arn, pending);
-  }
-  return cache.get(arn);
+  const value = await getSecret(arn, { maxAge: 3600 });
+  return (typeof value === 'string' ? value : '').trim();
 }

@@ -1,7 +1,11 @@
-// The Temporal connection, from the same TEMPORAL_* settings the Python side reads (Temporal's
-// environment configuration): one AsyncCompletionClient per process, reused while warm.
-import fs from 'node:fs';
+// The Temporal connection, from Temporal's own environment configuration
+// (@temporalio/envconfig: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+// TEMPORAL_TLS*, and the TOML profile file, read as the Temporal CLI and the Python side's
+// temporalio.envconfig read them), with the same two rules of ours as
+// smm_runtime.temporal_conn: the namespace defaults to smm-hub-core, and `default` is
+// refused. One AsyncCompletionClient per process, reused while warm.
 import { AsyncCompletionClient, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { dataConverter } from './codec.mjs';
 import { secretString } from './secrets.mjs';
 
@@ -10,32 +14,21 @@ export const DEFAULT_NAMESPACE = 'smm-hub-core';
 export class TemporalConfigError extends Error {}
 
 export function connectConfig(env = process.env) {
-  const namespace = env.TEMPORAL_NAMESPACE || DEFAULT_NAMESPACE;
+  let loaded;
+  try {
+    loaded = loadClientConnectConfig({ overrideEnvVars: { ...env } });
+  } catch (err) {
+    throw new TemporalConfigError(`Temporal connection settings (TEMPORAL_*): ${err.message}`);
+  }
+  const namespace = loaded.namespace || DEFAULT_NAMESPACE;
   if (namespace === 'default' && env.SMM_ALLOW_DEFAULT_NAMESPACE !== '1') {
     throw new TemporalConfigError(
       "TEMPORAL_NAMESPACE is 'default', which belongs to Postiz on the shared server: use " +
         "'smm-hub-core' (or set SMM_ALLOW_DEFAULT_NAMESPACE=1 if you really mean it)");
   }
-  const apiKey = env.TEMPORAL_API_KEY || undefined;
-  const flag = (env.TEMPORAL_TLS || '').toLowerCase();
-  const certPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH;
-  // As in the Temporal CLI: an API key or client certificate implies TLS unless disabled.
-  const wantTls = flag === 'true' || (flag !== 'false' && (apiKey || certPath));
-  let tls;
-  if (wantTls) {
-    tls = {};
-    if (env.TEMPORAL_TLS_SERVER_NAME) tls.serverNameOverride = env.TEMPORAL_TLS_SERVER_NAME;
-    if (env.TEMPORAL_TLS_SERVER_CA_CERT_PATH) {
-      tls.serverRootCACertificate = fs.readFileSync(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH);
-    }
-    if (certPath) {
-      tls.clientCertPair = {
-        crt: fs.readFileSync(certPath),
-        key: fs.readFileSync(env.TEMPORAL_TLS_CLIENT_KEY_PATH || ''),
-      };
-    }
-  }
-  return { address: env.TEMPORAL_ADDRESS || 'localhost:7233', namespace, apiKey, tls };
+  const options = loaded.connectionOptions;
+  return { address: options.address || 'localhost:7233', namespace, apiKey: options.apiKey,
+    tls: options.tls };
 }
 
 let cached;

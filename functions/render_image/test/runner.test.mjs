@@ -116,3 +116,34 @@ test('the default deadline is the Python runner\'s 10 s', async () => {
   assert.ok(fake.deadlines.length >= 2, 'the heartbeat and the completion went through withDeadline');
   assert.ok(fake.deadlines.every((ms) => ms > 9_900 && ms <= 10_000), String(fake.deadlines));
 });
+
+test('a completed activity logs its ids (never the token) and emits the Python side\'s metrics', async () => {
+  const lines = [];
+  const write = process.stdout.write;
+  process.stdout.write = (chunk, ...rest) => { lines.push(String(chunk)); return true; };
+  let outcome;
+  try {
+    ({ outcome } = await run(client(), async (request) => ({ kind: 'render_image',
+      output: request.output, width: 1080, height: 1080, size_bytes: 4321, reused: false,
+      usage: { duration_ms: 10, memory_mb: 512, gb_seconds: 0.005 } })));
+  } catch (err) {
+    process.stdout.write = write;
+    throw err;
+  }
+  process.stdout.write = write;
+  const parsed = lines.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const completed = parsed.find((l) => l.message === 'completed');
+  assert.equal(outcome, 'completed');
+  assert.ok(completed && completed.service === 'render-image' && completed.level === 'INFO');
+  assert.ok(completed.workflow_id && completed.activity_id && completed.kind && completed.attempt);
+  assert.ok(!lines.join('').includes(TOKEN));
+  const figures = Object.fromEntries(parsed.filter((l) => l._aws).map((l) => {
+    const [metric] = l._aws.CloudWatchMetrics[0].Metrics;
+    assert.equal(l._aws.CloudWatchMetrics[0].Namespace, 'SmmCreativeEngine');
+    assert.deepEqual(l._aws.CloudWatchMetrics[0].Dimensions, [['service', 'kind', 'outcome']]);
+    return [metric.Name, l[metric.Name]];
+  }));
+  assert.deepEqual(Object.keys(figures).sort(), ['ActivitySeconds', 'GbSeconds', 'OutputBytes']);
+  assert.equal(figures.OutputBytes, 4321);
+  assert.equal(figures.GbSeconds, 0.005);
+});
