@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import tempfile
 import time
 import uuid
@@ -30,10 +29,15 @@ from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.workflow_io import RenderVideoInput
-from smm_runtime.media_tools import ffmpeg_binary
 from smm_runtime.temporal_conn import connect
 from tests.bench.results import report
-from tests.bench.video_bench import COLD_START_S, LAMBDA_PRICE_GB_S, MB_PER_VCPU, S3_MB_PER_S
+from tests.bench.video_bench import (
+    COLD_START_S,
+    LAMBDA_PRICE_GB_S,
+    MB_PER_VCPU,
+    S3_MB_PER_S,
+    upload_clip,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MINUTES = 10
@@ -143,12 +147,7 @@ async def run(stack: LocalStack, work: Path) -> None:
     worker = stack.start_worker({"SMM_POOL_CAPS": f'{{"video-segments": {CAP}}}'})
     s3 = stack.s3()
     uris = upload_demo_assets(s3, stack.bucket, music_seconds=MINUTES * 60)
-    clip = work / "clip.mp4"
-    subprocess.run([ffmpeg_binary(), "-v", "error", "-y", "-f", "lavfi", "-i",
-                    "testsrc2=size=1920x1080:rate=30:duration=20", "-c:v", "libx264",
-                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
-    s3.upload_file(str(clip), stack.bucket, "shared/bench/clip.mp4")
-    uris["clip"] = f"s3://{stack.bucket}/shared/bench/clip.mp4"
+    uris["clip"] = upload_clip(s3, stack.bucket, "shared/bench/clip.mp4", 20, work)
     client = await connect(environ=stack.env())
     own = {name: proc.pid for name, proc in stack.procs.items() if proc.poll() is None}
     own_before = {name: own_cpu_s(pid) for name, pid in own.items()}

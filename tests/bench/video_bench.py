@@ -73,6 +73,17 @@ def run_parallel(jobs: list[list[str]]) -> tuple[list[Run], float]:
     return runs, time.monotonic() - started
 
 
+def upload_clip(s3: Any, bucket: str, key: str, seconds: int, work: Path) -> str:
+    """A 1920x1080, 30 fps moving test pattern of ``seconds`` (a video background) at
+    ``key``: its URI."""
+    clip = work / "clip.mp4"
+    subprocess.run([ffmpeg_binary(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"testsrc2=size=1920x1080:rate=30:duration={seconds}", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
+    s3.upload_file(str(clip), bucket, key)
+    return f"s3://{bucket}/{key}"
+
+
 def bench_spec(uris: dict[str, str]) -> dict[str, Any]:
     return {
         "brand_kit": uris["brand_kit"], "presets": ["9:16"], "quality": "standard",
@@ -102,12 +113,7 @@ def main() -> None:
         work = Path(tmp)
         s3 = stack.s3()
         uris = upload_demo_assets(s3, stack.bucket, music_seconds=32)
-        clip = work / "clip.mp4"
-        subprocess.run([ffmpeg_binary(), "-v", "error", "-y", "-f", "lavfi", "-i",
-                        "testsrc2=size=1920x1080:rate=30:duration=10", "-c:v", "libx264",
-                        "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
-        s3.upload_file(str(clip), stack.bucket, "assets/bench/clip.mp4")
-        uris["clip"] = f"s3://{stack.bucket}/assets/bench/clip.mp4"
+        uris["clip"] = upload_clip(s3, stack.bucket, "assets/bench/clip.mp4", 10, work)
         kit = BrandKit.model_validate(json.loads(s3.get_object(
             Bucket=stack.bucket, Key=f"brand-kits/{uris['brand_kit']}.json")["Body"].read()))
         spec = VideoSpec.model_validate(bench_spec(uris))

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
@@ -25,9 +24,10 @@ from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.workflow_io import RenderVideoInput
 from smm_runtime.temporal_conn import connect
 from tests.integration.conftest import ARTIFACTS, video_spec
-from tests.integration.test_review_page_browser import ARGS, CHROMIUM
+from tests.integration.test_review_page_browser import browser
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
+__all__ = ["browser"]  # the review page tests' Chromium fixture, shared
 ACCOUNT = "ui-agency"
 DETAILS = re.compile(r"done · 2\D2 segments")
 COLUMNS = [{"label": label} for label in (
@@ -41,14 +41,6 @@ def ui_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             encrypt_payloads=False) as running:
         running.start_worker()
         yield running
-
-
-@pytest_asyncio.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        await launched.close()
 
 
 async def test_a_render_is_found_by_account_and_its_activities_read_well(
