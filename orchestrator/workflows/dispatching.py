@@ -38,7 +38,8 @@ def retry_policy(policy: DispatchPolicy) -> RetryPolicy:
 SUMMARIES: dict[str, Callable[[Any], str]] = {
     "render_segment": lambda r: f"segment · {r.preset} · frames {r.start_frame}-{r.end_frame}",
     "render_audio": lambda r: f"soundtrack · {r.total_frames} frames",
-    "finalize_video": lambda r: f"join {r.preset} · {len(r.segments)} segments + poster",
+    "finalize_video": lambda r: f"join {r.preset} · {len(r.segments)} segments + poster"
+    + (" + scenes" if r.sheet_frames else ""),
     "render_image": lambda r: f"image · {r.template} · {r.output.key.rsplit('/', 1)[-1]}",
     "postiz_upload": lambda r: f"upload to Postiz · {r.filename}",
     "import_asset": lambda r: f"import · {r.target.key.rsplit('/', 1)[-1]}",
