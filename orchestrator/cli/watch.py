@@ -35,6 +35,7 @@ async def _render_state(handle: WorkflowHandle[Any, Any], kind: str) -> dict[str
     raw = await live_progress(handle)
     return {"stage": raw["stage"], "done": raw["segments_done"], "total": raw["segments_total"],
             "unit": "segments", "queued": raw.get("segments_queued", 0),
+            "presets": {p: list(v) for p, v in (raw.get("presets") or {}).items()},
             "running": [{"activity": r["activity"], "attempt": r["attempt"],
                          "percent": r.get("percent")} for r in raw["running"]]}
 
@@ -70,7 +71,11 @@ def line(state: dict[str, Any], eta_s: float | None) -> str:
         parts.append(f"round {state['round']}")
     render = state.get("render")
     if render:
-        parts.append(f"{bar(render['done'], render['total'])} {render['unit']}")
+        presets = render.get("presets") or {}
+        if len(presets) > 1:  # a bar per format: which one is behind shows
+            parts += [f"{preset} {bar(done, total)}" for preset, (done, total) in presets.items()]
+        else:
+            parts.append(f"{bar(render['done'], render['total'])} {render['unit']}")
         running = render["running"]
         if running:
             parts.append(f"{len(running)} running (" + ", ".join(

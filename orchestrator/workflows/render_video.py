@@ -158,7 +158,8 @@ class RenderVideoWorkflow:
                                           frames(spec.segment_target_s, spec.fps),
                                           spec.max_segments, costs)]
         total = sum(len(p) for p in plans.values())
-        self._set(stage="rendering", segments_total=total)
+        self._set(stage="rendering", segments_total=total,
+                  presets={p: (0, len(plan)) for p, plan in plans.items()})
         await self._permits.load_caps()
         wf_id = workflow.info().workflow_id
 
@@ -168,8 +169,10 @@ class RenderVideoWorkflow:
                 result = await dispatch(RENDER_SEGMENT, request, policy, summary=(
                     f"segment {number}/{len(plans[request.preset])}"
                     f" · {request.preset} · frames {request.start_frame}-{request.end_frame}"))
+            done, of = self._progress.presets.get(request.preset, (0, 0))
             self._set(segments_done=self._progress.segments_done + 1,
-                      segments_reused=self._progress.segments_reused + int(result.reused))
+                      segments_reused=self._progress.segments_reused + int(result.reused),
+                      presets={**self._progress.presets, request.preset: (done + 1, of)})
             return result
 
         audio_task = None

@@ -57,8 +57,9 @@ async def test_watch_follows_a_render_to_the_end_and_list_finds_it(
 
     handle = await client.start_workflow(
         RenderVideoWorkflow.run, RenderVideoInput(
-            spec=video_spec(assets, scenes=[{"duration_s": 6, "background": {
-                "type": "solid", "color": "primary"}}]), output_bucket=stack.bucket),
+            spec=video_spec(assets, presets=["9:16", "1:1"], scenes=[{
+                "duration_s": 6, "background": {"type": "solid", "color": "primary"}}]),
+            output_bucket=stack.bucket),
         id=f"render-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
     watched = await asyncio.to_thread(cli, stack, "watch", handle.id, "--json")
     assert watched.returncode == 0, watched.stderr
@@ -68,6 +69,12 @@ async def test_watch_follows_a_render_to_the_end_and_list_finds_it(
     assert rendering and rendering[0]["unit"] == "segments" and rendering[0]["total"] >= 2
     done = [r["done"] for r in rendering]
     assert done == sorted(done)  # never backwards
+    # A bar per format: each preset's own segments, done of total, never backwards.
+    for preset in ("9:16", "1:1"):
+        counts = [r["presets"][preset] for r in rendering if preset in r.get("presets", {})]
+        assert counts and all(d <= t for d, t in counts), counts
+        assert [d for d, _ in counts] == sorted(d for d, _ in counts)
+    assert sum(t for _, t in rendering[-1]["presets"].values()) == rendering[-1]["total"]
     text = await asyncio.to_thread(cli, stack, "watch", handle.id)  # over: one final line
     assert text.returncode == 0 and "COMPLETED" in text.stdout
     rows: list[dict[str, str]] = []

@@ -127,6 +127,8 @@ class RenderProgress(BaseModel):
     segments_done: int = 0
     segments_reused: int = 0
     segments_queued: int = Field(default=0, description="Waiting for a cluster-wide permit.")
+    presets: dict[str, tuple[int, int]] = Field(
+        default_factory=dict, description="Each preset's segments: (done, total).")
     outputs: list[str] = Field(default_factory=list)
     error: str | None = None
 
