@@ -13,6 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { checkResult, ContractError, ERROR_TYPES, extractToken, parseEvent } from './contract.mjs';
 import { emitActivityMetrics, log } from './observability.mjs';
 import { completionClient } from './temporal.mjs';
+import { withInvocationSpan } from './tracing.mjs';
 
 export class WorkError extends Error {
   constructor(message, { type = ERROR_TYPES.FUNCTION_ERROR, nonRetryable = false } = {}) {
@@ -88,7 +89,7 @@ function withDeadlines(client, rpcTimeoutMs) {
 // what it took is recorded as metrics.
 export async function runActivity(raw, context, works, options = {}) {
   const started = Date.now();
-  const { outcome, result } = await runOnce(raw, context, works, options);
+  const { outcome, result } = await withInvocationSpan(raw, () => runOnce(raw, context, works, options));
   emitActivityMetrics(String(raw?.kind ?? 'unknown').slice(0, 40), outcome,
     (Date.now() - started) / 1000, result);
   return { outcome };

@@ -1,6 +1,7 @@
 """One trace from the worker's dispatch through the function it started: the worker's
 activity span (temporalio's TracingInterceptor) is the parent of the function's span, across
-two processes and the Lambda emulator, with OpenTelemetry's own console exporter."""
+two processes and the Lambda emulator, with OpenTelemetry's own console exporter — for a
+Python function (the no-op) and for the Node image function."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from typing import Any
 
 import pytest
 
+from orchestrator.workflows.generate_image import GenerateImageWorkflow
 from orchestrator.workflows.noop import NoopInput, NoopWorkflow
+from smm_local.demo_assets import card_spec, upload_demo_assets
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.kinds import NoopRequest
+from smm_runtime.contract.workflow_io import GenerateImageInput
 from smm_runtime.temporal_conn import connect
 from tests.integration.conftest import ARTIFACTS
 
@@ -31,6 +35,23 @@ def spans(log: Path) -> list[dict[str, Any]]:
     return found
 
 
+def child_of(everything: list[dict[str, Any]], name: str, workflow_id: str,
+             dispatch: str) -> dict[str, Any]:
+    """The function span ``name`` of ``workflow_id``, checked to continue the worker's
+    ``dispatch`` span (same trace, parent = that span); returns it."""
+    by_id = {s["context"]["span_id"]: s for s in everything}
+    functions = [s for s in everything if s["name"] == name
+                 and s["attributes"].get("smm.workflow_id") == workflow_id]
+    assert functions, f"no {name} span was exported"
+    parent = by_id.get(functions[0]["parent_id"])
+    assert parent is not None, f"{name}: its parent span is not the worker's"
+    assert parent["name"] == dispatch
+    assert parent["context"]["trace_id"] == functions[0]["context"]["trace_id"]
+    assert parent["resource"]["attributes"]["service.name"] == "smm-worker"
+    assert functions[0]["attributes"]["smm.outcome"] == "completed"
+    return functions[0]
+
+
 async def test_the_functions_span_continues_the_dispatchs_trace(tmp_path: Path) -> None:
     log_path = ARTIFACTS / "tracing-stack.log"
     with log_path.open("w") as log, LocalStack(state_dir=tmp_path, log=log,
@@ -41,24 +62,27 @@ async def test_the_functions_span_continues_the_dispatchs_trace(tmp_path: Path) 
             NoopWorkflow.run, NoopInput(via="lambda", request=NoopRequest(echo="echo-stays-out")),
             id=f"traced-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE)
         assert (await handle.result()).echo == "echo-stays-out"
+        uris = upload_demo_assets(stack.s3(), stack.bucket)
+        image = await client.start_workflow(
+            GenerateImageWorkflow.run,
+            GenerateImageInput(spec=card_spec(uris), output_bucket=stack.bucket),
+            id=f"traced-image-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE)
+        await image.result()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # the worker's batch of spans comes when it ends
-            functions = [s for s in spans(log_path) if s["name"] == "function noop"
-                         and s["attributes"].get("smm.workflow_id") == handle.id]
-            if functions:
+            exported = {(s["name"], s["attributes"].get("smm.workflow_id"))
+                        for s in spans(log_path)}
+            if {("function noop", handle.id), ("function render_image", image.id)} <= exported:
                 break
             time.sleep(0.2)
     everything = spans(log_path)
-    by_id = {s["context"]["span_id"]: s for s in everything}
-    assert functions, "the function exported no span"
-    function = functions[0]
-    dispatch = by_id.get(function["parent_id"])
-    assert dispatch is not None, "the function's parent span is not the worker's"
-    assert dispatch["name"] == "RunActivity:dispatch_noop"
-    assert dispatch["context"]["trace_id"] == function["context"]["trace_id"]
-    assert dispatch["resource"]["attributes"]["service.name"] == "smm-worker"
+    function = child_of(everything, "function noop", handle.id, "RunActivity:dispatch_noop")
     assert function["resource"]["attributes"]["service.name"] == "noop"
-    assert function["attributes"]["smm.outcome"] == "completed"
+    node = child_of(everything, "function render_image", image.id,
+                    "RunActivity:dispatch_image")
+    assert node["resource"]["attributes"]["service.name"] == "render-image"
+    dispatch = next(s for s in everything
+                    if s["context"]["span_id"] == function["parent_id"])
     # Ids only: neither span carries the event, its task token or the request.
     for span in (dispatch, function):
         assert "token" not in json.dumps(span["attributes"]).lower()
