@@ -106,6 +106,8 @@ async def show(args: argparse.Namespace) -> None:
 
 
 def cmd_slots(args: argparse.Namespace) -> int:
+    if not 0.1 <= args.interval <= 3600:  # checked before any connection is made
+        raise ValueError("--interval: seconds between reads, from 0.1 to 3600")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(show(args))
     return 0

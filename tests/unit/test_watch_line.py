@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from orchestrator.cli.watch import line
 
 
@@ -24,3 +26,13 @@ def test_several_formats_get_a_bar_each() -> None:
 def test_one_format_keeps_one_bar() -> None:
     text = line(render({"9:16": [2, 8]}), eta_s=None)
     assert "] 2/8 segments" in text and "9:16 [" not in text
+
+
+def test_slots_refuses_a_bad_interval_naming_the_flag(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from orchestrator.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["slots", "--watch", "--interval", "0"])
+    assert done.value.code == 2
+    assert "--interval:" in capsys.readouterr().err
