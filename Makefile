@@ -17,7 +17,7 @@ DEMO_FLAGS ?= --auto-approve
 	record-histories soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
-setup: $(VENV)/.synced $(NODE_FN)/node_modules/.installed infra/payload/node_modules/.installed \
+setup: $(VENV)/.synced $(NODE_FN)/dist/.built infra/payload/node_modules/.installed \
 	infra/payload/app/node_modules/.installed layers/fonts/dist/.built
 $(VENV)/.synced: pyproject.toml infra/local/pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -27,6 +27,13 @@ $(VENV)/.synced: pyproject.toml infra/local/pyproject.toml uv.lock
 ## the Node.js image function's dependencies, from its lock file
 $(NODE_FN)/node_modules/.installed: $(NODE_FN)/package.json $(NODE_FN)/package-lock.json
 	cd $(NODE_FN) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## the image function compiled (strict TypeScript, src/*.mts -> dist/*.mjs), as SAM builds it
+$(NODE_FN)/dist/.built: $(NODE_FN)/node_modules/.installed $(NODE_FN)/tsconfig.json \
+		$(wildcard $(NODE_FN)/src/*.mts $(NODE_FN)/src/generated/*.ts)
+	rm -rf $(NODE_FN)/dist
+	cd $(NODE_FN) && node_modules/.bin/tsc -p .
 	@touch $@
 
 ## the Payload examples' type checker (TypeScript), from its lock file
@@ -53,6 +60,7 @@ layer-lock: setup
 ## schema: regenerate the JSON Schema the Node function validates against (after a contract change)
 schema: setup
 	$(VENV)/bin/python -m smm_runtime.contract.schema $(NODE_FN)/schema
+	cd $(NODE_FN) && node scripts/contract-types.mjs
 	$(VENV)/bin/python -m functions.trigger.openapi_doc > functions/trigger/openapi.json
 	cd infra/payload && node_modules/.bin/openapi-typescript ../../functions/trigger/openapi.json \
 		--default-non-nullable false -o trigger-api.d.ts
@@ -79,6 +87,7 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy
+	cd $(NODE_FN) && node_modules/.bin/tsc -p . --noEmit
 
 validate: sam-tool
 	$(SAM) validate --lint --template template.yaml --region us-east-1

@@ -21,7 +21,7 @@ from smm_runtime.contract.publish_io import ApprovalDecision, ApprovalPolicy, Pu
 from smm_runtime.contract.validation import ContractError, describe_validation_error
 
 # Each image template's props schema, generated from the Node function's own templates
-# (functions/render_image/templates.mjs, `make schema`): the text props are its plain strings.
+# (functions/render_image/src/templates.mts, `make schema`): the text props are its plain strings.
 TEMPLATE_PROPS: dict[str, dict[str, Any]] = json.loads(
     (resources.files("smm_runtime.contract") / "template_props.json").read_text())
 TEMPLATE_TEXT = {name: tuple(prop for prop, rule in schema["properties"].items()

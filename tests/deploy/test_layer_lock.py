@@ -23,8 +23,11 @@ def test_the_runtime_layer_lock_is_uv_locks_resolution() -> None:
 
 def test_the_node_function_depends_on_exact_versions_its_lock_file_holds() -> None:
     function = ROOT / "functions" / "render_image"
-    declared = json.loads((function / "package.json").read_text())["dependencies"]
+    package = json.loads((function / "package.json").read_text())
+    declared = {**package["dependencies"], **package["devDependencies"]}  # the compiler too
     locked = json.loads((function / "package-lock.json").read_text())["packages"]
+    assert locked[""]["dependencies"] == package["dependencies"]
+    assert locked[""]["devDependencies"] == package["devDependencies"]
     for name, version in declared.items():
         assert version[0].isdigit(), f"{name}: {version} is a range; pin it"
         assert locked[f"node_modules/{name}"]["version"] == version, name

@@ -57,6 +57,11 @@ def test_the_handlers_are_where_the_template_says(build_dir: Path) -> None:
                        for ext in (".py", ".mjs")), name
     assert (build_dir / "FfmpegLayer" / "bin" / "ffmpeg").stat().st_mode & 0o111
     assert (build_dir / "RuntimeLayer" / "python" / "smm_runtime" / "runner.py").exists()
+    # The image function ships compiled JavaScript and its runtime packages, not the compiler.
+    image = build_dir / "RenderImageFunction"
+    assert (image / "dist" / "contract.mjs").exists() and not (image / "src").exists()
+    assert (image / "node_modules" / "satori").exists()
+    assert not (image / "node_modules" / "typescript").exists()
 
 
 def test_the_runtime_layer_carries_exactly_the_locked_versions(build_dir: Path) -> None:

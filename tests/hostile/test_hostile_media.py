@@ -64,7 +64,7 @@ def test_hostile_media_is_refused_naming_the_field_and_reaches_nothing(
 
 STILLS = [c for c in MEDIA_CASES if c.role == "still"]
 NODE_CHECK = """
-import { checkImage } from './image_header.mjs';
+import { checkImage } from './dist/image_header.mjs';
 import fs from 'node:fs';
 const out = {};
 for (const [name, path] of JSON.parse(process.argv[1])) {

@@ -56,7 +56,7 @@ def test_node_and_python_read_the_same_coverage_from_every_font() -> None:
     files = sorted(p for p in FONTS.iterdir() if p.suffix in {".ttf", ".otf"})
     script = """
     import fs from 'node:fs'; import crypto from 'node:crypto';
-    import { codepoints } from './font_coverage.mjs';
+    import { codepoints } from './dist/font_coverage.mjs';
     const out = {};
     for (const f of JSON.parse(process.argv[1])) {
       const cps = [...codepoints(fs.readFileSync(f))].sort((a, b) => a - b);
@@ -74,7 +74,7 @@ def test_node_and_python_read_the_same_coverage_from_every_font() -> None:
 
 def test_node_refuses_a_character_no_font_has_naming_prop_and_code_point() -> None:
     script = """
-    import { FontChain } from './font_chain.mjs';
+    import { FontChain } from './dist/font_chain.mjs';
     try { new FontChain(process.argv[1]).check([['props.quote', 'Pharaoh 𓀀 says hi']], []);
           console.log('accepted'); }
     catch (err) { console.log(JSON.stringify({ type: err.type, message: err.message })); }
@@ -86,8 +86,8 @@ def test_node_refuses_a_character_no_font_has_naming_prop_and_code_point() -> No
 
 def test_the_fonts_given_to_satori_have_every_character_it_asks_about() -> None:
     script = """
-    import { FontChain } from './font_chain.mjs';
-    import { codepoints } from './font_coverage.mjs';
+    import { FontChain } from './dist/font_chain.mjs';
+    import { codepoints } from './dist/font_coverage.mjs';
     const chain = new FontChain(process.argv[1]);
     const asks = [['ar-AR', 'مرحبا'], ['he-IL', 'שלום'], ['th-TH', 'สวัสดี'],
       ['ja-JP|zh-CN|zh-TW|zh-HK', '这是标题'], ['ja-JP', 'こんにちは'], ['ko-KR', '안녕'],

@@ -18,7 +18,7 @@ def our_modules() -> list[Path]:
     found = []
     for top in OURS:
         for path in (ROOT / top).rglob("*"):
-            if path.suffix in {".py", ".mjs", ".ts"} and not NOT_OURS & set(path.parts) \
+            if path.suffix in {".py", ".mjs", ".mts", ".ts"} and not NOT_OURS & set(path.parts) \
                     and path.name not in GENERATED and path.is_file():
                 found.append(path)
     return found

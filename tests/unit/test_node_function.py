@@ -16,7 +16,8 @@ FUNCTION = Path(__file__).resolve().parents[2] / "functions" / "render_image"
 
 
 def node(script: str, payload: Any) -> subprocess.CompletedProcess[str]:
-    program = ("import fs from 'node:fs'; import {parseEvent, checkResult} from './contract.mjs';"
+    program = ("import fs from 'node:fs';"
+               "import {parseEvent, checkResult} from './dist/contract.mjs';"
                "const input = JSON.parse(fs.readFileSync(0, 'utf8'));"
                f"try {{ {script}; console.log('ok'); }} catch (e) {{ console.log(e.message); }}")
     return subprocess.run(["node", "--input-type=module", "-e", program], cwd=FUNCTION,
@@ -69,3 +70,36 @@ def test_node_unit_tests_pass() -> None:
                           text=True)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "# fail 0" in done.stdout
+
+
+def test_the_function_type_checks_under_strict_typescript() -> None:
+    config = (FUNCTION / "tsconfig.json").read_text()
+    assert '"strict": true' in config and '"noUncheckedIndexedAccess": true' in config
+    assert not list(FUNCTION.glob("*.mjs")), "the function's code lives in src/*.mts"
+    done = subprocess.run(["node_modules/.bin/tsc", "-p", ".", "--noEmit"], cwd=FUNCTION,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_a_type_error_fails_the_check() -> None:
+    """The check can fail: the same compiler on a strict file that passes a number as a token."""
+    probe = FUNCTION / "src" / "zz_probe_type_error.mts"
+    probe.write_text("import { extractToken } from './contract.mjs';\n"
+                     "export const token: string = extractToken(42);\n")
+    try:
+        done = subprocess.run(["node_modules/.bin/tsc", "-p", ".", "--noEmit"], cwd=FUNCTION,
+                              capture_output=True, text=True, timeout=300)
+    finally:
+        probe.unlink()
+    assert done.returncode != 0
+    assert "zz_probe_type_error.mts" in done.stdout and "TS2322" in done.stdout
+
+
+def test_the_event_and_result_types_are_generated_from_the_committed_schemas() -> None:
+    """src/generated/*.ts come from schema/*.json (json-schema-to-typescript): no drift."""
+    done = subprocess.run(["node", "scripts/contract-types.mjs", "--check"], cwd=FUNCTION,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    event_types = (FUNCTION / "src" / "generated" / "image-event.ts").read_text()
+    assert "export interface ImageEvent {" in event_types
+    assert "task_token: TaskToken;" in event_types

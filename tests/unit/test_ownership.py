@@ -56,7 +56,7 @@ def test_the_key_rule(account: str, key: str, writing: bool, allowed: bool) -> N
 
 def node_rule(cases: list[Any], script: str) -> list[Any]:
     program = ("import fs from 'node:fs';"
-               "import { keyViolation, requestViolation } from './account_scope.mjs';"
+               "import { keyViolation, requestViolation } from './dist/account_scope.mjs';"
                "const cases = JSON.parse(fs.readFileSync(0, 'utf8'));"
                f"console.log(JSON.stringify(cases.map((c) => {script})));")
     out = subprocess.run(["node", "--input-type=module", "-e", program], cwd=FUNCTION,
@@ -148,7 +148,7 @@ def test_the_node_parser_refuses_a_foreign_font_logo_prop_or_output() -> None:
             brand={"id": "acme", "fonts": {"heading": "s3://assets-bucket/shared/f.ttf"},
                    "colors": {"primary": "#000000", "accent": "#FFFFFF"}}),
     }
-    program = ("import fs from 'node:fs'; import { parseEvent } from './contract.mjs';"
+    program = ("import fs from 'node:fs'; import { parseEvent } from './dist/contract.mjs';"
                "const cases = JSON.parse(fs.readFileSync(0, 'utf8'));"
                "console.log(JSON.stringify(Object.values(cases).map((c) => {"
                " try { parseEvent(c); return null; } catch (e) { return [e.field, e.type]; }"

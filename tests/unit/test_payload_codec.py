@@ -107,7 +107,7 @@ def test_without_keys_payloads_stay_plain_and_with_keys_failures_are_encoded_too
 
 
 NODE_ROUND_TRIP = """
-import { AesGcmCodec, parseKeys } from './codec.mjs';
+import { AesGcmCodec, parseKeys } from './dist/codec.mjs';
 const input = JSON.parse(await new Promise((ok) => {
   let s = ''; process.stdin.on('data', (d) => { s += d; }).on('end', () => ok(s)); }));
 const codec = new AesGcmCodec(parseKeys(input.keys, 'test'));

@@ -7,9 +7,9 @@
 //             "cases": [{"name", "template", "width", "height", "props"}]}
 import fs from 'node:fs';
 import path from 'node:path';
-import { FontChain } from '../font_chain.mjs';
-import { codepoints } from '../font_coverage.mjs';
-import { renderCard } from '../render.mjs';
+import { FontChain } from '../dist/font_chain.mjs';
+import { codepoints } from '../dist/font_coverage.mjs';
+import { renderCard } from '../dist/render.mjs';
 
 const [jobsFile, outDir, flag, count, fontsDir] = process.argv.slice(2);
 const jobs = JSON.parse(fs.readFileSync(jobsFile, 'utf8'));

@@ -3,9 +3,9 @@
 // tests/unit/test_image_scripts.py.   node scripts/render-scripts.mjs <fonts dir> <out dir>
 import fs from 'node:fs';
 import path from 'node:path';
-import { FontChain } from '../font_chain.mjs';
-import { codepoints } from '../font_coverage.mjs';
-import { renderCard, SIZES } from '../render.mjs';
+import { FontChain } from '../dist/font_chain.mjs';
+import { codepoints } from '../dist/font_coverage.mjs';
+import { renderCard, SIZES } from '../dist/render.mjs';
 
 export const CARDS = {
   quote_card: { size: 'square', props: { quote: 'مرحبا بالعالم — التصميم لكل لغة 2026 ✨',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Assets } from '../assets.mjs';
-import { InvalidRequestError, UnsafeMediaError } from '../runner.mjs';
+import { Assets } from '../dist/assets.mjs';
+import { InvalidRequestError, UnsafeMediaError } from '../dist/runner.mjs';
 
 // An in-memory S3 that answers the two commands the asset loader sends.
 function fakeS3(objects) {

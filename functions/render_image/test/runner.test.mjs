@@ -3,7 +3,7 @@
 // work; a delivery is not retried past the invocation's end.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runActivity } from '../runner.mjs';
+import { runActivity } from '../dist/runner.mjs';
 
 const TOKEN = Buffer.from('task-token').toString('base64');
 

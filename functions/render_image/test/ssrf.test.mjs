@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { BlockedRequestError, guardedFetch, isPublicAddress } from '../ssrf.mjs';
+import { BlockedRequestError, guardedFetch, isPublicAddress } from '../dist/ssrf.mjs';
 
 let canary;
 let canaryHits = 0;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sizeName } from '../render.mjs';
-import { checkTemplate, TemplateError, TEMPLATES } from '../templates.mjs';
+import { sizeName } from '../dist/render.mjs';
+import { checkTemplate, TemplateError, TEMPLATES } from '../dist/templates.mjs';
 
 const throwsMessage = (fn, re) => assert.throws(fn, (err) => re.test(err.message));
 const check = (name, props, w = 1080, h = 1080) => () => checkTemplate(name, props, w, h, sizeName);

@@ -5,7 +5,7 @@ Satori work, so they need the exact set of code points each font in the chain ma
 glyph. The OpenType cmap table is small and stable (formats 4 and 12 cover every font we
 ship or a brand uploads; format 12 is the full-Unicode one), so it is read here directly
 rather than by pulling fontTools into every function. The Node function reads it the same
-way (`functions/render_image/font_coverage.mjs`); a test holds the two to the same answer
+way (`functions/render_image/src/font_coverage.mts`); a test holds the two to the same answer
 for every font of the chain.
 """
 

@@ -15,7 +15,7 @@ from PIL import Image
 from smm_runtime.contract.errors import UnsafeMediaError
 
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
-MAX_PIXELS = 8192 * 8192  # the Node path (render_image/image_header.mjs) keeps the same
+MAX_PIXELS = 8192 * 8192  # the Node path (render_image/src/image_header.mts) keeps the same
 # Our own check below (from the header, before any pixel is decoded) is the guard, and it is
 # stricter than Pillow's bomb check; with Pillow's on, a bomb was refused by Pillow's
 # message, which names no size, while the Node path names it: one message for both.

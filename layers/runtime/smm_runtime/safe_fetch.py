@@ -1,6 +1,6 @@
 """Fetching from a URL a user gave us without becoming a proxy into our own network.
 
-The Python twin of functions/render_image/ssrf.mjs: https only, allow-listed hosts only; every
+The Python twin of functions/render_image/src/ssrf.mts: https only, allow-listed hosts only; every
 address the name resolves to must be globally routable (IPv4-mapped and NAT64 forms are
 judged by the IPv4 address inside); the connection is pinned to the vetted address, so DNS
 cannot change between the check and the connect; redirects are followed by hand, each hop

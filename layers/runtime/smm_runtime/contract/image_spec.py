@@ -1,6 +1,6 @@
 """Image spec v1: a branded card from a template, or a carousel of slides.
 
-Templates live with the Node.js renderer (functions/render_image/templates.mjs), each with its
+Templates live with the Node.js renderer (functions/render_image/src/templates.mts), each with its
 own typed props; this side checks the shape of the request and which sizes exist.
 """
 

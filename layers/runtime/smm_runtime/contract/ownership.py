@@ -13,7 +13,7 @@ Work that names an account may touch only its own prefix and ``shared/``. The wo
 the spec and the brand kit before anything is dispatched (naming the spec field); every
 function checks its request again when it parses the event (defence in depth: a worker bug
 or a forged event cannot make a function read another account's object). The Node function
-implements the same rule in ``functions/render_image/account_scope.mjs``; a parity test runs
+implements the same rule in ``functions/render_image/src/account_scope.mts``; a parity test runs
 both on one table of cases.
 """
 

@@ -4,20 +4,22 @@
 // OTEL_EXPORTER_OTLP_ENDPOINT (a collector, e.g. the ADOT Lambda layer's), or
 // OTEL_TRACES_EXPORTER=console (a JSON line per span, in the shape the Python side prints).
 import { ROOT_CONTEXT, SpanKind, defaultTextMapGetter } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor, type ReadableSpan, SimpleSpanProcessor, type SpanExporter, type SpanProcessor, TracerProvider,
+} from '@opentelemetry/sdk-trace';
 
 const SERVICE = 'render-image';
 const propagator = new W3CTraceContextPropagator();
-let provider; // undefined: not decided yet; null: export is off
+let provider: TracerProvider | null | undefined; // undefined: not decided yet; null: export is off
 
-const hex = (id) => `0x${id}`;
+const hex = (id: string): string => `0x${id}`;
 
 // One JSON line per span, as Python's ConsoleSpanExporter(formatter=one line) prints it.
-const jsonLines = {
-  export(spans, done) {
+const jsonLines: SpanExporter = {
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     for (const span of spans) {
       const context = span.spanContext();
       process.stdout.write(`${JSON.stringify({
@@ -26,12 +28,12 @@ const jsonLines = {
         attributes: span.attributes, resource: { attributes: span.resource.attributes },
       })}\n`);
     }
-    done({ code: 0 });
+    done({ code: ExportResultCode.SUCCESS });
   },
   shutdown: async () => {},
 };
 
-function processorFor(env) {
+function processorFor(env: Record<string, string | undefined>): SpanProcessor | null {
   const kind = (env.OTEL_TRACES_EXPORTER || '').trim().toLowerCase();
   if (kind === 'console') return new SimpleSpanProcessor({ exporter: jsonLines });
   if (kind === 'otlp' || (!kind && env.OTEL_EXPORTER_OTLP_ENDPOINT)) {
@@ -40,7 +42,7 @@ function processorFor(env) {
   return null;
 }
 
-function tracerProvider(env = process.env) {
+function tracerProvider(env = process.env): TracerProvider | null {
   if (provider === undefined) {
     const processor = processorFor(env);
     provider = processor && new TracerProvider({
@@ -51,26 +53,34 @@ function tracerProvider(env = process.env) {
   return provider;
 }
 
+// The event's fields the span names, read before the event is validated (anything may be off).
+type RawEvent = Partial<Record<'kind' | 'workflow_id' | 'activity_id' | 'attempt' | 'trace', unknown>>;
+const fieldsOf = (raw: unknown): RawEvent => (raw && typeof raw === 'object' ? raw : {});
+
 // Only traceparent and tracestate, as strings of a sane length: anything else starts a new trace.
-function carrier(raw) {
-  const trace = raw?.trace;
+function carrier(raw: RawEvent): Record<string, string> {
+  const trace = raw.trace;
   if (!trace || typeof trace !== 'object') return {};
-  return Object.fromEntries(['traceparent', 'tracestate']
-    .filter((k) => typeof trace[k] === 'string' && trace[k].length <= 512).map((k) => [k, trace[k]]));
+  const fields = trace as Record<string, unknown>;
+  return Object.fromEntries(['traceparent', 'tracestate'].flatMap((k) => {
+    const value = fields[k];
+    return typeof value === 'string' && value.length <= 512 ? [[k, value]] : [];
+  }));
 }
 
 // Runs `fn` inside the invocation's span (ids only as attributes: never the token or the
 // request); sends the span before the invocation returns (Lambda freezes the process).
-export async function withInvocationSpan(raw, fn) {
+export async function withInvocationSpan<T extends { outcome: string }>(event: unknown, fn: () => Promise<T>): Promise<T> {
   const traced = tracerProvider();
   if (!traced) return fn();
+  const raw = fieldsOf(event);
   const parent = propagator.extract(ROOT_CONTEXT, carrier(raw), defaultTextMapGetter);
   const span = traced.getTracer('render-image.runner').startSpan(
-    `function ${String(raw?.kind ?? 'unknown').slice(0, 40)}`,
+    `function ${String(raw.kind ?? 'unknown').slice(0, 40)}`,
     { kind: SpanKind.CONSUMER, attributes: {
-      'smm.workflow_id': String(raw?.workflow_id ?? '').slice(0, 200),
-      'smm.activity_id': String(raw?.activity_id ?? '').slice(0, 64),
-      'smm.attempt': String(raw?.attempt ?? '').slice(0, 8) } },
+      'smm.workflow_id': String(raw.workflow_id ?? '').slice(0, 200),
+      'smm.activity_id': String(raw.activity_id ?? '').slice(0, 64),
+      'smm.attempt': String(raw.attempt ?? '').slice(0, 8) } },
     parent);
   try {
     const answer = await fn();

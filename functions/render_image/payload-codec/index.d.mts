@@ -1,4 +1,4 @@
-// Types of @smm-hub/payload-codec (index.mjs).
+// Types of @smm-hub/payload-codec (index.mjs; .d.mts, the ES module typing TypeScript pairs with .mjs).
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 
 export class PayloadKeyError extends Error {}

@@ -7,9 +7,9 @@ export const SHARED_PREFIX = 'shared/';
 // Request fields the function writes to: only the account's own prefix, never shared/.
 export const WRITE_FIELDS = new Set(['output', 'poster', 'target']);
 
-export const accountPrefix = (account) => `${ACCOUNTS_ROOT}${account}/`;
+export const accountPrefix = (account: string): string => `${ACCOUNTS_ROOT}${account}/`;
 
-export function keyViolation(account, key, writing = false) {
+export function keyViolation(account: string, key: string, writing = false): string | null {
   if (key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
     return "has an empty, '.' or '..' path segment; name the object by its plain key";
   }
@@ -21,10 +21,12 @@ export function keyViolation(account, key, writing = false) {
     `only keys under ${allowed}; upload the file under ${own} first`;
 }
 
-// Every S3 object `value` names, as [field, bucket, key]: s3:// strings and {bucket, key}
-// objects, at any depth.
-export function* s3Refs(value, path) {
-  const join = (name) => (path ? `${path}.${name}` : String(name));
+// One S3 object a request names: [field, bucket, key].
+export type S3Ref = [field: string, bucket: string, key: string];
+
+// Every S3 object `value` names: s3:// strings and {bucket, key} objects, at any depth.
+export function* s3Refs(value: unknown, path: string): Generator<S3Ref> {
+  const join = (name: string | number): string => (path ? `${path}.${name}` : String(name));
   if (typeof value === 'string') {
     if (value.startsWith('s3://')) {
       const rest = value.slice(5);
@@ -34,15 +36,16 @@ export function* s3Refs(value, path) {
   } else if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) yield* s3Refs(item, join(index));
   } else if (value && typeof value === 'object') {
-    if (typeof value.bucket === 'string' && typeof value.key === 'string') {
-      yield [path, value.bucket, value.key];
-    }
+    const { bucket, key } = value as { bucket?: unknown; key?: unknown };
+    if (typeof bucket === 'string' && typeof key === 'string') yield [path, bucket, key];
     for (const [name, item] of Object.entries(value)) yield* s3Refs(item, join(name));
   }
 }
 
 // The first object a request of `account` may not touch: { field, message }, or null.
-export function requestViolation(account, request) {
+export interface Violation { field: string; message: string }
+
+export function requestViolation(account: string, request: object): Violation | null {
   for (const [name, value] of Object.entries(request)) {
     if (name === 'account') continue;
     for (const [field, bucket, key] of s3Refs(value, `request.${name}`)) {

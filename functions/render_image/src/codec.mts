@@ -2,13 +2,15 @@
 // package Node clients such as Payload use too), with the keys from this function's
 // environment: SMM_PAYLOAD_KEYS_SECRET_ARN (Secrets Manager, read once per cold start) or
 // SMM_PAYLOAD_KEYS inline, both {"active": "k1", "keys": {"k1": "<base64>"}}.
-import { encryptedDataConverter } from './payload-codec/index.mjs';
+import type { DataConverter } from '@temporalio/common';
+import { encryptedDataConverter } from '../payload-codec/index.mjs';
 import { secretString } from './secrets.mjs';
 
-export { AesGcmCodec, parseKeys, PayloadKeyError, PlaintextPayloadError } from './payload-codec/index.mjs';
+export { AesGcmCodec, parseKeys, PayloadKeyError, PlaintextPayloadError } from '../payload-codec/index.mjs';
 
 // The data converter for this process: plain unless keys are configured.
-export async function dataConverter(env = process.env) {
+export async function dataConverter(env: Record<string, string | undefined> = process.env):
+  Promise<DataConverter | undefined> {
   if (env.SMM_PAYLOAD_KEYS_SECRET_ARN) {
     return encryptedDataConverter(await secretString(env.SMM_PAYLOAD_KEYS_SECRET_ARN),
       { source: 'SMM_PAYLOAD_KEYS_SECRET_ARN', plaintext: env.SMM_PAYLOAD_PLAINTEXT });

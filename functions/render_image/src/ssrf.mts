@@ -16,21 +16,21 @@ for (const [addr, prefix] of [
   ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24],
   ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
   ['224.0.0.0', 4], ['240.0.0.0', 4],
-]) blocked.addSubnet(addr, prefix, 'ipv4');
+] as [string, number][]) blocked.addSubnet(addr, prefix, 'ipv4');
 for (const [addr, prefix] of [
   ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
   ['2001:db8::', 32], ['100::', 64], ['2001::', 23],
-]) blocked.addSubnet(addr, prefix, 'ipv6');
+] as [string, number][]) blocked.addSubnet(addr, prefix, 'ipv6');
 
 export class BlockedRequestError extends Error {}
 
-function embeddedIpv4(ip) {
+function embeddedIpv4(ip: string): string | null {
   // ::ffff:a.b.c.d, ::a.b.c.d and 64:ff9b::a.b.c.d all reach an IPv4 host.
   const lower = ip.toLowerCase();
   const dotted = lower.match(/^(?:::ffff:|::|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/);
-  if (dotted) return dotted[1];
+  if (dotted?.[1]) return dotted[1];
   const hex = lower.match(/^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/);
-  if (hex) {
+  if (hex?.[1] && hex[2]) {
     const a = parseInt(hex[1], 16);
     const b = parseInt(hex[2], 16);
     return `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`;
@@ -38,7 +38,7 @@ function embeddedIpv4(ip) {
   return null;
 }
 
-export function isPublicAddress(ip) {
+export function isPublicAddress(ip: string): boolean {
   const family = net.isIP(ip);
   if (family === 4) return !blocked.check(ip, 'ipv4');
   if (family === 6) {
@@ -49,12 +49,24 @@ export function isPublicAddress(ip) {
   return false;
 }
 
-function hostAllowed(hostname, allowHosts) {
+export interface FetchOptions {
+  allowHosts: string[];
+  allowHttp: boolean;
+  maxBytes: number;
+  timeoutMs: number;
+  maxRedirects: number;
+  isAllowedAddress: (address: string) => boolean;
+}
+
+// The address a request connects to: vetted once, pinned for the connection.
+interface Target { hostname: string; address: string; family: number }
+
+function hostAllowed(hostname: string, allowHosts: string[]): boolean {
   return allowHosts.some((pattern) => (pattern.startsWith('*.')
     ? hostname.endsWith(pattern.slice(1)) : hostname === pattern));
 }
 
-async function vet(url, opts) {
+async function vet(url: URL, opts: FetchOptions): Promise<Target> {
   if (url.protocol !== 'https:' && !(opts.allowHttp && url.protocol === 'http:')) {
     throw new BlockedRequestError(`${url.protocol} URLs are not allowed (https only)`);
   }
@@ -66,16 +78,19 @@ async function vet(url, opts) {
   const addresses = net.isIP(hostname)
     ? [{ address: hostname, family: net.isIP(hostname) }]
     : await dns.lookup(hostname, { all: true, verbatim: true });
-  if (!addresses.length) throw new BlockedRequestError(`${hostname} does not resolve`);
+  const first = addresses[0];
+  if (!first) throw new BlockedRequestError(`${hostname} does not resolve`);
   for (const { address } of addresses) {
     if (!opts.isAllowedAddress(address)) {
       throw new BlockedRequestError(`${hostname} resolves to ${address}, which is not a public address`);
     }
   }
-  return { hostname, address: addresses[0].address, family: addresses[0].family };
+  return { hostname, address: first.address, family: first.family };
 }
 
-function requestOnce(url, target, opts, signal) {
+type Answer = { body: Buffer; redirect?: undefined } | { redirect: URL; body?: undefined };
+
+function requestOnce(url: URL, target: Target, opts: FetchOptions, signal: AbortSignal): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const lib = url.protocol === 'https:' ? https : http;
     const req = lib.request(url, {
@@ -86,14 +101,15 @@ function requestOnce(url, target, opts, signal) {
         : callback(null, target.address, target.family)),
       servername: net.isIP(target.hostname) ? undefined : target.hostname,
     }, (res) => {
-      if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
         resolve({ redirect: new URL(res.headers.location, url) });
         return;
       }
-      if (res.statusCode !== 200) {
+      if (status !== 200) {
         res.resume();
-        reject(new Error(`${url.host} answered ${res.statusCode}`));
+        reject(new Error(`${url.host} answered ${status}`));
         return;
       }
       const declared = Number(res.headers['content-length'] || 0);
@@ -102,9 +118,9 @@ function requestOnce(url, target, opts, signal) {
         reject(new BlockedRequestError(`image is ${declared} bytes, over ${opts.maxBytes}`));
         return;
       }
-      const chunks = [];
+      const chunks: Buffer[] = [];
       let size = 0;
-      res.on('data', (chunk) => {
+      res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > opts.maxBytes) {
           res.destroy();
@@ -119,8 +135,8 @@ function requestOnce(url, target, opts, signal) {
   });
 }
 
-export async function guardedFetch(rawUrl, options = {}) {
-  const opts = {
+export async function guardedFetch(rawUrl: string, options: Partial<FetchOptions> = {}): Promise<Buffer> {
+  const opts: FetchOptions = {
     allowHosts: [], allowHttp: false, maxBytes: 10 * 1024 * 1024, timeoutMs: 5000,
     maxRedirects: 3, isAllowedAddress: isPublicAddress, ...options,
   };

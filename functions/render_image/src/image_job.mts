@@ -1,10 +1,12 @@
 // Render one image: checkpoint hit -> done; else validate props, fetch, draw, upload.
 import { KINDS } from './contract.mjs';
 import { renderCard, sizeName } from './render.mjs';
-import { InvalidRequestError } from './runner.mjs';
-import { checkTemplate, TemplateError } from './templates.mjs';
+import type { Assets } from './assets.mjs';
+import type { ImageRequest, ImageResult } from './contract.mjs';
+import { InvalidRequestError, type WorkContext } from './runner.mjs';
+import { checkTemplate, type Template, TemplateError } from './templates.mjs';
 
-export function imageJob(assets) {
+export function imageJob(assets: Assets): (request: ImageRequest, ctx: WorkContext) => Promise<ImageResult> {
   return async (request, ctx) => {
     if (request.output.bucket !== assets.config.outputBucket) {
       throw new InvalidRequestError(`output.bucket: '${request.output.bucket}' is not this deployment's output bucket ('${assets.config.outputBucket}')`);
@@ -14,7 +16,7 @@ export function imageJob(assets) {
     if (done) {
       return { kind: KINDS.render_image, ...base, size_bytes: Number(done.ContentLength), reused: true, usage: ctx.usage() };
     }
-    let template;
+    let template: Template;
     try {
       // Props first: a bad prop is refused, naming it, before any download.
       template = checkTemplate(request.template, request.props, request.width, request.height, sizeName);
@@ -28,11 +30,12 @@ export function imageJob(assets) {
     // downloads or any Satori work: a character no font has fails here, naming the prop.
     const texts = Object.entries(request.props)
       .filter(([name, value]) => typeof value === 'string' && !template.images.includes(name))
-      .map(([name, value]) => [`props.${name}`, value]);
-    assets.chain.check(texts, fonts.map((f) => assets.covers(f.data)));
-    const images = { logo: request.brand.logo ? await assets.image('brand.logo', request.brand.logo) : null };
+      .map(([name, value]): [string, string] => [`props.${name}`, String(value)]);
+    assets.chain.check(texts, fonts.map((f) => assets.covers(f.data as Buffer))); // ours: Buffers
+    const images: Record<string, string | null> = { logo: request.brand.logo ? await assets.image('brand.logo', request.brand.logo) : null };
     for (const name of template.images) {
-      if (request.props[name]) images[name] = await assets.image(`props.${name}`, request.props[name]);
+      const ref = request.props[name];
+      if (typeof ref === 'string' && ref) images[name] = await assets.image(`props.${name}`, ref);
     }
     if (ctx.signal.aborted) throw new Error('cancelled');
     ctx.report({ stage: 'rendering', percent: 50 });

@@ -10,11 +10,13 @@ const PNG_IEND = '0000000049454e44ae426082';
 // JPEG start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) do not.
 const SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
 
-function jpegSize(bytes) {
+interface Size { width: number; height: number }
+
+function jpegSize(bytes: Buffer): Size | null {
   let at = 2;
   while (at + 9 < bytes.length) {
     if (bytes[at] !== 0xff) return null;
-    const marker = bytes[at + 1];
+    const marker = bytes.readUInt8(at + 1);
     if (marker === 0xff) { at += 1; continue; } // fill byte
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7)) { at += 2; continue; }
     const length = bytes.readUInt16BE(at + 2);
@@ -26,9 +28,11 @@ function jpegSize(bytes) {
 
 // 'image/png' or 'image/jpeg' for an image that is safe to decode; throws UnsafeMediaError
 // naming `field` otherwise.
-export function checkImage(field, bytes, maxPixels = MAX_PIXELS) {
+export type ImageType = 'image/png' | 'image/jpeg';
+
+export function checkImage(field: string, bytes: Buffer, maxPixels = MAX_PIXELS): ImageType {
   const hex = bytes.subarray(0, 8).toString('hex');
-  let type; let size;
+  let type: ImageType; let size: Size | null;
   if (hex === PNG_SIGNATURE) {
     if (bytes.length < 33 || bytes.subarray(12, 16).toString('latin1') !== 'IHDR') {
       throw new UnsafeMediaError(`${field}: not a readable image (no PNG header)`);

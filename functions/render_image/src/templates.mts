@@ -1,19 +1,52 @@
 // Templates as code: each has typed props (JSON Schema, checked before anything is drawn, so a
 // bad prop is refused naming it) and a render function returning a Satori element tree.
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describeAjvError } from './contract.mjs';
+import type { CardChild, CardElement } from './font_chain.mjs';
 
 const ajv = new Ajv2020({ allErrors: false, strict: true });
+
+type Style = Record<string, unknown>;
+// What a template draws with: the card's size, the brand's colours, its images as data: URIs.
+export interface RenderContext {
+  width: number;
+  height: number;
+  unit: number; // 1 at 1,080 pixels on the short side
+  colors: { primary: string; accent: string; background: string; text: string };
+  images: Record<string, string | null | undefined>;
+}
+
+// A template's props as its JSON Schema (below) admits them.
+interface QuoteProps { quote: string; author: string; role?: string; avatar?: string }
+interface PromoProps {
+  headline: string; price: number; currency?: string; original_price?: number; cta: string;
+  badge?: string; image?: string;
+}
+interface SlideProps { title: string; body?: string; index: number; total: number; image?: string }
+interface LinkProps { title: string; description?: string; site: string; url?: string; image?: string }
+
+export interface Template<P extends object = object> {
+  sizes: string[];
+  props: Record<string, unknown>; // its JSON Schema
+  images: string[]; // the props that name an image to fetch
+  check?(p: P): string | null;
+  render(p: P, ctx: RenderContext): CardElement;
+  validate: ValidateFunction<P>;
+}
+
+function template<P extends object>(spec: Omit<Template<P>, 'validate'>): Template<P> {
+  return { ...spec, validate: ajv.compile<P>(spec.props) };
+}
 const imageRef = { type: 'string', maxLength: 2048, pattern: '^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+|https://[^\\s]+)$' };
-const text = (max) => ({ type: 'string', minLength: 1, maxLength: max });
+const text = (max: number): Style => ({ type: 'string', minLength: 1, maxLength: max });
 const CARD_SIZES = ['square', 'portrait', 'landscape'];
 
-const h = (type, style, ...children) => ({
+const h = (type: string, style: Style, ...children: (CardChild | CardChild[])[]): CardElement => ({
   type, props: { style, children: children.flat().filter((c) => c !== null && c !== undefined && c !== false) },
 });
-const img = (src, style) => ({ type: 'img', props: { src, style } });
+const img = (src: string, style: Style): CardElement => ({ type: 'img', props: { src, style } });
 
-function frame(ctx, style, ...children) {
+function frame(ctx: RenderContext, style: Style, ...children: CardChild[]): CardElement {
   return h('div', {
     width: '100%', height: '100%', boxSizing: 'border-box', display: 'flex', flexDirection: 'column',
     backgroundColor: ctx.colors.background, color: ctx.colors.text, fontFamily: 'body',
@@ -21,27 +54,30 @@ function frame(ctx, style, ...children) {
   }, ...children);
 }
 
-function logo(ctx, corner = 'bottom-right') {
+function logo(ctx: RenderContext, corner = 'bottom-right'): CardElement | null {
   if (!ctx.images.logo) return null;
   const size = Math.round(110 * ctx.unit);
   const pad = Math.round(48 * ctx.unit);
-  const [v, hz] = corner.split('-');
+  const [v = 'bottom', hz = 'right'] = corner.split('-');
   return img(ctx.images.logo, { position: 'absolute', width: size, height: size, objectFit: 'contain', [v]: pad, [hz]: pad });
 }
 
-function money(amount, currency) {
+function money(amount: number, currency: string): string {
   return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(amount);
 }
 
-export const TEMPLATES = {
-  quote_card: {
+export const TEMPLATES: Record<string, Template | undefined> & {
+  quote_card: Template<QuoteProps>; promo_card: Template<PromoProps>;
+  carousel_slide: Template<SlideProps>; link_preview: Template<LinkProps>;
+} = {
+  quote_card: template<QuoteProps>({
     sizes: CARD_SIZES,
     props: {
       type: 'object', additionalProperties: false, required: ['quote', 'author'],
       properties: { quote: text(280), author: text(80), role: text(80), avatar: imageRef },
     },
     images: ['avatar'],
-    render(p, ctx) {
+    render(p: QuoteProps, ctx: RenderContext): CardElement {
       const u = ctx.unit;
       const size = p.quote.length > 160 ? 48 : p.quote.length > 90 ? 60 : 72;
       return frame(ctx, { backgroundColor: ctx.colors.primary, padding: 96 * u, justifyContent: 'center' },
@@ -54,8 +90,8 @@ export const TEMPLATES = {
             p.role ? h('div', { fontSize: 28 * u, opacity: 0.85, marginTop: 6 * u }, p.role) : null)),
         logo(ctx));
     },
-  },
-  promo_card: {
+  }),
+  promo_card: template<PromoProps>({
     sizes: CARD_SIZES,
     props: {
       type: 'object', additionalProperties: false, required: ['headline', 'price', 'cta'],
@@ -67,7 +103,7 @@ export const TEMPLATES = {
       },
     },
     images: ['image'],
-    render(p, ctx) {
+    render(p: PromoProps, ctx: RenderContext): CardElement {
       const u = ctx.unit;
       const currency = p.currency || 'USD';
       return frame(ctx, { padding: 72 * u, justifyContent: 'flex-end' },
@@ -81,8 +117,8 @@ export const TEMPLATES = {
           h('div', { backgroundColor: ctx.colors.accent, color: ctx.colors.background, fontFamily: 'heading', fontSize: 40 * u, padding: `${22 * u}px ${56 * u}px`, borderRadius: 60 * u }, p.cta)),
         logo(ctx, 'bottom-right'));
     },
-  },
-  carousel_slide: {
+  }),
+  carousel_slide: template<SlideProps>({
     sizes: CARD_SIZES,
     props: {
       type: 'object', additionalProperties: false, required: ['title', 'index', 'total'],
@@ -92,8 +128,8 @@ export const TEMPLATES = {
       },
     },
     images: ['image'],
-    check(p) { return p.index > p.total ? `props.index: ${p.index} is more than props.total (${p.total})` : null; },
-    render(p, ctx) {
+    check(p: SlideProps): string | null { return p.index > p.total ? `props.index: ${p.index} is more than props.total (${p.total})` : null; },
+    render(p: SlideProps, ctx: RenderContext): CardElement {
       const u = ctx.unit;
       const dots = Array.from({ length: p.total }, (_, i) => h('div', {
         width: 18 * u, height: 18 * u, borderRadius: 9 * u, marginRight: 14 * u,
@@ -109,15 +145,15 @@ export const TEMPLATES = {
         h('div', { display: 'flex', alignItems: 'center' }, dots),
         logo(ctx));
     },
-  },
-  link_preview: {
+  }),
+  link_preview: template<LinkProps>({
     sizes: ['link'],
     props: {
       type: 'object', additionalProperties: false, required: ['title', 'site'],
       properties: { title: text(120), description: text(240), site: text(60), url: text(300), image: imageRef },
     },
     images: ['image'],
-    render(p, ctx) {
+    render(p: LinkProps, ctx: RenderContext): CardElement {
       const u = ctx.height / 630;
       return frame(ctx, { flexDirection: 'row', borderBottom: `${12 * u}px solid ${ctx.colors.accent}` },
         ctx.images.image ? img(ctx.images.image, { width: Math.round(ctx.width * 0.42), height: ctx.height - 12 * u, objectFit: 'cover' }) : null,
@@ -128,22 +164,22 @@ export const TEMPLATES = {
           p.url ? h('div', { fontSize: 24 * u, marginTop: 24 * u, opacity: 0.6 }, p.url) : null),
         logo(ctx, 'top-right'));
     },
-  },
+  }),
 };
 
-for (const template of Object.values(TEMPLATES)) template.validate = ajv.compile(template.props);
-
 export class TemplateError extends Error {
-  constructor(message, field) { super(message); this.field = field; }
+  constructor(message: string, readonly field: string) { super(message); }
 }
 
-export function checkTemplate(name, props, width, height, sizeOf) {
+export function checkTemplate(name: string, props: unknown, width: number, height: number,
+  sizeOf: (width: number, height: number) => string): Template {
   const template = TEMPLATES[name];
   if (!template) {
     throw new TemplateError(`template: unknown template '${name}' (known: ${Object.keys(TEMPLATES).join(', ')})`, 'template');
   }
   if (!template.validate(props)) {
-    const { field, message } = describeAjvError(template.validate.errors[0], 'props');
+    const error = template.validate.errors?.[0] ?? { instancePath: '', keyword: 'schema', message: 'do not match' };
+    const { field, message } = describeAjvError(error, 'props');
     throw new TemplateError(message, field);
   }
   const extra = template.check ? template.check(props) : null;

@@ -3,7 +3,7 @@
 // reaches a warm function within the hour, and a failed fetch is not cached.
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 
-export async function secretString(arn) {
+export async function secretString(arn: string): Promise<string> {
   const value = await getSecret(arn, { maxAge: 3600 });
   return (typeof value === 'string' ? value : '').trim();
 }

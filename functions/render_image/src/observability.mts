@@ -5,6 +5,7 @@
 // outcome, in the SmmCreativeEngine namespace.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ActivityResult } from './contract.mjs';
 
 const SERVICE = 'render-image';
 export const logger = new Logger({ serviceName: SERVICE });
@@ -12,15 +13,20 @@ const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'SmmCreativeEngine', serviceName: SERVICE,
 });
 
-const LEVELS = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const LEVELS = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+export type Level = keyof typeof LEVELS;
+export type LogFields = Record<string, unknown>;
 
-export function log(level, message, fields = {}) {
-  logger[LEVELS[level] ?? 'info'](message, fields);
+export function log(level: Level, message: string, fields: LogFields = {}): void {
+  logger[LEVELS[level]](message, fields);
 }
 
 // One EMF line per figure (a single-metric flushes at once), dimensioned by kind and outcome.
-export function emitActivityMetrics(kind, outcome, seconds, result) {
-  const figures = [['ActivitySeconds', MetricUnit.Seconds, seconds]];
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+export function emitActivityMetrics(kind: string, outcome: string, seconds: number,
+  result: ActivityResult | undefined): void {
+  const figures: [string, Unit, number][] = [['ActivitySeconds', MetricUnit.Seconds, seconds]];
   if (result?.usage) figures.push(['GbSeconds', MetricUnit.Count, Number(result.usage.gb_seconds)]);
   if (result?.size_bytes) figures.push(['OutputBytes', MetricUnit.Bytes, Number(result.size_bytes)]);
   for (const [name, unit, value] of figures) {

@@ -10,7 +10,7 @@ export const INVISIBLE = new Set([0x09, 0x0a, 0x0d, 0x200b, 0x200c, 0x200d, 0x20
 
 export class FontFormatError extends Error {}
 
-function sfntCmap(data, offset) {
+function sfntCmap(data: Buffer, offset: number): Buffer | null {
   const count = data.readUInt16BE(offset + 4);
   for (let i = 0; i < count; i += 1) {
     const at = offset + 12 + 16 * i;
@@ -22,7 +22,7 @@ function sfntCmap(data, offset) {
   return null;
 }
 
-function woffCmap(data) {
+function woffCmap(data: Buffer): Buffer | null {
   const count = data.readUInt16BE(12);
   for (let i = 0; i < count; i += 1) {
     const at = 44 + 20 * i;
@@ -35,7 +35,7 @@ function woffCmap(data) {
   return null;
 }
 
-function format12(cmap, at, out) {
+function format12(cmap: Buffer, at: number, out: Set<number>): void {
   const groups = cmap.readUInt32BE(at + 12);
   for (let i = 0; i < groups; i += 1) {
     const g = at + 16 + 12 * i;
@@ -44,7 +44,7 @@ function format12(cmap, at, out) {
   }
 }
 
-function format4(cmap, at, out) {
+function format4(cmap: Buffer, at: number, out: Set<number>): void {
   const segX2 = cmap.readUInt16BE(at + 6);
   const segs = segX2 / 2;
   const rangeAt = at + 16 + 3 * segX2;
@@ -54,7 +54,7 @@ function format4(cmap, at, out) {
     const delta = cmap.readInt16BE(at + 16 + 2 * segX2 + 2 * i);
     const range = cmap.readUInt16BE(rangeAt + 2 * i);
     for (let c = start; c <= Math.min(end, 0xfffe); c += 1) {
-      let glyph;
+      let glyph: number;
       if (range === 0) glyph = (c + delta) & 0xffff;
       else {
         glyph = cmap.readUInt16BE(rangeAt + 2 * i + range + 2 * (c - start));
@@ -66,28 +66,30 @@ function format4(cmap, at, out) {
 }
 
 // The set of code points the font (the first of a collection) maps to a glyph.
-export function codepoints(data) {
+export function codepoints(data: Buffer): Set<number> {
   try {
     const magic = data.toString('latin1', 0, 4);
-    let cmap;
+    let cmap: Buffer | null;
     if (magic === 'wOFF') cmap = woffCmap(data);
     else if (magic === 'ttcf') cmap = sfntCmap(data, data.readUInt32BE(12));
     else if (magic === '\x00\x01\x00\x00' || magic === 'OTTO' || magic === 'true') cmap = sfntCmap(data, 0);
     else throw new FontFormatError('not a TrueType, OpenType or WOFF font file');
     if (!cmap) throw new FontFormatError('the font has no cmap table');
-    const subtables = new Map();
+    const subtables = new Map<string, number>();
     for (let i = 0; i < cmap.readUInt16BE(2); i += 1) {
       const rec = 4 + 8 * i;
       const at = cmap.readUInt32BE(rec + 4);
       subtables.set(`${cmap.readUInt16BE(rec)},${cmap.readUInt16BE(rec + 2)},${cmap.readUInt16BE(at)}`, at);
     }
-    const out = new Set();
+    const out = new Set<number>();
     // Full Unicode first (format 12), then the Basic Multilingual Plane (format 4).
     for (const key of ['3,10,12', '0,4,12', '0,6,12', '0,3,12']) {
-      if (subtables.has(key)) { format12(cmap, subtables.get(key), out); return out; }
+      const at = subtables.get(key);
+      if (at !== undefined) { format12(cmap, at, out); return out; }
     }
     for (const key of ['3,1,4', '0,3,4', '0,1,4', '0,0,4']) {
-      if (subtables.has(key)) { format4(cmap, subtables.get(key), out); return out; }
+      const at = subtables.get(key);
+      if (at !== undefined) { format4(cmap, at, out); return out; }
     }
     throw new FontFormatError('the font has no Unicode cmap (format 4 or 12)');
   } catch (err) {
@@ -97,6 +99,6 @@ export function codepoints(data) {
 }
 
 // '"𓀀" (U+13000), "ꙮ" (U+A66E)': what to name in an error (as the Python path names it).
-export function describe(chars) {
-  return chars.map((c) => `"${c}" (U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')})`).join(', ');
+export function describe(chars: string[]): string {
+  return chars.map((c) => `"${c}" (U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')})`).join(', ');
 }

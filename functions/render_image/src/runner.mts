@@ -6,17 +6,25 @@
 // heartbeat getting through. Every call has its own deadline, and deliveries stop trying
 // before Lambda would end the invocation.
 // The task token is a bearer capability: it never reaches a log.
+import type { Context } from 'aws-lambda';
 import {
   ActivityCancelledError, ActivityNotFoundError, ActivityPausedError, ActivityResetError,
+  type AsyncCompletionClient,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { checkResult, ContractError, ERROR_TYPES, extractToken, parseEvent } from './contract.mjs';
-import { emitActivityMetrics, log } from './observability.mjs';
+import {
+  type ActivityEvent, type ActivityResult, checkResult, type ComputeUsage, ContractError, ERROR_TYPES,
+  extractToken, parseEvent,
+} from './contract.mjs';
+import { emitActivityMetrics, log, type LogFields } from './observability.mjs';
 import { completionClient } from './temporal.mjs';
 import { withInvocationSpan } from './tracing.mjs';
 
 export class WorkError extends Error {
-  constructor(message, { type = ERROR_TYPES.FUNCTION_ERROR, nonRetryable = false } = {}) {
+  readonly type: string;
+  readonly nonRetryable: boolean;
+
+  constructor(message: string, { type = ERROR_TYPES.FUNCTION_ERROR, nonRetryable = false } = {}) {
     super(message);
     this.type = type;
     this.nonRetryable = nonRetryable;
@@ -24,11 +32,11 @@ export class WorkError extends Error {
 }
 
 export class InvalidRequestError extends WorkError {
-  constructor(message) { super(message, { type: ERROR_TYPES.INVALID_REQUEST, nonRetryable: true }); }
+  constructor(message: string) { super(message, { type: ERROR_TYPES.INVALID_REQUEST, nonRetryable: true }); }
 }
 
 export class UnsafeMediaError extends WorkError {
-  constructor(message) { super(message, { type: ERROR_TYPES.UNSAFE_MEDIA, nonRetryable: true }); }
+  constructor(message: string) { super(message, { type: ERROR_TYPES.UNSAFE_MEDIA, nonRetryable: true }); }
 }
 
 const DELIVER_WINDOW_MS = 120_000;
@@ -40,22 +48,29 @@ export const RPC_TIMEOUT_MS = 10_000;
 const REFUSED_CODES = new Set([16, 7, 3, 2]); // UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, UNKNOWN
 const TRANSIENT_CODES = new Set([14, 4, 8, 10, 13]); // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL
 
-function grpcCode(err) {
-  const code = err?.code ?? err?.cause?.code;
+function grpcCode(err: unknown): number | null {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
   return typeof code === 'number' ? code : null;
 }
 
+const messageOf = (err: unknown): string => String((err as Error | undefined)?.message ?? err);
+
 export { log };
 
-function heartbeatState(err) {
+// What a heartbeat learned: the attempt goes on (live), or why it must stop.
+type BeatState = 'live' | 'stale' | 'cancelled' | 'refused';
+
+function heartbeatState(err: unknown): Exclude<BeatState, 'live'> | null {
   if (err instanceof ActivityNotFoundError) return 'stale';
   if (err instanceof ActivityCancelledError || err instanceof ActivityResetError ||
       err instanceof ActivityPausedError) return 'cancelled';
-  if (REFUSED_CODES.has(grpcCode(err))) return 'refused';
+  const code = grpcCode(err);
+  if (code !== null && REFUSED_CODES.has(code)) return 'refused';
   return null;
 }
 
-async function deliver(send, lambdaDeadline = Infinity) {
+async function deliver<T>(send: () => Promise<T>, lambdaDeadline = Infinity): Promise<T> {
   // A finished render is worth riding out a Temporal server restart for, but only a
   // passing fault, and never past the invocation's own end.
   let delay = 500;
@@ -69,7 +84,7 @@ async function deliver(send, lambdaDeadline = Infinity) {
       if (err instanceof ActivityNotFoundError || !passing || Date.now() + delay > deadline) {
         throw err;
       }
-      log('WARN', 'delivery to Temporal failed; retrying', { error: String(err.message) });
+      log('WARN', 'delivery to Temporal failed; retrying', { error: messageOf(err) });
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 5000);
@@ -78,25 +93,55 @@ async function deliver(send, lambdaDeadline = Infinity) {
 
 // The client's calls, each under its own deadline (BaseClient.withDeadline, which cancels
 // the gRPC call itself, not only our wait for it).
-function withDeadlines(client, rpcTimeoutMs) {
-  const bounded = (name) => (...args) =>
-    client.withDeadline(Date.now() + rpcTimeoutMs, () => client[name](...args));
-  return { heartbeat: bounded('heartbeat'), complete: bounded('complete'),
-    fail: bounded('fail'), reportCancellation: bounded('reportCancellation') };
+type Token = Uint8Array;
+type Completion = Pick<AsyncCompletionClient, 'heartbeat' | 'complete' | 'fail' | 'reportCancellation'>;
+// The client a runner reports through: a real AsyncCompletionClient, or a test's stand-in.
+export type RunnerClient = Completion & Pick<AsyncCompletionClient, 'withDeadline'>;
+
+function withDeadlines(client: RunnerClient, rpcTimeoutMs: number): Completion {
+  const bounded = <R,>(call: () => Promise<R>): Promise<R> =>
+    client.withDeadline(Date.now() + rpcTimeoutMs, call);
+  return {
+    heartbeat: (token: Token, details?: unknown) => bounded(() => client.heartbeat(token, details)),
+    complete: (token: Token, result: unknown) => bounded(() => client.complete(token, result)),
+    fail: (token: Token, err: unknown) => bounded(() => client.fail(token, err)),
+    reportCancellation: (token: Token, details?: unknown) =>
+      bounded(() => client.reportCancellation(token, details)),
+  } as Completion;
+}
+
+// What a kind's work gets besides its request.
+export interface WorkContext {
+  signal: AbortSignal;
+  checkpoint: Record<string, unknown> | null; // the previous attempt's last heartbeat
+  report: (more: Record<string, unknown>) => void; // merged into the next heartbeat
+  usage: () => ComputeUsage;
+}
+export type Work = (request: ActivityEvent['request'], ctx: WorkContext) => Promise<unknown>;
+export type Works = Record<string, Work>;
+export type Outcome = 'rejected' | 'invalid' | 'completed' | 'failed' | Exclude<BeatState, 'live'>;
+
+export interface RunOptions {
+  intervalMs?: number;
+  client?: RunnerClient;
+  rpcTimeoutMs?: number;
 }
 
 // Runs one event to its end; its outcome (never the token) is the invocation's answer, and
 // what it took is recorded as metrics.
-export async function runActivity(raw, context, works, options = {}) {
+export async function runActivity(raw: unknown, context: Partial<Context> | undefined, works: Works,
+  options: RunOptions = {}): Promise<{ outcome: Outcome }> {
   const started = Date.now();
   const { outcome, result } = await withInvocationSpan(raw, () => runOnce(raw, context, works, options));
-  emitActivityMetrics(String(raw?.kind ?? 'unknown').slice(0, 40), outcome,
+  const kind = raw && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
+  emitActivityMetrics(String(kind ?? 'unknown').slice(0, 40), outcome,
     (Date.now() - started) / 1000, result);
   return { outcome };
 }
 
-async function runOnce(raw, context, works,
-  { intervalMs, client: given, rpcTimeoutMs = RPC_TIMEOUT_MS } = {}) {
+async function runOnce(raw: unknown, context: Partial<Context> | undefined, works: Works,
+  { intervalMs, client: given, rpcTimeoutMs = RPC_TIMEOUT_MS }: RunOptions = {}):
+  Promise<{ outcome: Outcome; result?: ActivityResult }> {
   const interval = intervalMs ?? Number(process.env.SMM_HEARTBEAT_INTERVAL_S || 5) * 1000;
   const token = extractToken(raw);
   if (!token) {
@@ -106,15 +151,17 @@ async function runOnce(raw, context, works,
   const client = withDeadlines(given ?? await completionClient(), rpcTimeoutMs);
   const remaining = context?.getRemainingTimeInMillis?.();
   const lambdaDeadline = typeof remaining === 'number' ? Date.now() + remaining : Infinity;
-  const fail = async (failure, details) => {
+  // The Node client's fail() has no last-heartbeat details (unlike Python's, 1.24
+  // AsyncCompletionClient.fail(token, err, options)); the server keeps the last heartbeat's,
+  // which is what the next attempt receives.
+  const fail = async (failure: ApplicationFailure): Promise<void> => {
     try {
-      await deliver(() => client.fail(token, failure, details ? [details] : undefined),
-        lambdaDeadline);
+      await deliver(() => client.fail(token, failure), lambdaDeadline);
     } catch (err) {
       if (!(err instanceof ActivityNotFoundError)) throw err;
     }
   };
-  let event;
+  let event: ActivityEvent;
   try {
     event = parseEvent(raw);
   } catch (err) {
@@ -124,7 +171,7 @@ async function runOnce(raw, context, works,
       nonRetryable: true }));
     return { outcome: 'invalid' };
   }
-  const keys = { workflow_id: event.workflow_id, activity_id: event.activity_id,
+  const keys: LogFields = { workflow_id: event.workflow_id, activity_id: event.activity_id,
     kind: event.kind, attempt: event.attempt };
   const work = works[event.kind];
   if (!work) {
@@ -133,10 +180,10 @@ async function runOnce(raw, context, works,
         `'${event.kind}'`, type: ERROR_TYPES.INVALID_REQUEST, nonRetryable: true }));
     return { outcome: 'invalid' };
   }
-  const details = { ...(event.heartbeat_details || {}) };
+  const details: Record<string, unknown> = { ...(event.heartbeat_details || {}) };
   const timeoutMs = event.heartbeat_timeout_s ? event.heartbeat_timeout_s * 1000 : null;
   let lastBeat = Date.now();
-  const beat = async () => {
+  const beat = async (): Promise<BeatState> => {
     try {
       await client.heartbeat(token, { ...details });
       lastBeat = Date.now();
@@ -152,11 +199,11 @@ async function runOnce(raw, context, works,
         log('WARN', 'no heartbeat got through for a whole heartbeat timeout; stopping', keys);
         return 'stale';
       }
-      log('WARN', 'heartbeat failed', { ...keys, error: String(err.message) });
+      log('WARN', 'heartbeat failed', { ...keys, error: messageOf(err) });
       return 'live';
     }
   };
-  const finishWithout = async (state) => {
+  const finishWithout = async (state: Exclude<BeatState, 'live'>): Promise<{ outcome: Outcome }> => {
     if (state === 'refused') return { outcome: 'refused' };
     if (state === 'cancelled') {
       try {
@@ -169,13 +216,13 @@ async function runOnce(raw, context, works,
     return { outcome: state };
   };
   // Heartbeat before spending compute: a stale or cancelled attempt stops here.
-  let state = await beat();
+  let state: BeatState = await beat();
   if (state !== 'live') return finishWithout(state);
 
   const abort = new AbortController();
   const started = Date.now();
   const memoryMb = Number(context?.memoryLimitInMB || process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || 0);
-  const ctx = {
+  const ctx: WorkContext = {
     signal: abort.signal,
     checkpoint: event.heartbeat_details || null,
     report: (more) => Object.assign(details, more),
@@ -194,18 +241,19 @@ async function runOnce(raw, context, works,
     state = await beat();
     if (state !== 'live') abort.abort();
   }
-  let result;
+  let result: ActivityResult;
   try {
     result = checkResult(await running);
-  } catch (err) {
-    if (abort.signal.aborted) return finishWithout(state);
-    const typed = err instanceof WorkError;
+  } catch (thrown) {
+    if (abort.signal.aborted && state !== 'live') return finishWithout(state);
+    const err = thrown instanceof Error ? thrown : new Error(String(thrown));
+    const typed = err instanceof WorkError ? err : null;
     log(typed ? 'WARN' : 'ERROR', typed ? 'work failed' : 'work crashed',
-      { ...keys, error: String(err.message), error_type: typed ? err.type : ERROR_TYPES.FUNCTION_ERROR });
+      { ...keys, error: err.message, error_type: typed ? typed.type : ERROR_TYPES.FUNCTION_ERROR });
     await fail(ApplicationFailure.create({
       message: typed ? err.message : `${err.name}: ${err.message}`,
-      type: typed ? err.type : ERROR_TYPES.FUNCTION_ERROR, nonRetryable: typed ? err.nonRetryable : false,
-    }), details);
+      type: typed ? typed.type : ERROR_TYPES.FUNCTION_ERROR, nonRetryable: typed ? typed.nonRetryable : false,
+    }));
     return { outcome: 'failed' };
   }
   if (state === 'stale' || state === 'refused') return finishWithout(state);
