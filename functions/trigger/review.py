@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
 from functions.trigger.replay import ReplayGuard
+from functions.trigger.review_brand import theme
 from functions.trigger.review_media import Media
 from functions.trigger.review_page import message_page, review_page
 from functions.trigger.routes import Response
@@ -87,7 +88,8 @@ async def handle_review(method: str, path: str, body: bytes, service: Any,
             post=status.post.model_dump(mode="json") if status.post else None,
             approvals=[a.model_dump(mode="json") for a in status.approvals],
             # Relative to the page itself: right behind any prefix the URL is served under.
-            action=quote(token), csrf=csrf_token(secret, token), editable=status.editable))
+            action=quote(token), csrf=csrf_token(secret, token), editable=status.editable,
+            brand=theme(status.brand, present)))
     if method != "POST":
         return _refuse(405, "Not allowed", "Open the link in a browser.")
     form = {k: v[0] for k, v in parse_qs(body.decode(errors="replace")).items()}

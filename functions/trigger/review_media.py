@@ -41,7 +41,9 @@ MEDIA_STYLE = """
              border-radius: 8px; display: inline-block; }
 figcaption { color: var(--muted); font-size: .9rem; text-align: center; margin-top: 4px; }
 .post { display: flex; gap: 12px; align-items: flex-start; }
-.post .avatar { flex: 0 0 40px; height: 40px; border-radius: 50%; background: var(--ask); }
+.post .avatar { flex: 0 0 40px; width: 40px; height: 40px; border-radius: 50%;
+                background: var(--brand, var(--ask)); object-fit: contain; }
+.post .author { font-weight: 700; margin: 0; }
 .post .text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0 0 8px; }
 .post .thumb { max-width: 100%; max-height: 240px; border-radius: 8px; display: block; }
 .chips span { display: inline-block; border: 1px solid var(--line); border-radius: 999px;
@@ -107,15 +109,20 @@ def creative(items: list[Media]) -> str:
     return '<section class="media" aria-label="The creative">' + "".join(parts) + "</section>"
 
 
-def post_preview(post: dict[str, Any], items: list[Media]) -> str:
-    """The post as it will appear: the text as written (line breaks kept), the first media,
-    the channels and the schedule."""
+def post_preview(post: dict[str, Any], items: list[Media], author: str = "",
+                 avatar: str | None = None) -> str:
+    """The post as it will appear: from the brand (its logo and name, when the page has
+    them), the text as written (line breaks kept), the first media, the channels and the
+    schedule."""
     channels = "".join(f"<span>{escape(str(c))}</span>" for c in post.get("integrations", []))
     when = escape(str(post.get("publish_at") or "as soon as approved"))
     first = next((m.poster or m.url for m in items if m.poster or m.kind == "image"), None)
     thumb = f'<img class="thumb" src="{escape(first)}" alt="">' if first else ""
+    face = (f'<img class="avatar" src="{escape(avatar)}" alt="">' if avatar
+            else '<div class="avatar" aria-hidden="true"></div>')
+    by = f'<p class="author">{escape(author)}</p>' if author else ""
     return (f'<section class="card" aria-labelledby="post-h"><h2 id="post-h">The post, as it '
-            f'will appear</h2><div class="post"><div class="avatar" aria-hidden="true"></div>'
-            f'<div><p class="text">{escape(str(post.get("content", "")))}</p>{thumb}</div></div>'
+            f'will appear</h2><div class="post">{face}<div>{by}'
+            f'<p class="text">{escape(str(post.get("content", "")))}</p>{thumb}</div></div>'
             f'<p class="chips muted">Channels: {channels or "—"}</p>'
             f'<p class="muted">Scheduled: {when}</p></section>')

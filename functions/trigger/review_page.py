@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from functions.trigger.review_brand import BRAND_STYLE, Theme
 from functions.trigger.review_media import MEDIA_STYLE, Media, creative, post_preview
 
 STYLE = """
@@ -42,7 +43,7 @@ def page(title: str, body: str, status_note: str = "") -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
-        f"<title>{escape(title)}</title><style>{STYLE}{MEDIA_STYLE}</style></head>"
+        f"<title>{escape(title)}</title><style>{STYLE}{MEDIA_STYLE}{BRAND_STYLE}</style></head>"
         f'<body><main>{status_note}{body}</main></body></html>')
 
 
@@ -77,7 +78,7 @@ def _edit_fields(editable: dict[str, str]) -> str:
 def review_page(*, workflow_id: str, reviewer: str, round_: int, expires: str,
                 media: list[Media], post: dict[str, Any] | None,
                 approvals: list[dict[str, Any]], action: str, csrf: str,
-                editable: dict[str, str]) -> str:
+                editable: dict[str, str], brand: Theme | None = None) -> str:
     post = post or {}
     history = "".join(
         f"<li>{escape(str(a.get('at', '')))[:16]} — {escape(str(a.get('reviewer', '')))}: "
@@ -85,12 +86,12 @@ def review_page(*, workflow_id: str, reviewer: str, round_: int, expires: str,
         f"{' (refused)' if not a.get('accepted') else ''}"
         f"{': ' + escape(str(a['comment'])) if a.get('comment') else ''}</li>"
         for a in approvals) or "<li>No decisions yet.</li>"
-    body = f"""
+    body = f"""{brand.header() if brand else ""}
 <h1>Review: round {round_}</h1>
 <p class="muted">For {escape(reviewer)} · link valid until {escape(expires)} UTC ·
 <span>{escape(workflow_id)}</span></p>
 {creative(media)}
-{post_preview(post, media)}
+{post_preview(post, media, *((brand.name, brand.logo_url) if brand else ()))}
 <section class="card" aria-labelledby="hist-h"><h2 id="hist-h">Approval history</h2>
 <ul>{history}</ul></section>
 <form class="card" method="post" action="{escape(action)}">

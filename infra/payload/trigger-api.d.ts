@@ -182,6 +182,28 @@ export interface components {
             /** Held */
             held: number;
         };
+        /**
+         * BrandLook
+         * @description What a render's brand kit looks like (its name, colours and logo, not its fonts): the
+         *     review page wears it. A render's result carries the kit it used, so the page shows the
+         *     brand the creative was drawn with, even if the kit changed since.
+         */
+        BrandLook: {
+            /** Colors */
+            colors?: {
+                [key: string]: string;
+            };
+            /**
+             * Logo
+             * @default null
+             */
+            logo?: string | null;
+            /**
+             * Name
+             * @default
+             */
+            name?: string;
+        };
         /** CreativeSpec */
         CreativeSpec: {
             /**
@@ -274,6 +296,11 @@ export interface components {
         PublishStatus: {
             /** Approvals */
             approvals?: components["schemas"]["ApprovalRecord"][];
+            /**
+             * @description The render's brand (review page).
+             * @default null
+             */
+            brand?: components["schemas"]["BrandLook"] | null;
             /**
              * Credits Charged
              * @default 0

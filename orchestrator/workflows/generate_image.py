@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.ownership import owned_prefix
     from smm_runtime.contract.validation import ContractError, parse_image_spec
     from smm_runtime.contract.workflow_io import (
+        BrandLook,
         GenerateImageInput,
         GenerateImageOutput,
         ImageOutput,
@@ -113,4 +114,4 @@ class GenerateImageWorkflow:
                              gb_seconds=round(sum(r.usage.gb_seconds for r in results), 6))
         cost = await billing.capture(usage) if billing is not None else None
         visible.stage("done", f"{len(images)} images")
-        return GenerateImageOutput(images=images, usage=usage, cost=cost)
+        return GenerateImageOutput(images=images, usage=usage, cost=cost, brand=BrandLook.of(kit))

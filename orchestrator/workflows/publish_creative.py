@@ -6,8 +6,8 @@ requested changes -> approved -> scheduled (a durable timer, months if need be) 
 (media to Postiz through the transfer function, then one post) -> published.
 
 Every stage change and ending reaches Payload in order (a background writer that never holds
-up the flow). Waiting is a timer in history; a long wait (reminders for months) continues as
-new before its history grows large, carrying the round's state into the next run.
+up the flow). Waiting is a timer in history; a long wait (reminders for months) continues as new
+before its history grows large, carrying the round's state into the next run.
 """
 
 from __future__ import annotations
@@ -219,7 +219,8 @@ class PublishCreativeWorkflow:
             price = creative_price(p.creative.kind, creative)
             self._status.credits_held += await billing.reserve(price)
             self._bills.append((billing, None))
-        self._media, usage = await render_creative(p, creative, child_id, self._owner)
+        self._media, usage, self._status.brand = await render_creative(
+            p, creative, child_id, self._owner)
         if billing is not None:
             self._bills[-1] = (billing, usage)
         self._status.outputs = [obj.uri for obj, _ in self._media]
@@ -235,8 +236,7 @@ class PublishCreativeWorkflow:
             self._stage("awaiting_approval")
             deadline = workflow.now() + timedelta(seconds=policy.expire_after_s)
             # Executions that began before review links existed replay without them.
-            links = workflow.patched(REVIEW_LINKS_PATCH)
-            if links:
+            if links := workflow.patched(REVIEW_LINKS_PATCH):
                 await self._announce(deadline)
         while True:
             left = (deadline - workflow.now()).total_seconds()

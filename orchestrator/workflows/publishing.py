@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewLinks,
     )
     from smm_runtime.contract.workflow_io import (
+        BrandLook,
         DispatchPolicy,
         GenerateImageInput,
         RenderVideoInput,
@@ -137,9 +138,13 @@ class PayloadWriteBack:
                                           timeout=WRITE_BACK_DRAIN)
 
 
+Rendered = tuple[list[tuple[S3Object, str]], ComputeUsage, BrandLook | None]
+
+
 async def render_creative(p: PublishInput, creative: dict[str, Any], child_id: str,
-                          owner: str | None) -> tuple[list[tuple[S3Object, str]], ComputeUsage]:
-    """One round's render, as a child workflow: its media (with content types) and usage."""
+                          owner: str | None) -> Rendered:
+    """One round's render, as a child workflow: its media (with content types), usage and
+    the brand it was drawn with."""
     if p.creative.kind == "video":
         video = await workflow.execute_child_workflow(
             RenderVideoWorkflow.run,
@@ -147,13 +152,13 @@ async def render_creative(p: PublishInput, creative: dict[str, Any], child_id: s
                              assets_bucket=p.assets_bucket, dispatch=p.dispatch,
                              owner=owner),
             id=child_id, static_summary=f"video render for {workflow.info().workflow_id}")
-        return [(o.output, "video/mp4") for o in video.outputs], video.usage
+        return [(o.output, "video/mp4") for o in video.outputs], video.usage, video.brand
     images = await workflow.execute_child_workflow(
         GenerateImageWorkflow.run,
         GenerateImageInput(spec=creative, output_bucket=p.output_bucket,
                            assets_bucket=p.assets_bucket, owner=owner),
         id=child_id, static_summary=f"image render for {workflow.info().workflow_id}")
-    return [(i.output, "image/png") for i in images.images], images.usage
+    return [(i.output, "image/png") for i in images.images], images.usage, images.brand
 
 
 def ending(err: BaseException) -> tuple[str, str | None]:

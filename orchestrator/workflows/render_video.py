@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.validation import ContractError, parse_spec
     from smm_runtime.contract.video_spec import PRESET_SLUGS, QUALITY_CRF, VideoSpec
     from smm_runtime.contract.workflow_io import (
+        BrandLook,
         DispatchPolicy,
         PresetOutput,
         RenderProgress,
@@ -128,9 +129,8 @@ class RenderVideoWorkflow:
                 if billing is not None:
                     await billing.release()  # compensation, also when cancelled
                 raise
-            if billing is not None:
-                output = output.model_copy(update={"cost": await billing.capture(output.usage)})
-            return output
+            cost = await billing.capture(output.usage) if billing is not None else None
+            return output.model_copy(update={"cost": cost, "brand": BrandLook.of(kit)})
         except ActivityError as err:
             cancelled = isinstance(err.cause, CancelledError)
             self._set(stage="cancelled" if cancelled else "failed",

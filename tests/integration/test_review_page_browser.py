@@ -65,6 +65,25 @@ async def accessible(page: Page) -> None:
     assert await page.evaluate("document.activeElement.textContent") == "Approve"
 
 
+async def on_brand(page: Page) -> None:
+    """The page wears the render's brand kit (the demo kit: Demo Co., #1E3A8A and #F59E0B,
+    an orange logo): a band in its primary colour with the logo (loaded) and the name in a
+    readable colour, the accent under it."""
+    band = page.locator("header.brand")
+    assert await band.locator(".name").inner_text() == "Demo Co."
+    look: dict[str, Any] = await band.evaluate("""async (h) => { const img = h.querySelector('img');
+        await img.decode(); const s = getComputedStyle(h);
+        return {bg: s.backgroundColor, fg: getComputedStyle(h.querySelector('.name')).color,
+                accent: s.borderBottomColor, logo: img.naturalWidth, alt: img.alt}; }""")
+    assert look["bg"] == "rgb(30, 58, 138)" and look["accent"] == "rgb(245, 158, 11)", look
+    assert look["logo"] == 512 and look["alt"] == "Demo Co. logo", look
+    assert contrast(look["fg"], look["bg"]) >= 4.5, look
+    # The post comes from the brand: its logo as the avatar, its name above the text.
+    assert await page.locator(".post .author").inner_text() == "Demo Co."
+    assert await page.locator(".post img.avatar").evaluate(
+        "async (i) => { await i.decode(); return i.naturalWidth; }") == 512
+
+
 async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
         stack: LocalStack, assets: dict[str, str], browser: Browser,
         default_queue_worker: None) -> None:
@@ -82,6 +101,10 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
     # fits the screen (no 1,000-pixel black box).
     assert await desktop.locator(".formats > label").all_inner_texts() == [
         "9:16 portrait", "16:9 landscape"]
+    await on_brand(desktop)
+    chosen = await desktop.locator(".formats > input:checked + label").evaluate(
+        "l => ({bg: getComputedStyle(l).backgroundColor, fg: getComputedStyle(l).color})")
+    assert chosen["bg"] == "rgb(30, 58, 138)" and contrast(chosen["fg"], chosen["bg"]) >= 4.5
     for tab, ratio in (("9:16 portrait", 9 / 16), ("16:9 landscape", 16 / 9)):
         await desktop.get_by_text(tab, exact=True).click()
         player = desktop.locator(".panel:visible .player")
@@ -109,6 +132,7 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
     await page.goto(link)
     assert await page.title() == "Review round 1"
     await accessible(page)
+    await on_brand(page)
     played = await page.evaluate("""async () => {
         const v = document.querySelector('video');
         v.muted = true; await v.play();
@@ -177,6 +201,7 @@ async def test_a_carousel_is_a_strip_of_slides_to_swipe_on_a_phone(
     page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True)
     await page.goto(await link_for(stack, doc, 1))
+    await on_brand(page)
     strip = page.locator(".strip")
     assert await strip.locator("figure").count() == 3
     sizes = await strip.evaluate("s => ({scroll: s.scrollWidth, client: s.clientWidth})")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN
-from smm_runtime.contract.workflow_io import DispatchPolicy
+from smm_runtime.contract.workflow_io import BrandLook, DispatchPolicy
 
 DECISIONS = ("approve", "reject", "revise")
 SIGNAL_NAME = "agent_approval"
@@ -134,6 +134,7 @@ class PublishStatus(BaseModel):
     postiz_post_ids: list[str] = Field(default_factory=list)
     render_workflow_id: str | None = None
     render_progress: dict[str, Any] | None = None
+    brand: BrandLook | None = Field(default=None, description="The render's brand (review page).")
     credits_held: int = 0
     credits_charged: int = 0
     error: str | None = None

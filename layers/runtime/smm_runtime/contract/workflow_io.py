@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from smm_runtime.contract.basetypes import ComputeUsage, MediaInfo, S3Object
+from smm_runtime.contract.basetypes import ComputeUsage, HexColor, MediaInfo, S3Object, S3Uri
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN, SHARED_PREFIX, owned_prefix
 
 
@@ -92,6 +92,22 @@ class RenderVideoInput(BaseModel):
         return self.owner or self.account
 
 
+class BrandLook(BaseModel):
+    """What a render's brand kit looks like (its name, colours and logo, not its fonts): the
+    review page wears it. A render's result carries the kit it used, so the page shows the
+    brand the creative was drawn with, even if the kit changed since."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = ""
+    colors: dict[str, HexColor] = Field(default_factory=dict)
+    logo: S3Uri | None = None
+
+    @classmethod
+    def of(cls, kit: Any) -> BrandLook:
+        return cls(name=kit.name, colors=dict(kit.colors), logo=kit.logo)
+
+
 class PresetOutput(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -112,6 +128,7 @@ class RenderVideoOutput(BaseModel):
     segments_reused: int
     usage: ComputeUsage
     cost: RenderCost | None = None
+    brand: BrandLook | None = None  # None in results from before it
 
     def by_preset(self, preset: str) -> PresetOutput:
         return next(o for o in self.outputs if o.preset == preset)
@@ -171,3 +188,4 @@ class GenerateImageOutput(BaseModel):
     images: list[ImageOutput]
     usage: ComputeUsage
     cost: RenderCost | None = None
+    brand: BrandLook | None = None  # None in results from before it
