@@ -19,7 +19,6 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 from temporalio.client import Client
-from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 from temporalio.worker import Worker
@@ -44,7 +43,7 @@ from orchestrator.workflows.noop import NoopWorkflow
 from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from orchestrator.workflows.semaphore import SemaphoreWorkflow
-from smm_runtime import log_redaction, tracing
+from smm_runtime import log_redaction
 from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 
@@ -127,9 +126,6 @@ def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
                     noop_in_worker],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
         max_cached_workflows=settings.max_cached_workflows,
-        # Spans for workflows and activities only when trace export is configured (the
-        # OTEL_* variables, smm_runtime.tracing); each dispatch hands its span to the function.
-        interceptors=[TracingInterceptor()] if tracing.configure("smm-worker") else [],
     )
 
 
@@ -158,7 +154,10 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
     try:
         # A worker that cannot reach the server exits (its supervisor restarts it) rather
         # than hanging half-started.
-        client = await asyncio.wait_for(connect(**overrides), CONNECT_TIMEOUT_S)
+        # Traced when export is configured: the client's TracingInterceptor serves the
+        # worker too (workflow and activity spans; each dispatch hands its span on).
+        client = await asyncio.wait_for(connect(service="smm-worker", **overrides),
+                                        CONNECT_TIMEOUT_S)
     except (TimeoutError, RuntimeError) as err:
         raise WorkerStartError(f"cannot reach Temporal within {CONNECT_TIMEOUT_S}s: {err}") \
             from None

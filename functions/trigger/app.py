@@ -82,7 +82,7 @@ class TriggerSettings(BaseSettings):
 
 settings = TriggerSettings()  # a misconfigured function fails at cold start
 _loop = asyncio.new_event_loop()  # kept across warm invocations, with the Temporal client
-_clients = CachedClient()
+_clients = CachedClient(service="smm-trigger")
 
 
 @cache

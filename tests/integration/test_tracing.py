@@ -6,6 +6,9 @@ Python function (the no-op) and for the Node image function."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -52,6 +55,37 @@ def child_of(everything: list[dict[str, Any]], name: str, workflow_id: str,
     return functions[0]
 
 
+# A starter in its own process (as the trigger or the CLI): connect() with export configured.
+STARTER = """
+import asyncio, json, sys, uuid
+from orchestrator.workflows.noop import NoopInput, NoopWorkflow
+from smm_runtime.contract import TASK_QUEUE
+from smm_runtime.contract.kinds import NoopRequest
+from smm_runtime.temporal_conn import connect
+
+async def main():
+    client = await connect(environ=json.loads(sys.argv[1]), service="smm-starter")
+    handle = await client.start_workflow(
+        NoopWorkflow.run, NoopInput(via="lambda", request=NoopRequest(echo="e")),
+        id=f"started-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE)
+    await handle.result()
+    print("WORKFLOW", handle.id, flush=True)
+
+asyncio.run(main())
+"""
+
+
+def start_traced(stack: LocalStack) -> tuple[str, list[dict[str, Any]]]:
+    done = subprocess.run([sys.executable, "-c", STARTER, json.dumps({**stack.env(), **CONSOLE})],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **CONSOLE})
+    assert done.returncode == 0, done.stderr[-3000:]
+    workflow_id = next(line.split()[1] for line in done.stdout.splitlines()
+                       if line.startswith("WORKFLOW "))
+    return workflow_id, [json.loads(line) for line in done.stdout.splitlines()
+                         if line.startswith('{"name"')]
+
+
 async def test_the_functions_span_continues_the_dispatchs_trace(tmp_path: Path) -> None:
     log_path = ARTIFACTS / "tracing-stack.log"
     with log_path.open("w") as log, LocalStack(state_dir=tmp_path, log=log,
@@ -68,11 +102,13 @@ async def test_the_functions_span_continues_the_dispatchs_trace(tmp_path: Path) 
             GenerateImageInput(spec=card_spec(uris), output_bucket=stack.bucket),
             id=f"traced-image-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE)
         await image.result()
+        started, starter_spans = start_traced(stack)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # the worker's batch of spans comes when it ends
             exported = {(s["name"], s["attributes"].get("smm.workflow_id"))
                         for s in spans(log_path)}
-            if {("function noop", handle.id), ("function render_image", image.id)} <= exported:
+            if {("function noop", handle.id), ("function render_image", image.id),
+                    ("function noop", started)} <= exported:
                 break
             time.sleep(0.2)
     everything = spans(log_path)
@@ -87,3 +123,15 @@ async def test_the_functions_span_continues_the_dispatchs_trace(tmp_path: Path) 
     for span in (dispatch, function):
         assert "token" not in json.dumps(span["attributes"]).lower()
         assert "echo-stays-out" not in json.dumps(span)  # nor the request
+
+
+    # From the starter's request to the function, one trace: the starter's StartWorkflow span
+    # (its own process) is the parent of the worker's RunWorkflow span.
+    start = next(s for s in starter_spans if s["name"] == "StartWorkflow:NoopWorkflow")
+    assert start["resource"]["attributes"]["service.name"] == "smm-starter"
+    run = next(s for s in everything if s["name"] == "RunWorkflow:NoopWorkflow"
+               and s["parent_id"] == start["context"]["span_id"])
+    assert run["resource"]["attributes"]["service.name"] == "smm-worker"
+    begun = child_of(everything, "function noop", started, "RunActivity:dispatch_noop")
+    assert begun["context"]["trace_id"] == start["context"]["trace_id"]
+    assert run["context"]["trace_id"] == start["context"]["trace_id"]

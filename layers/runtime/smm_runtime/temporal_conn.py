@@ -61,11 +61,29 @@ def connect_config(environ: Mapping[str, str] | None = None, refresh_secret: boo
     return config
 
 
-async def connect(environ: Mapping[str, str] | None = None, **overrides: Any) -> Client:
+def starter_interceptors(service: str | None, environ: Mapping[str, str] | None) -> list[Any]:
+    """A starter's client traces when export is configured (smm_runtime.tracing): its
+    StartWorkflow span travels in the workflow's headers, so the worker's RunWorkflow span,
+    the dispatch and the function continue the trace of the request that began it. Clients
+    that only complete activities (``service`` None) need none."""
+    if service is None:
+        return []
+    from smm_runtime import tracing
+
+    if not tracing.configure(service, environ):
+        return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor()]
+
+
+async def connect(environ: Mapping[str, str] | None = None, service: str | None = "smm-client",
+                  **overrides: Any) -> Client:
     log_redaction.install()
     config = connect_config(environ)
     config.update(overrides)
-    return await Client.connect(data_converter=data_converter(environ), **config)
+    return await Client.connect(data_converter=data_converter(environ),
+                                interceptors=starter_interceptors(service, environ), **config)
 
 
 class CachedClient:
@@ -76,8 +94,9 @@ class CachedClient:
     this cache for the client on that loop.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, service: str | None = None) -> None:
         log_redaction.install()
+        self._service = service  # a starter that traces (see starter_interceptors)
         self._client: Client | None = None
         self._key: tuple[str, str] | None = None
         self._api_key: str | None = None
@@ -97,8 +116,8 @@ class CachedClient:
         async with self._lock:
             if self._client is None or self._key != key:
                 self._client = await Client.connect(
-                    data_converter=data_converter(environ), **config
-                )
+                    data_converter=data_converter(environ),
+                    interceptors=starter_interceptors(self._service, environ), **config)
                 self._key, self._api_key = key, api_key
             elif api_key != self._api_key:
                 # A rotated key (Secrets Manager, read again once its cache ages out):
