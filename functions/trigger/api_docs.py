@@ -18,6 +18,8 @@ from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate
 from functions.trigger.openapi_doc import build
 
 DOCS_PATH = "/docs"
+# The description as JSON, where the page's "Explore" bar and download link point.
+DOCS_JSON_PATH = "/docs/openapi.json"
 
 
 @cache
@@ -32,4 +34,14 @@ def docs_page() -> str:
     options = "presets: ["
     if options not in page:
         raise RuntimeError("Powertools' Swagger UI page changed: check api_docs.py")
-    return page.replace(options, "validatorUrl: null,\n    " + options, 1)
+    page = page.replace(options, "validatorUrl: null,\n    " + options, 1)
+    # Powertools serves the JSON at ?format=json; our router takes paths, not queries.
+    explore = 'currentUrl.pathname + "?format=json"'
+    if explore not in page:
+        raise RuntimeError("Powertools' Swagger UI page changed: check api_docs.py")
+    return page.replace(explore, f'"{DOCS_JSON_PATH}"', 1)
+
+
+@cache
+def docs_json() -> dict[str, object]:
+    return build()

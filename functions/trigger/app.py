@@ -17,7 +17,7 @@ from botocore.config import Config
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from functions.trigger.api_docs import DOCS_PATH, docs_page
+from functions.trigger.api_docs import DOCS_JSON_PATH, DOCS_PATH, docs_json, docs_page
 from functions.trigger.replay import RequestLog
 from functions.trigger.review import PREFIX, handle_review
 from functions.trigger.routes import Request, Response, error, handle
@@ -128,6 +128,8 @@ async def _serve(request: Request) -> Response:
                               settings.assets_bucket, ledger())
     if settings.api_docs and request.path == DOCS_PATH and request.method == "GET":
         return Response(200, {}, {"content-type": "text/html; charset=utf-8"}, docs_page())
+    if settings.api_docs and request.path == DOCS_JSON_PATH and request.method == "GET":
+        return Response(200, docs_json())
     if request.path.startswith(PREFIX):
         return await handle_review(request.method, request.path, request.body, service,
                                    settings.review_secret(), replay_guard(), presign,

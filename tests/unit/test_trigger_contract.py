@@ -141,3 +141,5 @@ def test_the_swagger_page_is_self_contained() -> None:
     assert "startPublish" in page and "SwaggerUIBundle" in page
     assert "validatorUrl: null" in page
     assert not re.search(r"<(script|link)[^>]+(src|href)=", page)
+    # "Explore" and the download link point where the trigger serves the JSON.
+    assert 'updateUrl("/docs/openapi.json")' in page and "?format=json" not in page
