@@ -198,5 +198,12 @@ def build_graph(req: SegmentRequest, assets: SegmentAssets, output: Path,
 def command(req: SegmentRequest, assets: SegmentAssets, output: Path, binary: str,
             threads: int = 0) -> list[str]:
     args: list[str] = build_graph(req, assets, output, threads).compile(cmd=binary)
+    budget: list[str] = []
+    if threads:
+        # A thread budget is the whole process's, not only x264's: the filter graph and each
+        # input's decoder would otherwise take a thread per core each.
+        budget = ["-filter_complex_threads", str(threads)]
+        args = [a for arg in args for a in (["-threads", str(threads), arg] if arg == "-i"
+                                             else [arg])]
     return [args[0], "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
-            "-progress", "pipe:1", "-y", *args[1:]]
+            "-progress", "pipe:1", "-y", *budget, *args[1:]]

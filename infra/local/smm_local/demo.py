@@ -127,6 +127,8 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
         link = await _review_link(stack, "editor@example.com")
         if link:
             print(f"  the reviewer's link (open it in a browser):\n    {link}")
+        print(f"  the Payload document: {stack.payload.url}/api/posts/{doc} (in a Payload "
+              f"app with its admin panel: /admin/collections/posts/{doc})")
         if auto_approve:
             print("  --auto-approve: approving as editor@example.com")
             await client.get_workflow_handle(workflow_id).execute_update(
