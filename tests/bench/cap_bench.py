@@ -2,11 +2,14 @@
 ideal for that cap, and the wait-to-start latency an uncontended permit adds (median).
 
 The ideal is the cap divided by the time of the same segment (same length, same spec)
-rendered alone, measured in the same run before the contended one. Each execution
-environment encodes with one x264 thread (SMM_FFMPEG_THREADS=1): on Lambda environments do
-not share CPUs, and with two single-threaded renders on this machine's two cores they do not
-either, so what is left between the achieved and the ideal is the cap's own cost (asking,
-granting, releasing) and the dispatch path, not CPU contention."""
+rendered alone, measured in the same run before the contended one. On Lambda execution
+environments do not share CPUs; here each runs pinned to a CPU of its own while it works (the
+emulator's SMM_EMULATOR_CPU_PER_ENVIRONMENT, smm_local/lambda_emulator/cpus.py) and encodes
+with one thread (SMM_FFMPEG_THREADS=1), alone and in the contended run alike, so two renders
+on this machine's two cores run as two one-vCPU environments would. What is left between
+the achieved and the ideal is the cap's own cost (asking, granting, releasing), the dispatch
+path, and the CPU the worker, Temporal, moto and the emulator take from those same two
+cores (on AWS they run elsewhere)."""
 
 from __future__ import annotations
 
@@ -137,7 +140,9 @@ async def run(stack: LocalStack, kit: str) -> None:
 def main() -> None:
     with LocalStack(state_dir=ROOT / ".local" / "bench-cap",
                     log=open(ROOT / ".local" / "bench-cap.log", "w"),
-                    function_env={"SMM_FFMPEG_THREADS": "1"}) as stack:
+                    function_env={"SMM_FFMPEG_THREADS": "1",
+                                  "SMM_EMULATOR_CPU_PER_ENVIRONMENT": "1",
+                                  "SMM_HEARTBEAT_INTERVAL_S": "5"}) as stack:
         kit = upload_demo_assets(stack.s3(), stack.bucket)["brand_kit"]
         asyncio.run(run(stack, kit))
 

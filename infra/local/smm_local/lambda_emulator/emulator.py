@@ -10,6 +10,8 @@ import uuid
 from typing import Any
 
 from smm_local.lambda_emulator.chaos import Chaos
+from smm_local.lambda_emulator.cpus import SETTING as CPU_PER_ENVIRONMENT
+from smm_local.lambda_emulator.cpus import CpuAllotter
 from smm_local.lambda_emulator.host import INHERITED_ENV, Outcome
 from smm_local.lambda_emulator.pool import FunctionPool
 from smm_local.template import FunctionSpec
@@ -19,6 +21,8 @@ log = logging.getLogger("smm.emulator")
 class Emulator:
     def __init__(self, specs: dict[str, FunctionSpec], overrides: dict[str, str]) -> None:
         self.chaos = Chaos()
+        overrides = dict(overrides)
+        cpus = CpuAllotter() if overrides.pop(CPU_PER_ENVIRONMENT, "") == "1" else None
         base = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
         self.pools: dict[str, FunctionPool] = {}
         for name, spec in specs.items():
@@ -38,7 +42,7 @@ class Emulator:
             }
             self.pools[name] = FunctionPool(spec, env, self.deliver_failure,
                                             kill_delay=self.chaos.kill_delay,
-                                            count_kill=self.chaos.count_kill)
+                                            count_kill=self.chaos.count_kill, cpus=cpus)
             if spec.unresolved:
                 log.warning("%s: environment left unset (not resolvable locally): %s",
                             name, ", ".join(spec.unresolved))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from smm_local.lambda_emulator.cpus import CpuAllotter, pin
 from smm_local.lambda_emulator.host import (
     DEFAULT_CONCURRENCY,
     IDLE_TTL_S,
@@ -53,6 +54,8 @@ class FunctionPool:
     # Chaos (the emulator's): after how long to kill an async invocation, and the count.
     kill_delay: Callable[[str], float | None] | None = None
     count_kill: Callable[[], None] | None = None
+    # A CPU per busy environment (smm_local.lambda_emulator.cpus), when asked for.
+    cpus: CpuAllotter | None = None
 
     @property
     def concurrency(self) -> int:
@@ -102,8 +105,15 @@ class FunctionPool:
         if timer is not None:
             timer.daemon = True
             timer.start()
-        outcome = host.invoke(event, str(uuid.uuid4()),
-                              self.spec.timeout_s - (time.monotonic() - started))
+        cpu = self.cpus.take() if self.cpus is not None else None
+        if cpu is not None:
+            pin(host.proc.pid, cpu)
+        try:
+            outcome = host.invoke(event, str(uuid.uuid4()),
+                                  self.spec.timeout_s - (time.monotonic() - started))
+        finally:
+            if cpu is not None and self.cpus is not None:
+                self.cpus.give(cpu)
         if timer is not None:
             timer.cancel()
         outcome.cold = cold
