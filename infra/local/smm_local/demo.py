@@ -23,7 +23,7 @@ from orchestrator.cli.publish import FINAL_STAGES, follow_publish
 from orchestrator.cli.render import render_spec, report
 from orchestrator.cli.settings import settings
 from smm_local.demo_assets import card_spec, carousel_spec, demo_spec, upload_demo_assets
-from smm_local.processes import ensure_search_attributes, free_port
+from smm_local.processes import ExitWatch, ensure_search_attributes, free_port
 from smm_local.stack import ROOT, LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.temporal_conn import connect
@@ -65,39 +65,50 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"local stack up: Temporal {stack.temporal_address} (namespace smm-hub-core), "
               f"S3 {stack.moto_url}, Lambda {stack.lambda_url}")
         ensure_search_attributes(stack.temporal_address)
-        stack.start_worker()
-        os.environ.update(stack.env())
-        os.environ["SMM_ACCOUNT"] = DEMO_ACCOUNT
-        uris = upload_demo_assets(stack.s3(), stack.bucket)
-        spec = demo_spec(uris)
-        ledger = cli_ledger()
-        ledger.grant(DEMO_ACCOUNT, 500, f"demo:{DEMO_ACCOUNT}:welcome")
-        before = ledger.balance(DEMO_ACCOUNT)
-        print(f"credits of {DEMO_ACCOUNT!r} before: {before.balance}")
-        workflow_id = f"demo-{int(time.time())}"
-        started = time.monotonic()
-        paths, result = asyncio.run(render_spec(spec, ROOT / "out", workflow_id, "demo"))
-        print(f"rendered {len(result.outputs)} presets in {time.monotonic() - started:.1f}s:")
-        report(paths, result)
-        images = asyncio.run(_images(card_spec(uris), carousel_spec(uris), ROOT / "out"))
-        for path in images:
-            print(f"  wrote {path}")
-        _demo_publish(stack, spec, args.auto_approve)
-        after = ledger.balance(DEMO_ACCOUNT)
-        print(f"credits of {DEMO_ACCOUNT!r} after: {after.balance} "
-              f"(charged {before.balance - after.balance}; held {after.held})")
-        for entry in ledger.history(DEMO_ACCOUNT, 10):
-            print(f"  {entry['op']:<8} {entry.get('amount', 0):>5}  {entry['key']}")
-        print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows")
-        if args.keep:
-            print("--keep: the stack stays up until Ctrl-C")
+        with ExitWatch(stack.start_worker()) as watch:
             try:
-                while True:
-                    time.sleep(1)
+                _demo(stack, args, ui_port)
             except KeyboardInterrupt:
-                pass
+                if watch.died is None:
+                    raise
+                print(f"the worker exited (status {watch.died}) before the demo finished: see "
+                      f"{log_path} for why; nothing else was left running")
+                return 1
     print("stopped everything the demo started")
     return 0
+
+
+def _demo(stack: Any, args: argparse.Namespace, ui_port: int) -> None:
+    os.environ.update(stack.env())
+    os.environ["SMM_ACCOUNT"] = DEMO_ACCOUNT
+    uris = upload_demo_assets(stack.s3(), stack.bucket)
+    spec = demo_spec(uris)
+    ledger = cli_ledger()
+    ledger.grant(DEMO_ACCOUNT, 500, f"demo:{DEMO_ACCOUNT}:welcome")
+    before = ledger.balance(DEMO_ACCOUNT)
+    print(f"credits of {DEMO_ACCOUNT!r} before: {before.balance}")
+    workflow_id = f"demo-{int(time.time())}"
+    started = time.monotonic()
+    paths, result = asyncio.run(render_spec(spec, ROOT / "out", workflow_id, "demo"))
+    print(f"rendered {len(result.outputs)} presets in {time.monotonic() - started:.1f}s:")
+    report(paths, result)
+    images = asyncio.run(_images(card_spec(uris), carousel_spec(uris), ROOT / "out"))
+    for path in images:
+        print(f"  wrote {path}")
+    _demo_publish(stack, spec, args.auto_approve)
+    after = ledger.balance(DEMO_ACCOUNT)
+    print(f"credits of {DEMO_ACCOUNT!r} after: {after.balance} "
+          f"(charged {before.balance - after.balance}; held {after.held})")
+    for entry in ledger.history(DEMO_ACCOUNT, 10):
+        print(f"  {entry['op']:<8} {entry.get('amount', 0):>5}  {entry['key']}")
+    print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows")
+    if args.keep:
+        print("--keep: the stack stays up until Ctrl-C")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
 
 
 def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:

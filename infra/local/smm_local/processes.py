@@ -7,9 +7,11 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -92,3 +94,29 @@ def ensure_search_attributes(address: str, namespace: str = "smm-hub-core") -> N
         await register_search_attributes(await Client.connect(address, namespace=namespace))
 
     asyncio.run(register())
+
+
+class ExitWatch:
+    """Interrupts this process (SIGINT, so a wait on Temporal ends too) when ``proc`` exits
+    while the job still needs it: a demo whose worker died at start would otherwise wait for
+    its workflows forever. ``died`` holds the exit status once it has."""
+
+    def __init__(self, proc: subprocess.Popen[Any], every_s: float = 0.5) -> None:
+        self.proc, self.every_s = proc, every_s
+        self.died: int | None = None
+        self._done = threading.Event()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.every_s):
+            code = self.proc.poll()
+            if code is not None:
+                self.died = code
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+
+    def __enter__(self) -> ExitWatch:
+        threading.Thread(target=self._watch, name="exit-watch", daemon=True).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
