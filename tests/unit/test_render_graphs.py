@@ -134,10 +134,16 @@ def test_threads_are_set_only_when_asked_and_leave_the_stream_format_alone() -> 
     assets = _assets(req)
     auto = segment_command(req, assets, Path("/w/out.mp4"), "ffmpeg")
     one = segment_command(req, assets, Path("/w/out.mp4"), "ffmpeg", threads=1)
-    assert "-threads" not in auto
-    at = one.index("-threads")
-    assert one[at + 1] == "1"
-    assert one[:at] + one[at + 2:] == auto
+    assert "-threads" not in auto and "-filter_complex_threads" not in auto
+    # The whole process's budget: the encoder, the filter graph and each input's decoder.
+    inputs = [i for i, a in enumerate(one) if a == "-i"]
+    assert inputs and all(one[i - 2:i] == ["-threads", "1"] for i in inputs)
+    assert one[one.index("-filter_complex_threads") + 1] == "1"
+    assert one.count("-threads") == len(inputs) + 1  # and x264's, among the output options
+    budget = {"-threads", "-filter_complex_threads"}
+    stripped = [a for i, a in enumerate(one)
+                if a not in budget and (i == 0 or one[i - 1] not in budget)]
+    assert stripped == auto  # nothing else changes: the segments still join by stream copy
 
 
 def test_the_contact_sheet_seeks_each_still_and_tiles_them_in_rows_of_four() -> None:
