@@ -133,7 +133,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         state = await handle.query(query)
         return {"workflow_id": args.workflow_id, "workflow_type": kind,
                 "execution": description.status.name if description.status else None,
-                query: state}
+                "web_ui": settings().workflow_link(args.workflow_id) or None, query: state}
 
     answer = asyncio.run(read())
     if isinstance(answer, str):

@@ -20,14 +20,14 @@ from smm_runtime.contract.workflow_io import GenerateImageInput
 pytestmark = pytest.mark.integration
 
 
-def cli(stack: LocalStack, *argv: str) -> subprocess.CompletedProcess[str]:
+def cli(stack: LocalStack, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "orchestrator.cli", *argv],
-                          env={**os.environ, **stack.env()}, capture_output=True, text=True,
-                          timeout=180)
+                          env={**os.environ, **stack.env(), **env}, capture_output=True,
+                          text=True, timeout=180)
 
 
-def status(stack: LocalStack, workflow_id: str) -> subprocess.CompletedProcess[str]:
-    return cli(stack, "status", workflow_id)
+def status(stack: LocalStack, workflow_id: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return cli(stack, "status", workflow_id, **env)
 
 
 async def test_status_of_an_image_render_and_of_nothing(
@@ -45,6 +45,11 @@ async def test_status_of_an_image_render_and_of_nothing(
     assert answer["workflow_type"] == "GenerateImageWorkflow"
     assert answer["execution"] == "COMPLETED"
     assert answer["progress"]["images_done"] == answer["progress"]["images_total"] == 1
+    assert answer["web_ui"] is None  # no Web UI configured: no link, rather than a dead one
+    linked = await asyncio.to_thread(status, stack, handle.id,
+                                     SMM_WEB_UI_URL="https://temporal.example.com/")
+    assert json.loads(linked.stdout)["web_ui"] == (
+        f"https://temporal.example.com/namespaces/smm-hub-core/workflows/{handle.id}")
     missing = await asyncio.to_thread(status, stack, "no-such-workflow")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
 
