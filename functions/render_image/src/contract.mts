@@ -65,11 +65,11 @@ export function describeAjvError(error: AjvError, prefix = ''): { field: string;
 }
 
 // A field of an event not yet validated (anything may be missing or of another type).
-const field = (raw: unknown, name: string): unknown =>
+export const rawField = (raw: unknown, name: string): unknown =>
   (raw && typeof raw === 'object' ? (raw as Record<string, unknown>)[name] : undefined);
 
 export function extractToken(raw: unknown): Uint8Array | null {
-  const token = field(raw, 'task_token');
+  const token = rawField(raw, 'task_token');
   if (typeof token !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return null;
   const bytes = Buffer.from(token, 'base64');
   return bytes.length ? new Uint8Array(bytes) : null;
@@ -79,14 +79,14 @@ export function parseEvent(raw: unknown): ActivityEvent {
   if (!raw || typeof raw !== 'object') {
     throw new ContractError('the event must be a JSON object', ERROR_TYPES.INVALID_REQUEST);
   }
-  const version = field(raw, 'contract_version');
+  const version = rawField(raw, 'contract_version');
   if (version !== CONTRACT_VERSION) {
     throw new ContractError(
       `contract_version ${JSON.stringify(version)} is not supported by this ` +
         `function (it speaks [${CONTRACT_VERSION}]): deploy the worker and the functions from ` +
         'the same release', ERROR_TYPES.UNSUPPORTED_CONTRACT, 'contract_version');
   }
-  const kind = field(raw, 'kind');
+  const kind = rawField(raw, 'kind');
   const validator = validators[String(kind)]?.event;
   if (!validator) {
     throw new ContractError(`kind: this function handles ${JSON.stringify(Object.keys(KINDS))}, ` +
@@ -109,7 +109,7 @@ const firstError = (validator: ValidateFunction): AjvError =>
   validator.errors?.[0] ?? { instancePath: '', keyword: 'schema', message: 'does not match the schema' };
 
 export function checkResult(result: unknown): ActivityResult {
-  const validator = validators[String(field(result, 'kind'))]?.result;
+  const validator = validators[String(rawField(result, 'kind'))]?.result;
   if (!validator || !validator(result)) {
     const error: AjvError = validator ? firstError(validator)
       : { instancePath: '/kind', keyword: 'enum', message: `is not one of ${Object.keys(KINDS)}` };

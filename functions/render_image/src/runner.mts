@@ -14,7 +14,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import {
   type ActivityEvent, type ActivityResult, checkResult, type ComputeUsage, ContractError, ERROR_TYPES,
-  extractToken, parseEvent,
+  extractToken, parseEvent, rawField,
 } from './contract.mjs';
 import { emitActivityMetrics, log, type LogFields } from './observability.mjs';
 import { completionClient } from './temporal.mjs';
@@ -133,8 +133,7 @@ export async function runActivity(raw: unknown, context: Partial<Context> | unde
   options: RunOptions = {}): Promise<{ outcome: Outcome }> {
   const started = Date.now();
   const { outcome, result } = await withInvocationSpan(raw, () => runOnce(raw, context, works, options));
-  const kind = raw && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
-  emitActivityMetrics(String(kind ?? 'unknown').slice(0, 40), outcome,
+  emitActivityMetrics(String(rawField(raw, 'kind') ?? 'unknown').slice(0, 40), outcome,
     (Date.now() - started) / 1000, result);
   return { outcome };
 }

@@ -10,6 +10,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor, type ReadableSpan, SimpleSpanProcessor, type SpanExporter, type SpanProcessor, TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import { rawField } from './contract.mjs';
 
 const SERVICE = 'render-image';
 const propagator = new W3CTraceContextPropagator();
@@ -53,13 +54,9 @@ function tracerProvider(env = process.env): TracerProvider | null {
   return provider;
 }
 
-// The event's fields the span names, read before the event is validated (anything may be off).
-type RawEvent = Partial<Record<'kind' | 'workflow_id' | 'activity_id' | 'attempt' | 'trace', unknown>>;
-const fieldsOf = (raw: unknown): RawEvent => (raw && typeof raw === 'object' ? raw : {});
-
 // Only traceparent and tracestate, as strings of a sane length: anything else starts a new trace.
-function carrier(raw: RawEvent): Record<string, string> {
-  const trace = raw.trace;
+function carrier(event: unknown): Record<string, string> {
+  const trace = rawField(event, 'trace');
   if (!trace || typeof trace !== 'object') return {};
   const fields = trace as Record<string, unknown>;
   return Object.fromEntries(['traceparent', 'tracestate'].flatMap((k) => {
@@ -73,14 +70,13 @@ function carrier(raw: RawEvent): Record<string, string> {
 export async function withInvocationSpan<T extends { outcome: string }>(event: unknown, fn: () => Promise<T>): Promise<T> {
   const traced = tracerProvider();
   if (!traced) return fn();
-  const raw = fieldsOf(event);
-  const parent = propagator.extract(ROOT_CONTEXT, carrier(raw), defaultTextMapGetter);
+  const parent = propagator.extract(ROOT_CONTEXT, carrier(event), defaultTextMapGetter);
   const span = traced.getTracer('render-image.runner').startSpan(
-    `function ${String(raw.kind ?? 'unknown').slice(0, 40)}`,
+    `function ${String(rawField(event, 'kind') ?? 'unknown').slice(0, 40)}`,
     { kind: SpanKind.CONSUMER, attributes: {
-      'smm.workflow_id': String(raw.workflow_id ?? '').slice(0, 200),
-      'smm.activity_id': String(raw.activity_id ?? '').slice(0, 64),
-      'smm.attempt': String(raw.attempt ?? '').slice(0, 8) } },
+      'smm.workflow_id': String(rawField(event, 'workflow_id') ?? '').slice(0, 200),
+      'smm.activity_id': String(rawField(event, 'activity_id') ?? '').slice(0, 64),
+      'smm.attempt': String(rawField(event, 'attempt') ?? '').slice(0, 8) } },
     parent);
   try {
     const answer = await fn();
