@@ -45,6 +45,7 @@ from orchestrator.workflows.render_video import RenderVideoWorkflow
 from orchestrator.workflows.semaphore import SemaphoreWorkflow
 from smm_runtime import log_redaction
 from smm_runtime.ledger import Ledger
+from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 
 WORKFLOWS: list[type] = [RenderVideoWorkflow, GenerateImageWorkflow, PublishCreativeWorkflow,
@@ -209,4 +210,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_and_exit(main)  # a graceful shutdown must not end in an abort (process_exit)

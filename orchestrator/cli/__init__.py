@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from orchestrator.cli.credits import cmd_credits
@@ -21,6 +20,7 @@ from orchestrator.cli.slots import cmd_slots
 from orchestrator.cli.watch import cmd_watch
 from smm_runtime.codec import PayloadKeyError
 from smm_runtime.contract.validation import ContractError
+from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import TemporalConfigError
 
 
@@ -111,16 +111,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run() -> None:
-    """The `smm-engine` command: `main`, then an exit that skips interpreter teardown. The
-    Temporal client's native threads can outlive the event loop and abort a short-lived
-    process while Python finalizes (temporalio/sdk-python#300: "PyGILState_Release ... must
-    be current"), turning a correct answer into exit status -6; nothing of ours needs the
-    teardown once the output is flushed."""
-    try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The `smm-engine` command: `main`, then an exit that skips interpreter teardown (the
+    Temporal client's native threads can abort a finishing process: see
+    ``smm_runtime.process_exit``), after spans, logs and output are flushed."""
+    run_and_exit(main)

@@ -27,6 +27,7 @@ from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LocalStack
 from smm_runtime.contract.workflow_io import RenderVideoInput
+from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
 from tests.bench.results import report
 
@@ -148,4 +149,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_and_exit(main)  # a Temporal client can abort a finishing process (process_exit)

@@ -31,6 +31,7 @@ from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.kinds import NoopRequest
 from smm_runtime.contract.workflow_io import DispatchPolicy
+from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
 from tests.bench.results import report
 
@@ -259,4 +260,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_and_exit(main)  # a Temporal client can abort a finishing process (process_exit)

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 from orchestrator.permits_io import GRANT_SIGNAL, PermitRequest, SemaphoreState
 from orchestrator.workflows.semaphore import SemaphoreWorkflow
 from smm_local.stack import LocalStack
+from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
 from tests.bench.results import report
 
@@ -116,4 +117,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_and_exit(main)  # a Temporal client can abort a finishing process (process_exit)

@@ -19,6 +19,7 @@ from smm_local.processes import font_files
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.workflow_io import GenerateImageInput
+from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
 from tests.bench.results import report
 from tests.golden.make_goldens import render
@@ -88,4 +89,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_and_exit(main)  # a Temporal client can abort a finishing process (process_exit)

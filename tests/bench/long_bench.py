@@ -29,6 +29,7 @@ from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.workflow_io import RenderVideoInput
+from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
 from tests.bench.results import report
 from tests.bench.video_bench import (
@@ -198,4 +199,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_and_exit(main)  # a Temporal client can abort a finishing process (process_exit)

@@ -39,6 +39,7 @@ from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import AudioRequest, SegmentRequest
 from smm_runtime.contract.video_spec import QUALITY_CRF, BrandKit, VideoSpec
 from smm_runtime.media_tools import count_frames, ffmpeg_binary
+from smm_runtime.process_exit import run_and_exit
 from tests.bench.results import report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -251,4 +252,4 @@ def model(cpu_at: dict[int, float], seconds: float, audio_cpu: float, join_wall:
 
 
 if __name__ == "__main__":
-    main()
+    run_and_exit(main)  # a Temporal client can abort a finishing process (process_exit)

@@ -55,12 +55,14 @@ def child_of(everything: list[dict[str, Any]], name: str, workflow_id: str,
     return functions[0]
 
 
-# A starter in its own process (as the trigger or the CLI): connect() with export configured.
+# A starter in its own process (as the trigger or the CLI): connect() with export configured,
+# ended as the CLI ends (process_exit: spans flushed, then no interpreter teardown to abort).
 STARTER = """
 import asyncio, json, sys, uuid
 from orchestrator.workflows.noop import NoopInput, NoopWorkflow
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.kinds import NoopRequest
+from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
 
 async def main():
@@ -71,7 +73,7 @@ async def main():
     await handle.result()
     print("WORKFLOW", handle.id, flush=True)
 
-asyncio.run(main())
+run_and_exit(lambda: asyncio.run(main()))
 """
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from temporalio.service import RPCError
 
+from smm_runtime.process_exit import run_and_exit
 from tests.replay.scenarios import SCENARIOS
 from tests.temporal_servers import start_time_skipping
 
@@ -53,4 +54,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_and_exit(main)  # a Temporal client can abort a finishing process (process_exit)

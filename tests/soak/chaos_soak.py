@@ -17,8 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import sys
 import tempfile
 import time
 import uuid
@@ -40,6 +38,7 @@ from smm_local.stack import LocalStack
 from smm_runtime.contract.publish_io import PublishInput
 from smm_runtime.contract.workflow_io import DispatchPolicy, GenerateImageInput, RenderVideoInput
 from smm_runtime.ledger import Ledger
+from smm_runtime.process_exit import exit_now
 from smm_runtime.temporal_conn import connect
 from tests.soak.chaos import Chaos, SoakConfig
 from tests.soak.report import ACCOUNT, SoakReport, ledger_checks, segment_duplicates
@@ -254,8 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     bad = report.lost or report.failed or report.duplicate_segment_renders or \
         report.duplicate_charges or report.duplicate_postiz_posts or report.payload_wrong or \
         not report.ledger_invariants_hold or report.stale_holds or report.leaked_permits
-    sys.stdout.flush()
-    os._exit(1 if bad else 0)  # temporalio may abort the interpreter at exit (sdk issue 300)
+    exit_now(1 if bad else 0)  # temporalio may abort the interpreter at exit (process_exit)
 
 
 if __name__ == "__main__":

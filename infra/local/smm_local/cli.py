@@ -7,13 +7,13 @@ and keeps them; ``smm-local demo`` runs the main job on them (what ``make demo``
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 from smm_local.demo import cmd_demo
 from smm_local.processes import ensure_search_attributes
 from smm_local.stack import LocalStack
+from smm_runtime.process_exit import exit_now
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -47,11 +47,7 @@ def main(argv: list[str] | None = None) -> None:
                       help="approve the publish step automatically (else approve from the CLI)")
     args = parser.parse_args(argv)
     code = {"dev": cmd_dev, "demo": cmd_demo}[args.command](args)
-    # Skip interpreter teardown: the Temporal client's native threads can abort a process
-    # while Python finalizes (temporalio/sdk-python#300), after the work is done.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_now(code)  # skips the teardown a Temporal client's threads can abort (process_exit)
 
 
 if __name__ == "__main__":
