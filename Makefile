@@ -87,7 +87,7 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy
-	cd $(NODE_FN) && node_modules/.bin/tsc -p . --noEmit
+	cd $(NODE_FN) && node_modules/.bin/tsc -p . --noEmit && node_modules/.bin/tsc -p test --noEmit
 
 validate: sam-tool
 	$(SAM) validate --lint --template template.yaml --region us-east-1

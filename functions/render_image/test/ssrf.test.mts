@@ -4,32 +4,36 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { BlockedRequestError, guardedFetch, isPublicAddress } from '../dist/ssrf.mjs';
 
-let canary;
 let canaryHits = 0;
-let redirector;
 let redirectorHits = 0;
-
-function listen(server, host) {
-  return new Promise((resolve) => server.listen(0, host, () => resolve(server.address().port)));
-}
-
-before(async () => {
-  canary = http.createServer((req, res) => { canaryHits += 1; res.end('secret'); });
-  canary.port = await listen(canary, '127.0.0.1');
-  redirector = http.createServer((req, res) => {
+const canary = { server: http.createServer((req, res) => { canaryHits += 1; res.end('secret'); }), port: 0 };
+const redirector = {
+  server: http.createServer((req, res) => {
     redirectorHits += 1;
     res.writeHead(302, { location: `http://127.0.0.1:${canary.port}/latest/meta-data/` });
     res.end();
-  });
-  redirector.port = await listen(redirector, '127.0.0.2');
+  }),
+  port: 0,
+};
+
+function listen(server: http.Server, host: string): Promise<number> {
+  return new Promise((resolve) => server.listen(0, host, () => {
+    const address = server.address();
+    resolve(typeof address === 'object' && address !== null ? address.port : 0);
+  }));
+}
+
+before(async () => {
+  canary.port = await listen(canary.server, '127.0.0.1');
+  redirector.port = await listen(redirector.server, '127.0.0.2');
 });
 
 after(() => {
-  canary.close();
-  redirector.close();
+  canary.server.close();
+  redirector.server.close();
 });
 
-const blocked = (promise) => assert.rejects(promise, BlockedRequestError);
+const blocked = (promise: Promise<unknown>): Promise<void> => assert.rejects(promise, BlockedRequestError);
 
 test('direct loopback is refused even when the host is allow-listed', async () => {
   await blocked(guardedFetch(`http://127.0.0.1:${canary.port}/`, { allowHttp: true, allowHosts: ['127.0.0.1'] }));
@@ -49,7 +53,7 @@ test('a DNS name that resolves to loopback is refused after resolution', async (
 
 test('a redirect to the canary is checked again and refused', async () => {
   // Only for this test, the redirector's own address counts as reachable.
-  const policy = (ip) => ip === '127.0.0.2';
+  const policy = (ip: string): boolean => ip === '127.0.0.2';
   await blocked(guardedFetch(`http://127.0.0.2:${redirector.port}/image.png`, {
     allowHttp: true, allowHosts: ['127.0.0.2', '127.0.0.1'], isAllowedAddress: policy,
   }));

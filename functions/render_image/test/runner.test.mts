@@ -2,28 +2,39 @@
 // retry changes stops before any work; a whole heartbeat timeout without a beat stops the
 // work; a delivery is not retried past the invocation's end.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { runActivity } from '../dist/runner.mjs';
+import type { Context } from 'aws-lambda';
+import { type RunnerClient, type RunOptions, runActivity, type Work } from '../dist/runner.mjs';
 
 const TOKEN = Buffer.from('task-token').toString('base64');
 
-function grpcError(code) {
+function grpcError(code: number): Error & { code: number } {
   return Object.assign(new Error(`grpc ${code}`), { code });
 }
 
-function client({ heartbeat = null, complete = null } = {}) {
-  const calls = [];
-  const answer = (name, code) => async () => {
+// A stand-in for the AsyncCompletionClient: each call is recorded with its time and answers
+// with the gRPC status given (null: success); `deadlines` holds what each call was allowed.
+interface FakeClient extends RunnerClient {
+  calls: [name: string, at: number][];
+  deadlines: number[];
+}
+
+function client({ heartbeat = null, complete = null }:
+  { heartbeat?: number | null; complete?: number | null } = {}): FakeClient {
+  const calls: [string, number][] = [];
+  const answer = (name: string, code: number | null) => async (): Promise<void> => {
     calls.push([name, Date.now()]);
     if (code !== null) throw grpcError(code);
   };
-  const deadlines = [];
+  const deadlines: number[] = [];
   // As BaseClient.withDeadline does through gRPC: past the deadline the call fails with
   // DEADLINE_EXCEEDED (4).
-  const withDeadline = (deadline, fn) => {
-    deadlines.push(deadline - Date.now());
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(grpcError(4)), Math.max(0, deadline - Date.now()));
+  const withDeadline = <R,>(deadline: number | Date, fn: () => Promise<R>): Promise<R> => {
+    const at = Number(deadline);
+    deadlines.push(at - Date.now());
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => reject(grpcError(4)), Math.max(0, at - Date.now()));
       fn().then(resolve, reject).finally(() => clearTimeout(timer));
     });
   };
@@ -32,21 +43,24 @@ function client({ heartbeat = null, complete = null } = {}) {
     reportCancellation: answer('reportCancellation', null) };
 }
 
-const context = (remainingMs = 60_000) => ({ memoryLimitInMB: 512,
+const context = (remainingMs = 60_000): Partial<Context> => ({ memoryLimitInMB: '512',
   getRemainingTimeInMillis: () => remainingMs });
 
 // contract.mjs parses the event per kind: use a kind the Node function serves, with a
 // request it accepts; the work itself is ours.
-async function run(fake, work, extra, remainingMs, options = {}) {
-  const { readFileSync } = await import('node:fs');
-  const sample = JSON.parse(readFileSync(new URL('../../../tests/events/RenderImageFunction.json',
-    import.meta.url)));
+const sample = JSON.parse(readFileSync(new URL('../../../tests/events/RenderImageFunction.json',
+  import.meta.url), 'utf8')) as
+  Record<string, unknown> & { kind: string };
+
+function run(fake: FakeClient, work: Work, extra: Record<string, unknown> = {},
+  remainingMs = 60_000, options: RunOptions = {}): Promise<{ outcome: string }> {
   return runActivity({ ...sample, task_token: TOKEN, ...extra }, context(remainingMs),
     { [sample.kind]: work }, { intervalMs: 50, client: fake, ...options });
 }
 
-for (const [name, code] of [['UNAUTHENTICATED', 16], ['PERMISSION_DENIED', 7],
-  ['INVALID_ARGUMENT', 3], ['UNKNOWN', 2]]) {
+const REFUSALS: [string, number][] = [['UNAUTHENTICATED', 16], ['PERMISSION_DENIED', 7],
+  ['INVALID_ARGUMENT', 3], ['UNKNOWN', 2]];
+for (const [name, code] of REFUSALS) {
   test(`a heartbeat refused with ${name} stops before any work`, async () => {
     const fake = client({ heartbeat: code });
     let ran = false;
@@ -60,7 +74,7 @@ for (const [name, code] of [['UNAUTHENTICATED', 16], ['PERMISSION_DENIED', 7],
 // Work that would run 20 s unless the runner aborts it; `stopped()` says whether it did.
 function patientWork() {
   let aborted = false;
-  const work = (request, ctx) => new Promise((resolve, reject) => {
+  const work: Work = (request, ctx) => new Promise((resolve, reject) => {
     const timer = setTimeout(() => resolve({}), 20_000);
     ctx.signal.addEventListener('abort', () => {
       aborted = true;
@@ -83,13 +97,13 @@ test('a delivery is not retried past the invocation end', async () => {
   const fake = client({ complete: 14 });
   fake.heartbeat = async () => {};
   const started = Date.now();
-  const finished = (request, ctx) => Promise.resolve({ kind: 'render_image',
+  const finished: Work = (request, ctx) => Promise.resolve({ kind: 'render_image',
     output: request.output, width: 1080, height: 1080, size_bytes: 1, reused: false,
     usage: ctx.usage() });
   await assert.rejects(run(fake, finished, {}, 4_000));
   const deliveries = fake.calls.filter(([n]) => n === 'complete').map(([, at]) => at);
   assert.ok(deliveries.length >= 2, 'a passing fault is retried');
-  assert.ok(deliveries.at(-1) - started < 4_000, 'but not past the invocation end');
+  assert.ok((deliveries.at(-1) ?? Infinity) - started < 4_000, 'but not past the invocation end');
 });
 
 test('every call to the server has its own deadline: a hung heartbeat cannot hold the work', async () => {
@@ -109,7 +123,7 @@ test('every call to the server has its own deadline: a hung heartbeat cannot hol
 
 test('the default deadline is the Python runner\'s 10 s', async () => {
   const fake = client();
-  const finished = (request, ctx) => Promise.resolve({ kind: 'render_image',
+  const finished: Work = (request, ctx) => Promise.resolve({ kind: 'render_image',
     output: request.output, width: 1080, height: 1080, size_bytes: 1, reused: false,
     usage: ctx.usage() });
   assert.equal((await run(fake, finished)).outcome, 'completed');
@@ -118,12 +132,12 @@ test('the default deadline is the Python runner\'s 10 s', async () => {
 });
 
 test('a completed activity logs its ids (never the token) and emits the Python side\'s metrics', async () => {
-  const lines = [];
+  const lines: string[] = [];
   const write = process.stdout.write;
   process.stdout.write = (chunk, ...rest) => { lines.push(String(chunk)); return true; };
   let outcome;
   try {
-    ({ outcome } = await run(client(), async (request) => ({ kind: 'render_image',
+    ({ outcome } = await run(client(), async (request: Parameters<Work>[0]) => ({ kind: 'render_image',
       output: request.output, width: 1080, height: 1080, size_bytes: 4321, reused: false,
       usage: { duration_ms: 10, memory_mb: 512, gb_seconds: 0.005 } })));
   } catch (err) {

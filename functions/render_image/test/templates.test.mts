@@ -3,15 +3,17 @@ import { test } from 'node:test';
 import { sizeName } from '../dist/render.mjs';
 import { checkTemplate, TemplateError, TEMPLATES } from '../dist/templates.mjs';
 
-const throwsMessage = (fn, re) => assert.throws(fn, (err) => re.test(err.message));
-const check = (name, props, w = 1080, h = 1080) => () => checkTemplate(name, props, w, h, sizeName);
+const throwsMessage = (fn: () => unknown, re: RegExp): void =>
+  assert.throws(fn, (err: unknown) => err instanceof Error && re.test(err.message));
+const check = (name: string, props: object, w = 1080, h = 1080) => (): unknown =>
+  checkTemplate(name, props, w, h, sizeName);
 
 test('every template declares typed props', () => {
   assert.deepEqual(Object.keys(TEMPLATES).sort(), ['carousel_slide', 'link_preview', 'promo_card', 'quote_card']);
 });
 
 test('an unknown template is refused naming the template', () => {
-  assert.throws(check('hologram', {}), (err) => err instanceof TemplateError && /^template: unknown template 'hologram'/.test(err.message));
+  assert.throws(check('hologram', {}), (err: unknown) => err instanceof TemplateError && /^template: unknown template 'hologram'/.test(err.message));
 });
 
 test('bad props are refused naming the prop', () => {
