@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Frame
+from playwright.async_api import Error as PlaywrightError
 
 from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
@@ -32,6 +33,15 @@ ACCOUNT = "ui-agency"
 DETAILS = re.compile(r"done · 2\D2 segments")
 COLUMNS = [{"label": label} for label in (
     "Status", "Workflow ID", "SmmStage", "SmmAccount", "SmmKind", "Type", "Start")]
+
+
+async def frame_text(frame: Frame) -> str:
+    """A frame's text, or "" when the UI replaced the frame while it was read (it re-renders
+    its sandboxed markdown frames as the workflow's details change; the loop reads again)."""
+    try:
+        return await frame.inner_text("body", timeout=5_000)
+    except PlaywrightError:
+        return ""
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +94,7 @@ async def test_a_render_is_found_by_account_and_its_activities_read_well(
     # The UI renders summaries and details (markdown) in sandboxed frames of their own.
     metadata = ""
     for _ in range(60):
-        metadata = " ".join([await f.inner_text("body") for f in page.frames])
+        metadata = " ".join([await frame_text(f) for f in page.frames])
         if f"video render · 9:16 · {ACCOUNT}" in metadata and DETAILS.search(metadata):
             break
         await page.wait_for_timeout(500)
