@@ -228,6 +228,7 @@ async def test_the_queue_is_bounded_and_the_snapshot_shows_its_head(
         assert state.waiters[0].permit_id == "w0"
 
 
+@pytest.mark.timeout(600)  # the sends, then up to 240 s to settle on a loaded machine
 async def test_signals_are_kept_across_continue_as_new(dev_env: WorkflowEnvironment) -> None:
     """Thousands of acquires and releases, sent concurrently while the semaphore continues
     as new: every one is applied exactly once."""
@@ -253,7 +254,12 @@ async def test_signals_are_kept_across_continue_as_new(dev_env: WorkflowEnvironm
             state = await snapshot(latest)
             return (await latest.describe()).run_id != first_run and \
                 state.waiting == n // 2
-        await eventually(settled, timeout=60)
+        # A liveness bound, not a speed target: alone this settles in about a second, but
+        # when signals pile up behind an in-flight workflow task the server fails that task
+        # (cause FORCE_CLOSE_COMMAND, "Task not found" in the worker's log: 2 to 8 times per
+        # run here) and the next attempt replays up to 4,000 events; on a loaded machine
+        # 60 s once proved too tight in CI.
+        await eventually(settled, timeout=240)
         assert "ghost" in (await snapshot(latest)).holders
 
 
