@@ -2,19 +2,20 @@
 
 Known trap (temporalio sdk-python issue 300): after a Temporal server started by the tests
 shuts down, the interpreter can abort at exit (PyGILState_Release), turning a green run into
-exit code 134. We leave with pytest's own status instead, after everything is flushed.
+exit code 134. We leave with pytest's own status instead, the way every short-lived process of
+ours ends (smm_runtime.process_exit: everything flushed, then no teardown).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from smm_local import moto_faithful
 from smm_local.processes import font_files
+from smm_runtime.process_exit import exit_now
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +44,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     if "code" in _status and os.environ.get("SMM_PYTEST_HARD_EXIT", "1") == "1":
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_status["code"])
+        exit_now(_status["code"])
