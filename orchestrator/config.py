@@ -11,9 +11,17 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orchestrator.pricing import PriceModel
+from orchestrator.billing.pricing import PriceModel
 from smm_runtime.contract import TASK_QUEUE
-from smm_runtime.contract.kinds import KINDS
+from smm_runtime.contract.kinds import (
+    FINALIZE_VIDEO,
+    KINDS,
+    NOOP,
+    POSTIZ_UPLOAD,
+    RENDER_AUDIO,
+    RENDER_IMAGE,
+    RENDER_SEGMENT,
+)
 
 
 class WorkerSettings(BaseSettings):
@@ -21,12 +29,12 @@ class WorkerSettings(BaseSettings):
 
     task_queue: str = TASK_QUEUE
     # Function names as deployed (the SAM stack outputs them); locally the emulator
-    # answers to the template's logical ids.
-    segment_function: str = "RenderSegmentFunction"
-    audio_function: str = "AudioMixFunction"
-    finalize_function: str = "FinalizeVideoFunction"
-    image_function: str = "RenderImageFunction"
-    transfer_function: str = "TransferFunction"
+    # answers to the template's logical ids (each kind's row names its function).
+    segment_function: str = RENDER_SEGMENT.function
+    audio_function: str = RENDER_AUDIO.function
+    finalize_function: str = FINALIZE_VIDEO.function
+    image_function: str = RENDER_IMAGE.function
+    transfer_function: str = POSTIZ_UPLOAD.function
     postiz_url: str = "http://127.0.0.1:5000/public/v1"
     postiz_api_key: SecretStr = SecretStr("")
     payload_url: str | None = None
@@ -50,7 +58,7 @@ class WorkerSettings(BaseSettings):
         "video-segments": 16, "video-finalize": 8, "images": 16,
         # Post creations per Postiz window: keep it at or under Postiz's API_LIMIT.
         "postiz-posts": 25})
-    noop_function: str = "NoopFunction"
+    noop_function: str = NOOP.function
     output_bucket: str = "smm-creative-output"
     assets_bucket: str | None = Field(
         default=None, description="Where brand kits and assets live; the output bucket if unset.")

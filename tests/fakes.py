@@ -13,9 +13,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
-from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.publish.workflow import PublishCreativeWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_runtime.contract.basetypes import ComputeUsage, MediaInfo, S3Object
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.kinds import (

@@ -8,7 +8,7 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from orchestrator.visibility import KEYS, register_search_attributes
+from orchestrator.visibility.attributes import KEYS, register_search_attributes
 
 BIN = Path(sys.executable).parent
 

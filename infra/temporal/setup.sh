@@ -34,7 +34,7 @@ listed() {
   done
   return 1
 }
-# The list orchestrator/visibility.py sets (tests/unit/test_visibility.py compares them).
+# The list orchestrator/visibility/attributes.py sets (tests/unit/test_visibility.py compares them).
 for attribute in SmmAccount:Keyword SmmStage:Keyword SmmKind:Keyword SmmDocument:Keyword; do
   name="${attribute%%:*}"; type="${attribute##*:}"
   if listed "$name"; then

@@ -50,7 +50,7 @@ async def schedule_grant(account: str, amount: int, cron: str) -> None:
         ScheduleUpdateInput,
     )
 
-    from orchestrator.workflows.grant_credits import GrantCreditsWorkflow, GrantInput
+    from orchestrator.billing.grants import GrantCreditsWorkflow, GrantInput
 
     client = await connect()
     schedule_id = f"credits-grant-{account}"

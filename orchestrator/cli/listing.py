@@ -1,5 +1,6 @@
 """`smm-engine list`: the engine's workflows by stage, account and kind, from Temporal's
-visibility store (the search attributes the workflows keep current, orchestrator.visibility).
+visibility store (the search attributes the workflows keep current,
+orchestrator.visibility.attributes).
 A table for people, `--json` for scripts; each row with its Web UI link when one is set."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from temporalio.client import Client
 
 from orchestrator.cli.settings import settings
-from orchestrator.visibility import ACCOUNT, DOCUMENT, KIND, STAGE
+from orchestrator.visibility.attributes import ACCOUNT, DOCUMENT, KIND, STAGE
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.temporal_conn import connect
 

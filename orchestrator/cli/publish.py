@@ -22,7 +22,7 @@ FINAL_STAGES = {"published", "rejected", "expired", "failed"}
 
 async def follow_publish(workflow_id: str, until: set[str], quiet: bool = False) -> Any:
     """Print each stage change (and render progress) until one of ``until`` is reached."""
-    from orchestrator.progress import live_progress
+    from orchestrator.render.progress import live_progress
     from smm_runtime.contract.publish_io import PublishStatus
 
     client = await connect()
@@ -49,7 +49,7 @@ async def follow_publish(workflow_id: str, until: set[str], quiet: bool = False)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+    from orchestrator.publish.workflow import PublishCreativeWorkflow
     from smm_runtime.contract.publish_io import PublishInput
 
     try:

@@ -34,7 +34,7 @@ def _print_progress(progress: dict[str, Any]) -> None:
 
 async def render_spec(spec: dict[str, Any], out_dir: Path, workflow_id: str | None,
                   stem: str) -> tuple[list[Path], RenderVideoOutput]:
-    from orchestrator.render_client import download, follow, start_render
+    from orchestrator.render.client import download, follow, start_render
 
     client = await connect()
     bucket = settings().output_bucket

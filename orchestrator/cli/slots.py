@@ -17,8 +17,8 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from orchestrator.cap.models import POOLS, SemaphoreState, semaphore_id
 from orchestrator.cli.settings import settings
-from orchestrator.permits_io import POOLS, SemaphoreState, semaphore_id
 from smm_runtime.temporal_conn import connect
 
 BAR = 10

@@ -15,7 +15,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.cli.settings import settings
-from orchestrator.progress import live_progress
+from orchestrator.render.progress import live_progress
 from smm_runtime.temporal_conn import connect
 
 WIDTH = 24

@@ -26,7 +26,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from orchestrator.workflows.noop import NoopInput, NoopWorkflow
+from orchestrator.dispatch.noop import NoopInput, NoopWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.kinds import NoopRequest

@@ -20,8 +20,8 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from orchestrator.permits_io import GRANT_SIGNAL, PermitRequest, SemaphoreState
-from orchestrator.workflows.semaphore import SemaphoreWorkflow
+from orchestrator.cap.models import GRANT_SIGNAL, PermitRequest, SemaphoreState
+from orchestrator.cap.semaphore import SemaphoreWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.processes import font_files
 from smm_local.stack import LocalStack
@@ -22,7 +22,7 @@ from smm_runtime.contract.workflow_io import GenerateImageInput
 from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
 from tests.bench.results import report
-from tests.golden.make_goldens import render
+from tests.goldens.make_goldens import render
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -24,7 +24,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE

@@ -31,8 +31,8 @@ from typing import Any
 from functions.render_video import audio_graph, finalize_graph, segment_graph, single_pass
 from functions.render_video.segment_job import SegmentRenderer
 from functions.render_video.storage import RenderSettings, Storage
-from orchestrator.planning.resolve import resolve
-from orchestrator.planning.segments import frame_costs, plan_segments, window
+from orchestrator.render.resolve import resolve
+from orchestrator.render.segments import frame_costs, plan_segments, window
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.processes import font_files
 from smm_local.stack import LocalStack

@@ -15,7 +15,7 @@ from moto import mock_aws
 from functions.trigger.replay import RequestLog
 from functions.trigger.routes import Request, handle
 from functions.trigger.signing import Key, sign
-from orchestrator.planning.resolve import SpecResolutionError, resolve
+from orchestrator.render.resolve import SpecResolutionError, resolve
 from smm_runtime.contract.validation import ContractError, parse_image_spec, parse_spec
 from tests.factories import brand_kit
 from tests.hostile.spec_corpus import API_REQUESTS, IMAGE_SPECS, VIDEO_SPECS

@@ -16,8 +16,8 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 
 from orchestrator.config import WorkerSettings
+from orchestrator.render.video import RenderVideoWorkflow
 from orchestrator.worker import build_worker, lambda_client
-from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LOCAL_CREDENTIALS, LocalStack
 from smm_runtime.contract.workflow_io import DispatchPolicy, RenderVideoInput, RenderVideoOutput

@@ -15,7 +15,7 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from orchestrator.codec_server import CodecServer, CodecServerConfig
-from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+from orchestrator.publish.workflow import PublishCreativeWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.codec import AesGcmCodec, load_keys
 from smm_runtime.contract.publish_io import PublishInput, PublishStatus

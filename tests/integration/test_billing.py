@@ -12,8 +12,8 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.publish.workflow import PublishCreativeWorkflow
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.contract.publish_io import PublishInput
 from smm_runtime.contract.workflow_io import RenderVideoInput

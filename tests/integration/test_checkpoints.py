@@ -18,9 +18,9 @@ from temporalio.client import Client
 
 from functions.render_video.segment_job import SegmentRenderer
 from functions.render_video.storage import RenderSettings, Storage
-from orchestrator.planning.resolve import resolve
-from orchestrator.planning.segments import window
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.render.resolve import resolve
+from orchestrator.render.segments import window
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.claims import DuplicateDeliveryError
 from smm_runtime.contract.errors import WorkCancelledError

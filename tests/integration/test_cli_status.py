@@ -13,7 +13,7 @@ import uuid
 import pytest
 from temporalio.client import Client
 
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.contract.workflow_io import GenerateImageInput
 
@@ -56,7 +56,7 @@ async def test_status_of_an_image_render_and_of_nothing(
 
 async def test_watch_follows_a_render_to_the_end_and_list_finds_it(
         client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
-    from orchestrator.workflows.render_video import RenderVideoWorkflow
+    from orchestrator.render.video import RenderVideoWorkflow
     from smm_runtime.contract.workflow_io import RenderVideoInput
     from tests.integration.conftest import video_spec
 

@@ -9,8 +9,8 @@ import uuid
 import pytest
 from temporalio.client import Client, ScheduleActionStartWorkflow
 
+from orchestrator.billing.grants import GrantInput
 from orchestrator.cli.credits import schedule_grant
-from orchestrator.workflows.grant_credits import GrantInput
 from smm_local.stack import LocalStack
 from smm_runtime.ledger import Ledger
 

@@ -14,8 +14,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
-from orchestrator.workflows.noop import NoopInput, NoopWorkflow
+from orchestrator.dispatch.noop import NoopInput, NoopWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.codec import ENCODING
 from smm_runtime.contract.kinds import NoopRequest

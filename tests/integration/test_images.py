@@ -19,13 +19,13 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.kinds import ImageRequest, image_fingerprint
 from smm_runtime.contract.workflow_io import GenerateImageInput, GenerateImageOutput
-from tests.golden.make_goldens import HERE as GOLDEN
-from tests.golden.make_goldens import cases
+from tests.goldens.make_goldens import HERE as GOLDEN
+from tests.goldens.make_goldens import cases
 from tests.integration.node_probe import TOKENS, NodeProbeWorkflow, node_probe
 
 pytestmark = pytest.mark.integration

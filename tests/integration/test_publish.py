@@ -12,9 +12,9 @@ import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from orchestrator.permits_io import SemaphoreState, semaphore_id
+from orchestrator.cap.models import SemaphoreState, semaphore_id
+from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.worker import build_worker, lambda_client
-from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
 from smm_local.stack import LocalStack
 from tests.integration.conftest import worker_settings
 from tests.integration.publish_helpers import (

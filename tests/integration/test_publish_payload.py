@@ -10,7 +10,7 @@ import uuid
 import pytest
 from temporalio.client import Client
 
-from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+from orchestrator.publish.workflow import PublishCreativeWorkflow
 from smm_local.stack import LocalStack
 from tests.integration.publish_helpers import (
     EXPECTED,

@@ -14,8 +14,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from orchestrator.progress import live_progress
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.render.progress import live_progress
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.contract.errors import INVALID_REQUEST
 from tests.integration.conftest import probe, segment_invocations, start, video_spec

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
+from orchestrator.dispatch.noop import NoopInput, NoopWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
 from orchestrator.worker import build_worker, lambda_client
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
-from orchestrator.workflows.noop import NoopInput, NoopWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import NoopRequest
 from smm_runtime.contract.workflow_io import GenerateImageInput

@@ -14,7 +14,7 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
 from tests.integration.conftest import start
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
-from orchestrator.workflows.noop import NoopInput, NoopWorkflow
+from orchestrator.dispatch.noop import NoopInput, NoopWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
 from smm_local.demo_assets import card_spec, upload_demo_assets
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
@@ -59,7 +59,7 @@ def child_of(everything: list[dict[str, Any]], name: str, workflow_id: str,
 # ended as the CLI ends (process_exit: spans flushed, then no interpreter teardown to abort).
 STARTER = """
 import asyncio, json, sys, uuid
-from orchestrator.workflows.noop import NoopInput, NoopWorkflow
+from orchestrator.dispatch.noop import NoopInput, NoopWorkflow
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.kinds import NoopRequest
 from smm_runtime.process_exit import run_and_exit

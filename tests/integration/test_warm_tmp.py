@@ -10,8 +10,8 @@ import pytest
 
 from functions.render_video.segment_job import SegmentRenderer
 from functions.render_video.storage import RenderSettings, Storage
-from orchestrator.planning.resolve import resolve
-from orchestrator.planning.segments import window
+from orchestrator.render.resolve import resolve
+from orchestrator.render.segments import window
 from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import SegmentRequest
 from smm_runtime.contract.video_spec import BrandKit, VideoSpec

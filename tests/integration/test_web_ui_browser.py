@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, Frame
 from playwright.async_api import Error as PlaywrightError
 
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.processes import free_port
 from smm_local.stack import LocalStack
@@ -63,7 +63,7 @@ async def test_a_render_is_found_by_account_and_its_activities_read_well(
         RenderVideoInput(spec=video_spec(assets), output_bucket=ui_stack.bucket,
                          owner=ACCOUNT),
         id=workflow_id, task_queue=TASK_QUEUE,
-        static_summary=f"video render · 9:16 · {ACCOUNT}")  # as orchestrator.render_client
+        static_summary=f"video render · 9:16 · {ACCOUNT}")  # as orchestrator.render.client
     await handle.result()
     assert ui_stack.ui_url is not None
     page = await browser.new_page(viewport={"width": 1440, "height": 900})

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from temporalio.client import Client
 
-from orchestrator.workflows.noop import NoopInput, NoopWorkflow
+from orchestrator.dispatch.noop import NoopInput, NoopWorkflow
 from smm_local.processes import free_port
 from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import NoopRequest

@@ -11,8 +11,8 @@ import uuid
 import pytest
 from temporalio.client import Client
 
-from orchestrator.permits_io import SemaphoreState, semaphore_id
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.cap.models import SemaphoreState, semaphore_id
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.contract.workflow_io import DispatchPolicy, RenderVideoInput
 from tests.integration.conftest import video_spec

@@ -19,13 +19,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from orchestrator.activities.permits import PermitActivities
-from orchestrator.pricing import LedgerOp, PriceModel
+from orchestrator.billing.grants import GrantCreditsWorkflow, GrantInput
+from orchestrator.billing.pricing import LedgerOp, PriceModel
+from orchestrator.cap.activities import PermitActivities
+from orchestrator.publish.workflow import PublishCreativeWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
+from orchestrator.render.video import RenderVideoWorkflow
 from orchestrator.worker import WORKFLOWS
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
-from orchestrator.workflows.grant_credits import GrantCreditsWorkflow, GrantInput
-from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
-from orchestrator.workflows.render_video import RenderVideoWorkflow
 from smm_runtime.contract.errors import UNSAFE_MEDIA
 from smm_runtime.contract.kinds import SegmentRequest, SegmentResult
 from smm_runtime.contract.workflow_io import GenerateImageInput, RenderVideoInput

@@ -28,10 +28,10 @@ from typing import Any
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
-from orchestrator.permits_io import POOLS, POSTIZ_POSTS, SemaphoreState, semaphore_id
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
-from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.cap.models import POOLS, POSTIZ_POSTS, SemaphoreState, semaphore_id
+from orchestrator.publish.workflow import PublishCreativeWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.processes import get_json
 from smm_local.stack import LocalStack

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.planning.resolve import resolve
+from orchestrator.render.resolve import resolve
 from smm_runtime.contract.errors import INVALID_REQUEST, UNSUPPORTED_CONTRACT
 from smm_runtime.contract.events import SegmentEvent, extract_task_token, parse_event
 from smm_runtime.contract.kinds import SegmentRequest

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.activities.dispatch import LambdaDispatcher
 from orchestrator.config import WorkerSettings
+from orchestrator.dispatch.lambda_dispatcher import LambdaDispatcher
 from smm_local.template import FunctionSpec, Resolver, functions, load_template, parameter_defaults
 from smm_runtime.contract.events import EVENT_MODELS
 from smm_runtime.contract.kinds import KINDS

@@ -1,14 +1,18 @@
-"""Rooms that fit: no source module of ours grows past 300 lines (issue 14's rule), so a
-newcomer can read any one in a sitting. A module that needs more is two modules."""
+"""Rooms that fit, as a budget: a module of ours over 300 lines is reported (a warning: look
+whether it holds two things), and one over 450 fails. The hard line sits well above the soft
+one so nobody squeezes code to pass it: with a formatter at the gate, a module that needs
+room gets it, and a module that keeps growing is split where it really divides."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMIT = 300
-OURS = ("orchestrator", "functions", "layers", "infra", "tests")
-NOT_OURS = {".venv", "node_modules", "__pycache__", ".tools", "schema"}
+SOFT_LIMIT = 300
+HARD_LIMIT = 450
+OURS = ("orchestrator", "functions", "layers", "infra", "tests", "docs")
+NOT_OURS = {".venv", "node_modules", "__pycache__", ".tools", "schema", "site"}
 # Written by generators, never by hand (a drift test keeps each equal to its generator's
 # output): their length is the generator's, not a module's.
 GENERATED = {"trigger-api.d.ts"}
@@ -24,9 +28,17 @@ def our_modules() -> list[Path]:
     return found
 
 
-def test_no_module_is_over_300_lines() -> None:
-    modules = our_modules()
-    assert len(modules) > 150  # the walk found the project, not an empty folder
-    long = {str(p.relative_to(ROOT)): n for p in modules
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > LIMIT}
-    assert long == {}, f"split these modules (limit {LIMIT} lines): {long}"
+def sizes() -> dict[str, int]:
+    return {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines())
+            for p in our_modules()}
+
+
+def test_no_module_is_over_the_hard_limit_and_long_ones_are_reported() -> None:
+    found = sizes()
+    assert len(found) > 150  # the walk found the project, not an empty folder
+    long = {name: n for name, n in found.items() if SOFT_LIMIT < n <= HARD_LIMIT}
+    if long:
+        warnings.warn(f"modules over {SOFT_LIMIT} lines (does each hold one thing?): {long}",
+                      stacklevel=1)
+    too_long = {name: n for name, n in found.items() if n > HARD_LIMIT}
+    assert too_long == {}, f"split these modules (hard limit {HARD_LIMIT} lines): {too_long}"

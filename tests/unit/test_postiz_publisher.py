@@ -12,8 +12,8 @@ import pytest
 from moto import mock_aws
 from temporalio.exceptions import ApplicationError
 
-from orchestrator.activities.http_json import RATE_LIMITED, REMOTE_ERROR
-from orchestrator.activities.postiz import UNSETTLED, PostizPublisher
+from orchestrator.http_json import RATE_LIMITED, REMOTE_ERROR
+from orchestrator.publish.postiz import UNSETTLED, PostizPublisher
 from smm_local.http_double import serve
 from smm_local.postiz_double import DEFAULT_INTEGRATIONS, Handler, PostizDouble
 from smm_local.postiz_model import PostizState

@@ -16,8 +16,8 @@ from functions.render_video.finalize_graph import (
 from functions.render_video.segment_graph import SceneAssets, SegmentAssets
 from functions.render_video.segment_graph import command as segment_command
 from functions.render_video.stills import Placed
-from orchestrator.planning.resolve import resolve
-from orchestrator.planning.segments import window
+from orchestrator.render.resolve import resolve
+from orchestrator.render.segments import window
 from smm_runtime.contract.kinds import AudioRequest, SegmentRequest, VoiceOverTrack
 from smm_runtime.contract.video_spec import MusicBed, VideoSpec
 from tests.factories import brand_kit, scene, spec
@@ -160,7 +160,7 @@ def test_the_contact_sheet_seeks_each_still_and_tiles_them_in_rows_of_four() -> 
 
 
 def test_the_sheet_shows_each_scenes_middle_and_at_most_twelve() -> None:
-    from orchestrator.workflows.render_video import sheet_frames
+    from orchestrator.render.video import sheet_frames
     from smm_runtime.contract.kinds import MAX_SHEET_FRAMES
 
     two = resolve(VideoSpec.model_validate(spec()), brand_kit())

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from orchestrator.activities.review_links import ReviewAnnouncer
+from orchestrator.publish.review_links import ReviewAnnouncer
 from smm_runtime.contract.publish_io import ReviewAnnouncement
 from smm_runtime.review_links import verify_link
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.workflows.revisions import EditError, apply_edits, editable
+from orchestrator.publish.revisions import EditError, apply_edits, editable
 
 
 def test_a_template_offers_its_text_props_only() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from orchestrator.s3keys import render_output_key, safe_segment
+from orchestrator.render.s3keys import render_output_key, safe_segment
 from smm_runtime.contract.errors import UnsafeMediaError
 from smm_runtime.image_inputs import normalize_image
 

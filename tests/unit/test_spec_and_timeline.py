@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.planning.resolve import SpecResolutionError, resolve
-from orchestrator.planning.segments import frame_costs, plan_segments, window
+from orchestrator.render.resolve import SpecResolutionError, resolve
+from orchestrator.render.segments import frame_costs, plan_segments, window
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.timeline import RGradient, RSolid
 from smm_runtime.contract.validation import ContractError, parse_spec

@@ -15,8 +15,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from orchestrator.workflows.generate_image import GenerateImageWorkflow
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.render.image import GenerateImageWorkflow
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.video_spec import BrandKit
 from smm_runtime.contract.workflow_io import (

@@ -20,10 +20,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from orchestrator.activities.billing import BillingActivities
-from orchestrator.hold_sweeper import HoldSweeper
-from orchestrator.pricing import PriceModel
-from orchestrator.workflows.billing_saga import Billing
+from orchestrator.billing.hold_sweeper import HoldSweeper
+from orchestrator.billing.holds import CreditHold
+from orchestrator.billing.ledger_activities import BillingActivities
+from orchestrator.billing.pricing import PriceModel
 from smm_runtime.contract.basetypes import ComputeUsage
 from smm_runtime.ledger import Ledger
 
@@ -37,7 +37,7 @@ class Charge:
 
     @workflow.run
     async def run(self, account: str, mode: str, carried: str | None = None) -> int:
-        billing = Billing(account, f"{workflow.info().workflow_id}/render-1")
+        billing = CreditHold(account, f"{workflow.info().workflow_id}/render-1")
         if carried is None:
             await billing.reserve(lambda _: 5)
             if mode == "continue":

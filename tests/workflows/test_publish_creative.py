@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+from orchestrator.publish.workflow import PublishCreativeWorkflow
 from smm_runtime.contract.publish_io import PublishStatus
 from tests.fakes import PublishFakes as Fakes
 from tests.fakes import (

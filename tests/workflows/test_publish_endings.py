@@ -12,7 +12,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpda
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from orchestrator.pricing import LedgerOp, PriceModel
+from orchestrator.billing.pricing import LedgerOp, PriceModel
 from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST
 from smm_runtime.contract.publish_io import CreatePostRequest, CreatePostResult, PublishStatus
 from tests.fakes import PublishFakes, approval, publish_input, run_with_worker, until_stage

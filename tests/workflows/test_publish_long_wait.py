@@ -13,7 +13,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
 
-from orchestrator.workflows import publish_creative
+from orchestrator.publish import workflow as publish_creative
 from smm_runtime.contract.publish_io import PublishStatus, ReviewAnnouncement, ReviewLinks
 from tests.fakes import approval, publish_input, run_with_worker
 from tests.workflows.test_publish_endings import Endings

@@ -18,9 +18,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from orchestrator.activities.permits import PermitActivities
-from orchestrator.config import WorkerSettings
-from orchestrator.permits_io import (
+from orchestrator.cap.activities import PermitActivities
+from orchestrator.cap.models import (
     EXPIRED_SIGNAL,
     GRANT_SIGNAL,
     MAX_WAITERS,
@@ -31,9 +30,10 @@ from orchestrator.permits_io import (
     pack_waiters,
     unpack_waiters,
 )
+from orchestrator.cap.permits import Permits
+from orchestrator.cap.semaphore import SemaphoreWorkflow
+from orchestrator.config import WorkerSettings
 from orchestrator.worker import WorkerStartError, check_pool_caps
-from orchestrator.workflows.permits import Permits
-from orchestrator.workflows.semaphore import SemaphoreWorkflow
 
 
 @workflow.defn(sandboxed=False)
@@ -65,11 +65,7 @@ class Requester:
     """A workflow holding a permit the way render workflows do."""
 
     def __init__(self) -> None:
-        self.permits = Permits()
-
-    @workflow.signal(name=GRANT_SIGNAL)
-    def granted(self, permit_id: str) -> None:
-        self.permits.on_granted(permit_id)
+        self.permits = Permits()  # its own signal handlers hear the grant
 
     @workflow.run
     async def run(self, pool: str) -> str:
@@ -183,7 +179,7 @@ async def test_a_waiter_asks_again_when_its_semaphore_was_terminated(
         now = await skipping_env.get_current_time()
         blocked = SemaphoreState(pool="p", capacity=1, holders={"ghost": Holder(
             workflow_id="gone", acquired_at=now, lease_until=now + timedelta(days=1))})
-        from orchestrator.permits_io import semaphore_id
+        from orchestrator.cap.models import semaphore_id
         semaphore = await client.start_workflow(SemaphoreWorkflow.run, blocked,
                                                 id=semaphore_id(queue, "video-segments"),
                                                 task_queue=queue)

@@ -10,9 +10,9 @@ import uuid
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from orchestrator.cap.models import POOLS, PermitRequest, SemaphoreState, semaphore_id
+from orchestrator.cap.semaphore import SemaphoreWorkflow
 from orchestrator.cli.slots import rows, table
-from orchestrator.permits_io import POOLS, PermitRequest, SemaphoreState, semaphore_id
-from orchestrator.workflows.semaphore import SemaphoreWorkflow
 from tests.workflows.test_semaphore import Listener
 
 

@@ -16,7 +16,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from orchestrator.cli.listing import list_engine_workflows, table, visibility_query
-from orchestrator.visibility import ACCOUNT, DOCUMENT, KIND, SEARCH_ATTRIBUTES, STAGE
+from orchestrator.visibility.attributes import ACCOUNT, DOCUMENT, KIND, SEARCH_ATTRIBUTES, STAGE
 from smm_runtime.contract.publish_io import PublishStatus
 from tests.fakes import approval, publish_input, run_with_worker, until_stage
 from tests.workflows.test_publish_endings import Endings

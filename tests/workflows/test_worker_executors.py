@@ -20,9 +20,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from orchestrator.activities.http_json import REMOTE_ERROR, call
-from orchestrator.activities.payload_cms import PayloadReporter
 from orchestrator.executors import HTTP_THREADS, on_aws, on_http
+from orchestrator.http_json import REMOTE_ERROR, call
+from orchestrator.publish.payload_cms import PayloadReporter
 from smm_runtime.contract.publish_io import PayloadUpdate
 
 

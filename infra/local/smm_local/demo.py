@@ -33,7 +33,7 @@ DEMO_ACCOUNT = "demo-agency"
 
 async def _images(card: dict[str, Any], carousel: dict[str, Any], out_dir: Path) -> list[Path]:
     """A branded card and a carousel, rendered by the Node.js function, downloaded."""
-    from orchestrator.workflows.generate_image import GenerateImageWorkflow
+    from orchestrator.render.image import GenerateImageWorkflow
     from smm_runtime.contract.workflow_io import GenerateImageInput
 
     client = await connect()
@@ -113,7 +113,7 @@ def _demo(stack: Any, args: argparse.Namespace, ui_port: int) -> None:
 
 def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
     """The flow the product exists for: render, wait for approval, publish to Postiz."""
-    from orchestrator.workflows.publish_creative import PublishCreativeWorkflow
+    from orchestrator.publish.workflow import PublishCreativeWorkflow
     from smm_runtime.contract.publish_io import PublishInput
 
     doc = f"demo-post-{int(time.time())}"

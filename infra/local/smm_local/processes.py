@@ -88,7 +88,7 @@ def ensure_search_attributes(address: str, namespace: str = "smm-hub-core") -> N
     start without them, so add what is missing through the operator API."""
     from temporalio.client import Client
 
-    from orchestrator.visibility import register_search_attributes
+    from orchestrator.visibility.attributes import register_search_attributes
 
     async def register() -> None:
         await register_search_attributes(await Client.connect(address, namespace=namespace))

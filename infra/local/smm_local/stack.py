@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import boto3
 
-from orchestrator.visibility import search_attribute_flags
+from orchestrator.visibility.attributes import search_attribute_flags
 from smm_local.payload_app import PayloadApp
 from smm_local.processes import (
     bin_path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -51,3 +52,12 @@ class ComputeUsage(Model):
     duration_ms: int
     memory_mb: int
     gb_seconds: float
+
+    @classmethod
+    def total(cls, usages: Iterable[ComputeUsage]) -> ComputeUsage:
+        """The usage of a whole render from its parts: time and GB-seconds add up, memory is
+        the largest any part had (at least one part)."""
+        parts = list(usages)
+        return cls(duration_ms=sum(u.duration_ms for u in parts),
+                   memory_mb=max(u.memory_mb for u in parts),
+                   gb_seconds=round(sum(u.gb_seconds for u in parts), 6))

@@ -1,15 +1,17 @@
 """The table of kinds: for each kind of dispatched work, its request and result models, the
-activity that dispatches it, the function that runs it and the worker setting naming that
-function. Everything else (the dispatch activities, the workflows' typed ``dispatch``, the
-worker's function map, each function's work table and the Node constants) is derived from
-``KINDS``; a test fails when a function in template.yaml, Python or Node, is missing a kind.
+activity that dispatches it, the function that runs it, the worker setting naming that
+function, the cap pool a dispatch of it waits in, and its line in the Web UI. Everything else
+(the dispatch activities, the workflows' typed ``dispatch``, the worker's function map and
+pool checks, each function's work table and the Node constants) is derived from ``KINDS``; a
+test fails when a function in template.yaml, Python or Node, is missing a kind.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
@@ -211,7 +213,7 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 ResultT = TypeVar("ResultT", bound=BaseModel)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Kind(Generic[RequestT, ResultT]):
     """One kind of dispatched work; its result type follows from its request type."""
 
@@ -221,22 +223,48 @@ class Kind(Generic[RequestT, ResultT]):
     activity: str  # the worker's dispatch activity (recorded in workflow histories: stable)
     function: str  # the template's logical id of the function that runs it
     setting: str  # the WorkerSettings field (SMM_<SETTING>) holding the deployed name
+    # The line the Web UI shows for each dispatched activity (its summary), so the eight
+    # `dispatch_segment` rows of a render do not look alike.
+    summary: Callable[[RequestT], str] = field(compare=False)
+    # The cluster-wide cap pool a dispatch of this kind holds a permit of while it runs
+    # (None: uncapped). A pool's cap must stay at or under the reserved concurrency of every
+    # function its kinds run in, or Lambda throttles granted work into its hidden async queue.
+    pool: str | None = None
     runtime: Literal["python", "node"] = "python"
 
 
-RENDER_SEGMENT = Kind("render_segment", SegmentRequest, SegmentResult, "dispatch_segment",
-                      "RenderSegmentFunction", "segment_function")
-RENDER_AUDIO = Kind("render_audio", AudioRequest, AudioResult, "dispatch_audio",
-                    "AudioMixFunction", "audio_function")
-FINALIZE_VIDEO = Kind("finalize_video", FinalizeRequest, FinalizeResult, "dispatch_finalize",
-                      "FinalizeVideoFunction", "finalize_function")
-RENDER_IMAGE = Kind("render_image", ImageRequest, ImageResult, "dispatch_image",
-                    "RenderImageFunction", "image_function", runtime="node")
-POSTIZ_UPLOAD = Kind("postiz_upload", PostizUploadRequest, PostizUploadResult,
-                     "dispatch_postiz_upload", "TransferFunction", "transfer_function")
-IMPORT_ASSET = Kind("import_asset", ImportAssetRequest, ImportAssetResult,
-                    "dispatch_import_asset", "TransferFunction", "transfer_function")
-NOOP = Kind("noop", NoopRequest, NoopResult, "dispatch_noop", "NoopFunction", "noop_function")
+RENDER_SEGMENT = Kind(
+    name="render_segment", request=SegmentRequest, result=SegmentResult,
+    activity="dispatch_segment", function="RenderSegmentFunction", setting="segment_function",
+    pool="video-segments",
+    summary=lambda r: f"segment · {r.preset} · frames {r.start_frame}-{r.end_frame}")
+RENDER_AUDIO = Kind(
+    name="render_audio", request=AudioRequest, result=AudioResult,
+    activity="dispatch_audio", function="AudioMixFunction", setting="audio_function",
+    pool="video-finalize", summary=lambda r: f"soundtrack · {r.total_frames} frames")
+FINALIZE_VIDEO = Kind(
+    name="finalize_video", request=FinalizeRequest, result=FinalizeResult,
+    activity="dispatch_finalize", function="FinalizeVideoFunction", setting="finalize_function",
+    pool="video-finalize",
+    summary=lambda r: f"join {r.preset} · {len(r.segments)} segments + poster"
+    + (" + scenes" if r.sheet_frames else ""))
+RENDER_IMAGE = Kind(
+    name="render_image", request=ImageRequest, result=ImageResult,
+    activity="dispatch_image", function="RenderImageFunction", setting="image_function",
+    pool="images", runtime="node",
+    summary=lambda r: f"image · {r.template} · {r.output.key.rsplit('/', 1)[-1]}")
+POSTIZ_UPLOAD = Kind(
+    name="postiz_upload", request=PostizUploadRequest, result=PostizUploadResult,
+    activity="dispatch_postiz_upload", function="TransferFunction", setting="transfer_function",
+    summary=lambda r: f"upload to Postiz · {r.filename}")
+IMPORT_ASSET = Kind(
+    name="import_asset", request=ImportAssetRequest, result=ImportAssetResult,
+    activity="dispatch_import_asset", function="TransferFunction", setting="transfer_function",
+    summary=lambda r: f"import · {r.target.key.rsplit('/', 1)[-1]}")
+NOOP = Kind(
+    name="noop", request=NoopRequest, result=NoopResult,
+    activity="dispatch_noop", function="NoopFunction", setting="noop_function",
+    summary=lambda r: "noop")
 
 KINDS: tuple[Kind[Any, Any], ...] = (RENDER_SEGMENT, RENDER_AUDIO, FINALIZE_VIDEO, RENDER_IMAGE,
                                      POSTIZ_UPLOAD, IMPORT_ASSET, NOOP)

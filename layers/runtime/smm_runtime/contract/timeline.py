@@ -3,7 +3,7 @@
 Every time is a whole frame number on one absolute timeline; renders of any window of that
 timeline use the same numbers, which is what makes separately rendered segments join without a
 seam. Resolving a spec into this shape and planning segments over it is worker-only
-(``orchestrator.planning``).
+(``orchestrator.render``).
 """
 
 from __future__ import annotations

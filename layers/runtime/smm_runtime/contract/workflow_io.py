@@ -136,7 +136,8 @@ class RenderVideoOutput(BaseModel):
 
 class RenderProgress(BaseModel):
     """What the ``progress`` query answers. Live percentages of running functions come from
-    their heartbeats, which a client reads from the pending activities (orchestrator.progress).
+    their heartbeats, which a client reads from the pending activities
+    (orchestrator.render.progress).
     """
 
     stage: str

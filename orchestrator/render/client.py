@@ -11,8 +11,8 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from orchestrator.progress import live_progress
-from orchestrator.workflows.render_video import RenderVideoWorkflow
+from orchestrator.render.progress import live_progress
+from orchestrator.render.video import RenderVideoWorkflow
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.validation import parse_spec
 from smm_runtime.contract.workflow_io import RenderVideoInput, RenderVideoOutput

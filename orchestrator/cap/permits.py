@@ -6,6 +6,10 @@ success, failure, cancellation (also while still waiting in the queue). A waiter
 (idempotently: a queued request keeps its place, a granted one is granted again) every
 REREQUEST_AFTER, so a semaphore that was terminated and restarted, or a full queue, strands
 nobody; a holder told that its lease expired renews at once.
+
+A workflow that holds permits makes one ``Permits()`` in its ``__init__``: that registers
+the two signal handlers the semaphore calls (grants and expiry notices), so no workflow
+declares them itself.
 """
 
 from __future__ import annotations
@@ -20,8 +24,15 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.activities.permits import PermitActivities
-    from orchestrator.permits_io import AcquireRequest, PermitRequest, RenewRequest, semaphore_id
+    from orchestrator.cap.activities import PermitActivities
+    from orchestrator.cap.models import (
+        EXPIRED_SIGNAL,
+        GRANT_SIGNAL,
+        AcquireRequest,
+        PermitRequest,
+        RenewRequest,
+        semaphore_id,
+    )
 
 REQUEST_TIMEOUT = timedelta(seconds=30)
 REQUEST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
@@ -36,6 +47,10 @@ class Permits:
         self.expired: set[str] = set()  # told by the semaphore; renewed at once
         self.waiting: list[str] = []
         self.caps: dict[str, int] = {}
+        # Call from the workflow's __init__: a grant sent to a run before its handlers exist
+        # is buffered by the SDK and delivered when they are set here.
+        workflow.set_signal_handler(GRANT_SIGNAL, self.on_granted)
+        workflow.set_signal_handler(EXPIRED_SIGNAL, self.on_expired)
 
     def on_granted(self, permit_id: str) -> None:
         self.granted.add(permit_id)

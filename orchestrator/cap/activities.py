@@ -5,8 +5,8 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.client import Client
 
-from orchestrator.permits_io import AcquireRequest, SemaphoreState, semaphore_id, semaphore_pool
-from orchestrator.workflows.semaphore import SemaphoreWorkflow
+from orchestrator.cap.models import AcquireRequest, SemaphoreState, semaphore_id, semaphore_pool
+from orchestrator.cap.semaphore import SemaphoreWorkflow
 
 
 class PermitActivities:

@@ -7,8 +7,8 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from orchestrator.billing.pricing import LedgerOp, PriceModel
 from orchestrator.executors import on_aws
-from orchestrator.pricing import LedgerOp, PriceModel
 from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST, LEDGER_CONFLICT
 from smm_runtime.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
 

@@ -20,22 +20,19 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.merge_patch import merge_patch
-    from orchestrator.permits_io import EXPIRED_SIGNAL, GRANT_SIGNAL
-    from orchestrator.publish_carry import PublishCarry
-    from orchestrator.workflows.billing_saga import Billing, creative_price, settle_all
-    from orchestrator.workflows.ownership import owner_of
-    from orchestrator.workflows.permits import Permits
-    from orchestrator.workflows.publishing import (
-        PayloadWriteBack,
-        announce_review,
-        distribute,
-        ending,
-        render_creative,
-    )
-    from orchestrator.workflows.revisions import Rejected, apply_edits, check_decision, editable
-    from orchestrator.workflows.visible import Visible
+    from orchestrator.billing.holds import CreditHold, settle_all
+    from orchestrator.cap.permits import Permits
+    from orchestrator.publish.carry import PublishCarry
+    from orchestrator.publish.distribute import distribute
+    from orchestrator.publish.merge_patch import merge_patch
+    from orchestrator.publish.render_round import creative_price, render_creative
+    from orchestrator.publish.review_links import announce_review
+    from orchestrator.publish.revisions import Rejected, apply_edits, check_decision, editable
+    from orchestrator.publish.write_back import PayloadWriteBack
+    from orchestrator.render.ownership import owner_of
+    from orchestrator.visibility.in_workflow import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
+    from smm_runtime.contract.errors import INSUFFICIENT_CREDITS
     from smm_runtime.contract.publish_io import (
         SIGNAL_NAME,
         ApprovalDecision,
@@ -61,10 +58,10 @@ class PublishCreativeWorkflow:
         self._params: PublishInput | None = None
         self._pending: ApprovalDecision | None = None
         self._payload = PayloadWriteBack()
-        self._permits = Permits()
+        self._permits = Permits()  # registers its signal handlers
         self._creative: dict[str, Any] = {}
         self._media: list[tuple[S3Object, str]] = []
-        self._bills: list[tuple[Billing, ComputeUsage | None]] = []
+        self._bills: list[tuple[CreditHold, ComputeUsage | None]] = []
         self._carried: PublishCarry | None = None
         self._runs = 1
         self._continuing = False
@@ -74,14 +71,6 @@ class PublishCreativeWorkflow:
     @workflow.query
     def status(self) -> PublishStatus:
         return self._status
-
-    @workflow.signal(name=GRANT_SIGNAL)
-    def permit_granted(self, permit_id: str) -> None:
-        self._permits.on_granted(permit_id)
-
-    @workflow.signal(name=EXPIRED_SIGNAL)
-    def permit_expired(self, permit_id: str) -> None:
-        self._permits.on_expired(permit_id)
 
     @workflow.signal(name=SIGNAL_NAME)
     def agent_approval(self, raw: dict[str, Any]) -> None:
@@ -132,7 +121,7 @@ class PublishCreativeWorkflow:
             self._carried, self._runs = carried, carried.runs
             self._status, creative = carried.status, carried.creative
             self._creative, self._media = creative, list(carried.media)
-            self._bills = [Billing.resume(b) for b in carried.bills]
+            self._bills = [CreditHold.resume(b) for b in carried.bills]
             self._payload.resume(carried.payload_next_seq, carried.payload_unsent)
         writer = asyncio.ensure_future(self._payload.run())
         try:
@@ -213,16 +202,16 @@ class PublishCreativeWorkflow:
         child_id = f"{workflow.info().workflow_id}/render-{self._status.round}"
         self._status.render_workflow_id = child_id
         self._stage("rendering")
-        billing = None
+        hold = None
         if p.account is not None:
-            billing = Billing(p.account, child_id)
+            hold = CreditHold(p.account, child_id)
             price = creative_price(p.creative.kind, creative)
-            self._status.credits_held += await billing.reserve(price)
-            self._bills.append((billing, None))
+            self._status.credits_held += await hold.reserve(price)
+            self._bills.append((hold, None))
         self._media, usage, self._status.brand = await render_creative(
             p, creative, child_id, self._owner)
-        if billing is not None:
-            self._bills[-1] = (billing, usage)
+        if hold is not None:
+            self._bills[-1] = (hold, usage)
         self._status.outputs = [obj.uri for obj, _ in self._media]
 
     async def _await_decision(self) -> ApprovalDecision | None:
@@ -267,7 +256,7 @@ class PublishCreativeWorkflow:
         self._continuing = True
         workflow.continue_as_new(args=[self._params, PublishCarry(
             status=self._status, creative=self._creative, media=self._media,
-            bills=[billing.carry(usage) for billing, usage in self._bills],
+            bills=[hold.carry(usage) for hold, usage in self._bills],
             deadline=deadline, review_links=links, runs=self._runs + 1,
             payload_next_seq=self._payload.next_seq(),
             payload_unsent=self._payload.unsent(), owner=self._owner)])
@@ -298,3 +287,16 @@ class PublishCreativeWorkflow:
     def _report(self, stage: str, **extra: Any) -> None:
         if self._params is not None:
             self._payload.report(self._params.payload, self._status, stage, **extra)
+
+
+def ending(err: BaseException) -> tuple[str, str | None]:
+    """The stage (and error) a publish that raised ``err`` ends in."""
+    if isinstance(err, asyncio.CancelledError):
+        return "cancelled", None
+    if isinstance(err, ChildWorkflowError):
+        return "failed", str(err.cause or err)
+    if isinstance(err, ActivityError):  # credits, the ledger, Postiz out of retries
+        cause = err.cause
+        short = isinstance(cause, ApplicationError) and cause.type == INSUFFICIENT_CREDITS
+        return "insufficient_credits" if short else "failed", str(cause or err)
+    return "failed", str(err)

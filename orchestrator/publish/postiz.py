@@ -27,8 +27,8 @@ from botocore.exceptions import ClientError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from orchestrator.activities.http_json import RATE_LIMITED, call
 from orchestrator.executors import on_http
+from orchestrator.http_json import RATE_LIMITED, call
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.publish_io import CreatePostRequest, CreatePostResult
 

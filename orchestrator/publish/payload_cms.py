@@ -6,8 +6,8 @@ from urllib.parse import quote
 
 from temporalio import activity
 
-from orchestrator.activities.http_json import call
 from orchestrator.executors import http_deadline, on_http
+from orchestrator.http_json import call
 from smm_runtime.contract.publish_io import PayloadUpdate
 
 HTTP_TIMEOUT_S = 10  # below the write-back activity's 15 s start-to-close

@@ -22,7 +22,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.permits_io import (
+    from orchestrator.cap.models import (
         EXPIRED_SIGNAL,
         GRANT_SIGNAL,
         MAX_WAITERS,

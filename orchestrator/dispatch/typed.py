@@ -1,16 +1,16 @@
 """What every workflow uses to send work to a function: ``dispatch(kind, request, policy)``.
 
 The result type follows from the kind (the table in ``smm_runtime.contract.kinds``), so a
-workflow cannot ask a function for the wrong shape. Also here: the retry policy built from a
+workflow cannot ask a function for the wrong shape; so do the Web UI's line for the activity
+and the cap pool whose permit it holds. Also here: the retry policy built from a
 ``DispatchPolicy``, and ``all_or_cancel`` for fan-outs.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -19,6 +19,9 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.errors import INVALID_REQUEST, UNSAFE_MEDIA, UNSUPPORTED_CONTRACT
     from smm_runtime.contract.kinds import Kind, RequestT, ResultT
     from smm_runtime.contract.workflow_io import DispatchPolicy
+
+if TYPE_CHECKING:
+    from orchestrator.cap.permits import Permits
 
 NON_RETRYABLE_TYPES = [INVALID_REQUEST, UNSAFE_MEDIA, UNSUPPORTED_CONTRACT]
 
@@ -33,28 +36,22 @@ def retry_policy(policy: DispatchPolicy) -> RetryPolicy:
     )
 
 
-# The line the Web UI shows for each dispatched activity (its summary), so the eight
-# `dispatch_segment` rows of a render no longer look alike.
-SUMMARIES: dict[str, Callable[[Any], str]] = {
-    "render_segment": lambda r: f"segment · {r.preset} · frames {r.start_frame}-{r.end_frame}",
-    "render_audio": lambda r: f"soundtrack · {r.total_frames} frames",
-    "finalize_video": lambda r: f"join {r.preset} · {len(r.segments)} segments + poster"
-    + (" + scenes" if r.sheet_frames else ""),
-    "render_image": lambda r: f"image · {r.template} · {r.output.key.rsplit('/', 1)[-1]}",
-    "postiz_upload": lambda r: f"upload to Postiz · {r.filename}",
-    "import_asset": lambda r: f"import · {r.target.key.rsplit('/', 1)[-1]}",
-    "noop": lambda r: "noop",
-}
-
-
 async def dispatch(kind: Kind[RequestT, ResultT], request: RequestT, policy: DispatchPolicy,
-                   *, wait_for_cancellation: bool = True, summary: str | None = None
+                   *, permits: Permits | None = None, permit_id: str | None = None,
+                   wait_for_cancellation: bool = True, summary: str | None = None
                    ) -> ResultT:
     """Run ``request`` in the kind's function and return its result.
 
-    With ``wait_for_cancellation`` (renders), a cancelled workflow ends only after the function
+    With ``permits`` (the workflow's), a kind that has a cap pool waits for a permit of that
+    pool named ``permit_id`` first and holds it until the function is done. With
+    ``wait_for_cancellation`` (renders), a cancelled workflow ends only after the function
     confirms it stopped its work (FFmpeg killed, nothing half-written). ``summary`` is the
-    Web UI's line for the activity (default: from the request)."""
+    Web UI's line for the activity (default: the kind's, from the request)."""
+    if permits is not None and kind.pool is not None:
+        assert permit_id is not None, "a capped dispatch names its permit"
+        async with permits.permit(kind.pool, permit_id):
+            return await dispatch(kind, request, policy,
+                                  wait_for_cancellation=wait_for_cancellation, summary=summary)
     cancellation = (workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
                     if wait_for_cancellation else workflow.ActivityCancellationType.TRY_CANCEL)
     result: ResultT = await workflow.execute_activity(
@@ -63,7 +60,7 @@ async def dispatch(kind: Kind[RequestT, ResultT], request: RequestT, policy: Dis
         heartbeat_timeout=policy.heartbeat_timeout,
         retry_policy=retry_policy(policy),
         cancellation_type=cancellation,
-        summary=summary or SUMMARIES[kind.name](request),
+        summary=summary or kind.summary(request),
     )
     return result
 

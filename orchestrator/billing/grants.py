@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.activities.billing import BillingActivities
-    from orchestrator.pricing import LedgerOp
-    from orchestrator.workflows.billing_saga import LEDGER_RETRY, LEDGER_TIMEOUT
+    from orchestrator.billing.holds import LEDGER_RETRY, LEDGER_TIMEOUT
+    from orchestrator.billing.ledger_activities import BillingActivities
+    from orchestrator.billing.pricing import LedgerOp
     from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 
 

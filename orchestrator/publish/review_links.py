@@ -11,16 +11,24 @@ and a base URL no links are issued (approval goes through Payload, the API or th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from urllib.parse import quote
 
-from temporalio import activity
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
-from orchestrator.activities.http_json import call
 from orchestrator.executors import http_deadline, on_http
+from orchestrator.http_json import call
+from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.publish_io import ReviewAnnouncement, ReviewLinks
 from smm_runtime.review_links import ReviewClaim, sign_link
 
 ANYONE = "anyone"
+# Signing is instant; the webhook gets a few tries, then the round goes on.
+ANNOUNCE_TIMEOUT = timedelta(seconds=20)
+ANNOUNCE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=5,
+                             non_retryable_error_types=[INVALID_REQUEST])
 
 
 class ReviewAnnouncer:
@@ -73,3 +81,16 @@ def _message(lines: list[str]) -> dict[str, object]:
     return {"text": "\n".join(lines),
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}}
                        for line in lines]}
+
+
+async def announce_review(request: ReviewAnnouncement) -> ReviewLinks | None:
+    """Inside the publish workflow: this round's signed review links (None when the
+    announcement failed: a failed announcement never blocks the approval itself)."""
+    try:
+        links: ReviewLinks = await workflow.execute_activity_method(
+            ReviewAnnouncer.announce_review, request, start_to_close_timeout=ANNOUNCE_TIMEOUT,
+            retry_policy=ANNOUNCE_RETRY)
+    except ActivityError:
+        workflow.logger.warning("review links not announced (round %s)", request.round)
+        return None
+    return links

@@ -9,16 +9,18 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-POOLS = ("video-segments", "video-finalize", "images", "postiz-posts")
+from smm_runtime.contract.kinds import KINDS
+
 # Postiz counts post creations per organization per hour (its API_LIMIT): one pool, whose
 # permits free themselves after the window, is the deployment's budget for them.
 POSTIZ_POSTS = "postiz-posts"
+# The pools dispatches wait in (each kind's row names its own), then the Postiz budget.
+POOLS = (*dict.fromkeys(k.pool for k in KINDS if k.pool is not None), POSTIZ_POSTS)
 # The worker settings naming the functions whose concurrency each pool caps: a cap above a
 # function's reserved concurrency would grant permits whose invocations Lambda throttles
 # into its hidden async queue, the very queue the cap exists to avoid.
-POOL_FUNCTIONS = {"video-segments": ("segment_function",),
-                  "video-finalize": ("finalize_function", "audio_function"),
-                  "images": ("image_function",)}
+POOL_FUNCTIONS = {pool: tuple(dict.fromkeys(k.setting for k in KINDS if k.pool == pool))
+                  for pool in POOLS if pool != POSTIZ_POSTS}
 GRANT_SIGNAL = "permit_granted"
 # The semaphore tells a holder whose lease ran out (an outage longer than the lease, a
 # renew lost): the holder renews at once, or loses its slot after the grace period.

@@ -1,6 +1,6 @@
-"""A workflow's face in the Web UI: its search attributes (orchestrator.visibility) upserted as
-it moves, and its current details (the markdown the UI shows under the workflow's summary).
-Executions started before this release replay without the upserts (a patch)."""
+"""A workflow's face in the Web UI: its search attributes (orchestrator.visibility.attributes)
+upserted as it moves, and its current details (the markdown the UI shows under the
+workflow's summary). Executions started before this release replay without the upserts (a patch)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.visibility import ACCOUNT, DOCUMENT, KIND, STAGE
+    from orchestrator.visibility.attributes import ACCOUNT, DOCUMENT, KIND, STAGE
     from smm_runtime.contract.publish_io import PayloadRef
 
 SEARCH_ATTRIBUTES_PATCH = "search-attributes"

@@ -19,17 +19,16 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.permits_io import EXPIRED_SIGNAL, GRANT_SIGNAL
-    from orchestrator.planning.resolve import SpecResolutionError, frames, resolve
-    from orchestrator.planning.segments import frame_costs, plan_segments, preset_size, window
-    from orchestrator.pricing import estimate_video
-    from orchestrator.s3keys import safe_segment
-    from orchestrator.workflows.billing_saga import Billing
-    from orchestrator.workflows.brand_kits import load_brand_kit
-    from orchestrator.workflows.dispatching import all_or_cancel, dispatch
-    from orchestrator.workflows.ownership import foreign_object, owner_of
-    from orchestrator.workflows.permits import Permits
-    from orchestrator.workflows.visible import Visible
+    from orchestrator.billing.holds import held
+    from orchestrator.billing.pricing import estimate_video
+    from orchestrator.cap.permits import Permits
+    from orchestrator.dispatch.typed import all_or_cancel, dispatch
+    from orchestrator.render.brand_kits import load_brand_kit
+    from orchestrator.render.ownership import foreign_object, owner_of
+    from orchestrator.render.resolve import SpecResolutionError, frames, resolve
+    from orchestrator.render.s3keys import safe_segment
+    from orchestrator.render.segments import frame_costs, plan_segments, preset_size, window
+    from orchestrator.visibility.in_workflow import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.errors import INVALID_REQUEST
     from smm_runtime.contract.kinds import (
@@ -41,9 +40,6 @@ with workflow.unsafe.imports_passed_through():
         AudioResult,
         FinalizeRequest,
         FinalizeResult,
-        Kind,
-        RequestT,
-        ResultT,
         SegmentRequest,
         SegmentResult,
         VoiceOverTrack,
@@ -54,7 +50,6 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.video_spec import PRESET_SLUGS, QUALITY_CRF, VideoSpec
     from smm_runtime.contract.workflow_io import (
         BrandLook,
-        DispatchPolicy,
         PresetOutput,
         RenderProgress,
         RenderVideoInput,
@@ -72,17 +67,9 @@ def _invalid(message: str) -> ApplicationError:
 class RenderVideoWorkflow:
     def __init__(self) -> None:
         self._progress = RenderProgress(stage="validating")
-        self._permits = Permits()
+        self._permits = Permits()  # registers its signal handlers
         self._scope: str | None = None  # whose prefix (ownership), set when the run starts
         self._visible = Visible()
-
-    @workflow.signal(name=GRANT_SIGNAL)
-    def permit_granted(self, permit_id: str) -> None:
-        self._permits.on_granted(permit_id)
-
-    @workflow.signal(name=EXPIRED_SIGNAL)
-    def permit_expired(self, permit_id: str) -> None:
-        self._permits.on_expired(permit_id)
 
     @workflow.query
     def progress(self) -> RenderProgress:
@@ -115,22 +102,14 @@ class RenderVideoWorkflow:
         except SpecResolutionError as err:
             self._set(stage="invalid", error=str(err))
             raise _invalid(f"invalid video spec: spec.{err}") from None
-        billing = Billing(params.account, workflow.info().workflow_id) if params.account \
-            else None
         try:
-            if billing is not None:
+            if params.account:
                 self._set(stage="reserving credits")
-                await billing.reserve(  # before anything is dispatched
-                    lambda m: estimate_video(timeline.total_frames, timeline.fps,
-                                             spec.presets, m))
-            try:
+            async with held(params.account, workflow.info().workflow_id, lambda m: estimate_video(
+                    timeline.total_frames, timeline.fps, spec.presets, m)) as hold:
                 output = await self._render(params, spec, timeline)
-            except BaseException:
-                if billing is not None:
-                    await billing.release()  # compensation, also when cancelled
-                raise
-            cost = await billing.capture(output.usage) if billing is not None else None
-            return output.model_copy(update={"cost": cost, "brand": BrandLook.of(kit)})
+                hold.usage = output.usage
+            return output.model_copy(update={"cost": hold.cost, "brand": BrandLook.of(kit)})
         except ActivityError as err:
             cancelled = isinstance(err.cause, CancelledError)
             self._set(stage="cancelled" if cancelled else "failed",
@@ -164,11 +143,12 @@ class RenderVideoWorkflow:
         wf_id = workflow.info().workflow_id
 
         async def segment(request: SegmentRequest, number: int) -> SegmentResult:
-            async with slots, self._permits.permit(
-                    "video-segments", f"{wf_id}/{request.preset}/{request.start_frame}"):
-                result = await dispatch(RENDER_SEGMENT, request, policy, summary=(
-                    f"segment {number}/{len(plans[request.preset])}"
-                    f" · {request.preset} · frames {request.start_frame}-{request.end_frame}"))
+            async with slots:
+                result = await dispatch(
+                    RENDER_SEGMENT, request, policy, permits=self._permits,
+                    permit_id=f"{wf_id}/{request.preset}/{request.start_frame}", summary=(
+                        f"segment {number}/{len(plans[request.preset])}"
+                        f" · {request.preset} · frames {request.start_frame}-{request.end_frame}"))
             done, of = self._progress.presets.get(request.preset, (0, 0))
             self._set(segments_done=self._progress.segments_done + 1,
                       segments_reused=self._progress.segments_reused + int(result.reused),
@@ -183,11 +163,12 @@ class RenderVideoWorkflow:
                                        start_frame=round(spec.voiceover.start_s * timeline.fps),
                                        volume=spec.voiceover.volume,
                                        duck_music=spec.voiceover.duck_music)
-            audio_task = asyncio.ensure_future(self._capped(
-                "video-finalize", f"{wf_id}/audio", RENDER_AUDIO,
+            audio_task = asyncio.ensure_future(dispatch(
+                RENDER_AUDIO,
                 AudioRequest(total_frames=timeline.total_frames, fps=timeline.fps,
                              music=spec.music,
-                             voiceover=voice, bucket=bucket, account=self._scope), policy))
+                             voiceover=voice, bucket=bucket, account=self._scope), policy,
+                permits=self._permits, permit_id=f"{wf_id}/audio"))
         tasks = {preset: [asyncio.ensure_future(segment(r, number))
                           for number, r in enumerate(requests, start=1)]
                  for preset, requests in plans.items()}
@@ -200,8 +181,8 @@ class RenderVideoWorkflow:
 
         self._set(stage="joining")
         prefix = f"{owned_prefix(self._scope)}renders/{safe_segment(workflow.info().workflow_id)}"
-        finals = [asyncio.ensure_future(self._capped(
-            "video-finalize", f"{wf_id}/finalize/{preset}", FINALIZE_VIDEO,
+        finals = [asyncio.ensure_future(dispatch(
+            FINALIZE_VIDEO,
             FinalizeRequest(
                 preset=preset, total_frames=timeline.total_frames, fps=timeline.fps,
                 segments=[s.segment for s in segments[preset]],
@@ -212,7 +193,8 @@ class RenderVideoWorkflow:
                 contact_sheet=S3Object(bucket=bucket,
                                        key=f"{prefix}/{PRESET_SLUGS[preset]}.scenes.jpg"),
                 sheet_frames=sheet_frames(timeline), account=self._scope),
-            policy)) for preset in spec.presets]
+            policy, permits=self._permits, permit_id=f"{wf_id}/finalize/{preset}"))
+            for preset in spec.presets]
         await all_or_cancel(list(finals))
         results: list[FinalizeResult] = [f.result() for f in finals]
         outputs = [PresetOutput(preset=p, uri=r.output.uri, output=r.output, poster=r.poster,
@@ -226,14 +208,7 @@ class RenderVideoWorkflow:
             outputs=outputs, total_frames=timeline.total_frames, segments_total=len(flat),
             segments_rendered=sum(1 for s in flat if not s.reused),
             segments_reused=sum(1 for s in flat if s.reused),
-            usage=ComputeUsage(duration_ms=sum(u.duration_ms for u in usages),
-                               memory_mb=max(u.memory_mb for u in usages),
-                               gb_seconds=round(sum(u.gb_seconds for u in usages), 6)))
-
-    async def _capped(self, pool: str, permit_id: str, kind: Kind[RequestT, ResultT],
-                      request: RequestT, policy: DispatchPolicy) -> ResultT:
-        async with self._permits.permit(pool, permit_id):
-            return await dispatch(kind, request, policy)
+            usage=ComputeUsage.total(usages))
 
 
 def sheet_frames(timeline: Timeline) -> list[int]:

@@ -1,15 +1,19 @@
-"""Load a brand kit (a small JSON document in S3): a light activity that runs in the worker."""
+"""Brand kits (small JSON documents in S3): the activity that loads one, in the worker, and
+``load_brand_kit``, its caller inside a workflow."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
-from temporalio import activity
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from orchestrator.dispatch.typed import NON_RETRYABLE_TYPES
 from orchestrator.executors import on_aws
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.validation import describe_validation_error
@@ -17,6 +21,8 @@ from smm_runtime.contract.video_spec import BrandKit
 from smm_runtime.contract.workflow_io import BrandKitRef
 
 MAX_KIT_BYTES = 64 * 1024
+BRAND_KIT_TIMEOUT = timedelta(seconds=30)
+BRAND_KIT_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=NON_RETRYABLE_TYPES)
 
 
 class BrandKitStore:
@@ -61,3 +67,12 @@ class BrandKitStore:
                                                                       "NotFound"}:
                     raise
         return None
+
+
+async def load_brand_kit(bucket: str, kit_id: str, owner: str | None) -> BrandKit:
+    """Inside a workflow: the owner's kit (accounts/<owner>/brand-kits/<id>.json), or the
+    operator's (brand-kits/<id>.json) for unowned work."""
+    kit: BrandKit = await workflow.execute_activity_method(
+        BrandKitStore.load_brand_kit, BrandKitRef(bucket=bucket, id=kit_id, account=owner),
+        start_to_close_timeout=BRAND_KIT_TIMEOUT, retry_policy=BRAND_KIT_RETRY)
+    return kit

@@ -6,8 +6,8 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.activities.in_worker import noop_in_worker
-    from orchestrator.workflows.dispatching import dispatch, retry_policy
+    from orchestrator.dispatch.in_worker import noop_in_worker
+    from orchestrator.dispatch.typed import dispatch, retry_policy
     from smm_runtime.contract.kinds import NOOP, NoopRequest, NoopResult
     from smm_runtime.contract.workflow_io import DispatchPolicy
 

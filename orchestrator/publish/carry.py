@@ -13,17 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from orchestrator.pricing import PriceModel
-from smm_runtime.contract.basetypes import ComputeUsage, S3Object
+from orchestrator.billing.holds import BillCarry
+from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.publish_io import PayloadUpdate, PublishStatus
-
-
-class BillCarry(BaseModel):
-    account: str
-    hold_id: str
-    held: int
-    model: PriceModel | None = None
-    usage: ComputeUsage | None = None
 
 
 class PublishCarry(BaseModel):

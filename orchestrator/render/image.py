@@ -9,15 +9,14 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.permits_io import EXPIRED_SIGNAL, GRANT_SIGNAL
-    from orchestrator.pricing import estimate_images
-    from orchestrator.s3keys import safe_segment
-    from orchestrator.workflows.billing_saga import Billing
-    from orchestrator.workflows.brand_kits import load_brand_kit
-    from orchestrator.workflows.dispatching import all_or_cancel, dispatch
-    from orchestrator.workflows.ownership import foreign_object, owner_of
-    from orchestrator.workflows.permits import Permits
-    from orchestrator.workflows.visible import Visible
+    from orchestrator.billing.holds import held
+    from orchestrator.billing.pricing import estimate_images
+    from orchestrator.cap.permits import Permits
+    from orchestrator.dispatch.typed import all_or_cancel, dispatch
+    from orchestrator.render.brand_kits import load_brand_kit
+    from orchestrator.render.ownership import foreign_object, owner_of
+    from orchestrator.render.s3keys import safe_segment
+    from orchestrator.visibility.in_workflow import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.image_spec import IMAGE_SIZES
     from smm_runtime.contract.kinds import (
@@ -41,15 +40,7 @@ class GenerateImageWorkflow:
     def __init__(self) -> None:
         self._done = 0
         self._total = 0
-        self._permits = Permits()
-
-    @workflow.signal(name=GRANT_SIGNAL)
-    def permit_granted(self, permit_id: str) -> None:
-        self._permits.on_granted(permit_id)
-
-    @workflow.signal(name=EXPIRED_SIGNAL)
-    def permit_expired(self, permit_id: str) -> None:
-        self._permits.on_expired(permit_id)
+        self._permits = Permits()  # registers its signal handlers
 
     @workflow.query
     def progress(self) -> dict[str, int]:
@@ -87,31 +78,21 @@ class GenerateImageWorkflow:
         await self._permits.load_caps()
 
         async def render(request: ImageRequest) -> ImageResult:
-            async with self._permits.permit("images", request.output.key):
-                result = await dispatch(RENDER_IMAGE, request, params.dispatch)
+            result = await dispatch(RENDER_IMAGE, request, params.dispatch,
+                                    permits=self._permits, permit_id=request.output.key)
             self._done += 1
             return result
 
-        billing = Billing(params.account, workflow.info().workflow_id) if params.account \
-            else None
-        if billing is not None:
-            await billing.reserve(  # before anything is dispatched
-                lambda m: estimate_images(len(requests), m))
-        tasks = [asyncio.ensure_future(render(r)) for r in requests]
-        try:
+        async with held(params.account, workflow.info().workflow_id,
+                        lambda m: estimate_images(len(requests), m)) as hold:
+            tasks = [asyncio.ensure_future(render(r)) for r in requests]
             await all_or_cancel(list(tasks))
-        except BaseException:
-            if billing is not None:
-                await billing.release()  # compensation, also when cancelled
-            raise
-        results = [t.result() for t in tasks]
+            results = [t.result() for t in tasks]
+            hold.usage = usage = ComputeUsage.total(r.usage for r in results)
         images = [ImageOutput(index=i + 1, template=jobs[i][0], uri=r.output.uri,
                               output=S3Object(bucket=r.output.bucket, key=r.output.key),
                               width=r.width, height=r.height, size_bytes=r.size_bytes)
                   for i, r in enumerate(results)]
-        usage = ComputeUsage(duration_ms=sum(r.usage.duration_ms for r in results),
-                             memory_mb=max(r.usage.memory_mb for r in results),
-                             gb_seconds=round(sum(r.usage.gb_seconds for r in results), 6))
-        cost = await billing.capture(usage) if billing is not None else None
         visible.stage("done", f"{len(images)} images")
-        return GenerateImageOutput(images=images, usage=usage, cost=cost, brand=BrandLook.of(kit))
+        return GenerateImageOutput(images=images, usage=usage, cost=hold.cost,
+                                   brand=BrandLook.of(kit))

@@ -1,5 +1,5 @@
 """Re-render the golden images (run when a template change is intended):
-    .venv/bin/python -m tests.golden.make_goldens
+    .venv/bin/python -m tests.goldens.make_goldens
 They are rendered in-process by the Node renderer from the demo brand kit's fonts, logo and
 colours; the integration test renders the same cases through the whole path and compares."""
 

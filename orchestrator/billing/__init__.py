@@ -1,0 +1,1 @@
+"""Credits: pricing, holds around a render, the ledger activities, the sweeper, grants."""

@@ -1,0 +1,1 @@
+"""Dispatch: the typed dispatch workflows call, and the Lambda dispatcher behind it."""

@@ -1,0 +1,1 @@
+"""Publishing: the publish workflow, Postiz, Payload write-back, review links, revisions."""
