@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from smm_runtime.contract.errors import FUNCTION_ERROR
 from smm_runtime.contract.events import extract_task_token
+from smm_runtime.lambda_entry import lambda_entry
 from smm_runtime.temporal_conn import CachedClient
 
 logger = Logger(service="dispatch-failure")
@@ -47,8 +48,9 @@ async def _fail(record: dict[str, Any]) -> str:
     return "failed"
 
 
-# The record's requestPayload carries a task token: never log the event.
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, str]:
     return {"outcome": _loop.run_until_complete(_fail(event))}
+
+
+# The record's requestPayload carries a task token: lambda_entry never logs the event.
+lambda_handler = lambda_entry(logger, tracer, _handle)

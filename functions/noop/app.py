@@ -7,6 +7,7 @@ import time
 from aws_lambda_powertools import Logger, Tracer
 
 from smm_runtime.contract.kinds import NOOP, NoopRequest, NoopResult
+from smm_runtime.lambda_entry import lambda_entry
 from smm_runtime.runner import ActivityRunner
 from smm_runtime.work import WorkContext
 
@@ -27,7 +28,4 @@ def noop(request: NoopRequest, ctx: WorkContext) -> NoopResult:
     return NoopResult(echo=request.echo, cold_start=cold)
 
 
-# Events carry task tokens: never log them.
-lambda_handler = logger.inject_lambda_context(
-    tracer.capture_lambda_handler(runner.handler({NOOP: lambda: noop}), capture_response=False),
-    log_event=False, clear_state=True)
+lambda_handler = lambda_entry(logger, tracer, runner.handler({NOOP: lambda: noop}))

@@ -17,8 +17,8 @@ from functions.render_video.finalize_job import Finalizer
 from functions.render_video.segment_job import SegmentRenderer
 from functions.render_video.storage import RenderSettings, Storage
 from smm_runtime.contract.kinds import FINALIZE_VIDEO, RENDER_AUDIO, RENDER_SEGMENT
+from smm_runtime.lambda_entry import lambda_entry
 from smm_runtime.runner import ActivityRunner
-from smm_runtime.work import LambdaHandler
 
 logger = Logger(service="video-engine")
 tracer = Tracer(service="video-engine")  # X-Ray; off locally (POWERTOOLS_TRACE_DISABLED)
@@ -32,13 +32,9 @@ def storage() -> Storage:
     return Storage(s3=boto3.client("s3"), settings=settings)
 
 
-def _lambda_handler(handler: LambdaHandler) -> LambdaHandler:
-    # Events carry task tokens: never log them.
-    traced = tracer.capture_lambda_handler(handler, capture_response=False)
-    return logger.inject_lambda_context(traced, log_event=False, clear_state=True)
-
-
-segment_handler = _lambda_handler(
-    runner.handler({RENDER_SEGMENT: lambda: SegmentRenderer(storage())}))
-audio_handler = _lambda_handler(runner.handler({RENDER_AUDIO: lambda: AudioMixer(storage())}))
-finalize_handler = _lambda_handler(runner.handler({FINALIZE_VIDEO: lambda: Finalizer(storage())}))
+segment_handler = lambda_entry(
+    logger, tracer, runner.handler({RENDER_SEGMENT: lambda: SegmentRenderer(storage())}))
+audio_handler = lambda_entry(
+    logger, tracer, runner.handler({RENDER_AUDIO: lambda: AudioMixer(storage())}))
+finalize_handler = lambda_entry(
+    logger, tracer, runner.handler({FINALIZE_VIDEO: lambda: Finalizer(storage())}))

@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger, Tracer
 from functions.transfer.import_asset import AssetImporter
 from functions.transfer.postiz_upload import PostizUploader, TransferSettings
 from smm_runtime.contract.kinds import IMPORT_ASSET, POSTIZ_UPLOAD
+from smm_runtime.lambda_entry import lambda_entry
 from smm_runtime.runner import ActivityRunner
 from smm_runtime.safe_fetch import FetchPolicy
 
@@ -30,9 +31,5 @@ def importer() -> AssetImporter:
                          policy=FetchPolicy(allow_hosts=settings.import_hosts()))
 
 
-# Events carry task tokens: never log them.
-lambda_handler = logger.inject_lambda_context(
-    tracer.capture_lambda_handler(
-        runner.handler({POSTIZ_UPLOAD: uploader, IMPORT_ASSET: importer}),
-        capture_response=False),
-    log_event=False, clear_state=True)
+lambda_handler = lambda_entry(
+    logger, tracer, runner.handler({POSTIZ_UPLOAD: uploader, IMPORT_ASSET: importer}))

@@ -24,6 +24,7 @@ from functions.trigger.routes import Request, Response, error, handle
 from functions.trigger.service import TemporalService
 from functions.trigger.signing import Key, keyring
 from smm_runtime.contract import TASK_QUEUE
+from smm_runtime.lambda_entry import lambda_entry
 from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import CachedClient
 
@@ -143,9 +144,7 @@ async def _serve(request: Request) -> Response:
     return await handle(request, service, keys, replay_guard())
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)  # bodies may hold secrets
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     http = event.get("requestContext", {}).get("http", {})
     body = event.get("body") or ""
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
@@ -160,3 +159,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                   "status": response.status})
     body = response.html if response.html is not None else json.dumps(response.body)
     return {"statusCode": response.status, "headers": response.headers, "body": body}
+
+
+lambda_handler = lambda_entry(logger, tracer, _handle)  # bodies may hold secrets: never logged
