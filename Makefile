@@ -10,10 +10,11 @@ SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
+export NO_MKDOCS_2_WARNING := 1
 # `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
 DEMO_FLAGS ?= --auto-approve
 
-.PHONY: setup chromium schema layer-lock bench-inflight bench-long sam-tool lint typecheck validate test test-fast demo dev bench clean \
+.PHONY: setup chromium schema layer-lock bench-inflight bench-long sam-tool lint typecheck validate docs test test-fast demo dev bench clean \
 	record-histories soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
@@ -92,8 +93,12 @@ typecheck: setup
 validate: sam-tool
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 
-## test: set up, lint, type-check, validate the template, run every test
-test: setup sam-tool chromium lint typecheck validate
+## docs: the documentation site (docs/ -> site/); broken links and anchors fail it
+docs: setup
+	$(VENV)/bin/mkdocs build --strict --quiet
+
+## test: set up, lint, type-check, validate the template, build the docs, run every test
+test: setup sam-tool chromium lint typecheck validate docs
 	$(VENV)/bin/python -m pytest
 
 ## demo: a real branded MP4 rendered by a Lambda function, dispatched by a Temporal workflow
@@ -125,9 +130,9 @@ soak: setup
 	$(VENV)/bin/python -m tests.soak.chaos_soak
 
 ## record-histories: re-record the replay suite's histories (only for an intentional change
-## that no running execution needs; otherwise use workflow.patched, see the README)
+## that no running execution needs; otherwise use workflow.patched, see docs/operations.md)
 record-histories: setup
 	$(VENV)/bin/python -m tests.replay.record
 
 clean:
-	rm -rf .local out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .local out site .pytest_cache .mypy_cache .ruff_cache

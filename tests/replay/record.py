@@ -2,7 +2,7 @@
 
 Run it only when a workflow change is intentional AND no execution recorded with the old
 code can still be running anywhere; otherwise guard the change with workflow.patched() (see
-the README, "Rolling out a workflow change") and keep the old histories, which is exactly
+docs/operations.md, "Rolling out a workflow change") and keep the old histories, which is exactly
 what makes them useful.
 """
 

@@ -1,8 +1,8 @@
 """What Postiz does with the public-API calls the engine makes, as a state machine.
 
 Every behaviour names the upstream file it reproduces, in gitroomhq/postiz-app, at the commit
-of the stored copy that was read (the copies come from different commits; the README names
-them as the supported version):
+of the stored copy that was read (the copies come from different commits; docs/publishing.md
+names them as the supported version):
 
 - CTRL  apps/backend/src/public-api/routes/v1/public.integrations.controller.ts @00b59ec2
 - REPO  libraries/nestjs-libraries/src/database/prisma/posts/posts.repository.ts @01219ef9
