@@ -85,6 +85,7 @@ $(SAM_VENV)/.synced: infra/sam/requirements.lock
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
 	$(VENV)/bin/mypy

@@ -96,8 +96,12 @@ def _handle(config: CodecServerConfig, path: str, body: bytes) -> tuple[int, dic
 class _PooledServer(HTTPServer):
     """An HTTP server whose requests run on a bounded pool; over capacity answers 503."""
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
-                 tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        tls: ssl.SSLContext | None,
+    ) -> None:
         super().__init__(address, handler)
         self.tls = tls
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="codec")
@@ -106,8 +110,10 @@ class _PooledServer(HTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
             with contextlib.suppress(OSError):
-                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-                                b"Retry-After: 1\r\nConnection: close\r\n\r\n")
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                    b"Retry-After: 1\r\nConnection: close\r\n\r\n"
+                )
             self.shutdown_request(request)
             return
         self.pool.submit(self._serve, request, client_address)
@@ -137,8 +143,9 @@ def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
 
 
 class CodecServer:
-    def __init__(self, host: str, port: int, config: CodecServerConfig,
-                 tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, config: CodecServerConfig, tls: ssl.SSLContext | None = None
+    ) -> None:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass  # request lines could carry tokens in odd clients; keep them out of logs
@@ -148,8 +155,9 @@ class CodecServer:
                 if origin and origin in config.cors_origins:
                     self.send_header("Access-Control-Allow-Origin", origin)
                     self.send_header("Access-Control-Allow-Credentials", "true")
-                    self.send_header("Access-Control-Allow-Headers",
-                                     "Authorization, Content-Type, X-Namespace")
+                    self.send_header(
+                        "Access-Control-Allow-Headers", "Authorization, Content-Type, X-Namespace"
+                    )
                     self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
                     self.send_header("Vary", "Origin")
 

@@ -54,14 +54,20 @@ class WorkerSettings(BaseSettings):
     price_model: PriceModel = PriceModel()  # SMM_PRICE_MODEL='{"credits_per_image": 3, ...}'
     # The cluster-wide caps (SMM_POOL_CAPS='{"video-segments": 16, ...}'); 0 or absent = none.
     # Keep each at or under the function's ReservedConcurrentExecutions in template.yaml.
-    pool_caps: dict[str, int] = Field(default_factory=lambda: {
-        "video-segments": 16, "video-finalize": 8, "images": 16,
-        # Post creations per Postiz window: keep it at or under Postiz's API_LIMIT.
-        "postiz-posts": 25})
+    pool_caps: dict[str, int] = Field(
+        default_factory=lambda: {
+            "video-segments": 16,
+            "video-finalize": 8,
+            "images": 16,
+            # Post creations per Postiz window: keep it at or under Postiz's API_LIMIT.
+            "postiz-posts": 25,
+        }
+    )
     noop_function: str = NOOP.function
     output_bucket: str = "smm-creative-output"
     assets_bucket: str | None = Field(
-        default=None, description="Where brand kits and assets live; the output bucket if unset.")
+        default=None, description="Where brand kits and assets live; the output bucket if unset."
+    )
     lambda_endpoint_url: str | None = Field(
         default=None,
         validation_alias="LAMBDA_ENDPOINT_URL",
@@ -71,13 +77,18 @@ class WorkerSettings(BaseSettings):
     graceful_shutdown_s: float = 10.0
     health_port: int | None = Field(default=None, description="GET /healthz and /metrics.")
     max_cached_workflows: int = Field(
-        default=1000, ge=0, description="Workflows kept in memory between tasks (about 80 KB "
+        default=1000,
+        ge=0,
+        description="Workflows kept in memory between tasks (about 80 KB "
         "each); beyond it the least recent is evicted and replays from history on its next "
-        "task, so memory stays bounded however many renders are in flight.")
+        "task, so memory stays bounded however many renders are in flight.",
+    )
     log_format: Literal["json", "text"] = Field(
-        default="json", description="JSON lines with workflow and activity ids, or text.")
+        default="json", description="JSON lines with workflow and activity ids, or text."
+    )
     temporal_metrics_port: int | None = Field(
-        default=None, description="Temporal SDK metrics, Prometheus format.")
+        default=None, description="Temporal SDK metrics, Prometheus format."
+    )
 
     def function_names(self) -> dict[str, str]:
         """Kind name -> deployed function name, for every kind in the table."""

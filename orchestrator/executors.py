@@ -29,12 +29,14 @@ _http = ThreadPoolExecutor(HTTP_THREADS, thread_name_prefix="smm-http")
 
 async def on_aws(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(
-        _aws, functools.partial(fn, *args, **kwargs))
+        _aws, functools.partial(fn, *args, **kwargs)
+    )
 
 
 async def on_http(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(
-        _http, functools.partial(fn, *args, **kwargs))
+        _http, functools.partial(fn, *args, **kwargs)
+    )
 
 
 def http_deadline(default_s: float) -> float:

@@ -23,8 +23,10 @@ class DispatchCounters:
             self._counts[(kind, outcome)] += 1
 
     def render(self) -> str:
-        lines = ["# HELP smm_dispatch_total Activities dispatched to Lambda, by kind and outcome.",
-                 "# TYPE smm_dispatch_total counter"]
+        lines = [
+            "# HELP smm_dispatch_total Activities dispatched to Lambda, by kind and outcome.",
+            "# TYPE smm_dispatch_total counter",
+        ]
         with self._lock:
             for (kind, outcome), count in sorted(self._counts.items()):
                 lines.append(f'smm_dispatch_total{{kind="{kind}",outcome="{outcome}"}} {count}')
@@ -45,8 +47,11 @@ class HealthServer:
                     status, body = (200, b"ok\n") if health.healthy else (503, b"stopping\n")
                     kind = "text/plain"
                 elif self.path == "/metrics":
-                    status, body, kind = 200, counters.render().encode(), \
-                        "text/plain; version=0.0.4"
+                    status, body, kind = (
+                        200,
+                        counters.render().encode(),
+                        "text/plain; version=0.0.4",
+                    )
                 else:
                     status, body, kind = 404, b"not found\n", "text/plain"
                 self.send_response(status)

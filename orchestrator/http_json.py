@@ -22,11 +22,16 @@ REMOTE_ERROR = "RemoteError"
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=2)
 
 
-def call(method: str, url: str, headers: dict[str, str], body: Any | None = None,
-         timeout: float = 20) -> Any:
+def call(
+    method: str, url: str, headers: dict[str, str], body: Any | None = None, timeout: float = 20
+) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Content-Type": "application/json", "Accept": "application/json", **headers})
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", "Accept": "application/json", **headers},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             raw = response.read()
@@ -36,11 +41,13 @@ def call(method: str, url: str, headers: dict[str, str], body: Any | None = None
         if err.code == 429:
             after = err.headers.get("Retry-After", "")
             wait = timedelta(seconds=int(after)) if after.isdigit() else DEFAULT_RATE_LIMIT_WAIT
-            raise ApplicationError(f"{where}: rate limited (429)", type=RATE_LIMITED,
-                                   next_retry_delay=wait) from None
+            raise ApplicationError(
+                f"{where}: rate limited (429)", type=RATE_LIMITED, next_retry_delay=wait
+            ) from None
         if 400 <= err.code < 500 and err.code not in (408, 409):
-            raise ApplicationError(f"{where}: {err.code} {detail}", type=INVALID_REQUEST,
-                                   non_retryable=True) from None
+            raise ApplicationError(
+                f"{where}: {err.code} {detail}", type=INVALID_REQUEST, non_retryable=True
+            ) from None
         raise ApplicationError(f"{where}: {err.code}", type=REMOTE_ERROR) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
         raise ApplicationError(f"{method} {url.split('?')[0]}: {err}", type=REMOTE_ERROR) from None

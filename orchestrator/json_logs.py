@@ -11,15 +11,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 # What Temporal's loggers put in `extra` (workflow_info_on_extra, activity_info_on_extra).
-ABOUT = {"temporal_workflow": ("workflow_id", "run_id", "workflow_type", "attempt"),
-         "temporal_activity": ("workflow_id", "activity_id", "activity_type", "attempt")}
+ABOUT = {
+    "temporal_workflow": ("workflow_id", "run_id", "workflow_type", "attempt"),
+    "temporal_activity": ("workflow_id", "activity_id", "activity_type", "attempt"),
+}
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         for attribute, fields in ABOUT.items():
             info = getattr(record, attribute, None)
             if isinstance(info, dict):
@@ -34,6 +39,9 @@ class JsonFormatter(logging.Formatter):
 def configure(log_format: str, level: int = logging.INFO) -> None:
     """JSON lines (the default: what a log pipeline parses) or plain text (a terminal)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if log_format == "json" else
-                         logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(name)s %(message)s")
+    )
     logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -48,8 +48,14 @@ from smm_runtime.ledger import Ledger
 from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import TemporalConfigError, connect
 
-WORKFLOWS: list[type] = [RenderVideoWorkflow, GenerateImageWorkflow, PublishCreativeWorkflow,
-                         GrantCreditsWorkflow, SemaphoreWorkflow, NoopWorkflow]
+WORKFLOWS: list[type] = [
+    RenderVideoWorkflow,
+    GenerateImageWorkflow,
+    PublishCreativeWorkflow,
+    GrantCreditsWorkflow,
+    SemaphoreWorkflow,
+    NoopWorkflow,
+]
 log = logging.getLogger("smm.worker")
 CONNECT_TIMEOUT_S = 30
 
@@ -60,10 +66,15 @@ class WorkerStartError(Exception):
 
 def lambda_client(settings: WorkerSettings) -> Any:
     # Event invokes return in milliseconds; fail fast and let Temporal's retry policy back off.
-    config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2,
-                                                                 "mode": "standard"})
-    return boto3.client("lambda", region_name=settings.aws_region,
-                        endpoint_url=settings.lambda_endpoint_url, config=config)
+    config = Config(
+        connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
+    )
+    return boto3.client(
+        "lambda",
+        region_name=settings.aws_region,
+        endpoint_url=settings.lambda_endpoint_url,
+        config=config,
+    )
 
 
 def s3_client(settings: WorkerSettings) -> Any:
@@ -91,40 +102,62 @@ def check_pool_caps(settings: WorkerSettings, lambda_api: Any) -> list[str]:
                 raise WorkerStartError(
                     f"SMM_POOL_CAPS: {pool}={cap} is above {function}'s reserved concurrency "
                     f"{reserved}; lower the cap to {reserved} or raise the function's "
-                    "ReservedConcurrentExecutions (template.yaml parameters)")
+                    "ReservedConcurrentExecutions (template.yaml parameters)"
+                )
     return unchecked
 
 
-def build_worker(client: Client, settings: WorkerSettings, lambda_api: Any,
-                 s3_api: Any | None = None, counters: DispatchCounters | None = None) -> Worker:
+def build_worker(
+    client: Client,
+    settings: WorkerSettings,
+    lambda_api: Any,
+    s3_api: Any | None = None,
+    counters: DispatchCounters | None = None,
+) -> Worker:
     log_redaction.install()  # before the first dispatch can log a task token at DEBUG
     dispatcher = LambdaDispatcher(lambda_api, settings.function_names(), counters)
     s3 = s3_api if s3_api is not None else s3_client(settings)
     brand_kits = BrandKitStore(s3)
-    postiz = PostizPublisher(s3, settings.output_bucket, settings.postiz_url,
-                             settings.postiz_api_key.get_secret_value())
-    payload = PayloadReporter(settings.payload_url, settings.payload_user_slug,
-                              settings.payload_api_key.get_secret_value()
-                              if settings.payload_api_key else None)
-    ledger = Ledger(boto3.client("dynamodb", region_name=settings.aws_region),
-                    settings.ledger_table) if settings.ledger_table else None
+    postiz = PostizPublisher(
+        s3, settings.output_bucket, settings.postiz_url, settings.postiz_api_key.get_secret_value()
+    )
+    payload = PayloadReporter(
+        settings.payload_url,
+        settings.payload_user_slug,
+        settings.payload_api_key.get_secret_value() if settings.payload_api_key else None,
+    )
+    ledger = (
+        Ledger(boto3.client("dynamodb", region_name=settings.aws_region), settings.ledger_table)
+        if settings.ledger_table
+        else None
+    )
     billing = BillingActivities(ledger, settings.price_model)
     review = ReviewAnnouncer(
         settings.review_link_secret.get_secret_value().encode()
-        if settings.review_link_secret else None,
-        settings.review_base_url, settings.review_webhook_url, settings.review_inboxes,
-        settings.review_inbox_template)
+        if settings.review_link_secret
+        else None,
+        settings.review_base_url,
+        settings.review_webhook_url,
+        settings.review_inboxes,
+        settings.review_inbox_template,
+    )
     permits = PermitActivities(client, settings.pool_caps)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[*dispatcher.activities(),
-                    brand_kits.load_brand_kit, postiz.create_postiz_post,
-                    payload.update_payload, billing.price_model, billing.ledger,
-                    review.announce_review,
-                    permits.pool_caps, permits.request_permit,
-                    noop_in_worker],
+        activities=[
+            *dispatcher.activities(),
+            brand_kits.load_brand_kit,
+            postiz.create_postiz_post,
+            payload.update_payload,
+            billing.price_model,
+            billing.ledger,
+            review.announce_review,
+            permits.pool_caps,
+            permits.request_permit,
+            noop_in_worker,
+        ],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
         max_cached_workflows=settings.max_cached_workflows,
     )
@@ -136,13 +169,16 @@ async def check_search_attributes(client: Client) -> None:
     try:
         absent = await missing_search_attributes(client)
     except RPCError as err:  # a server that does not let this key list them: say so, go on
-        log.warning("search attributes not checked (%s); infra/temporal/setup.sh registers "
-                    "them", err.message)
+        log.warning(
+            "search attributes not checked (%s); infra/temporal/setup.sh registers them",
+            err.message,
+        )
         return
     if absent:
         raise WorkerStartError(
             f"namespace {client.namespace}: search attributes {', '.join(absent)} are not "
-            "registered; run infra/temporal/setup.sh (it is idempotent) and start again")
+            "registered; run infra/temporal/setup.sh (it is idempotent) and start again"
+        )
 
 
 async def run_worker(settings: WorkerSettings | None = None) -> None:
@@ -150,18 +186,23 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
     overrides: dict[str, Any] = {}
     if settings.temporal_metrics_port:
         # Temporal SDK metrics (task latencies, slots, polls) in Prometheus format.
-        overrides["runtime"] = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
-            bind_address=f"0.0.0.0:{settings.temporal_metrics_port}")))
+        overrides["runtime"] = Runtime(
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=f"0.0.0.0:{settings.temporal_metrics_port}")
+            )
+        )
     try:
         # A worker that cannot reach the server exits (its supervisor restarts it) rather
         # than hanging half-started.
         # Traced when export is configured: the client's TracingInterceptor serves the
         # worker too (workflow and activity spans; each dispatch hands its span on).
-        client = await asyncio.wait_for(connect(service="smm-worker", **overrides),
-                                        CONNECT_TIMEOUT_S)
+        client = await asyncio.wait_for(
+            connect(service="smm-worker", **overrides), CONNECT_TIMEOUT_S
+        )
     except (TimeoutError, RuntimeError) as err:
-        raise WorkerStartError(f"cannot reach Temporal within {CONNECT_TIMEOUT_S}s: {err}") \
-            from None
+        raise WorkerStartError(
+            f"cannot reach Temporal within {CONNECT_TIMEOUT_S}s: {err}"
+        ) from None
     await check_search_attributes(client)
     counters = DispatchCounters()
     health = HealthServer(settings.health_port, counters) if settings.health_port else None
@@ -175,10 +216,15 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     sweeping = None
     if settings.ledger_table:
-        sweeper = HoldSweeper(Ledger(boto3.client("dynamodb", region_name=settings.aws_region),
-                                     settings.ledger_table), client)
-        sweeping = asyncio.ensure_future(sweeper.run(
-            timedelta(seconds=settings.hold_sweep_every_s), stop))
+        sweeper = HoldSweeper(
+            Ledger(
+                boto3.client("dynamodb", region_name=settings.aws_region), settings.ledger_table
+            ),
+            client,
+        )
+        sweeping = asyncio.ensure_future(
+            sweeper.run(timedelta(seconds=settings.hold_sweep_every_s), stop)
+        )
     log.info("worker polling %s in namespace %s", settings.task_queue, client.namespace)
     if health is not None:
         health.start()

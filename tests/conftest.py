@@ -28,8 +28,9 @@ IN_PROCESS_AWS = ("unit", "hostile")
 
 
 @pytest.fixture(autouse=True)
-def _in_process_aws_stays_in_process(request: pytest.FixtureRequest,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def _in_process_aws_stays_in_process(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Unit and corpus tests use moto in process (mock_aws). The integration stack points
     AWS_ENDPOINT_URL at its moto server for the whole session; left set, boto3 would send
     these tests' calls over HTTP to that server (slow, and not what they mean to test)."""

@@ -12,8 +12,10 @@ BUCKET = "assets-bucket"
 def brand_kit(**overrides: Any) -> BrandKit:
     base: dict[str, Any] = {
         "id": "acme",
-        "fonts": {"heading": f"s3://{BUCKET}/shared/fonts/heading.ttf",
-                  "body": f"s3://{BUCKET}/shared/fonts/body.ttf"},
+        "fonts": {
+            "heading": f"s3://{BUCKET}/shared/fonts/heading.ttf",
+            "body": f"s3://{BUCKET}/shared/fonts/body.ttf",
+        },
         "colors": {"primary": "#1E3A8A", "accent": "#F59E0B"},
         "logo": f"s3://{BUCKET}/shared/logo.png",
     }
@@ -27,9 +29,13 @@ def scene(duration_s: float = 2.0, **overrides: Any) -> dict[str, Any]:
 def spec(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "brand_kit": "acme",
-        "scenes": [scene(2, texts=[{"text": "Hello"}]),
-                   scene(2, transition_in={"type": "crossfade", "duration_s": 0.5},
-                         background={"type": "gradient", "from_color": "primary",
-                                     "to_color": "accent"})],
+        "scenes": [
+            scene(2, texts=[{"text": "Hello"}]),
+            scene(
+                2,
+                transition_in={"type": "crossfade", "duration_s": 0.5},
+                background={"type": "gradient", "from_color": "primary", "to_color": "accent"},
+            ),
+        ],
     }
     return {**base, **overrides}

@@ -60,8 +60,9 @@ class FakeEngine:
     @activity.defn(name="load_brand_kit")
     async def load_brand_kit(self, ref: BrandKitRef) -> BrandKit:
         if ref.id != "acme":
-            raise ApplicationError(f"brand_kit: {ref.id!r} not found", type=INVALID_REQUEST,
-                                   non_retryable=True)
+            raise ApplicationError(
+                f"brand_kit: {ref.id!r} not found", type=INVALID_REQUEST, non_retryable=True
+            )
         return brand_kit()
 
     @activity.defn(name="pool_caps")
@@ -79,32 +80,57 @@ class FakeEngine:
                 raise self.error
             self.segments.append(request)
             return SegmentResult(
-                segment=S3Object(bucket=request.bucket,
-                                 key=f"intermediates/{request.preset}-{request.start_frame}"),
-                start_frame=request.start_frame, frames=request.end_frame - request.start_frame,
-                reused=request.start_frame == 0, usage=VIDEO_USAGE)
+                segment=S3Object(
+                    bucket=request.bucket,
+                    key=f"intermediates/{request.preset}-{request.start_frame}",
+                ),
+                start_frame=request.start_frame,
+                frames=request.end_frame - request.start_frame,
+                reused=request.start_frame == 0,
+                usage=VIDEO_USAGE,
+            )
         finally:
             self.in_flight -= 1
 
     @activity.defn(name="dispatch_audio")
     async def dispatch_audio(self, request: AudioRequest) -> AudioResult:
         self.audio.append(request)
-        return AudioResult(audio=S3Object(bucket=request.bucket, key="intermediates/a.m4a"),
-                           duration_s=request.total_frames / 30, reused=False, usage=VIDEO_USAGE)
+        return AudioResult(
+            audio=S3Object(bucket=request.bucket, key="intermediates/a.m4a"),
+            duration_s=request.total_frames / 30,
+            reused=False,
+            usage=VIDEO_USAGE,
+        )
 
     @activity.defn(name="dispatch_finalize")
     async def dispatch_finalize(self, request: FinalizeRequest) -> FinalizeResult:
         self.finals.append(request)
         return FinalizeResult(
-            output=request.output, poster=request.poster, reused=False, usage=VIDEO_USAGE,
-            media=MediaInfo(duration_s=request.total_frames / 30, width=1080, height=1920,
-                            fps=30, video_codec="h264", audio_codec="aac", format_name="mp4",
-                            size_bytes=1, frames=request.total_frames))
+            output=request.output,
+            poster=request.poster,
+            reused=False,
+            usage=VIDEO_USAGE,
+            media=MediaInfo(
+                duration_s=request.total_frames / 30,
+                width=1080,
+                height=1920,
+                fps=30,
+                video_codec="h264",
+                audio_codec="aac",
+                format_name="mp4",
+                size_bytes=1,
+                frames=request.total_frames,
+            ),
+        )
 
     def activities(self) -> list[Any]:
-        return [self.load_brand_kit, self.pool_caps, self.dispatch_segment, self.dispatch_audio,
-                self.dispatch_finalize]
-
+        return [
+            self.load_brand_kit,
+            self.pool_caps,
+            self.dispatch_segment,
+            self.dispatch_audio,
+            self.dispatch_finalize,
+        ]
 
 
 IMAGE_USAGE = ComputeUsage(duration_ms=1, memory_mb=1536, gb_seconds=0.001)
@@ -130,20 +156,31 @@ class PublishFakes:
     @activity.defn(name="dispatch_image")
     async def dispatch_image(self, request: ImageRequest) -> ImageResult:
         self.images.append(request)
-        return ImageResult(output=request.output, width=request.width, height=request.height,
-                           size_bytes=100, reused=False, usage=IMAGE_USAGE)
+        return ImageResult(
+            output=request.output,
+            width=request.width,
+            height=request.height,
+            size_bytes=100,
+            reused=False,
+            usage=IMAGE_USAGE,
+        )
 
     @activity.defn(name="dispatch_postiz_upload")
     async def upload(self, request: PostizUploadRequest) -> PostizUploadResult:
         self.uploads.append(request)
-        return PostizUploadResult(id=f"media-{len(self.uploads)}", path="https://u/x.png",
-                                  bytes_sent=100, usage=IMAGE_USAGE)
+        return PostizUploadResult(
+            id=f"media-{len(self.uploads)}",
+            path="https://u/x.png",
+            bytes_sent=100,
+            usage=IMAGE_USAGE,
+        )
 
     @activity.defn(name="create_postiz_post")
     async def create_post(self, request: CreatePostRequest) -> CreatePostResult:
         self.posts.append(request)
-        return CreatePostResult(post_ids=[f"post-{i}" for i in request.post.integrations],
-                                reused=False)
+        return CreatePostResult(
+            post_ids=[f"post-{i}" for i in request.post.integrations], reused=False
+        )
 
     @activity.defn(name="update_payload")
     async def update_payload(self, update: PayloadUpdate) -> None:
@@ -155,18 +192,33 @@ class PublishFakes:
         return ReviewLinks(delivered=list(request.reviewers))
 
     def all(self) -> list[Any]:
-        return [self.load_brand_kit, self.pool_caps, self.dispatch_image, self.upload,
-                self.create_post, self.update_payload, self.announce_review]
+        return [
+            self.load_brand_kit,
+            self.pool_caps,
+            self.dispatch_image,
+            self.upload,
+            self.create_post,
+            self.update_payload,
+            self.announce_review,
+        ]
 
 
 def publish_input(**overrides: Any) -> PublishInput:
     base: dict[str, Any] = {
-        "creative": {"kind": "image", "spec": {
-            "brand_kit": "acme", "template": "quote_card",
-            "props": {"quote": "Ship it", "author": "Ops"}}},
+        "creative": {
+            "kind": "image",
+            "spec": {
+                "brand_kit": "acme",
+                "template": "quote_card",
+                "props": {"quote": "Ship it", "author": "Ops"},
+            },
+        },
         "post": {"content": "New quote card", "integrations": ["x-1", "li-2"], "type": "now"},
-        "approval": {"reviewers": ["ana@example.com"], "reminder_every_s": DAY,
-                     "expire_after_s": 7 * DAY},
+        "approval": {
+            "reviewers": ["ana@example.com"],
+            "reminder_every_s": DAY,
+            "expire_after_s": 7 * DAY,
+        },
         "payload": {"collection": "posts", "id": "doc-1"},
         "output_bucket": "out-bucket",
     }
@@ -186,37 +238,59 @@ def approval(decision: str = "approve", **extra: Any) -> dict[str, Any]:
     return {"decision": decision, "reviewer": "ana@example.com", **extra}
 
 
-async def run_with_worker(env: WorkflowEnvironment, fakes: PublishFakes, params: PublishInput,
-                          script: Any, **worker_options: Any) -> PublishStatus:
+async def run_with_worker(
+    env: WorkflowEnvironment,
+    fakes: PublishFakes,
+    params: PublishInput,
+    script: Any,
+    **worker_options: Any,
+) -> PublishStatus:
     queue = f"tq-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue,
-                      workflows=[PublishCreativeWorkflow, GenerateImageWorkflow],
-                      activities=fakes.all(), **worker_options):
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[PublishCreativeWorkflow, GenerateImageWorkflow],
+        activities=fakes.all(),
+        **worker_options,
+    ):
         handle = await env.client.start_workflow(
-            PublishCreativeWorkflow.run, params, id=f"pub-{uuid.uuid4().hex[:8]}",
-            task_queue=queue)
+            PublishCreativeWorkflow.run, params, id=f"pub-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
         await script(handle)
         return await handle.result()
 
 
-async def run_render(env: WorkflowEnvironment, fake: FakeEngine, video: dict[str, Any],
-               workflow_id: str | None = None, parallel: int = 8) -> Any:
+async def run_render(
+    env: WorkflowEnvironment,
+    fake: FakeEngine,
+    video: dict[str, Any],
+    workflow_id: str | None = None,
+    parallel: int = 8,
+) -> Any:
     queue = f"tq-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[RenderVideoWorkflow],
-                      activities=fake.activities()):
+    async with Worker(
+        env.client, task_queue=queue, workflows=[RenderVideoWorkflow], activities=fake.activities()
+    ):
         handle = await env.client.start_workflow(
             RenderVideoWorkflow.run,
-            RenderVideoInput(spec=video, output_bucket="out-bucket", dispatch=FAST,
-                             max_parallel_segments=parallel),
-            id=workflow_id or f"wf-{uuid.uuid4().hex[:8]}", task_queue=queue)
+            RenderVideoInput(
+                spec=video,
+                output_bucket="out-bucket",
+                dispatch=FAST,
+                max_parallel_segments=parallel,
+            ),
+            id=workflow_id or f"wf-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
         return await handle.result()
 
 
 async def revise_then_approve(handle: WorkflowHandle[Any, PublishStatus]) -> None:
     """A reviewer asks for a new quote, waits for round 2, then approves it."""
     await until_stage(handle, "awaiting_approval")
-    await handle.signal("agent_approval", approval(
-        "revise", changes={"props": {"quote": "Ship it today"}}))
+    await handle.signal(
+        "agent_approval", approval("revise", changes={"props": {"quote": "Ship it today"}})
+    )
     for _ in range(200):
         status = await handle.query(PublishCreativeWorkflow.status)
         if status.round == 2 and status.stage == "awaiting_approval":

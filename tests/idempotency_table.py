@@ -12,7 +12,10 @@ TABLE = "idem"
 def idempotency_table() -> Any:
     """A DynamoDB client with the table created; call inside ``mock_aws()``."""
     db = boto3.client("dynamodb", region_name="us-east-1")
-    db.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                    AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    db.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+    )
     return db

@@ -43,8 +43,7 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
     params = op.get("parameters", [])
     if params:
         lines += ["| parameter | in | type |", "| --- | --- | --- |"]
-        lines += [f"| `{p['name']}` | {p['in']} | {_type(p.get('schema', {}))} |"
-                  for p in params]
+        lines += [f"| `{p['name']}` | {p['in']} | {_type(p.get('schema', {}))} |" for p in params]
         lines.append("")
     body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
     if body:
@@ -52,8 +51,10 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
     lines += ["| status | meaning | body |", "| --- | --- | --- |"]
     for status, answer in sorted(op.get("responses", {}).items()):
         schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
-        lines.append(f"| {status} | {_cell(answer.get('description', ''))} | "
-                     f"{_type(schema) if schema else ''} |")
+        lines.append(
+            f"| {status} | {_cell(answer.get('description', ''))} | "
+            f"{_type(schema) if schema else ''} |"
+        )
     return [*lines, ""]
 
 
@@ -64,17 +65,23 @@ def _schema(name: str, schema: dict[str, Any]) -> list[str]:
     if properties:
         lines += ["| field | type | required | description |", "| --- | --- | --- | --- |"]
         for field, rule in properties.items():
-            lines.append(f"| `{field}` | {_type(rule)} | {'yes' if field in required else ''} "
-                         f"| {_cell(rule.get('description', ''))} |")
+            lines.append(
+                f"| `{field}` | {_type(rule)} | {'yes' if field in required else ''} "
+                f"| {_cell(rule.get('description', ''))} |"
+            )
     return [*lines, ""]
 
 
 def render(spec: dict[str, Any]) -> str:
     info = spec["info"]
-    lines = [f"# Trigger API reference (v{info['version']})", "",
-             f"{info.get('description', '')} Generated from `functions/trigger/openapi.json` "
-             "when the docs are built; how signing, replay and accounts work is in "
-             "[the trigger API](trigger-api.md).", ""]
+    lines = [
+        f"# Trigger API reference (v{info['version']})",
+        "",
+        f"{info.get('description', '')} Generated from `functions/trigger/openapi.json` "
+        "when the docs are built; how signing, replay and accounts work is in "
+        "[the trigger API](trigger-api.md).",
+        "",
+    ]
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
             lines += _operation(method, path, op)

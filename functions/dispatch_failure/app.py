@@ -38,13 +38,16 @@ async def _fail(record: dict[str, Any]) -> str:
     client = await _clients.get()
     try:
         await client.get_async_activity_handle(task_token=token).fail(
-            ApplicationError(message, type=FUNCTION_ERROR))  # retryable: Temporal decides
+            ApplicationError(message, type=FUNCTION_ERROR)
+        )  # retryable: Temporal decides
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
         return "stale"  # the attempt was already over
-    logger.info("activity failed on behalf of a dead function",
-                extra={"function": function, "error_type": error_type})
+    logger.info(
+        "activity failed on behalf of a dead function",
+        extra={"function": function, "error_type": error_type},
+    )
     return "failed"
 
 

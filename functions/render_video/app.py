@@ -33,8 +33,11 @@ def storage() -> Storage:
 
 
 segment_handler = lambda_entry(
-    logger, tracer, runner.handler({RENDER_SEGMENT: lambda: SegmentRenderer(storage())}))
+    logger, tracer, runner.handler({RENDER_SEGMENT: lambda: SegmentRenderer(storage())})
+)
 audio_handler = lambda_entry(
-    logger, tracer, runner.handler({RENDER_AUDIO: lambda: AudioMixer(storage())}))
+    logger, tracer, runner.handler({RENDER_AUDIO: lambda: AudioMixer(storage())})
+)
 finalize_handler = lambda_entry(
-    logger, tracer, runner.handler({FINALIZE_VIDEO: lambda: Finalizer(storage())}))
+    logger, tracer, runner.handler({FINALIZE_VIDEO: lambda: Finalizer(storage())})
+)

@@ -23,12 +23,13 @@ class AudioMixer:
         self.storage.check_output_bucket(req.bucket, "bucket")
         uris = [track.uri for track in (req.music, req.voiceover) if track is not None]
         digest = self.storage.content_fingerprint(req, uris, "bucket")
-        target = S3Object(bucket=req.bucket,
-                          key=f"{owned_prefix(req.account)}intermediates/audio/{digest[:48]}.m4a")
+        target = S3Object(
+            bucket=req.bucket,
+            key=f"{owned_prefix(req.account)}intermediates/audio/{digest[:48]}.m4a",
+        )
         duration = total_samples(req) / 48_000
         if self.storage.finished(target, digest) is not None:
-            return AudioResult(audio=target, duration_s=duration, reused=True,
-                               usage=ctx.usage())
+            return AudioResult(audio=target, duration_s=duration, reused=True, usage=ctx.usage())
         with self.storage.workspace("audio", uuid.uuid4().hex) as work:
             music = voice = None
             if req.music is not None:
@@ -38,10 +39,14 @@ class AudioMixer:
                 voice = self.storage.fetch("voiceover.uri", req.voiceover.uri)
                 check_input(voice, "audio", "voiceover.uri")
             output = work / "soundtrack.m4a"
-            run_ffmpeg(command(req, music, voice, output, ffmpeg_binary()), total_s=duration,
-                       on_progress=lambda pct, t: ctx.report(stage="mixing", percent=round(pct, 1)),
-                       cancelled=lambda: ctx.cancelled)
+            run_ffmpeg(
+                command(req, music, voice, output, ffmpeg_binary()),
+                total_s=duration,
+                on_progress=lambda pct, t: ctx.report(stage="mixing", percent=round(pct, 1)),
+                cancelled=lambda: ctx.cancelled,
+            )
             measured = float(probe(output)["format"]["duration"])
             self.storage.publish(output, target, digest, "audio/mp4")
-            return AudioResult(audio=target, duration_s=round(measured, 4), reused=False,
-                               usage=ctx.usage())
+            return AudioResult(
+                audio=target, duration_s=round(measured, 4), reused=False, usage=ctx.usage()
+            )

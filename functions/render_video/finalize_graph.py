@@ -25,48 +25,128 @@ def concat_list(parts: list[tuple[str, int]], fps: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def join_command(binary: str, concat: Path, audio: Path | None, output: Path,
-                 duration_s: float) -> list[str]:
-    argv = [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
-            "-progress", "pipe:1", "-y",
-            "-f", "concat", "-safe", "1", "-protocol_whitelist", PROTOCOL_WHITELIST,
-            "-i", str(concat)]
+def join_command(
+    binary: str, concat: Path, audio: Path | None, output: Path, duration_s: float
+) -> list[str]:
+    argv = [
+        binary,
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-progress",
+        "pipe:1",
+        "-y",
+        "-f",
+        "concat",
+        "-safe",
+        "1",
+        "-protocol_whitelist",
+        PROTOCOL_WHITELIST,
+        "-i",
+        str(concat),
+    ]
     if audio is not None:
-        argv += ["-protocol_whitelist", PROTOCOL_WHITELIST, "-i", str(audio),
-                 "-map", "0:v:0", "-map", "1:a:0", "-c", "copy"]
+        argv += [
+            "-protocol_whitelist",
+            PROTOCOL_WHITELIST,
+            "-i",
+            str(audio),
+            "-map",
+            "0:v:0",
+            "-map",
+            "1:a:0",
+            "-c",
+            "copy",
+        ]
     else:
-        argv += ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-map", "0:v:0",
-                 "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "160k",
-                 "-t", f"{duration_s:.6f}"]
+        argv += [
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=48000:cl=stereo",
+            "-map",
+            "0:v:0",
+            "-map",
+            "1:a:0",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "160k",
+            "-t",
+            f"{duration_s:.6f}",
+        ]
     return [*argv, "-movflags", "+faststart", "-f", "mp4", str(output)]
 
 
 def poster_command(binary: str, video: Path, at_s: float, output: Path) -> list[str]:
-    return [binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-protocol_whitelist", PROTOCOL_WHITELIST, "-ss", f"{at_s:.3f}", "-i", str(video),
-            "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", str(output)]
+    return [
+        binary,
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-protocol_whitelist",
+        PROTOCOL_WHITELIST,
+        "-ss",
+        f"{at_s:.3f}",
+        "-i",
+        str(video),
+        "-frames:v",
+        "1",
+        "-q:v",
+        "3",
+        "-f",
+        "image2",
+        "-c:v",
+        "mjpeg",
+        str(output),
+    ]
 
 
 SHEET_COLUMNS = 4
 SHEET_THUMB_WIDTH = 270
 
 
-def contact_sheet_command(binary: str, video: Path, times_s: list[float],
-                          output: Path) -> list[str]:
+def contact_sheet_command(
+    binary: str, video: Path, times_s: list[float], output: Path
+) -> list[str]:
     """One JPEG of stills at ``times_s``, in rows of four. Each still is its own input seeked
     to its time (a keyframe at most one GOP before it is decoded, not the whole video)."""
     if not times_s:
         raise ValueError("a contact sheet needs at least one time")
     argv = [binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     for at in times_s:
-        argv += ["-protocol_whitelist", PROTOCOL_WHITELIST, "-ss", f"{at:.3f}", "-i",
-                 str(video)]
+        argv += ["-protocol_whitelist", PROTOCOL_WHITELIST, "-ss", f"{at:.3f}", "-i", str(video)]
     columns = min(SHEET_COLUMNS, len(times_s))
     rows = -(-len(times_s) // columns)
-    stills = "".join(f"[{i}:v:0]trim=end_frame=1,scale={SHEET_THUMB_WIDTH}:-2,setsar=1,"
-                     f"setpts=PTS-STARTPTS[s{i}];" for i in range(len(times_s)))
+    stills = "".join(
+        f"[{i}:v:0]trim=end_frame=1,scale={SHEET_THUMB_WIDTH}:-2,setsar=1,"
+        f"setpts=PTS-STARTPTS[s{i}];"
+        for i in range(len(times_s))
+    )
     joined = "".join(f"[s{i}]" for i in range(len(times_s)))
-    graph = (f"{stills}{joined}concat=n={len(times_s)}:v=1:a=0,"
-             f"tile={columns}x{rows}:padding=6:margin=6:color=white[sheet]")
-    return [*argv, "-filter_complex", graph, "-map", "[sheet]", "-frames:v", "1", "-q:v", "4",
-            "-f", "image2", "-c:v", "mjpeg", str(output)]
+    graph = (
+        f"{stills}{joined}concat=n={len(times_s)}:v=1:a=0,"
+        f"tile={columns}x{rows}:padding=6:margin=6:color=white[sheet]"
+    )
+    return [
+        *argv,
+        "-filter_complex",
+        graph,
+        "-map",
+        "[sheet]",
+        "-frames:v",
+        "1",
+        "-q:v",
+        "4",
+        "-f",
+        "image2",
+        "-c:v",
+        "mjpeg",
+        str(output),
+    ]

@@ -26,12 +26,52 @@ REGIONAL = range(0x1F1E6, 0x1F200)
 TAGS = range(0xE0020, 0xE0080)
 # Characters shown as emoji without a VS16 (Unicode Emoji_Presentation) in the BMP; above it
 # pictographs default to emoji. Others (©, ™, ✓, ↔) are text unless followed by VS16.
-BMP_EMOJI = frozenset([0x231A, 0x231B, *range(0x23E9, 0x23ED), 0x23F0, 0x23F3, 0x25FD, 0x25FE,
-                       0x2614, 0x2615, *range(0x2648, 0x2654), 0x267F, 0x2693, 0x26A1, 0x26AA,
-                       0x26AB, 0x26BD, 0x26BE, 0x26C4, 0x26C5, 0x26CE, 0x26D4, 0x26EA, 0x26F2,
-                       0x26F3, 0x26F5, 0x26FA, 0x26FD, 0x2705, 0x270A, 0x270B, 0x2728, 0x274C,
-                       0x274E, *range(0x2753, 0x2756), 0x2757, *range(0x2795, 0x2798), 0x27B0,
-                       0x27BF, 0x2B1B, 0x2B1C, 0x2B50, 0x2B55])
+BMP_EMOJI = frozenset(
+    [
+        0x231A,
+        0x231B,
+        *range(0x23E9, 0x23ED),
+        0x23F0,
+        0x23F3,
+        0x25FD,
+        0x25FE,
+        0x2614,
+        0x2615,
+        *range(0x2648, 0x2654),
+        0x267F,
+        0x2693,
+        0x26A1,
+        0x26AA,
+        0x26AB,
+        0x26BD,
+        0x26BE,
+        0x26C4,
+        0x26C5,
+        0x26CE,
+        0x26D4,
+        0x26EA,
+        0x26F2,
+        0x26F3,
+        0x26F5,
+        0x26FA,
+        0x26FD,
+        0x2705,
+        0x270A,
+        0x270B,
+        0x2728,
+        0x274C,
+        0x274E,
+        *range(0x2753, 0x2756),
+        0x2757,
+        *range(0x2795, 0x2798),
+        0x27B0,
+        0x27BF,
+        0x2B1B,
+        0x2B1C,
+        0x2B50,
+        0x2B55,
+    ]
+)
 MAX_SEQUENCE = 14  # code points in the longest emoji sequence (a family with skin tones)
 
 
@@ -67,8 +107,13 @@ def _emoji_names(folder: Path) -> frozenset[str]:
 def _chain(fonts_dir: Path) -> tuple[tuple[tuple[Face, int], ...], Path]:
     """The chain's faces with their weights, and the emoji folder (chain.json, read once)."""
     chain = json.loads((fonts_dir / "chain.json").read_text())
-    faces = tuple((Face(fonts_dir / f["file"], file_codepoints(fonts_dir / f["file"]),
-                        f.get("lang")), int(f["weight"])) for f in chain["fonts"])
+    faces = tuple(
+        (
+            Face(fonts_dir / f["file"], file_codepoints(fonts_dir / f["file"]), f.get("lang")),
+            int(f["weight"]),
+        )
+        for f in chain["fonts"]
+    )
     return faces, fonts_dir / chain["emoji"]["dir"]
 
 
@@ -99,9 +144,13 @@ class FontChain:
 
     def faces_for(self, text: str) -> list[Face]:
         """Brand, then the fallbacks with the CJK face of the text's language first."""
-        lang = "ja-JP" if any(0x3040 <= ord(c) <= 0x30FF for c in text) else \
-            "ko-KR" if any(0xAC00 <= ord(c) <= 0xD7AF or 0x1100 <= ord(c) <= 0x11FF
-                           for c in text) else None
+        lang = (
+            "ja-JP"
+            if any(0x3040 <= ord(c) <= 0x30FF for c in text)
+            else "ko-KR"
+            if any(0xAC00 <= ord(c) <= 0xD7AF or 0x1100 <= ord(c) <= 0x11FF for c in text)
+            else None
+        )
         cjk = [f for f in self.fallbacks if f.lang]
         cjk.sort(key=lambda f: f.lang != lang)  # stable: the chain's order otherwise
         return [self.brand, *[f for f in self.fallbacks if not f.lang], *cjk]
@@ -129,16 +178,21 @@ class FontChain:
                 i += len(emoji)
                 continue
             end = i + 1
-            while end < len(text) and (unicodedata.combining(text[end]) or
-                                       unicodedata.category(text[end]) in {"Mn", "Mc", "Me"}
-                                       or ord(text[end]) in INVISIBLE - {0x0A}):
+            while end < len(text) and (
+                unicodedata.combining(text[end])
+                or unicodedata.category(text[end]) in {"Mn", "Mc", "Me"}
+                or ord(text[end]) in INVISIBLE - {0x0A}
+            ):
                 end += 1
             cluster = text[i:end]
             needed = {ord(c) for c in cluster} - INVISIBLE
             face = next((f for f in faces if needed <= f.covers), None)
             if face is None:
-                missing += [c for c in cluster if ord(c) not in INVISIBLE and
-                            not any(ord(c) in f.covers for f in faces)]
+                missing += [
+                    c
+                    for c in cluster
+                    if ord(c) not in INVISIBLE and not any(ord(c) in f.covers for f in faces)
+                ]
                 face = faces[0]
             out.append(Cluster(cluster, face))
             i = end
@@ -152,4 +206,5 @@ class FontChain:
             raise InvalidRequestError(
                 f"{field}: no font covers {describe(missing)}; use a brand font that has "
                 f"{'it' if len(missing) == 1 else 'them'}, or remove "
-                f"{'it' if len(missing) == 1 else 'them'}")
+                f"{'it' if len(missing) == 1 else 'them'}"
+            )

@@ -32,15 +32,17 @@ _MARGINS = {
 
 def safe_area(width: int, height: int) -> SafeArea:
     ml, mt, mr, mb = _MARGINS.get((width, height), (0.05, 0.05, 0.05, 0.05))
-    return SafeArea(round(width * ml), round(height * mt), round(width * (1 - mr)),
-                    round(height * (1 - mb)))
+    return SafeArea(
+        round(width * ml), round(height * mt), round(width * (1 - mr)), round(height * (1 - mb))
+    )
 
 
 CAPTION_BAND = 0.12  # of the safe height, kept for captions when a video has any
 
 
-def text_area(width: int, height: int, *, logo_corner: str | None, logo_h: int,
-              captions: bool) -> SafeArea:
+def text_area(
+    width: int, height: int, *, logo_corner: str | None, logo_h: int, captions: bool
+) -> SafeArea:
     """Where text layers go: the safe area minus the logo's row and the caption band, so
     titles never sit under the watermark or collide with a caption."""
     area = safe_area(width, height)

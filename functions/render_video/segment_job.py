@@ -82,17 +82,26 @@ class SegmentRenderer:
         claim = f"{owned_prefix(req.account)}intermediates/segments/claims/{digest[:48]}.json"
         # Two deliveries of one event arriving together render it once: the other waits
         # for the checkpoint (or, a copy of this very attempt, stops quietly).
-        with claims.exclusive(claim, ctx, lambda: self.storage.finished(target, digest)
-                              is not None, "waiting for another delivery of this segment") \
-                as reused:
+        with claims.exclusive(
+            claim,
+            ctx,
+            lambda: self.storage.finished(target, digest) is not None,
+            "waiting for another delivery of this segment",
+        ) as reused:
             if reused:
                 ctx.report(stage="done", percent=100.0, reused=True)
-                return SegmentResult(segment=target, start_frame=req.start_frame,
-                                     frames=frames, reused=True, usage=ctx.usage())
+                return SegmentResult(
+                    segment=target,
+                    start_frame=req.start_frame,
+                    frames=frames,
+                    reused=True,
+                    usage=ctx.usage(),
+                )
             return self._render(req, target, digest, ctx)
 
-    def _render(self, req: SegmentRequest, target: S3Object, digest: str,
-                ctx: WorkContext) -> SegmentResult:
+    def _render(
+        self, req: SegmentRequest, target: S3Object, digest: str, ctx: WorkContext
+    ) -> SegmentResult:
         frames = req.end_frame - req.start_frame
         with self.storage.workspace("segment", uuid.uuid4().hex) as work:
             ctx.report(stage="preparing", percent=0.0)
@@ -102,21 +111,29 @@ class SegmentRenderer:
             ctx.report(stage="rendering", percent=0.0)
             # With "segment published", what the soak counts duplicate renders of finished work by.
             logger.info("segment render started", extra={"segment_key": target.key})
-            run_ffmpeg(command(req, assets, output, ffmpeg_binary(),
-                               self.storage.settings.ffmpeg_threads),
-                       total_s=frames / req.timeline.fps,
-                       on_progress=lambda pct, t: ctx.report(stage="rendering",
-                                                             percent=round(pct, 1)),
-                       cancelled=lambda: ctx.cancelled)
+            run_ffmpeg(
+                command(req, assets, output, ffmpeg_binary(), self.storage.settings.ffmpeg_threads),
+                total_s=frames / req.timeline.fps,
+                on_progress=lambda pct, t: ctx.report(stage="rendering", percent=round(pct, 1)),
+                cancelled=lambda: ctx.cancelled,
+            )
             produced = count_frames(output)
             if produced != frames:
-                raise WorkError(f"segment {req.start_frame}-{req.end_frame}: encoded {produced} "
-                                f"frames, expected {frames}", error_type=RENDER_FAILED)
+                raise WorkError(
+                    f"segment {req.start_frame}-{req.end_frame}: encoded {produced} "
+                    f"frames, expected {frames}",
+                    error_type=RENDER_FAILED,
+                )
             self.storage.publish(output, target, digest, "video/mp4", {"frames": frames})
             logger.info("segment published", extra={"segment_key": target.key})
             ctx.report(stage="done", percent=100.0)
-            return SegmentResult(segment=target, start_frame=req.start_frame, frames=frames,
-                                 reused=False, usage=ctx.usage())
+            return SegmentResult(
+                segment=target,
+                start_frame=req.start_frame,
+                frames=frames,
+                reused=False,
+                usage=ctx.usage(),
+            )
 
     def _font(self, uri: str, field: str) -> Path:
         return check_font(self.storage.fetch(field, uri), field)
@@ -142,13 +159,21 @@ class SegmentRenderer:
         logo = None
         corner = None
         if req.timeline.logo is not None:
-            safe = normalize_image(self.storage.fetch("brand_kit.logo", req.timeline.logo.uri),
-                                   work / "logo-src.tga", "brand_kit.logo")
+            safe = normalize_image(
+                self.storage.fetch("brand_kit.logo", req.timeline.logo.uri),
+                work / "logo-src.tga",
+                "brand_kit.logo",
+            )
             logo = fit_logo(safe, w, req.timeline.logo.width, work / "logo.tga")
             corner = req.timeline.logo.corner
         # Decided by the whole timeline (not this window), so every segment lays text out alike.
-        area = text_area(w, h, logo_corner=corner, logo_h=logo.height if logo else 0,
-                         captions=req.timeline.has_captions)
+        area = text_area(
+            w,
+            h,
+            logo_corner=corner,
+            logo_h=logo.height if logo else 0,
+            captions=req.timeline.has_captions,
+        )
         scenes: dict[int, SceneAssets] = {}
         for scene in req.timeline.scenes:
             field = f"scenes.{scene.index}.background"
@@ -157,16 +182,29 @@ class SegmentRenderer:
             if isinstance(bg, RGradient):
                 background = render_gradient(bg, w, h, work / f"scene{scene.index}.tga")
             elif isinstance(bg, RImage):
-                safe = normalize_image(self.storage.fetch(f"{field}.uri", bg.uri),
-                                       work / f"scene{scene.index}-src.tga", f"{field}.uri")
+                safe = normalize_image(
+                    self.storage.fetch(f"{field}.uri", bg.uri),
+                    work / f"scene{scene.index}-src.tga",
+                    f"{field}.uri",
+                )
                 background = fit_image(safe, bg, w, h, work / f"scene{scene.index}.tga")
             elif isinstance(bg, RVideo):
                 background = self.storage.fetch(f"{field}.uri", bg.uri)
                 check_input(background, "video", f"{field}.uri")
-            texts = [render_text(t, chains[f"scenes.{scene.index}.texts.{j}"], w, h,
-                                 work / f"scene{scene.index}-text{j}.tga", area)
-                     for j, t in enumerate(scene.texts)]
+            texts = [
+                render_text(
+                    t,
+                    chains[f"scenes.{scene.index}.texts.{j}"],
+                    w,
+                    h,
+                    work / f"scene{scene.index}-text{j}.tga",
+                    area,
+                )
+                for j, t in enumerate(scene.texts)
+            ]
             scenes[scene.index] = SceneAssets(background=background, texts=texts)
-        captions = [render_text(c, chains[f"captions.{k}"], w, h, work / f"caption{k}.tga")
-                    for k, c in enumerate(req.timeline.captions)]
+        captions = [
+            render_text(c, chains[f"captions.{k}"], w, h, work / f"caption{k}.tga")
+            for k, c in enumerate(req.timeline.captions)
+        ]
         return SegmentAssets(scenes=scenes, captions=captions, logo=logo)

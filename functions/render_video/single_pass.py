@@ -16,14 +16,36 @@ from functions.render_video.segment_graph import SegmentAssets
 from smm_runtime.contract.kinds import AudioRequest, SegmentRequest
 
 
-def command(video: SegmentRequest, assets: SegmentAssets, audio: AudioRequest,
-            music: Path | None, voice: Path | None, output: Path, binary: str) -> list[str]:
+def command(
+    video: SegmentRequest,
+    assets: SegmentAssets,
+    audio: AudioRequest,
+    music: Path | None,
+    voice: Path | None,
+    output: Path,
+    binary: str,
+) -> list[str]:
     if (video.start_frame, video.end_frame) != (0, video.timeline.total_frames):
         raise ValueError("a single pass covers the whole timeline")
-    out = ffmpeg.output(segment_graph.video_stream(video, assets),
-                        audio_graph.audio_stream(audio, music, voice), str(output),
-                        movflags="+faststart", f="mp4",
-                        **segment_graph.encoder_options(video), **audio_graph.ENCODER_OPTIONS)
+    out = ffmpeg.output(
+        segment_graph.video_stream(video, assets),
+        audio_graph.audio_stream(audio, music, voice),
+        str(output),
+        movflags="+faststart",
+        f="mp4",
+        **segment_graph.encoder_options(video),
+        **audio_graph.ENCODER_OPTIONS,
+    )
     args: list[str] = out.compile(cmd=binary)
-    return [args[0], "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
-            "-progress", "pipe:1", "-y", *args[1:]]
+    return [
+        args[0],
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-progress",
+        "pipe:1",
+        "-y",
+        *args[1:],
+    ]

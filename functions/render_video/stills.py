@@ -30,8 +30,9 @@ def rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16), alpha
 
 
-def _fit(chain: FontChain, text: str, size: int, max_width: int,
-         max_lines: int) -> tuple[int, list[list[Cluster]]]:
+def _fit(
+    chain: FontChain, text: str, size: int, max_width: int, max_lines: int
+) -> tuple[int, list[list[Cluster]]]:
     # Shrink until the text fits the safe width in at most max_lines lines.
     clusters, _ = chain.clusters(text)
     while True:
@@ -51,8 +52,9 @@ def _line_height(lines: list[list[Cluster]], size: int) -> tuple[int, int]:
     return ascent, round((ascent + descent) * 1.12)
 
 
-def render_text(layer: RText, chain: FontChain, width: int, height: int,
-                out: Path, area: SafeArea | None = None) -> Placed:
+def render_text(
+    layer: RText, chain: FontChain, width: int, height: int, out: Path, area: SafeArea | None = None
+) -> Placed:
     area = area or safe_area(width, height)
     size = max(12, round(layer.size * min(width, height)))
     caption = layer.style == "caption"
@@ -65,8 +67,9 @@ def render_text(layer: RText, chain: FontChain, width: int, height: int,
     box_h = line_h * len(lines) + 2 * pad
     img = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
     if caption:
-        ImageDraw.Draw(img).rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=pad,
-                                              fill=(0, 0, 0, 150))
+        ImageDraw.Draw(img).rounded_rectangle(
+            (0, 0, box_w - 1, box_h - 1), radius=pad, fill=(0, 0, 0, 150)
+        )
     stroke = max(2, size // 20) if layer.style in {"stroke", "shadow"} else 0
     fill = rgba(layer.color)
     for i, line in enumerate(runs):
@@ -79,10 +82,10 @@ def render_text(layer: RText, chain: FontChain, width: int, height: int,
         baseline = pad + i * line_h + ascent
         if layer.style == "shadow":
             offset = max(2, size // 18)
-            draw_line(img, line, x + offset, baseline + offset, size, (0, 0, 0, 120),
-                      with_emoji=False)
-        draw_line(img, line, x, baseline, size, fill, stroke,
-                  (0, 0, 0, 180) if stroke else None)
+            draw_line(
+                img, line, x + offset, baseline + offset, size, (0, 0, 0, 120), with_emoji=False
+            )
+        draw_line(img, line, x, baseline, size, fill, stroke, (0, 0, 0, 180) if stroke else None)
     img.save(out, format="TGA")
     x0, y0 = place(box_w, box_h, area, layer.position, layer.align)
     return Placed(out, x0, y0, box_w, box_h)
@@ -95,18 +98,27 @@ def render_gradient(bg: RGradient, width: int, height: int, out: Path) -> Path:
     ramp = Image.new("RGB", (steps, 1))
     for i in range(steps):
         f = i / (steps - 1)
-        ramp.putpixel((i, 0), tuple(round(a + (b - a) * f) for a, b in
-                                    zip(start[:3], end[:3], strict=True)))
+        ramp.putpixel(
+            (i, 0), tuple(round(a + (b - a) * f) for a, b in zip(start[:3], end[:3], strict=True))
+        )
     if bg.direction == "horizontal":
         img = ramp.resize((width, height), Image.Resampling.BILINEAR)
     elif bg.direction == "vertical":
         img = ramp.rotate(-90, expand=True).resize((width, height), Image.Resampling.BILINEAR)
     else:
         side = max(width, height) * 2
-        img = ramp.resize((side, side), Image.Resampling.BILINEAR).rotate(
-            -45, resample=Image.Resampling.BILINEAR, expand=False).crop(
-            ((side - width) // 2, (side - height) // 2, (side + width) // 2,
-             (side + height) // 2))
+        img = (
+            ramp.resize((side, side), Image.Resampling.BILINEAR)
+            .rotate(-45, resample=Image.Resampling.BILINEAR, expand=False)
+            .crop(
+                (
+                    (side - width) // 2,
+                    (side - height) // 2,
+                    (side + width) // 2,
+                    (side + height) // 2,
+                )
+            )
+        )
     img.save(out, format="TGA")
     return out
 
@@ -121,19 +133,29 @@ def fit_image(source: Path, bg: RImage, width: int, height: int, out: Path) -> P
     canvas = Image.new("RGB", (w, h), rgba(bg.pad_color)[:3])
     if bg.fit == "fill" or bg.ken_burns:
         ratio = max(w / img.width, h / img.height)
-        resized = img.resize((max(w, round(img.width * ratio)), max(h, round(img.height * ratio))),
-                             Image.Resampling.LANCZOS)
+        resized = img.resize(
+            (max(w, round(img.width * ratio)), max(h, round(img.height * ratio))),
+            Image.Resampling.LANCZOS,
+        )
         left, top = (resized.width - w) // 2, (resized.height - h) // 2
         canvas = resized.crop((left, top, left + w, top + h))
     elif bg.fit == "fit":
         ratio = min(w / img.width, h / img.height)
-        resized = img.resize((max(1, round(img.width * ratio)), max(1, round(img.height * ratio))),
-                             Image.Resampling.LANCZOS)
+        resized = img.resize(
+            (max(1, round(img.width * ratio)), max(1, round(img.height * ratio))),
+            Image.Resampling.LANCZOS,
+        )
         canvas.paste(resized, ((w - resized.width) // 2, (h - resized.height) // 2))
     else:  # crop: native scale, centred, padded where the image is smaller than the frame
         left, top = (img.width - w) // 2, (img.height - h) // 2
-        region = img.crop((max(0, left), max(0, top), max(0, left) + min(w, img.width),
-                           max(0, top) + min(h, img.height)))
+        region = img.crop(
+            (
+                max(0, left),
+                max(0, top),
+                max(0, left) + min(w, img.width),
+                max(0, top) + min(h, img.height),
+            )
+        )
         canvas.paste(region, ((w - region.width) // 2, (h - region.height) // 2))
     canvas.save(out, format="TGA")
     return out

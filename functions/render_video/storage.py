@@ -68,8 +68,9 @@ class RenderSettings(BaseSettings):
 
 def fingerprint(request: BaseModel, *exclude: str) -> str:
     payload = request.model_dump(mode="json", exclude=set(exclude))
-    canonical = json.dumps([RENDERER_VERSION, CONTRACT_VERSION, payload], sort_keys=True,
-                           separators=(",", ":"))
+    canonical = json.dumps(
+        [RENDERER_VERSION, CONTRACT_VERSION, payload], sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -89,7 +90,8 @@ class Storage:
         if source.bucket not in allowed:
             raise InvalidRequestError(
                 f"{field}: bucket {source.bucket!r} is not an allowed asset source "
-                f"(allowed: {', '.join(sorted(allowed))}); upload the file there first")
+                f"(allowed: {', '.join(sorted(allowed))}); upload the file there first"
+            )
         try:
             head = self.s3.head_object(Bucket=source.bucket, Key=source.key)
         except ClientError as err:
@@ -100,7 +102,8 @@ class Storage:
         if size > self.settings.max_input_bytes:
             raise InvalidRequestError(
                 f"{field}: {uri} is {size} bytes, over the {self.settings.max_input_bytes}-byte "
-                "limit")
+                "limit"
+            )
         digest = hashlib.sha256(f"{uri}\0{head.get('ETag', '')}".encode()).hexdigest()[:32]
         suffix = "".join(c for c in Path(source.key).suffix.lower()[:6] if c.isalnum() or c == ".")
         cached = self.settings.cache_dir / f"{digest}{suffix}"
@@ -154,13 +157,26 @@ class Storage:
         recorded: dict[str, Any] = json.loads(meta.get(RESULT_META, "{}"))
         return recorded
 
-    def publish(self, path: Path, target: S3Object, digest: str, content_type: str,
-                result: dict[str, Any] | None = None) -> None:
-        self.s3.upload_file(str(path), target.bucket, target.key, ExtraArgs={
-            "ContentType": content_type,
-            "Metadata": {FINGERPRINT_META: digest,
-                         RESULT_META: json.dumps(result or {}, separators=(",", ":"))},
-        })
+    def publish(
+        self,
+        path: Path,
+        target: S3Object,
+        digest: str,
+        content_type: str,
+        result: dict[str, Any] | None = None,
+    ) -> None:
+        self.s3.upload_file(
+            str(path),
+            target.bucket,
+            target.key,
+            ExtraArgs={
+                "ContentType": content_type,
+                "Metadata": {
+                    FINGERPRINT_META: digest,
+                    RESULT_META: json.dumps(result or {}, separators=(",", ":")),
+                },
+            },
+        )
 
     @contextmanager
     def workspace(self, *parts: str) -> Iterator[Path]:
@@ -179,4 +195,5 @@ class Storage:
         if bucket != self.settings.output_bucket:
             raise InvalidRequestError(
                 f"{field}: {bucket!r} is not this deployment's output bucket "
-                f"({self.settings.output_bucket!r})")
+                f"({self.settings.output_bucket!r})"
+            )

@@ -26,7 +26,8 @@ from functions.render_video.font_chain import Cluster, Face
 # with an opening bracket (escaped: the full-width forms look like ASCII ones).
 NO_BREAK_BEFORE = set(
     "\u3001\u3002\uff0c\uff0e,.!?\uff01\uff1f:;\uff1a\uff1b)]}\uff09\u300d\u300f\u3011"
-    "\u3015\u3009\u300b\u201d\u2019\u30fc\u2026\u309d\u309e\u30fd\u30fe\u3005")
+    "\u3015\u3009\u300b\u201d\u2019\u30fc\u2026\u309d\u309e\u30fd\u30fe\u3005"
+)
 NO_BREAK_AFTER = set("([{\uff08\u300c\u300e\u3010\u3014\u3008\u300a\u201c\u2018")
 
 
@@ -61,8 +62,7 @@ def font(path: Path, size: int) -> ImageFont.FreeTypeFont:
 @lru_cache(maxsize=512)
 def emoji_image(svg: Path, size: int) -> Image.Image:
     # Our own layer's Twemoji SVGs (no text, no external references), at the text's size.
-    png = resvg_py.svg_to_bytes(svg_path=str(svg), width=size, height=size,
-                                skip_system_fonts=True)
+    png = resvg_py.svg_to_bytes(svg_path=str(svg), width=size, height=size, skip_system_fonts=True)
     return Image.open(BytesIO(bytes(png))).convert("RGBA")
 
 
@@ -97,7 +97,7 @@ def levels(clusters: list[Cluster]) -> list[int]:
         if kind != "N":
             continue
         before = next((d for d in reversed(direction[:i]) if d != "N"), "R" if base else "L")
-        after = next((d for d in direction[i + 1:] if d != "N"), "R" if base else "L")
+        after = next((d for d in direction[i + 1 :] if d != "N"), "R" if base else "L")
         resolved[i] = before if before == after else ("R" if base else "L")
     out = []
     for kind in resolved:
@@ -121,8 +121,13 @@ def visual_runs(clusters: list[Cluster]) -> list[Run]:
     runs: list[Run] = []
     start = 0
     for i in range(1, len(clusters) + 1):
-        if i == len(clusters) or lv[i] != lv[start] or clusters[i].face != clusters[start].face \
-                or clusters[i].face is None or clusters[start].face is None:
+        if (
+            i == len(clusters)
+            or lv[i] != lv[start]
+            or clusters[i].face != clusters[start].face
+            or clusters[i].face is None
+            or clusters[start].face is None
+        ):
             runs.append(Run(tuple(clusters[start:i]), lv[start]))
             start = i
     for level in range(max(r.level for r in runs), 0, -1):
@@ -154,8 +159,12 @@ def _break_points(clusters: list[Cluster]) -> list[int]:
     points = []
     for i in range(1, len(clusters)):
         prev, cur = clusters[i - 1].text, clusters[i].text
-        cjk = (_wide(prev[0]) or _wide(cur[0])) and not cur.isspace() and \
-            cur[0] not in NO_BREAK_BEFORE and prev[-1] not in NO_BREAK_AFTER
+        cjk = (
+            (_wide(prev[0]) or _wide(cur[0]))
+            and not cur.isspace()
+            and cur[0] not in NO_BREAK_BEFORE
+            and prev[-1] not in NO_BREAK_AFTER
+        )
         if prev.isspace() or cjk:
             points.append(i)
     return points
@@ -181,13 +190,14 @@ def _wrap_paragraph(clusters: list[Cluster], size: int, max_width: int) -> list[
         if line_width(clusters, size) <= max_width:
             lines.append(clusters)
             break
-        points = [p for p in _break_points(clusters)
-                  if line_width(_trim(clusters[:p]), size) <= max_width]
+        points = [
+            p for p in _break_points(clusters) if line_width(_trim(clusters[:p]), size) <= max_width
+        ]
         if points:
             cut = points[-1]
         else:  # one word wider than the line: cut it where it still fits
             cut = 1
-            while cut < len(clusters) and line_width(clusters[:cut + 1], size) <= max_width:
+            while cut < len(clusters) and line_width(clusters[: cut + 1], size) <= max_width:
                 cut += 1
         lines.append(_trim(clusters[:cut]))
         clusters = clusters[cut:]
@@ -203,10 +213,17 @@ def _trim(clusters: list[Cluster]) -> list[Cluster]:
     return clusters[:end]
 
 
-def draw_line(img: Image.Image, runs: list[Run], x: float, baseline: int, size: int,
-              fill: tuple[int, int, int, int], stroke: int = 0,
-              stroke_fill: tuple[int, int, int, int] | None = None,
-              with_emoji: bool = True) -> None:
+def draw_line(
+    img: Image.Image,
+    runs: list[Run],
+    x: float,
+    baseline: int,
+    size: int,
+    fill: tuple[int, int, int, int],
+    stroke: int = 0,
+    stroke_fill: tuple[int, int, int, int] | None = None,
+    with_emoji: bool = True,
+) -> None:
     """Draw display-ordered ``runs`` from ``x`` on ``baseline`` (a shadow pass leaves the
     colour emoji out: ``with_emoji``)."""
     draw = ImageDraw.Draw(img)
@@ -219,7 +236,14 @@ def draw_line(img: Image.Image, runs: list[Run], x: float, baseline: int, size: 
                 left = round(x + k * size * 1.1 + size * 0.05)
                 img.alpha_composite(glyph, (left, max(0, baseline - round(size * 0.88))))
         elif run.face is not None:
-            draw.text((x, baseline), run.text, font=font(run.face.path, size), fill=fill,
-                      anchor="ls", direction="rtl" if run.rtl else "ltr",
-                      stroke_width=stroke, stroke_fill=stroke_fill)
+            draw.text(
+                (x, baseline),
+                run.text,
+                font=font(run.face.path, size),
+                fill=fill,
+                anchor="ls",
+                direction="rtl" if run.rtl else "ltr",
+                stroke_width=stroke,
+                stroke_fill=stroke_fill,
+            )
         x += width

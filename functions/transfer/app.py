@@ -27,9 +27,13 @@ def uploader() -> PostizUploader:
 
 @cache
 def importer() -> AssetImporter:
-    return AssetImporter(s3=boto3.client("s3"), asset_buckets=settings.allowed_asset_buckets(),
-                         policy=FetchPolicy(allow_hosts=settings.import_hosts()))
+    return AssetImporter(
+        s3=boto3.client("s3"),
+        asset_buckets=settings.allowed_asset_buckets(),
+        policy=FetchPolicy(allow_hosts=settings.import_hosts()),
+    )
 
 
 lambda_handler = lambda_entry(
-    logger, tracer, runner.handler({POSTIZ_UPLOAD: uploader, IMPORT_ASSET: importer}))
+    logger, tracer, runner.handler({POSTIZ_UPLOAD: uploader, IMPORT_ASSET: importer})
+)

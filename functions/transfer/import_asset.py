@@ -21,9 +21,13 @@ from smm_runtime.work import WorkContext
 
 PART = 8 * 1024 * 1024
 MAGIC: dict[str, tuple[bytes, ...]] = {
-    "image/png": (b"\x89PNG",), "image/jpeg": (b"\xff\xd8\xff",), "image/webp": (b"RIFF",),
-    "video/mp4": (b"ftyp",), "audio/mpeg": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
-    "font/ttf": (b"\x00\x01\x00\x00", b"true"), "font/otf": (b"OTTO",),
+    "image/png": (b"\x89PNG",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/webp": (b"RIFF",),
+    "video/mp4": (b"ftyp",),
+    "audio/mpeg": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
+    "font/ttf": (b"\x00\x01\x00\x00", b"true"),
+    "font/otf": (b"OTTO",),
 }
 
 
@@ -42,7 +46,8 @@ class AssetImporter:
     def __call__(self, req: ImportAssetRequest, ctx: WorkContext) -> ImportAssetResult:
         if req.target.bucket not in self.asset_buckets:
             raise InvalidRequestError(
-                f"target.bucket: {req.target.bucket!r} is not an asset bucket")
+                f"target.bucket: {req.target.bucket!r} is not an asset bucket"
+            )
         done = self._existing(req, ctx)
         if done is not None:
             return done
@@ -53,28 +58,40 @@ class AssetImporter:
         declared = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         if declared not in req.allowed_types:
             response.close()
-            raise UnsafeMediaError(f"url: content type {declared or 'none'!r} is not one of "
-                                   f"{', '.join(req.allowed_types)}")
+            raise UnsafeMediaError(
+                f"url: content type {declared or 'none'!r} is not one of "
+                f"{', '.join(req.allowed_types)}"
+            )
         length = int(response.getheader("Content-Length") or 0)
         if length > req.max_bytes:
             response.close()
             raise UnsafeMediaError(f"url: {length} bytes is over the {req.max_bytes}-byte limit")
         upload = self.s3.create_multipart_upload(
-            Bucket=req.target.bucket, Key=req.target.key, ContentType=declared,
-            Metadata={"source-url": req.url[:1024]})
+            Bucket=req.target.bucket,
+            Key=req.target.key,
+            ContentType=declared,
+            Metadata={"source-url": req.url[:1024]},
+        )
         try:
             result = self._stream(req, ctx, response, upload["UploadId"], declared)
         except BaseException:
-            self.s3.abort_multipart_upload(Bucket=req.target.bucket, Key=req.target.key,
-                                           UploadId=upload["UploadId"])
+            self.s3.abort_multipart_upload(
+                Bucket=req.target.bucket, Key=req.target.key, UploadId=upload["UploadId"]
+            )
             raise
         finally:
             response.close()
         ctx.report(stage="done", percent=100.0, final_url=final_url[:200])
         return result
 
-    def _stream(self, req: ImportAssetRequest, ctx: WorkContext, response: Any,
-                upload_id: str, declared: str) -> ImportAssetResult:
+    def _stream(
+        self,
+        req: ImportAssetRequest,
+        ctx: WorkContext,
+        response: Any,
+        upload_id: str,
+        declared: str,
+    ) -> ImportAssetResult:
         digest = hashlib.sha256()
         parts: list[dict[str, Any]] = []
         size, number, buffer = 0, 1, b""
@@ -94,8 +111,13 @@ class AssetImporter:
                 ctx.raise_if_cancelled()
                 ctx.report(stage="importing", bytes_received=size)
             if len(buffer) >= PART or (not chunk and (buffer or not parts)):
-                part = self.s3.upload_part(Bucket=req.target.bucket, Key=req.target.key,
-                                           UploadId=upload_id, PartNumber=number, Body=buffer)
+                part = self.s3.upload_part(
+                    Bucket=req.target.bucket,
+                    Key=req.target.key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=buffer,
+                )
                 parts.append({"ETag": part["ETag"], "PartNumber": number})
                 number, buffer = number + 1, b""
             if not chunk:
@@ -104,17 +126,34 @@ class AssetImporter:
             raise UnsafeMediaError("url: the file is too short to be media")
         sha = digest.hexdigest()
         if req.expected_sha256 and sha != req.expected_sha256:
-            raise WorkError(f"url: checksum {sha} does not match expected_sha256",
-                            error_type="ChecksumMismatch", non_retryable=True)
-        self.s3.complete_multipart_upload(Bucket=req.target.bucket, Key=req.target.key,
-                                          UploadId=upload_id, MultipartUpload={"Parts": parts})
+            raise WorkError(
+                f"url: checksum {sha} does not match expected_sha256",
+                error_type="ChecksumMismatch",
+                non_retryable=True,
+            )
+        self.s3.complete_multipart_upload(
+            Bucket=req.target.bucket,
+            Key=req.target.key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},
+        )
         # Record the checksum so a repeated import of the same URL is recognised.
-        self.s3.copy_object(Bucket=req.target.bucket, Key=req.target.key,
-                            CopySource={"Bucket": req.target.bucket, "Key": req.target.key},
-                            Metadata={"source-url": req.url[:1024], "sha256": sha},
-                            MetadataDirective="REPLACE", ContentType=declared)
-        return ImportAssetResult(target=req.target, size_bytes=size, sha256=sha,
-                                 content_type=declared, reused=False, usage=ctx.usage())
+        self.s3.copy_object(
+            Bucket=req.target.bucket,
+            Key=req.target.key,
+            CopySource={"Bucket": req.target.bucket, "Key": req.target.key},
+            Metadata={"source-url": req.url[:1024], "sha256": sha},
+            MetadataDirective="REPLACE",
+            ContentType=declared,
+        )
+        return ImportAssetResult(
+            target=req.target,
+            size_bytes=size,
+            sha256=sha,
+            content_type=declared,
+            reused=False,
+            usage=ctx.usage(),
+        )
 
     def _existing(self, req: ImportAssetRequest, ctx: WorkContext) -> ImportAssetResult | None:
         try:
@@ -128,6 +167,11 @@ class AssetImporter:
             return None
         if req.expected_sha256 and meta["sha256"] != req.expected_sha256:
             return None
-        return ImportAssetResult(target=req.target, size_bytes=int(head["ContentLength"]),
-                                 sha256=meta["sha256"], content_type=head.get("ContentType", ""),
-                                 reused=True, usage=ctx.usage())
+        return ImportAssetResult(
+            target=req.target,
+            size_bytes=int(head["ContentLength"]),
+            sha256=meta["sha256"],
+            content_type=head.get("ContentType", ""),
+            reused=True,
+            usage=ctx.usage(),
+        )

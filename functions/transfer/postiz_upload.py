@@ -40,7 +40,9 @@ class TransferSettings(BaseSettings):
     output_bucket: str
     asset_buckets: str = ""
     import_hosts_csv: str = Field(default="", validation_alias="SMM_IMPORT_HOSTS")
-    postiz_url: str = Field(description="Postiz public API base, e.g. https://api.postiz.com/public/v1")
+    postiz_url: str = Field(
+        description="Postiz public API base, e.g. https://api.postiz.com/public/v1"
+    )
     # On AWS the key lives in Secrets Manager (read once per cold start); locally, in the env.
     postiz_api_key_secret_arn: str | None = None
     postiz_api_key: SecretStr | None = None
@@ -69,19 +71,29 @@ class PostizUploader:
     def __call__(self, req: PostizUploadRequest, ctx: WorkContext) -> PostizUploadResult:
         if req.source.bucket != self.settings.output_bucket:
             raise InvalidRequestError(
-                f"source.bucket: {req.source.bucket!r} is not this deployment's bucket")
+                f"source.bucket: {req.source.bucket!r} is not this deployment's bucket"
+            )
         head = self.s3.head_object(Bucket=req.source.bucket, Key=req.source.key)
-        identity = "\n".join([ctx.workflow_id, req.source.uri, str(head.get("ETag", "")),
-                              req.filename])
+        identity = "\n".join(
+            [ctx.workflow_id, req.source.uri, str(head.get("ETag", "")), req.filename]
+        )
         record_key = f"{RECORDS}/{hashlib.sha256(identity.encode()).hexdigest()}"
         claims = Claims(self.s3, self.settings.output_bucket)
-        with claims.exclusive(f"{record_key}.claim", ctx,
-                              lambda: self._get(f"{record_key}.json") is not None,
-                              "waiting for another delivery of this upload") as done:
+        with claims.exclusive(
+            f"{record_key}.claim",
+            ctx,
+            lambda: self._get(f"{record_key}.json") is not None,
+            "waiting for another delivery of this upload",
+        ) as done:
             if done:
                 record = self._get(f"{record_key}.json") or {}
-                return PostizUploadResult(id=record["id"], path=record["path"], bytes_sent=0,
-                                          reused=True, usage=ctx.usage())
+                return PostizUploadResult(
+                    id=record["id"],
+                    path=record["path"],
+                    bytes_sent=0,
+                    reused=True,
+                    usage=ctx.usage(),
+                )
             result = self._upload(req, head, ctx)
             self._put(f"{record_key}.json", {"id": result.id, "path": result.path})
             return result
@@ -99,22 +111,29 @@ class PostizUploader:
         return found
 
     def _put(self, key: str, value: dict[str, Any]) -> None:
-        self.s3.put_object(Bucket=self.settings.output_bucket, Key=key,
-                           Body=json.dumps(value).encode(), ContentType="application/json")
+        self.s3.put_object(
+            Bucket=self.settings.output_bucket,
+            Key=key,
+            Body=json.dumps(value).encode(),
+            ContentType="application/json",
+        )
 
-    def _upload(self, req: PostizUploadRequest, head: dict[str, Any], ctx: WorkContext
-                ) -> PostizUploadResult:
+    def _upload(
+        self, req: PostizUploadRequest, head: dict[str, Any], ctx: WorkContext
+    ) -> PostizUploadResult:
         size = int(head["ContentLength"])
         if size > MAX_UPLOAD_BYTES:
             raise InvalidRequestError(f"source: {size} bytes is over the upload limit")
         boundary = f"smm-{uuid.uuid4().hex}"
-        head_part = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-                     f"filename=\"{req.filename}\"\r\nContent-Type: {req.content_type}\r\n\r\n"
-                     ).encode()
+        head_part = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{req.filename}"\r\nContent-Type: {req.content_type}\r\n\r\n'
+        ).encode()
         tail_part = f"\r\n--{boundary}--\r\n".encode()
         url = urlsplit(self.settings.postiz_url.rstrip("/") + "/upload")
-        conn_type = http.client.HTTPSConnection if url.scheme == "https" else \
-            http.client.HTTPConnection
+        conn_type = (
+            http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        )
         conn = conn_type(url.netloc, timeout=60)
         body = self.s3.get_object(Bucket=req.source.bucket, Key=req.source.key)["Body"]
         try:
@@ -129,8 +148,12 @@ class PostizUploader:
                 ctx.raise_if_cancelled()
                 conn.send(chunk)
                 sent += len(chunk)
-                ctx.report(stage="uploading", bytes_sent=sent, bytes_total=size,
-                           percent=round(100 * sent / max(1, size), 1))
+                ctx.report(
+                    stage="uploading",
+                    bytes_sent=sent,
+                    bytes_total=size,
+                    percent=round(100 * sent / max(1, size), 1),
+                )
             conn.send(tail_part)
             response = conn.getresponse()
             raw = response.read()
@@ -138,13 +161,16 @@ class PostizUploader:
             conn.close()
         if response.status == 429:
             after = response.getheader("Retry-After", "")
-            raise WorkError("Postiz upload: rate limited (429)", error_type="RateLimited",
-                            next_retry_delay=timedelta(seconds=int(after) if after.isdigit()
-                                                       else 120))
+            raise WorkError(
+                "Postiz upload: rate limited (429)",
+                error_type="RateLimited",
+                next_retry_delay=timedelta(seconds=int(after) if after.isdigit() else 120),
+            )
         if 400 <= response.status < 500:
             raise InvalidRequestError(f"Postiz upload: {response.status} {raw[:300]!r}")
         if response.status >= 300:
             raise WorkError(f"Postiz upload: {response.status}", error_type="RemoteError")
         answer = json.loads(raw)
-        return PostizUploadResult(id=str(answer["id"]), path=str(answer["path"]),
-                                  bytes_sent=sent, usage=ctx.usage())
+        return PostizUploadResult(
+            id=str(answer["id"]), path=str(answer["path"]), bytes_sent=sent, usage=ctx.usage()
+        )

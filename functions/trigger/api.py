@@ -28,16 +28,18 @@ from smm_runtime.contract.trigger_io import AcceptedResponse, ErrorResponse, Pub
 ACCOUNT = re.compile(ACCOUNT_PATTERN)
 WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 # Every route's path and method, for telling a wrong method (405) from no route (404).
-METHODS = ((re.compile(r"^/v1/publish$"), "POST"), (re.compile(r"^/v1/credits/[^/]+$"), "GET"),
-           (re.compile(r"^/v1/workflows/[^/]+/approval$"), "POST"),
-           (re.compile(r"^/v1/workflows/[^/]+$"), "GET"))
+METHODS = (
+    (re.compile(r"^/v1/publish$"), "POST"),
+    (re.compile(r"^/v1/credits/[^/]+$"), "GET"),
+    (re.compile(r"^/v1/workflows/[^/]+/approval$"), "POST"),
+    (re.compile(r"^/v1/workflows/[^/]+$"), "GET"),
+)
 LIMIT = 5  # validation errors named in one answer
 
 
 def answer(status: int, body: BaseModel | dict[str, Any]) -> HttpResponse[str]:
     data = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
-    return HttpResponse(status_code=status, content_type="application/json",
-                        body=json.dumps(data))
+    return HttpResponse(status_code=status, content_type="application/json", body=json.dumps(data))
 
 
 def error(status: int, message: str, field: str | None = None) -> HttpResponse[str]:
@@ -78,38 +80,54 @@ def build_app(service: Any = None, key: Key | None = None) -> LambdaFunctionUrlR
             return error(405, f"use {allowed}")
         return error(404, f"no route for {path}")
 
-    @app.post("/v1/publish",
-              summary="Start publishing a document (idempotent per collection + doc id)")
+    @app.post(
+        "/v1/publish", summary="Start publishing a document (idempotent per collection + doc id)"
+    )
     async def publish(request: Annotated[PublishRequest, Body()]) -> HttpResponse[str]:
         assert key is not None
         if request.account is None and not key.may_act_for(None):
-            return error(403, "account: the key that signed this request acts only for "
-                         f"{sorted(key.accounts or ())}; name the account to bill", "account")
+            return error(
+                403,
+                "account: the key that signed this request acts only for "
+                f"{sorted(key.accounts or ())}; name the account to bill",
+                "account",
+            )
         if not key.may_act_for(request.account):
-            return error(403, f"account: the key that signed this request may not act for "
-                         f"{request.account!r}", "account")
+            return error(
+                403,
+                f"account: the key that signed this request may not act for {request.account!r}",
+                "account",
+            )
         started = await service.start_publish(request)
         return answer(200 if started.existing else 202, started)
 
-    @app.get("/v1/credits/<account>",
-             summary="An account's credit balance (and held, granted, captured)")
+    @app.get(
+        "/v1/credits/<account>", summary="An account's credit balance (and held, granted, captured)"
+    )
     async def credits(account: str) -> HttpResponse[str]:
         assert key is not None
         if not ACCOUNT.match(account):
             return error(404, f"no route for /v1/credits/{account}")
         if not key.may_act_for(account):
-            return error(403, f"account: the key that signed this request may not read "
-                         f"{account!r}", "account")
+            return error(
+                403,
+                f"account: the key that signed this request may not read {account!r}",
+                "account",
+            )
         return answer(200, await service.read_balance(account))
 
     @app.post("/v1/workflows/<workflow_id>/approval", summary="Send the agent_approval signal")
-    async def approval(workflow_id: str, decision: Annotated[ApprovalDecision, Body()]
-                       ) -> HttpResponse[str]:
+    async def approval(
+        workflow_id: str, decision: Annotated[ApprovalDecision, Body()]
+    ) -> HttpResponse[str]:
         if not WORKFLOW_ID.match(workflow_id):
             return error(404, f"no route for /v1/workflows/{workflow_id}/approval")
         if not await service.send_approval(workflow_id, decision, key):
-            return error(404, f"workflow {workflow_id!r}: no publish started through this API "
-                         "has this id", "workflow_id")
+            return error(
+                404,
+                f"workflow {workflow_id!r}: no publish started through this API has this id",
+                "workflow_id",
+            )
         return answer(202, AcceptedResponse(workflow_id=workflow_id))
 
     @app.get("/v1/workflows/<workflow_id>", summary="Stage, outputs, approvals and Postiz ids")

@@ -27,9 +27,12 @@ def docs_page() -> str:
     assets = Path(swagger_ui.__file__).parent
     spec = json.dumps(build()).replace("</", "<\\/")  # no </script> can end the page early
     page = generate_swagger_html(
-        spec=spec, swagger_js=(assets / "swagger-ui-bundle.min.js").read_text(),
-        swagger_css=(assets / "swagger-ui.min.css").read_text(), swagger_base_url="",
-        oauth2_config=None)
+        spec=spec,
+        swagger_js=(assets / "swagger-ui-bundle.min.js").read_text(),
+        swagger_css=(assets / "swagger-ui.min.css").read_text(),
+        swagger_base_url="",
+        oauth2_config=None,
+    )
     # Swagger UI would otherwise send the page's address to validator.swagger.io for a badge.
     options = "presets: ["
     if options not in page:

@@ -64,8 +64,7 @@ class TriggerSettings(BaseSettings):
         if self.review_link_secret_arn:
             from aws_lambda_powertools.utilities import parameters
 
-            return str(parameters.get_secret(self.review_link_secret_arn,
-                                             max_age=3600)).encode()
+            return str(parameters.get_secret(self.review_link_secret_arn, max_age=3600)).encode()
         return None
 
     def keys(self) -> dict[str, Key]:
@@ -88,8 +87,9 @@ _clients = CachedClient(service="smm-trigger")
 
 @cache
 def ledger() -> Ledger | None:
-    return Ledger(boto3.client("dynamodb"), settings.ledger_table) \
-        if settings.ledger_table else None
+    return (
+        Ledger(boto3.client("dynamodb"), settings.ledger_table) if settings.ledger_table else None
+    )
 
 
 @cache
@@ -106,8 +106,9 @@ def s3() -> Any:
 def presign(uri: str) -> str:
     """A five-minute GET URL for a rendered output (the review page's media)."""
     bucket, _, key = uri.removeprefix("s3://").partition("/")
-    url: str = s3().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
-                                           ExpiresIn=PRESIGN_SECONDS)
+    url: str = s3().generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=PRESIGN_SECONDS
+    )
     return url
 
 
@@ -125,22 +126,32 @@ def presign_if_present(uri: str) -> str | None:
 
 async def _serve(request: Request) -> Response:
     client = await _clients.get()
-    service = TemporalService(client, settings.task_queue, settings.output_bucket,
-                              settings.assets_bucket, ledger())
+    service = TemporalService(
+        client, settings.task_queue, settings.output_bucket, settings.assets_bucket, ledger()
+    )
     if settings.api_docs and request.path == DOCS_PATH and request.method == "GET":
         return Response(200, {}, {"content-type": "text/html; charset=utf-8"}, docs_page())
     if settings.api_docs and request.path == DOCS_JSON_PATH and request.method == "GET":
         return Response(200, docs_json())
     if request.path.startswith(PREFIX):
-        return await handle_review(request.method, request.path, request.body, service,
-                                   settings.review_secret(), replay_guard(), presign,
-                                   present=presign_if_present)
+        return await handle_review(
+            request.method,
+            request.path,
+            request.body,
+            service,
+            settings.review_secret(),
+            replay_guard(),
+            presign,
+            present=presign_if_present,
+        )
     try:
         keys = settings.keys()
     except ValueError as err:  # the secret in Secrets Manager is no keyring: ours to fix
         logger.error("trigger secret unusable", extra={"error": str(err)})
-        return error(500, "the API's signing keys are misconfigured; the operator must fix "
-                     "the trigger secret")
+        return error(
+            500,
+            "the API's signing keys are misconfigured; the operator must fix the trigger secret",
+        )
     return await handle(request, service, keys, replay_guard())
 
 
@@ -148,15 +159,18 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     http = event.get("requestContext", {}).get("http", {})
     body = event.get("body") or ""
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
-    request = Request(method=str(http.get("method", "GET")).upper(),
-                      path=str(event.get("rawPath", "/")),
-                      headers={k.lower(): v for k, v in (event.get("headers") or {}).items()},
-                      body=raw)
+    request = Request(
+        method=str(http.get("method", "GET")).upper(),
+        path=str(event.get("rawPath", "/")),
+        headers={k.lower(): v for k, v in (event.get("headers") or {}).items()},
+        body=raw,
+    )
     response = _loop.run_until_complete(_serve(request))
     # A review path holds the signed link, a credential: it is never logged.
     path = PREFIX + "[link]" if request.path.startswith(PREFIX) else request.path
-    logger.info("request", extra={"method": request.method, "path": path,
-                                  "status": response.status})
+    logger.info(
+        "request", extra={"method": request.method, "path": path, "status": response.status}
+    )
     body = response.html if response.html is not None else json.dumps(response.body)
     return {"statusCode": response.status, "headers": response.headers, "body": body}
 

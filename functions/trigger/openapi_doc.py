@@ -18,17 +18,29 @@ from smm_runtime.contract.trigger_io import api_schemas
 # required together) so a generated client takes them from a signing middleware, not from
 # each call's parameters.
 SIGNATURE_SCHEMES = {
-    "smmTimestamp": {"type": "apiKey", "in": "header", "name": "x-smm-timestamp",
-                     "description": "Unix time in seconds; refused outside a 300 s window."},
-    "smmRequestId": {"type": "apiKey", "in": "header", "name": "x-smm-request-id",
-                     "description": "Unique per request (8 to 128 characters). The same id "
-                                    "with the same request again gets the first answer again "
-                                    "(or runs, if that failed with a 5xx); with a different "
-                                    "request, 409."},
-    "smmSignature": {"type": "apiKey", "in": "header", "name": "x-smm-signature",
-                     "description": "'v2=<key id>:' + hex HMAC-SHA256(key, "
-                                    "'v2.<request id>.<timestamp>.<METHOD> <path>.<body>'); "
-                                    "several, space-separated, while a sender rotates keys."},
+    "smmTimestamp": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-smm-timestamp",
+        "description": "Unix time in seconds; refused outside a 300 s window.",
+    },
+    "smmRequestId": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-smm-request-id",
+        "description": "Unique per request (8 to 128 characters). The same id "
+        "with the same request again gets the first answer again "
+        "(or runs, if that failed with a 5xx); with a different "
+        "request, 409.",
+    },
+    "smmSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-smm-signature",
+        "description": "'v2=<key id>:' + hex HMAC-SHA256(key, "
+        "'v2.<request id>.<timestamp>.<METHOD> <path>.<body>'); "
+        "several, space-separated, while a sender rotates keys.",
+    },
 }
 
 
@@ -36,21 +48,37 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-DESCRIBED = {400: "Bad input (the field is named)", 401: "Not authenticated",
-             403: "The signing key may not act for that account",
-             404: "Unknown workflow or route", 405: "Wrong method for the route",
-             409: "Replayed request id", 413: "Body over 64 KiB"}
+DESCRIBED = {
+    400: "Bad input (the field is named)",
+    401: "Not authenticated",
+    403: "The signing key may not act for that account",
+    404: "Unknown workflow or route",
+    405: "Wrong method for the route",
+    409: "Replayed request id",
+    413: "Body over 64 KiB",
+}
 # What each route answers besides the errors every signed request may get (401, 409, 413).
 OPERATIONS: dict[tuple[str, str], tuple[str, dict[int, tuple[str, str]], tuple[int, ...]]] = {
-    ("/v1/publish", "post"): ("startPublish", {202: ("StartedResponse", "Started"),
-                                               200: ("StartedResponse", "Already started")},
-                              (400, 403)),
+    ("/v1/publish", "post"): (
+        "startPublish",
+        {202: ("StartedResponse", "Started"), 200: ("StartedResponse", "Already started")},
+        (400, 403),
+    ),
     ("/v1/workflows/{workflow_id}/approval", "post"): (
-        "sendApproval", {202: ("AcceptedResponse", "Delivered")}, (400, 404)),
+        "sendApproval",
+        {202: ("AcceptedResponse", "Delivered")},
+        (400, 404),
+    ),
     ("/v1/workflows/{workflow_id}", "get"): (
-        "readStatus", {200: ("StatusResponse", "The status")}, (404,)),
+        "readStatus",
+        {200: ("StatusResponse", "The status")},
+        (404,),
+    ),
     ("/v1/credits/{account}", "get"): (
-        "readBalance", {200: ("BalanceResponse", "The balance")}, (403, 404)),
+        "readBalance",
+        {200: ("BalanceResponse", "The balance")},
+        (403, 404),
+    ),
 }
 PATH_PATTERNS = {"workflow_id": "^[A-Za-z0-9_.-]{1,200}$", "account": ACCOUNT_PATTERN}
 
@@ -60,32 +88,49 @@ def build() -> dict[str, Any]:
     routes (api.py); then what the resolver cannot know: the signature headers every route
     needs (as security schemes), our answers (a 400 in our error shape, not its 422),
     operation ids, the path parameters' patterns, and the models' schemas from the contract."""
-    generated = json.loads(build_app().get_openapi_json_schema(
-        title="SMM Hub creative engine trigger API", version="1.0.0",
-        description="Called by Payload CMS hooks. Every request is signed."))
+    generated = json.loads(
+        build_app().get_openapi_json_schema(
+            title="SMM Hub creative engine trigger API",
+            version="1.0.0",
+            description="Called by Payload CMS hooks. Every request is signed.",
+        )
+    )
     for path, methods in generated["paths"].items():
         for method, operation in methods.items():
             operation_id, ok, errors = OPERATIONS[(path, method)]
             operation["operationId"] = operation_id
             for parameter in operation.get("parameters", []):
-                parameter["schema"] = {"type": "string",
-                                       "pattern": PATH_PATTERNS[parameter["name"]]}
+                parameter["schema"] = {
+                    "type": "string",
+                    "pattern": PATH_PATTERNS[parameter["name"]],
+                }
             operation["security"] = [{name: [] for name in SIGNATURE_SCHEMES}]
             if "requestBody" in operation:
                 model = operation["requestBody"]["content"]["application/json"]["schema"]
-                operation["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": _ref(model["$ref"].rsplit("/", 1)[-1])}}}
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _ref(model["$ref"].rsplit("/", 1)[-1])}
+                    },
+                }
             responses: dict[str, Any] = {
-                str(code): {"description": text,
-                            "content": {"application/json": {"schema": _ref(model)}}}
-                for code, (model, text) in ok.items()}
+                str(code): {
+                    "description": text,
+                    "content": {"application/json": {"schema": _ref(model)}},
+                }
+                for code, (model, text) in ok.items()
+            }
             for code in sorted({*errors, 401, 405, 409, 413}):
-                responses[str(code)] = {"description": DESCRIBED[code], "content": {
-                    "application/json": {"schema": _ref("ErrorResponse")}}}
+                responses[str(code)] = {
+                    "description": DESCRIBED[code],
+                    "content": {"application/json": {"schema": _ref("ErrorResponse")}},
+                }
             operation["responses"] = responses
             operation.pop("tags", None)
-    generated["components"] = {"schemas": api_schemas("#/components/schemas/{model}"),
-                               "securitySchemes": SIGNATURE_SCHEMES}
+    generated["components"] = {
+        "schemas": api_schemas("#/components/schemas/{model}"),
+        "securitySchemes": SIGNATURE_SCHEMES,
+    }
     generated.pop("servers", None)
     return dict(generated)
 

@@ -29,8 +29,11 @@ class ReplayGuard:
 
     def seen(self, request_id: str) -> bool:
         """Whether ``first_use`` already took this id (and it has not expired)."""
-        item = self._db.get_item(TableName=self._table, ConsistentRead=True,
-                                 Key={"pk": {"S": f"trigger-request#{request_id}"}}).get("Item")
+        item = self._db.get_item(
+            TableName=self._table,
+            ConsistentRead=True,
+            Key={"pk": {"S": f"trigger-request#{request_id}"}},
+        ).get("Item")
         return bool(item) and int(item["expires_at"]["N"]) > time.time()
 
     def first_use(self, request_id: str, until: float | None = None) -> bool:
@@ -41,9 +44,12 @@ class ReplayGuard:
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item={"pk": {"S": f"trigger-request#{request_id}"},
-                      "expires_at": {"N": str(expires)}},
-                ConditionExpression="attribute_not_exists(pk)")
+                Item={
+                    "pk": {"S": f"trigger-request#{request_id}"},
+                    "expires_at": {"N": str(expires)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
@@ -75,25 +81,42 @@ class RequestLog(ReplayGuard):
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item={**self._key(request_id), "fingerprint": {"S": print_},
-                      "state": {"S": "running"}, "expires_at": {"N": str(now + 2 * WINDOW_S)}},
+                Item={
+                    **self._key(request_id),
+                    "fingerprint": {"S": print_},
+                    "state": {"S": "running"},
+                    "expires_at": {"N": str(now + 2 * WINDOW_S)},
+                },
                 # An expired record (TTL deletes lazily) counts as absent.
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}})
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+            )
             return None
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-        item = self._db.get_item(TableName=self._table, Key=self._key(request_id),
-                                 ConsistentRead=True).get("Item", {})
+        item = self._db.get_item(
+            TableName=self._table, Key=self._key(request_id), ConsistentRead=True
+        ).get("Item", {})
         if item.get("fingerprint", {}).get("S") != print_:
-            return Earlier(409, {"error": "x-smm-request-id: already used for a different "
-                                          "request; use a new id for a new request",
-                                 "field": "x-smm-request-id"})
+            return Earlier(
+                409,
+                {
+                    "error": "x-smm-request-id: already used for a different "
+                    "request; use a new id for a new request",
+                    "field": "x-smm-request-id",
+                },
+            )
         if item.get("state", {}).get("S") == "done":
             return Earlier(int(item["status"]["N"]), json.loads(item["answer"]["S"]))
-        return Earlier(409, {"error": "x-smm-request-id: this request is still being worked "
-                                      "on; retry in a few seconds", "field": "x-smm-request-id"})
+        return Earlier(
+            409,
+            {
+                "error": "x-smm-request-id: this request is still being worked "
+                "on; retry in a few seconds",
+                "field": "x-smm-request-id",
+            },
+        )
 
     def finish(self, request_id: str, status: int, body: dict[str, Any]) -> None:
         """Remember the answer; a 5xx is forgotten instead, so a retry runs again."""
@@ -101,11 +124,16 @@ class RequestLog(ReplayGuard):
             self.forget(request_id)
             return
         self._db.update_item(
-            TableName=self._table, Key=self._key(request_id),
+            TableName=self._table,
+            Key=self._key(request_id),
             UpdateExpression="SET #s = :done, #st = :status, answer = :answer",
             ExpressionAttributeNames={"#s": "state", "#st": "status"},
-            ExpressionAttributeValues={":done": {"S": "done"}, ":status": {"N": str(status)},
-                                       ":answer": {"S": json.dumps(body)}})
+            ExpressionAttributeValues={
+                ":done": {"S": "done"},
+                ":status": {"N": str(status)},
+                ":answer": {"S": json.dumps(body)},
+            },
+        )
 
     def forget(self, request_id: str) -> None:
         self._db.delete_item(TableName=self._table, Key=self._key(request_id))

@@ -25,8 +25,11 @@ from smm_runtime.contract.workflow_io import BrandLook
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 INK, WHITE = "#111827", "#ffffff"
 DEFAULTS = {"primary": "#1e3a8a", "accent": "#f59e0b"}
-LOGO_PREFIXES = (re.compile(r"^brand-kits/"), re.compile(r"^shared/"),
-                 re.compile(r"^accounts/[a-z0-9][a-z0-9_-]{0,62}/brand-kits/"))
+LOGO_PREFIXES = (
+    re.compile(r"^brand-kits/"),
+    re.compile(r"^shared/"),
+    re.compile(r"^accounts/[a-z0-9][a-z0-9_-]{0,62}/brand-kits/"),
+)
 
 BRAND_STYLE = """
 .brand { display: flex; align-items: center; gap: 12px; padding: 12px 16px; margin: -16px -16px
@@ -49,17 +52,22 @@ class Theme:
     logo_url: str | None
 
     def header(self) -> str:
-        logo = (f'<img src="{escape(self.logo_url)}" alt="{escape(self.name or "Brand")} logo">'
-                if self.logo_url else "")
+        logo = (
+            f'<img src="{escape(self.logo_url)}" alt="{escape(self.name or "Brand")} logo">'
+            if self.logo_url
+            else ""
+        )
         name = f'<span class="name">{escape(self.name)}</span>' if self.name else ""
         # On the root, so the format tabs further down wear the brand too.
-        return (f"<style>:root {{ --brand: {self.primary}; --brand-ink: {self.ink}; "
-                f"--brand-accent: {self.accent}; }}</style>"
-                f'<header class="brand">{logo}{name}</header>')
+        return (
+            f"<style>:root {{ --brand: {self.primary}; --brand-ink: {self.ink}; "
+            f"--brand-accent: {self.accent}; }}</style>"
+            f'<header class="brand">{logo}{name}</header>'
+        )
 
 
 def _luminance(hex_colour: str) -> float:
-    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -92,5 +100,10 @@ def theme(look: BrandLook | None, present: Callable[[str], str | None] | None) -
     primary = colours.get("primary", DEFAULTS["primary"])
     accent = colours.get("accent", DEFAULTS["accent"])
     logo_url = present(look.logo) if look.logo and present and logo_readable(look.logo) else None
-    return Theme(name=look.name[:80], primary=primary, accent=accent,
-                 ink=readable_on(primary), logo_url=logo_url)
+    return Theme(
+        name=look.name[:80],
+        primary=primary,
+        accent=accent,
+        ink=readable_on(primary),
+        logo_url=logo_url,
+    )

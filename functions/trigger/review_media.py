@@ -17,7 +17,8 @@ SHAPES = {"vertical": "portrait", "square": "square", "landscape": "landscape"}
 FORMATS = {slug: (preset, SHAPES[slug]) for preset, slug in PRESET_SLUGS.items()}
 MAX_TABS = 4
 
-MEDIA_STYLE = """
+MEDIA_STYLE = (
+    """
 .player { position: relative; margin: 0 auto; width: min(100%, calc(78vh * var(--ar)));
           aspect-ratio: var(--ar); background: #000; border-radius: 8px; overflow: hidden; }
 .player video, .player img { display: block; width: 100%; height: 100%; object-fit: contain; }
@@ -28,8 +29,12 @@ MEDIA_STYLE = """
 .formats > input:checked + label { background: var(--ink); color: #fff; border-color: var(--ink); }
 .formats > input:focus-visible + label { outline: 3px solid #f59e0b; outline-offset: 2px; }
 .formats > .panel { display: none; }
-""" + "".join(f".formats > #format-{i}:checked ~ #panel-{i} {{ display: block; }}\n"
-              for i in range(1, MAX_TABS + 1)) + """
+"""
+    + "".join(
+        f".formats > #format-{i}:checked ~ #panel-{i} {{ display: block; }}\n"
+        for i in range(1, MAX_TABS + 1)
+    )
+    + """
 .strip { display: flex; gap: 12px; overflow-x: auto; scroll-snap-type: x mandatory;
          padding-bottom: 8px; -webkit-overflow-scrolling: touch; }
 .strip figure { flex: 0 0 min(85%, 420px); margin: 0; scroll-snap-align: center; }
@@ -49,6 +54,7 @@ figcaption { color: var(--muted); font-size: .9rem; text-align: center; margin-t
 .chips span { display: inline-block; border: 1px solid var(--line); border-radius: 999px;
               padding: 2px 10px; margin: 0 4px 4px 0; font-size: .9rem; background: #fff; }
 """
+)
 
 
 @dataclass(frozen=True)
@@ -73,12 +79,20 @@ class Media:
 
 def _player(item: Media, number: int) -> str:
     poster = f' poster="{escape(item.poster)}"' if item.poster else ""
-    sheet = (f'<figure class="sheet"><img src="{escape(item.sheet)}" loading="lazy" '
-             f'alt="A still from each scene of video {number}"><figcaption>The scenes, in '
-             f"order</figcaption></figure>") if item.sheet else ""
-    return (f'<div class="player" style="--ar: {item.ratio}">'
-            f'<video controls playsinline preload="metadata"{poster} src="{escape(item.url)}" '
-            f'aria-label="Rendered video {number}, {escape(item.label)}"></video></div>{sheet}')
+    sheet = (
+        (
+            f'<figure class="sheet"><img src="{escape(item.sheet)}" loading="lazy" '
+            f'alt="A still from each scene of video {number}"><figcaption>The scenes, in '
+            f"order</figcaption></figure>"
+        )
+        if item.sheet
+        else ""
+    )
+    return (
+        f'<div class="player" style="--ar: {item.ratio}">'
+        f'<video controls playsinline preload="metadata"{poster} src="{escape(item.url)}" '
+        f'aria-label="Rendered video {number}, {escape(item.label)}"></video></div>{sheet}'
+    )
 
 
 def creative(items: list[Media]) -> str:
@@ -91,26 +105,33 @@ def creative(items: list[Media]) -> str:
         tabs = "".join(
             f'<input type="radio" name="format" id="format-{i}"{" checked" if i == 1 else ""}>'
             f'<label for="format-{i}">{escape(v.label)}</label>'
-            for i, v in enumerate(videos[:MAX_TABS], start=1))
-        panels = "".join(f'<div class="panel" id="panel-{i}">{_player(v, i)}</div>'
-                         for i, v in enumerate(videos[:MAX_TABS], start=1))
-        parts.append(f'<div class="formats" role="group" aria-label="Formats">{tabs}{panels}'
-                     "</div>")
+            for i, v in enumerate(videos[:MAX_TABS], start=1)
+        )
+        panels = "".join(
+            f'<div class="panel" id="panel-{i}">{_player(v, i)}</div>'
+            for i, v in enumerate(videos[:MAX_TABS], start=1)
+        )
+        parts.append(f'<div class="formats" role="group" aria-label="Formats">{tabs}{panels}</div>')
     if len(images) == 1:
-        parts.append(f'<div class="single"><img src="{escape(images[0].url)}" '
-                     'alt="The rendered image"></div>')
+        parts.append(
+            f'<div class="single"><img src="{escape(images[0].url)}" '
+            'alt="The rendered image"></div>'
+        )
     elif images:
         slides = "".join(
             f'<figure><img src="{escape(m.url)}" alt="Slide {i} of {len(images)}" '
             f'loading="lazy"><figcaption>{i} / {len(images)}</figcaption></figure>'
-            for i, m in enumerate(images, start=1))
-        parts.append(f'<div class="strip" tabindex="0" aria-label="Carousel, swipe for more">'
-                     f"{slides}</div>")
+            for i, m in enumerate(images, start=1)
+        )
+        parts.append(
+            f'<div class="strip" tabindex="0" aria-label="Carousel, swipe for more">{slides}</div>'
+        )
     return '<section class="media" aria-label="The creative">' + "".join(parts) + "</section>"
 
 
-def post_preview(post: dict[str, Any], items: list[Media], author: str = "",
-                 avatar: str | None = None) -> str:
+def post_preview(
+    post: dict[str, Any], items: list[Media], author: str = "", avatar: str | None = None
+) -> str:
     """The post as it will appear: from the brand (its logo and name, when the page has
     them), the text as written (line breaks kept), the first media, the channels and the
     schedule."""
@@ -118,11 +139,16 @@ def post_preview(post: dict[str, Any], items: list[Media], author: str = "",
     when = escape(str(post.get("publish_at") or "as soon as approved"))
     first = next((m.poster or m.url for m in items if m.poster or m.kind == "image"), None)
     thumb = f'<img class="thumb" src="{escape(first)}" alt="">' if first else ""
-    face = (f'<img class="avatar" src="{escape(avatar)}" alt="">' if avatar
-            else '<div class="avatar" aria-hidden="true"></div>')
+    face = (
+        f'<img class="avatar" src="{escape(avatar)}" alt="">'
+        if avatar
+        else '<div class="avatar" aria-hidden="true"></div>'
+    )
     by = f'<p class="author">{escape(author)}</p>' if author else ""
-    return (f'<section class="card" aria-labelledby="post-h"><h2 id="post-h">The post, as it '
-            f'will appear</h2><div class="post">{face}<div>{by}'
-            f'<p class="text">{escape(str(post.get("content", "")))}</p>{thumb}</div></div>'
-            f'<p class="chips muted">Channels: {channels or "—"}</p>'
-            f'<p class="muted">Scheduled: {when}</p></section>')
+    return (
+        f'<section class="card" aria-labelledby="post-h"><h2 id="post-h">The post, as it '
+        f'will appear</h2><div class="post">{face}<div>{by}'
+        f'<p class="text">{escape(str(post.get("content", "")))}</p>{thumb}</div></div>'
+        f'<p class="chips muted">Channels: {channels or "—"}</p>'
+        f'<p class="muted">Scheduled: {when}</p></section>'
+    )

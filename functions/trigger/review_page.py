@@ -44,7 +44,8 @@ def page(title: str, body: str, status_note: str = "") -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         f"<title>{escape(title)}</title><style>{STYLE}{MEDIA_STYLE}{BRAND_STYLE}</style></head>"
-        f'<body><main>{status_note}{body}</main></body></html>')
+        f"<body><main>{status_note}{body}</main></body></html>"
+    )
 
 
 def message_page(title: str, text: str) -> str:
@@ -70,22 +71,40 @@ def _edit_fields(editable: dict[str, str]) -> str:
         f'<label for="edit-{i}">{escape(edit_label(path))}</label>'
         f'<input type="text" id="edit-{i}" name="edit:{escape(path)}" value="{escape(text)}" '
         f'maxlength="2000">'
-        for i, (path, text) in enumerate(editable.items()))
-    return (f'<fieldset><legend>Text (change it, then Request changes)</legend>{fields}'
-            '</fieldset>') if fields else ""
+        for i, (path, text) in enumerate(editable.items())
+    )
+    return (
+        (f"<fieldset><legend>Text (change it, then Request changes)</legend>{fields}</fieldset>")
+        if fields
+        else ""
+    )
 
 
-def review_page(*, workflow_id: str, reviewer: str, round_: int, expires: str,
-                media: list[Media], post: dict[str, Any] | None,
-                approvals: list[dict[str, Any]], action: str, csrf: str,
-                editable: dict[str, str], brand: Theme | None = None) -> str:
+def review_page(
+    *,
+    workflow_id: str,
+    reviewer: str,
+    round_: int,
+    expires: str,
+    media: list[Media],
+    post: dict[str, Any] | None,
+    approvals: list[dict[str, Any]],
+    action: str,
+    csrf: str,
+    editable: dict[str, str],
+    brand: Theme | None = None,
+) -> str:
     post = post or {}
-    history = "".join(
-        f"<li>{escape(str(a.get('at', '')))[:16]} — {escape(str(a.get('reviewer', '')))}: "
-        f"{escape(str(a.get('decision', '')))}"
-        f"{' (refused)' if not a.get('accepted') else ''}"
-        f"{': ' + escape(str(a['comment'])) if a.get('comment') else ''}</li>"
-        for a in approvals) or "<li>No decisions yet.</li>"
+    history = (
+        "".join(
+            f"<li>{escape(str(a.get('at', '')))[:16]} — {escape(str(a.get('reviewer', '')))}: "
+            f"{escape(str(a.get('decision', '')))}"
+            f"{' (refused)' if not a.get('accepted') else ''}"
+            f"{': ' + escape(str(a['comment'])) if a.get('comment') else ''}</li>"
+            for a in approvals
+        )
+        or "<li>No decisions yet.</li>"
+    )
     body = f"""{brand.header() if brand else ""}
 <h1>Review: round {round_}</h1>
 <p class="muted">For {escape(reviewer)} · link valid until {escape(expires)} UTC ·

@@ -59,20 +59,40 @@ def function_url_event(request: Request) -> dict[str, Any]:
     """The Function URL event (payload format 2.0) the resolver reads. The API takes JSON
     only and always parsed every body as JSON, whatever its content-type said: so it does."""
     headers = {**request.headers, "content-type": "application/json"}
-    return {"version": "2.0", "routeKey": "$default", "rawPath": request.path,
-            "rawQueryString": "", "headers": headers,
-            "requestContext": {"http": {"method": request.method, "path": request.path},
-                               "routeKey": "$default", "stage": "$default"},
-            "body": base64.b64encode(request.body).decode(), "isBase64Encoded": True}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": request.path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "http": {"method": request.method, "path": request.path},
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "body": base64.b64encode(request.body).decode(),
+        "isBase64Encoded": True,
+    }
 
 
-async def handle(request: Request, service: Any, keys: Mapping[str, Key], log: RequestLog,
-                 now: float | None = None) -> Response:
+async def handle(
+    request: Request,
+    service: Any,
+    keys: Mapping[str, Key],
+    log: RequestLog,
+    now: float | None = None,
+) -> Response:
     if len(request.body) > MAX_BODY:
         return error(413, f"body: larger than {MAX_BODY} bytes", "body")
     try:
-        request_id, key_id = authenticate(keys, request.headers, request.method, request.path,
-                                          request.body, time.time() if now is None else now)
+        request_id, key_id = authenticate(
+            keys,
+            request.headers,
+            request.method,
+            request.path,
+            request.body,
+            time.time() if now is None else now,
+        )
     except AuthError as err:
         return error(401, str(err))
     earlier = log.begin(request_id, fingerprint(request.method, request.path, request.body))
@@ -80,7 +100,9 @@ async def handle(request: Request, service: Any, keys: Mapping[str, Key], log: R
         return Response(earlier.status, earlier.body)
     try:
         resolved = await build_app(service, keys[key_id]).resolve_async(
-            function_url_event(request), None)  # type: ignore[arg-type]  # no context used
+            function_url_event(request),
+            None,  # type: ignore[arg-type]  # no context used
+        )
     except BaseException:
         log.forget(request_id)  # failed on our side: the caller's retry runs again
         raise

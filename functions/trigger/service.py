@@ -33,8 +33,14 @@ STARTED_BY = {"started_by": "smm-trigger-api"}
 
 
 class TemporalService:
-    def __init__(self, client: Client, task_queue: str, output_bucket: str,
-                 assets_bucket: str | None, ledger: Ledger | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        output_bucket: str,
+        assets_bucket: str | None,
+        ledger: Ledger | None = None,
+    ) -> None:
         self._ledger = ledger
         self._client = client
         self._queue = task_queue
@@ -43,35 +49,44 @@ class TemporalService:
 
     async def start_publish(self, request: PublishRequest) -> StartedResponse:
         workflow_id = request.workflow_id()
-        params = PublishInput(creative=request.creative, post=request.post,
-                              approval=request.approval,
-                              payload={"collection": request.collection, "id": request.doc_id},
-                              output_bucket=self._bucket, assets_bucket=self._assets,
-                              account=request.account)
+        params = PublishInput(
+            creative=request.creative,
+            post=request.post,
+            approval=request.approval,
+            payload={"collection": request.collection, "id": request.doc_id},
+            output_bucket=self._bucket,
+            assets_bucket=self._assets,
+            account=request.account,
+        )
         try:
             handle = await self._client.start_workflow(
                 # The memo says who started it and for whom: approvals and status reads
                 # check both (a key bound to accounts sees only their publishes).
-                WORKFLOW, params, id=workflow_id, task_queue=self._queue,
+                WORKFLOW,
+                params,
+                id=workflow_id,
+                task_queue=self._queue,
                 memo={**STARTED_BY, "account": request.account},
                 static_summary=f"publish {request.creative.kind} · Payload "
                 f"{request.collection}/{request.doc_id}"
                 + (f" · {request.account}" if request.account else ""),
                 # The same document twice is the same publish: never a second run.
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-            return StartedResponse(workflow_id=workflow_id, run_id=handle.first_execution_run_id,
-                                   existing=False)
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            return StartedResponse(
+                workflow_id=workflow_id, run_id=handle.first_execution_run_id, existing=False
+            )
         except WorkflowAlreadyStartedError:
             described = await self._client.get_workflow_handle(workflow_id).describe()
-            return StartedResponse(workflow_id=workflow_id, run_id=described.run_id,
-                                   existing=True)
+            return StartedResponse(workflow_id=workflow_id, run_id=described.run_id, existing=True)
 
     async def read_balance(self, account: str) -> BalanceResponse:
         if self._ledger is None:
             return BalanceResponse(account=account, balance=0, held=0, granted=0, captured=0)
         b = await asyncio.to_thread(self._ledger.balance, account)
-        return BalanceResponse(account=account, balance=b.balance, held=b.held,
-                               granted=b.granted, captured=b.captured)
+        return BalanceResponse(
+            account=account, balance=b.balance, held=b.held, granted=b.granted, captured=b.captured
+        )
 
     async def _ours(self, workflow_id: str, key: Key | None) -> bool:
         """Whether ``workflow_id`` is a publish this API started for an account ``key`` may
@@ -90,8 +105,7 @@ class TemporalService:
             return False
         return key is None or key.may_act_for(memo.get("account"))
 
-    async def send_approval(self, workflow_id: str, decision: ApprovalDecision,
-                            key: Key) -> bool:
+    async def send_approval(self, workflow_id: str, decision: ApprovalDecision, key: Key) -> bool:
         if not await self._ours(workflow_id, key):
             return False
         handle = self._client.get_workflow_handle(workflow_id)
@@ -103,13 +117,13 @@ class TemporalService:
             raise
         return True
 
-    async def decide(self, workflow_id: str, decision: ApprovalDecision
-                     ) -> tuple[bool, str | None]:
+    async def decide(self, workflow_id: str, decision: ApprovalDecision) -> tuple[bool, str | None]:
         """Send a decision through the `approve` Update: (accepted, why not)."""
         handle = self._client.get_workflow_handle(workflow_id)
         try:
-            await handle.execute_update("approve", decision.model_dump(mode="json"),
-                                        result_type=PublishStatus)
+            await handle.execute_update(
+                "approve", decision.model_dump(mode="json"), result_type=PublishStatus
+            )
         except WorkflowUpdateFailedError as err:
             return False, str(err.cause or err)
         except RPCError as err:
@@ -118,8 +132,7 @@ class TemporalService:
             raise
         return True, None
 
-    async def read_status(self, workflow_id: str, key: Key | None = None
-                          ) -> StatusResponse | None:
+    async def read_status(self, workflow_id: str, key: Key | None = None) -> StatusResponse | None:
         """A publish's status; a key bound to accounts reads only their publishes (others
         answer as missing)."""
         handle = self._client.get_workflow_handle(workflow_id)
@@ -129,8 +142,9 @@ class TemporalService:
                 return None
             if key is not None and key.accounts is not None:
                 memo = await description.memo()
-                if memo.get("started_by") != STARTED_BY["started_by"] or \
-                        not key.may_act_for(memo.get("account")):
+                if memo.get("started_by") != STARTED_BY["started_by"] or not key.may_act_for(
+                    memo.get("account")
+                ):
                     return None
             status = await handle.query("status", result_type=PublishStatus)
         except RPCError as err:
@@ -148,7 +162,8 @@ class TemporalService:
         (finished between the two queries, or no worker answers): the stage still is."""
         try:
             raw = await self._client.get_workflow_handle(render_id).query(
-                "progress", result_type=dict[str, Any])
+                "progress", result_type=dict[str, Any]
+            )
         except (RPCError, WorkflowQueryFailedError):
             return None
         done = raw.get("segments_done", raw.get("images_done", 0))

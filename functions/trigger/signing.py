@@ -63,36 +63,63 @@ def keyring(value: str) -> dict[str, Key]:
     for key_id, entry in entries.items() if isinstance(entries, dict) else ():
         secret = entry.get("secret") if isinstance(entry, dict) else entry
         accounts = entry.get("accounts") if isinstance(entry, dict) else None
-        if not isinstance(secret, str) or len(secret) < 16 or not (
-                accounts is None or (isinstance(accounts, list) and
-                                     all(isinstance(a, str) for a in accounts))):
+        if (
+            not isinstance(secret, str)
+            or len(secret) < 16
+            or not (
+                accounts is None
+                or (isinstance(accounts, list) and all(isinstance(a, str) for a in accounts))
+            )
+        ):
             break
         keys[key_id] = Key(secret.encode(), frozenset(accounts) if accounts is not None else None)
     else:
         if keys:
             return keys
-    raise ValueError('trigger secret: use {"<key id>": "<secret of 16+ characters>"} or '
-                     '{"<key id>": {"secret": "<secret>", "accounts": ["<account>"]}}')
+    raise ValueError(
+        'trigger secret: use {"<key id>": "<secret of 16+ characters>"} or '
+        '{"<key id>": {"secret": "<secret>", "accounts": ["<account>"]}}'
+    )
 
 
 def message(request_id: str, timestamp: str, method: str, path: str, body: bytes) -> bytes:
     return f"v2.{request_id}.{timestamp}.{method.upper()} {path}.".encode() + body
 
 
-def sign(secret: bytes, timestamp: str, method: str, path: str, body: bytes, *,
-         request_id: str, key_id: str = DEFAULT_KEY_ID) -> str:
+def sign(
+    secret: bytes,
+    timestamp: str,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    request_id: str,
+    key_id: str = DEFAULT_KEY_ID,
+) -> str:
     mac = hmac.new(secret, message(request_id, timestamp, method, path, body), hashlib.sha256)
     return f"v2={key_id}:{mac.hexdigest()}"
 
 
-def verify(keys: Mapping[str, Key], headers: Mapping[str, str], method: str, path: str,
-           body: bytes, now: float) -> str:
+def verify(
+    keys: Mapping[str, Key],
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    body: bytes,
+    now: float,
+) -> str:
     """Check the signature and the clock; returns the request id (for replay protection)."""
     return authenticate(keys, headers, method, path, body, now)[0]
 
 
-def authenticate(keys: Mapping[str, Key], headers: Mapping[str, str], method: str,
-                 path: str, body: bytes, now: float) -> tuple[str, str]:
+def authenticate(
+    keys: Mapping[str, Key],
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    body: bytes,
+    now: float,
+) -> tuple[str, str]:
     """Check the signature and the clock; (request id, the id of the key that signed)."""
     timestamp = headers.get(TIMESTAMP, "")
     signature = headers.get(SIGNATURE, "")
@@ -104,8 +131,10 @@ def authenticate(keys: Mapping[str, Key], headers: Mapping[str, str], method: st
     if not (8 <= len(request_id) <= 128) or not request_id.replace("-", "").isalnum():
         raise AuthError(f"{REQUEST_ID}: 8 to 128 letters, digits or '-' are required")
     if signature.startswith("sha256="):
-        raise AuthError(f"{SIGNATURE}: the v1 scheme (sha256=, which does not cover the request "
-                        "id) is no longer accepted; sign with v2=<key id>:<hex>")
+        raise AuthError(
+            f"{SIGNATURE}: the v1 scheme (sha256=, which does not cover the request "
+            "id) is no longer accepted; sign with v2=<key id>:<hex>"
+        )
     known = False
     for entry in signature.split():
         scheme, _, rest = entry.partition("=")
@@ -113,12 +142,13 @@ def authenticate(keys: Mapping[str, Key], headers: Mapping[str, str], method: st
         if scheme != "v2" or key_id not in keys:
             continue
         known = True
-        expected = sign(keys[key_id].secret, timestamp, method, path, body, request_id=request_id,
-                        key_id=key_id)
-        if hmac.compare_digest(expected.encode(), f"v2={key_id}:{mac}".encode(
-                "utf-8", "surrogateescape")):
+        expected = sign(
+            keys[key_id].secret, timestamp, method, path, body, request_id=request_id, key_id=key_id
+        )
+        if hmac.compare_digest(
+            expected.encode(), f"v2={key_id}:{mac}".encode("utf-8", "surrogateescape")
+        ):
             return request_id, key_id
     if not known:
-        raise AuthError(f"{SIGNATURE}: sign with v2=<key id>:<hex> using a key id this API "
-                        "accepts")
+        raise AuthError(f"{SIGNATURE}: sign with v2=<key id>:<hex> using a key id this API accepts")
     raise AuthError(f"{SIGNATURE}: does not match the request")

@@ -29,8 +29,13 @@ class GrantCreditsWorkflow:
         period = params.period or workflow.info().start_time.strftime("%Y-%m")
         result: dict[str, object] = await workflow.execute_activity_method(
             BillingActivities.ledger,
-            LedgerOp(op="grant", account=params.account, amount=params.amount,
-                     key=f"grant:{params.account}:{period}"),
-            start_to_close_timeout=LEDGER_TIMEOUT, retry_policy=LEDGER_RETRY)
+            LedgerOp(
+                op="grant",
+                account=params.account,
+                amount=params.amount,
+                key=f"grant:{params.account}:{period}",
+            ),
+            start_to_close_timeout=LEDGER_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+        )
         return result
-

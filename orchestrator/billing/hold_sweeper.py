@@ -41,10 +41,16 @@ class HoldSweeper:
                 continue  # held before holds named their owner, or too young to judge
             if await self._owner_alive(hold["workflow_id"], hold["run_id"]):
                 continue
-            await on_aws(self.ledger.release, hold["account"], hold["hold_id"],
-                                    f"{hold['hold_id']}:release")
-            log.warning("released stale hold %s (%s credits) of %s: its run %s closed",
-                        hold["hold_id"], hold["amount"], hold["account"], hold["run_id"])
+            await on_aws(
+                self.ledger.release, hold["account"], hold["hold_id"], f"{hold['hold_id']}:release"
+            )
+            log.warning(
+                "released stale hold %s (%s credits) of %s: its run %s closed",
+                hold["hold_id"],
+                hold["amount"],
+                hold["account"],
+                hold["run_id"],
+            )
             released.append(hold["hold_id"])
         return released
 
@@ -75,5 +81,7 @@ class HoldSweeper:
             return False
         first = run.raw_description.workflow_execution_info.first_run_id
         latest = await self.client.get_workflow_handle(workflow_id).describe()
-        return latest.status == WorkflowExecutionStatus.RUNNING and \
-            latest.raw_description.workflow_execution_info.first_run_id == first
+        return (
+            latest.status == WorkflowExecutionStatus.RUNNING
+            and latest.raw_description.workflow_execution_info.first_run_id == first
+        )

@@ -35,9 +35,11 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.workflow_io import RenderCost
 
 LEDGER_TIMEOUT = timedelta(seconds=20)
-LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(
-    seconds=30), non_retryable_error_types=[INVALID_REQUEST, INSUFFICIENT_CREDITS,
-                                            LEDGER_CONFLICT])
+LEDGER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=[INVALID_REQUEST, INSUFFICIENT_CREDITS, LEDGER_CONFLICT],
+)
 Price = Callable[[PriceModel], int]
 
 
@@ -63,20 +65,31 @@ class CreditHold:
         self.usage: ComputeUsage | None = None
         self.cost: RenderCost | None = None
 
-    async def _op(self, op: str, step: str, amount: int = 0, per_run: bool = False
-                  ) -> dict[str, Any]:
+    async def _op(
+        self, op: str, step: str, amount: int = 0, per_run: bool = False
+    ) -> dict[str, Any]:
         result: dict[str, Any] = await workflow.execute_activity_method(
             BillingActivities.ledger,
-            LedgerOp(op=op, account=self.account, key=f"{self.hold_id}:{step}",
-                     hold_id=self.hold_id, amount=amount, per_run=per_run),
-            start_to_close_timeout=LEDGER_TIMEOUT, retry_policy=LEDGER_RETRY)
+            LedgerOp(
+                op=op,
+                account=self.account,
+                key=f"{self.hold_id}:{step}",
+                hold_id=self.hold_id,
+                amount=amount,
+                per_run=per_run,
+            ),
+            start_to_close_timeout=LEDGER_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+        )
         return result
 
     async def reserve(self, price: Price) -> int:
         """Hold what ``price`` estimates under the deployment's price model."""
         self.model = await workflow.execute_activity_method(
-            BillingActivities.price_model, start_to_close_timeout=LEDGER_TIMEOUT,
-            retry_policy=LEDGER_RETRY)
+            BillingActivities.price_model,
+            start_to_close_timeout=LEDGER_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+        )
         self.held = price(self.model)
         entry = await self._op("reserve", "reserve", self.held, per_run=True)
         # The hold as the ledger named it (this run's); an entry from before holds were
@@ -88,16 +101,22 @@ class CreditHold:
         assert self.model is not None
         charge = actual(usage, self.model, self.held)
         entry = await self._op("capture", "capture", charge)
-        self.cost = RenderCost(credits=int(entry["amount"]), gb_seconds=usage.gb_seconds,
-                               estimate=self.held)
+        self.cost = RenderCost(
+            credits=int(entry["amount"]), gb_seconds=usage.gb_seconds, estimate=self.held
+        )
         return self.cost
 
     async def release(self) -> None:
         await self._op("release", "release")
 
     def carry(self, usage: ComputeUsage | None) -> BillCarry:
-        return BillCarry(account=self.account, hold_id=self.hold_id, held=self.held,
-                         model=self.model, usage=usage)
+        return BillCarry(
+            account=self.account,
+            hold_id=self.hold_id,
+            held=self.held,
+            model=self.model,
+            usage=usage,
+        )
 
     @classmethod
     def resume(cls, carried: BillCarry) -> tuple[CreditHold, ComputeUsage | None]:
@@ -139,8 +158,9 @@ async def held(account: str | None, hold_id: str, price: Price) -> AsyncIterator
         await hold.capture(hold.usage)
 
 
-async def settle_all(holds: list[tuple[CreditHold, ComputeUsage | None]], *, capture: bool
-                     ) -> tuple[int, int]:
+async def settle_all(
+    holds: list[tuple[CreditHold, ComputeUsage | None]], *, capture: bool
+) -> tuple[int, int]:
     """Capture (with its usage) or release each hold; (credits charged, credits no longer
     held)."""
     charged = released = 0

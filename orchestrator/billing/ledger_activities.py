@@ -25,8 +25,11 @@ class BillingActivities:
     @activity.defn(name="ledger")
     async def ledger(self, op: LedgerOp) -> dict[str, Any]:
         if self._ledger is None:
-            raise ApplicationError("billing: no ledger table configured (SMM_LEDGER_TABLE)",
-                                   type=INVALID_REQUEST, non_retryable=True)
+            raise ApplicationError(
+                "billing: no ledger table configured (SMM_LEDGER_TABLE)",
+                type=INVALID_REQUEST,
+                non_retryable=True,
+            )
         ledger = self._ledger
         try:
             if op.op == "grant":
@@ -36,17 +39,21 @@ class BillingActivities:
                 info = activity.info()
                 hold = f"{op.hold_id}@{info.workflow_run_id}"
                 return await on_aws(
-                    ledger.reserve, op.account, hold, op.amount, f"{hold}:reserve",
-                    {"workflow_id": info.workflow_id or "", "run_id": info.workflow_run_id or ""})
+                    ledger.reserve,
+                    op.account,
+                    hold,
+                    op.amount,
+                    f"{hold}:reserve",
+                    {"workflow_id": info.workflow_id or "", "run_id": info.workflow_run_id or ""},
+                )
             if op.op == "reserve":
-                return await on_aws(ledger.reserve, op.account, op.hold_id,
-                                               op.amount, op.key)
+                return await on_aws(ledger.reserve, op.account, op.hold_id, op.amount, op.key)
             if op.op == "capture":
-                return await on_aws(ledger.capture, op.account, op.hold_id,
-                                               op.amount, op.key)
+                return await on_aws(ledger.capture, op.account, op.hold_id, op.amount, op.key)
             return await on_aws(ledger.release, op.account, op.hold_id, op.key)
         except InsufficientCreditsError as err:
-            raise ApplicationError(str(err), type=INSUFFICIENT_CREDITS,
-                                   non_retryable=True) from None
+            raise ApplicationError(
+                str(err), type=INSUFFICIENT_CREDITS, non_retryable=True
+            ) from None
         except LedgerConflictError as err:
             raise ApplicationError(str(err), type=LEDGER_CONFLICT, non_retryable=True) from None

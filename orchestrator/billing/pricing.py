@@ -20,16 +20,17 @@ class PriceModel(BaseModel):
 
     credits_per_second: dict[str, float] = Field(
         default_factory=lambda: {"9:16": 1.0, "1:1": 0.8, "16:9": 1.0},
-        description="Per rendered second, by preset.")
+        description="Per rendered second, by preset.",
+    )
     credits_per_image: float = Field(default=2.0, ge=0)
     credits_per_variant: float = Field(
-        default=1.0, ge=0, description="Each extra preset of a video, each extra image.")
+        default=1.0, ge=0, description="Each extra preset of a video, each extra image."
+    )
     credits_per_gb_second: float = Field(default=0.05, ge=0)
     minimum_charge: int = Field(default=1, ge=0)
 
 
-def estimate_video(total_frames: int, fps: int, presets: Sequence[str],
-                   model: PriceModel) -> int:
+def estimate_video(total_frames: int, fps: int, presets: Sequence[str], model: PriceModel) -> int:
     """Credits for a video of ``total_frames`` (its resolved length) in each preset."""
     seconds = total_frames / fps
     credits = sum(seconds * model.credits_per_second.get(p, 1.0) for p in presets)

@@ -22,8 +22,11 @@ class PermitActivities:
     async def request_permit(self, request: AcquireRequest) -> None:
         await self._client.start_workflow(
             SemaphoreWorkflow.run,
-            SemaphoreState(pool=semaphore_pool(request.task_queue, request.pool),
-                           capacity=request.capacity),
+            SemaphoreState(
+                pool=semaphore_pool(request.task_queue, request.pool), capacity=request.capacity
+            ),
             id=semaphore_id(request.task_queue, request.pool),
             task_queue=activity.info().task_queue,
-            start_signal="acquire", start_signal_args=[request.request])
+            start_signal="acquire",
+            start_signal_args=[request.request],
+        )

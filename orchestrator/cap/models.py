@@ -19,8 +19,11 @@ POOLS = (*dict.fromkeys(k.pool for k in KINDS if k.pool is not None), POSTIZ_POS
 # The worker settings naming the functions whose concurrency each pool caps: a cap above a
 # function's reserved concurrency would grant permits whose invocations Lambda throttles
 # into its hidden async queue, the very queue the cap exists to avoid.
-POOL_FUNCTIONS = {pool: tuple(dict.fromkeys(k.setting for k in KINDS if k.pool == pool))
-                  for pool in POOLS if pool != POSTIZ_POSTS}
+POOL_FUNCTIONS = {
+    pool: tuple(dict.fromkeys(k.setting for k in KINDS if k.pool == pool))
+    for pool in POOLS
+    if pool != POSTIZ_POSTS
+}
 GRANT_SIGNAL = "permit_granted"
 # The semaphore tells a holder whose lease ran out (an outage longer than the lease, a
 # renew lost): the holder renews at once, or loses its slot after the grace period.
@@ -82,12 +85,15 @@ def unpack_waiters(packed: str) -> list[PermitRequest]:
     if not packed:
         return []
     rows = json.loads(zlib.decompress(base64.b64decode(packed)))
-    return [PermitRequest(permit_id=p, workflow_id=w, lease_s=lease, renewable=bool(r))
-            for p, w, lease, r in rows]
+    return [
+        PermitRequest(permit_id=p, workflow_id=w, lease_s=lease, renewable=bool(r))
+        for p, w, lease, r in rows
+    ]
 
 
 class RenewRequest(BaseModel):
     """A holder's renewal; an expired holder (still working) is readmitted with it."""
+
     permit_id: str = Field(min_length=1, max_length=400)
     workflow_id: str = Field(min_length=1, max_length=400)
     lease_s: float = Field(default=300, ge=5, le=86_400)

@@ -35,8 +35,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 REQUEST_TIMEOUT = timedelta(seconds=30)
-REQUEST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
-                            maximum_interval=timedelta(seconds=30))
+REQUEST_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
 LEASE_S = 300.0
 REREQUEST_AFTER = timedelta(minutes=10)
 
@@ -61,8 +62,10 @@ class Permits:
 
     async def load_caps(self) -> None:
         self.caps = await workflow.execute_activity_method(
-            PermitActivities.pool_caps, start_to_close_timeout=REQUEST_TIMEOUT,
-            retry_policy=REQUEST_RETRY)
+            PermitActivities.pool_caps,
+            start_to_close_timeout=REQUEST_TIMEOUT,
+            retry_policy=REQUEST_RETRY,
+        )
 
     @asynccontextmanager
     async def permit(self, pool: str, permit_id: str) -> AsyncIterator[None]:
@@ -89,36 +92,57 @@ class Permits:
             # Released on success, failure and cancellation alike (also while still queued).
             await semaphore.signal("release", permit_id)
 
-    async def _granted(self, pool: str, queue: str, capacity: int, permit_id: str,
-                       lease_s: float, renewable: bool = True) -> None:
+    async def _granted(
+        self,
+        pool: str,
+        queue: str,
+        capacity: int,
+        permit_id: str,
+        lease_s: float,
+        renewable: bool = True,
+    ) -> None:
         """Ask the pool's semaphore (signal-with-start, through an activity) and wait, in
         Temporal, until it signals the grant; ask again every REREQUEST_AFTER."""
-        request = AcquireRequest(pool=pool, task_queue=queue, capacity=capacity,
-                                 request=PermitRequest(permit_id=permit_id,
-                                                       workflow_id=workflow.info().workflow_id,
-                                                       lease_s=lease_s, renewable=renewable))
+        request = AcquireRequest(
+            pool=pool,
+            task_queue=queue,
+            capacity=capacity,
+            request=PermitRequest(
+                permit_id=permit_id,
+                workflow_id=workflow.info().workflow_id,
+                lease_s=lease_s,
+                renewable=renewable,
+            ),
+        )
         rerequest = workflow.patched("permit-rerequest")
         while True:
             await workflow.execute_activity_method(
-                PermitActivities.request_permit, request,
-                start_to_close_timeout=REQUEST_TIMEOUT, retry_policy=REQUEST_RETRY)
+                PermitActivities.request_permit,
+                request,
+                start_to_close_timeout=REQUEST_TIMEOUT,
+                retry_policy=REQUEST_RETRY,
+            )
             if not rerequest:  # executions from before re-requests: wait as they did
                 await workflow.wait_condition(lambda: permit_id in self.granted)
                 return
             with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(lambda: permit_id in self.granted,
-                                              timeout=REREQUEST_AFTER)
+                await workflow.wait_condition(
+                    lambda: permit_id in self.granted, timeout=REREQUEST_AFTER
+                )
                 return
 
-    async def _renew(self, semaphore: workflow.ExternalWorkflowHandle[object],
-                     permit_id: str) -> None:
-        renewal = RenewRequest(permit_id=permit_id, workflow_id=workflow.info().workflow_id,
-                               lease_s=LEASE_S)
+    async def _renew(
+        self, semaphore: workflow.ExternalWorkflowHandle[object], permit_id: str
+    ) -> None:
+        renewal = RenewRequest(
+            permit_id=permit_id, workflow_id=workflow.info().workflow_id, lease_s=LEASE_S
+        )
         while True:
             # Wakes early when the semaphore says the lease expired (the grace is short).
             with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(lambda: permit_id in self.expired,
-                                              timeout=timedelta(seconds=LEASE_S / 3))
+                await workflow.wait_condition(
+                    lambda: permit_id in self.expired, timeout=timedelta(seconds=LEASE_S / 3)
+                )
             self.expired.discard(permit_id)
             await semaphore.signal("renew", renewal)
 
@@ -135,7 +159,8 @@ class Permits:
             await self._granted(pool, queue, capacity, permit_id, hold_s, renewable=False)
         except BaseException:  # cancelled while queued: leave the queue, spend nothing
             await workflow.get_external_workflow_handle(semaphore_id(queue, pool)).signal(
-                "release", permit_id)
+                "release", permit_id
+            )
             raise
         finally:
             if permit_id in self.waiting:

@@ -48,7 +48,8 @@ class SemaphoreWorkflow:
         self._state = state.model_copy(update={"waiters": [], "packed_waiters": ""})
         # The queue in arrival order, keyed for O(1) look-ups at tens of thousands.
         self._queue: dict[str, PermitRequest] = {
-            w.permit_id: w for w in [*state.waiters, *unpack_waiters(state.packed_waiters)]}
+            w.permit_id: w for w in [*state.waiters, *unpack_waiters(state.packed_waiters)]
+        }
         self._dirty = False
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -61,8 +62,9 @@ class SemaphoreWorkflow:
     def acquire(self, request: PermitRequest) -> None:
         s = self._state
         if request.permit_id in s.holders:
-            self._send(GRANT_SIGNAL, request.permit_id,
-                       s.holders[request.permit_id].workflow_id)  # a re-request: grant again
+            self._send(
+                GRANT_SIGNAL, request.permit_id, s.holders[request.permit_id].workflow_id
+            )  # a re-request: grant again
         elif request.permit_id in self._queue:
             pass  # already queued: keeps its place
         elif len(self._queue) >= MAX_WAITERS:
@@ -91,8 +93,11 @@ class SemaphoreWorkflow:
             # Its lease expired and its slot was reused, yet it still works: count it again
             # (above the cap if need be) so no new grant pretends that slot is free.
             self._state.holders[permit_id] = Holder(
-                workflow_id=renewal.workflow_id, acquired_at=now, lease_s=renewal.lease_s,
-                lease_until=now + timedelta(seconds=renewal.lease_s))
+                workflow_id=renewal.workflow_id,
+                acquired_at=now,
+                lease_s=renewal.lease_s,
+                lease_until=now + timedelta(seconds=renewal.lease_s),
+            )
             self._state.readmitted_total += 1
         self._dirty = True
 
@@ -119,9 +124,12 @@ class SemaphoreWorkflow:
             request = self._queue.pop(next(iter(self._queue)))
             now = workflow.now()
             s.holders[request.permit_id] = Holder(
-                workflow_id=request.workflow_id, acquired_at=now, lease_s=request.lease_s,
+                workflow_id=request.workflow_id,
+                acquired_at=now,
+                lease_s=request.lease_s,
                 renewable=request.renewable,
-                lease_until=now + timedelta(seconds=request.lease_s))
+                lease_until=now + timedelta(seconds=request.lease_s),
+            )
             s.granted_total += 1
             self._send(GRANT_SIGNAL, request.permit_id, request.workflow_id)
 
@@ -130,8 +138,11 @@ class SemaphoreWorkflow:
         for permit_id, holder in list(self._state.holders.items()):
             if holder.lease_until > now:
                 continue
-            if holder.renewable and not holder.told_expired and \
-                    workflow.patched("semaphore-expiry-notice"):
+            if (
+                holder.renewable
+                and not holder.told_expired
+                and workflow.patched("semaphore-expiry-notice")
+            ):
                 holder.told_expired = True
                 holder.lease_until = now + GRACE
                 self._send(EXPIRED_SIGNAL, permit_id, holder.workflow_id)
@@ -149,12 +160,21 @@ class SemaphoreWorkflow:
             leases = [h.lease_until for h in self._state.holders.values()]
             wake = min(leases) - workflow.now() if leases else IDLE_WAKEUP
             with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(lambda: self._dirty,
-                                              timeout=max(wake, timedelta(seconds=1)))
-            if workflow.info().get_current_history_length() > MAX_HISTORY or \
-                    workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(
+                    lambda: self._dirty, timeout=max(wake, timedelta(seconds=1))
+                )
+            if (
+                workflow.info().get_current_history_length() > MAX_HISTORY
+                or workflow.info().is_continue_as_new_suggested()
+            ):
                 await workflow.wait_condition(lambda: not self._sending)
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(self._state.model_copy(update={
-                    "waiters": [], "waiting": len(self._queue),
-                    "packed_waiters": pack_waiters(list(self._queue.values()))}))
+                workflow.continue_as_new(
+                    self._state.model_copy(
+                        update={
+                            "waiters": [],
+                            "waiting": len(self._queue),
+                            "packed_waiters": pack_waiters(list(self._queue.values())),
+                        }
+                    )
+                )

@@ -75,24 +75,39 @@ def main(argv: list[str] | None = None) -> None:
     codec = sub.add_parser("codec-server", help="decode payloads for the Web UI (authenticated)")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)
-    codec.add_argument("--tls-cert", help="PEM certificate: serve https (an https Web UI "
-                       "can only call an https codec server)")
+    codec.add_argument(
+        "--tls-cert",
+        help="PEM certificate: serve https (an https Web UI can only call an https codec server)",
+    )
     codec.add_argument("--tls-key", help="PEM private key of --tls-cert")
     kit = sub.add_parser("brand-kit", help="validate and store a brand kit")
     kit_sub = kit.add_subparsers(dest="brand_kit_command", required=True)
-    put = kit_sub.add_parser("put", help="store KIT.json at brand-kits/<id>.json (or an "
-                             "account's accounts/<account>/brand-kits/, or shared/brand-kits/)")
+    put = kit_sub.add_parser(
+        "put",
+        help="store KIT.json at brand-kits/<id>.json (or an "
+        "account's accounts/<account>/brand-kits/, or shared/brand-kits/)",
+    )
     put.add_argument("file")
     owner = put.add_mutually_exclusive_group()
     owner.add_argument("--account", help="the account whose kit this is (its own prefix)")
-    owner.add_argument("--shared", action="store_true",
-                       help="a kit every account may use (shared/brand-kits/)")
+    owner.add_argument(
+        "--shared", action="store_true", help="a kit every account may use (shared/brand-kits/)"
+    )
     put.add_argument("--bucket", help="default: SMM_ASSETS_BUCKET, else SMM_OUTPUT_BUCKET")
     args = parser.parse_args(argv)
-    handlers = {"worker": cmd_worker, "render": cmd_render, "brand-kit": cmd_brand_kit,
-                "publish": cmd_publish, "approve": cmd_approve, "status": cmd_status,
-                "credits": cmd_credits, "slots": cmd_slots, "codec-server": cmd_codec_server,
-                "list": cmd_list, "watch": cmd_watch}
+    handlers = {
+        "worker": cmd_worker,
+        "render": cmd_render,
+        "brand-kit": cmd_brand_kit,
+        "publish": cmd_publish,
+        "approve": cmd_approve,
+        "status": cmd_status,
+        "credits": cmd_credits,
+        "slots": cmd_slots,
+        "codec-server": cmd_codec_server,
+        "list": cmd_list,
+        "watch": cmd_watch,
+    }
     try:
         code = handlers[args.command](args)
     except ContractError as err:

@@ -25,11 +25,14 @@ def ledger() -> Any:
 def cmd_credits(args: argparse.Namespace) -> int:
     if args.credits_command == "balance":
         b = ledger().balance(args.account)
-        print(f"{b.account}: balance {b.balance}, held {b.held}, granted {b.granted}, "
-              f"captured {b.captured}")
+        print(
+            f"{b.account}: balance {b.balance}, held {b.held}, granted {b.granted}, "
+            f"captured {b.captured}"
+        )
     elif args.credits_command == "grant":
-        entry = ledger().grant(args.account, args.amount, args.key or
-                                f"manual:{args.account}:{int(time.time())}")
+        entry = ledger().grant(
+            args.account, args.amount, args.key or f"manual:{args.account}:{int(time.time())}"
+        )
         print(f"granted {entry['amount']} to {args.account} (key {entry['key']})")
     elif args.credits_command == "history":
         for entry in ledger().history(args.account, args.limit):
@@ -56,13 +59,18 @@ async def schedule_grant(account: str, amount: int, cron: str) -> None:
     schedule_id = f"credits-grant-{account}"
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
-            GrantCreditsWorkflow.run, GrantInput(account=account, amount=amount),
-            id=f"credits-grant-{account}", task_queue=settings().task_queue),
-        spec=ScheduleSpec(cron_expressions=[cron]))
+            GrantCreditsWorkflow.run,
+            GrantInput(account=account, amount=amount),
+            id=f"credits-grant-{account}",
+            task_queue=settings().task_queue,
+        ),
+        spec=ScheduleSpec(cron_expressions=[cron]),
+    )
     try:
         await client.create_schedule(schedule_id, schedule)
         print(f"created schedule {schedule_id}: {amount} credits, cron {cron!r}")
     except ScheduleAlreadyRunningError:
+
         def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 

@@ -44,13 +44,19 @@ async def list_engine_workflows(client: Client, query: str, limit: int) -> list[
     rows: list[dict[str, Any]] = []
     async for execution in client.list_workflows(query, limit=limit):
         found = execution.typed_search_attributes
-        rows.append({
-            "workflow_id": execution.id, "workflow_type": execution.workflow_type,
-            "kind": found.get(KIND), "stage": found.get(STAGE), "account": found.get(ACCOUNT),
-            "document": found.get(DOCUMENT),
-            "execution": execution.status.name if execution.status else None,
-            "started": execution.start_time.isoformat(timespec="seconds"),
-            "link": settings().workflow_link(execution.id) or None})
+        rows.append(
+            {
+                "workflow_id": execution.id,
+                "workflow_type": execution.workflow_type,
+                "kind": found.get(KIND),
+                "stage": found.get(STAGE),
+                "account": found.get(ACCOUNT),
+                "document": found.get(DOCUMENT),
+                "execution": execution.status.name if execution.status else None,
+                "started": execution.start_time.isoformat(timespec="seconds"),
+                "link": settings().workflow_link(execution.id) or None,
+            }
+        )
     return rows
 
 
@@ -71,6 +77,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         return await list_engine_workflows(await connect(), query, args.limit)
 
     rows = asyncio.run(read())
-    print(json.dumps(rows, indent=2) if args.json else
-          (table(rows) if rows else f"no workflow matches {query}"))
+    print(
+        json.dumps(rows, indent=2)
+        if args.json
+        else (table(rows) if rows else f"no workflow matches {query}")
+    )
     return 0

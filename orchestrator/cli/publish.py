@@ -33,11 +33,12 @@ async def follow_publish(workflow_id: str, until: set[str], quiet: bool = False)
         line = f"  stage: {status.stage} (round {status.round})"
         if status.stage == "rendering" and status.render_workflow_id:
             try:
-                child = await live_progress(
-                    client.get_workflow_handle(status.render_workflow_id))
-                line += (f"  segments {child.get('segments_done', 0)}/"
-                         f"{child.get('segments_total', 0)} "
-                         f"({child.get('segments_reused', 0)} from checkpoints)")
+                child = await live_progress(client.get_workflow_handle(status.render_workflow_id))
+                line += (
+                    f"  segments {child.get('segments_done', 0)}/"
+                    f"{child.get('segments_total', 0)} "
+                    f"({child.get('segments_reused', 0)} from checkpoints)"
+                )
             except Exception:
                 pass
         if line != last and not quiet:
@@ -55,8 +56,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
     try:
         body = json.loads(Path(args.file).read_text())
         params = PublishInput.model_validate(
-            {"output_bucket": settings().output_bucket,
-             "assets_bucket": settings().assets_bucket, **body})
+            {
+                "output_bucket": settings().output_bucket,
+                "assets_bucket": settings().assets_bucket,
+                **body,
+            }
+        )
     except (OSError, json.JSONDecodeError) as err:
         print(f"error: {args.file}: {err}", file=sys.stderr)
         return 2
@@ -67,13 +72,15 @@ def cmd_publish(args: argparse.Namespace) -> int:
     async def start() -> str:
         client = await connect()
         handle = await client.start_workflow(
-            PublishCreativeWorkflow.run, params, id=args.id or f"publish-{int(time.time())}",
-            task_queue=settings().task_queue)
+            PublishCreativeWorkflow.run,
+            params,
+            id=args.id or f"publish-{int(time.time())}",
+            task_queue=settings().task_queue,
+        )
         return handle.id
 
     workflow_id = asyncio.run(start())
-    print(f"started {workflow_id}; approve with: smm-engine approve {workflow_id} "
-          "--reviewer YOU")
+    print(f"started {workflow_id}; approve with: smm-engine approve {workflow_id} --reviewer YOU")
     if link := settings().workflow_link(workflow_id):
         print(f"  watch it: {link}")
     if args.follow:
@@ -87,16 +94,20 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from smm_runtime.contract.publish_io import PublishStatus
 
     decision = "reject" if args.reject else "revise" if args.revise else "approve"
-    payload: dict[str, Any] = {"decision": decision, "reviewer": args.reviewer,
-                               "comment": args.comment or ""}
+    payload: dict[str, Any] = {
+        "decision": decision,
+        "reviewer": args.reviewer,
+        "comment": args.comment or "",
+    }
     if args.changes:
         payload["changes"] = json.loads(args.changes)
 
     async def send() -> PublishStatus:
         client = await connect()
         # The update answers yes or no at once (the signal agent_approval is fire-and-forget).
-        status: PublishStatus = await client.get_workflow_handle(
-            args.workflow_id).execute_update("approve", payload, result_type=PublishStatus)
+        status: PublishStatus = await client.get_workflow_handle(args.workflow_id).execute_update(
+            "approve", payload, result_type=PublishStatus
+        )
         return status
 
     try:
@@ -125,15 +136,24 @@ def cmd_status(args: argparse.Namespace) -> int:
                 return f"workflow_id: {args.workflow_id!r} does not exist in this namespace"
             raise
         kind = description.workflow_type
-        query = {"PublishCreativeWorkflow": "status", "RenderVideoWorkflow": "progress",
-                 "GenerateImageWorkflow": "progress"}.get(kind)
+        query = {
+            "PublishCreativeWorkflow": "status",
+            "RenderVideoWorkflow": "progress",
+            "GenerateImageWorkflow": "progress",
+        }.get(kind)
         if query is None:
-            return (f"workflow_id: {args.workflow_id!r} is a {kind}, not a publish, render "
-                    "or image workflow")
+            return (
+                f"workflow_id: {args.workflow_id!r} is a {kind}, not a publish, render "
+                "or image workflow"
+            )
         state = await handle.query(query)
-        return {"workflow_id": args.workflow_id, "workflow_type": kind,
-                "execution": description.status.name if description.status else None,
-                "web_ui": settings().workflow_link(args.workflow_id) or None, query: state}
+        return {
+            "workflow_id": args.workflow_id,
+            "workflow_type": kind,
+            "execution": description.status.name if description.status else None,
+            "web_ui": settings().workflow_link(args.workflow_id) or None,
+            query: state,
+        }
 
     answer = asyncio.run(read())
     if isinstance(answer, str):

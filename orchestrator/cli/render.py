@@ -19,8 +19,10 @@ from smm_runtime.temporal_conn import connect
 def _print_progress(progress: dict[str, Any]) -> None:
     running = progress.get("running", [])
     pcts = [r["percent"] for r in running if isinstance(r.get("percent"), int | float)]
-    line = (f"  {progress.get('stage', '?'):<18} segments {progress.get('segments_done', 0)}"
-            f"/{progress.get('segments_total', 0)}")
+    line = (
+        f"  {progress.get('stage', '?'):<18} segments {progress.get('segments_done', 0)}"
+        f"/{progress.get('segments_total', 0)}"
+    )
     if progress.get("segments_reused"):
         line += f" ({progress['segments_reused']} from checkpoints)"
     if pcts:
@@ -32,15 +34,21 @@ def _print_progress(progress: dict[str, Any]) -> None:
     print(f"{line:<90}", end=end, flush=True)
 
 
-async def render_spec(spec: dict[str, Any], out_dir: Path, workflow_id: str | None,
-                  stem: str) -> tuple[list[Path], RenderVideoOutput]:
+async def render_spec(
+    spec: dict[str, Any], out_dir: Path, workflow_id: str | None, stem: str
+) -> tuple[list[Path], RenderVideoOutput]:
     from orchestrator.render.client import download, follow, start_render
 
     client = await connect()
     bucket = settings().output_bucket
-    handle = await start_render(client, spec, output_bucket=bucket, workflow_id=workflow_id,
-                                assets_bucket=settings().assets_bucket,
-                                account=settings().account)
+    handle = await start_render(
+        client,
+        spec,
+        output_bucket=bucket,
+        workflow_id=workflow_id,
+        assets_bucket=settings().assets_bucket,
+        account=settings().account,
+    )
     print(f"started workflow {handle.id} in namespace {client.namespace}")
     if link := settings().workflow_link(handle.id):
         print(f"  watch it: {link}")
@@ -63,12 +71,16 @@ async def render_spec(spec: dict[str, Any], out_dir: Path, workflow_id: str | No
 def report(paths: list[Path], result: RenderVideoOutput) -> None:
     for output in result.outputs:
         media = output.media
-        print(f"  {output.preset:>5}: {media.width}x{media.height} {media.video_codec}/"
-              f"{media.audio_codec} {media.duration_s:.2f}s {media.frames} frames "
-              f"{media.size_bytes} bytes")
-    print(f"  segments: {result.segments_total} ({result.segments_rendered} rendered, "
-          f"{result.segments_reused} from checkpoints); compute "
-          f"{result.usage.gb_seconds:.1f} GB-s")
+        print(
+            f"  {output.preset:>5}: {media.width}x{media.height} {media.video_codec}/"
+            f"{media.audio_codec} {media.duration_s:.2f}s {media.frames} frames "
+            f"{media.size_bytes} bytes"
+        )
+    print(
+        f"  segments: {result.segments_total} ({result.segments_rendered} rendered, "
+        f"{result.segments_reused} from checkpoints); compute "
+        f"{result.usage.gb_seconds:.1f} GB-s"
+    )
     for path in paths:
         print(f"  wrote {path}")
 
@@ -98,8 +110,10 @@ def cmd_brand_kit(args: argparse.Namespace) -> int:
         print(f"error: {args.file}: {err}", file=sys.stderr)
         return 2
     except ValidationError as err:
-        print(f"error: {args.file}: {describe_validation_error(err, prefix='brand_kit.')}",
-              file=sys.stderr)
+        print(
+            f"error: {args.file}: {describe_validation_error(err, prefix='brand_kit.')}",
+            file=sys.stderr,
+        )
         return 2
     bucket = args.bucket or settings().kit_bucket
     if args.account is not None:
@@ -110,7 +124,8 @@ def cmd_brand_kit(args: argparse.Namespace) -> int:
         key = BrandKitRef(bucket=bucket, id=kit.id, account=args.account).key
     else:
         key = f"{SHARED_PREFIX if args.shared else ''}brand-kits/{kit.id}.json"
-    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=kit.model_dump_json().encode(),
-                                  ContentType="application/json")
+    boto3.client("s3").put_object(
+        Bucket=bucket, Key=key, Body=kit.model_dump_json().encode(), ContentType="application/json"
+    )
     print(f"stored brand kit {kit.id!r} at s3://{bucket}/{key}")
     return 0

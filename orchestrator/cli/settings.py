@@ -20,16 +20,18 @@ class CliSettings(BaseSettings):
     task_queue: str = TASK_QUEUE
     output_bucket: str = "smm-creative-output"
     assets_bucket: str | None = Field(
-        default=None, description="Brand kits and assets; the output bucket when unset.")
+        default=None, description="Brand kits and assets; the output bucket when unset."
+    )
     account: str | None = Field(default=None, description="Bill renders to this account.")
-    ledger_table: str | None = Field(default=None, description="The stack output "
-                                                                "LedgerTableName.")
+    ledger_table: str | None = Field(default=None, description="The stack output LedgerTableName.")
     codec_tokens: str = Field(default="", description="Comma-separated bearer tokens.")
     codec_cors_origins: str = "http://localhost:8233"
     namespace: str = Field(default=NAMESPACE_DEFAULT, validation_alias="TEMPORAL_NAMESPACE")
     web_ui_url: str | None = Field(
-        default=None, description="The Temporal Web UI's address, e.g. https://temporal."
-        "example.com or http://localhost:8233: the CLI then prints each workflow's link.")
+        default=None,
+        description="The Temporal Web UI's address, e.g. https://temporal."
+        "example.com or http://localhost:8233: the CLI then prints each workflow's link.",
+    )
 
     @property
     def kit_bucket(self) -> str:
@@ -39,8 +41,10 @@ class CliSettings(BaseSettings):
         """Where to watch ``workflow_id`` in the Web UI ('' when no UI is configured)."""
         if not self.web_ui_url:
             return ""
-        return (f"{self.web_ui_url.rstrip('/')}/namespaces/{quote(self.namespace)}/workflows/"
-                f"{quote(workflow_id, safe='')}")
+        return (
+            f"{self.web_ui_url.rstrip('/')}/namespaces/{quote(self.namespace)}/workflows/"
+            f"{quote(workflow_id, safe='')}"
+        )
 
 
 def settings() -> CliSettings:

@@ -37,15 +37,28 @@ async def rows(client: Client, queue: str) -> list[dict[str, Any]]:
                 raise
             found.append({"pool": pool, "started": False})
             continue
-        found.append({
-            "pool": pool, "started": True, "capacity": state.capacity,
-            "held": len(state.holders), "waiting": state.waiting,
-            "granted_total": state.granted_total, "expired_total": state.expired_total,
-            "readmitted_total": state.readmitted_total, "refused_total": state.refused_total,
-            "holders": [{"permit_id": p, "workflow_id": h.workflow_id,
-                         "lease_until": h.lease_until.isoformat()}
-                        for p, h in state.holders.items()],
-            "queue_head": [w.permit_id for w in state.waiters[:HEAD]]})
+        found.append(
+            {
+                "pool": pool,
+                "started": True,
+                "capacity": state.capacity,
+                "held": len(state.holders),
+                "waiting": state.waiting,
+                "granted_total": state.granted_total,
+                "expired_total": state.expired_total,
+                "readmitted_total": state.readmitted_total,
+                "refused_total": state.refused_total,
+                "holders": [
+                    {
+                        "permit_id": p,
+                        "workflow_id": h.workflow_id,
+                        "lease_until": h.lease_until.isoformat(),
+                    }
+                    for p, h in state.holders.items()
+                ],
+                "queue_head": [w.permit_id for w in state.waiters[:HEAD]],
+            }
+        )
     return found
 
 
@@ -55,21 +68,27 @@ def usage_bar(held: int, capacity: int) -> str:
 
 
 def table(found: list[dict[str, Any]], detail: bool) -> str:
-    lines = [f"{'pool':<16} {'held':>11} {'':<12} {'waiting':>7} {'granted':>8} "
-             f"{'expired':>7} {'refused':>7}"]
+    lines = [
+        f"{'pool':<16} {'held':>11} {'':<12} {'waiting':>7} {'granted':>8} "
+        f"{'expired':>7} {'refused':>7}"
+    ]
     for row in found:
         if not row["started"]:
             lines.append(f"{row['pool']:<16} {'idle (no semaphore started yet)':>11}")
             continue
-        lines.append(f"{row['pool']:<16} {row['held']:>5} of {row['capacity']:<3} "
-                     f"{usage_bar(row['held'], row['capacity']):<12} {row['waiting']:>7} "
-                     f"{row['granted_total']:>8} {row['expired_total']:>7} "
-                     f"{row['refused_total']:>7}")
+        lines.append(
+            f"{row['pool']:<16} {row['held']:>5} of {row['capacity']:<3} "
+            f"{usage_bar(row['held'], row['capacity']):<12} {row['waiting']:>7} "
+            f"{row['granted_total']:>8} {row['expired_total']:>7} "
+            f"{row['refused_total']:>7}"
+        )
         if detail:
             for holder in row["holders"]:
                 until = datetime.fromisoformat(holder["lease_until"])
-                lines.append(f"    holds  {holder['permit_id']}  (lease until "
-                             f"{until.astimezone(UTC):%H:%M:%S})")
+                lines.append(
+                    f"    holds  {holder['permit_id']}  (lease until "
+                    f"{until.astimezone(UTC):%H:%M:%S})"
+                )
             for position, permit_id in enumerate(row["queue_head"], start=1):
                 lines.append(f"    #{position:<4} {permit_id}")
             if row["waiting"] > len(row["queue_head"]):
@@ -86,16 +105,17 @@ async def show(args: argparse.Namespace) -> None:
             raise ValueError(f"--set: pool must be one of {', '.join(POOLS)}, not {pool!r}")
         if capacity < 1:
             raise ValueError("--set: the capacity must be 1 or more")
-        await client.get_workflow_handle(semaphore_id(queue, pool)).signal(
-            "configure", capacity)
+        await client.get_workflow_handle(semaphore_id(queue, pool)).signal("configure", capacity)
     live = args.watch and not args.json and sys.stdout.isatty()
     last = None
     while True:
         found = await rows(client, queue)
         text = json.dumps(found) if args.json else table(found, args.detail)
         if live:  # redraw in place, as `top` does
-            print(f"\x1b[H\x1b[2J{datetime.now(UTC):%H:%M:%S} UTC  (Ctrl-C to stop)\n{text}",
-                  flush=True)
+            print(
+                f"\x1b[H\x1b[2J{datetime.now(UTC):%H:%M:%S} UTC  (Ctrl-C to stop)\n{text}",
+                flush=True,
+            )
         elif text != last:
             stamp = "" if args.json or not args.watch else f"-- {time.strftime('%H:%M:%S')}\n"
             print(stamp + text, flush=True)
@@ -115,10 +135,15 @@ def cmd_slots(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     slots = sub.add_parser("slots", help="the cluster-wide caps: a table of every pool")
-    slots.add_argument("--set", nargs=2, metavar=("POOL", "CAPACITY"),
-                       help="change a pool's capacity (takes effect at once)")
-    slots.add_argument("--detail", action="store_true",
-                       help="also each pool's holders and the head of its queue")
+    slots.add_argument(
+        "--set",
+        nargs=2,
+        metavar=("POOL", "CAPACITY"),
+        help="change a pool's capacity (takes effect at once)",
+    )
+    slots.add_argument(
+        "--detail", action="store_true", help="also each pool's holders and the head of its queue"
+    )
     slots.add_argument("--watch", action="store_true", help="keep the table live (Ctrl-C)")
     slots.add_argument("--interval", type=float, default=1.0, help="seconds between reads")
     slots.add_argument("--json", action="store_true", help="rows as JSON (one line each read)")

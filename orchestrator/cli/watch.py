@@ -29,24 +29,38 @@ def bar(done: int, total: int) -> str:
 async def _render_state(handle: WorkflowHandle[Any, Any], kind: str) -> dict[str, Any]:
     if kind == "GenerateImageWorkflow":
         raw = await handle.query("progress", result_type=dict[str, Any])
-        return {"stage": "rendering", "done": raw.get("images_done", 0),
-                "total": raw.get("images_total", 0), "unit": "images",
-                "queued": raw.get("images_queued", 0), "running": []}
+        return {
+            "stage": "rendering",
+            "done": raw.get("images_done", 0),
+            "total": raw.get("images_total", 0),
+            "unit": "images",
+            "queued": raw.get("images_queued", 0),
+            "running": [],
+        }
     raw = await live_progress(handle)
-    return {"stage": raw["stage"], "done": raw["segments_done"], "total": raw["segments_total"],
-            "unit": "segments", "queued": raw.get("segments_queued", 0),
-            "presets": {p: list(v) for p, v in (raw.get("presets") or {}).items()},
-            "running": [{"activity": r["activity"], "attempt": r["attempt"],
-                         "percent": r.get("percent")} for r in raw["running"]]}
+    return {
+        "stage": raw["stage"],
+        "done": raw["segments_done"],
+        "total": raw["segments_total"],
+        "unit": "segments",
+        "queued": raw.get("segments_queued", 0),
+        "presets": {p: list(v) for p, v in (raw.get("presets") or {}).items()},
+        "running": [
+            {"activity": r["activity"], "attempt": r["attempt"], "percent": r.get("percent")}
+            for r in raw["running"]
+        ],
+    }
 
 
 async def state_of(client: Client, workflow_id: str) -> dict[str, Any]:
     handle = client.get_workflow_handle(workflow_id)
     description = await handle.describe()
     kind = description.workflow_type
-    state: dict[str, Any] = {"workflow_id": workflow_id, "workflow_type": kind,
-                             "execution": description.status.name if description.status
-                             else None}
+    state: dict[str, Any] = {
+        "workflow_id": workflow_id,
+        "workflow_type": kind,
+        "execution": description.status.name if description.status else None,
+    }
     if description.status != WorkflowExecutionStatus.RUNNING:
         return state
     if kind == "PublishCreativeWorkflow":
@@ -56,8 +70,9 @@ async def state_of(client: Client, workflow_id: str) -> dict[str, Any]:
         if status["stage"] == "rendering" and render:
             try:
                 child = await client.get_workflow_handle(render).describe()
-                state["render"] = await _render_state(client.get_workflow_handle(render),
-                                                      child.workflow_type)
+                state["render"] = await _render_state(
+                    client.get_workflow_handle(render), child.workflow_type
+                )
             except Exception:  # the child finished between the two reads: next time
                 pass
     elif kind in ("RenderVideoWorkflow", "GenerateImageWorkflow"):
@@ -78,9 +93,14 @@ def line(state: dict[str, Any], eta_s: float | None) -> str:
             parts.append(f"{bar(render['done'], render['total'])} {render['unit']}")
         running = render["running"]
         if running:
-            parts.append(f"{len(running)} running (" + ", ".join(
-                f"{r['percent']:.0f}%" if isinstance(r.get("percent"), int | float) else "…"
-                for r in running) + ")")
+            parts.append(
+                f"{len(running)} running ("
+                + ", ".join(
+                    f"{r['percent']:.0f}%" if isinstance(r.get("percent"), int | float) else "…"
+                    for r in running
+                )
+                + ")"
+            )
         retries = sum(max(0, r["attempt"] - 1) for r in running)
         if retries:
             parts.append(f"{retries} retries")
@@ -107,8 +127,7 @@ async def watch(workflow_id: str, as_json: bool, interval_s: float = 0.5) -> str
             eta = (render["total"] - render["done"]) / rate if rate > 0 else None
         text = json.dumps(state) if as_json else line(state, eta)
         if text != last:
-            print(text if as_json else f"  {time.monotonic() - started:6.1f}s  {text}",
-                  flush=True)
+            print(text if as_json else f"  {time.monotonic() - started:6.1f}s  {text}", flush=True)
             last = text
         if state["execution"] != "RUNNING":
             return str(state["execution"])
@@ -123,7 +142,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
-        print(f"workflow_id: {args.workflow_id!r} does not exist in this namespace",
-              file=sys.stderr)
+        print(
+            f"workflow_id: {args.workflow_id!r} does not exist in this namespace", file=sys.stderr
+        )
         return 1
     return 0 if final == "COMPLETED" else 1

@@ -23,10 +23,12 @@ class NoopWorkflow:
     @workflow.run
     async def run(self, params: NoopInput) -> NoopResult:
         if params.via == "lambda":
-            return await dispatch(NOOP, params.request, params.dispatch,
-                                  wait_for_cancellation=False)
+            return await dispatch(
+                NOOP, params.request, params.dispatch, wait_for_cancellation=False
+            )
         return await workflow.execute_activity(
-            noop_in_worker, params.request,
+            noop_in_worker,
+            params.request,
             start_to_close_timeout=params.dispatch.start_to_close,
-            retry_policy=retry_policy(params.dispatch))
-
+            retry_policy=retry_policy(params.dispatch),
+        )

@@ -36,10 +36,16 @@ def retry_policy(policy: DispatchPolicy) -> RetryPolicy:
     )
 
 
-async def dispatch(kind: Kind[RequestT, ResultT], request: RequestT, policy: DispatchPolicy,
-                   *, permits: Permits | None = None, permit_id: str | None = None,
-                   wait_for_cancellation: bool = True, summary: str | None = None
-                   ) -> ResultT:
+async def dispatch(
+    kind: Kind[RequestT, ResultT],
+    request: RequestT,
+    policy: DispatchPolicy,
+    *,
+    permits: Permits | None = None,
+    permit_id: str | None = None,
+    wait_for_cancellation: bool = True,
+    summary: str | None = None,
+) -> ResultT:
     """Run ``request`` in the kind's function and return its result.
 
     With ``permits`` (the workflow's), a kind that has a cap pool waits for a permit of that
@@ -50,12 +56,18 @@ async def dispatch(kind: Kind[RequestT, ResultT], request: RequestT, policy: Dis
     if permits is not None and kind.pool is not None:
         assert permit_id is not None, "a capped dispatch names its permit"
         async with permits.permit(kind.pool, permit_id):
-            return await dispatch(kind, request, policy,
-                                  wait_for_cancellation=wait_for_cancellation, summary=summary)
-    cancellation = (workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-                    if wait_for_cancellation else workflow.ActivityCancellationType.TRY_CANCEL)
+            return await dispatch(
+                kind, request, policy, wait_for_cancellation=wait_for_cancellation, summary=summary
+            )
+    cancellation = (
+        workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+        if wait_for_cancellation
+        else workflow.ActivityCancellationType.TRY_CANCEL
+    )
     result: ResultT = await workflow.execute_activity(
-        kind.activity, request, result_type=kind.result,
+        kind.activity,
+        request,
+        result_type=kind.result,
         start_to_close_timeout=policy.start_to_close,
         heartbeat_timeout=policy.heartbeat_timeout,
         retry_policy=retry_policy(policy),

@@ -26,16 +26,23 @@ with workflow.unsafe.imports_passed_through():
 
 
 def postiz_retry(policy: DistributionPolicy) -> RetryPolicy:
-    return RetryPolicy(initial_interval=timedelta(seconds=policy.retry_initial_s),
-                       backoff_coefficient=2.0,
-                       maximum_interval=timedelta(seconds=policy.retry_max_s),
-                       maximum_attempts=policy.max_attempts,
-                       non_retryable_error_types=[INVALID_REQUEST])
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=policy.retry_initial_s),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=policy.retry_max_s),
+        maximum_attempts=policy.max_attempts,
+        non_retryable_error_types=[INVALID_REQUEST],
+    )
 
 
-async def distribute(media: list[tuple[S3Object, str]], post: PostSpec,
-                     policy: DispatchPolicy, distribution: DistributionPolicy,
-                     budget: Permits | None = None, account: str | None = None) -> list[str]:
+async def distribute(
+    media: list[tuple[S3Object, str]],
+    post: PostSpec,
+    policy: DispatchPolicy,
+    distribution: DistributionPolicy,
+    budget: Permits | None = None,
+    account: str | None = None,
+) -> list[str]:
     """Upload each output to Postiz (in the transfer function), then create the post, once
     the deployment's Postiz budget has a creation to spare (waiting in line, durably)."""
     uploaded = []
@@ -43,22 +50,33 @@ async def distribute(media: list[tuple[S3Object, str]], post: PostSpec,
         name = f"{index + 1:02d}-{obj.key.rsplit('/', 1)[-1]}"
         result = await dispatch(
             POSTIZ_UPLOAD,
-            PostizUploadRequest(source=S3Object(bucket=obj.bucket, key=obj.key),
-                                filename=name, content_type=content_type, account=account),
-            policy, wait_for_cancellation=False)
+            PostizUploadRequest(
+                source=S3Object(bucket=obj.bucket, key=obj.key),
+                filename=name,
+                content_type=content_type,
+                account=account,
+            ),
+            policy,
+            wait_for_cancellation=False,
+        )
         uploaded.append(PostizMedia(id=result.id, path=result.path))
     if budget is not None:
         await budget.load_caps()
-        await budget.take(POSTIZ_POSTS, f"{workflow.info().workflow_id}/post",
-                          distribution.budget_window_s)
+        await budget.take(
+            POSTIZ_POSTS, f"{workflow.info().workflow_id}/post", distribution.budget_window_s
+        )
     created = await workflow.execute_activity_method(
         PostizPublisher.create_postiz_post,
         CreatePostRequest(
-            workflow_id=workflow.info().workflow_id, post=post, media=uploaded,
+            workflow_id=workflow.info().workflow_id,
+            post=post,
+            media=uploaded,
             settle_s=distribution.create_settle_s,
             # The HTTP call gives up before the activity does, so a timeout is ours to see.
             http_timeout_s=max(1.0, min(20.0, distribution.create_timeout_s - 2)),
-            rate_limited_wait_s=distribution.rate_limited_wait_s),
+            rate_limited_wait_s=distribution.rate_limited_wait_s,
+        ),
         start_to_close_timeout=timedelta(seconds=distribution.create_timeout_s),
-        retry_policy=postiz_retry(distribution))
+        retry_policy=postiz_retry(distribution),
+    )
     return list(created.post_ids)

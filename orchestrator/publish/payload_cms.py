@@ -22,11 +22,19 @@ class PayloadReporter:
     @activity.defn(name="update_payload")
     async def update_payload(self, update: PayloadUpdate) -> None:
         if self._base is None:
-            activity.logger.info("no SMM_PAYLOAD_URL configured: stage %s not reported",
-                                 update.data.get("engineStage"))
+            activity.logger.info(
+                "no SMM_PAYLOAD_URL configured: stage %s not reported",
+                update.data.get("engineStage"),
+            )
             return
         url = f"{self._base}/api/{quote(update.collection)}/{quote(update.id)}"
         # engineSeq lets Payload keep the newest report when a retried one arrives late; the
         # HTTP call gives up before the activity does, so a timeout is ours to see.
-        await on_http(call, "PATCH", url, self._headers,
-                      {**update.data, "engineSeq": update.seq}, http_deadline(HTTP_TIMEOUT_S))
+        await on_http(
+            call,
+            "PATCH",
+            url,
+            self._headers,
+            {**update.data, "engineSeq": update.seq},
+            http_deadline(HTTP_TIMEOUT_S),
+        )

@@ -41,8 +41,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def post_body(request: CreatePostRequest, integrations: list[str], now: datetime
-              ) -> dict[str, Any]:
+def post_body(request: CreatePostRequest, integrations: list[str], now: datetime) -> dict[str, Any]:
     """The create body. The workflow's own durable timer waited for ``publish_at``, so by
     now the post is due: it goes as ``now`` (a past ``schedule`` date is refused by
     Postiz); a draft keeps its date. No ``group``: Postiz would not keep it."""
@@ -53,12 +52,16 @@ def post_body(request: CreatePostRequest, integrations: list[str], now: datetime
         "date": iso((post.publish_at or now) if draft else now),
         "shortLink": post.short_link,
         "tags": [t.model_dump() for t in post.tags],
-        "posts": [{
-            "integration": {"id": integration},
-            "value": [{"content": post.content,
-                       "image": [m.model_dump() for m in request.media]}],
-            **({"settings": post.settings} if post.settings else {}),
-        } for integration in integrations],
+        "posts": [
+            {
+                "integration": {"id": integration},
+                "value": [
+                    {"content": post.content, "image": [m.model_dump() for m in request.media]}
+                ],
+                **({"settings": post.settings} if post.settings else {}),
+            }
+            for integration in integrations
+        ],
     }
 
 
@@ -86,15 +89,23 @@ class PostizPublisher:
         return record
 
     def _write(self, key: str, record: dict[str, Any]) -> None:
-        self._s3.put_object(Bucket=self._bucket, Key=key, Body=json.dumps(record).encode(),
-                            ContentType="application/json")
+        self._s3.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=json.dumps(record).encode(),
+            ContentType="application/json",
+        )
 
     def _claim(self, post_id: str, workflow_id: str) -> bool:
         """Take a Postiz post for this workflow; False when another workflow has it."""
         key = f"publish-claims/{self._digest(post_id)}.json"
         try:
-            self._s3.put_object(Bucket=self._bucket, Key=key, IfNoneMatch="*",
-                                Body=json.dumps({"workflow_id": workflow_id}).encode())
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                IfNoneMatch="*",
+                Body=json.dumps({"workflow_id": workflow_id}).encode(),
+            )
             return True
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") not in {"PreconditionFailed", "412"}:
@@ -104,28 +115,39 @@ class PostizPublisher:
 
     # --- the create ----------------------------------------------------------------------
 
-    def _lookup(self, request: CreatePostRequest, record: dict[str, Any],
-                missing: list[str], now: datetime) -> dict[str, str]:
+    def _lookup(
+        self, request: CreatePostRequest, record: dict[str, Any], missing: list[str], now: datetime
+    ) -> dict[str, str]:
         """Our posts that Postiz stored after an ambiguous create: same channel, same text,
         published since we first sent; each claimed for this workflow."""
         start = datetime.fromisoformat(record["first_sent_at"]) - LOOKUP_MARGIN
-        listed = call("GET", f"{self._base}/posts?startDate={iso(start)}"
-                             f"&endDate={iso(now + LOOKUP_MARGIN)}", self._headers) or {}
-        candidates = sorted((p for p in listed.get("posts", [])
-                             if p.get("content") == request.post.content),
-                            key=lambda p: str(p.get("publishDate")))
+        listed = (
+            call(
+                "GET",
+                f"{self._base}/posts?startDate={iso(start)}&endDate={iso(now + LOOKUP_MARGIN)}",
+                self._headers,
+            )
+            or {}
+        )
+        candidates = sorted(
+            (p for p in listed.get("posts", []) if p.get("content") == request.post.content),
+            key=lambda p: str(p.get("publishDate")),
+        )
         found: dict[str, str] = {}
         for integration in missing:
             for post in candidates:
-                if ((post.get("integration") or {}).get("id") == integration
-                        and post["id"] not in found.values()
-                        and self._claim(post["id"], request.workflow_id)):
+                if (
+                    (post.get("integration") or {}).get("id") == integration
+                    and post["id"] not in found.values()
+                    and self._claim(post["id"], request.workflow_id)
+                ):
                     found[integration] = post["id"]
                     break
         return found
 
-    def create_sync(self, request: CreatePostRequest, now: datetime | None = None
-                    ) -> CreatePostResult:
+    def create_sync(
+        self, request: CreatePostRequest, now: datetime | None = None
+    ) -> CreatePostResult:
         now = now or datetime.now(UTC)
         key = f"publish-records/{self._digest(request.workflow_id)}.json"
         record = self._read(key) or {"workflow_id": request.workflow_id, "posts": {}}
@@ -143,27 +165,43 @@ class PostizPublisher:
                     self._write(key, {**record, "posts": done})
                     raise ApplicationError(
                         f"Postiz may still be creating the post for {missing}; looking "
-                        "again once that request has settled", type=UNSETTLED,
-                        next_retry_delay=timedelta(seconds=request.settle_s - waited))
+                        "again once that request has settled",
+                        type=UNSETTLED,
+                        next_retry_delay=timedelta(seconds=request.settle_s - waited),
+                    )
         if not missing:
             self._write(key, {**record, "state": "created", "posts": done})
             return CreatePostResult(post_ids=[done[i] for i in wanted], reused=True)
-        sent = {**record, "state": "ambiguous", "posts": done, "last_sent_at": now.isoformat(),
-                "first_sent_at": record.get("first_sent_at", now.isoformat())}
+        sent = {
+            **record,
+            "state": "ambiguous",
+            "posts": done,
+            "last_sent_at": now.isoformat(),
+            "first_sent_at": record.get("first_sent_at", now.isoformat()),
+        }
         self._write(key, sent)
         try:
-            created = call("POST", f"{self._base}/posts", self._headers,
-                           post_body(request, missing, now), timeout=request.http_timeout_s)
+            created = call(
+                "POST",
+                f"{self._base}/posts",
+                self._headers,
+                post_body(request, missing, now),
+                timeout=request.http_timeout_s,
+            )
         except ApplicationError as err:
             if err.type in (RATE_LIMITED, INVALID_REQUEST):  # answered: nothing was created
                 self._write(key, {**record, "posts": done})
                 if err.type == RATE_LIMITED:
-                    raise ApplicationError(str(err), type=RATE_LIMITED, next_retry_delay=(
-                        timedelta(seconds=request.rate_limited_wait_s))) from None
+                    raise ApplicationError(
+                        str(err),
+                        type=RATE_LIMITED,
+                        next_retry_delay=(timedelta(seconds=request.rate_limited_wait_s)),
+                    ) from None
             raise
         for item in created or []:
-            if item.get("integration") in missing and self._claim(item["postId"],
-                                                                  request.workflow_id):
+            if item.get("integration") in missing and self._claim(
+                item["postId"], request.workflow_id
+            ):
                 done[item["integration"]] = item["postId"]
         self._write(key, {**sent, "state": "created", "posts": done})
         return CreatePostResult(post_ids=[done[i] for i in wanted if i in done], reused=False)

@@ -34,21 +34,31 @@ def creative_price(kind: str, creative: dict[str, Any]) -> Price:
 Rendered = tuple[list[tuple[S3Object, str]], ComputeUsage, BrandLook | None]
 
 
-async def render_creative(p: PublishInput, creative: dict[str, Any], child_id: str,
-                          owner: str | None) -> Rendered:
+async def render_creative(
+    p: PublishInput, creative: dict[str, Any], child_id: str, owner: str | None
+) -> Rendered:
     """One round's render, as a child workflow: its media (with content types), usage and
     the brand it was drawn with."""
     if p.creative.kind == "video":
         video = await workflow.execute_child_workflow(
             RenderVideoWorkflow.run,
-            RenderVideoInput(spec=creative, output_bucket=p.output_bucket,
-                             assets_bucket=p.assets_bucket, dispatch=p.dispatch,
-                             owner=owner),
-            id=child_id, static_summary=f"video render for {workflow.info().workflow_id}")
+            RenderVideoInput(
+                spec=creative,
+                output_bucket=p.output_bucket,
+                assets_bucket=p.assets_bucket,
+                dispatch=p.dispatch,
+                owner=owner,
+            ),
+            id=child_id,
+            static_summary=f"video render for {workflow.info().workflow_id}",
+        )
         return [(o.output, "video/mp4") for o in video.outputs], video.usage, video.brand
     images = await workflow.execute_child_workflow(
         GenerateImageWorkflow.run,
-        GenerateImageInput(spec=creative, output_bucket=p.output_bucket,
-                           assets_bucket=p.assets_bucket, owner=owner),
-        id=child_id, static_summary=f"image render for {workflow.info().workflow_id}")
+        GenerateImageInput(
+            spec=creative, output_bucket=p.output_bucket, assets_bucket=p.assets_bucket, owner=owner
+        ),
+        id=child_id,
+        static_summary=f"image render for {workflow.info().workflow_id}",
+    )
     return [(i.output, "image/png") for i in images.images], images.usage, images.brand

@@ -27,14 +27,22 @@ from smm_runtime.review_links import ReviewClaim, sign_link
 ANYONE = "anyone"
 # Signing is instant; the webhook gets a few tries, then the round goes on.
 ANNOUNCE_TIMEOUT = timedelta(seconds=20)
-ANNOUNCE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=5,
-                             non_retryable_error_types=[INVALID_REQUEST])
+ANNOUNCE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_attempts=5,
+    non_retryable_error_types=[INVALID_REQUEST],
+)
 
 
 class ReviewAnnouncer:
-    def __init__(self, secret: bytes | None, base_url: str | None, webhook_url: str | None,
-                 inboxes: Mapping[str, str] | None = None,
-                 inbox_template: str | None = None) -> None:
+    def __init__(
+        self,
+        secret: bytes | None,
+        base_url: str | None,
+        webhook_url: str | None,
+        inboxes: Mapping[str, str] | None = None,
+        inbox_template: str | None = None,
+    ) -> None:
         self._secret = secret
         self._base = base_url.rstrip("/") if base_url else None
         self._webhook = webhook_url
@@ -57,30 +65,36 @@ class ReviewAnnouncer:
             inbox = self.inbox(reviewer)
             if inbox is None:
                 continue  # no private way to reach them: no link anywhere
-            link = f"{self._base}/review/" + quote(sign_link(self._secret, ReviewClaim(
-                request.workflow_id, request.round, reviewer, request.expires_at)))
+            link = f"{self._base}/review/" + quote(
+                sign_link(
+                    self._secret,
+                    ReviewClaim(request.workflow_id, request.round, reviewer, request.expires_at),
+                )
+            )
             private = f"{_opening(request)} <{link}|Review it here> (this link is yours alone)."
             await on_http(call, "POST", inbox, {}, _message([private]), http_deadline(10))
             delivered.append(reviewer)
         if self._webhook:
             asked = ", ".join(request.reviewers) or "any reviewer"
             shared = f"{_opening(request)} Asked: {asked}; each has a private review link."
-            await on_http(call, "POST", self._webhook, {}, _message([shared]),
-                          http_deadline(10))
+            await on_http(call, "POST", self._webhook, {}, _message([shared]), http_deadline(10))
         return ReviewLinks(delivered=delivered)
 
 
 def _opening(request: ReviewAnnouncement) -> str:
     what = "Reminder: a" if request.reminder else "A"
-    return (f"{what} creative is waiting for review (round {request.round}, until "
-            f"{request.expires_at:%Y-%m-%d %H:%M} UTC): {request.content[:200]}")
+    return (
+        f"{what} creative is waiting for review (round {request.round}, until "
+        f"{request.expires_at:%Y-%m-%d %H:%M} UTC): {request.content[:200]}"
+    )
 
 
 def _message(lines: list[str]) -> dict[str, object]:
     """Slack's incoming-webhook shape (`text` plus blocks); Teams/Mattermost read `text`."""
-    return {"text": "\n".join(lines),
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}}
-                       for line in lines]}
+    return {
+        "text": "\n".join(lines),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}} for line in lines],
+    }
 
 
 async def announce_review(request: ReviewAnnouncement) -> ReviewLinks | None:
@@ -88,8 +102,11 @@ async def announce_review(request: ReviewAnnouncement) -> ReviewLinks | None:
     announcement failed: a failed announcement never blocks the approval itself)."""
     try:
         links: ReviewLinks = await workflow.execute_activity_method(
-            ReviewAnnouncer.announce_review, request, start_to_close_timeout=ANNOUNCE_TIMEOUT,
-            retry_policy=ANNOUNCE_RETRY)
+            ReviewAnnouncer.announce_review,
+            request,
+            start_to_close_timeout=ANNOUNCE_TIMEOUT,
+            retry_policy=ANNOUNCE_RETRY,
+        )
     except ActivityError:
         workflow.logger.warning("review links not announced (round %s)", request.round)
         return None

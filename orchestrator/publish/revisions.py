@@ -23,10 +23,16 @@ from smm_runtime.contract.validation import ContractError, describe_validation_e
 # Each image template's props schema, generated from the Node function's own templates
 # (functions/render_image/src/templates.mts, `make schema`): the text props are its plain strings.
 TEMPLATE_PROPS: dict[str, dict[str, Any]] = json.loads(
-    (resources.files("smm_runtime.contract") / "template_props.json").read_text())
-TEMPLATE_TEXT = {name: tuple(prop for prop, rule in schema["properties"].items()
-                             if rule.get("type") == "string" and "pattern" not in rule)
-                 for name, schema in TEMPLATE_PROPS.items()}
+    (resources.files("smm_runtime.contract") / "template_props.json").read_text()
+)
+TEMPLATE_TEXT = {
+    name: tuple(
+        prop
+        for prop, rule in schema["properties"].items()
+        if rule.get("type") == "string" and "pattern" not in rule
+    )
+    for name, schema in TEMPLATE_PROPS.items()
+}
 MAX_TEXT = 2000
 
 
@@ -89,9 +95,13 @@ def apply_edits(kind: str, spec: dict[str, Any], edits: dict[str, str]) -> dict[
     return edited
 
 
-def check_decision(raw: dict[str, Any], policy: ApprovalPolicy, status: PublishStatus,
-                   waiting: bool, revise: Callable[[ApprovalDecision], Any]
-                   ) -> ApprovalDecision:
+def check_decision(
+    raw: dict[str, Any],
+    policy: ApprovalPolicy,
+    status: PublishStatus,
+    waiting: bool,
+    revise: Callable[[ApprovalDecision], Any],
+) -> ApprovalDecision:
     """The decision, or Rejected naming what is wrong (who, when, which text)."""
     try:
         decision = ApprovalDecision.model_validate(raw)
@@ -107,6 +117,5 @@ def check_decision(raw: dict[str, Any], policy: ApprovalPolicy, status: PublishS
         try:
             revise(decision)  # the revised creative must still be a valid spec
         except (ContractError, EditError) as err:
-            raise Rejected(("" if isinstance(err, EditError) else "changes: ") + str(err)) \
-                from None
+            raise Rejected(("" if isinstance(err, EditError) else "changes: ") + str(err)) from None
     return decision

@@ -100,14 +100,20 @@ class PublishCreativeWorkflow:
         self._record(decision.model_dump(), accepted=True)
 
     def _record(self, raw: dict[str, Any], *, accepted: bool, reason: str | None = None) -> None:
-        self._status.approvals.append(ApprovalRecord(
-            at=workflow.now(), round=self._status.round, decision=str(raw.get("decision", "?")),
-            reviewer=str(raw.get("reviewer", "?"))[:200],
-            comment=str(raw.get("comment", ""))[:2000], accepted=accepted, reason=reason))
+        self._status.approvals.append(
+            ApprovalRecord(
+                at=workflow.now(),
+                round=self._status.round,
+                decision=str(raw.get("decision", "?")),
+                reviewer=str(raw.get("reviewer", "?"))[:200],
+                comment=str(raw.get("comment", ""))[:2000],
+                accepted=accepted,
+                reason=reason,
+            )
+        )
 
     @workflow.run
-    async def run(self, params: PublishInput, carried: PublishCarry | None = None
-                  ) -> PublishStatus:
+    async def run(self, params: PublishInput, carried: PublishCarry | None = None) -> PublishStatus:
         # Started with one argument, the SDK decodes without type hints (they apply only
         # when the counts match): validate here, a no-op for an already typed input.
         params = PublishInput.model_validate(params)
@@ -115,8 +121,12 @@ class PublishCreativeWorkflow:
         self._status.post = params.post  # shown on the review page
         creative = self._creative = params.creative.spec
         self._owner = carried.owner if carried is not None else owner_of(params.account)
-        self._visible.start("publish", (carried.status if carried else self._status).stage,
-                            params.account, params.payload)
+        self._visible.start(
+            "publish",
+            (carried.status if carried else self._status).stage,
+            params.account,
+            params.payload,
+        )
         if carried is not None:  # a continued run: the waiting round goes on
             self._carried, self._runs = carried, carried.runs
             self._status, creative = carried.status, carried.creative
@@ -159,12 +169,16 @@ class PublishCreativeWorkflow:
             await self._wait_for_publish_time()
             self._stage("publishing")
             self._status.postiz_post_ids = await distribute(
-                self._media, params.post, params.dispatch, params.distribution,
-                self._permits if workflow.patched(BUDGET_PATCH) else None, self._owner)
+                self._media,
+                params.post,
+                params.dispatch,
+                params.distribution,
+                self._permits if workflow.patched(BUDGET_PATCH) else None,
+                self._owner,
+            )
             self._stage("published")
             return self._status
-        except (ApplicationError, ChildWorkflowError, ActivityError,
-                asyncio.CancelledError) as err:
+        except (ApplicationError, ChildWorkflowError, ActivityError, asyncio.CancelledError) as err:
             # Older executions reported only application and child failures.
             reported = not isinstance(err, ActivityError | asyncio.CancelledError)
             if reported or workflow.patched(ENDINGS_PATCH):
@@ -209,7 +223,8 @@ class PublishCreativeWorkflow:
             self._status.credits_held += await hold.reserve(price)
             self._bills.append((hold, None))
         self._media, usage, self._status.brand = await render_creative(
-            p, creative, child_id, self._owner)
+            p, creative, child_id, self._owner
+        )
         if hold is not None:
             self._bills[-1] = (hold, usage)
         self._status.outputs = [obj.uri for obj, _ in self._media]
@@ -234,7 +249,8 @@ class PublishCreativeWorkflow:
             try:
                 await workflow.wait_condition(
                     lambda: self._pending is not None,
-                    timeout=timedelta(seconds=min(policy.reminder_every_s, left)))
+                    timeout=timedelta(seconds=min(policy.reminder_every_s, left)),
+                )
                 return self._pending
             except TimeoutError:
                 if (deadline - workflow.now()).total_seconds() > 0:
@@ -242,8 +258,10 @@ class PublishCreativeWorkflow:
                     self._report("awaiting_approval", reminder=self._status.reminders_sent)
                     if links:
                         await self._announce(deadline)
-                    if workflow.info().get_current_history_length() > CONTINUE_AS_NEW_AFTER \
-                            or workflow.info().is_continue_as_new_suggested():
+                    if (
+                        workflow.info().get_current_history_length() > CONTINUE_AS_NEW_AFTER
+                        or workflow.info().is_continue_as_new_suggested()
+                    ):
                         await self._continue_as_new(deadline, links)
 
     async def _continue_as_new(self, deadline: datetime, links: bool) -> None:
@@ -254,20 +272,37 @@ class PublishCreativeWorkflow:
         if self._pending is not None:
             return  # a decision arrived meanwhile: the loop takes it
         self._continuing = True
-        workflow.continue_as_new(args=[self._params, PublishCarry(
-            status=self._status, creative=self._creative, media=self._media,
-            bills=[hold.carry(usage) for hold, usage in self._bills],
-            deadline=deadline, review_links=links, runs=self._runs + 1,
-            payload_next_seq=self._payload.next_seq(),
-            payload_unsent=self._payload.unsent(), owner=self._owner)])
+        workflow.continue_as_new(
+            args=[
+                self._params,
+                PublishCarry(
+                    status=self._status,
+                    creative=self._creative,
+                    media=self._media,
+                    bills=[hold.carry(usage) for hold, usage in self._bills],
+                    deadline=deadline,
+                    review_links=links,
+                    runs=self._runs + 1,
+                    payload_next_seq=self._payload.next_seq(),
+                    payload_unsent=self._payload.unsent(),
+                    owner=self._owner,
+                ),
+            ]
+        )
 
     async def _announce(self, deadline: datetime) -> None:
         """This round's private review links, one to each reviewer (again on reminders)."""
         assert self._params is not None
-        issued = await announce_review(ReviewAnnouncement(
-            workflow_id=workflow.info().workflow_id, round=self._status.round,
-            reviewers=self._params.approval.reviewers, expires_at=deadline,
-            content=self._params.post.content, reminder=self._status.reminders_sent))
+        issued = await announce_review(
+            ReviewAnnouncement(
+                workflow_id=workflow.info().workflow_id,
+                round=self._status.round,
+                reviewers=self._params.approval.reviewers,
+                expires_at=deadline,
+                content=self._params.post.content,
+                reminder=self._status.reminders_sent,
+            )
+        )
         if issued is not None and (sent := issued.delivered or sorted(issued.links)):
             self._report("awaiting_approval", review_sent_to=sent)  # who, never the links
 

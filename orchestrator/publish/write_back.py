@@ -18,9 +18,12 @@ with workflow.unsafe.imports_passed_through():
 
 PAYLOAD_TIMEOUT = timedelta(seconds=15)
 # Payload write-back: keep trying for a week; it never blocks the flow.
-PAYLOAD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
-                            maximum_interval=timedelta(minutes=5),
-                            non_retryable_error_types=[INVALID_REQUEST])
+PAYLOAD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=[INVALID_REQUEST],
+)
 PAYLOAD_SCHEDULE_TO_CLOSE = timedelta(days=7)
 WRITE_BACK_DRAIN = timedelta(hours=1)
 
@@ -44,23 +47,35 @@ class PayloadWriteBack:
         return self.first_seq + len(self.updates)
 
     def unsent(self) -> list[PayloadUpdate]:
-        return self.updates[self.sent:]
+        return self.updates[self.sent :]
 
     def add(self, target: PayloadRef, data: dict[str, Any]) -> None:
-        self.updates.append(PayloadUpdate(collection=target.collection, id=target.id,
-                                          seq=self.next_seq(), data=data))
+        self.updates.append(
+            PayloadUpdate(
+                collection=target.collection, id=target.id, seq=self.next_seq(), data=data
+            )
+        )
 
-    def report(self, target: PayloadRef | None, status: PublishStatus, stage: str,
-               **extra: Any) -> None:
+    def report(
+        self, target: PayloadRef | None, status: PublishStatus, stage: str, **extra: Any
+    ) -> None:
         """The engine fields of a stage change (extra keys become engineCamelCase)."""
         if target is None:
             return
-        self.add(target, {
-            "engineStage": stage, "engineWorkflowId": workflow.info().workflow_id,
-            "engineRound": status.round, "engineOutputs": list(status.outputs),
-            "enginePostizPostIds": list(status.postiz_post_ids), "engineError": status.error,
-            **{"engine" + "".join(p.title() for p in k.split("_")): v
-               for k, v in extra.items()}})
+        self.add(
+            target,
+            {
+                "engineStage": stage,
+                "engineWorkflowId": workflow.info().workflow_id,
+                "engineRound": status.round,
+                "engineOutputs": list(status.outputs),
+                "enginePostizPostIds": list(status.postiz_post_ids),
+                "engineError": status.error,
+                **{
+                    "engine" + "".join(p.title() for p in k.split("_")): v for k, v in extra.items()
+                },
+            },
+        )
 
     async def run(self) -> None:
         while not self.stopped:
@@ -69,10 +84,12 @@ class PayloadWriteBack:
             self.in_flight = True
             try:
                 await workflow.execute_activity_method(
-                    PayloadReporter.update_payload, update,
+                    PayloadReporter.update_payload,
+                    update,
                     start_to_close_timeout=PAYLOAD_TIMEOUT,
                     schedule_to_close_timeout=PAYLOAD_SCHEDULE_TO_CLOSE,
-                    retry_policy=PAYLOAD_RETRY)
+                    retry_policy=PAYLOAD_RETRY,
+                )
             except Exception:
                 if self.stopped:
                     return
@@ -95,5 +112,6 @@ class PayloadWriteBack:
     async def drain(self) -> None:
         """Let the last stage reach Payload, but never wait on it for long."""
         with contextlib.suppress(asyncio.TimeoutError):
-            await workflow.wait_condition(lambda: self.sent == len(self.updates),
-                                          timeout=WRITE_BACK_DRAIN)
+            await workflow.wait_condition(
+                lambda: self.sent == len(self.updates), timeout=WRITE_BACK_DRAIN
+            )

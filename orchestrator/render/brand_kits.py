@@ -37,22 +37,34 @@ class BrandKitStore:
             account = f" --account {ref.account}" if ref.account else ""
             raise ApplicationError(
                 f"brand_kit: {ref.id!r} not found (expected {expected}); upload it with "
-                f"'smm-engine brand-kit put KIT.json{account}'", type=INVALID_REQUEST,
-                non_retryable=True)
+                f"'smm-engine brand-kit put KIT.json{account}'",
+                type=INVALID_REQUEST,
+                non_retryable=True,
+            )
         where, body = found
         if len(body) > MAX_KIT_BYTES:
-            raise ApplicationError(f"brand_kit: {where} is larger than {MAX_KIT_BYTES} bytes",
-                                   type=INVALID_REQUEST, non_retryable=True)
+            raise ApplicationError(
+                f"brand_kit: {where} is larger than {MAX_KIT_BYTES} bytes",
+                type=INVALID_REQUEST,
+                non_retryable=True,
+            )
         try:
             kit = BrandKit.model_validate(json.loads(body))
         except (json.JSONDecodeError, ValidationError) as err:
-            detail = describe_validation_error(err, prefix="brand_kit.") \
-                if isinstance(err, ValidationError) else f"brand_kit: not JSON ({err})"
-            raise ApplicationError(f"{where}: {detail}", type=INVALID_REQUEST,
-                                   non_retryable=True) from None
+            detail = (
+                describe_validation_error(err, prefix="brand_kit.")
+                if isinstance(err, ValidationError)
+                else f"brand_kit: not JSON ({err})"
+            )
+            raise ApplicationError(
+                f"{where}: {detail}", type=INVALID_REQUEST, non_retryable=True
+            ) from None
         if kit.id != ref.id:
-            raise ApplicationError(f"brand_kit.id: {where} says {kit.id!r}, expected {ref.id!r}",
-                                   type=INVALID_REQUEST, non_retryable=True)
+            raise ApplicationError(
+                f"brand_kit.id: {where} says {kit.id!r}, expected {ref.id!r}",
+                type=INVALID_REQUEST,
+                non_retryable=True,
+            )
         return kit
 
     async def _first(self, ref: BrandKitRef) -> tuple[str, bytes] | None:
@@ -60,11 +72,13 @@ class BrandKitStore:
         for key in ref.candidate_keys():
             try:
                 obj = await on_aws(self._s3.get_object, Bucket=ref.bucket, Key=key)
-                return f"s3://{ref.bucket}/{key}", await on_aws(obj["Body"].read,
-                                                                MAX_KIT_BYTES + 1)
+                return f"s3://{ref.bucket}/{key}", await on_aws(obj["Body"].read, MAX_KIT_BYTES + 1)
             except ClientError as err:
-                if err.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404",
-                                                                      "NotFound"}:
+                if err.response.get("Error", {}).get("Code") not in {
+                    "NoSuchKey",
+                    "404",
+                    "NotFound",
+                }:
                     raise
         return None
 
@@ -73,6 +87,9 @@ async def load_brand_kit(bucket: str, kit_id: str, owner: str | None) -> BrandKi
     """Inside a workflow: the owner's kit (accounts/<owner>/brand-kits/<id>.json), or the
     operator's (brand-kits/<id>.json) for unowned work."""
     kit: BrandKit = await workflow.execute_activity_method(
-        BrandKitStore.load_brand_kit, BrandKitRef(bucket=bucket, id=kit_id, account=owner),
-        start_to_close_timeout=BRAND_KIT_TIMEOUT, retry_policy=BRAND_KIT_RETRY)
+        BrandKitStore.load_brand_kit,
+        BrandKitRef(bucket=bucket, id=kit_id, account=owner),
+        start_to_close_timeout=BRAND_KIT_TIMEOUT,
+        retry_policy=BRAND_KIT_RETRY,
+    )
     return kit

@@ -19,14 +19,21 @@ from smm_runtime.contract.workflow_io import RenderVideoInput, RenderVideoOutput
 
 
 async def start_render(
-    client: Client, spec: dict[str, Any], *, output_bucket: str, workflow_id: str | None = None,
-    task_queue: str = TASK_QUEUE, assets_bucket: str | None = None, account: str | None = None,
+    client: Client,
+    spec: dict[str, Any],
+    *,
+    output_bucket: str,
+    workflow_id: str | None = None,
+    task_queue: str = TASK_QUEUE,
+    assets_bucket: str | None = None,
+    account: str | None = None,
 ) -> WorkflowHandle[RenderVideoWorkflow, RenderVideoOutput]:
     parse_spec(spec)  # refuse a bad spec here, with the field named, before starting anything
     return await client.start_workflow(
         RenderVideoWorkflow.run,
-        RenderVideoInput(spec=spec, output_bucket=output_bucket, assets_bucket=assets_bucket,
-                         account=account),
+        RenderVideoInput(
+            spec=spec, output_bucket=output_bucket, assets_bucket=assets_bucket, account=account
+        ),
         id=workflow_id or f"render-{uuid.uuid4().hex[:12]}",
         task_queue=task_queue,
         # The Web UI's line for it: what, in which formats, for whom.

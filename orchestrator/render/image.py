@@ -44,8 +44,11 @@ class GenerateImageWorkflow:
 
     @workflow.query
     def progress(self) -> dict[str, int]:
-        return {"images_done": self._done, "images_total": self._total,
-                "images_queued": len(self._permits.waiting)}
+        return {
+            "images_done": self._done,
+            "images_total": self._total,
+            "images_queued": len(self._permits.waiting),
+        }
 
     @workflow.run
     async def run(self, params: GenerateImageInput) -> GenerateImageOutput:
@@ -56,8 +59,9 @@ class GenerateImageWorkflow:
             spec = parse_image_spec(params.spec)
         except ContractError as err:
             raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
-        kit = await load_brand_kit(params.assets_bucket or params.output_bucket, spec.brand_kit,
-                                   scope)
+        kit = await load_brand_kit(
+            params.assets_bucket or params.output_bucket, spec.brand_kit, scope
+        )
         foreign = foreign_object(scope, params.spec, kit)
         if foreign is not None:
             raise foreign
@@ -67,32 +71,55 @@ class GenerateImageWorkflow:
         self._total = len(jobs)
         requests = []
         for index, (template, props) in enumerate(jobs):
-            body = {"template": template, "width": width, "height": height, "props": props,
-                    "brand": kit.model_dump(mode="json"),
-                    "output": {"bucket": params.output_bucket,
-                               "key": f"{prefix}/image-{index + 1:02d}.png"},
-                    "account": scope}
-            requests.append(ImageRequest.model_validate(
-                {**body, "fingerprint": image_fingerprint(body)}))
+            body = {
+                "template": template,
+                "width": width,
+                "height": height,
+                "props": props,
+                "brand": kit.model_dump(mode="json"),
+                "output": {
+                    "bucket": params.output_bucket,
+                    "key": f"{prefix}/image-{index + 1:02d}.png",
+                },
+                "account": scope,
+            }
+            requests.append(
+                ImageRequest.model_validate({**body, "fingerprint": image_fingerprint(body)})
+            )
 
         await self._permits.load_caps()
 
         async def render(request: ImageRequest) -> ImageResult:
-            result = await dispatch(RENDER_IMAGE, request, params.dispatch,
-                                    permits=self._permits, permit_id=request.output.key)
+            result = await dispatch(
+                RENDER_IMAGE,
+                request,
+                params.dispatch,
+                permits=self._permits,
+                permit_id=request.output.key,
+            )
             self._done += 1
             return result
 
-        async with held(params.account, workflow.info().workflow_id,
-                        lambda m: estimate_images(len(requests), m)) as hold:
+        async with held(
+            params.account, workflow.info().workflow_id, lambda m: estimate_images(len(requests), m)
+        ) as hold:
             tasks = [asyncio.ensure_future(render(r)) for r in requests]
             await all_or_cancel(list(tasks))
             results = [t.result() for t in tasks]
             hold.usage = usage = ComputeUsage.total(r.usage for r in results)
-        images = [ImageOutput(index=i + 1, template=jobs[i][0], uri=r.output.uri,
-                              output=S3Object(bucket=r.output.bucket, key=r.output.key),
-                              width=r.width, height=r.height, size_bytes=r.size_bytes)
-                  for i, r in enumerate(results)]
+        images = [
+            ImageOutput(
+                index=i + 1,
+                template=jobs[i][0],
+                uri=r.output.uri,
+                output=S3Object(bucket=r.output.bucket, key=r.output.key),
+                width=r.width,
+                height=r.height,
+                size_bytes=r.size_bytes,
+            )
+            for i, r in enumerate(results)
+        ]
         visible.stage("done", f"{len(images)} images")
-        return GenerateImageOutput(images=images, usage=usage, cost=hold.cost,
-                                   brand=BrandLook.of(kit))
+        return GenerateImageOutput(
+            images=images, usage=usage, cost=hold.cost, brand=BrandLook.of(kit)
+        )

@@ -19,11 +19,9 @@ async def live_progress(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
     description = await handle.describe()
     running = []
     for pending in description.raw_description.pending_activities:
-        entry: dict[str, Any] = {"activity": pending.activity_type.name,
-                                 "attempt": pending.attempt}
+        entry: dict[str, Any] = {"activity": pending.activity_type.name, "attempt": pending.attempt}
         if pending.heartbeat_details.payloads:
-            details = await handle._client.data_converter.decode(
-                pending.heartbeat_details.payloads)
+            details = await handle._client.data_converter.decode(pending.heartbeat_details.payloads)
             if details and isinstance(details[0], dict):
                 entry.update(details[0])
         running.append(entry)

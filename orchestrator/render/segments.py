@@ -28,8 +28,9 @@ def frame_costs(timeline: Timeline) -> list[float]:
     return costs
 
 
-def plan_segments(total_frames: int, target_frames: int, max_segments: int,
-                  costs: list[float] | None = None) -> list[tuple[int, int]]:
+def plan_segments(
+    total_frames: int, target_frames: int, max_segments: int, costs: list[float] | None = None
+) -> list[tuple[int, int]]:
     """Split [0, total) into contiguous windows of whole frames.
 
     The count is ceil(total / target), bounded by ``max_segments``. Windows carry equal shares
@@ -52,8 +53,12 @@ def plan_segments(total_frames: int, target_frames: int, max_segments: int,
         # remaining window can still get at least one frame.
         share = total_cost * len(cuts) / count
         remaining_windows = count - len(cuts)
-        if (len(cuts) < count and frame > cuts[-1] and running + weight / 2 > share
-                and total_frames - frame >= remaining_windows):
+        if (
+            len(cuts) < count
+            and frame > cuts[-1]
+            and running + weight / 2 > share
+            and total_frames - frame >= remaining_windows
+        ):
             cuts.append(frame)
         running += weight
     while len(cuts) < count:  # only when costs are extremely skewed: split the largest window
@@ -68,9 +73,12 @@ def window(timeline: Timeline, start: int, end: int) -> Timeline:
     """Only what is visible in [start, end): a segment's request carries nothing else, so its
     checkpoint key changes only when something it shows changes."""
     scenes = [s for s in timeline.scenes if s.start_frame < end and s.end_frame > start]
-    scenes = [s.model_copy(update={"texts": [t for t in s.texts
-                                            if t.start_frame < end and t.end_frame > start]})
-              for s in scenes]
+    scenes = [
+        s.model_copy(
+            update={"texts": [t for t in s.texts if t.start_frame < end and t.end_frame > start]}
+        )
+        for s in scenes
+    ]
     captions = [c for c in timeline.captions if c.start_frame < end and c.end_frame > start]
     return timeline.model_copy(update={"scenes": scenes, "captions": captions})
 

@@ -57,8 +57,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-
-
 def _invalid(message: str) -> ApplicationError:
     return ApplicationError(message, type=INVALID_REQUEST, non_retryable=True)
 
@@ -73,13 +71,13 @@ class RenderVideoWorkflow:
 
     @workflow.query
     def progress(self) -> RenderProgress:
-        return self._progress.model_copy(update={"segments_queued":
-                                                 len(self._permits.waiting)})
+        return self._progress.model_copy(update={"segments_queued": len(self._permits.waiting)})
 
     def _set(self, **changes: Any) -> None:
         self._progress = p = self._progress.model_copy(update=changes)
-        self._visible.stage(p.stage, f"{p.segments_done}/{p.segments_total} segments"
-                            if p.segments_total else "")
+        self._visible.stage(
+            p.stage, f"{p.segments_done}/{p.segments_total} segments" if p.segments_total else ""
+        )
 
     @workflow.run
     async def run(self, params: RenderVideoInput) -> RenderVideoOutput:
@@ -91,8 +89,9 @@ class RenderVideoWorkflow:
             self._set(stage="invalid", error=str(err))
             raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
         self._set(stage="loading brand kit")
-        kit = await load_brand_kit(params.assets_bucket or params.output_bucket, spec.brand_kit,
-                                   self._scope)
+        kit = await load_brand_kit(
+            params.assets_bucket or params.output_bucket, spec.brand_kit, self._scope
+        )
         foreign = foreign_object(self._scope, params.spec, kit)
         if foreign is not None:
             self._set(stage="invalid", error=str(foreign))
@@ -105,22 +104,28 @@ class RenderVideoWorkflow:
         try:
             if params.account:
                 self._set(stage="reserving credits")
-            async with held(params.account, workflow.info().workflow_id, lambda m: estimate_video(
-                    timeline.total_frames, timeline.fps, spec.presets, m)) as hold:
+            async with held(
+                params.account,
+                workflow.info().workflow_id,
+                lambda m: estimate_video(timeline.total_frames, timeline.fps, spec.presets, m),
+            ) as hold:
                 output = await self._render(params, spec, timeline)
                 hold.usage = output.usage
             return output.model_copy(update={"cost": hold.cost, "brand": BrandLook.of(kit)})
         except ActivityError as err:
             cancelled = isinstance(err.cause, CancelledError)
-            self._set(stage="cancelled" if cancelled else "failed",
-                      error=None if cancelled else str(err.cause or err))
+            self._set(
+                stage="cancelled" if cancelled else "failed",
+                error=None if cancelled else str(err.cause or err),
+            )
             raise
         except asyncio.CancelledError:
             self._set(stage="cancelled")
             raise
 
-    async def _render(self, params: RenderVideoInput, spec: VideoSpec,
-                      timeline: Timeline) -> RenderVideoOutput:
+    async def _render(
+        self, params: RenderVideoInput, spec: VideoSpec, timeline: Timeline
+    ) -> RenderVideoOutput:
         policy = params.dispatch
         bucket = params.output_bucket
         slots = asyncio.Semaphore(params.max_parallel_segments)
@@ -129,49 +134,87 @@ class RenderVideoWorkflow:
         for preset in spec.presets:
             width, height = preset_size(preset)
             plans[preset] = [
-                SegmentRequest(preset=preset, width=width, height=height,
-                               crf=QUALITY_CRF[spec.quality], start_frame=a, end_frame=b,
-                               timeline=window(timeline, a, b), bucket=bucket,
-                               account=self._scope)
-                for a, b in plan_segments(timeline.total_frames,
-                                          frames(spec.segment_target_s, spec.fps),
-                                          spec.max_segments, costs)]
+                SegmentRequest(
+                    preset=preset,
+                    width=width,
+                    height=height,
+                    crf=QUALITY_CRF[spec.quality],
+                    start_frame=a,
+                    end_frame=b,
+                    timeline=window(timeline, a, b),
+                    bucket=bucket,
+                    account=self._scope,
+                )
+                for a, b in plan_segments(
+                    timeline.total_frames,
+                    frames(spec.segment_target_s, spec.fps),
+                    spec.max_segments,
+                    costs,
+                )
+            ]
         total = sum(len(p) for p in plans.values())
-        self._set(stage="rendering", segments_total=total,
-                  presets={p: (0, len(plan)) for p, plan in plans.items()})
+        self._set(
+            stage="rendering",
+            segments_total=total,
+            presets={p: (0, len(plan)) for p, plan in plans.items()},
+        )
         await self._permits.load_caps()
         wf_id = workflow.info().workflow_id
 
         async def segment(request: SegmentRequest, number: int) -> SegmentResult:
             async with slots:
                 result = await dispatch(
-                    RENDER_SEGMENT, request, policy, permits=self._permits,
-                    permit_id=f"{wf_id}/{request.preset}/{request.start_frame}", summary=(
+                    RENDER_SEGMENT,
+                    request,
+                    policy,
+                    permits=self._permits,
+                    permit_id=f"{wf_id}/{request.preset}/{request.start_frame}",
+                    summary=(
                         f"segment {number}/{len(plans[request.preset])}"
-                        f" · {request.preset} · frames {request.start_frame}-{request.end_frame}"))
+                        f" · {request.preset} · frames {request.start_frame}-{request.end_frame}"
+                    ),
+                )
             done, of = self._progress.presets.get(request.preset, (0, 0))
-            self._set(segments_done=self._progress.segments_done + 1,
-                      segments_reused=self._progress.segments_reused + int(result.reused),
-                      presets={**self._progress.presets, request.preset: (done + 1, of)})
+            self._set(
+                segments_done=self._progress.segments_done + 1,
+                segments_reused=self._progress.segments_reused + int(result.reused),
+                presets={**self._progress.presets, request.preset: (done + 1, of)},
+            )
             return result
 
         audio_task = None
         if spec.music is not None or spec.voiceover is not None:
             voice = None
             if spec.voiceover is not None:
-                voice = VoiceOverTrack(uri=spec.voiceover.uri,
-                                       start_frame=round(spec.voiceover.start_s * timeline.fps),
-                                       volume=spec.voiceover.volume,
-                                       duck_music=spec.voiceover.duck_music)
-            audio_task = asyncio.ensure_future(dispatch(
-                RENDER_AUDIO,
-                AudioRequest(total_frames=timeline.total_frames, fps=timeline.fps,
-                             music=spec.music,
-                             voiceover=voice, bucket=bucket, account=self._scope), policy,
-                permits=self._permits, permit_id=f"{wf_id}/audio"))
-        tasks = {preset: [asyncio.ensure_future(segment(r, number))
-                          for number, r in enumerate(requests, start=1)]
-                 for preset, requests in plans.items()}
+                voice = VoiceOverTrack(
+                    uri=spec.voiceover.uri,
+                    start_frame=round(spec.voiceover.start_s * timeline.fps),
+                    volume=spec.voiceover.volume,
+                    duck_music=spec.voiceover.duck_music,
+                )
+            audio_task = asyncio.ensure_future(
+                dispatch(
+                    RENDER_AUDIO,
+                    AudioRequest(
+                        total_frames=timeline.total_frames,
+                        fps=timeline.fps,
+                        music=spec.music,
+                        voiceover=voice,
+                        bucket=bucket,
+                        account=self._scope,
+                    ),
+                    policy,
+                    permits=self._permits,
+                    permit_id=f"{wf_id}/audio",
+                )
+            )
+        tasks = {
+            preset: [
+                asyncio.ensure_future(segment(r, number))
+                for number, r in enumerate(requests, start=1)
+            ]
+            for preset, requests in plans.items()
+        }
         everything: list[asyncio.Future[Any]] = [t for ts in tasks.values() for t in ts]
         if audio_task is not None:
             everything.append(audio_task)
@@ -181,34 +224,53 @@ class RenderVideoWorkflow:
 
         self._set(stage="joining")
         prefix = f"{owned_prefix(self._scope)}renders/{safe_segment(workflow.info().workflow_id)}"
-        finals = [asyncio.ensure_future(dispatch(
-            FINALIZE_VIDEO,
-            FinalizeRequest(
-                preset=preset, total_frames=timeline.total_frames, fps=timeline.fps,
-                segments=[s.segment for s in segments[preset]],
-                segment_frames=[s.frames for s in segments[preset]],
-                audio=audio.audio if audio is not None else None,
-                output=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.mp4"),
-                poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg"),
-                contact_sheet=S3Object(bucket=bucket,
-                                       key=f"{prefix}/{PRESET_SLUGS[preset]}.scenes.jpg"),
-                sheet_frames=sheet_frames(timeline), account=self._scope),
-            policy, permits=self._permits, permit_id=f"{wf_id}/finalize/{preset}"))
-            for preset in spec.presets]
+        finals = [
+            asyncio.ensure_future(
+                dispatch(
+                    FINALIZE_VIDEO,
+                    FinalizeRequest(
+                        preset=preset,
+                        total_frames=timeline.total_frames,
+                        fps=timeline.fps,
+                        segments=[s.segment for s in segments[preset]],
+                        segment_frames=[s.frames for s in segments[preset]],
+                        audio=audio.audio if audio is not None else None,
+                        output=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.mp4"),
+                        poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg"),
+                        contact_sheet=S3Object(
+                            bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.scenes.jpg"
+                        ),
+                        sheet_frames=sheet_frames(timeline),
+                        account=self._scope,
+                    ),
+                    policy,
+                    permits=self._permits,
+                    permit_id=f"{wf_id}/finalize/{preset}",
+                )
+            )
+            for preset in spec.presets
+        ]
         await all_or_cancel(list(finals))
         results: list[FinalizeResult] = [f.result() for f in finals]
-        outputs = [PresetOutput(preset=p, uri=r.output.uri, output=r.output, poster=r.poster,
-                                media=r.media) for p, r in zip(spec.presets, results, strict=True)]
+        outputs = [
+            PresetOutput(
+                preset=p, uri=r.output.uri, output=r.output, poster=r.poster, media=r.media
+            )
+            for p, r in zip(spec.presets, results, strict=True)
+        ]
         usages = [s.usage for ss in segments.values() for s in ss] + [r.usage for r in results]
         if audio is not None:
             usages.append(audio.usage)
         flat = [s for ss in segments.values() for s in ss]
         self._set(stage="done", outputs=[o.uri for o in outputs])
         return RenderVideoOutput(
-            outputs=outputs, total_frames=timeline.total_frames, segments_total=len(flat),
+            outputs=outputs,
+            total_frames=timeline.total_frames,
+            segments_total=len(flat),
             segments_rendered=sum(1 for s in flat if not s.reused),
             segments_reused=sum(1 for s in flat if s.reused),
-            usage=ComputeUsage.total(usages))
+            usage=ComputeUsage.total(usages),
+        )
 
 
 def sheet_frames(timeline: Timeline) -> list[int]:

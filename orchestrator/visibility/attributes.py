@@ -31,7 +31,8 @@ async def missing_search_attributes(client: Client) -> list[str]:
     """The engine's search attributes the namespace lacks (a workflow that upserts one of
     them would fail every workflow task until it exists)."""
     listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=client.namespace))
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
     known = set(listed.custom_attributes) | set(listed.system_attributes)
     return [name for name in SEARCH_ATTRIBUTES if name not in known]
 
@@ -41,13 +42,20 @@ async def register_search_attributes(client: Client, *, fresh: bool = False) -> 
     ``fresh``: a new server that has none yet (the time-skipping test server cannot list)."""
     absent = list(SEARCH_ATTRIBUTES) if fresh else await missing_search_attributes(client)
     if absent:
-        await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-            namespace=client.namespace,
-            search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
-                               for name in absent}))
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=client.namespace,
+                search_attributes={
+                    name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in absent
+                },
+            )
+        )
 
 
 def search_attribute_flags() -> list[str]:
     """`temporal server start-dev` flags that register them from the start."""
-    return [flag for name, kind in SEARCH_ATTRIBUTES.items()
-            for flag in ("--search-attribute", f"{name}={kind}")]
+    return [
+        flag
+        for name, kind in SEARCH_ATTRIBUTES.items()
+        for flag in ("--search-attribute", f"{name}={kind}")
+    ]

@@ -21,8 +21,9 @@ class Visible:
         self._on = False
         self._stage: str | None = None
 
-    def start(self, kind: str, stage: str, account: str | None = None,
-              document: PayloadRef | None = None) -> None:
+    def start(
+        self, kind: str, stage: str, account: str | None = None, document: PayloadRef | None = None
+    ) -> None:
         """Call once, at the start of the run: what the workflow is, for whom, and (a
         publish) for which Payload document."""
         self._on = workflow.patched(SEARCH_ATTRIBUTES_PATCH)
@@ -36,8 +37,9 @@ class Visible:
 
     def stage(self, stage: str, details: str = "") -> None:
         """A new stage (upserted once per change) and the details line under it."""
-        workflow.set_current_details(f"**{stage.replace('_', ' ')}**"
-                                     + (f" · {details}" if details else ""))
+        workflow.set_current_details(
+            f"**{stage.replace('_', ' ')}**" + (f" · {details}" if details else "")
+        )
         if stage != self._stage:
             self._stage = stage
             self._upsert([STAGE.value_set(stage)])

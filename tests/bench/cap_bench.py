@@ -37,15 +37,25 @@ SEGMENT_S = 4  # the planner's default segment length, at the default quality
 
 
 def spec(kit: str, seconds: float, offset: int) -> dict[str, Any]:
-    return {"brand_kit": kit, "presets": ["1:1"], "quality": "standard",
-            "segment_target_s": SEGMENT_S,
-            "logo": None, "scenes": [{"duration_s": seconds, "background": {
-                "type": "gradient", "from_color": "primary", "to_color": "accent"},
-                "texts": [{"text": f"Batch {offset}"}]}]}
+    return {
+        "brand_kit": kit,
+        "presets": ["1:1"],
+        "quality": "standard",
+        "segment_target_s": SEGMENT_S,
+        "logo": None,
+        "scenes": [
+            {
+                "duration_s": seconds,
+                "background": {"type": "gradient", "from_color": "primary", "to_color": "accent"},
+                "texts": [{"text": f"Batch {offset}"}],
+            }
+        ],
+    }
 
 
-async def segment_runs(client: Client, handles: list[WorkflowHandle[Any, Any]]
-                       ) -> list[tuple[float, float]]:
+async def segment_runs(
+    client: Client, handles: list[WorkflowHandle[Any, Any]]
+) -> list[tuple[float, float]]:
     runs = []
     for handle in handles:
         async for event in handle.fetch_history_events():
@@ -64,13 +74,16 @@ async def activity_seconds(handles: list[WorkflowHandle[Any, Any]]) -> list[floa
     for handle in handles:
         scheduled: dict[int, Any] = {}
         async for event in handle.fetch_history_events():
-            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and \
-                    event.activity_task_scheduled_event_attributes.activity_type.name == \
-                    "dispatch_segment":
+            if (
+                event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                and event.activity_task_scheduled_event_attributes.activity_type.name
+                == "dispatch_segment"
+            ):
                 scheduled[event.event_id] = event.event_time.ToDatetime()
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 start = scheduled.get(
-                    event.activity_task_completed_event_attributes.scheduled_event_id)
+                    event.activity_task_completed_event_attributes.scheduled_event_id
+                )
                 if start is not None:
                     spans.append((event.event_time.ToDatetime() - start).total_seconds())
     return spans
@@ -80,12 +93,14 @@ async def permit_wait_ms(handle: WorkflowHandle[Any, Any]) -> float:
     """From asking for the permit to being granted it, in the workflow's own history."""
     asked = granted = None
     async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and asked is None \
-                and event.activity_task_scheduled_event_attributes.activity_type.name == \
-                "request_permit":
+        if (
+            event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            and asked is None
+            and event.activity_task_scheduled_event_attributes.activity_type.name
+            == "request_permit"
+        ):
             asked = event.event_time.ToDatetime()
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED and \
-                granted is None:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED and granted is None:
             granted = event.event_time.ToDatetime()
     assert asked and granted
     return (granted - asked).total_seconds() * 1000
@@ -93,15 +108,19 @@ async def permit_wait_ms(handle: WorkflowHandle[Any, Any]) -> float:
 
 async def run(stack: LocalStack, kit: str) -> None:
     queue = f"bench-{uuid.uuid4().hex[:6]}"
-    stack.start_worker({"SMM_TASK_QUEUE": queue,
-                        "SMM_POOL_CAPS": f'{{"video-segments": {CAP}}}'}, name="worker-cap")
+    stack.start_worker(
+        {"SMM_TASK_QUEUE": queue, "SMM_POOL_CAPS": f'{{"video-segments": {CAP}}}'},
+        name="worker-cap",
+    )
     client = await connect(environ=stack.env())
 
     async def start(seconds: float, offset: int) -> WorkflowHandle[Any, Any]:
         return await client.start_workflow(
             RenderVideoWorkflow.run,
             RenderVideoInput(spec=spec(kit, seconds, offset), output_bucket=stack.bucket),
-            id=f"cap-bench-{uuid.uuid4().hex[:8]}", task_queue=queue)
+            id=f"cap-bench-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
 
     # Uncontended: one segment at a time, nothing else in the pool.
     waits, alone = [], []
@@ -122,28 +141,42 @@ async def run(stack: LocalStack, kit: str) -> None:
     work = statistics.mean(e - s for s, e in runs)
     independent = 100 * achieved * solo / CAP
     cycle = 100 * achieved * unit / CAP
-    print(f"(cap) {len(runs)} segments through a cap of {CAP}: {achieved:.2f} segments/s; "
-          f"ideal {CAP / solo:.2f} ({CAP} / {solo:.2f} s, the same segment rendered alone, "
-          f"measured apart): {independent:.0f}% (target >= 90%)")
-    print(f"      = CPU contention x the cap's own cost: two renders at once took "
-          f"{unit:.2f} s each through the Lambda path ({work:.2f} s of it in FFmpeg's "
-          f"function), {100 * solo / unit:.0f}% of the speed alone (this machine has "
-          f"{os.cpu_count()} cores for both renders, the worker, Temporal and the emulator); "
-          f"with that, the permits kept the cap busy {cycle:.0f}% of the time")
-    report([("cap.percent_of_independent_ideal", independent, "%", "higher"),
+    print(
+        f"(cap) {len(runs)} segments through a cap of {CAP}: {achieved:.2f} segments/s; "
+        f"ideal {CAP / solo:.2f} ({CAP} / {solo:.2f} s, the same segment rendered alone, "
+        f"measured apart): {independent:.0f}% (target >= 90%)"
+    )
+    print(
+        f"      = CPU contention x the cap's own cost: two renders at once took "
+        f"{unit:.2f} s each through the Lambda path ({work:.2f} s of it in FFmpeg's "
+        f"function), {100 * solo / unit:.0f}% of the speed alone (this machine has "
+        f"{os.cpu_count()} cores for both renders, the worker, Temporal and the emulator); "
+        f"with that, the permits kept the cap busy {cycle:.0f}% of the time"
+    )
+    report(
+        [
+            ("cap.percent_of_independent_ideal", independent, "%", "higher"),
             ("cap.percent_busy", cycle, "%", "higher"),
-            ("cap.uncontended_wait_median", statistics.median(waits), "ms", "lower")])
-    print(f"(cap) wait-to-start of an uncontended permit: median "
-          f"{statistics.median(waits):.0f} ms (p90 {sorted(waits)[int(len(waits) * 0.9) - 1]:.0f}"
-          f" ms, n={len(waits)})")
+            ("cap.uncontended_wait_median", statistics.median(waits), "ms", "lower"),
+        ]
+    )
+    print(
+        f"(cap) wait-to-start of an uncontended permit: median "
+        f"{statistics.median(waits):.0f} ms (p90 {sorted(waits)[int(len(waits) * 0.9) - 1]:.0f}"
+        f" ms, n={len(waits)})"
+    )
 
 
 def main() -> None:
-    with LocalStack(state_dir=ROOT / ".local" / "bench-cap",
-                    log=open(ROOT / ".local" / "bench-cap.log", "w"),
-                    function_env={"SMM_FFMPEG_THREADS": "1",
-                                  "SMM_EMULATOR_CPU_PER_ENVIRONMENT": "1",
-                                  "SMM_HEARTBEAT_INTERVAL_S": "5"}) as stack:
+    with LocalStack(
+        state_dir=ROOT / ".local" / "bench-cap",
+        log=open(ROOT / ".local" / "bench-cap.log", "w"),
+        function_env={
+            "SMM_FFMPEG_THREADS": "1",
+            "SMM_EMULATOR_CPU_PER_ENVIRONMENT": "1",
+            "SMM_HEARTBEAT_INTERVAL_S": "5",
+        },
+    ) as stack:
         kit = upload_demo_assets(stack.s3(), stack.bucket)["brand_kit"]
         asyncio.run(run(stack, kit))
 

@@ -51,8 +51,11 @@ async def activity_latency_ms(handle: WorkflowHandle[Any, Any]) -> float:
 
 async def run_noop(client: Client, via: str) -> float:
     handle = await client.start_workflow(
-        NoopWorkflow.run, NoopInput(via=via, request=NoopRequest(echo="bench")),
-        id=f"bench-{via}-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE)
+        NoopWorkflow.run,
+        NoopInput(via=via, request=NoopRequest(echo="bench")),
+        id=f"bench-{via}-{uuid.uuid4().hex[:8]}",
+        task_queue=TASK_QUEUE,
+    )
     await handle.result()
     return await activity_latency_ms(handle)
 
@@ -77,8 +80,9 @@ async def schedule_to_start_ms(handle: WorkflowHandle[Any, Any]) -> float | None
     pending = (await handle.describe()).raw_description.pending_activities
     if not pending:
         return None
-    return (pending[0].last_started_time.ToDatetime()
-            - pending[0].scheduled_time.ToDatetime()).total_seconds() * 1000
+    return (
+        pending[0].last_started_time.ToDatetime() - pending[0].scheduled_time.ToDatetime()
+    ).total_seconds() * 1000
 
 
 def p(samples: list[float], q: float) -> float:
@@ -116,8 +120,7 @@ def loopback_wake_ms(idle_s: float, rounds: int = 30) -> float:
             self.end_headers()
 
     server = HTTPServer(("127.0.0.1", 0), Empty)
-    child = multiprocessing.get_context("fork").Process(target=server.serve_forever,
-                                                        daemon=True)
+    child = multiprocessing.get_context("fork").Process(target=server.serve_forever, daemon=True)
     child.start()
     conn = http.client.HTTPConnection("127.0.0.1", server.server_port)
     samples = []
@@ -165,44 +168,60 @@ async def latency(client: Client, rounds: int, log: Path) -> None:
     print("(a) no-op activity latency, warm, ActivityTaskScheduled -> Completed")
     print(f"    in-worker : {describe(wrk)}")
     print(f"    lambda    : {describe(lam)}")
-    print(f"    ratio lambda / in-worker (medians): "
-          f"{statistics.median(lam) / statistics.median(wrk):.2f}x")
+    print(
+        f"    ratio lambda / in-worker (medians): "
+        f"{statistics.median(lam) / statistics.median(wrk):.2f}x"
+    )
     phases = logged_phases(log, since)
-    print("    where the Lambda path's time goes (medians, from the worker's and the function's "
-          "logs):")
-    for key, label in (("invoke_ms", "worker: boto3 Invoke (Event) answered 202"),
-                       ("first_heartbeat_ms", "function: first heartbeat (liveness, before "
-                                              "any compute)"),
-                       ("work_ms", "function: the work (no-op, in its thread)"),
-                       ("complete_ms", "function: complete (the result to Temporal)")):
+    print(
+        "    where the Lambda path's time goes (medians, from the worker's and the function's "
+        "logs):"
+    )
+    for key, label in (
+        ("invoke_ms", "worker: boto3 Invoke (Event) answered 202"),
+        ("first_heartbeat_ms", "function: first heartbeat (liveness, before any compute)"),
+        ("work_ms", "function: the work (no-op, in its thread)"),
+        ("complete_ms", "function: complete (the result to Temporal)"),
+    ):
         if phases.get(key):
             print(f"      {label:<62} {statistics.median(phases[key]):6.1f} ms")
-    print(f"    this machine's wake-up cost per hop (empty loopback HTTP round trip): "
-          f"{loopback_wake_ms(0):.2f} ms back to back, {loopback_wake_ms(0.02):.2f} ms after "
-          f"20 ms idle")
-    report([("dispatch.in_worker_median", statistics.median(wrk), "ms", "lower"),
+    print(
+        f"    this machine's wake-up cost per hop (empty loopback HTTP round trip): "
+        f"{loopback_wake_ms(0):.2f} ms back to back, {loopback_wake_ms(0.02):.2f} ms after "
+        f"20 ms idle"
+    )
+    report(
+        [
+            ("dispatch.in_worker_median", statistics.median(wrk), "ms", "lower"),
             ("dispatch.lambda_median", statistics.median(lam), "ms", "lower"),
-            ("dispatch.ratio", statistics.median(lam) / statistics.median(wrk), "x", "lower")])
+            ("dispatch.ratio", statistics.median(lam) / statistics.median(wrk), "x", "lower"),
+        ]
+    )
 
 
-async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int,
-                           count: int) -> None:
+async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int, count: int) -> None:
     await run_noop(client, "lambda")  # the worker loaded and warm before "idle" is read
     idle = rss_mb(worker_pid)
     before = stack.lambda_stats()["NoopFunction"]["accepted_events"]
     started = time.monotonic()
     handles: list[WorkflowHandle[Any, Any]] = []
     for batch in range(0, count, 100):
-        handles += await asyncio.gather(*[
-            client.start_workflow(
-                NoopWorkflow.run,
-                NoopInput(via="lambda", request=NoopRequest(sleep_ms=600_000), dispatch=HOLD),
-                id=f"bench-hold-{uuid.uuid4().hex[:10]}", task_queue=TASK_QUEUE)
-            for _ in range(min(100, count - batch))])
+        handles += await asyncio.gather(
+            *[
+                client.start_workflow(
+                    NoopWorkflow.run,
+                    NoopInput(via="lambda", request=NoopRequest(sleep_ms=600_000), dispatch=HOLD),
+                    id=f"bench-hold-{uuid.uuid4().hex[:10]}",
+                    task_queue=TASK_QUEUE,
+                )
+                for _ in range(min(100, count - batch))
+            ]
+        )
     while stack.lambda_stats()["NoopFunction"]["accepted_events"] - before < count:
         if time.monotonic() - started > max(300, count / 10):
-            raise TimeoutError(f"the worker did not dispatch every activity within "
-                               f"{max(300, count / 10):.0f} s")
+            raise TimeoutError(
+                f"the worker did not dispatch every activity within {max(300, count / 10):.0f} s"
+            )
         await asyncio.sleep(0.5)
     dispatched_in = time.monotonic() - started
     await asyncio.sleep(2)
@@ -211,31 +230,51 @@ async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int,
         samples.append(rss_mb(worker_pid))
         await asyncio.sleep(0.2)
     peak = max(samples)
-    print(f"(b) worker RSS: idle {idle:.1f} MB; with {count} dispatched activities in flight "
-          f"{peak:.1f} MB (+{peak - idle:.1f} MB, {(peak - idle) * 1024 / count:.1f} KB each); "
-          f"all {count} dispatched in {dispatched_in:.1f} s")
+    print(
+        f"(b) worker RSS: idle {idle:.1f} MB; with {count} dispatched activities in flight "
+        f"{peak:.1f} MB (+{peak - idle:.1f} MB, {(peak - idle) * 1024 / count:.1f} KB each); "
+        f"all {count} dispatched in {dispatched_in:.1f} s"
+    )
     cpu_before = cpu_seconds(worker_pid)
     await asyncio.sleep(10)
     waiting_cpu = (cpu_seconds(worker_pid) - cpu_before) / 10 * 100
-    sampled = [await schedule_to_start_ms(h) for h in handles[::max(1, count // 200)]]
+    sampled = [await schedule_to_start_ms(h) for h in handles[:: max(1, count // 200)]]
     starts = [ms for ms in sampled if ms is not None] or [0.0]
-    print(f"    of {len(sampled)} sampled, {sampled.count(None)} had already ended (dropped "
-          "from Lambda's queue past its maximum event age, failed at once)")
+    print(
+        f"    of {len(sampled)} sampled, {sampled.count(None)} had already ended (dropped "
+        "from Lambda's queue past its maximum event age, failed at once)"
+    )
     oldest = [await query_ms(h) for h in handles[:50]]
     newest = [await query_ms(h) for h in handles[-50:]]
-    print(f"    worker CPU while they wait: {waiting_cpu:.1f}% of one core; dispatch waited "
-          f"for the worker (schedule to start, n={len(starts)}): p50 {p(starts, .5):.0f} ms, "
-          f"p99 {p(starts, .99):.0f} ms")
-    print(f"    query of the 50 oldest (evicted beyond the cache, replayed): p50 "
-          f"{p(oldest, .5):.1f} ms, p99 {p(oldest, .99):.1f} ms; of the 50 newest (cached): "
-          f"p50 {p(newest, .5):.1f} ms, p99 {p(newest, .99):.1f} ms")
-    report([(f"worker.cpu_percent_{count}_waiting", waiting_cpu, "%", "lower"),
-            (f"dispatch.schedule_to_start_p99_{count}", p(starts, .99), "ms", "lower"),
-            (f"worker.query_evicted_p50_{count}", p(oldest, .5), "ms", "lower")])
-    report([("worker.rss_idle", idle, "MB", "lower"),
+    print(
+        f"    worker CPU while they wait: {waiting_cpu:.1f}% of one core; dispatch waited "
+        f"for the worker (schedule to start, n={len(starts)}): p50 {p(starts, 0.5):.0f} ms, "
+        f"p99 {p(starts, 0.99):.0f} ms"
+    )
+    print(
+        f"    query of the 50 oldest (evicted beyond the cache, replayed): p50 "
+        f"{p(oldest, 0.5):.1f} ms, p99 {p(oldest, 0.99):.1f} ms; of the 50 newest (cached): "
+        f"p50 {p(newest, 0.5):.1f} ms, p99 {p(newest, 0.99):.1f} ms"
+    )
+    report(
+        [
+            (f"worker.cpu_percent_{count}_waiting", waiting_cpu, "%", "lower"),
+            (f"dispatch.schedule_to_start_p99_{count}", p(starts, 0.99), "ms", "lower"),
+            (f"worker.query_evicted_p50_{count}", p(oldest, 0.5), "ms", "lower"),
+        ]
+    )
+    report(
+        [
+            ("worker.rss_idle", idle, "MB", "lower"),
             (f"worker.rss_{count}_in_flight", peak, "MB", "lower"),
-            (f"worker.kb_per_activity_{count}_in_flight", (peak - idle) * 1024 / count, "KB",
-             "lower")])
+            (
+                f"worker.kb_per_activity_{count}_in_flight",
+                (peak - idle) * 1024 / count,
+                "KB",
+                "lower",
+            ),
+        ]
+    )
     # Some ended already (events dropped past the queue's maximum age): terminate the rest.
     await asyncio.gather(*[h.terminate("bench over") for h in handles], return_exceptions=True)
 

@@ -59,39 +59,67 @@ class InstantHolder:
         return self.granted
 
 
-async def one_semaphore(client: Client, queue: str, capacity: int, waiters: int,
-                        holders: int) -> None:
+async def one_semaphore(
+    client: Client, queue: str, capacity: int, waiters: int, holders: int
+) -> None:
     """``waiters`` permits through one semaphore, asked for by ``holders`` workflows."""
     semaphore_id = f"grants-sem-{uuid.uuid4().hex[:6]}"
-    started = [await client.start_workflow(
-        InstantHolder.run, args=[semaphore_id, waiters // holders],
-        id=f"holder-{semaphore_id}-{h}", task_queue=queue) for h in range(holders)]
+    started = [
+        await client.start_workflow(
+            InstantHolder.run,
+            args=[semaphore_id, waiters // holders],
+            id=f"holder-{semaphore_id}-{h}",
+            task_queue=queue,
+        )
+        for h in range(holders)
+    ]
     semaphore = await client.start_workflow(
-        SemaphoreWorkflow.run, SemaphoreState(pool="bench", capacity=capacity),
-        id=semaphore_id, task_queue=queue)
+        SemaphoreWorkflow.run,
+        SemaphoreState(pool="bench", capacity=capacity),
+        id=semaphore_id,
+        task_queue=queue,
+    )
     for batch in range(0, waiters, 100):
-        await asyncio.gather(*[semaphore.signal("acquire", PermitRequest(
-            permit_id=f"p{i:05d}", workflow_id=started[i % holders].id))
-            for i in range(batch, min(waiters, batch + 100))])
+        await asyncio.gather(
+            *[
+                semaphore.signal(
+                    "acquire",
+                    PermitRequest(permit_id=f"p{i:05d}", workflow_id=started[i % holders].id),
+                )
+                for i in range(batch, min(waiters, batch + 100))
+            ]
+        )
     assert sum(await asyncio.gather(*[h.result() for h in started])) == waiters
     await semaphore.terminate("bench over")
 
 
-async def grants_per_second(client: Client, capacity: int, shards: int = 1,
-                            waiters: int = WAITERS) -> float:
+async def grants_per_second(
+    client: Client, capacity: int, shards: int = 1, waiters: int = WAITERS
+) -> float:
     """``waiters`` permits through ``shards`` semaphores at once (each with its share of the
     capacity and of the waiters): the rate of them all together."""
     queue = f"grants-{uuid.uuid4().hex[:6]}"
-    async with Worker(client, task_queue=queue, workflows=[SemaphoreWorkflow, InstantHolder],
-                      max_cached_workflows=HOLDERS + 10 * shards):
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[SemaphoreWorkflow, InstantHolder],
+        max_cached_workflows=HOLDERS + 10 * shards,
+    ):
         started = time.monotonic()
-        await asyncio.gather(*[one_semaphore(client, queue, max(1, capacity // shards),
-                                             waiters // shards, HOLDERS // shards)
-                               for _ in range(shards)])
+        await asyncio.gather(
+            *[
+                one_semaphore(
+                    client, queue, max(1, capacity // shards), waiters // shards, HOLDERS // shards
+                )
+                for _ in range(shards)
+            ]
+        )
         elapsed = time.monotonic() - started
     rate = waiters / elapsed
-    print(f"(grants) capacity {capacity:3d} in {shards} semaphore(s): {waiters} waiters "
-          f"granted and released in {elapsed:.1f} s = {rate:.0f} grants/s")
+    print(
+        f"(grants) capacity {capacity:3d} in {shards} semaphore(s): {waiters} waiters "
+        f"granted and released in {elapsed:.1f} s = {rate:.0f} grants/s"
+    )
     return rate
 
 
@@ -101,18 +129,26 @@ async def run(stack: LocalStack) -> None:
     one = await grants_per_second(client, 1, waiters=200)
     sixteen = await grants_per_second(client, 16)
     sharded = await grants_per_second(client, 16, shards=4)
-    print(f"(grants) one semaphore grants {sixteen:.0f}/s at the default segment cap (16): a "
-          f"segment that takes 5 s needs {16 / 5:.1f} grants/s to keep 16 busy; four "
-          f"semaphores sharing the pool together grant {sharded:.0f}/s "
-          f"({sharded / sixteen:.2f}x): what is left is the server's own rate")
-    report([("grants.per_second_capacity_1", one, "grants/s", "higher"),
+    print(
+        f"(grants) one semaphore grants {sixteen:.0f}/s at the default segment cap (16): a "
+        f"segment that takes 5 s needs {16 / 5:.1f} grants/s to keep 16 busy; four "
+        f"semaphores sharing the pool together grant {sharded:.0f}/s "
+        f"({sharded / sixteen:.2f}x): what is left is the server's own rate"
+    )
+    report(
+        [
+            ("grants.per_second_capacity_1", one, "grants/s", "higher"),
             ("grants.per_second_capacity_16", sixteen, "grants/s", "higher"),
-            ("grants.per_second_capacity_16_4_shards", sharded, "grants/s", "higher")])
+            ("grants.per_second_capacity_16_4_shards", sharded, "grants/s", "higher"),
+        ]
+    )
 
 
 def main() -> None:
-    with LocalStack(state_dir=ROOT / ".local" / "bench-grants",
-                    log=open(ROOT / ".local" / "bench-grants.log", "w")) as stack:
+    with LocalStack(
+        state_dir=ROOT / ".local" / "bench-grants",
+        log=open(ROOT / ".local" / "bench-grants.log", "w"),
+    ) as stack:
         asyncio.run(run(stack))
 
 

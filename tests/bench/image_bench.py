@@ -29,58 +29,101 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def warm_render() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        figures = json.loads(render(Path(tmp), "--bench", "100", str(font_files()))
-                             .strip().splitlines()[-1])
+        figures = json.loads(
+            render(Path(tmp), "--bench", "100", str(font_files())).strip().splitlines()[-1]
+        )
         plain = json.loads(render(Path(tmp), "--bench", "100").strip().splitlines()[-1])
     multi = figures["multi_script"]
-    print(f"(images) warm render of a 1080x1080 {figures['template']} in-process, the fallback "
-          f"chain loaded: median {figures['median_ms']:.1f} ms, p90 {figures['p90_ms']:.1f} ms, "
-          f"n={figures['n']} (target <= 35 ms); without the chain, in the same run: "
-          f"{plain['median_ms']:.1f} ms (the chain costs "
-          f"{figures['median_ms'] - plain['median_ms']:+.1f} ms)")
-    print(f"(images) the same for a {multi['template']} in Greek, Chinese, Arabic, Russian and "
-          f"Hindi with emoji: median {multi['median_ms']:.1f} ms, p90 {multi['p90_ms']:.1f} ms")
-    report([("images.warm_card_median", figures["median_ms"], "ms", "lower"),
-            ("images.warm_multi_script_median", multi["median_ms"], "ms", "lower")])
+    print(
+        f"(images) warm render of a 1080x1080 {figures['template']} in-process, the fallback "
+        f"chain loaded: median {figures['median_ms']:.1f} ms, p90 {figures['p90_ms']:.1f} ms, "
+        f"n={figures['n']} (target <= 35 ms); without the chain, in the same run: "
+        f"{plain['median_ms']:.1f} ms (the chain costs "
+        f"{figures['median_ms'] - plain['median_ms']:+.1f} ms)"
+    )
+    print(
+        f"(images) the same for a {multi['template']} in Greek, Chinese, Arabic, Russian and "
+        f"Hindi with emoji: median {multi['median_ms']:.1f} ms, p90 {multi['p90_ms']:.1f} ms"
+    )
+    report(
+        [
+            ("images.warm_card_median", figures["median_ms"], "ms", "lower"),
+            ("images.warm_multi_script_median", multi["median_ms"], "ms", "lower"),
+        ]
+    )
 
 
 async def throughput(count: int = 100) -> None:
-    with LocalStack(state_dir=ROOT / ".local" / "bench-images",
-                    log=open(ROOT / ".local" / "bench-images.log", "w")) as stack:
+    with LocalStack(
+        state_dir=ROOT / ".local" / "bench-images",
+        log=open(ROOT / ".local" / "bench-images.log", "w"),
+    ) as stack:
         stack.start_worker()
         kit = upload_demo_assets(stack.s3(), stack.bucket)["brand_kit"]
         client = await connect(environ=stack.env())
         slides = 20
-        specs = [{"brand_kit": kit, "size": "square",
-                  "carousel": [{"title": f"Batch {b} slide {i}", "body": "Throughput run."}
-                               for i in range(slides)]} for b in range(count // slides)]
+        specs = [
+            {
+                "brand_kit": kit,
+                "size": "square",
+                "carousel": [
+                    {"title": f"Batch {b} slide {i}", "body": "Throughput run."}
+                    for i in range(slides)
+                ],
+            }
+            for b in range(count // slides)
+        ]
         # One warm-up carousel of 20 so the measurement sees warm functions, as in steady state.
-        await (await client.start_workflow(
-            GenerateImageWorkflow.run,
-            GenerateImageInput(spec=specs[0],
-                               output_bucket=stack.bucket),
-            id=f"warm-{uuid.uuid4().hex[:6]}", task_queue=TASK_QUEUE)).result()
+        await (
+            await client.start_workflow(
+                GenerateImageWorkflow.run,
+                GenerateImageInput(spec=specs[0], output_bucket=stack.bucket),
+                id=f"warm-{uuid.uuid4().hex[:6]}",
+                task_queue=TASK_QUEUE,
+            )
+        ).result()
         started = time.monotonic()
-        single = {**specs[0], "carousel": [{"title": f"Alone, slide {i}", "body": "One carousel."}
-                                           for i in range(slides)]}
-        await (await client.start_workflow(
-            GenerateImageWorkflow.run, GenerateImageInput(spec=single, output_bucket=stack.bucket),
-            id=f"carousel-{uuid.uuid4().hex[:6]}", task_queue=TASK_QUEUE)).result()
+        single = {
+            **specs[0],
+            "carousel": [
+                {"title": f"Alone, slide {i}", "body": "One carousel."} for i in range(slides)
+            ],
+        }
+        await (
+            await client.start_workflow(
+                GenerateImageWorkflow.run,
+                GenerateImageInput(spec=single, output_bucket=stack.bucket),
+                id=f"carousel-{uuid.uuid4().hex[:6]}",
+                task_queue=TASK_QUEUE,
+            )
+        ).result()
         carousel = time.monotonic() - started
         started = time.monotonic()
-        handles = [await client.start_workflow(
-            GenerateImageWorkflow.run, GenerateImageInput(spec=s, output_bucket=stack.bucket),
-            id=f"bench-img-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE) for s in specs]
+        handles = [
+            await client.start_workflow(
+                GenerateImageWorkflow.run,
+                GenerateImageInput(spec=s, output_bucket=stack.bucket),
+                id=f"bench-img-{uuid.uuid4().hex[:8]}",
+                task_queue=TASK_QUEUE,
+            )
+            for s in specs
+        ]
         results = await asyncio.gather(*[h.result() for h in handles])
         elapsed = time.monotonic() - started
         done = sum(len(r.images) for r in results)
         stats = stack.lambda_stats()["RenderImageFunction"]
     print(f"(images) one carousel of {slides} slides end to end (warm): {carousel:.2f} s")
-    print(f"(images) end to end: {done} images (5 carousels x 20) in {elapsed:.1f} s = "
-          f"{done / elapsed:.1f} images/s; function cold starts {stats['cold_starts']}, "
-          f"warm {stats['warm_starts']}")
-    report([("images.end_to_end_per_s", done / elapsed, "images/s", "higher"),
-            ("images.carousel_20_seconds", carousel, "s", "lower")])
+    print(
+        f"(images) end to end: {done} images (5 carousels x 20) in {elapsed:.1f} s = "
+        f"{done / elapsed:.1f} images/s; function cold starts {stats['cold_starts']}, "
+        f"warm {stats['warm_starts']}"
+    )
+    report(
+        [
+            ("images.end_to_end_per_s", done / elapsed, "images/s", "higher"),
+            ("images.carousel_20_seconds", carousel, "s", "lower"),
+        ]
+    )
 
 
 def main() -> None:

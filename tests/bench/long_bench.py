@@ -52,22 +52,37 @@ REMOTION_WALL_S, REMOTION_COST = 56.09, 0.103
 def long_spec(uris: dict[str, str]) -> dict[str, Any]:
     kinds: list[dict[str, Any]] = [
         {"type": "video", "uri": uris["clip"]},
-        {"type": "image", "uri": uris["photo"], "ken_burns": {"zoom_to": 1.3,
-                                                               "to_center": [0.6, 0.4]}},
+        {
+            "type": "image",
+            "uri": uris["photo"],
+            "ken_burns": {"zoom_to": 1.3, "to_center": [0.6, 0.4]},
+        },
         {"type": "gradient", "from_color": "primary", "to_color": "accent"},
         {"type": "solid", "color": "primary"},
     ]
     animations = ["slide_up", "fade", "none", "slide_up"]
     # Each crossfade overlaps two scenes by 0.5 s: 15 + 39 x 15.5 - 39 x 0.5 = 600 s.
-    scenes = [{"duration_s": 15.5 if i else 15, "background": kinds[i % 4],
-               "texts": [{"text": f"Part {i + 1} of 40", "animation": animations[i % 4]}],
-               **({"transition_in": {"type": "crossfade", "duration_s": 0.5}} if i else {})}
-              for i in range(40)]
-    return {"brand_kit": uris["brand_kit"], "presets": ["9:16"], "quality": "standard",
-            "max_segments": 64, "scenes": scenes,
-            "captions": [{"start_s": 6 * i, "end_s": 6 * i + 4, "text": f"Caption {i + 1}"}
-                         for i in range(100)],
-            "music": {"uri": uris["music"]}, "voiceover": {"uri": uris["voice"], "start_s": 2}}
+    scenes = [
+        {
+            "duration_s": 15.5 if i else 15,
+            "background": kinds[i % 4],
+            "texts": [{"text": f"Part {i + 1} of 40", "animation": animations[i % 4]}],
+            **({"transition_in": {"type": "crossfade", "duration_s": 0.5}} if i else {}),
+        }
+        for i in range(40)
+    ]
+    return {
+        "brand_kit": uris["brand_kit"],
+        "presets": ["9:16"],
+        "quality": "standard",
+        "max_segments": 64,
+        "scenes": scenes,
+        "captions": [
+            {"start_s": 6 * i, "end_s": 6 * i + 4, "text": f"Caption {i + 1}"} for i in range(100)
+        ],
+        "music": {"uri": uris["music"]},
+        "voiceover": {"uri": uris["voice"], "start_s": 2},
+    }
 
 
 def machine_cpu_s() -> float:
@@ -100,17 +115,17 @@ async def spans(handle: WorkflowHandle[Any, Any]) -> tuple[int, dict[str, list[f
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             scheduled[event.event_id] = (
                 event.activity_task_scheduled_event_attributes.activity_type.name,
-                event.event_time.ToDatetime())
+                event.event_time.ToDatetime(),
+            )
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            name, at = scheduled[event.activity_task_completed_event_attributes
-                                 .scheduled_event_id]
-            took.setdefault(name, []).append(
-                (event.event_time.ToDatetime() - at).total_seconds())
+            name, at = scheduled[event.activity_task_completed_event_attributes.scheduled_event_id]
+            took.setdefault(name, []).append((event.event_time.ToDatetime() - at).total_seconds())
     return count, took
 
 
-def model(render_cpu: float, segments: int, audio_s: float, join_s: float,
-          video_bytes: int) -> None:
+def model(
+    render_cpu: float, segments: int, audio_s: float, join_s: float, video_bytes: int
+) -> None:
     """The same render on Lambda at N-way fan-out, from the measured figures. Stated
     assumptions: every function starts cold (COLD_START_S), one function moves S3 data at
     S3_MB_PER_S, x264 uses a function's vCPUs as fully as one thread uses a core here."""
@@ -118,13 +133,17 @@ def model(render_cpu: float, segments: int, audio_s: float, join_s: float,
     vcpus = memory_mb / MB_PER_VCPU
     mb = video_bytes / 1e6
     join_io = 2 * mb / S3_MB_PER_S  # the join reads every segment and writes the result
-    print(f"model on Lambda: {render_cpu:.0f} cpu-s of segment rendering (measured at N="
-          f"{segments}, used for every N: fewer segments cost slightly less), {memory_mb} MB "
-          f"(~{vcpus:.1f} vCPU) per segment; soundtrack {audio_s:.1f} s in parallel; join "
-          f"{join_s:.1f} s + {join_io:.1f} s of S3 for {mb:.0f} MB; {COLD_START_S:.1f} s cold "
-          f"start and {S3_MB_PER_S:.0f} MB/s per function assumed")
-    print("      N   wall = max(render + cold + segment S3, soundtrack + cold) + join    "
-          "cost ($, x86 GB-s)")
+    print(
+        f"model on Lambda: {render_cpu:.0f} cpu-s of segment rendering (measured at N="
+        f"{segments}, used for every N: fewer segments cost slightly less), {memory_mb} MB "
+        f"(~{vcpus:.1f} vCPU) per segment; soundtrack {audio_s:.1f} s in parallel; join "
+        f"{join_s:.1f} s + {join_io:.1f} s of S3 for {mb:.0f} MB; {COLD_START_S:.1f} s cold "
+        f"start and {S3_MB_PER_S:.0f} MB/s per function assumed"
+    )
+    print(
+        "      N   wall = max(render + cold + segment S3, soundtrack + cold) + join    "
+        "cost ($, x86 GB-s)"
+    )
     for n in (16, 32, 64):
         render = render_cpu / n / vcpus
         put = mb / n / S3_MB_PER_S
@@ -135,13 +154,17 @@ def model(render_cpu: float, segments: int, audio_s: float, join_s: float,
         # The segments at 3008 MB, the soundtrack at 1024 MB, the join at 2048 MB.
         gb_s = (render + put) * n * memory_mb / 1024 + audio_s + join * 2
         cost = gb_s * LAMBDA_PRICE_GB_S
-        print(f"    {n:3d}   {wall:6.1f} s = max({render:5.1f} + {COLD_START_S:.1f} + "
-              f"{put:4.2f}, {audio_s:4.1f} + {COLD_START_S:.1f}) + {join:4.1f}        "
-              f"${cost:.4f}")
-    print(f"    Remotion Lambda, 10-minute remote HD video, warm: {REMOTION_WALL_S} s, "
-          f"${REMOTION_COST} (2048 MB; its work: decode and re-encode 14,315 frames of "
-          f"1280x720 video; ours: composite and encode {MINUTES * 60 * 30:,} frames of "
-          "1080x1920)")
+        print(
+            f"    {n:3d}   {wall:6.1f} s = max({render:5.1f} + {COLD_START_S:.1f} + "
+            f"{put:4.2f}, {audio_s:4.1f} + {COLD_START_S:.1f}) + {join:4.1f}        "
+            f"${cost:.4f}"
+        )
+    print(
+        f"    Remotion Lambda, 10-minute remote HD video, warm: {REMOTION_WALL_S} s, "
+        f"${REMOTION_COST} (2048 MB; its work: decode and re-encode 14,315 frames of "
+        f"1280x720 video; ours: composite and encode {MINUTES * 60 * 30:,} frames of "
+        "1080x1920)"
+    )
 
 
 async def run(stack: LocalStack, work: Path) -> None:
@@ -157,7 +180,9 @@ async def run(stack: LocalStack, work: Path) -> None:
     handle = await client.start_workflow(
         RenderVideoWorkflow.run,
         RenderVideoInput(spec=long_spec(uris), output_bucket=stack.bucket),
-        id=f"long-bench-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE)
+        id=f"long-bench-{uuid.uuid4().hex[:8]}",
+        task_queue=TASK_QUEUE,
+    )
     result = await handle.result()
     wall = time.monotonic() - started
     machine = machine_cpu_s() - machine_before
@@ -165,36 +190,53 @@ async def run(stack: LocalStack, work: Path) -> None:
     events, took = await spans(handle)
     join = max(took.get("dispatch_finalize", [0.0]))
     audio = max(took.get("dispatch_audio", [0.0]))
-    video_bytes = sum(s3.head_object(Bucket=stack.bucket, Key=obj["Key"])["ContentLength"]
-                      for obj in s3.list_objects_v2(Bucket=stack.bucket, Prefix="").get(
-                          "Contents", []) if "/segments/" in obj["Key"]
-                      and obj["Key"].endswith(".mp4"))
+    video_bytes = sum(
+        s3.head_object(Bucket=stack.bucket, Key=obj["Key"])["ContentLength"]
+        for obj in s3.list_objects_v2(Bucket=stack.bucket, Prefix="").get("Contents", [])
+        if "/segments/" in obj["Key"] and obj["Key"].endswith(".mp4")
+    )
     output = result.outputs[0]
-    print(f"(long) {MINUTES}-minute 1080x1920 render, {result.total_frames} frames, "
-          f"{result.segments_total} segments through a cap of {CAP} on {os.cpu_count()} cores")
-    print(f"    wall {wall:.1f} s ({wall / (MINUTES * 60):.2f} s per second of video); "
-          f"machine CPU {machine:.0f} cpu-s, of which the stack's own processes (worker, "
-          f"Temporal, emulator, moto, doubles) {stack_cpu:.0f} and the functions with their "
-          f"FFmpeg {machine - stack_cpu:.0f}")
-    print(f"    workflow history: {events} events; worker peak RSS "
-          f"{peak_rss_mb(worker.pid):.0f} MB; output {output.media.size_bytes / 1e6:.1f} MB, "
-          f"{output.media.frames or 0} frames")
-    print(f"    join (stream copy + soundtrack mux + poster): {join:.1f} s = "
-          f"{100 * join / wall:.2f}% of the wall time; soundtrack {audio:.1f} s")
+    print(
+        f"(long) {MINUTES}-minute 1080x1920 render, {result.total_frames} frames, "
+        f"{result.segments_total} segments through a cap of {CAP} on {os.cpu_count()} cores"
+    )
+    print(
+        f"    wall {wall:.1f} s ({wall / (MINUTES * 60):.2f} s per second of video); "
+        f"machine CPU {machine:.0f} cpu-s, of which the stack's own processes (worker, "
+        f"Temporal, emulator, moto, doubles) {stack_cpu:.0f} and the functions with their "
+        f"FFmpeg {machine - stack_cpu:.0f}"
+    )
+    print(
+        f"    workflow history: {events} events; worker peak RSS "
+        f"{peak_rss_mb(worker.pid):.0f} MB; output {output.media.size_bytes / 1e6:.1f} MB, "
+        f"{output.media.frames or 0} frames"
+    )
+    print(
+        f"    join (stream copy + soundtrack mux + poster): {join:.1f} s = "
+        f"{100 * join / wall:.2f}% of the wall time; soundtrack {audio:.1f} s"
+    )
     render_cpu = machine - stack_cpu
     model(render_cpu, result.segments_total, audio, join, video_bytes)
-    report([("long.wall_seconds", wall, "s", "lower"),
+    report(
+        [
+            ("long.wall_seconds", wall, "s", "lower"),
             ("long.cpu_seconds_functions", render_cpu, "cpu-s", "lower"),
             ("long.history_events", float(events), "events", "lower"),
             ("long.worker_peak_rss", peak_rss_mb(worker.pid), "MB", "lower"),
-            ("long.join_share", join / wall, "ratio", "lower")])
+            ("long.join_share", join / wall, "ratio", "lower"),
+        ]
+    )
 
 
 def main() -> None:
-    with LocalStack(state_dir=ROOT / ".local" / "bench-long",
-                    log=open(ROOT / ".local" / "bench-long.log", "w"),
-                    function_env={"SMM_FFMPEG_THREADS": "1"}) as stack, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        LocalStack(
+            state_dir=ROOT / ".local" / "bench-long",
+            log=open(ROOT / ".local" / "bench-long.log", "w"),
+            function_env={"SMM_FFMPEG_THREADS": "1"},
+        ) as stack,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         asyncio.run(run(stack, Path(tmp)))
 
 

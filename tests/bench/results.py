@@ -19,8 +19,11 @@ def machine() -> str:
     cpu = "unknown cpu"
     info = Path("/proc/cpuinfo")
     if info.exists():
-        names = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines()
-                 if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in info.read_text().splitlines()
+            if line.startswith("model name")
+        ]
         cpu = names[0] if names else cpu
     return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}"
 
@@ -40,8 +43,13 @@ def record(name: str, value: float, unit: str, better: str = "lower") -> str:
         return f"  {name}: {value:.4g} {unit} (no earlier figure)"
     change = (value - before) / before if before else 0.0
     worse = change > FLAG if better == "lower" else change < -FLAG
-    mark = ("  <-- WORSE by more than 10 %" if worse else
-            "  <-- better by more than 10 %" if abs(change) > FLAG else "")
+    mark = (
+        "  <-- WORSE by more than 10 %"
+        if worse
+        else "  <-- better by more than 10 %"
+        if abs(change) > FLAG
+        else ""
+    )
     return f"  {name}: {value:.4g} {unit} (was {before:.4g}, {100 * change:+.1f} %){mark}"
 
 

@@ -26,10 +26,22 @@ def size(path: Path) -> int:
 def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sam-build")
     done = subprocess.run(
-        [str(SAM), "build", "--template", str(ROOT / "template.yaml"), "--build-dir", str(out),
-         "--cache-dir", str(out.parent / "sam-cache")],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "SAM_CLI_TELEMETRY": "0"})
+        [
+            str(SAM),
+            "build",
+            "--template",
+            str(ROOT / "template.yaml"),
+            "--build-dir",
+            str(out),
+            "--cache-dir",
+            str(out.parent / "sam-cache"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Build Succeeded" in done.stdout
     return out
@@ -53,8 +65,9 @@ def test_the_handlers_are_where_the_template_says(build_dir: Path) -> None:
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Serverless::Function":
             module = resource["Properties"]["Handler"].rsplit(".", 1)[0].replace(".", "/")
-            assert any((build_dir / name / f"{module}{ext}").exists()
-                       for ext in (".py", ".mjs")), name
+            assert any((build_dir / name / f"{module}{ext}").exists() for ext in (".py", ".mjs")), (
+                name
+            )
     assert (build_dir / "FfmpegLayer" / "bin" / "ffmpeg").stat().st_mode & 0o111
     assert (build_dir / "RuntimeLayer" / "python" / "smm_runtime" / "runner.py").exists()
     # The image function ships compiled JavaScript and its runtime packages, not the compiler.
@@ -66,9 +79,11 @@ def test_the_handlers_are_where_the_template_says(build_dir: Path) -> None:
 
 def test_the_runtime_layer_carries_exactly_the_locked_versions(build_dir: Path) -> None:
     """What `sam build` put in the layer is what requirements.lock (i.e. uv.lock) says."""
-    lock = dict(line.split("==") for line in
-                (ROOT / "layers" / "runtime" / "requirements.lock").read_text().split()
-                if "==" in line)
+    lock = dict(
+        line.split("==")
+        for line in (ROOT / "layers" / "runtime" / "requirements.lock").read_text().split()
+        if "==" in line
+    )
     built = {}
     for info in (build_dir / "RuntimeLayer" / "python").glob("*.dist-info"):
         name, version = info.name.removesuffix(".dist-info").rsplit("-", 1)

@@ -36,7 +36,8 @@ def test_the_corpus_is_big_enough() -> None:
 
 @pytest.mark.parametrize("case", MEDIA_CASES, ids=lambda c: c.name.replace(" ", "-"))
 def test_hostile_media_is_refused_naming_the_field_and_reaches_nothing(
-        case: MediaCase, tmp_path: Path, http: HttpCanary) -> None:
+    case: MediaCase, tmp_path: Path, http: HttpCanary
+) -> None:
     local = FileCanary(tmp_path, "secret.ts")
     hits_before = len(http.hits)
     try:
@@ -76,7 +77,8 @@ console.log(JSON.stringify(out));
 
 
 def test_the_node_image_function_refuses_every_hostile_still_by_its_header(
-        tmp_path: Path, http: HttpCanary) -> None:
+    tmp_path: Path, http: HttpCanary
+) -> None:
     """The card images of the Node function pass the same corpus, refused from the header
     before Satori or resvg decodes a pixel; sizes with the Python path's very message."""
     local = FileCanary(tmp_path, "secret.ts")
@@ -85,14 +87,19 @@ def test_the_node_image_function_refuses_every_hostile_still_by_its_header(
         for case in STILLS:
             folder = tmp_path / case.name.replace(" ", "-")
             folder.mkdir()
-            paths[case.name] = str(case.build(Target(folder=folder, http=http.url,
-                                                     local=local.path)))
+            paths[case.name] = str(
+                case.build(Target(folder=folder, http=http.url, local=local.path))
+            )
     finally:
         local.close()
     answer = subprocess.run(
         ["node", "--input-type=module", "-e", NODE_CHECK, json.dumps(list(paths.items()))],
-        cwd=ROOT / "functions" / "render_image", capture_output=True, text=True, timeout=60,
-        check=True)
+        cwd=ROOT / "functions" / "render_image",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     results = json.loads(answer.stdout)
     assert set(results) == set(paths)
     for case in STILLS:

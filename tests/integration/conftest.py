@@ -34,8 +34,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     # The in-process worker's boto3 signs requests to the emulator and moto with these.
     for key, value in LOCAL_CREDENTIALS.items():
         os.environ.setdefault(key, value)
-    with (ARTIFACTS / "integration-stack.log").open("w") as log, \
-            LocalStack(state_dir=tmp_path_factory.mktemp("stack"), log=log) as running:
+    with (
+        (ARTIFACTS / "integration-stack.log").open("w") as log,
+        LocalStack(state_dir=tmp_path_factory.mktemp("stack"), log=log) as running,
+    ):
         # In-process workers' AWS clients (the ledger's DynamoDB) go to moto, never to AWS.
         os.environ["AWS_ENDPOINT_URL"] = running.moto_url
         yield running
@@ -47,9 +49,26 @@ def assets(stack: LocalStack) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         # A 25 fps clip with a moving pattern: a video background at another frame rate.
         clip = Path(tmp) / "clip.mp4"
-        subprocess.run([ffmpeg_binary(), "-v", "error", "-y", "-f", "lavfi", "-i",
-                        "testsrc2=size=1280x720:rate=25:duration=8", "-c:v", "libx264",
-                        "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
+        subprocess.run(
+            [
+                ffmpeg_binary(),
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=1280x720:rate=25:duration=8",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                str(clip),
+            ],
+            check=True,
+        )
         stack.s3().upload_file(str(clip), stack.bucket, "shared/test/clip.mp4")
     uris["clip"] = f"s3://{stack.bucket}/shared/test/clip.mp4"
     return uris
@@ -61,14 +80,20 @@ async def client(stack: LocalStack) -> Client:
 
 
 def worker_settings(stack: LocalStack, queue: str) -> WorkerSettings:
-    return WorkerSettings(task_queue=queue, output_bucket=stack.bucket,
-                          LAMBDA_ENDPOINT_URL=stack.lambda_url, postiz_url=stack.postiz_url,
-                          postiz_api_key=stack.postiz_key, payload_url=stack.payload_url,
-                          payload_api_key=stack.payload_key, ledger_table=stack.ledger_table,
-                          review_link_secret=stack.review_secret,
-                          review_base_url=stack.trigger_url,
-                          review_inbox_template=f"{stack.inbox_url}/{{reviewer}}",
-                          review_webhook_url=f"{stack.inbox_url}/team-channel")
+    return WorkerSettings(
+        task_queue=queue,
+        output_bucket=stack.bucket,
+        LAMBDA_ENDPOINT_URL=stack.lambda_url,
+        postiz_url=stack.postiz_url,
+        postiz_api_key=stack.postiz_key,
+        payload_url=stack.payload_url,
+        payload_api_key=stack.payload_key,
+        ledger_table=stack.ledger_table,
+        review_link_secret=stack.review_secret,
+        review_base_url=stack.trigger_url,
+        review_inbox_template=f"{stack.inbox_url}/{{reviewer}}",
+        review_webhook_url=f"{stack.inbox_url}/team-channel",
+    )
 
 
 @pytest_asyncio.fixture
@@ -88,11 +113,16 @@ def video_spec(assets: dict[str, str], **overrides: Any) -> dict[str, Any]:
         "quality": "draft",
         "segment_target_s": 1.0,
         "scenes": [
-            {"duration_s": 1.2, "background": {"type": "solid", "color": "primary"},
-             "texts": [{"text": "Integration", "animation": "slide_up"}]},
-            {"duration_s": 1.2, "transition_in": {"type": "crossfade", "duration_s": 0.4},
-             "background": {"type": "gradient", "from_color": "primary",
-                            "to_color": "accent"}},
+            {
+                "duration_s": 1.2,
+                "background": {"type": "solid", "color": "primary"},
+                "texts": [{"text": "Integration", "animation": "slide_up"}],
+            },
+            {
+                "duration_s": 1.2,
+                "transition_in": {"type": "crossfade", "duration_s": 0.4},
+                "background": {"type": "gradient", "from_color": "primary", "to_color": "accent"},
+            },
         ],
         "captions": [{"start_s": 0.2, "end_s": 1.5, "text": "real FFmpeg"}],
         "music": {"uri": assets["music"], "fade_out_s": 0.5},
@@ -100,21 +130,42 @@ def video_spec(assets: dict[str, str], **overrides: Any) -> dict[str, Any]:
     return {**base, **overrides}
 
 
-async def start(client: Client, stack: LocalStack, queue: str, spec: dict[str, Any],
-                *, policy: DispatchPolicy = QUICK_RETRY, parallel: int = 8,
-                workflow_id: str | None = None
-                ) -> WorkflowHandle[RenderVideoWorkflow, RenderVideoOutput]:
+async def start(
+    client: Client,
+    stack: LocalStack,
+    queue: str,
+    spec: dict[str, Any],
+    *,
+    policy: DispatchPolicy = QUICK_RETRY,
+    parallel: int = 8,
+    workflow_id: str | None = None,
+) -> WorkflowHandle[RenderVideoWorkflow, RenderVideoOutput]:
     return await client.start_workflow(
         RenderVideoWorkflow.run,
-        RenderVideoInput(spec=spec, output_bucket=stack.bucket, dispatch=policy,
-                         max_parallel_segments=parallel),
-        id=workflow_id or f"it-{uuid.uuid4().hex[:10]}", task_queue=queue)
+        RenderVideoInput(
+            spec=spec, output_bucket=stack.bucket, dispatch=policy, max_parallel_segments=parallel
+        ),
+        id=workflow_id or f"it-{uuid.uuid4().hex[:10]}",
+        task_queue=queue,
+    )
 
 
 def probe(path: Path) -> dict[str, Any]:
-    out = subprocess.run([ffprobe_binary(), "-v", "error", "-count_packets", "-show_format",
-                          "-show_streams", "-of", "json", str(path)],
-                         capture_output=True, check=True).stdout
+    out = subprocess.run(
+        [
+            ffprobe_binary(),
+            "-v",
+            "error",
+            "-count_packets",
+            "-show_format",
+            "-show_streams",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     parsed: dict[str, Any] = json.loads(out)
     return parsed
 

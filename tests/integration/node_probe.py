@@ -26,7 +26,11 @@ class NodeProbeWorkflow:
     @workflow.run
     async def run(self, request: ImageRequest) -> ImageResult:
         result: ImageResult = await workflow.execute_activity(
-            node_probe, request, start_to_close_timeout=timedelta(seconds=60),
-            heartbeat_timeout=timedelta(seconds=30), retry_policy=RetryPolicy(maximum_attempts=1),
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+            node_probe,
+            request,
+            start_to_close_timeout=timedelta(seconds=60),
+            heartbeat_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=1),
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
         return result

@@ -21,28 +21,51 @@ from smm_runtime.codec import AesGcmCodec, load_keys
 from smm_runtime.contract.publish_io import PublishInput, PublishStatus
 
 # Waiting is reported twice: at once, then with the round's signed review links.
-EXPECTED = ["rendering", "awaiting_approval", "awaiting_approval", "approved", "publishing",
-            "published"]
+EXPECTED = [
+    "rendering",
+    "awaiting_approval",
+    "awaiting_approval",
+    "approved",
+    "publishing",
+    "published",
+]
 
 
 def params(stack: LocalStack, assets: dict[str, str], doc: str) -> PublishInput:
-    return PublishInput.model_validate({
-        "creative": {"kind": "image", "spec": {
-            "brand_kit": assets["brand_kit"], "template": "quote_card",
-            "props": {"quote": "Publishing, exactly once.", "author": "The engine"}}},
-        "post": {"content": "Fresh from the creative engine", "integrations": ["x-1", "li-2"],
-                 "type": "now", "tags": [{"value": "launch", "label": "Launch"}]},
-        "approval": {"reviewers": ["ana@example.com"]},
-        "payload": {"collection": "posts", "id": doc},
-        "output_bucket": stack.bucket,
-        "dispatch": {"heartbeat_timeout_s": 5, "initial_interval_s": 1, "max_attempts": 5},
-        "distribution": {"create_timeout_s": 5, "retry_initial_s": 1, "retry_max_s": 2,
-                         "create_settle_s": 8, "rate_limited_wait_s": 1},
-    })
+    return PublishInput.model_validate(
+        {
+            "creative": {
+                "kind": "image",
+                "spec": {
+                    "brand_kit": assets["brand_kit"],
+                    "template": "quote_card",
+                    "props": {"quote": "Publishing, exactly once.", "author": "The engine"},
+                },
+            },
+            "post": {
+                "content": "Fresh from the creative engine",
+                "integrations": ["x-1", "li-2"],
+                "type": "now",
+                "tags": [{"value": "launch", "label": "Launch"}],
+            },
+            "approval": {"reviewers": ["ana@example.com"]},
+            "payload": {"collection": "posts", "id": doc},
+            "output_bucket": stack.bucket,
+            "dispatch": {"heartbeat_timeout_s": 5, "initial_interval_s": 1, "max_attempts": 5},
+            "distribution": {
+                "create_timeout_s": 5,
+                "retry_initial_s": 1,
+                "retry_max_s": 2,
+                "create_settle_s": 8,
+                "rate_limited_wait_s": 1,
+            },
+        }
+    )
 
 
-async def stage(handle: WorkflowHandle[Any, PublishStatus], wanted: str,
-                timeout: float = 90) -> PublishStatus:
+async def stage(
+    handle: WorkflowHandle[Any, PublishStatus], wanted: str, timeout: float = 90
+) -> PublishStatus:
     async def poll() -> PublishStatus:
         while True:
             status = await handle.query(PublishCreativeWorkflow.status)
@@ -60,18 +83,40 @@ def signal_with_cli(stack: LocalStack, workflow_id: str, decision: dict[str, Any
     keys = load_keys(stack.env())
     assert keys is not None, "the local stack encrypts payloads"
     token = secrets.token_hex(24)
-    server = CodecServer("127.0.0.1", 0, CodecServerConfig(
-        codec=AesGcmCodec(keys), tokens=[token], namespace="smm-hub-core"))
+    server = CodecServer(
+        "127.0.0.1",
+        0,
+        CodecServerConfig(codec=AesGcmCodec(keys), tokens=[token], namespace="smm-hub-core"),
+    )
     server.start()
     try:
         temporal = str(Path(sys.executable).parent / "temporal")
-        subprocess.run([temporal, "workflow", "signal", "--address", stack.temporal_address,
-                        "--namespace", "smm-hub-core", "--workflow-id", workflow_id,
-                        "--name", "agent_approval", "--input", json.dumps(decision),
-                        "--codec-endpoint", f"http://127.0.0.1:{server.port}",
-                        "--codec-auth", f"Bearer {token}",
-                        "--codec-header", "X-Namespace=smm-hub-core"],
-                       check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            [
+                temporal,
+                "workflow",
+                "signal",
+                "--address",
+                stack.temporal_address,
+                "--namespace",
+                "smm-hub-core",
+                "--workflow-id",
+                workflow_id,
+                "--name",
+                "agent_approval",
+                "--input",
+                json.dumps(decision),
+                "--codec-endpoint",
+                f"http://127.0.0.1:{server.port}",
+                "--codec-auth",
+                f"Bearer {token}",
+                "--codec-header",
+                "X-Namespace=smm-hub-core",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
     finally:
         server.stop()
 

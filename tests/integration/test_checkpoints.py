@@ -33,9 +33,19 @@ pytestmark = pytest.mark.integration
 
 
 def eight_segments(assets: dict[str, str]) -> dict[str, object]:
-    return video_spec(assets, presets=["1:1"], segment_target_s=0.5, music=None, scenes=[
-        {"duration_s": 4, "background": {"type": "video", "uri": assets["clip"]},
-         "texts": [{"text": "Checkpoints"}]}])
+    return video_spec(
+        assets,
+        presets=["1:1"],
+        segment_target_s=0.5,
+        music=None,
+        scenes=[
+            {
+                "duration_s": 4,
+                "background": {"type": "video", "uri": assets["clip"]},
+                "texts": [{"text": "Checkpoints"}],
+            }
+        ],
+    )
 
 
 async def _wait_done(client: Client, workflow_id: str, count: int, timeout: float = 120) -> None:
@@ -49,7 +59,8 @@ async def _wait_done(client: Client, workflow_id: str, count: int, timeout: floa
 
 
 async def test_killing_the_worker_after_k_of_n_segments_renders_only_the_rest(
-        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, assets: dict[str, str]
+) -> None:
     queue = f"tq-{uuid.uuid4()}"
     env = {"SMM_TASK_QUEUE": queue}
     worker = stack.start_worker(env, name="worker-1")
@@ -72,12 +83,14 @@ async def test_killing_the_worker_after_k_of_n_segments_renders_only_the_rest(
 
 
 async def test_a_temporal_server_restart_mid_render_loses_and_repeats_nothing(
-        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, assets: dict[str, str]
+) -> None:
     queue = f"tq-{uuid.uuid4()}"
     stack.start_worker({"SMM_TASK_QUEUE": queue}, name="worker-restart")
     before = segment_invocations(stack)
-    handle = await start(client, stack, queue, eight_segments(assets) | {"quality": "high"},
-                         parallel=2)
+    handle = await start(
+        client, stack, queue, eight_segments(assets) | {"quality": "high"}, parallel=2
+    )
     await _wait_done(client, handle.id, 3)
     stack.restart_temporal(down_s=1.0)
     result = await asyncio.wait_for(handle.result(), 240)
@@ -87,13 +100,12 @@ async def test_a_temporal_server_restart_mid_render_loses_and_repeats_nothing(
 
 
 async def test_a_rerun_of_the_same_spec_reuses_every_finished_segment(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     spec = eight_segments(assets) | {"quality": "standard"}
-    first = await asyncio.wait_for(
-        (await start(client, stack, task_queue, spec)).result(), 180)
+    first = await asyncio.wait_for((await start(client, stack, task_queue, spec)).result(), 180)
     before = segment_invocations(stack)
-    second = await asyncio.wait_for(
-        (await start(client, stack, task_queue, spec)).result(), 180)
+    second = await asyncio.wait_for((await start(client, stack, task_queue, spec)).result(), 180)
     assert (first.segments_rendered, second.segments_reused) == (8, 8)
     assert second.segments_rendered == 0
     assert segment_invocations(stack) - before == 8  # invoked, but each found its checkpoint
@@ -101,20 +113,39 @@ async def test_a_rerun_of_the_same_spec_reuses_every_finished_segment(
 
 
 def test_a_duplicate_delivery_finds_the_checkpoint_instead_of_rendering_again(
-        stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
+    stack: LocalStack, assets: dict[str, str], tmp_path: Path
+) -> None:
     s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
-    storage = Storage(s3=s3, settings=RenderSettings(
-        asset_buckets=stack.bucket, output_bucket=stack.bucket, work_dir=tmp_path / "w",
-        cache_dir=tmp_path / "c"))
-    kit = BrandKit.model_validate_json(s3.get_object(
-        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
+    storage = Storage(
+        s3=s3,
+        settings=RenderSettings(
+            asset_buckets=stack.bucket,
+            output_bucket=stack.bucket,
+            work_dir=tmp_path / "w",
+            cache_dir=tmp_path / "c",
+        ),
+    )
+    kit = BrandKit.model_validate_json(
+        s3.get_object(Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")[
+            "Body"
+        ].read()
+    )
     timeline = resolve(VideoSpec.model_validate(video_spec(assets, quality="high")), kit)
-    request = SegmentRequest(preset="1:1", width=1080, height=1080, crf=18, start_frame=0,
-                             end_frame=15, timeline=window(timeline, 0, 15), bucket=stack.bucket)
+    request = SegmentRequest(
+        preset="1:1",
+        width=1080,
+        height=1080,
+        crf=18,
+        start_frame=0,
+        end_frame=15,
+        timeline=window(timeline, 0, 15),
+        bucket=stack.bucket,
+    )
 
     def ctx() -> WorkContext:
-        return WorkContext(workflow_id="dup", activity_id="1", attempt=1, checkpoint=None,
-                           memory_mb=3008)
+        return WorkContext(
+            workflow_id="dup", activity_id="1", attempt=1, checkpoint=None, memory_mb=3008
+        )
 
     renderer = SegmentRenderer(storage)
     first = renderer(request, ctx())
@@ -128,36 +159,65 @@ def test_a_duplicate_delivery_finds_the_checkpoint_instead_of_rendering_again(
 
 
 def test_deliveries_arriving_together_render_a_segment_once(
-        stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
+    stack: LocalStack, assets: dict[str, str], tmp_path: Path
+) -> None:
     """Two copies of one event (Lambda's at-least-once delivery) and a second workflow that
     wants the same pixels, all at the same moment, in three environments: one renders, the
     others stop quietly or reuse its checkpoint."""
     s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
 
     def environment(name: str) -> SegmentRenderer:
-        return SegmentRenderer(Storage(s3=s3, settings=RenderSettings(
-            asset_buckets=stack.bucket, output_bucket=stack.bucket,
-            work_dir=tmp_path / name / "w", cache_dir=tmp_path / name / "c")))
+        return SegmentRenderer(
+            Storage(
+                s3=s3,
+                settings=RenderSettings(
+                    asset_buckets=stack.bucket,
+                    output_bucket=stack.bucket,
+                    work_dir=tmp_path / name / "w",
+                    cache_dir=tmp_path / name / "c",
+                ),
+            )
+        )
 
-    kit = BrandKit.model_validate_json(s3.get_object(
-        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
+    kit = BrandKit.model_validate_json(
+        s3.get_object(Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")[
+            "Body"
+        ].read()
+    )
     timeline = resolve(VideoSpec.model_validate(video_spec(assets, quality="high")), kit)
-    request = SegmentRequest(preset="9:16", width=1080, height=1920, crf=17, start_frame=0,
-                             end_frame=12, timeline=window(timeline, 0, 12), bucket=stack.bucket)
+    request = SegmentRequest(
+        preset="9:16",
+        width=1080,
+        height=1920,
+        crf=17,
+        start_frame=0,
+        end_frame=12,
+        timeline=window(timeline, 0, 12),
+        bucket=stack.bucket,
+    )
     outcomes: dict[str, Any] = {}
     start = threading.Barrier(3)
 
     def deliver(name: str, workflow_id: str) -> None:
         start.wait()
         try:
-            outcomes[name] = environment(name)(request, WorkContext(
-                workflow_id=workflow_id, activity_id="1", attempt=1, checkpoint=None,
-                memory_mb=3008))
+            outcomes[name] = environment(name)(
+                request,
+                WorkContext(
+                    workflow_id=workflow_id,
+                    activity_id="1",
+                    attempt=1,
+                    checkpoint=None,
+                    memory_mb=3008,
+                ),
+            )
         except DuplicateDeliveryError as err:
             outcomes[name] = err
 
-    threads = [threading.Thread(target=deliver, args=args) for args in
-               (("a", "together"), ("b", "together"), ("c", "another-workflow"))]
+    threads = [
+        threading.Thread(target=deliver, args=args)
+        for args in (("a", "together"), ("b", "together"), ("c", "another-workflow"))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -172,28 +232,53 @@ def test_deliveries_arriving_together_render_a_segment_once(
 
 
 def test_a_photo_overwritten_at_the_same_key_is_rendered_anew_not_reused(
-        stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
+    stack: LocalStack, assets: dict[str, str], tmp_path: Path
+) -> None:
     """Checkpoints follow content, not names: the same spec after its photo was replaced at
     the same S3 key renders the new photo instead of reusing the old pixels."""
     s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
-    photo = s3.get_object(Bucket=stack.bucket,
-                          Key=assets["photo"].split("/", 3)[3])["Body"].read()
+    photo = s3.get_object(Bucket=stack.bucket, Key=assets["photo"].split("/", 3)[3])["Body"].read()
     key = f"assets/test/etag-{uuid.uuid4().hex[:6]}.jpg"
     s3.put_object(Bucket=stack.bucket, Key=key, Body=photo)
-    storage = Storage(s3=s3, settings=RenderSettings(
-        asset_buckets=stack.bucket, output_bucket=stack.bucket, work_dir=tmp_path / "w",
-        cache_dir=tmp_path / "c"))
-    kit = BrandKit.model_validate_json(s3.get_object(
-        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
-    spec = video_spec(assets, scenes=[{"duration_s": 1.0, "background": {
-        "type": "image", "uri": f"s3://{stack.bucket}/{key}", "fit": "fill"}}])
+    storage = Storage(
+        s3=s3,
+        settings=RenderSettings(
+            asset_buckets=stack.bucket,
+            output_bucket=stack.bucket,
+            work_dir=tmp_path / "w",
+            cache_dir=tmp_path / "c",
+        ),
+    )
+    kit = BrandKit.model_validate_json(
+        s3.get_object(Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")[
+            "Body"
+        ].read()
+    )
+    spec = video_spec(
+        assets,
+        scenes=[
+            {
+                "duration_s": 1.0,
+                "background": {"type": "image", "uri": f"s3://{stack.bucket}/{key}", "fit": "fill"},
+            }
+        ],
+    )
     timeline = resolve(VideoSpec.model_validate(spec), kit)
-    request = SegmentRequest(preset="1:1", width=256, height=256, crf=23, start_frame=0,
-                             end_frame=5, timeline=window(timeline, 0, 5), bucket=stack.bucket)
+    request = SegmentRequest(
+        preset="1:1",
+        width=256,
+        height=256,
+        crf=23,
+        start_frame=0,
+        end_frame=5,
+        timeline=window(timeline, 0, 5),
+        bucket=stack.bucket,
+    )
 
     def ctx() -> WorkContext:
-        return WorkContext(workflow_id="etag", activity_id="1", attempt=1, checkpoint=None,
-                           memory_mb=3008)
+        return WorkContext(
+            workflow_id="etag", activity_id="1", attempt=1, checkpoint=None, memory_mb=3008
+        )
 
     renderer = SegmentRenderer(storage)
     first = renderer(request, ctx())
@@ -206,27 +291,53 @@ def test_a_photo_overwritten_at_the_same_key_is_rendered_anew_not_reused(
 
 
 def test_a_render_that_stops_releases_its_claim(
-        stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
+    stack: LocalStack, assets: dict[str, str], tmp_path: Path
+) -> None:
     """A cancelled (or failed) render leaves no claim behind: the next workflow that wants
     the same pixels renders them at once instead of waiting for a claim to go stale."""
     s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
-    renderer = SegmentRenderer(Storage(s3=s3, settings=RenderSettings(
-        asset_buckets=stack.bucket, output_bucket=stack.bucket, work_dir=tmp_path / "w",
-        cache_dir=tmp_path / "c")))
-    kit = BrandKit.model_validate_json(s3.get_object(
-        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
+    renderer = SegmentRenderer(
+        Storage(
+            s3=s3,
+            settings=RenderSettings(
+                asset_buckets=stack.bucket,
+                output_bucket=stack.bucket,
+                work_dir=tmp_path / "w",
+                cache_dir=tmp_path / "c",
+            ),
+        )
+    )
+    kit = BrandKit.model_validate_json(
+        s3.get_object(Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")[
+            "Body"
+        ].read()
+    )
     timeline = resolve(VideoSpec.model_validate(video_spec(assets)), kit)
-    request = SegmentRequest(preset="16:9", width=320, height=180, crf=31, start_frame=0,
-                             end_frame=30, timeline=window(timeline, 0, 30), bucket=stack.bucket)
-    cancelled = WorkContext(workflow_id="stops", activity_id="1", attempt=1, checkpoint=None,
-                            memory_mb=3008)
+    request = SegmentRequest(
+        preset="16:9",
+        width=320,
+        height=180,
+        crf=31,
+        start_frame=0,
+        end_frame=30,
+        timeline=window(timeline, 0, 30),
+        bucket=stack.bucket,
+    )
+    cancelled = WorkContext(
+        workflow_id="stops", activity_id="1", attempt=1, checkpoint=None, memory_mb=3008
+    )
     cancelled.cancel()
     with pytest.raises(WorkCancelledError):
         renderer(request, cancelled)
-    claims = s3.list_objects_v2(Bucket=stack.bucket,
-                                Prefix="intermediates/segments/claims/").get("Contents", [])
+    claims = s3.list_objects_v2(Bucket=stack.bucket, Prefix="intermediates/segments/claims/").get(
+        "Contents", []
+    )
     assert claims == []
     started = time.monotonic()
-    result = renderer(request, WorkContext(workflow_id="next", activity_id="1", attempt=1,
-                                           checkpoint=None, memory_mb=3008))
+    result = renderer(
+        request,
+        WorkContext(
+            workflow_id="next", activity_id="1", attempt=1, checkpoint=None, memory_mb=3008
+        ),
+    )
     assert not result.reused and time.monotonic() - started < 60

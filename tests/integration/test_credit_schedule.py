@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 
 
 async def test_the_grant_schedule_is_idempotent_and_grants_once_a_month(
-        client: Client, stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: Client, stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     queue = f"tq-{uuid.uuid4()}"
     account = f"acct-{uuid.uuid4().hex[:8]}"
     for key, value in {**stack.env(), "SMM_TASK_QUEUE": queue}.items():

@@ -68,33 +68,51 @@ def assert_sealed(history: WorkflowHistory, marker: str) -> int:
 
 
 async def test_python_function_results_and_inputs_are_ciphertext_on_the_server(
-        client: Client, stack: LocalStack, task_queue: str) -> None:
+    client: Client, stack: LocalStack, task_queue: str
+) -> None:
     marker = f"confidential-{uuid.uuid4().hex}"
     handle = await client.start_workflow(
-        NoopWorkflow.run, NoopInput(request=NoopRequest(echo=marker)),
-        id=f"enc-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
+        NoopWorkflow.run,
+        NoopInput(request=NoopRequest(echo=marker)),
+        id=f"enc-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+    )
     result = await asyncio.wait_for(handle.result(), 60)
     assert result.echo == marker  # the keyed client reads it back
     assert assert_sealed(await raw_history(stack, handle.id), marker) >= 3
 
 
 async def test_node_function_results_and_failures_are_ciphertext_on_the_server(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     marker = f"Confidential launch {uuid.uuid4().hex[:8]}"
-    spec: dict[str, Any] = {"brand_kit": assets["brand_kit"], "template": "quote_card",
-                            "props": {"quote": marker, "author": "Ops"}}
+    spec: dict[str, Any] = {
+        "brand_kit": assets["brand_kit"],
+        "template": "quote_card",
+        "props": {"quote": marker, "author": "Ops"},
+    }
     ok = await client.start_workflow(
-        GenerateImageWorkflow.run, GenerateImageInput(spec=spec, output_bucket=stack.bucket),
-        id=f"enc-img-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
+        GenerateImageWorkflow.run,
+        GenerateImageInput(spec=spec, output_bucket=stack.bucket),
+        id=f"enc-img-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+    )
     await asyncio.wait_for(ok.result(), 120)
     assert assert_sealed(await raw_history(stack, ok.id), marker) >= 3
 
     bad = await client.start_workflow(
-        GenerateImageWorkflow.run, GenerateImageInput(spec={
-            "brand_kit": assets["brand_kit"], "template": "promo_card",
-            "props": {"headline": marker, "price": "cheap", "cta": "Buy"}},
-            output_bucket=stack.bucket),
-        id=f"enc-bad-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
+        GenerateImageWorkflow.run,
+        GenerateImageInput(
+            spec={
+                "brand_kit": assets["brand_kit"],
+                "template": "promo_card",
+                "props": {"headline": marker, "price": "cheap", "cta": "Buy"},
+            },
+            output_bucket=stack.bucket,
+        ),
+        id=f"enc-bad-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+    )
     with pytest.raises(WorkflowFailureError) as err:
         await asyncio.wait_for(bad.result(), 120)
     assert isinstance(err.value.cause, ActivityError)
@@ -102,7 +120,10 @@ async def test_node_function_results_and_failures_are_ciphertext_on_the_server(
     assert isinstance(inner, ApplicationError) and inner.message == "props.price: must be number"
     history = await raw_history(stack, bad.id)
     assert_sealed(history, marker)
-    failures = [e.activity_task_failed_event_attributes.failure for e in history.events
-                if e.HasField("activity_task_failed_event_attributes")]
+    failures = [
+        e.activity_task_failed_event_attributes.failure
+        for e in history.events
+        if e.HasField("activity_task_failed_event_attributes")
+    ]
     assert failures and all(f.message == "Encoded failure" for f in failures)
     assert all(b"must be number" not in e.SerializeToString() for e in history.events)

@@ -24,12 +24,24 @@ def frame_codes(path: Path) -> list[int]:
     """Read back the QA code burned into each frame (bit k: a square at x = 12 + 34k)."""
     width = QA_BITS * 34
     raw = subprocess.run(
-        [ffmpeg_binary(), "-v", "error", "-i", str(path), "-vf",
-         f"crop={width}:28:12:12,scale={width}:1,format=gray", "-f", "rawvideo", "-"],
-        capture_output=True, check=True).stdout
+        [
+            ffmpeg_binary(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vf",
+            f"crop={width}:28:12:12,scale={width}:1,format=gray",
+            "-f",
+            "rawvideo",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     codes = []
     for offset in range(0, len(raw), width):
-        row = raw[offset:offset + width]
+        row = raw[offset : offset + width]
         codes.append(sum(1 << bit for bit in range(QA_BITS) if row[bit * 34 + 14] > 128))
     return codes
 
@@ -38,20 +50,33 @@ def spec_for(assets: dict[str, str], segment_target_s: float, fps: int = 30) -> 
     return {
         # 30 fps at the tallest preset as always; the other rates at 1:1 (the frame grid and
         # the joins are what is tested, not the size), to keep `make test` short.
-        "brand_kit": assets["brand_kit"], "presets": ["9:16" if fps == 30 else "1:1"],
-        "quality": "standard", "fps": fps,
-        "qa_frame_code": True, "segment_target_s": segment_target_s,
+        "brand_kit": assets["brand_kit"],
+        "presets": ["9:16" if fps == 30 else "1:1"],
+        "quality": "standard",
+        "fps": fps,
+        "qa_frame_code": True,
+        "segment_target_s": segment_target_s,
         "scenes": [
-            {"duration_s": 1.5, "background": {"type": "video", "uri": assets["clip"],
-                                               "trim_start_s": 0.3},
-             "texts": [{"text": "Frame exact", "animation": "slide_up"}]},
-            {"duration_s": 1.5, "transition_in": {"type": "crossfade", "duration_s": 0.5},
-             "background": {"type": "image", "uri": assets["photo"],
-                            "ken_burns": {"zoom_to": 1.3, "to_center": [0.7, 0.4]}}},
-            {"duration_s": 1.2, "transition_in": {"type": "crossfade", "duration_s": 0.3},
-             "background": {"type": "gradient", "from_color": "primary",
-                            "to_color": "accent"},
-             "texts": [{"text": "No seams", "position": "bottom"}]},
+            {
+                "duration_s": 1.5,
+                "background": {"type": "video", "uri": assets["clip"], "trim_start_s": 0.3},
+                "texts": [{"text": "Frame exact", "animation": "slide_up"}],
+            },
+            {
+                "duration_s": 1.5,
+                "transition_in": {"type": "crossfade", "duration_s": 0.5},
+                "background": {
+                    "type": "image",
+                    "uri": assets["photo"],
+                    "ken_burns": {"zoom_to": 1.3, "to_center": [0.7, 0.4]},
+                },
+            },
+            {
+                "duration_s": 1.2,
+                "transition_in": {"type": "crossfade", "duration_s": 0.3},
+                "background": {"type": "gradient", "from_color": "primary", "to_color": "accent"},
+                "texts": [{"text": "No seams", "position": "bottom"}],
+            },
         ],
         "captions": [{"start_s": 0.5, "end_s": 2.9, "text": "A caption across joins"}],
         "music": {"uri": assets["music"], "fade_in_s": 0.3, "fade_out_s": 1.0},
@@ -61,8 +86,13 @@ def spec_for(assets: dict[str, str], segment_target_s: float, fps: int = 30) -> 
 
 @pytest.mark.parametrize("fps", [24, 25, 30, 50, 60])
 async def test_parallel_segments_join_frame_exact_and_match_a_single_pass(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str],
-        tmp_path: Path, fps: int) -> None:
+    client: Client,
+    stack: LocalStack,
+    task_queue: str,
+    assets: dict[str, str],
+    tmp_path: Path,
+    fps: int,
+) -> None:
     parallel = await start(client, stack, task_queue, spec_for(assets, 0.5, fps))
     single = await start(client, stack, task_queue, spec_for(assets, 60, fps))
     results = await asyncio.wait_for(asyncio.gather(parallel.result(), single.result()), 300)
@@ -84,9 +114,23 @@ async def test_parallel_segments_join_frame_exact_and_match_a_single_pass(
 
     # Every frame on the 1/fps grid: the joins shift no timestamp (players and the PSNR
     # comparison below pair frames by time).
-    pts = subprocess.run([ffprobe_binary(), "-v", "error", "-select_streams", "v",
-                          "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(paths[0])],
-                         capture_output=True, text=True, check=True).stdout.split()
+    pts = subprocess.run(
+        [
+            ffprobe_binary(),
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "frame=pts_time",
+            "-of",
+            "csv=p=0",
+            str(paths[0]),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     pts = [t.split(",")[0] for t in pts]
     assert len(pts) == total
     assert max(abs(float(t) - i / fps) for i, t in enumerate(pts)) < 0.001
@@ -98,13 +142,29 @@ async def test_parallel_segments_join_frame_exact_and_match_a_single_pass(
     assert abs(float(video["duration"]) - float(audio["duration"])) <= 1 / fps
     assert video["r_frame_rate"] == f"{fps}/1"
 
-    decode = subprocess.run([ffmpeg_binary(), "-v", "error", "-i", str(paths[0]), "-f", "null",
-                             "-"], capture_output=True, text=True)
+    decode = subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-i", str(paths[0]), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    )
     assert decode.returncode == 0
     assert decode.stdout == "" and decode.stderr == ""
 
-    psnr = subprocess.run([ffmpeg_binary(), "-i", str(paths[0]), "-i", str(paths[1]),
-                           "-lavfi", "psnr", "-f", "null", "-"], capture_output=True,
-                          text=True).stderr
+    psnr = subprocess.run(
+        [
+            ffmpeg_binary(),
+            "-i",
+            str(paths[0]),
+            "-i",
+            str(paths[1]),
+            "-lavfi",
+            "psnr",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+    ).stderr
     average = float(re.findall(r"average:([0-9.]+|inf)", psnr)[-1])
     assert average >= 40.0, psnr[-400:]

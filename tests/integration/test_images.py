@@ -31,11 +31,15 @@ from tests.integration.node_probe import TOKENS, NodeProbeWorkflow, node_probe
 pytestmark = pytest.mark.integration
 
 
-async def generate(client: Client, stack: LocalStack, queue: str,
-                   spec: dict[str, Any]) -> GenerateImageOutput:
+async def generate(
+    client: Client, stack: LocalStack, queue: str, spec: dict[str, Any]
+) -> GenerateImageOutput:
     handle = await client.start_workflow(
-        GenerateImageWorkflow.run, GenerateImageInput(spec=spec, output_bucket=stack.bucket),
-        id=f"img-{uuid.uuid4().hex[:10]}", task_queue=queue)
+        GenerateImageWorkflow.run,
+        GenerateImageInput(spec=spec, output_bucket=stack.bucket),
+        id=f"img-{uuid.uuid4().hex[:10]}",
+        task_queue=queue,
+    )
     return await asyncio.wait_for(handle.result(), 120)
 
 
@@ -49,16 +53,30 @@ def difference(a: Image.Image, b: Image.Image) -> tuple[float, float]:
     diff = ImageChops.difference(a, b)
     hist = diff.histogram()
     total = a.width * a.height * 3
-    mean = sum(v * n for channel in range(3)
-               for v, n in enumerate(hist[channel * 256:(channel + 1) * 256])) / total
+    mean = (
+        sum(
+            v * n
+            for channel in range(3)
+            for v, n in enumerate(hist[channel * 256 : (channel + 1) * 256])
+        )
+        / total
+    )
     off = ImageChops.difference(a, b).convert("L").point(lambda v: 255 if v > 24 else 0)
     return mean, off.histogram()[255] / (a.width * a.height)
 
 
 async def test_every_template_renders_at_its_size_and_matches_its_golden(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
-    specs = [{"brand_kit": assets["brand_kit"], "size": c["size"], "template": c["template"],
-              "props": c["props"]} for c in cases()]
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
+    specs = [
+        {
+            "brand_kit": assets["brand_kit"],
+            "size": c["size"],
+            "template": c["template"],
+            "props": c["props"],
+        }
+        for c in cases()
+    ]
     results = await asyncio.gather(*[generate(client, stack, task_queue, s) for s in specs])
     for case, result in zip(cases(), results, strict=True):
         (image,) = result.images
@@ -70,24 +88,40 @@ async def test_every_template_renders_at_its_size_and_matches_its_golden(
 
 
 async def test_a_carousel_renders_slides_in_parallel_and_returns_them_in_order(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     slides = [{"title": f"Step {n}", "body": "Consistency beats intensity."} for n in (1, 2, 3)]
-    result = await generate(client, stack, task_queue, {
-        "brand_kit": assets["brand_kit"], "size": "portrait", "carousel": slides})
+    result = await generate(
+        client,
+        stack,
+        task_queue,
+        {"brand_kit": assets["brand_kit"], "size": "portrait", "carousel": slides},
+    )
     assert [i.index for i in result.images] == [1, 2, 3]
     assert [Path(i.output.key).name for i in result.images] == [
-        "image-01.png", "image-02.png", "image-03.png"]
+        "image-01.png",
+        "image-02.png",
+        "image-03.png",
+    ]
     images = [png(stack, i.output.key) for i in result.images]
     assert all(im.size == (1080, 1350) for im in images)
     assert images[0].tobytes() != images[1].tobytes()  # each slide shows its own index
 
 
 async def test_bad_props_fail_at_once_naming_the_prop(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     with pytest.raises(WorkflowFailureError) as err:
-        await generate(client, stack, task_queue, {
-            "brand_kit": assets["brand_kit"], "template": "promo_card",
-            "props": {"headline": "Sale", "price": "cheap", "cta": "Buy"}})
+        await generate(
+            client,
+            stack,
+            task_queue,
+            {
+                "brand_kit": assets["brand_kit"],
+                "template": "promo_card",
+                "props": {"headline": "Sale", "price": "cheap", "cta": "Buy"},
+            },
+        )
     assert isinstance(err.value.cause, ActivityError)
     inner = err.value.cause.cause
     assert isinstance(inner, ApplicationError)
@@ -96,47 +130,76 @@ async def test_bad_props_fail_at_once_naming_the_prop(
 
 
 async def test_an_image_spec_error_names_the_field(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     with pytest.raises(WorkflowFailureError) as err:
-        await generate(client, stack, task_queue, {
-            "brand_kit": assets["brand_kit"], "template": "link_preview", "size": "square",
-            "props": {"title": "t", "site": "s"}})
+        await generate(
+            client,
+            stack,
+            task_queue,
+            {
+                "brand_kit": assets["brand_kit"],
+                "template": "link_preview",
+                "size": "square",
+                "props": {"title": "t", "site": "s"},
+            },
+        )
     assert isinstance(err.value.cause, ApplicationError)
     assert "size: link_preview is 1200x630" in err.value.cause.message
 
 
 # --- Cancellation and stale attempts, seen from the Node runner -----------------------------
 
+
 def invoke_image_function(stack: LocalStack, token: bytes, request: ImageRequest) -> str:
-    event = {"contract_version": 1, "kind": "render_image",
-             "task_token": base64.b64encode(token).decode(), "workflow_id": "probe",
-             "activity_id": "1", "attempt": 1, "request": request.model_dump(mode="json")}
+    event = {
+        "contract_version": 1,
+        "kind": "render_image",
+        "task_token": base64.b64encode(token).decode(),
+        "workflow_id": "probe",
+        "activity_id": "1",
+        "attempt": 1,
+        "request": request.model_dump(mode="json"),
+    }
     req = urllib.request.Request(
         f"{stack.lambda_url}/2015-03-31/functions/RenderImageFunction/invocations",
-        data=json.dumps(event).encode(), method="POST")
+        data=json.dumps(event).encode(),
+        method="POST",
+    )
     with urllib.request.urlopen(req, timeout=60) as resp:
         outcome: str = json.load(resp)["outcome"]
     return outcome
 
 
 def probe_request(stack: LocalStack, assets: dict[str, str], key: str) -> ImageRequest:
-    kit = json.loads(stack.s3().get_object(
-        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
-    body = {"template": "quote_card", "width": 1080, "height": 1080,
-            "props": {"quote": "Never rendered", "author": "Probe"}, "brand": kit,
-            "output": {"bucket": stack.bucket, "key": key}}
+    kit = json.loads(
+        stack.s3()
+        .get_object(Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"]
+        .read()
+    )
+    body = {
+        "template": "quote_card",
+        "width": 1080,
+        "height": 1080,
+        "props": {"quote": "Never rendered", "author": "Probe"},
+        "brand": kit,
+        "output": {"bucket": stack.bucket, "key": key},
+    }
     return ImageRequest.model_validate({**body, "fingerprint": image_fingerprint(body)})
 
 
 async def test_a_cancelled_workflow_stops_the_node_function_before_it_renders(
-        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, assets: dict[str, str]
+) -> None:
     queue = f"tq-{uuid.uuid4()}"
     key = f"renders/probe-{uuid.uuid4().hex[:8]}.png"
     request = probe_request(stack, assets, key)
-    async with Worker(client, task_queue=queue, workflows=[NodeProbeWorkflow],
-                      activities=[node_probe]):
-        handle = await client.start_workflow(NodeProbeWorkflow.run, request,
-                                             id=f"probe-{uuid.uuid4()}", task_queue=queue)
+    async with Worker(
+        client, task_queue=queue, workflows=[NodeProbeWorkflow], activities=[node_probe]
+    ):
+        handle = await client.start_workflow(
+            NodeProbeWorkflow.run, request, id=f"probe-{uuid.uuid4()}", task_queue=queue
+        )
         token = await asyncio.wait_for(TOKENS.get(), 10)
         await handle.cancel()
         await asyncio.sleep(0.5)

@@ -64,42 +64,52 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, byte
 
 def importer(stack: LocalStack) -> AssetImporter:
     # Only for these tests, the origin's loopback alias counts as reachable over http.
-    policy = FetchPolicy(allow_hosts=["127.0.0.2", "127.0.0.1"], allow_http=True,
-                         is_allowed_address=lambda ip: ip == "127.0.0.2")
+    policy = FetchPolicy(
+        allow_hosts=["127.0.0.2", "127.0.0.1"],
+        allow_http=True,
+        is_allowed_address=lambda ip: ip == "127.0.0.2",
+    )
     return AssetImporter(s3=stack.s3(), asset_buckets={stack.bucket}, policy=policy)
 
 
 def ctx() -> WorkContext:
-    return WorkContext(workflow_id="wf", activity_id="1", attempt=1, checkpoint=None,
-                       memory_mb=1024)
+    return WorkContext(
+        workflow_id="wf", activity_id="1", attempt=1, checkpoint=None, memory_mb=1024
+    )
 
 
 def request(stack: LocalStack, url: str, key: str, **extra: Any) -> ImportAssetRequest:
-    return ImportAssetRequest(url=url, target=S3Object(bucket=stack.bucket,
-                                                       key=f"assets/imports/{key}"), **extra)
+    return ImportAssetRequest(
+        url=url, target=S3Object(bucket=stack.bucket, key=f"assets/imports/{key}"), **extra
+    )
 
 
 def test_an_asset_is_streamed_into_the_bucket_with_its_checksum_and_reused_after(
-        stack: LocalStack, origin: tuple[str, bytes]) -> None:
+    stack: LocalStack, origin: tuple[str, bytes]
+) -> None:
     base, png = origin
     job = importer(stack)
     first = job(request(stack, f"{base}/a.png", "a.png"), ctx())
     assert (first.size_bytes, first.sha256) == (len(png), hashlib.sha256(png).hexdigest())
-    assert stack.s3().get_object(Bucket=stack.bucket, Key="assets/imports/a.png")[
-        "Body"].read() == png
+    assert (
+        stack.s3().get_object(Bucket=stack.bucket, Key="assets/imports/a.png")["Body"].read() == png
+    )
     again = job(request(stack, f"{base}/a.png", "a.png"), ctx())
     assert again.reused and again.sha256 == first.sha256
 
 
-@pytest.mark.parametrize(("path", "extra", "message"), [
-    ("/page", {}, "content type 'text/html' is not one of"),
-    ("/fake.png", {}, "the bytes are not image/png"),
-    ("/a.png", {"max_bytes": 100}, "over the 100-byte limit"),
-    ("/hop", {}, "resolves to 127.0.0.1, not a public address"),
-])
+@pytest.mark.parametrize(
+    ("path", "extra", "message"),
+    [
+        ("/page", {}, "content type 'text/html' is not one of"),
+        ("/fake.png", {}, "the bytes are not image/png"),
+        ("/a.png", {"max_bytes": 100}, "over the 100-byte limit"),
+        ("/hop", {}, "resolves to 127.0.0.1, not a public address"),
+    ],
+)
 def test_a_bad_import_is_refused_and_leaves_nothing_behind(
-        stack: LocalStack, origin: tuple[str, bytes], path: str, extra: dict[str, Any],
-        message: str) -> None:
+    stack: LocalStack, origin: tuple[str, bytes], path: str, extra: dict[str, Any], message: str
+) -> None:
     base, _ = origin
     key = f"refused{path.replace('/', '-')}"
     with pytest.raises(UnsafeMediaError, match=message):
@@ -113,9 +123,14 @@ def test_a_bad_import_is_refused_and_leaves_nothing_behind(
 
 def test_the_default_policy_refuses_loopback_http_and_unlisted_hosts() -> None:
     policy = FetchPolicy(allow_hosts=["localhost", "127.0.0.1"])
-    for url in ("http://127.0.0.1/x", "https://127.0.0.1/x", "https://localhost/x",
-                "https://2130706433/x", "https://[::ffff:127.0.0.1]/x",
-                "https://example.com/x"):
+    for url in (
+        "http://127.0.0.1/x",
+        "https://127.0.0.1/x",
+        "https://localhost/x",
+        "https://2130706433/x",
+        "https://[::ffff:127.0.0.1]/x",
+        "https://example.com/x",
+    ):
         with pytest.raises(BlockedRequestError):
             open_url(url, policy)
     assert not is_public_address("169.254.169.254")

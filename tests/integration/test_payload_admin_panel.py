@@ -32,26 +32,52 @@ console.log(renderToStaticMarkup(await EngineStatus({ data, trigger })));
 
 def panel(stack: LocalStack, workflow_id: str) -> str:
     """The markup the admin shows for a document whose last report was `rendering`."""
-    args = [{"engineStage": "rendering", "engineWorkflowId": workflow_id},
-            {"url": stack.trigger_url, "secret": stack.trigger_secret}]
-    done = subprocess.run(["node", "--input-type=module", "-e", RENDER, json.dumps(args)],
-                          cwd=APP, capture_output=True, text=True, timeout=60, check=True)
+    args = [
+        {"engineStage": "rendering", "engineWorkflowId": workflow_id},
+        {"url": stack.trigger_url, "secret": stack.trigger_secret},
+    ]
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", RENDER, json.dumps(args)],
+        cwd=APP,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return done.stdout
 
 
 async def test_the_panel_shows_live_render_progress_then_the_next_stage(
-        stack: LocalStack, client: Client, assets: dict[str, str],
-        default_queue_worker: None) -> None:
+    stack: LocalStack, client: Client, assets: dict[str, str], default_queue_worker: None
+) -> None:
     doc = f"doc{uuid.uuid4().hex[:8]}"
     # Long enough (twelve one-second segments) to be seen rendering several times.
-    spec = video_spec(assets, scenes=[{"duration_s": 12, "background": {
-        "type": "gradient", "from_color": "primary", "to_color": "accent"},
-        "texts": [{"text": "Progress", "animation": "slide_up"}]}])
-    status, started = call(stack, "POST", "/v1/publish", {
-        "collection": "posts", "doc_id": doc, "creative": {"kind": "video", "spec": spec},
-        "post": {"content": "Rendering, watched from the admin", "integrations": ["x-1"],
-                 "type": "now"},
-        "approval": {"reviewers": ["ana@example.com"]}})
+    spec = video_spec(
+        assets,
+        scenes=[
+            {
+                "duration_s": 12,
+                "background": {"type": "gradient", "from_color": "primary", "to_color": "accent"},
+                "texts": [{"text": "Progress", "animation": "slide_up"}],
+            }
+        ],
+    )
+    status, started = call(
+        stack,
+        "POST",
+        "/v1/publish",
+        {
+            "collection": "posts",
+            "doc_id": doc,
+            "creative": {"kind": "video", "spec": spec},
+            "post": {
+                "content": "Rendering, watched from the admin",
+                "integrations": ["x-1"],
+                "type": "now",
+            },
+            "approval": {"reviewers": ["ana@example.com"]},
+        },
+    )
     assert status == 202, started
     workflow_id = started["workflow_id"]
     seen: list[int] = []

@@ -23,17 +23,33 @@ def test_editors_read_the_engine_fields_but_cannot_change_them(stack: LocalStack
     payload = stack.payload
     assert payload is not None
     editor_key = f"editor-{uuid.uuid4().hex}"
-    status, _ = payload.call("POST", "users", {
-        "email": f"editor-{uuid.uuid4().hex[:6]}@example.com", "password": uuid.uuid4().hex,
-        "enableAPIKey": True, "apiKey": editor_key})
+    status, _ = payload.call(
+        "POST",
+        "users",
+        {
+            "email": f"editor-{uuid.uuid4().hex[:6]}@example.com",
+            "password": uuid.uuid4().hex,
+            "enableAPIKey": True,
+            "apiKey": editor_key,
+        },
+    )
     assert status == 201
     doc = f"plug-{uuid.uuid4().hex[:6]}"
     payload.create_doc("posts", doc)
-    assert payload.call("PATCH", f"posts/{doc}", {"engineStage": "rendering",
-                                                  "engineSeq": 1})[0] == 200
-    status, _ = payload.call("PATCH", f"posts/{doc}", {
-        "title": "edited by a human", "engineStage": "published",
-        "enginePostizPostIds": ["forged"]}, key=editor_key)
+    assert (
+        payload.call("PATCH", f"posts/{doc}", {"engineStage": "rendering", "engineSeq": 1})[0]
+        == 200
+    )
+    status, _ = payload.call(
+        "PATCH",
+        f"posts/{doc}",
+        {
+            "title": "edited by a human",
+            "engineStage": "published",
+            "enginePostizPostIds": ["forged"],
+        },
+        key=editor_key,
+    )
     assert status == 200
     held = payload.doc("posts", doc)
     assert held is not None and held["title"] == "edited by a human"
@@ -47,10 +63,14 @@ def test_a_late_older_report_never_overwrites_a_newer_one(stack: LocalStack) -> 
     assert payload is not None
     doc = f"plug-{uuid.uuid4().hex[:6]}"
     payload.create_doc("posts", doc)
-    payload.call("PATCH", f"posts/{doc}", {"engineStage": "published", "engineSeq": 6,
-                                           "enginePostizPostIds": ["p-1"]})
-    status, _ = payload.call("PATCH", f"posts/{doc}", {"engineStage": "approved",
-                                                       "engineSeq": 4, "title": "kept"})
+    payload.call(
+        "PATCH",
+        f"posts/{doc}",
+        {"engineStage": "published", "engineSeq": 6, "enginePostizPostIds": ["p-1"]},
+    )
+    status, _ = payload.call(
+        "PATCH", f"posts/{doc}", {"engineStage": "approved", "engineSeq": 4, "title": "kept"}
+    )
     assert status == 200
     held = payload.doc("posts", doc)
     assert held is not None and held["engineStage"] == "published"
@@ -60,30 +80,56 @@ def test_a_late_older_report_never_overwrites_a_newer_one(stack: LocalStack) -> 
 def test_a_report_to_a_document_that_does_not_exist_is_a_404(stack: LocalStack) -> None:
     payload = stack.payload
     assert payload is not None
-    status, _ = payload.call("PATCH", f"posts/missing-{uuid.uuid4().hex[:6]}",
-                             {"engineStage": "rendering"})
+    status, _ = payload.call(
+        "PATCH", f"posts/missing-{uuid.uuid4().hex[:6]}", {"engineStage": "rendering"}
+    )
     assert status == 404
 
 
 async def test_saving_a_ready_post_starts_one_publish_and_the_document_follows_it(
-        client: Client, stack: LocalStack, assets: dict[str, str],
-        default_queue_worker: None) -> None:
+    client: Client, stack: LocalStack, assets: dict[str, str], default_queue_worker: None
+) -> None:
     """An editor saves a post in Payload; saved ready, Payload's queue starts the engine
     through the signed trigger API and keeps the workflow id; saving again starts nothing
     more; every stage reaches the document; approved, it ends published with post ids."""
     payload = stack.payload
     assert payload is not None
     editor = f"editor-{uuid.uuid4().hex}"
-    assert payload.call("POST", "users", {
-        "email": f"{editor[:14]}@example.com", "password": uuid.uuid4().hex,
-        "enableAPIKey": True, "apiKey": editor})[0] == 201
+    assert (
+        payload.call(
+            "POST",
+            "users",
+            {
+                "email": f"{editor[:14]}@example.com",
+                "password": uuid.uuid4().hex,
+                "enableAPIKey": True,
+                "apiKey": editor,
+            },
+        )[0]
+        == 201
+    )
     doc = f"flow{uuid.uuid4().hex[:8]}"
-    status, _ = payload.call("POST", "posts", {
-        "id": doc, "title": "Spring", "caption": "Fresh from Payload", "channels": ["x-1"],
-        "reviewers": ["ana@example.com"], "ready": False,
-        "creative": {"kind": "image", "spec": {
-            "brand_kit": assets["brand_kit"], "template": "quote_card",
-            "props": {"quote": "Saved in Payload", "author": "An editor"}}}}, key=editor)
+    status, _ = payload.call(
+        "POST",
+        "posts",
+        {
+            "id": doc,
+            "title": "Spring",
+            "caption": "Fresh from Payload",
+            "channels": ["x-1"],
+            "reviewers": ["ana@example.com"],
+            "ready": False,
+            "creative": {
+                "kind": "image",
+                "spec": {
+                    "brand_kit": assets["brand_kit"],
+                    "template": "quote_card",
+                    "props": {"quote": "Saved in Payload", "author": "An editor"},
+                },
+            },
+        },
+        key=editor,
+    )
     assert status == 201
     await asyncio.sleep(2)
     assert (payload.doc("posts", doc) or {}).get("engineWorkflowId") is None  # not ready yet
@@ -94,18 +140,25 @@ async def test_saving_a_ready_post_starts_one_publish_and_the_document_follows_i
     assert payload.call("PATCH", f"posts/{doc}", {"title": "Spring!"}, key=editor)[0] == 200
     assert payload.call("PATCH", f"posts/{doc}", {"ready": True}, key=editor)[0] == 200
 
-    await until(lambda: (payload.doc("posts", doc) or {}).get("engineStage")
-                == "awaiting_approval")
+    await until(lambda: (payload.doc("posts", doc) or {}).get("engineStage") == "awaiting_approval")
     await client.get_workflow_handle(workflow_id).signal(
-        "agent_approval", {"decision": "approve", "reviewer": "ana@example.com"})
-    final = await until(lambda: (d := payload.doc("posts", doc)) and
-                        d.get("engineStage") == "published" and d, timeout=120)
+        "agent_approval", {"decision": "approve", "reviewer": "ana@example.com"}
+    )
+    final = await until(
+        lambda: (d := payload.doc("posts", doc)) and d.get("engineStage") == "published" and d,
+        timeout=120,
+    )
     assert final["enginePostizPostIds"] and final["title"] == "Spring!"
     runs = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
     assert len(runs) == 1  # saved three times, started once
     assert payload.stages("posts", doc) == [
-        "rendering", "awaiting_approval", "awaiting_approval", "approved", "publishing",
-        "published"]
+        "rendering",
+        "awaiting_approval",
+        "awaiting_approval",
+        "approved",
+        "publishing",
+        "published",
+    ]
 
 
 async def until(probe: Callable[[], Any], timeout: float = 60) -> Any:

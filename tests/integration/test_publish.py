@@ -28,31 +28,44 @@ from tests.integration.publish_helpers import (
 )
 
 pytestmark = pytest.mark.integration
+
+
 async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     doc = new_doc(stack)
     posts_before = len(posts_for(stack))
     requests_before = len(stack.double_state("postiz")["requests"])
-    handle = await client.start_workflow(PublishCreativeWorkflow.run,
-                                         params(stack, assets, doc),
-                                         id=f"pub-{doc}", task_queue=task_queue)
+    handle = await client.start_workflow(
+        PublishCreativeWorkflow.run,
+        params(stack, assets, doc),
+        id=f"pub-{doc}",
+        task_queue=task_queue,
+    )
     await stage(handle, "awaiting_approval")
     # Postiz throttles post creation only: the first create is refused with a 429.
     stack.double_control("postiz", force_429=1)
-    await asyncio.to_thread(signal_with_cli, stack, handle.id,
-                            {"decision": "approve", "reviewer": "ana@example.com"})
+    await asyncio.to_thread(
+        signal_with_cli, stack, handle.id, {"decision": "approve", "reviewer": "ana@example.com"}
+    )
     status = await asyncio.wait_for(handle.result(), 120)
     assert status.stage == "published"
 
     requests = stack.double_state("postiz")["requests"][requests_before:]
     assert [r["authorization"] for r in requests] == ["local-postiz-key"] * len(requests)
     assert [r["path"] for r in requests] == [
-        "/public/v1/upload", "/public/v1/posts", "/public/v1/posts"]  # upload, 429, post
+        "/public/v1/upload",
+        "/public/v1/posts",
+        "/public/v1/posts",
+    ]  # upload, 429, post
     upload = requests[0]
     assert upload["content_type"].startswith("multipart/form-data; boundary=")
     (part,) = upload["parts"]
     assert (part["name"], part["filename"], part["content_type"]) == (
-        "file", "01-image-01.png", "image/png")
+        "file",
+        "01-image-01.png",
+        "image/png",
+    )
     assert part["size"] > 10_000
     body = requests[2]["json"]
     # The refused create, sent again as it was (with a fresh 'now' date).
@@ -71,14 +84,15 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
 
 @pytest.mark.parametrize("moment", ["after_upload", "during_create", "after_commit"])
 async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
-        client: Client, stack: LocalStack, assets: dict[str, str], moment: str) -> None:
+    client: Client, stack: LocalStack, assets: dict[str, str], moment: str
+) -> None:
     queue = f"tq-{uuid.uuid4()}"
     env = {"SMM_TASK_QUEUE": queue}
     worker = stack.start_worker(env, name=f"worker-{moment}")
     doc = new_doc(stack)
-    handle = await client.start_workflow(PublishCreativeWorkflow.run,
-                                         params(stack, assets, doc),
-                                         id=f"pub-{doc}", task_queue=queue)
+    handle = await client.start_workflow(
+        PublishCreativeWorkflow.run, params(stack, assets, doc), id=f"pub-{doc}", task_queue=queue
+    )
     await stage(handle, "awaiting_approval")
     before = stack.double_state("postiz")
     seen = len(before["requests"])
@@ -91,7 +105,8 @@ async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
     for _ in range(600):
         state = stack.double_state("postiz")
         if any(r["path"] == wanted for r in state["requests"][seen:]) and (
-                moment != "after_commit" or len(state["posts"]) > len(before["posts"])):
+            moment != "after_commit" or len(state["posts"]) > len(before["posts"])
+        ):
             break
         await asyncio.sleep(0.05)
     worker.send_signal(signal.SIGKILL)
@@ -101,10 +116,13 @@ async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
     stack.start_worker(env, name=f"worker-{moment}-again")
     status = await asyncio.wait_for(handle.result(), 120)
     after = stack.double_state("postiz")
-    creates = [r for r in after["requests"][seen:] if r["path"] == "/public/v1/posts"
-               and r["method"] == "POST"]
+    creates = [
+        r
+        for r in after["requests"][seen:]
+        if r["path"] == "/public/v1/posts" and r["method"] == "POST"
+    ]
     uploads = [r for r in after["requests"][seen:] if r["path"] == "/public/v1/upload"]
-    new_posts = after["posts"][len(before["posts"]):]
+    new_posts = after["posts"][len(before["posts"]) :]
     assert len(uploads) == 1
     assert len(creates) == 1  # never posted twice: the lost answer's posts are found
     assert len(new_posts) == 2  # one per channel, once
@@ -112,54 +130,70 @@ async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
 
 
 async def test_a_create_that_outlives_the_activity_timeout_is_found_not_reposted(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     """Postiz takes 6 s to answer, the activity gives up after 5 s and retries while the
     first request is still running: the retry waits for it to settle and finds its posts."""
     doc = new_doc(stack)
-    handle = await client.start_workflow(PublishCreativeWorkflow.run,
-                                         params(stack, assets, doc),
-                                         id=f"pub-{doc}", task_queue=task_queue)
+    handle = await client.start_workflow(
+        PublishCreativeWorkflow.run,
+        params(stack, assets, doc),
+        id=f"pub-{doc}",
+        task_queue=task_queue,
+    )
     await stage(handle, "awaiting_approval")
     before = stack.double_state("postiz")
     stack.double_control("postiz", create_delay_s=6)
     try:
-        await handle.signal("agent_approval",
-                            {"decision": "approve", "reviewer": "ana@example.com"})
+        await handle.signal(
+            "agent_approval", {"decision": "approve", "reviewer": "ana@example.com"}
+        )
         status = await asyncio.wait_for(handle.result(), 120)
     finally:
         stack.double_control("postiz", create_delay_s=0)
     after = stack.double_state("postiz")
-    creates = [r for r in after["requests"][len(before["requests"]):]
-               if r["path"] == "/public/v1/posts" and r["method"] == "POST"]
-    new_posts = after["posts"][len(before["posts"]):]
+    creates = [
+        r
+        for r in after["requests"][len(before["requests"]) :]
+        if r["path"] == "/public/v1/posts" and r["method"] == "POST"
+    ]
+    new_posts = after["posts"][len(before["posts"]) :]
     assert len(creates) == 1 and len(new_posts) == 2
     assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
 
 
 async def test_publishes_beyond_the_postiz_budget_wait_their_turn_instead_of_failing(
-        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, assets: dict[str, str]
+) -> None:
     """A budget of 2 post creations per 12 s window: three publishes approved together post
     two at once; the third waits in the budget's queue (visible) and posts once the window
     has passed. Postiz never answers 429."""
     queue = f"tq-{uuid.uuid4()}"
-    settings = worker_settings(stack, queue).model_copy(update={
-        "pool_caps": {"postiz-posts": 2}})
+    settings = worker_settings(stack, queue).model_copy(update={"pool_caps": {"postiz-posts": 2}})
     window = 12.0
     async with build_worker(client, settings, lambda_client(settings), stack.s3()):
         docs = [new_doc(stack) for _ in range(3)]
         handles = []
         for doc in docs:
-            body = params(stack, assets, doc).model_copy(update={
-                "distribution": params(stack, assets, doc).distribution.model_copy(
-                    update={"budget_window_s": window})})
-            handles.append(await client.start_workflow(
-                PublishCreativeWorkflow.run, body, id=f"pub-{doc}", task_queue=queue))
+            body = params(stack, assets, doc).model_copy(
+                update={
+                    "distribution": params(stack, assets, doc).distribution.model_copy(
+                        update={"budget_window_s": window}
+                    )
+                }
+            )
+            handles.append(
+                await client.start_workflow(
+                    PublishCreativeWorkflow.run, body, id=f"pub-{doc}", task_queue=queue
+                )
+            )
         for handle in handles:
             await stage(handle, "awaiting_approval")
         seen = len(stack.double_state("postiz")["requests"])
         for handle in handles:
-            await handle.signal("agent_approval",
-                                {"decision": "approve", "reviewer": "ana@example.com"})
+            await handle.signal(
+                "agent_approval", {"decision": "approve", "reviewer": "ana@example.com"}
+            )
         semaphore = client.get_workflow_handle(semaphore_id(queue, "postiz-posts"))
         waiting: list[Any] = []
         for _ in range(300):
@@ -173,9 +207,11 @@ async def test_publishes_beyond_the_postiz_budget_wait_their_turn_instead_of_fai
                 break
             await asyncio.sleep(0.1)
         assert len(waiting) == 1  # the third publish is queued, not failing
-        results = await asyncio.wait_for(
-            asyncio.gather(*[h.result() for h in handles]), 120)
+        results = await asyncio.wait_for(asyncio.gather(*[h.result() for h in handles]), 120)
     assert [r.stage for r in results] == ["published"] * 3
-    creates = [r for r in stack.double_state("postiz")["requests"][seen:]
-               if r["path"] == "/public/v1/posts" and r["method"] == "POST"]
+    creates = [
+        r
+        for r in stack.double_state("postiz")["requests"][seen:]
+        if r["path"] == "/public/v1/posts" and r["method"] == "POST"
+    ]
     assert len(creates) == 3

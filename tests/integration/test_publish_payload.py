@@ -25,14 +25,15 @@ pytestmark = pytest.mark.integration
 
 
 async def test_payload_hears_every_stage_in_order_across_a_worker_kill(
-        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, assets: dict[str, str]
+) -> None:
     queue = f"tq-{uuid.uuid4()}"
     env = {"SMM_TASK_QUEUE": queue}
     worker = stack.start_worker(env, name="worker-payload")
     doc = new_doc(stack)
-    handle = await client.start_workflow(PublishCreativeWorkflow.run,
-                                         params(stack, assets, doc),
-                                         id=f"pub-{doc}", task_queue=queue)
+    handle = await client.start_workflow(
+        PublishCreativeWorkflow.run, params(stack, assets, doc), id=f"pub-{doc}", task_queue=queue
+    )
     await stage(handle, "awaiting_approval")
     worker.send_signal(signal.SIGKILL)
     worker.wait()
@@ -43,17 +44,22 @@ async def test_payload_hears_every_stage_in_order_across_a_worker_kill(
 
 
 async def test_payload_being_down_delays_nothing_else(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     assert stack.payload is not None
     doc = new_doc(stack)
     stack.payload.stop()
     try:
-        handle = await client.start_workflow(PublishCreativeWorkflow.run,
-                                             params(stack, assets, doc),
-                                             id=f"pub-{doc}", task_queue=task_queue)
+        handle = await client.start_workflow(
+            PublishCreativeWorkflow.run,
+            params(stack, assets, doc),
+            id=f"pub-{doc}",
+            task_queue=task_queue,
+        )
         await stage(handle, "awaiting_approval")
-        await handle.signal("agent_approval",
-                            {"decision": "approve", "reviewer": "ana@example.com"})
+        await handle.signal(
+            "agent_approval", {"decision": "approve", "reviewer": "ana@example.com"}
+        )
         published = await stage(handle, "published")
         assert published.postiz_post_ids  # posted while Payload was unreachable
     finally:
@@ -64,7 +70,8 @@ async def test_payload_being_down_delays_nothing_else(
 
 
 async def test_payload_slower_than_the_activity_timeout_delays_nothing_and_ends_in_order(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     """Payload hangs (connections open, no answer) beyond the write-back's timeout: the
     reports are retried, rendering and publishing go on, and once Payload answers again the
     document holds every stage in order and ends published (a late retry never wins)."""
@@ -72,12 +79,16 @@ async def test_payload_slower_than_the_activity_timeout_delays_nothing_and_ends_
     doc = new_doc(stack)
     stack.payload.pause()
     try:
-        handle = await client.start_workflow(PublishCreativeWorkflow.run,
-                                             params(stack, assets, doc),
-                                             id=f"pub-{doc}", task_queue=task_queue)
+        handle = await client.start_workflow(
+            PublishCreativeWorkflow.run,
+            params(stack, assets, doc),
+            id=f"pub-{doc}",
+            task_queue=task_queue,
+        )
         await stage(handle, "awaiting_approval")
-        await handle.signal("agent_approval",
-                            {"decision": "approve", "reviewer": "ana@example.com"})
+        await handle.signal(
+            "agent_approval", {"decision": "approve", "reviewer": "ana@example.com"}
+        )
         published = await stage(handle, "published")
         assert published.postiz_post_ids
     finally:

@@ -27,9 +27,12 @@ __all__ = ["default_queue_worker"]  # the trigger tests' module fixture, reused
 
 def fetch(url: str, form: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
     data = urlencode(form).encode() if form is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if data else "GET",
-                                     headers={"content-type":
-                                              "application/x-www-form-urlencoded"})
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method="POST" if data else "GET",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as answer:
             return answer.status, answer.read().decode(), dict(answer.headers)
@@ -37,8 +40,9 @@ def fetch(url: str, form: dict[str, str] | None = None) -> tuple[int, str, dict[
         return err.code, err.read().decode(), dict(err.headers)
 
 
-async def link_for(stack: LocalStack, doc: str, round_: int,
-                   reviewer: str = "ana@example.com") -> str:
+async def link_for(
+    stack: LocalStack, doc: str, round_: int, reviewer: str = "ana@example.com"
+) -> str:
     """The private review link the reviewer's own inbox received for this round."""
     for _ in range(300):
         for message in stack.double_state("inbox")["messages"]:
@@ -47,8 +51,9 @@ async def link_for(stack: LocalStack, doc: str, round_: int,
             if message["inbox"] != reviewer or not found:
                 continue
             try:  # the inbox also holds other tests' links, some long expired
-                claim = verify_link(stack.review_secret.encode(),
-                                    unquote(found.group(1).rsplit("/", 1)[1]))
+                claim = verify_link(
+                    stack.review_secret.encode(), unquote(found.group(1).rsplit("/", 1)[1])
+                )
             except ReviewLinkError:
                 continue
             if claim.workflow_id.endswith(doc) and claim.round == round_:
@@ -73,7 +78,8 @@ def csrf(page: str) -> str:
 
 
 async def test_a_reviewer_decides_from_the_link_and_stale_links_change_nothing(
-        stack: LocalStack, assets: dict[str, str], default_queue_worker: None) -> None:
+    stack: LocalStack, assets: dict[str, str], default_queue_worker: None
+) -> None:
     doc = f"rev{uuid.uuid4().hex[:8]}"
     assert stack.payload is not None
     stack.payload.create_doc("posts", doc)  # the editor's save
@@ -109,17 +115,23 @@ async def test_a_reviewer_decides_from_the_link_and_stale_links_change_nothing(
     tampered = first[:-3] + ("AAA" if not first.endswith("AAA") else "BBB")
     code, page, _ = fetch(tampered)
     assert code == 403 and "not valid" in page
-    expired = f"{stack.trigger_url}/review/" + quote(sign_link(
-        stack.review_secret.encode(), ReviewClaim(workflow_id, 1, "ana@example.com",
-                                                  datetime.now(UTC) - timedelta(seconds=1))))
+    expired = f"{stack.trigger_url}/review/" + quote(
+        sign_link(
+            stack.review_secret.encode(),
+            ReviewClaim(
+                workflow_id, 1, "ana@example.com", datetime.now(UTC) - timedelta(seconds=1)
+            ),
+        )
+    )
     code, page, _ = fetch(expired)
     assert code == 403 and "expired" in page
     assert (await stage(stack, workflow_id, "awaiting_approval"))["round"] == 1
 
     # Request changes: round 2 gets a new link; the round-1 link is now out of date.
     _, page, _ = fetch(first)
-    code, done, _ = fetch(first, {"decision": "revise", "csrf": csrf(page),
-                                  "comment": "warmer please"})
+    code, done, _ = fetch(
+        first, {"decision": "revise", "csrf": csrf(page), "comment": "warmer please"}
+    )
     assert code == 200 and "sent back for changes" in done
     second = await link_for(stack, doc, 2)
     assert second != first

@@ -25,9 +25,17 @@ from tests.integration.test_trigger_api import call, default_queue_worker, publi
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--autoplay-policy=no-user-gesture-required"]
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
 __all__ = ["default_queue_worker"]  # the module fixture, shared
 
 
@@ -41,7 +49,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 def contrast(fg: str, bg: str) -> float:
     def luminance(css: str) -> float:
-        r, g, b = (int(v) / 255 for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+        r, g, b = (int(v) / 255 for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
         lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
@@ -57,7 +65,8 @@ async def accessible(page: Page) -> None:
     for name in ("Approve", "Reject", "Request changes"):
         button = page.get_by_role("button", name=name)
         colours: dict[str, Any] = await button.evaluate(
-            "b => ({fg: getComputedStyle(b).color, bg: getComputedStyle(b).backgroundColor})")
+            "b => ({fg: getComputedStyle(b).color, bg: getComputedStyle(b).backgroundColor})"
+        )
         assert contrast(colours["fg"], colours["bg"]) >= 4.5, (name, colours)
     # Keyboard order: comment, the creative's text fields, then the decisions.
     await page.locator("form textarea, form input[type=text]").last.focus()
@@ -80,13 +89,17 @@ async def on_brand(page: Page) -> None:
     assert contrast(look["fg"], look["bg"]) >= 4.5, look
     # The post comes from the brand: its logo as the avatar, its name above the text.
     assert await page.locator(".post .author").inner_text() == "Demo Co."
-    assert await page.locator(".post img.avatar").evaluate(
-        "async (i) => { await i.decode(); return i.naturalWidth; }") == 512
+    assert (
+        await page.locator(".post img.avatar").evaluate(
+            "async (i) => { await i.decode(); return i.naturalWidth; }"
+        )
+        == 512
+    )
 
 
 async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
-        stack: LocalStack, assets: dict[str, str], browser: Browser,
-        default_queue_worker: None) -> None:
+    stack: LocalStack, assets: dict[str, str], browser: Browser, default_queue_worker: None
+) -> None:
     doc = f"vid{uuid.uuid4().hex[:8]}"
     body = publish_body(assets, doc)
     body["creative"] = {"kind": "video", "spec": video_spec(assets, presets=["9:16", "16:9"])}
@@ -100,10 +113,13 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
     # A tab per format; each player has a poster that loads and the video's own shape, and
     # fits the screen (no 1,000-pixel black box).
     assert await desktop.locator(".formats > label").all_inner_texts() == [
-        "9:16 portrait", "16:9 landscape"]
+        "9:16 portrait",
+        "16:9 landscape",
+    ]
     await on_brand(desktop)
     chosen = await desktop.locator(".formats > input:checked + label").evaluate(
-        "l => ({bg: getComputedStyle(l).backgroundColor, fg: getComputedStyle(l).color})")
+        "l => ({bg: getComputedStyle(l).backgroundColor, fg: getComputedStyle(l).color})"
+    )
     assert chosen["bg"] == "rgb(30, 58, 138)" and contrast(chosen["fg"], chosen["bg"]) >= 4.5
     for tab, ratio in (("9:16 portrait", 9 / 16), ("16:9 landscape", 16 / 9)):
         await desktop.get_by_text(tab, exact=True).click()
@@ -113,8 +129,11 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
         assert abs(box["width"] / box["height"] - ratio) < 0.02, box
         poster = await player.locator("video").get_attribute("poster")
         assert poster is not None
-        loaded = await desktop.evaluate("""async (url) => { const i = new Image(); i.src = url;
-            await i.decode(); return i.naturalWidth; }""", poster)
+        loaded = await desktop.evaluate(
+            """async (url) => { const i = new Image(); i.src = url;
+            await i.decode(); return i.naturalWidth; }""",
+            poster,
+        )
         assert loaded > 0
         # Under the player, a contact sheet: a still from each scene (rows of four).
         sheet = desktop.locator(".panel:visible .sheet img")
@@ -122,13 +141,15 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
         size = await sheet.evaluate("""async (img) => { await img.decode();
             return {w: img.naturalWidth, h: img.naturalHeight}; }""")
         assert size["w"] > size["h"] > 0, size  # two scenes: one row of two
-        await desktop.screenshot(path=str(ARTIFACTS / f"review-page-desktop-{tab[:4]}.png"),
-                                 full_page=True)
+        await desktop.screenshot(
+            path=str(ARTIFACTS / f"review-page-desktop-{tab[:4]}.png"), full_page=True
+        )
     assert await desktop.locator(".post .thumb").count() == 1
     await desktop.close()
 
-    page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
+    page = await browser.new_page(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     await page.goto(link)
     assert await page.title() == "Review round 1"
     await accessible(page)
@@ -153,8 +174,8 @@ async def test_a_reviewer_watches_the_video_and_approves_on_a_phone(
 
 
 async def test_request_changes_then_the_new_link_and_refusals_in_the_browser(
-        stack: LocalStack, assets: dict[str, str], browser: Browser,
-        default_queue_worker: None) -> None:
+    stack: LocalStack, assets: dict[str, str], browser: Browser, default_queue_worker: None
+) -> None:
     doc = f"img{uuid.uuid4().hex[:8]}"
     code, started = call(stack, "POST", "/v1/publish", publish_body(assets, doc))
     assert code == 202, started
@@ -180,9 +201,14 @@ async def test_request_changes_then_the_new_link_and_refusals_in_the_browser(
     assert "out of date" in await page.inner_text("h1")
     await page.goto(second[:-4] + "AAAA")
     assert "cannot be used" in await page.inner_text("h1")
-    expired = f"{stack.trigger_url}/review/" + quote(sign_link(
-        stack.review_secret.encode(), ReviewClaim(workflow_id, 2, "ana@example.com",
-                                                  datetime.now(UTC) - timedelta(minutes=1))))
+    expired = f"{stack.trigger_url}/review/" + quote(
+        sign_link(
+            stack.review_secret.encode(),
+            ReviewClaim(
+                workflow_id, 2, "ana@example.com", datetime.now(UTC) - timedelta(minutes=1)
+            ),
+        )
+    )
     await page.goto(expired)
     assert "expired" in await page.inner_text("main")
     assert (await stage(stack, workflow_id, "awaiting_approval"))["round"] == 2
@@ -190,16 +216,17 @@ async def test_request_changes_then_the_new_link_and_refusals_in_the_browser(
 
 
 async def test_a_carousel_is_a_strip_of_slides_to_swipe_on_a_phone(
-        stack: LocalStack, assets: dict[str, str], browser: Browser,
-        default_queue_worker: None) -> None:
+    stack: LocalStack, assets: dict[str, str], browser: Browser, default_queue_worker: None
+) -> None:
     doc = f"car{uuid.uuid4().hex[:8]}"
     body = publish_body(assets, doc)
     body["creative"] = {"kind": "image", "spec": carousel_spec(assets)}
     code, started = call(stack, "POST", "/v1/publish", body)
     assert code == 202, started
     await stage(stack, started["workflow_id"], "awaiting_approval")
-    page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
+    page = await browser.new_page(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     await page.goto(await link_for(stack, doc, 1))
     await on_brand(page)
     strip = page.locator(".strip")

@@ -60,8 +60,12 @@ def forms(secret: str) -> set[str]:
 
 
 async def test_no_secret_reaches_any_log_of_a_full_run(
-        client: Client, stack: LocalStack, assets: dict[str, str],
-        caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
+    client: Client,
+    stack: LocalStack,
+    assets: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     caplog.set_level(logging.DEBUG)
     queue = f"tq-{uuid.uuid4()}"
     settings = worker_settings(stack, queue)
@@ -69,37 +73,53 @@ async def test_no_secret_reaches_any_log_of_a_full_run(
     async with build_worker(client, settings, recorder, stack.s3()):
         render = await start(client, stack, queue, video_spec(assets))
         image = await client.start_workflow(
-            GenerateImageWorkflow.run, GenerateImageInput(spec={
-                "brand_kit": assets["brand_kit"], "template": "quote_card",
-                "props": {"quote": "Logs", "author": "Ops"}}, output_bucket=stack.bucket),
-            id=f"img-{uuid.uuid4().hex[:8]}", task_queue=queue)
+            GenerateImageWorkflow.run,
+            GenerateImageInput(
+                spec={
+                    "brand_kit": assets["brand_kit"],
+                    "template": "quote_card",
+                    "props": {"quote": "Logs", "author": "Ops"},
+                },
+                output_bucket=stack.bucket,
+            ),
+            id=f"img-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
         noop = await client.start_workflow(
-            NoopWorkflow.run, NoopInput(request=NoopRequest(echo="x")),
-            id=f"noop-{uuid.uuid4().hex[:8]}", task_queue=queue)
-        await asyncio.wait_for(asyncio.gather(render.result(), image.result(), noop.result()),
-                               300)
+            NoopWorkflow.run,
+            NoopInput(request=NoopRequest(echo="x")),
+            id=f"noop-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
+        await asyncio.wait_for(asyncio.gather(render.result(), image.result(), noop.result()), 300)
     status, _ = call(stack, "GET", f"/v1/workflows/{render.id}")
     assert status in (200, 404)  # a signed request went through the HMAC check
     assert call(stack, "GET", f"/v1/workflows/{render.id}", secret="wrong")[0] == 401
 
     assert len(recorder.tokens) >= 5  # segments, audio, finalize, image, noop
     keys = json.loads(stack.env()["SMM_PAYLOAD_KEYS"])["keys"].values()
-    secrets = {"task token": recorder.tokens,
-               "API key": [stack.postiz_key, stack.payload_key],
-               "HMAC secret": [stack.trigger_secret],
-               "payload key": list(keys)}
+    secrets = {
+        "task token": recorder.tokens,
+        "API key": [stack.postiz_key, stack.payload_key],
+        "HMAC secret": [stack.trigger_secret],
+        "payload key": list(keys),
+    }
     out, err = capfd.readouterr()
-    logs = {"stack log": (ARTIFACTS / "integration-stack.log").read_text(errors="replace"),
-            "log records": "\n".join(r.getMessage() + " " + json.dumps(r.__dict__, default=str)
-                                     for r in caplog.records),
-            "stdout": out, "stderr": err}
+    logs = {
+        "stack log": (ARTIFACTS / "integration-stack.log").read_text(errors="replace"),
+        "log records": "\n".join(
+            r.getMessage() + " " + json.dumps(r.__dict__, default=str) for r in caplog.records
+        ),
+        "stdout": out,
+        "stderr": err,
+    }
     assert len(logs["stack log"]) > 1000  # the functions did log, to this file
     for what, values in secrets.items():
         for value in values:
             for form in forms(value):
                 for where, text in logs.items():
                     at = text.find(form)
-                    assert at < 0, f"a {what} appears in the {where}: {text[max(0, at - 300):at]}"
+                    assert at < 0, f"a {what} appears in the {where}: {text[max(0, at - 300) : at]}"
 
 
 def test_the_stack_log_is_where_the_functions_write(stack: LocalStack) -> None:

@@ -4,7 +4,6 @@ Devanagari, Thai and emoji in scene texts and a caption renders; one character n
 fails the render at once, non-retryably, naming the field and the code point, with no
 segment rendered."""
 
-
 from __future__ import annotations
 
 import asyncio
@@ -22,25 +21,47 @@ pytestmark = pytest.mark.integration
 
 
 def spec(assets: dict[str, str], *texts: str, caption: str = "") -> dict[str, Any]:
-    return {"brand_kit": assets["brand_kit"], "presets": ["1:1"], "quality": "draft",
-            "segment_target_s": 0.5, "logo": None,
-            "scenes": [{"duration_s": 1.0, "texts": [
-                {"text": t, "position": p} for t, p in zip(texts, ["top", "center", "bottom"],
-                                                           strict=False)]}],
-            "captions": [{"start_s": 0, "end_s": 1, "text": caption}] if caption else []}
+    return {
+        "brand_kit": assets["brand_kit"],
+        "presets": ["1:1"],
+        "quality": "draft",
+        "segment_target_s": 0.5,
+        "logo": None,
+        "scenes": [
+            {
+                "duration_s": 1.0,
+                "texts": [
+                    {"text": t, "position": p}
+                    for t, p in zip(texts, ["top", "center", "bottom"], strict=False)
+                ],
+            }
+        ],
+        "captions": [{"start_s": 0, "end_s": 1, "text": caption}] if caption else [],
+    }
 
 
-async def test_a_video_in_every_script_renders(client: Client, stack: LocalStack,
-                                               task_queue: str, assets: dict[str, str]) -> None:
-    handle = await start(client, stack, task_queue, spec(
-        assets, "Καλημέρα · Привет · 你好 · こんにちは · 안녕", "مرحبا 2026 · שלום 123",
-        "नमस्ते · สวัสดี · 👨‍👩‍👧‍👦🇫🇷👍🏽", caption="字幕 · تعليق · caption ✓"))
+async def test_a_video_in_every_script_renders(
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
+    handle = await start(
+        client,
+        stack,
+        task_queue,
+        spec(
+            assets,
+            "Καλημέρα · Привет · 你好 · こんにちは · 안녕",
+            "مرحبا 2026 · שלום 123",
+            "नमस्ते · สวัสดี · 👨‍👩‍👧‍👦🇫🇷👍🏽",
+            caption="字幕 · تعليق · caption ✓",
+        ),
+    )
     result = await asyncio.wait_for(handle.result(), 180)
     assert result.total_frames == 30 and result.outputs[0].media.width == 1080
 
 
 async def test_a_character_no_font_has_fails_at_once_naming_field_and_code_point(
-        client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
     handle = await start(client, stack, task_queue, spec(assets, "fine", "Pharaoh 𓀀"))
     with pytest.raises(WorkflowFailureError) as err:
         await asyncio.wait_for(handle.result(), 120)

@@ -24,8 +24,9 @@ from smm_local.stack import LocalStack
 from smm_runtime.ledger import Ledger
 
 pytestmark = pytest.mark.integration
-OPENAPI = json.loads((Path(__file__).resolve().parents[2] / "functions" / "trigger" /
-                      "openapi.json").read_text())
+OPENAPI = json.loads(
+    (Path(__file__).resolve().parents[2] / "functions" / "trigger" / "openapi.json").read_text()
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +38,33 @@ def default_queue_worker(stack: LocalStack) -> Iterator[None]:
     worker.wait(timeout=30)
 
 
-def call(stack: LocalStack, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
-         secret: str | None = None, timestamp: int | None = None,
-         request_id: str | None = None, signature: str | None = None) -> tuple[int, Any]:
+def call(
+    stack: LocalStack,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    raw: bytes | None = None,
+    secret: str | None = None,
+    timestamp: int | None = None,
+    request_id: str | None = None,
+    signature: str | None = None,
+) -> tuple[int, Any]:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
     ts = str(timestamp if timestamp is not None else int(time.time()))
     request_id = request_id or str(uuid.uuid4())
     headers = {
-        "x-smm-timestamp": ts, "x-smm-request-id": request_id,
-        "x-smm-signature": signature or sign((secret or stack.trigger_secret).encode(), ts,
-                                             method, path, data, request_id=request_id),
-        "content-type": "application/json"}
-    req = urllib.request.Request(f"{stack.trigger_url}{path}", data=data or None, method=method,
-                                 headers=headers)
+        "x-smm-timestamp": ts,
+        "x-smm-request-id": request_id,
+        "x-smm-signature": signature
+        or sign(
+            (secret or stack.trigger_secret).encode(), ts, method, path, data, request_id=request_id
+        ),
+        "content-type": "application/json",
+    }
+    req = urllib.request.Request(
+        f"{stack.trigger_url}{path}", data=data or None, method=method, headers=headers
+    )
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
             return resp.status, json.load(resp)
@@ -59,9 +74,11 @@ def call(stack: LocalStack, method: str, path: str, body: Any = None, *, raw: by
 
 def conforms(path: str, method: str, status: int, body: Any) -> None:
     """The answer matches the committed OpenAPI description."""
-    spec_path = "/v1/workflows/{workflow_id}" + ("/approval" if path.endswith("/approval")
-                                                else "") if path.startswith("/v1/workflows/") \
+    spec_path = (
+        "/v1/workflows/{workflow_id}" + ("/approval" if path.endswith("/approval") else "")
+        if path.startswith("/v1/workflows/")
         else path
+    )
     response = OPENAPI["paths"][spec_path][method.lower()]["responses"][str(status)]
     schema = response["content"]["application/json"]["schema"]
     Draft202012Validator({**schema, "components": OPENAPI["components"]}).validate(body)
@@ -79,16 +96,25 @@ async def stage_reached(stack: LocalStack, path: str, stage: str) -> dict[str, A
 
 
 def publish_body(assets: dict[str, str], doc: str) -> dict[str, Any]:
-    return {"collection": "posts", "doc_id": doc,
-            "creative": {"kind": "image", "spec": {
-                "brand_kit": assets["brand_kit"], "template": "quote_card",
-                "props": {"quote": "Started from Payload", "author": "Hook"}}},
-            "post": {"content": "Hello from Payload", "integrations": ["x-1"], "type": "now"},
-            "approval": {"reviewers": ["ana@example.com"]}}
+    return {
+        "collection": "posts",
+        "doc_id": doc,
+        "creative": {
+            "kind": "image",
+            "spec": {
+                "brand_kit": assets["brand_kit"],
+                "template": "quote_card",
+                "props": {"quote": "Started from Payload", "author": "Hook"},
+            },
+        },
+        "post": {"content": "Hello from Payload", "integrations": ["x-1"], "type": "now"},
+        "approval": {"reviewers": ["ana@example.com"]},
+    }
 
 
 async def test_payload_starts_approves_and_reads_a_publish_through_the_api(
-        stack: LocalStack, assets: dict[str, str], default_queue_worker: None) -> None:
+    stack: LocalStack, assets: dict[str, str], default_queue_worker: None
+) -> None:
     doc = f"doc{uuid.uuid4().hex[:8]}"
     status, started = call(stack, "POST", "/v1/publish", publish_body(assets, doc))
     assert status == 202, started
@@ -107,8 +133,9 @@ async def test_payload_starts_approves_and_reads_a_publish_through_the_api(
         await asyncio.sleep(0.2)
     conforms(path, "GET", code, state)
     assert state["status"]["stage"] == "awaiting_approval"
-    code, accepted = call(stack, "POST", f"{path}/approval",
-                          {"decision": "approve", "reviewer": "ana@example.com"})
+    code, accepted = call(
+        stack, "POST", f"{path}/approval", {"decision": "approve", "reviewer": "ana@example.com"}
+    )
     assert code == 202
     conforms(f"{path}/approval", "POST", code, accepted)
     for _ in range(300):
@@ -120,32 +147,45 @@ async def test_payload_starts_approves_and_reads_a_publish_through_the_api(
     assert state["status"]["postiz_post_ids"]
 
 
-@pytest.mark.parametrize(("case", "expected_status", "field"), [
-    ("bad signature", 401, None), ("stale timestamp", 401, None), ("bad json", 400, "body"),
-    ("schema error", 400, "post.integrations"), ("oversized body", 413, "body"),
-    ("unknown workflow", 404, "workflow_id"), ("unknown route", 404, None),
-    ("bad approval", 400, "decision"), ("wrong method", 405, None),
-    ("docs are off unless asked for", 401, None),
-])
-def test_bad_requests_get_a_clear_4xx(stack: LocalStack, assets: dict[str, str], case: str,
-                                      expected_status: int, field: str | None) -> None:
+@pytest.mark.parametrize(
+    ("case", "expected_status", "field"),
+    [
+        ("bad signature", 401, None),
+        ("stale timestamp", 401, None),
+        ("bad json", 400, "body"),
+        ("schema error", 400, "post.integrations"),
+        ("oversized body", 413, "body"),
+        ("unknown workflow", 404, "workflow_id"),
+        ("unknown route", 404, None),
+        ("bad approval", 400, "decision"),
+        ("wrong method", 405, None),
+        ("docs are off unless asked for", 401, None),
+    ],
+)
+def test_bad_requests_get_a_clear_4xx(
+    stack: LocalStack, assets: dict[str, str], case: str, expected_status: int, field: str | None
+) -> None:
     body = publish_body(assets, "doc-bad")
     if case == "bad signature":
         status, answer = call(stack, "POST", "/v1/publish", body, secret="not-the-secret")
     elif case == "stale timestamp":
-        status, answer = call(stack, "POST", "/v1/publish", body,
-                              timestamp=int(time.time()) - 3600)
+        status, answer = call(stack, "POST", "/v1/publish", body, timestamp=int(time.time()) - 3600)
         assert answer["error"].startswith("x-smm-timestamp: outside the 300 s window")
     elif case == "bad json":
         status, answer = call(stack, "POST", "/v1/publish", raw=b"{not json")
     elif case == "schema error":
-        status, answer = call(stack, "POST", "/v1/publish",
-                              {**body, "post": {**body["post"], "integrations": []}})
+        status, answer = call(
+            stack, "POST", "/v1/publish", {**body, "post": {**body["post"], "integrations": []}}
+        )
     elif case == "oversized body":
         status, answer = call(stack, "POST", "/v1/publish", raw=b"x" * (65 * 1024))
     elif case == "unknown workflow":
-        status, answer = call(stack, "POST", "/v1/workflows/payload-posts-nope/approval",
-                              {"decision": "approve", "reviewer": "ana@example.com"})
+        status, answer = call(
+            stack,
+            "POST",
+            "/v1/workflows/payload-posts-nope/approval",
+            {"decision": "approve", "reviewer": "ana@example.com"},
+        )
     elif case == "unknown route":
         status, answer = call(stack, "GET", "/v2/everything")
     elif case == "wrong method":
@@ -158,8 +198,12 @@ def test_bad_requests_get_a_clear_4xx(stack: LocalStack, assets: dict[str, str],
         except urllib.error.HTTPError as err:
             status, answer = err.code, json.load(err)
     else:
-        status, answer = call(stack, "POST", "/v1/workflows/payload-posts-nope/approval",
-                              {"decision": "maybe", "reviewer": "ana@example.com"})
+        status, answer = call(
+            stack,
+            "POST",
+            "/v1/workflows/payload-posts-nope/approval",
+            {"decision": "maybe", "reviewer": "ana@example.com"},
+        )
     assert status == expected_status, answer
     assert answer["field"] == field
     assert answer["error"]
@@ -174,50 +218,63 @@ def test_a_request_id_stands_for_one_request(stack: LocalStack) -> None:
     first, one = call(stack, "GET", "/v1/workflows/payload-posts-none", request_id=request_id)
     again, two = call(stack, "GET", "/v1/workflows/payload-posts-none", request_id=request_id)
     assert first == again == 404 and one == two
-    other, answer = call(stack, "GET", "/v1/workflows/payload-posts-other",
-                         request_id=request_id)
+    other, answer = call(stack, "GET", "/v1/workflows/payload-posts-other", request_id=request_id)
     assert other == 409 and answer["field"] == "x-smm-request-id"
     assert "different request" in answer["error"]
 
 
 async def test_approvals_reach_only_publishes_started_through_the_api(
-        stack: LocalStack, client: Client, assets: dict[str, str]) -> None:
+    stack: LocalStack, client: Client, assets: dict[str, str]
+) -> None:
     """A signed caller cannot signal a semaphore (unknown signals are buffered forever) or a
     publish started elsewhere: 404, and the workflow receives nothing."""
     queue = f"tq-{uuid.uuid4()}"
     permits = await client.start_workflow(
-        "SemaphoreWorkflow", id=f"semaphore-{uuid.uuid4().hex[:6]}", task_queue=queue,
-        args=[])
+        "SemaphoreWorkflow", id=f"semaphore-{uuid.uuid4().hex[:6]}", task_queue=queue, args=[]
+    )
     elsewhere = await client.start_workflow(
-        "PublishCreativeWorkflow", publish_body(assets, "x"), id=f"cli-{uuid.uuid4().hex[:6]}",
-        task_queue=queue)  # no worker polls: only what the server records matters
+        "PublishCreativeWorkflow",
+        publish_body(assets, "x"),
+        id=f"cli-{uuid.uuid4().hex[:6]}",
+        task_queue=queue,
+    )  # no worker polls: only what the server records matters
     try:
         for handle in (permits, elsewhere):
-            code, body = call(stack, "POST", f"/v1/workflows/{handle.id}/approval",
-                              {"decision": "approve", "reviewer": "ana@example.com"})
+            code, body = call(
+                stack,
+                "POST",
+                f"/v1/workflows/{handle.id}/approval",
+                {"decision": "approve", "reviewer": "ana@example.com"},
+            )
             assert code == 404 and body["field"] == "workflow_id", body
             history = await handle.fetch_history()
-            assert not [e for e in history.events
-                        if e.HasField("workflow_execution_signaled_event_attributes")]
+            assert not [
+                e
+                for e in history.events
+                if e.HasField("workflow_execution_signaled_event_attributes")
+            ]
     finally:
         for handle in (permits, elsewhere):
             await handle.terminate()
 
 
 async def test_a_publish_through_the_api_is_billed_to_its_account(
-        stack: LocalStack, assets: dict[str, str], default_queue_worker: None) -> None:
+    stack: LocalStack, assets: dict[str, str], default_queue_worker: None
+) -> None:
     account = f"agency-{uuid.uuid4().hex[:6]}"
     ledger = Ledger(stack.dynamodb(), stack.ledger_table)
     ledger.grant(account, 500, f"{account}-grant")
     doc = f"doc{uuid.uuid4().hex[:8]}"
-    status, started = call(stack, "POST", "/v1/publish",
-                           {**publish_body(assets, doc), "account": account})
+    status, started = call(
+        stack, "POST", "/v1/publish", {**publish_body(assets, doc), "account": account}
+    )
     assert status == 202, started
     path = f"/v1/workflows/{started['workflow_id']}"
     await stage_reached(stack, path, "awaiting_approval")
     assert ledger.balance(account).held > 0  # held while it waits
-    code, _ = call(stack, "POST", f"{path}/approval",
-                   {"decision": "approve", "reviewer": "ana@example.com"})
+    code, _ = call(
+        stack, "POST", f"{path}/approval", {"decision": "approve", "reviewer": "ana@example.com"}
+    )
     assert code == 202
     state = await stage_reached(stack, path, "published")
     assert state["status"]["stage"] == "published"
@@ -241,23 +298,45 @@ console.log(JSON.stringify({ id: started.engineWorkflowId, again: again.engineWo
 
 
 def test_the_generated_typed_client_signs_and_calls_the_api(
-        stack: LocalStack, assets: dict[str, str], default_queue_worker: None,
-        tmp_path: Path) -> None:
+    stack: LocalStack, assets: dict[str, str], default_queue_worker: None, tmp_path: Path
+) -> None:
     """infra/payload/smm-engine-hook.ts as Payload would run it: compiled by tsc, openapi-fetch
     over the types generated from openapi.json, its middleware signing each request."""
     payload = Path(__file__).resolve().parents[2] / "infra" / "payload"
     out = payload / f".test-build-{uuid.uuid4().hex[:6]}"  # beside node_modules: it resolves
     try:
-        subprocess.run([str(payload / "node_modules" / ".bin" / "tsc"), "-p", str(payload),
-                        "--noEmit", "false", "--outDir", str(out)], check=True)
+        subprocess.run(
+            [
+                str(payload / "node_modules" / ".bin" / "tsc"),
+                "-p",
+                str(payload),
+                "--noEmit",
+                "false",
+                "--outDir",
+                str(out),
+            ],
+            check=True,
+        )
         doc = f"typed{uuid.uuid4().hex[:8]}"
         done = subprocess.run(
-            ["node", "--input-type=module", "-e", TYPED_CLIENT,
-             str(out / "smm-engine-hook.js"), doc,
-             json.dumps(publish_body(assets, doc)["creative"])],
-            env={**os.environ, "SMM_TRIGGER_URL": stack.trigger_url,
-                 "SMM_TRIGGER_SECRET": stack.trigger_secret},
-            capture_output=True, text=True, timeout=120)
+            [
+                "node",
+                "--input-type=module",
+                "-e",
+                TYPED_CLIENT,
+                str(out / "smm-engine-hook.js"),
+                doc,
+                json.dumps(publish_body(assets, doc)["creative"]),
+            ],
+            env={
+                **os.environ,
+                "SMM_TRIGGER_URL": stack.trigger_url,
+                "SMM_TRIGGER_SECRET": stack.trigger_secret,
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         shutil.rmtree(out, ignore_errors=True)
     assert done.returncode == 0, done.stderr

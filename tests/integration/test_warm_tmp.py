@@ -24,31 +24,48 @@ CACHE_LIMIT = 2 * 1024 * 1024
 
 
 def used(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) \
-        if folder.exists() else 0
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
 
 
 @pytest.mark.timeout(600)
 def test_two_hundred_invocations_in_one_warm_environment_leave_tmp_as_they_found_it(
-        stack: LocalStack, assets: dict[str, str], tmp_path: Path) -> None:
+    stack: LocalStack, assets: dict[str, str], tmp_path: Path
+) -> None:
     s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
-    settings = RenderSettings(asset_buckets=stack.bucket, output_bucket=stack.bucket,
-                              work_dir=tmp_path / "render", cache_dir=tmp_path / "cache",
-                              cache_max_bytes=CACHE_LIMIT)
+    settings = RenderSettings(
+        asset_buckets=stack.bucket,
+        output_bucket=stack.bucket,
+        work_dir=tmp_path / "render",
+        cache_dir=tmp_path / "cache",
+        cache_max_bytes=CACHE_LIMIT,
+    )
     renderer = SegmentRenderer(Storage(s3=s3, settings=settings))  # one warm environment
-    kit = BrandKit.model_validate_json(s3.get_object(
-        Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")["Body"].read())
+    kit = BrandKit.model_validate_json(
+        s3.get_object(Bucket=stack.bucket, Key=f"brand-kits/{assets['brand_kit']}.json")[
+            "Body"
+        ].read()
+    )
     timeline = resolve(VideoSpec.model_validate(video_spec(assets)), kit)
     frames = timeline.total_frames
     peak = 0
     for n in range(INVOCATIONS):
         start, crf = n % frames, 20 + n // frames  # each a new segment: nothing reused
-        request = SegmentRequest(preset="1:1", width=64, height=64, crf=crf,
-                                 start_frame=start, end_frame=start + 1,
-                                 timeline=window(timeline, start, start + 1),
-                                 bucket=stack.bucket)
-        result = renderer(request, WorkContext(workflow_id="warm", activity_id=str(n),
-                                                attempt=1, checkpoint=None, memory_mb=3008))
+        request = SegmentRequest(
+            preset="1:1",
+            width=64,
+            height=64,
+            crf=crf,
+            start_frame=start,
+            end_frame=start + 1,
+            timeline=window(timeline, start, start + 1),
+            bucket=stack.bucket,
+        )
+        result = renderer(
+            request,
+            WorkContext(
+                workflow_id="warm", activity_id=str(n), attempt=1, checkpoint=None, memory_mb=3008
+            ),
+        )
         assert not result.reused
         # The invocation's folder is gone, with everything in it.
         assert list((settings.work_dir / "segment").iterdir()) == []

@@ -31,8 +31,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 __all__ = ["browser"]  # the review page tests' Chromium fixture, shared
 ACCOUNT = "ui-agency"
 DETAILS = re.compile(r"done · 2\D2 segments")
-COLUMNS = [{"label": label} for label in (
-    "Status", "Workflow ID", "SmmStage", "SmmAccount", "SmmKind", "Type", "Start")]
+COLUMNS = [
+    {"label": label}
+    for label in ("Status", "Workflow ID", "SmmStage", "SmmAccount", "SmmKind", "Type", "Start")
+]
 
 
 async def frame_text(frame: Frame) -> str:
@@ -46,24 +48,32 @@ async def frame_text(frame: Frame) -> str:
 
 @pytest.fixture(scope="module")
 def ui_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with (ARTIFACTS / "web-ui-stack.log").open("w") as log, LocalStack(
-            state_dir=tmp_path_factory.mktemp("ui-stack"), log=log, ui_port=free_port(),
-            encrypt_payloads=False) as running:
+    with (
+        (ARTIFACTS / "web-ui-stack.log").open("w") as log,
+        LocalStack(
+            state_dir=tmp_path_factory.mktemp("ui-stack"),
+            log=log,
+            ui_port=free_port(),
+            encrypt_payloads=False,
+        ) as running,
+    ):
         running.start_worker()
         yield running
 
 
 async def test_a_render_is_found_by_account_and_its_activities_read_well(
-        ui_stack: LocalStack, browser: Browser) -> None:
+    ui_stack: LocalStack, browser: Browser
+) -> None:
     assets = upload_demo_assets(ui_stack.s3(), ui_stack.bucket, music_seconds=12)
     client = await connect(environ=ui_stack.env())
     workflow_id = f"ui-render-{uuid.uuid4().hex[:8]}"
     handle = await client.start_workflow(
         RenderVideoWorkflow.run,
-        RenderVideoInput(spec=video_spec(assets), output_bucket=ui_stack.bucket,
-                         owner=ACCOUNT),
-        id=workflow_id, task_queue=TASK_QUEUE,
-        static_summary=f"video render · 9:16 · {ACCOUNT}")  # as orchestrator.render.client
+        RenderVideoInput(spec=video_spec(assets), output_bucket=ui_stack.bucket, owner=ACCOUNT),
+        id=workflow_id,
+        task_queue=TASK_QUEUE,
+        static_summary=f"video render · 9:16 · {ACCOUNT}",
+    )  # as orchestrator.render.client
     await handle.result()
     assert ui_stack.ui_url is not None
     page = await browser.new_page(viewport={"width": 1440, "height": 900})

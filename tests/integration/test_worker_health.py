@@ -32,17 +32,28 @@ def get(url: str) -> tuple[int, str]:
 async def test_health_dispatch_metrics_and_sdk_metrics(client: Client, stack: LocalStack) -> None:
     queue = f"tq-{uuid.uuid4()}"
     health, sdk = free_port(), free_port()
-    worker = stack.start_worker({"SMM_TASK_QUEUE": queue, "SMM_HEALTH_PORT": str(health),
-                                 "SMM_TEMPORAL_METRICS_PORT": str(sdk)}, name="worker-health")
+    worker = stack.start_worker(
+        {
+            "SMM_TASK_QUEUE": queue,
+            "SMM_HEALTH_PORT": str(health),
+            "SMM_TEMPORAL_METRICS_PORT": str(sdk),
+        },
+        name="worker-health",
+    )
     try:
         for _ in range(100):
             if get(f"http://127.0.0.1:{health}/healthz")[0] == 200:
                 break
             await asyncio.sleep(0.2)
         assert get(f"http://127.0.0.1:{health}/healthz") == (200, "ok\n")
-        await (await client.start_workflow(
-            NoopWorkflow.run, NoopInput(request=NoopRequest(echo="m")),
-            id=f"health-{uuid.uuid4().hex[:6]}", task_queue=queue)).result()
+        await (
+            await client.start_workflow(
+                NoopWorkflow.run,
+                NoopInput(request=NoopRequest(echo="m")),
+                id=f"health-{uuid.uuid4().hex[:6]}",
+                task_queue=queue,
+            )
+        ).result()
         status, metrics = get(f"http://127.0.0.1:{health}/metrics")
         assert status == 200
         assert 'smm_dispatch_total{kind="noop",outcome="dispatched"} 1' in metrics

@@ -18,8 +18,14 @@ pytestmark = pytest.mark.integration
 
 def test_worker_refuses_the_default_namespace_with_a_clear_error(stack: LocalStack) -> None:
     env = {**os.environ, **stack.env(), "TEMPORAL_NAMESPACE": "default"}
-    done = subprocess.run([sys.executable, "-m", "orchestrator.worker"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator.worker"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "TEMPORAL_NAMESPACE is 'default'" in done.stderr
     assert "Traceback" not in done.stderr
@@ -27,8 +33,13 @@ def test_worker_refuses_the_default_namespace_with_a_clear_error(stack: LocalSta
 
 def test_worker_shuts_down_gracefully_on_sigterm(stack: LocalStack) -> None:
     env = {**os.environ, **stack.env()}
-    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.worker"], env=env, cwd=ROOT,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.worker"],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         assert proc.stderr is not None

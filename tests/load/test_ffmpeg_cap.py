@@ -31,23 +31,43 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
 
 
 async def test_forty_segments_never_exceed_the_cap_and_leak_no_permit(
-        client: Client, stack: LocalStack, assets: dict[str, str]) -> None:
+    client: Client, stack: LocalStack, assets: dict[str, str]
+) -> None:
     queue = f"tq-{uuid.uuid4()}"
     env = {"SMM_TASK_QUEUE": queue, "SMM_POOL_CAPS": f'{{"video-segments": {CAP}}}'}
     worker = stack.start_worker(env, name="worker-load")
     stack.reset_peaks()
-    spec = video_spec(assets, presets=["1:1"], quality="draft", segment_target_s=0.5,
-                      music=None, captions=[], scenes=[
-                          {"duration_s": 4, "background": {"type": "video",
-                                                           "uri": assets["clip"]}}])
+    spec = video_spec(
+        assets,
+        presets=["1:1"],
+        quality="draft",
+        segment_target_s=0.5,
+        music=None,
+        captions=[],
+        scenes=[{"duration_s": 4, "background": {"type": "video", "uri": assets["clip"]}}],
+    )
     policy = DispatchPolicy(heartbeat_timeout_s=5, initial_interval_s=1, max_attempts=5)
-    handles = [await client.start_workflow(
-        RenderVideoWorkflow.run,
-        RenderVideoInput(spec={**spec, "scenes": [{**spec["scenes"][0],
-                                                   "background": {**spec["scenes"][0][
-                                                       "background"], "trim_start_s": i}}]},
-                         output_bucket=stack.bucket, dispatch=policy),
-        id=f"load-{i}-{uuid.uuid4().hex[:6]}", task_queue=queue) for i in range(5)]
+    handles = [
+        await client.start_workflow(
+            RenderVideoWorkflow.run,
+            RenderVideoInput(
+                spec={
+                    **spec,
+                    "scenes": [
+                        {
+                            **spec["scenes"][0],
+                            "background": {**spec["scenes"][0]["background"], "trim_start_s": i},
+                        }
+                    ],
+                },
+                output_bucket=stack.bucket,
+                dispatch=policy,
+            ),
+            id=f"load-{i}-{uuid.uuid4().hex[:6]}",
+            task_queue=queue,
+        )
+        for i in range(5)
+    ]
     # Let work queue up behind the cap, then kill the worker once.
     for _ in range(200):
         progress = [await h.query(RenderVideoWorkflow.progress) for h in handles]
@@ -80,11 +100,11 @@ async def test_forty_segments_never_exceed_the_cap_and_leak_no_permit(
     assert len(intervals) == 40
     observed = max_overlap(intervals)
     peak = stack.lambda_stats()["RenderSegmentFunction"]["peak_active"]
-    print(f"\ncap {CAP}: max concurrency seen by the functions {observed}, "
-          f"emulator peak {peak}")
+    print(f"\ncap {CAP}: max concurrency seen by the functions {observed}, emulator peak {peak}")
     assert 1 <= observed <= CAP
     assert peak <= CAP
-    snapshot = await client.get_workflow_handle(
-        semaphore_id(queue, "video-segments")).query("snapshot", result_type=SemaphoreState)
+    snapshot = await client.get_workflow_handle(semaphore_id(queue, "video-segments")).query(
+        "snapshot", result_type=SemaphoreState
+    )
     assert (len(snapshot.holders), snapshot.waiting) == (0, 0)
     assert snapshot.granted_total >= 40

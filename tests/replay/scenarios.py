@@ -86,8 +86,14 @@ def _worker(env: WorkflowEnvironment, queue: str, activities: list[Any]) -> Work
     return Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities)
 
 
-async def _render(env: WorkflowEnvironment, engine: FakeEngine, *, account: str | None = None,
-                  caps: dict[str, int] | None = None, cancel: bool = False) -> Handles:
+async def _render(
+    env: WorkflowEnvironment,
+    engine: FakeEngine,
+    *,
+    account: str | None = None,
+    caps: dict[str, int] | None = None,
+    cancel: bool = False,
+) -> Handles:
     queue = f"replay-{uuid.uuid4()}"
     ledger = FakeLedger()
     activities = [*engine.activities(), ledger.price_model, ledger.ledger]
@@ -98,9 +104,12 @@ async def _render(env: WorkflowEnvironment, engine: FakeEngine, *, account: str 
     async with _worker(env, queue, activities):
         handle = await env.client.start_workflow(
             RenderVideoWorkflow.run,
-            RenderVideoInput(spec=spec(), output_bucket="out-bucket", dispatch=FAST,
-                             account=account),
-            id=f"render-{uuid.uuid4().hex[:8]}", task_queue=queue)
+            RenderVideoInput(
+                spec=spec(), output_bucket="out-bucket", dispatch=FAST, account=account
+            ),
+            id=f"render-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
         if cancel:
             await asyncio.sleep(1.0)
             await handle.cancel()
@@ -110,7 +119,8 @@ async def _render(env: WorkflowEnvironment, engine: FakeEngine, *, account: str 
         handles: Handles = {"render": handle}
         if caps is not None:
             handles["semaphore"] = env.client.get_workflow_handle(
-                f"semaphore-{queue}-video-segments")
+                f"semaphore-{queue}-video-segments"
+            )
         return handles
 
 
@@ -119,23 +129,26 @@ async def render_success(env: WorkflowEnvironment) -> Handles:
 
 
 async def render_billed_with_cap(env: WorkflowEnvironment) -> Handles:
-    handles = await _render(env, FakeEngine(), account="acme-agency",
-                            caps={"video-segments": 1})
-    return {"render_billed_with_cap": handles["render"],
-            "semaphore_video_segments": handles["semaphore"]}
+    handles = await _render(env, FakeEngine(), account="acme-agency", caps={"video-segments": 1})
+    return {
+        "render_billed_with_cap": handles["render"],
+        "semaphore_video_segments": handles["semaphore"],
+    }
 
 
 async def render_failure(env: WorkflowEnvironment) -> Handles:
-    unsafe = ApplicationError("logo: not an allowed image format", type=UNSAFE_MEDIA,
-                              non_retryable=True)
+    unsafe = ApplicationError(
+        "logo: not an allowed image format", type=UNSAFE_MEDIA, non_retryable=True
+    )
     engine = FakeEngine(fail_segments=1, error=unsafe)
     return {"render_failure": (await _render(env, engine, account="acme-agency"))["render"]}
 
 
 async def render_cancel(env: WorkflowEnvironment) -> Handles:
     engine = StuckEngine()
-    return {"render_cancel": (await _render(env, engine, account="acme-agency",
-                                            cancel=True))["render"]}
+    return {
+        "render_cancel": (await _render(env, engine, account="acme-agency", cancel=True))["render"]
+    }
 
 
 async def render_checkpoint_resume(env: WorkflowEnvironment) -> Handles:
@@ -145,29 +158,38 @@ async def render_checkpoint_resume(env: WorkflowEnvironment) -> Handles:
 async def image_carousel(env: WorkflowEnvironment) -> Handles:
     fakes, ledger = PublishFakes(), FakeLedger()
     queue = f"replay-{uuid.uuid4()}"
-    image = {"brand_kit": "acme", "carousel": [
-        {"title": "One", "body": "First"}, {"title": "Two", "body": "Second"}]}
+    image = {
+        "brand_kit": "acme",
+        "carousel": [{"title": "One", "body": "First"}, {"title": "Two", "body": "Second"}],
+    }
     async with _worker(env, queue, [*fakes.all(), ledger.price_model, ledger.ledger]):
         handle = await env.client.start_workflow(
             GenerateImageWorkflow.run,
             GenerateImageInput(spec=image, output_bucket="out-bucket", account="acme-agency"),
-            id=f"image-{uuid.uuid4().hex[:8]}", task_queue=queue)
+            id=f"image-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
         await handle.result()
     return {"image_carousel": handle}
 
 
-def _publish(name: str, script: Callable[[WorkflowHandle[Any, Any]], Awaitable[None]],
-             **overrides: Any) -> Scenario:
+def _publish(
+    name: str, script: Callable[[WorkflowHandle[Any, Any]], Awaitable[None]], **overrides: Any
+) -> Scenario:
     async def scenario(env: WorkflowEnvironment) -> Handles:
         fakes, ledger = PublishFakes(), FakeLedger()
         queue = f"replay-{uuid.uuid4()}"
         async with _worker(env, queue, [*fakes.all(), ledger.price_model, ledger.ledger]):
             handle = await env.client.start_workflow(
-                PublishCreativeWorkflow.run, publish_input(**overrides),
-                id=f"publish-{uuid.uuid4().hex[:8]}", task_queue=queue)
+                PublishCreativeWorkflow.run,
+                publish_input(**overrides),
+                id=f"publish-{uuid.uuid4().hex[:8]}",
+                task_queue=queue,
+            )
             await script(handle)
             await handle.result()
         return {name: handle}
+
     scenario.__name__ = name
     return scenario
 
@@ -197,15 +219,23 @@ async def grant_credits(env: WorkflowEnvironment) -> Handles:
     queue = f"replay-{uuid.uuid4()}"
     async with _worker(env, queue, [ledger.ledger]):
         handle = await env.client.start_workflow(
-            GrantCreditsWorkflow.run, GrantInput(account="acme-agency", amount=500),
-            id=f"grant-{uuid.uuid4().hex[:8]}", task_queue=queue)
+            GrantCreditsWorkflow.run,
+            GrantInput(account="acme-agency", amount=500),
+            id=f"grant-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
         await handle.result()
     return {"grant_credits": handle}
 
 
 SCENARIOS: list[Scenario] = [
-    render_success, render_billed_with_cap, render_failure, render_cancel,
-    render_checkpoint_resume, image_carousel, grant_credits,
+    render_success,
+    render_billed_with_cap,
+    render_failure,
+    render_cancel,
+    render_checkpoint_resume,
+    image_carousel,
+    grant_credits,
     _publish("publish_approve", _approve),
     _publish("publish_approve_by_update", _approve_by_update),
     _publish("publish_reject", _reject),

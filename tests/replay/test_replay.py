@@ -22,10 +22,20 @@ from tests.replay.altered import ReorderedPublish
 
 HISTORIES = Path(__file__).parent / "histories"
 REQUIRED = {
-    "render_success", "render_failure", "render_cancel", "render_checkpoint_resume",
-    "render_billed_with_cap", "semaphore_video_segments", "image_carousel", "grant_credits",
-    "publish_approve", "publish_approve_by_update", "publish_reject", "publish_revise",
-    "publish_expiry", "publish_approve_with_review_links",
+    "render_success",
+    "render_failure",
+    "render_cancel",
+    "render_checkpoint_resume",
+    "render_billed_with_cap",
+    "semaphore_video_segments",
+    "image_carousel",
+    "grant_credits",
+    "publish_approve",
+    "publish_approve_by_update",
+    "publish_reject",
+    "publish_revise",
+    "publish_expiry",
+    "publish_approve_with_review_links",
 }
 
 
@@ -40,16 +50,20 @@ def recorded() -> list[str]:
 
 def test_histories_from_before_and_after_the_review_links_patch_are_both_kept() -> None:
     def marked(name: str) -> bool:
-        return any(e.marker_recorded_event_attributes.marker_name == "core_patch"
-                   for e in load(name).events)
+        return any(
+            e.marker_recorded_event_attributes.marker_name == "core_patch"
+            for e in load(name).events
+        )
 
     assert not marked("publish_approve") and marked("publish_approve_with_review_links")
 
 
 def test_every_workflow_path_has_a_recorded_history() -> None:
     assert set(recorded()) >= REQUIRED, f"missing: {REQUIRED - set(recorded())}"
-    types = {load(n).events[0].workflow_execution_started_event_attributes.workflow_type.name
-             for n in recorded()}
+    types = {
+        load(n).events[0].workflow_execution_started_event_attributes.workflow_type.name
+        for n in recorded()
+    }
     assert types == {w.__name__ for w in WORKFLOWS} - {"NoopWorkflow"}
 
 
@@ -62,8 +76,8 @@ async def test_recorded_history_replays_against_todays_workflows(name: str) -> N
 
 async def test_an_altered_workflow_is_caught_as_non_deterministic() -> None:
     others = [w for w in WORKFLOWS if w.__name__ != "PublishCreativeWorkflow"]
-    replayer = Replayer(workflows=[*others, ReorderedPublish],
-                        data_converter=pydantic_data_converter)
-    result = await replayer.replay_workflow(load("publish_approve"),
-                                            raise_on_replay_failure=False)
+    replayer = Replayer(
+        workflows=[*others, ReorderedPublish], data_converter=pydantic_data_converter
+    )
+    result = await replayer.replay_workflow(load("publish_approve"), raise_on_replay_failure=False)
     assert isinstance(result.replay_failure, workflow.NondeterminismError), result.replay_failure

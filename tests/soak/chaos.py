@@ -37,8 +37,14 @@ class SoakConfig:
 
 
 class Chaos:
-    def __init__(self, stack: LocalStack, env: dict[str, str], config: SoakConfig,
-                 report: SoakReport, payload_proxy: str) -> None:
+    def __init__(
+        self,
+        stack: LocalStack,
+        env: dict[str, str],
+        config: SoakConfig,
+        report: SoakReport,
+        payload_proxy: str,
+    ) -> None:
         self.stack, self.env, self.config, self.report = stack, env, config, report
         self.payload_proxy = payload_proxy
         self.worker = stack.start_worker(env, name="soak-worker")
@@ -65,14 +71,19 @@ class Chaos:
     def supervise(self) -> None:
         """What a container runtime does: a worker that exited is started again."""
         if self.worker.poll() is not None:
-            self.note(f"worker {self.worker.pid} exited with {self.worker.returncode}; "
-                      "starting another")
+            self.note(
+                f"worker {self.worker.pid} exited with {self.worker.returncode}; starting another"
+            )
             self.worker = self.stack.start_worker(self.env, name="soak-worker")
 
     def postiz_fault(self, round_: int) -> None:
         """One fault at a time, in turn: refused (429), committed then answered 500, slow."""
-        faults: list[dict[str, Any]] = [{"force_429": 2}, {"fail_after_commit": True},
-                                        {"create_delay_s": 3}, {"create_delay_s": 0}]
+        faults: list[dict[str, Any]] = [
+            {"force_429": 2},
+            {"fail_after_commit": True},
+            {"create_delay_s": 3},
+            {"create_delay_s": 0},
+        ]
         fault = faults[round_ % 4]
         self.note(f"Postiz fault {fault}")
         self.stack.double_control("postiz", **fault)

@@ -46,27 +46,44 @@ from tests.soak.report import ACCOUNT, SoakReport, ledger_checks, segment_duplic
 GRANT = 1_000_000
 # Short heartbeats so a killed function is noticed in seconds; enough attempts to outlast
 # every kill the driver makes.
-POLICY = DispatchPolicy(heartbeat_timeout_s=5, initial_interval_s=1, max_interval_s=5,
-                        max_attempts=30)
+POLICY = DispatchPolicy(
+    heartbeat_timeout_s=5, initial_interval_s=1, max_interval_s=5, max_attempts=30
+)
 
 
 def _video(assets: dict[str, str], i: int) -> dict[str, Any]:
     # Each video differs (its text), so segments are real renders, not checkpoint hits; in
     # turn one square, one vertical, or square and landscape from the same spec.
     presets = [["1:1"], ["9:16"], ["1:1", "16:9"]][i % 3]
-    return {"brand_kit": assets["brand_kit"], "presets": presets, "quality": "draft",
-            "segment_target_s": 0.5, "logo": None, "scenes": [
-                {"duration_s": 1.6, "background": {"type": "gradient", "from_color": "primary",
-                                                   "to_color": "accent"},
-                 "texts": [{"text": f"Soak {i}", "animation": "slide_up"}]}]}
+    return {
+        "brand_kit": assets["brand_kit"],
+        "presets": presets,
+        "quality": "draft",
+        "segment_target_s": 0.5,
+        "logo": None,
+        "scenes": [
+            {
+                "duration_s": 1.6,
+                "background": {"type": "gradient", "from_color": "primary", "to_color": "accent"},
+                "texts": [{"text": f"Soak {i}", "animation": "slide_up"}],
+            }
+        ],
+    }
 
 
 def _image(assets: dict[str, str], i: int) -> dict[str, Any]:
     if i % 5 == 4:  # every fifth a three-slide carousel
-        return {"brand_kit": assets["brand_kit"], "carousel": [
-            {"title": f"Slide {n} of soak {i}", "body": "Chaos, three ways."} for n in (1, 2, 3)]}
-    return {"brand_kit": assets["brand_kit"], "template": "quote_card",
-            "props": {"quote": f"Chaos is a ladder #{i}", "author": "Soak"}}
+        return {
+            "brand_kit": assets["brand_kit"],
+            "carousel": [
+                {"title": f"Slide {n} of soak {i}", "body": "Chaos, three ways."} for n in (1, 2, 3)
+            ],
+        }
+    return {
+        "brand_kit": assets["brand_kit"],
+        "template": "quote_card",
+        "props": {"quote": f"Chaos is a ladder #{i}", "author": "Soak"},
+    }
 
 
 def _doc(i: int) -> str:
@@ -79,24 +96,36 @@ def _fate(i: int) -> str:
     return {0: "reject", 1: "revise", 2: "expire"}.get(i % 10, "approve")
 
 
-ENDINGS = {"approve": "published", "revise": "published", "reject": "rejected",
-           "expire": "expired"}
+ENDINGS = {"approve": "published", "revise": "published", "reject": "rejected", "expire": "expired"}
 
 
 def _publish(assets: dict[str, str], i: int, bucket: str) -> PublishInput:
-    return PublishInput.model_validate({
-        "creative": {"kind": "image", "spec": _image(assets, 1000 + i)},
-        "payload": {"collection": "posts", "id": _doc(i)},
-        "post": {"content": f"Soak post {i}", "integrations": ["x-1"], "type": "now"},
-        "approval": {"reviewers": ["ana@example.com"], "reminder_every_s": 3600,
-                     "expire_after_s": 120 if _fate(i) == "expire" else 86_400},
-        "distribution": {"create_timeout_s": 10, "retry_initial_s": 1, "retry_max_s": 5,
-                         "create_settle_s": 15, "rate_limited_wait_s": 5},
-        "output_bucket": bucket, "account": ACCOUNT})
+    return PublishInput.model_validate(
+        {
+            "creative": {"kind": "image", "spec": _image(assets, 1000 + i)},
+            "payload": {"collection": "posts", "id": _doc(i)},
+            "post": {"content": f"Soak post {i}", "integrations": ["x-1"], "type": "now"},
+            "approval": {
+                "reviewers": ["ana@example.com"],
+                "reminder_every_s": 3600,
+                "expire_after_s": 120 if _fate(i) == "expire" else 86_400,
+            },
+            "distribution": {
+                "create_timeout_s": 10,
+                "retry_initial_s": 1,
+                "retry_max_s": 5,
+                "create_settle_s": 15,
+                "rate_limited_wait_s": 5,
+            },
+            "output_bucket": bucket,
+            "account": ACCOUNT,
+        }
+    )
 
 
-async def _approve_when_waiting(handles: list[WorkflowHandle[Any, Any]],
-                                after: asyncio.Event) -> None:
+async def _approve_when_waiting(
+    handles: list[WorkflowHandle[Any, Any]], after: asyncio.Event
+) -> None:
     """The reviewer: decides each publish once it waits (retrying through the chaos): most
     are approved, some revised then approved, some rejected, some left to expire."""
     await after.wait()
@@ -139,13 +168,19 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
     # A hundred publishes post within the run: Postiz's hourly limit and the deployment's
     # budget for it are raised together (the budget's waiting is tested in test_publish).
     posts = config.publishes + 20
-    with log_path.open("w") as log, LocalStack(state_dir=state_dir, log=log,
-                                               postiz_rate_limit=posts * 3) as stack:
+    with (
+        log_path.open("w") as log,
+        LocalStack(state_dir=state_dir, log=log, postiz_rate_limit=posts * 3) as stack,
+    ):
         assets = upload_demo_assets(stack.s3(), stack.bucket, music_seconds=4)
         Ledger(stack.dynamodb(), stack.ledger_table).grant(ACCOUNT, GRANT, "soak-grant")
         queue = f"soak-{uuid.uuid4().hex[:8]}"
-        env = {"SMM_TASK_QUEUE": queue, "SMM_POOL_CAPS": json.dumps(
-            {"video-segments": 16, "video-finalize": 8, "images": 16, "postiz-posts": posts})}
+        env = {
+            "SMM_TASK_QUEUE": queue,
+            "SMM_POOL_CAPS": json.dumps(
+                {"video-segments": 16, "video-finalize": 8, "images": 16, "postiz-posts": posts}
+            ),
+        }
         # The worker reaches the real Payload through a proxy that fails on cue.
         assert stack.payload is not None
         proxy = stack.start_fault_proxy(stack.payload_url, hang_s=20.0)
@@ -154,28 +189,56 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
             stack.payload.create_doc("posts", _doc(i))
         client: Client = await connect(environ=stack.env())
         chaos = Chaos(stack, env, config, report, proxy)
-        stack.chaos(duplicate_every=config.duplicate_every, late_every=config.late_every,
-                    late_delay_s=config.late_delay_s,
-                    kill_fraction=config.function_kill_fraction, kill_functions=[
-                        "RenderSegmentFunction", "AudioMixFunction", "FinalizeVideoFunction",
-                        "RenderImageFunction"])
+        stack.chaos(
+            duplicate_every=config.duplicate_every,
+            late_every=config.late_every,
+            late_delay_s=config.late_delay_s,
+            kill_fraction=config.function_kill_fraction,
+            kill_functions=[
+                "RenderSegmentFunction",
+                "AudioMixFunction",
+                "FinalizeVideoFunction",
+                "RenderImageFunction",
+            ],
+        )
         handles: list[WorkflowHandle[Any, Any]] = []
         for i in range(config.videos):
-            handles.append(await client.start_workflow(
-                RenderVideoWorkflow.run, RenderVideoInput(
-                    spec=_video(assets, i), output_bucket=stack.bucket, dispatch=POLICY,
-                    account=ACCOUNT), id=f"soak-video-{i}-{uuid.uuid4().hex[:6]}",
-                task_queue=queue))
+            handles.append(
+                await client.start_workflow(
+                    RenderVideoWorkflow.run,
+                    RenderVideoInput(
+                        spec=_video(assets, i),
+                        output_bucket=stack.bucket,
+                        dispatch=POLICY,
+                        account=ACCOUNT,
+                    ),
+                    id=f"soak-video-{i}-{uuid.uuid4().hex[:6]}",
+                    task_queue=queue,
+                )
+            )
         for i in range(config.images):
-            handles.append(await client.start_workflow(
-                GenerateImageWorkflow.run, GenerateImageInput(
-                    spec=_image(assets, i), output_bucket=stack.bucket, account=ACCOUNT,
-                    dispatch=POLICY), id=f"soak-image-{i}-{uuid.uuid4().hex[:6]}",
-                task_queue=queue))
-        publishes = [await client.start_workflow(
-            PublishCreativeWorkflow.run, _publish(assets, i, stack.bucket),
-            id=f"soak-publish-{i}-{uuid.uuid4().hex[:6]}", task_queue=queue)
-            for i in range(config.publishes)]
+            handles.append(
+                await client.start_workflow(
+                    GenerateImageWorkflow.run,
+                    GenerateImageInput(
+                        spec=_image(assets, i),
+                        output_bucket=stack.bucket,
+                        account=ACCOUNT,
+                        dispatch=POLICY,
+                    ),
+                    id=f"soak-image-{i}-{uuid.uuid4().hex[:6]}",
+                    task_queue=queue,
+                )
+            )
+        publishes = [
+            await client.start_workflow(
+                PublishCreativeWorkflow.run,
+                _publish(assets, i, stack.bucket),
+                id=f"soak-publish-{i}-{uuid.uuid4().hex[:6]}",
+                task_queue=queue,
+            )
+            for i in range(config.publishes)
+        ]
         handles += publishes
         report.started = len(handles)
         driver = asyncio.ensure_future(chaos.run())
@@ -206,7 +269,8 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
         # Faults that hit a request (an armed fault no request reached is not counted).
         report.payload_faults = sum(get_json(f"{proxy}/_fault/state")["injected"].values())
     report.duplicate_segment_renders, report.segment_renders = segment_duplicates(
-        log_path.read_text(errors="replace"))
+        log_path.read_text(errors="replace")
+    )
     report.seconds = time.monotonic() - began
     return report
 
@@ -232,7 +296,8 @@ async def leaked_permits(client: Client, queue: str) -> int:
             continue
         with contextlib.suppress(RPCError):
             state = await client.get_workflow_handle(semaphore_id(queue, pool)).query(
-                "snapshot", result_type=SemaphoreState)
+                "snapshot", result_type=SemaphoreState
+            )
             leaked += len(state.holders) + state.waiting
     return leaked
 
@@ -250,9 +315,17 @@ def main(argv: list[str] | None = None) -> None:
         report = asyncio.run(run_soak(config, Path(state), out / "soak-stack.log"))
     print("\n".join(report.lines()))
     (out / "soak-report.json").write_text(json.dumps(asdict(report), indent=1))
-    bad = report.lost or report.failed or report.duplicate_segment_renders or \
-        report.duplicate_charges or report.duplicate_postiz_posts or report.payload_wrong or \
-        not report.ledger_invariants_hold or report.stale_holds or report.leaked_permits
+    bad = (
+        report.lost
+        or report.failed
+        or report.duplicate_segment_renders
+        or report.duplicate_charges
+        or report.duplicate_postiz_posts
+        or report.payload_wrong
+        or not report.ledger_invariants_hold
+        or report.stale_holds
+        or report.leaked_permits
+    )
     exit_now(1 if bad else 0)  # temporalio may abort the interpreter at exit (process_exit)
 
 

@@ -42,25 +42,28 @@ class SoakReport:
     failures: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        return [
-            f"workflows started {self.started}, completed {self.completed}, "
-            f"failed {self.failed}, lost {self.lost}",
-            f"duplicate renders of a finished segment {self.duplicate_segment_renders} "
-            f"(of {self.segment_renders} segment renders)",
-            f"duplicate charges {self.duplicate_charges} (of {self.captures} charges), "
-            f"duplicate Postiz posts "
-            f"{self.duplicate_postiz_posts}, ledger invariants "
-            f"{'hold' if self.ledger_invariants_hold else 'BROKEN'}, stale holds "
-            f"{self.stale_holds}, leaked permits {self.leaked_permits}, Payload documents "
-            f"ending in the wrong stage {len(self.payload_wrong)}",
-            f"chaos: worker SIGKILLs {self.worker_kills}, server restarts "
-            f"{self.server_restarts}, functions killed mid-invocation {self.function_kills} "
-            f"of {self.kill_candidates} render invocations, events delivered twice "
-            f"{self.duplicated_events}, late redeliveries {self.late_events}, Postiz faults "
-            f"{self.postiz_faults}, Payload faults {self.payload_faults}",
-            f"took {self.seconds:.1f}s",
-        ] + [f"failure: {f}" for f in self.failures] + [
-            f"Payload wrong: {w}" for w in self.payload_wrong]
+        return (
+            [
+                f"workflows started {self.started}, completed {self.completed}, "
+                f"failed {self.failed}, lost {self.lost}",
+                f"duplicate renders of a finished segment {self.duplicate_segment_renders} "
+                f"(of {self.segment_renders} segment renders)",
+                f"duplicate charges {self.duplicate_charges} (of {self.captures} charges), "
+                f"duplicate Postiz posts "
+                f"{self.duplicate_postiz_posts}, ledger invariants "
+                f"{'hold' if self.ledger_invariants_hold else 'BROKEN'}, stale holds "
+                f"{self.stale_holds}, leaked permits {self.leaked_permits}, Payload documents "
+                f"ending in the wrong stage {len(self.payload_wrong)}",
+                f"chaos: worker SIGKILLs {self.worker_kills}, server restarts "
+                f"{self.server_restarts}, functions killed mid-invocation {self.function_kills} "
+                f"of {self.kill_candidates} render invocations, events delivered twice "
+                f"{self.duplicated_events}, late redeliveries {self.late_events}, Postiz faults "
+                f"{self.postiz_faults}, Payload faults {self.payload_faults}",
+                f"took {self.seconds:.1f}s",
+            ]
+            + [f"failure: {f}" for f in self.failures]
+            + [f"Payload wrong: {w}" for w in self.payload_wrong]
+        )
 
 
 def segment_duplicates(log_text: str) -> tuple[int, int]:
@@ -72,7 +75,7 @@ def segment_duplicates(log_text: str) -> tuple[int, int]:
         if "segment render started" not in line and "segment published" not in line:
             continue
         with contextlib.suppress(ValueError, KeyError):
-            record = json.loads(line[line.index("{"):])
+            record = json.loads(line[line.index("{") :])
             at = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00"))
             events[record["segment_key"]].append((record["message"], at))
     duplicates = renders = 0
@@ -90,10 +93,15 @@ def ledger_checks(stack: LocalStack, report: SoakReport) -> None:
     ledger = Ledger(stack.dynamodb(), stack.ledger_table)
     balance = ledger.balance(ACCOUNT)
     report.ledger_invariants_hold = (
-        balance.balance >= 0 and balance.held >= 0 and
-        balance.granted == balance.balance + balance.captured + balance.held)
-    captures = Counter(entry.get("hold") for entry in ledger.history(ACCOUNT, limit=100_000)
-                       if entry.get("op") == "capture")
+        balance.balance >= 0
+        and balance.held >= 0
+        and balance.granted == balance.balance + balance.captured + balance.held
+    )
+    captures = Counter(
+        entry.get("hold")
+        for entry in ledger.history(ACCOUNT, limit=100_000)
+        if entry.get("op") == "capture"
+    )
     report.duplicate_charges = sum(n - 1 for n in captures.values() if n > 1)
     report.captures = sum(captures.values())
     # Every workflow has ended: any hold still open was never settled.

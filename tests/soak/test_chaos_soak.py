@@ -17,11 +17,22 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.mark.timeout(900)
 async def test_nothing_is_lost_or_doubled_through_kills_restarts_and_redeliveries(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    config = SoakConfig(videos=2, images=2, publishes=2, worker_kills=3, server_restarts=1,
-                        function_kill_fraction=0.2, kill_every_s=6, duplicate_every=3, late_every=4,
-                        late_delay_s=8, deadline_s=600)
+    config = SoakConfig(
+        videos=2,
+        images=2,
+        publishes=2,
+        worker_kills=3,
+        server_restarts=1,
+        function_kill_fraction=0.2,
+        kill_every_s=6,
+        duplicate_every=3,
+        late_every=4,
+        late_delay_s=8,
+        deadline_s=600,
+    )
     report = await run_soak(config, tmp_path, ARTIFACTS / "soak-short-stack.log")
     print("\n" + "\n".join(report.lines()))
     assert report.started == 6

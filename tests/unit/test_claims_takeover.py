@@ -21,16 +21,22 @@ BUCKET, KEY = "claims-bucket", "intermediates/segments/x.mp4.claim"
 
 
 def ctx(attempt: int) -> WorkContext:
-    return WorkContext(workflow_id="wf", activity_id="7", attempt=attempt, checkpoint=None,
-                       memory_mb=3008)
+    return WorkContext(
+        workflow_id="wf", activity_id="7", attempt=attempt, checkpoint=None, memory_mb=3008
+    )
 
 
 def test_two_copies_taking_over_a_dead_claim_at_once_hold_it_once() -> None:
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
-        s3.put_object(Bucket=BUCKET, Key=KEY, Body=json.dumps(
-            {"workflow_id": "wf", "activity_id": "7", "attempt": 1, "at": 0}).encode())
+        s3.put_object(
+            Bucket=BUCKET,
+            Key=KEY,
+            Body=json.dumps(
+                {"workflow_id": "wf", "activity_id": "7", "attempt": 1, "at": 0}
+            ).encode(),
+        )
         both_read = threading.Barrier(2)
 
         class Racing(Claims):
@@ -77,10 +83,13 @@ def test_a_holder_taken_for_dead_stops_and_leaves_its_successor_s_claim() -> Non
                 assert not holder.wait_cancelled(0.15)
             _, etag = claims._read(KEY)
             assert etag is not None
-            successor = {"workflow_id": "other-wf", "activity_id": "3", "attempt": 1,
-                         "at": time.time()}
-            s3.put_object(Bucket=BUCKET, Key=KEY, Body=json.dumps(successor).encode(),
-                          IfMatch=etag)
+            successor = {
+                "workflow_id": "other-wf",
+                "activity_id": "3",
+                "attempt": 1,
+                "at": time.time(),
+            }
+            s3.put_object(Bucket=BUCKET, Key=KEY, Body=json.dumps(successor).encode(), IfMatch=etag)
             assert holder.wait_cancelled(5)  # the next refresh is refused: the work stops
             with pytest.raises(WorkError, match="took this claim over"):
                 holder.raise_if_cancelled()

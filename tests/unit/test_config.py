@@ -22,8 +22,13 @@ def test_default_namespace_is_refused_unless_explicitly_allowed() -> None:
 
 
 def test_temporal_env_config_is_honoured() -> None:
-    config = connect_config({"TEMPORAL_ADDRESS": "temporal:7233", "TEMPORAL_API_KEY": "k",
-                             "TEMPORAL_NAMESPACE": "smm-hub-core"})
+    config = connect_config(
+        {
+            "TEMPORAL_ADDRESS": "temporal:7233",
+            "TEMPORAL_API_KEY": "k",
+            "TEMPORAL_NAMESPACE": "smm-hub-core",
+        }
+    )
     assert config["target_host"] == "temporal:7233"
     assert config["api_key"] == "k"
     assert config["tls"] is True  # an API key implies TLS, as in the Temporal CLI
@@ -46,24 +51,31 @@ def test_emulator_reads_functions_from_the_sam_template() -> None:
 
 
 def test_the_temporal_api_key_can_come_from_secrets_manager(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import boto3
     from moto import mock_aws
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # Powertools' own boto3 session
     with mock_aws():
         arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-            Name="smm/test/temporal-api-key", SecretString="sk-from-the-vault")["ARN"]
-        config = connect_config({"SMM_TEMPORAL_API_KEY_SECRET_ARN": arn,
-                                 "AWS_DEFAULT_REGION": "us-east-1",
-                                 "TEMPORAL_ADDRESS": "temporal.example.com:7233"})
+            Name="smm/test/temporal-api-key", SecretString="sk-from-the-vault"
+        )["ARN"]
+        config = connect_config(
+            {
+                "SMM_TEMPORAL_API_KEY_SECRET_ARN": arn,
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "TEMPORAL_ADDRESS": "temporal.example.com:7233",
+            }
+        )
     assert config["api_key"] == "sk-from-the-vault"
     assert config["tls"] is True
     assert config["namespace"] == "smm-hub-core"
 
 
 def test_cli_bad_input_is_a_clear_error_not_a_traceback(
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from orchestrator.cli import main
 
     monkeypatch.setenv("SMM_LEDGER_TABLE", "ledger")
@@ -79,7 +91,8 @@ def test_cli_bad_input_is_a_clear_error_not_a_traceback(
 
 
 def test_the_cli_links_each_workflow_to_the_web_ui_when_one_is_configured(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from orchestrator.cli.settings import settings
 
     monkeypatch.delenv("SMM_WEB_UI_URL", raising=False)
@@ -87,4 +100,5 @@ def test_the_cli_links_each_workflow_to_the_web_ui_when_one_is_configured(
     monkeypatch.setenv("SMM_WEB_UI_URL", "https://temporal.example.com/")
     monkeypatch.setenv("TEMPORAL_NAMESPACE", "smm-hub-core")
     assert settings().workflow_link("render/a b") == (
-        "https://temporal.example.com/namespaces/smm-hub-core/workflows/render%2Fa%20b")
+        "https://temporal.example.com/namespaces/smm-hub-core/workflows/render%2Fa%20b"
+    )

@@ -26,10 +26,18 @@ def event(**overrides: Any) -> dict[str, Any]:
         "run_id": "run-1",
         "activity_id": "1",
         "attempt": 1,
-        "request": {"preset": "9:16", "width": 1080, "height": 1920, "crf": 21,
-                    "start_frame": 0, "end_frame": 30, "bucket": "out-bucket",
-                    "timeline": resolve(VideoSpec.model_validate(spec()), brand_kit())
-                    .model_dump(mode="json")},
+        "request": {
+            "preset": "9:16",
+            "width": 1080,
+            "height": 1920,
+            "crf": 21,
+            "start_frame": 0,
+            "end_frame": 30,
+            "bucket": "out-bucket",
+            "timeline": resolve(VideoSpec.model_validate(spec()), brand_kit()).model_dump(
+                mode="json"
+            ),
+        },
     }
     return {**base, **overrides}
 
@@ -73,7 +81,9 @@ def test_task_token_is_masked_in_repr_but_sent_in_json() -> None:
 
 
 def test_token_is_extracted_even_from_an_invalid_event() -> None:
-    assert extract_task_token({"task_token": TOKEN, "request": "nonsense"}) == \
-        b"secret-task-token-bytes"
+    assert (
+        extract_task_token({"task_token": TOKEN, "request": "nonsense"})
+        == b"secret-task-token-bytes"
+    )
     assert extract_task_token({"task_token": "not base64!!"}) is None
     assert extract_task_token("not an object") is None

@@ -34,8 +34,9 @@ def allowed(pid: int) -> list[set[int]]:
 
 def test_a_pinned_environment_and_what_it_starts_run_on_its_one_cpu() -> None:
     cpu = max(os.sched_getaffinity(0))
-    proc = subprocess.Popen([sys.executable, "-c", PROGRAM], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PROGRAM], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stdin is not None
         assert proc.stdout.readline().strip() == "up"

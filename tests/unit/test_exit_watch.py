@@ -13,8 +13,9 @@ from smm_local.processes import ExitWatch
 
 
 def test_a_process_that_dies_interrupts_the_wait_and_its_status_is_kept() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "import time, sys; time.sleep(0.3); "
-                             "sys.exit(3)"])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time, sys; time.sleep(0.3); sys.exit(3)"]
+    )
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt), ExitWatch(proc, every_s=0.05) as watch:
         time.sleep(30)  # a wait that would otherwise never end

@@ -33,8 +33,12 @@ class Service(BaseHTTPRequestHandler):
 
 
 def post(url: str, timeout: float = 5) -> int:
-    req = urllib.request.Request(url, data=json.dumps({"n": 1}).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url,
+        data=json.dumps({"n": 1}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return int(resp.status)
@@ -47,15 +51,17 @@ def proxy() -> str:
     service = ThreadingHTTPServer(("127.0.0.1", 0), Service)
     Thread(target=service.serve_forever, daemon=True).start()
     port = free_port()
-    serve(FaultProxy(f"http://127.0.0.1:{service.server_port}", hang_s=2.0), ProxyHandler,
-          port)
+    serve(FaultProxy(f"http://127.0.0.1:{service.server_port}", hang_s=2.0), ProxyHandler, port)
     WRITES.clear()
     return f"http://127.0.0.1:{port}"
 
 
 def arm(proxy: str, fault: str, count: int = 1) -> None:
-    req = urllib.request.Request(f"{proxy}/_fault/control", method="POST",
-                                 data=json.dumps({"fault": fault, "count": count}).encode())
+    req = urllib.request.Request(
+        f"{proxy}/_fault/control",
+        method="POST",
+        data=json.dumps({"fault": fault, "count": count}).encode(),
+    )
     urllib.request.urlopen(req, timeout=5).close()
 
 

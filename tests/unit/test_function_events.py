@@ -12,8 +12,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_there_is_a_valid_event_for_every_function() -> None:
-    functions = [name for name, r in load_template(ROOT / "template.yaml")["Resources"].items()
-                 if r["Type"] == "AWS::Serverless::Function"]
+    functions = [
+        name
+        for name, r in load_template(ROOT / "template.yaml")["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    ]
     for name in functions:
         event = json.loads((ROOT / "tests" / "events" / f"{name}.json").read_text())
         if name == "TriggerFunction":

@@ -24,8 +24,13 @@ TEMPLATES = ["quote_card", "promo_card", "carousel_slide", "link_preview", "long
 
 
 def node(script: str, *args: str) -> str:
-    done = subprocess.run(["node", "--input-type=module", "-e", script, *args], cwd=NODE_FN,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script, *args],
+        cwd=NODE_FN,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -33,22 +38,25 @@ def node(script: str, *args: str) -> str:
 @pytest.fixture(scope="module")
 def cards(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cards")
-    subprocess.run(["node", "scripts/render-scripts.mjs", str(FONTS), str(out)], cwd=NODE_FN,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["node", "scripts/render-scripts.mjs", str(FONTS), str(out)],
+        cwd=NODE_FN,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return out
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
-def test_every_template_draws_every_script_as_the_golden_shows(cards: Path,
-                                                               template: str) -> None:
+def test_every_template_draws_every_script_as_the_golden_shows(cards: Path, template: str) -> None:
     drawn = cards / f"image_{template}.png"
     if os.environ.get("SMM_UPDATE_GOLDENS"):
         drawn.replace(GOLDENS / drawn.name)
         return
     with Image.open(GOLDENS / drawn.name) as golden, Image.open(drawn) as now:
         assert golden.size == now.size
-        diff = ImageStat.Stat(ImageChops.difference(golden.convert("RGB"),
-                                                    now.convert("RGB"))).mean
+        diff = ImageStat.Stat(ImageChops.difference(golden.convert("RGB"), now.convert("RGB"))).mean
     assert max(diff) < 0.5, f"{template} differs from its golden by {diff}"
 
 

@@ -46,31 +46,43 @@ def test_every_result_and_event_carries_its_kind_name() -> None:
 
 
 def test_the_worker_registers_one_dispatch_activity_per_kind() -> None:
-    names = [fn.__temporal_activity_definition.name  # type: ignore[attr-defined]
-             for fn in LambdaDispatcher(None, {}).activities()]
+    names = [
+        fn.__temporal_activity_definition.name  # type: ignore[attr-defined]
+        for fn in LambdaDispatcher(None, {}).activities()
+    ]
     assert names == [kind.activity for kind in KINDS]
 
 
 def _env(spec: FunctionSpec) -> dict[str, str]:
-    return {**os.environ, **spec.environment, "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1",
-            "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id}
+    return {
+        **os.environ,
+        **spec.environment,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
+    }
 
 
 def _served(spec: FunctionSpec) -> list[str]:
     """The kinds the deployed handler says it serves ([] when it serves none)."""
     module, _, name = spec.handler.rpartition(".")
     if spec.runtime.startswith("nodejs"):
-        program = (f"const m = await import('./{module}.mjs');"
-                   f"console.log(JSON.stringify(m.{name}.kinds ?? []));")
+        program = (
+            f"const m = await import('./{module}.mjs');"
+            f"console.log(JSON.stringify(m.{name}.kinds ?? []));"
+        )
         command = ["node", "--input-type=module", "-e", program]
     else:
-        program = (f"import importlib, json; h = getattr(importlib.import_module('{module}'), "
-                   f"'{name}'); print(json.dumps(list(getattr(h, 'kinds', []))))")
+        program = (
+            f"import importlib, json; h = getattr(importlib.import_module('{module}'), "
+            f"'{name}'); print(json.dumps(list(getattr(h, 'kinds', []))))"
+        )
         command = [sys.executable, "-c", program]
     cwd = spec.code_dir if spec.runtime.startswith("nodejs") else ROOT
-    done = subprocess.run(command, cwd=cwd, env=_env(spec), capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        command, cwd=cwd, env=_env(spec), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     served: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
     return served
@@ -91,6 +103,11 @@ def test_the_committed_node_contract_matches_the_table() -> None:
 
 
 def test_dispatch_targets_are_the_functions_that_run_the_activity_runner() -> None:
-    assert DISPATCH_TARGETS == ["AudioMixFunction", "FinalizeVideoFunction", "NoopFunction",
-                                "RenderImageFunction", "RenderSegmentFunction",
-                                "TransferFunction"]
+    assert DISPATCH_TARGETS == [
+        "AudioMixFunction",
+        "FinalizeVideoFunction",
+        "NoopFunction",
+        "RenderImageFunction",
+        "RenderSegmentFunction",
+        "TransferFunction",
+    ]

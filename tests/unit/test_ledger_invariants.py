@@ -23,11 +23,18 @@ RUNS: dict[str, int] = {"examples": 0, "steps": 0}
 
 def make_table(db: Any) -> str:
     name = f"ledger-{uuid.uuid4().hex[:8]}"
-    db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                               {"AttributeName": "sk", "KeyType": "RANGE"}],
-                    AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                          {"AttributeName": "sk", "AttributeType": "S"}])
+    db.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+    )
     return name
 
 
@@ -115,7 +122,11 @@ class LedgerMachine(RuleBasedStateMachine):
         assert current.granted == current.balance + current.captured + current.held
         assert current.balance >= 0
         assert (current.balance, current.held, current.granted, current.captured) == (
-            self.balance, held, self.granted, self.captured)
+            self.balance,
+            held,
+            self.granted,
+            self.captured,
+        )
 
     @invariant()
     def each_hold_settled_at_most_once(self) -> None:
@@ -123,15 +134,19 @@ class LedgerMachine(RuleBasedStateMachine):
         # invariant most of the test's time against moto); read as Ledger.hold reads one.
         stored = {}
         for item in self.db.query(
-                TableName=self.ledger._table, ConsistentRead=True,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :hold)",
-                ExpressionAttributeValues={":pk": {"S": f"account#{ACCOUNT}"},
-                                           ":hold": {"S": "hold#"}})["Items"]:
+            TableName=self.ledger._table,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :hold)",
+            ExpressionAttributeValues={":pk": {"S": f"account#{ACCOUNT}"}, ":hold": {"S": "hold#"}},
+        )["Items"]:
             stored[item["sk"]["S"].removeprefix("hold#")] = {
                 "status": item["status"]["S"],
-                "captured": int(item.get("captured", {}).get("N", "0"))}
-        assert stored == {hold: {"status": state["status"], "captured": state["captured"]}
-                          for hold, state in self.holds.items()}
+                "captured": int(item.get("captured", {}).get("N", "0")),
+            }
+        assert stored == {
+            hold: {"status": state["status"], "captured": state["captured"]}
+            for hold, state in self.holds.items()
+        }
 
     def teardown(self) -> None:
         # The product's own reader of a hold agrees with the model at the end of each run.
@@ -152,9 +167,14 @@ def test_ledger_invariants_hold_over_a_thousand_random_interleavings(dynamodb: A
     LedgerMachine.db = dynamodb
     RUNS.update(examples=0, steps=0)
     test = LedgerMachine.TestCase
-    test.settings = settings(max_examples=1000, stateful_step_count=12, deadline=None,
-                             suppress_health_check=list(HealthCheck), derandomize=True,
-                             database=None)
+    test.settings = settings(
+        max_examples=1000,
+        stateful_step_count=12,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
     test().runTest()
     print(f"\nledger invariants: {RUNS['examples']} interleavings, {RUNS['steps']} operations")
     assert RUNS["examples"] >= 1000

@@ -22,15 +22,21 @@ def our_modules() -> list[Path]:
     found = []
     for top in OURS:
         for path in (ROOT / top).rglob("*"):
-            if path.suffix in {".py", ".mjs", ".mts", ".ts"} and not NOT_OURS & set(path.parts) \
-                    and path.name not in GENERATED and path.is_file():
+            if (
+                path.suffix in {".py", ".mjs", ".mts", ".ts"}
+                and not NOT_OURS & set(path.parts)
+                and path.name not in GENERATED
+                and path.is_file()
+            ):
                 found.append(path)
     return found
 
 
 def sizes() -> dict[str, int]:
-    return {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines())
-            for p in our_modules()}
+    return {
+        str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines())
+        for p in our_modules()
+    }
 
 
 def test_no_module_is_over_the_hard_limit_and_long_ones_are_reported() -> None:
@@ -38,7 +44,8 @@ def test_no_module_is_over_the_hard_limit_and_long_ones_are_reported() -> None:
     assert len(found) > 150  # the walk found the project, not an empty folder
     long = {name: n for name, n in found.items() if SOFT_LIMIT < n <= HARD_LIMIT}
     if long:
-        warnings.warn(f"modules over {SOFT_LIMIT} lines (does each hold one thing?): {long}",
-                      stacklevel=1)
+        warnings.warn(
+            f"modules over {SOFT_LIMIT} lines (does each hold one thing?): {long}", stacklevel=1
+        )
     too_long = {name: n for name, n in found.items() if n > HARD_LIMIT}
     assert too_long == {}, f"split these modules (hard limit {HARD_LIMIT} lines): {too_long}"

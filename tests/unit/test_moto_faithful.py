@@ -25,14 +25,22 @@ SCRIPT = Path(__file__)
 def hammer(plain: bool) -> tuple[int, int, int, int]:
     if not plain:
         from smm_local import moto_faithful
+
         moto_faithful.install()
     with mock_aws():
         db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                              {"AttributeName": "sk", "AttributeType": "S"}])
+        db.create_table(
+            TableName="t",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+        )
         ledger = Ledger(db, "t")
         ledger.grant("a", 100_000, "grant")
 
@@ -60,11 +68,18 @@ def test_concurrent_ledger_transactions_keep_the_invariants() -> None:
     assert captured == THREADS * (OPS // 2) * 3  # every capture counted once
 
 
-@pytest.mark.skipif(os.environ.get("SMM_SHOW_PLAIN_MOTO") != "1",
-                    reason="demonstrates moto's own race; SMM_SHOW_PLAIN_MOTO=1 to run")
+@pytest.mark.skipif(
+    os.environ.get("SMM_SHOW_PLAIN_MOTO") != "1",
+    reason="demonstrates moto's own race; SMM_SHOW_PLAIN_MOTO=1 to run",
+)
 def test_plain_moto_loses_concurrent_updates() -> None:
-    out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True,
-                         env={**os.environ, "PLAIN": "1"}, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PLAIN": "1"},
+        timeout=300,
+    )
     granted, balance, captured, held = map(int, out.stdout.split()[-4:])
     assert granted != balance + captured + held or held != 0
 

@@ -28,8 +28,9 @@ NODE_FN = ROOT / "functions" / "render_image"
 
 def keys_json(active: str = "k1", **keys: bytes) -> str:
     keys = keys or {"k1": os.urandom(32)}
-    return json.dumps({"active": active,
-                       "keys": {k: base64.b64encode(v).decode() for k, v in keys.items()}})
+    return json.dumps(
+        {"active": active, "keys": {k: base64.b64encode(v).decode() for k, v in keys.items()}}
+    )
 
 
 def plain(text: str) -> Payload:
@@ -79,21 +80,23 @@ async def test_a_plaintext_payload_is_refused_naming_the_senders_mistake() -> No
 
 
 async def test_while_switching_encryption_on_plaintext_can_be_accepted() -> None:
-    converter = data_converter({"SMM_PAYLOAD_KEYS": keys_json(),
-                                "SMM_PAYLOAD_PLAINTEXT": "accept"})
+    converter = data_converter({"SMM_PAYLOAD_KEYS": keys_json(), "SMM_PAYLOAD_PLAINTEXT": "accept"})
     assert converter.payload_codec is not None
     assert await converter.payload_codec.decode([plain("old")]) == [plain("old")]
     with pytest.raises(PayloadKeyError, match="SMM_PAYLOAD_PLAINTEXT: 'yes' is neither"):
         data_converter({"SMM_PAYLOAD_KEYS": keys_json(), "SMM_PAYLOAD_PLAINTEXT": "yes"})
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("nope", "SMM_PAYLOAD_KEYS: not JSON"),
-    ('{"active": "k1"}', "needs an object with 'active' and 'keys'"),
-    ('{"active": "k1", "keys": {"k1": "!!"}}', "keys.k1 is not base64"),
-    ('{"active": "k1", "keys": {"k1": "c2hvcnQ="}}', "keys.k1 is 5 bytes; AES-256 needs 32"),
-    (keys_json("k9"), "active key 'k9' is not one of keys"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("nope", "SMM_PAYLOAD_KEYS: not JSON"),
+        ('{"active": "k1"}', "needs an object with 'active' and 'keys'"),
+        ('{"active": "k1", "keys": {"k1": "!!"}}', "keys.k1 is not base64"),
+        ('{"active": "k1", "keys": {"k1": "c2hvcnQ="}}', "keys.k1 is 5 bytes; AES-256 needs 32"),
+        (keys_json("k9"), "active key 'k9' is not one of keys"),
+    ],
+)
 def test_bad_key_configuration_names_what_to_fix(text: str, message: str) -> None:
     with pytest.raises(PayloadKeyError, match=message):
         data_converter({"SMM_PAYLOAD_KEYS": text})
@@ -130,18 +133,28 @@ async def test_python_and_node_open_each_others_payloads() -> None:
     (sealed,) = await codec.encode([plain("from python")])
 
     def wire(p: Payload) -> dict[str, object]:
-        return {"metadata": {k: base64.b64encode(v).decode() for k, v in p.metadata.items()},
-                "data": base64.b64encode(p.data).decode()}
+        return {
+            "metadata": {k: base64.b64encode(v).decode() for k, v in p.metadata.items()},
+            "data": base64.b64encode(p.data).decode(),
+        }
 
     def unwire(d: dict[str, object]) -> Payload:
         meta = d["metadata"]
         assert isinstance(meta, dict)
-        return Payload(metadata={k: base64.b64decode(v) for k, v in meta.items()},
-                       data=base64.b64decode(str(d["data"])))
+        return Payload(
+            metadata={k: base64.b64decode(v) for k, v in meta.items()},
+            data=base64.b64decode(str(d["data"])),
+        )
 
-    done = subprocess.run(["node", "--input-type=module", "-e", NODE_ROUND_TRIP],
-                          input=json.dumps({"keys": keys, "sealed": [wire(sealed)]}),
-                          capture_output=True, text=True, cwd=NODE_FN, timeout=60, check=False)
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", NODE_ROUND_TRIP],
+        input=json.dumps({"keys": keys, "sealed": [wire(sealed)]}),
+        capture_output=True,
+        text=True,
+        cwd=NODE_FN,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert unwire(answer["opened"][0]) == plain("from python")

@@ -41,13 +41,20 @@ def s3() -> Iterator[Any]:
         yield client
 
 
-def request(workflow_id: str = "pub-1", content: str = "Launch day, exactly once",
-            **overrides: Any) -> CreatePostRequest:
-    return CreatePostRequest.model_validate({
-        "workflow_id": workflow_id,
-        "post": {"content": content, "integrations": ["x-1", "li-2"], "type": "now"},
-        "media": [], "settle_s": 30, "http_timeout_s": 1, "rate_limited_wait_s": 77,
-        **overrides})
+def request(
+    workflow_id: str = "pub-1", content: str = "Launch day, exactly once", **overrides: Any
+) -> CreatePostRequest:
+    return CreatePostRequest.model_validate(
+        {
+            "workflow_id": workflow_id,
+            "post": {"content": content, "integrations": ["x-1", "li-2"], "type": "now"},
+            "media": [],
+            "settle_s": 30,
+            "http_timeout_s": 1,
+            "rate_limited_wait_s": 77,
+            **overrides,
+        }
+    )
 
 
 def creates(double: PostizDouble) -> list[dict[str, Any]]:
@@ -59,7 +66,8 @@ def live(double: PostizDouble) -> list[dict[str, Any]]:
 
 
 def test_one_post_per_channel_and_a_rerun_sends_nothing(
-        postiz: tuple[PostizDouble, str], s3: Any) -> None:
+    postiz: tuple[PostizDouble, str], s3: Any
+) -> None:
     double, url = postiz
     publisher = PostizPublisher(s3, BUCKET, url, KEY)
     first = publisher.create_sync(request())
@@ -71,7 +79,8 @@ def test_one_post_per_channel_and_a_rerun_sends_nothing(
 
 
 def test_an_answer_lost_after_the_commit_is_found_not_posted_again(
-        postiz: tuple[PostizDouble, str], s3: Any) -> None:
+    postiz: tuple[PostizDouble, str], s3: Any
+) -> None:
     double, url = postiz
     publisher = PostizPublisher(s3, BUCKET, url, KEY)
     double.controls["fail_after_commit"] = True
@@ -84,7 +93,8 @@ def test_an_answer_lost_after_the_commit_is_found_not_posted_again(
 
 
 def test_a_create_that_commits_after_our_timeout_is_waited_for(
-        postiz: tuple[PostizDouble, str], s3: Any) -> None:
+    postiz: tuple[PostizDouble, str], s3: Any
+) -> None:
     double, url = postiz
     publisher = PostizPublisher(s3, BUCKET, url, KEY)
     double.controls["create_delay_s"] = 2  # longer than the 1 s HTTP timeout
@@ -104,7 +114,8 @@ def test_a_create_that_commits_after_our_timeout_is_waited_for(
 
 
 def test_nothing_found_after_the_settle_posts_only_the_missing_channels(
-        postiz: tuple[PostizDouble, str], s3: Any) -> None:
+    postiz: tuple[PostizDouble, str], s3: Any
+) -> None:
     double, url = postiz
     publisher = PostizPublisher(s3, BUCKET, url, KEY)
     double.controls["fail_after_commit"] = True
@@ -120,7 +131,8 @@ def test_nothing_found_after_the_settle_posts_only_the_missing_channels(
 
 
 def test_a_rate_limited_create_created_nothing_and_waits_the_configured_time(
-        postiz: tuple[PostizDouble, str], s3: Any) -> None:
+    postiz: tuple[PostizDouble, str], s3: Any
+) -> None:
     double, url = postiz
     publisher = PostizPublisher(s3, BUCKET, url, KEY)
     double.controls["force_429"] = 1
@@ -133,25 +145,36 @@ def test_a_rate_limited_create_created_nothing_and_waits_the_configured_time(
 
 
 def test_recovery_never_takes_a_twin_post_of_another_workflow(
-        postiz: tuple[PostizDouble, str], s3: Any) -> None:
+    postiz: tuple[PostizDouble, str], s3: Any
+) -> None:
     double, url = postiz
     publisher = PostizPublisher(s3, BUCKET, url, KEY)
     twin = publisher.create_sync(request("pub-twin"))  # same text, same channels
     double.controls["fail_after_commit"] = True
     with pytest.raises(ApplicationError):
         publisher.create_sync(request("pub-mine"))
-    mine = publisher.create_sync(request("pub-mine"),
-                                 now=datetime.now(UTC) + timedelta(seconds=31))
+    mine = publisher.create_sync(request("pub-mine"), now=datetime.now(UTC) + timedelta(seconds=31))
     assert not set(mine.post_ids) & set(twin.post_ids)
     assert len(live(double)) == 4 and len(creates(double)) == 2
 
 
 def test_postiz_discards_a_sent_group_and_deletes_its_older_posts(
-        postiz: tuple[PostizDouble, str]) -> None:
+    postiz: tuple[PostizDouble, str],
+) -> None:
     double, _ = postiz
-    body = {"type": "now", "date": "2026-11-27T10:00:00Z", "shortLink": False, "tags": [],
-            "posts": [{"integration": {"id": "x-1"}, "group": "g-ours",
-                       "value": [{"content": "same group twice", "image": []}]}]}
+    body = {
+        "type": "now",
+        "date": "2026-11-27T10:00:00Z",
+        "shortLink": False,
+        "tags": [],
+        "posts": [
+            {
+                "integration": {"id": "x-1"},
+                "group": "g-ours",
+                "value": [{"content": "same group twice", "image": []}],
+            }
+        ],
+    }
     now = datetime.now(UTC)
     first = double.model.create(body, now)
     assert double.model.posts[0]["group"] != "g-ours"

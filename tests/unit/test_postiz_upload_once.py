@@ -34,22 +34,29 @@ def uploader() -> Iterator[tuple[PostizUploader, PostizDouble]]:
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_object(Bucket=BUCKET, Key="renders/wf/image-01.png", Body=PNG)
-        settings = TransferSettings(output_bucket=BUCKET,
-                                    postiz_url=f"http://127.0.0.1:{port}/public/v1",
-                                    postiz_api_key=KEY)
+        settings = TransferSettings(
+            output_bucket=BUCKET,
+            postiz_url=f"http://127.0.0.1:{port}/public/v1",
+            postiz_api_key=KEY,
+        )
         yield PostizUploader(s3=s3, settings=settings), double
     server.shutdown()
 
 
 def request() -> PostizUploadRequest:
-    return PostizUploadRequest.model_validate({
-        "source": {"bucket": BUCKET, "key": "renders/wf/image-01.png"},
-        "filename": "01-image-01.png", "content_type": "image/png"})
+    return PostizUploadRequest.model_validate(
+        {
+            "source": {"bucket": BUCKET, "key": "renders/wf/image-01.png"},
+            "filename": "01-image-01.png",
+            "content_type": "image/png",
+        }
+    )
 
 
 def context(attempt: int = 1) -> WorkContext:
-    return WorkContext(workflow_id="pub-1", activity_id="9", attempt=attempt, checkpoint=None,
-                       memory_mb=512)
+    return WorkContext(
+        workflow_id="pub-1", activity_id="9", attempt=attempt, checkpoint=None, memory_mb=512
+    )
 
 
 def uploads(double: PostizDouble) -> list[dict[str, Any]]:
@@ -66,7 +73,8 @@ def test_a_retry_returns_the_first_upload(uploader: tuple[PostizUploader, Postiz
 
 
 def test_two_deliveries_at_the_same_moment_upload_once(
-        uploader: tuple[PostizUploader, PostizDouble]) -> None:
+    uploader: tuple[PostizUploader, PostizDouble],
+) -> None:
     upload, double = uploader
     start = threading.Barrier(2)
     results: list[Any] = []
@@ -92,7 +100,8 @@ def test_two_deliveries_at_the_same_moment_upload_once(
 
 
 def test_a_holder_finishing_between_look_and_take_is_not_redone(
-        uploader: tuple[PostizUploader, PostizDouble], monkeypatch: pytest.MonkeyPatch) -> None:
+    uploader: tuple[PostizUploader, PostizDouble], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The window the barrier test hits only sometimes, forced: the first delivery finishes
     and releases its claim just after the second looked for a result and before it takes."""
     upload, double = uploader
@@ -111,7 +120,8 @@ def test_a_holder_finishing_between_look_and_take_is_not_redone(
 
 
 def test_a_file_overwritten_in_s3_is_uploaded_again(
-        uploader: tuple[PostizUploader, PostizDouble]) -> None:
+    uploader: tuple[PostizUploader, PostizDouble],
+) -> None:
     upload, double = uploader
     first = upload(request(), context())
     upload.s3.put_object(Bucket=BUCKET, Key="renders/wf/image-01.png", Body=PNG + b"\1")

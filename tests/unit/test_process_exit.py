@@ -13,14 +13,22 @@ import pytest
 
 def child(body: str) -> subprocess.CompletedProcess[str]:
     program = "from smm_runtime.process_exit import run_and_exit\n" + textwrap.dedent(body)
-    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
 
 
-@pytest.mark.parametrize(("ending", "status"), [
-    ("return None", 0), ("raise SystemExit(None)", 0), ("raise SystemExit(3)", 3),
-    ("raise SystemExit('error: --account: unknown')", 1), ("raise RuntimeError('boom')", 1),
-    ("raise KeyboardInterrupt", 130)])
+@pytest.mark.parametrize(
+    ("ending", "status"),
+    [
+        ("return None", 0),
+        ("raise SystemExit(None)", 0),
+        ("raise SystemExit(3)", 3),
+        ("raise SystemExit('error: --account: unknown')", 1),
+        ("raise RuntimeError('boom')", 1),
+        ("raise KeyboardInterrupt", 130),
+    ],
+)
 def test_the_status_is_what_a_normal_exit_would_give(ending: str, status: int) -> None:
     done = child(f"""
         def main():

@@ -22,9 +22,13 @@ from smm_runtime.review_links import verify_link
 
 SECRET = b"links-secret"
 NOW = datetime.now(UTC)
-REQUEST = ReviewAnnouncement(workflow_id="payload-posts-7", round=2,
-                             reviewers=["ana@example.com", "bo@example.com"],
-                             expires_at=NOW + timedelta(days=3), content="Launch day!")
+REQUEST = ReviewAnnouncement(
+    workflow_id="payload-posts-7",
+    round=2,
+    reviewers=["ana@example.com", "bo@example.com"],
+    expires_at=NOW + timedelta(days=3),
+    content="Launch day!",
+)
 
 
 @pytest.fixture
@@ -37,8 +41,9 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append({"path": self.path, "type": self.headers["Content-Type"],
-                             "body": json.loads(body)})
+            received.append(
+                {"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)}
+            )
             self.send_response(200)
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -55,22 +60,25 @@ def link_in(message: dict[str, Any]) -> str:
 
 
 async def test_each_reviewer_gets_their_own_link_in_their_own_inbox_only(
-        webhook: tuple[str, list[dict[str, Any]]]) -> None:
+    webhook: tuple[str, list[dict[str, Any]]],
+) -> None:
     url, received = webhook
     base = url.rsplit("/", 1)[0]
-    announcer = ReviewAnnouncer(SECRET, "https://trigger.example/", f"{base}/team",
-                                inbox_template=f"{base}/dm/{{reviewer}}")
+    announcer = ReviewAnnouncer(
+        SECRET, "https://trigger.example/", f"{base}/team", inbox_template=f"{base}/dm/{{reviewer}}"
+    )
     issued = await ActivityEnvironment().run(announcer.announce_review, REQUEST)
     assert issued.delivered == ["ana@example.com", "bo@example.com"] and issued.links == {}
     private = [m for m in received if m["path"].startswith("/hooks/dm/")]
     assert [unquote(m["path"]) for m in private] == [
-        "/hooks/dm/ana@example.com", "/hooks/dm/bo@example.com"]
+        "/hooks/dm/ana@example.com",
+        "/hooks/dm/bo@example.com",
+    ]
     for message, reviewer in zip(private, ["ana@example.com", "bo@example.com"], strict=True):
         link = link_in(message)
         assert link.startswith("https://trigger.example/review/")
         claim = verify_link(SECRET, unquote(link.rsplit("/", 1)[1]))
-        assert (claim.workflow_id, claim.round, claim.reviewer) == (
-            "payload-posts-7", 2, reviewer)
+        assert (claim.workflow_id, claim.round, claim.reviewer) == ("payload-posts-7", 2, reviewer)
         assert message["body"]["text"].count("https://") == 1  # theirs, nobody else's
         assert "round 2" in message["body"]["text"] and "Launch day!" in message["body"]["text"]
     (shared,) = [m for m in received if m["path"] == "/hooks/team"]
@@ -80,11 +88,16 @@ async def test_each_reviewer_gets_their_own_link_in_their_own_inbox_only(
 
 
 async def test_a_reviewer_without_a_private_inbox_gets_no_link_anywhere(
-        webhook: tuple[str, list[dict[str, Any]]]) -> None:
+    webhook: tuple[str, list[dict[str, Any]]],
+) -> None:
     url, received = webhook
     base = url.rsplit("/", 1)[0]
-    announcer = ReviewAnnouncer(SECRET, "https://trigger.example/", f"{base}/team",
-                                inboxes={"ana@example.com": f"{base}/dm-ana"})
+    announcer = ReviewAnnouncer(
+        SECRET,
+        "https://trigger.example/",
+        f"{base}/team",
+        inboxes={"ana@example.com": f"{base}/dm-ana"},
+    )
     issued = await ActivityEnvironment().run(announcer.announce_review, REQUEST)
     assert issued.delivered == ["ana@example.com"]
     assert [m["path"] for m in received] == ["/hooks/dm-ana", "/hooks/team"]
@@ -92,8 +105,10 @@ async def test_a_reviewer_without_a_private_inbox_gets_no_link_anywhere(
 
 
 async def test_without_configuration_no_links_and_no_message(
-        webhook: tuple[str, list[dict[str, Any]]]) -> None:
+    webhook: tuple[str, list[dict[str, Any]]],
+) -> None:
     url, received = webhook
-    links = await ActivityEnvironment().run(ReviewAnnouncer(None, None, url).announce_review,
-                                            REQUEST)
+    links = await ActivityEnvironment().run(
+        ReviewAnnouncer(None, None, url).announce_review, REQUEST
+    )
     assert links.links == {} and received == []

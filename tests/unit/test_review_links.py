@@ -28,14 +28,21 @@ def test_a_signed_link_verifies_to_exactly_what_it_was_issued_for() -> None:
     assert verify_link(SECRET, sign_link(SECRET, CLAIM), NOW) == CLAIM
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # the mac
-    lambda t: t.split(".")[0],  # cut short
-    lambda t: sign_link(b"other-secret", CLAIM),  # signed with another key
-    lambda t: sign_link(SECRET, ReviewClaim("payload-posts-1", 3, "ana@example.com",
-                                            CLAIM.expires_at)).split(".")[0] + "." +
-    t.split(".")[1],  # a later round's claims with this round's mac
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # the mac
+        lambda t: t.split(".")[0],  # cut short
+        lambda t: sign_link(b"other-secret", CLAIM),  # signed with another key
+        lambda t: (
+            sign_link(
+                SECRET, ReviewClaim("payload-posts-1", 3, "ana@example.com", CLAIM.expires_at)
+            ).split(".")[0]
+            + "."
+            + t.split(".")[1]
+        ),  # a later round's claims with this round's mac
+    ],
+)
 def test_a_tampered_link_is_refused(tamper: object) -> None:
     token = sign_link(SECRET, CLAIM)
     with pytest.raises(ReviewLinkError, match="not valid"):
@@ -48,15 +55,26 @@ def test_an_expired_link_is_refused() -> None:
 
 
 def test_the_csrf_value_is_bound_to_the_link() -> None:
-    one, two = sign_link(SECRET, CLAIM), sign_link(SECRET, ReviewClaim(
-        "payload-posts-2", 1, "ana@example.com", CLAIM.expires_at))
+    one, two = (
+        sign_link(SECRET, CLAIM),
+        sign_link(SECRET, ReviewClaim("payload-posts-2", 1, "ana@example.com", CLAIM.expires_at)),
+    )
     assert csrf_token(SECRET, one) == csrf_token(SECRET, one) != csrf_token(SECRET, two)
 
 
-@pytest.mark.parametrize("token", [
-    "é.ñ", "abc.dÉf", "x.\udcff", "....", "", "a" * 5000, "bm90IGpzb24.x",
-    "W10." + "A" * 43,  # a JSON array, not an object
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "é.ñ",
+        "abc.dÉf",
+        "x.\udcff",
+        "....",
+        "",
+        "a" * 5000,
+        "bm90IGpzb24.x",
+        "W10." + "A" * 43,  # a JSON array, not an object
+    ],
+)
 def test_any_malformed_link_is_refused_never_raises_anything_else(token: str) -> None:
     with pytest.raises(ReviewLinkError):
         verify_link(SECRET, token, NOW)

@@ -45,12 +45,20 @@ def test_garbage_is_refused(tmp_path: Path) -> None:
 def test_a_decompression_bomb_is_refused_from_its_header(tmp_path: Path) -> None:
     # A valid PNG header claiming 100000 x 100000 pixels: refused before decoding.
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + \
-        chunk(b"IEND", b"")
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0"))
+        + chunk(b"IEND", b"")
+    )
     (tmp_path / "bomb.png").write_bytes(png)
     with pytest.raises(UnsafeMediaError, match="logo:"):
         normalize_image(tmp_path / "bomb.png", tmp_path / "bomb.tga", "logo")

@@ -27,13 +27,14 @@ def test_crossfade_overlaps_scenes_and_shortens_the_timeline() -> None:
 
 @pytest.mark.parametrize("fps", [24, 25, 30, 50, 60])
 def test_every_frame_rate_counts_whole_frames_at_its_own_rate(fps: int) -> None:
-    tl = timeline_of(fps=fps, scenes=[scene(1), scene(1.5)],
-                     captions=[{"start_s": 0.5, "end_s": 2.0, "text": "x"}])
+    tl = timeline_of(
+        fps=fps,
+        scenes=[scene(1), scene(1.5)],
+        captions=[{"start_s": 0.5, "end_s": 2.0, "text": "x"}],
+    )
     assert tl.fps == fps
-    assert [(s.start_frame, s.frames) for s in tl.scenes] == [
-        (0, fps), (fps, round(1.5 * fps))]
-    assert (tl.captions[0].start_frame, tl.captions[0].end_frame) == (
-        round(0.5 * fps), 2 * fps)
+    assert [(s.start_frame, s.frames) for s in tl.scenes] == [(0, fps), (fps, round(1.5 * fps))]
+    assert (tl.captions[0].start_frame, tl.captions[0].end_frame) == (round(0.5 * fps), 2 * fps)
 
 
 def test_a_refused_frame_rate_says_which_are_allowed() -> None:
@@ -76,13 +77,20 @@ def test_an_unknown_font_role_names_the_field() -> None:
         ({"presets": ["9:16", "9:16"]}, "spec.presets"),
         ({"presets": ["4:5"]}, "spec.presets.0"),
         ({"quality": "ultra"}, "spec.quality"),
-        ({"scenes": [scene(1, background={"type": "image", "uri": "http://x/y.png"})]},
-         "spec.scenes.0.background.image.uri"),
-        ({"scenes": [scene(1), scene(1, transition_in={"type": "crossfade",
-                                                       "duration_s": 1.0})]},
-         "scenes.1.transition_in.duration_s"),
-        ({"scenes": [scene(1, transition_in={"type": "crossfade"})]},
-         "scenes.0.transition_in"),
+        (
+            {"scenes": [scene(1, background={"type": "image", "uri": "http://x/y.png"})]},
+            "spec.scenes.0.background.image.uri",
+        ),
+        (
+            {
+                "scenes": [
+                    scene(1),
+                    scene(1, transition_in={"type": "crossfade", "duration_s": 1.0}),
+                ]
+            },
+            "scenes.1.transition_in.duration_s",
+        ),
+        ({"scenes": [scene(1, transition_in={"type": "crossfade"})]}, "scenes.0.transition_in"),
         ({"captions": [{"start_s": 2, "end_s": 1, "text": "x"}]}, "spec.captions.0"),
         ({"brand_kit": "Not An Id"}, "spec.brand_kit"),
         ({"fps": 29.97}, "spec.fps"),
@@ -125,12 +133,18 @@ def test_planner_gives_expensive_frames_shorter_segments() -> None:
 
 
 def test_frame_costs_follow_what_is_on_screen() -> None:
-    tl = timeline_of(scenes=[scene(1, background={"type": "image",
-                                                  "uri": "s3://assets-bucket/p.jpg",
-                                                  "ken_burns": {}}),
-                             scene(1, transition_in={"type": "crossfade", "duration_s": 0.5},
-                                   background={"type": "gradient", "from_color": "primary",
-                                               "to_color": "accent"})])
+    tl = timeline_of(
+        scenes=[
+            scene(
+                1, background={"type": "image", "uri": "s3://assets-bucket/p.jpg", "ken_burns": {}}
+            ),
+            scene(
+                1,
+                transition_in={"type": "crossfade", "duration_s": 0.5},
+                background={"type": "gradient", "from_color": "primary", "to_color": "accent"},
+            ),
+        ]
+    )
     costs = frame_costs(tl)
     assert len(costs) == tl.total_frames == 45
     assert costs[0] > costs[-1]  # zooming a photo costs more than a gradient
@@ -159,8 +173,12 @@ def test_a_window_across_a_transition_keeps_both_scenes() -> None:
 
 
 def test_a_window_keeps_only_the_texts_and_captions_it_shows() -> None:
-    tl = timeline_of(captions=[{"start_s": 0, "end_s": 0.5, "text": "early"},
-                               {"start_s": 3, "end_s": 3.4, "text": "late"}])
+    tl = timeline_of(
+        captions=[
+            {"start_s": 0, "end_s": 0.5, "text": "early"},
+            {"start_s": 3, "end_s": 3.4, "text": "late"},
+        ]
+    )
     late = window(tl, 60, 105)
     assert [c.text for c in late.captions] == ["late"]
     assert late.has_captions

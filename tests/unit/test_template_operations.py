@@ -13,22 +13,28 @@ from smm_local.template import load_template
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
-FUNCTIONS = sorted(name for name, r in RESOURCES.items()
-                   if r["Type"] == "AWS::Serverless::Function")
+FUNCTIONS = sorted(
+    name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"
+)
 
 
 def test_every_function_logs_json_to_a_group_that_expires() -> None:
     assert TEMPLATE["Globals"]["Function"]["LoggingConfig"] == {"LogFormat": "JSON"}
-    groups = {r["Properties"]["LogGroupName"]["Fn::Sub"]: r["Properties"]["RetentionInDays"]
-              for r in RESOURCES.values() if r["Type"] == "AWS::Logs::LogGroup"}
-    assert groups == {f"/aws/lambda/${{{name}}}": {"Ref": "LogRetentionDays"}
-                      for name in FUNCTIONS}
+    groups = {
+        r["Properties"]["LogGroupName"]["Fn::Sub"]: r["Properties"]["RetentionInDays"]
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    }
+    assert groups == {f"/aws/lambda/${{{name}}}": {"Ref": "LogRetentionDays"} for name in FUNCTIONS}
 
 
 def watched(alarm: str) -> set[str]:
     metrics = RESOURCES[alarm]["Properties"]["Metrics"]
-    return {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
-            for m in metrics if "MetricStat" in m}
+    return {
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+        for m in metrics
+        if "MetricStat" in m
+    }
 
 
 def test_every_function_is_behind_the_error_and_throttle_alarms() -> None:
@@ -36,8 +42,12 @@ def test_every_function_is_behind_the_error_and_throttle_alarms() -> None:
     assert watched("FunctionThrottlesAlarm") == set(FUNCTIONS)
     assert watched("FunctionDiedAlarm") == {"DispatchFailureFunction"}
     assert watched("DynamoDbThrottlesAlarm") == {"LedgerTable", "IdempotencyTable"}
-    for name in ("FunctionErrorsAlarm", "FunctionThrottlesAlarm", "FunctionDiedAlarm",
-                 "DynamoDbThrottlesAlarm"):
+    for name in (
+        "FunctionErrorsAlarm",
+        "FunctionThrottlesAlarm",
+        "FunctionDiedAlarm",
+        "DynamoDbThrottlesAlarm",
+    ):
         actions = RESOURCES[name]["Properties"]["AlarmActions"]["Fn::If"]
         assert actions[0] == "HasAlarmTopic"
 

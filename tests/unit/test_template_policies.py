@@ -12,9 +12,17 @@ import pytest
 from smm_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN = ("CreativeBucket", "LedgerTable", "IdempotencyTable", "PostizApiKeySecretArn",
-       "TriggerSecretArn", "TemporalApiKeySecretArn", "PayloadKeysSecretArn",
-       "ReviewLinkSecretArn", "DispatchFailureFunction")
+OWN = (
+    "CreativeBucket",
+    "LedgerTable",
+    "IdempotencyTable",
+    "PostizApiKeySecretArn",
+    "TriggerSecretArn",
+    "TemporalApiKeySecretArn",
+    "PayloadKeysSecretArn",
+    "ReviewLinkSecretArn",
+    "DispatchFailureFunction",
+)
 WRITES = ("Put", "Delete", "Update", "Write", "Create", "Abort")
 ALWAYS_MANAGED = {"service-role/AWSLambdaBasicExecutionRole", "AWSXRayDaemonWriteAccess"}
 VPC_MANAGED = "service-role/AWSLambdaVPCAccessExecutionRole"
@@ -25,8 +33,7 @@ def resources() -> dict[str, dict[str, Any]]:
 
 
 def functions() -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in resources().items()
-            if r["Type"] == "AWS::Serverless::Function"}
+    return {name: r for name, r in resources().items() if r["Type"] == "AWS::Serverless::Function"}
 
 
 def role_of(function: dict[str, Any]) -> dict[str, Any]:
@@ -70,12 +77,16 @@ def test_every_function_runs_as_its_own_explicit_role() -> None:
 def test_no_wildcard_actions_and_no_resource_outside_the_project() -> None:
     for name, statement in statements():
         assert statement["Effect"] == "Allow", name
-        actions = statement["Action"] if isinstance(statement["Action"], list) else \
-            [statement["Action"]]
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
         for action in actions:
             assert "*" not in action, f"{name}: wildcard action {action}"
-        resources_ = statement["Resource"] if isinstance(statement["Resource"], list) else \
-            [statement["Resource"]]
+        resources_ = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
         for resource in resources_:
             text = json.dumps(resource)
             assert resource != "*", f"{name}: a policy on every resource"
@@ -102,20 +113,28 @@ def test_network_interface_rights_only_when_deployed_into_a_vpc() -> None:
 
 def test_functions_that_report_failures_may_invoke_only_the_failure_function() -> None:
     for name, function in functions().items():
-        invokes = [s for n, s in statements()
-                   if n == name and "lambda:InvokeFunction" in s["Action"]]
-        destination = function["Properties"].get("EventInvokeConfig", {}) \
-            .get("DestinationConfig", {}).get("OnFailure")
+        invokes = [
+            s for n, s in statements() if n == name and "lambda:InvokeFunction" in s["Action"]
+        ]
+        destination = (
+            function["Properties"]
+            .get("EventInvokeConfig", {})
+            .get("DestinationConfig", {})
+            .get("OnFailure")
+        )
         if destination:
             assert [s["Resource"] for s in invokes] == [destination["Destination"]], name
         else:
             assert invokes == [], name
 
 
-@pytest.mark.parametrize(("condition", "secret"), [
-    ("HasTemporalSecret", "TemporalApiKeySecretArn"),
-    ("HasPayloadKeys", "PayloadKeysSecretArn"),
-])
+@pytest.mark.parametrize(
+    ("condition", "secret"),
+    [
+        ("HasTemporalSecret", "TemporalApiKeySecretArn"),
+        ("HasPayloadKeys", "PayloadKeysSecretArn"),
+    ],
+)
 def test_optional_secrets_are_readable_only_when_configured(condition: str, secret: str) -> None:
     for name, function in functions().items():
         conditional = [p for p, c in policies(role_of(function)) if c == condition]
@@ -128,27 +147,36 @@ def test_optional_secrets_are_readable_only_when_configured(condition: str, secr
 def test_every_public_url_has_reserved_concurrency() -> None:
     """A function behind a Function URL answers anyone on the internet: its concurrency is
     reserved, so a flood cannot take the account's Lambda concurrency from the renders."""
-    public = {name: f for name, f in functions().items()
-              if "FunctionUrlConfig" in f["Properties"]}
+    public = {name: f for name, f in functions().items() if "FunctionUrlConfig" in f["Properties"]}
     assert public, "no Function URL in the template"
     for name, function in public.items():
         assert "ReservedConcurrentExecutions" in function["Properties"], name
 
 
 # What each AWS call the worker makes needs (boto3 method -> IAM actions).
-WORKER_CALLS = {"invoke": {"lambda:InvokeFunction"},
-                "get_function_concurrency": {"lambda:GetFunctionConcurrency"},
-                "get_object": {"s3:GetObject", "s3:ListBucket"},  # NoSuchKey, not AccessDenied
-                "put_object": {"s3:PutObject"},
-                "get_item": {"dynamodb:GetItem"}, "query": {"dynamodb:Query"},
-                "scan": {"dynamodb:Scan"},
-                "transact_write_items": {"dynamodb:TransactWriteItems",
-                                         "dynamodb:ConditionCheckItem", "dynamodb:PutItem",
-                                         "dynamodb:UpdateItem"},
-                "get_secret": {"secretsmanager:GetSecretValue"}}
-WORKER_CODE = [*sorted((ROOT / "orchestrator").rglob("*.py")),
-               *[ROOT / "layers" / "runtime" / "smm_runtime" / f
-                 for f in ("ledger.py", "codec.py", "temporal_conn.py")]]
+WORKER_CALLS = {
+    "invoke": {"lambda:InvokeFunction"},
+    "get_function_concurrency": {"lambda:GetFunctionConcurrency"},
+    "get_object": {"s3:GetObject", "s3:ListBucket"},  # NoSuchKey, not AccessDenied
+    "put_object": {"s3:PutObject"},
+    "get_item": {"dynamodb:GetItem"},
+    "query": {"dynamodb:Query"},
+    "scan": {"dynamodb:Scan"},
+    "transact_write_items": {
+        "dynamodb:TransactWriteItems",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    },
+    "get_secret": {"secretsmanager:GetSecretValue"},
+}
+WORKER_CODE = [
+    *sorted((ROOT / "orchestrator").rglob("*.py")),
+    *[
+        ROOT / "layers" / "runtime" / "smm_runtime" / f
+        for f in ("ledger.py", "codec.py", "temporal_conn.py")
+    ],
+]
 
 
 def worker_calls() -> set[str]:

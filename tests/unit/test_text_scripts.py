@@ -33,7 +33,7 @@ SAMPLES = {
     "thai": "สวัสดีชาวโลก",
     "emoji": "Emoji 😀👍🏽🇫🇷👨‍👩‍👧‍👦 1️⃣ ❤️",
     "cjk without spaces": "这是一段很长的中文文本没有空格需要自动换行"
-                          "才能显示在安全区域内部不会超出边界的测试文本",
+    "才能显示在安全区域内部不会超出边界的测试文本",
 }
 
 
@@ -66,8 +66,7 @@ def test_han_takes_the_font_of_the_text_s_language(chain: FontChain) -> None:
     assert face_of("세계 世界", "世") == "NotoSansKR-Regular.otf"
 
 
-def test_a_character_no_font_has_is_refused_naming_field_and_character(
-        chain: FontChain) -> None:
+def test_a_character_no_font_has_is_refused_naming_field_and_character(chain: FontChain) -> None:
     with pytest.raises(InvalidRequestError) as err:
         chain.check("Pharaoh 𓀀 says hi", "scenes.2.texts.0.text")
     assert str(err.value).startswith('scenes.2.texts.0.text: no font covers "𓀀" (U+13000)')
@@ -121,9 +120,18 @@ def _sheet(chain: FontChain, folder: Path) -> Image.Image:
     y = 20
     for i, text in enumerate(SAMPLES.values()):
         # Scene texts and captions in turn: both styles draw every script.
-        layer = RText(text=text, font="s3://bucket/font.ttf", size=0.05, color="#ffffff",
-                      style="caption" if i % 2 else "shadow", position="top", align="center",
-                      animation="none", start_frame=0, end_frame=1)
+        layer = RText(
+            text=text,
+            font="s3://bucket/font.ttf",
+            size=0.05,
+            color="#ffffff",
+            style="caption" if i % 2 else "shadow",
+            position="top",
+            align="center",
+            animation="none",
+            start_frame=0,
+            end_frame=1,
+        )
         placed = render_text(layer, chain, 1080, 1920, folder / f"sheet-{i}.tga")
         with Image.open(placed.path) as drawn:
             canvas.alpha_composite(drawn.convert("RGBA"), (placed.x, y))
@@ -133,7 +141,8 @@ def _sheet(chain: FontChain, folder: Path) -> Image.Image:
 
 
 def test_the_sheet_of_every_script_matches_the_golden_that_was_looked_at(
-        chain: FontChain, tmp_path: Path) -> None:
+    chain: FontChain, tmp_path: Path
+) -> None:
     sheet = _sheet(chain, tmp_path)
     sheet.save(tmp_path / "sheet.png")
     if os.environ.get("SMM_UPDATE_GOLDENS"):

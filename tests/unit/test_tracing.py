@@ -13,10 +13,13 @@ from smm_runtime import tracing
 def test_export_is_off_unless_configured() -> None:
     assert tracing.exporter_processor({}) is None
     assert tracing.exporter_processor({"OTEL_TRACES_EXPORTER": "none"}) is None
-    assert isinstance(tracing.exporter_processor({"OTEL_TRACES_EXPORTER": "console"}),
-                      SimpleSpanProcessor)
-    assert isinstance(tracing.exporter_processor(
-        {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318"}), BatchSpanProcessor)
+    assert isinstance(
+        tracing.exporter_processor({"OTEL_TRACES_EXPORTER": "console"}), SimpleSpanProcessor
+    )
+    assert isinstance(
+        tracing.exporter_processor({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318"}),
+        BatchSpanProcessor,
+    )
 
 
 def test_a_span_context_travels_as_w3c_headers_and_comes_back() -> None:

@@ -10,10 +10,18 @@ from orchestrator.cli.watch import line
 def render(presets: dict[str, list[int]]) -> dict[str, object]:
     done = sum(d for d, _ in presets.values())
     total = sum(t for _, t in presets.values())
-    return {"stage": "rendering", "render": {
-        "stage": "rendering", "done": done, "total": total, "unit": "segments", "queued": 2,
-        "presets": presets, "running": [{"activity": "dispatch_segment", "attempt": 2,
-                                         "percent": 40.0}]}}
+    return {
+        "stage": "rendering",
+        "render": {
+            "stage": "rendering",
+            "done": done,
+            "total": total,
+            "unit": "segments",
+            "queued": 2,
+            "presets": presets,
+            "running": [{"activity": "dispatch_segment", "attempt": 2, "percent": 40.0}],
+        },
+    }
 
 
 def test_several_formats_get_a_bar_each() -> None:
@@ -28,8 +36,7 @@ def test_one_format_keeps_one_bar() -> None:
     assert "] 2/8 segments" in text and "9:16 [" not in text
 
 
-def test_slots_refuses_a_bad_interval_naming_the_flag(
-        capsys: pytest.CaptureFixture[str]) -> None:
+def test_slots_refuses_a_bad_interval_naming_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
     from orchestrator.cli import main
 
     with pytest.raises(SystemExit) as done:

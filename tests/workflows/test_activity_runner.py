@@ -47,10 +47,13 @@ class ProbeWorkflow:
     @workflow.run
     async def run(self, request: NoopRequest) -> NoopResult:
         return await workflow.execute_activity(
-            async_probe, request, start_to_close_timeout=timedelta(seconds=60),
+            async_probe,
+            request,
+            start_to_close_timeout=timedelta(seconds=60),
             heartbeat_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100),
-                                     maximum_attempts=3),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=100), maximum_attempts=3
+            ),
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
 
@@ -71,24 +74,34 @@ class Harness:
     runner: ActivityRunner
     logs: io.StringIO
 
-    async def start(self, request: dict[str, Any] | None = None) -> tuple[
-            WorkflowHandle[Any, Any], dict[str, Any]]:
+    async def start(
+        self, request: dict[str, Any] | None = None
+    ) -> tuple[WorkflowHandle[Any, Any], dict[str, Any]]:
         handle = await self.env.client.start_workflow(
-            ProbeWorkflow.run, NoopRequest(), id=f"probe-{uuid.uuid4()}", task_queue=self.queue)
+            ProbeWorkflow.run, NoopRequest(), id=f"probe-{uuid.uuid4()}", task_queue=self.queue
+        )
         token, attempt = await asyncio.wait_for(PROBE_TOKENS.get(), 10)
         return handle, self.event(handle.id, token, attempt, request)
 
-    async def next_event(self, workflow_id: str, request: dict[str, Any] | None = None
-                         ) -> dict[str, Any]:
+    async def next_event(
+        self, workflow_id: str, request: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         token, attempt = await asyncio.wait_for(PROBE_TOKENS.get(), 10)
         return self.event(workflow_id, token, attempt, request)
 
     @staticmethod
-    def event(workflow_id: str, token: bytes, attempt: int,
-              request: dict[str, Any] | None) -> dict[str, Any]:
-        return {"contract_version": 1, "kind": "noop", "task_token": encode_task_token(token),
-                "workflow_id": workflow_id, "activity_id": "1", "attempt": attempt,
-                "request": request if request is not None else {"echo": "hi"}}
+    def event(
+        workflow_id: str, token: bytes, attempt: int, request: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        return {
+            "contract_version": 1,
+            "kind": "noop",
+            "task_token": encode_task_token(token),
+            "workflow_id": workflow_id,
+            "activity_id": "1",
+            "attempt": attempt,
+            "request": request if request is not None else {"echo": "hi"},
+        }
 
     async def handle(self, event: dict[str, Any], work: Any) -> str:
         # The runner owns its own event loop, as in a Lambda process: run it on a thread.
@@ -99,17 +112,21 @@ class Harness:
 @pytest_asyncio.fixture
 async def harness(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
     logs = io.StringIO()
-    logger = Logger(service=f"runner-test-{uuid.uuid4().hex[:8]}",
-                    logger_handler=logging.StreamHandler(logs))
+    logger = Logger(
+        service=f"runner-test-{uuid.uuid4().hex[:8]}", logger_handler=logging.StreamHandler(logs)
+    )
     target = dev_env.client.service_client.config.target_host
-    runner = ActivityRunner(logger, heartbeat_interval_s=0.2,
-                            environ={"TEMPORAL_ADDRESS": target,
-                                     "TEMPORAL_NAMESPACE": "smm-hub-core"})
+    runner = ActivityRunner(
+        logger,
+        heartbeat_interval_s=0.2,
+        environ={"TEMPORAL_ADDRESS": target, "TEMPORAL_NAMESPACE": "smm-hub-core"},
+    )
     queue = f"tq-{uuid.uuid4()}"
     while not PROBE_TOKENS.empty():
         PROBE_TOKENS.get_nowait()
-    async with Worker(dev_env.client, task_queue=queue, workflows=[ProbeWorkflow],
-                      activities=[async_probe]):
+    async with Worker(
+        dev_env.client, task_queue=queue, workflows=[ProbeWorkflow], activities=[async_probe]
+    ):
         yield Harness(dev_env, queue, runner, logs)
 
 
@@ -125,8 +142,7 @@ async def test_result_reaches_the_workflow_as_the_declared_type(harness: Harness
     assert result == NoopResult(echo="hi", cold_start=False)
 
 
-async def test_invalid_request_fails_once_non_retryably_naming_the_field(
-        harness: Harness) -> None:
+async def test_invalid_request_fails_once_non_retryably_naming_the_field(harness: Harness) -> None:
     handle, event = await harness.start(request={"sleep_ms": -5})
     assert await harness.handle(event, echo) == "invalid"
     with pytest.raises(WorkflowFailureError) as err:
@@ -151,8 +167,7 @@ async def test_typed_work_error_is_not_retried(harness: Harness) -> None:
     assert "WOFF2" in str(err.value.cause.cause)
 
 
-async def test_unexpected_crash_is_retried_by_temporal_and_then_succeeds(
-        harness: Harness) -> None:
+async def test_unexpected_crash_is_retried_by_temporal_and_then_succeeds(harness: Harness) -> None:
     def crash(request: NoopRequest, ctx: WorkContext) -> NoopResult:
         raise RuntimeError("disk full")
 
@@ -215,13 +230,17 @@ async def test_task_tokens_never_reach_the_logs(harness: Harness) -> None:
         assert e["task_token"] not in text
 
 
-async def test_each_activity_emits_cloudwatch_metrics(harness: Harness,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+async def test_each_activity_emits_cloudwatch_metrics(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
     handle, event = await harness.start()
     assert await harness.handle(event, echo) == "completed"
     await handle.result()
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()
-             if line.startswith("{") and "_aws" in line]
+    lines = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and "_aws" in line
+    ]
     names = {m["Name"] for line in lines for m in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert "ActivitySeconds" in names
     assert all(line["kind"] == "noop" and line["outcome"] == "completed" for line in lines)
@@ -231,8 +250,9 @@ async def test_the_completion_log_says_where_the_time_went(harness: Harness) -> 
     handle, event = await harness.start()
     assert await harness.handle(event, echo) == "completed"
     await handle.result()
-    done = [json.loads(line) for line in harness.logs.getvalue().splitlines()
-            if '"completed"' in line]
+    done = [
+        json.loads(line) for line in harness.logs.getvalue().splitlines() if '"completed"' in line
+    ]
     assert done, "no completion line was logged"
     phases = {k: done[-1][k] for k in ("first_heartbeat_ms", "work_ms", "complete_ms")}
     assert all(isinstance(v, float) and v >= 0 for v in phases.values()), phases

@@ -48,8 +48,9 @@ class Shelf(FakeEngine):
         self.refs.append(ref)
         kit = KITS.get((ref.account or "", ref.id))
         if kit is None:
-            raise ApplicationError(f"brand_kit: {ref.id!r} not found", type=INVALID_REQUEST,
-                                   non_retryable=True)
+            raise ApplicationError(
+                f"brand_kit: {ref.id!r} not found", type=INVALID_REQUEST, non_retryable=True
+            )
         return kit
 
 
@@ -58,36 +59,53 @@ def scene(background: dict[str, Any]) -> dict[str, Any]:
 
 
 VIDEO: list[tuple[str, dict[str, Any], str]] = [
-    ("another account's photo", scene({"type": "image", "uri": f"{GLOBEX}/photo.png"}),
-     "spec.scenes.0.background.uri"),
+    (
+        "another account's photo",
+        scene({"type": "image", "uri": f"{GLOBEX}/photo.png"}),
+        "spec.scenes.0.background.uri",
+    ),
     ("another account's music", spec(music={"uri": f"{GLOBEX}/bed.mp3"}), "spec.music.uri"),
-    ("a .. path out of its prefix", spec(voiceover={
-        "uri": f"{B}/accounts/acme/../globex/voice.mp3"}), "spec.voiceover.uri"),
-    ("a prefix that only starts like its own", scene({
-        "type": "video", "uri": f"{B}/accounts/acme-corp/clip.mp4"}),
-     "spec.scenes.0.background.uri"),
-    ("the operator's flat keys", scene({"type": "image", "uri": f"{B}/assets/demo/p.jpg"}),
-     "spec.scenes.0.background.uri"),
-    ("its own kit naming another account's font", spec(brand_kit="poisoned"),
-     "brand_kit.fonts.heading"),
+    (
+        "a .. path out of its prefix",
+        spec(voiceover={"uri": f"{B}/accounts/acme/../globex/voice.mp3"}),
+        "spec.voiceover.uri",
+    ),
+    (
+        "a prefix that only starts like its own",
+        scene({"type": "video", "uri": f"{B}/accounts/acme-corp/clip.mp4"}),
+        "spec.scenes.0.background.uri",
+    ),
+    (
+        "the operator's flat keys",
+        scene({"type": "image", "uri": f"{B}/assets/demo/p.jpg"}),
+        "spec.scenes.0.background.uri",
+    ),
+    (
+        "its own kit naming another account's font",
+        spec(brand_kit="poisoned"),
+        "brand_kit.fonts.heading",
+    ),
     ("its own kit with a .. logo", spec(brand_kit="sneaky"), "brand_kit.logo"),
 ]
 
 
-async def render(env: WorkflowEnvironment, fake: Shelf, video: dict[str, Any],
-                 **owner: Any) -> Any:
+async def render(env: WorkflowEnvironment, fake: Shelf, video: dict[str, Any], **owner: Any) -> Any:
     queue = f"tq-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[RenderVideoWorkflow],
-                      activities=fake.activities()):
+    async with Worker(
+        env.client, task_queue=queue, workflows=[RenderVideoWorkflow], activities=fake.activities()
+    ):
         return await env.client.execute_workflow(
             RenderVideoWorkflow.run,
             RenderVideoInput(spec=video, output_bucket="out-bucket", dispatch=FAST, **owner),
-            id=f"wf-{uuid.uuid4().hex[:8]}", task_queue=queue)
+            id=f"wf-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
 
 
 @pytest.mark.parametrize(("name", "video", "field"), VIDEO, ids=[c[0] for c in VIDEO])
 async def test_a_video_naming_another_accounts_object_fails_before_any_dispatch(
-        skipping_env: WorkflowEnvironment, name: str, video: dict[str, Any], field: str) -> None:
+    skipping_env: WorkflowEnvironment, name: str, video: dict[str, Any], field: str
+) -> None:
     fake = Shelf()
     with pytest.raises(WorkflowFailureError) as failed:
         await render(skipping_env, fake, video, owner="acme")
@@ -101,10 +119,13 @@ async def test_a_video_naming_another_accounts_object_fails_before_any_dispatch(
 
 
 async def test_owned_work_reads_shared_and_its_own_and_writes_only_under_its_prefix(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fake = Shelf()
-    video = spec(music={"uri": f"{B}/shared/stock/bed.mp3"},
-                 voiceover={"uri": f"{B}/accounts/acme/voice.mp3"})
+    video = spec(
+        music={"uri": f"{B}/shared/stock/bed.mp3"},
+        voiceover={"uri": f"{B}/accounts/acme/voice.mp3"},
+    )
     result = await render(skipping_env, fake, video, owner="acme")
     assert all(o.output.key.startswith("accounts/acme/renders/") for o in result.outputs)
     assert all(o.poster.key.startswith("accounts/acme/renders/") for o in result.outputs)
@@ -113,33 +134,53 @@ async def test_owned_work_reads_shared_and_its_own_and_writes_only_under_its_pre
 
 
 async def test_the_account_that_pays_is_the_owner_when_none_is_named(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     assert RenderVideoInput(spec={}, output_bucket="out-bucket", account="acme").scope == "acme"
-    assert RenderVideoInput(spec={}, output_bucket="out-bucket", account="acme",
-                            owner="globex").scope == "globex"
+    assert (
+        RenderVideoInput(spec={}, output_bucket="out-bucket", account="acme", owner="globex").scope
+        == "globex"
+    )
 
 
 IMAGES: list[tuple[str, dict[str, Any], str]] = [
-    ("another account's promo photo", {"template": "promo_card", "props": {
-        "headline": "Sale", "image": f"{GLOBEX}/p.png"}}, "spec.props.image"),
-    ("another account's avatar on a slide", {"template": "quote_card", "props": {
-        "quote": "q", "author": "a", "avatar": f"{GLOBEX}/face.png"}}, "spec.props.avatar"),
+    (
+        "another account's promo photo",
+        {"template": "promo_card", "props": {"headline": "Sale", "image": f"{GLOBEX}/p.png"}},
+        "spec.props.image",
+    ),
+    (
+        "another account's avatar on a slide",
+        {
+            "template": "quote_card",
+            "props": {"quote": "q", "author": "a", "avatar": f"{GLOBEX}/face.png"},
+        },
+        "spec.props.avatar",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "body", "field"), IMAGES, ids=[c[0] for c in IMAGES])
 async def test_an_image_naming_another_accounts_object_fails_before_any_dispatch(
-        skipping_env: WorkflowEnvironment, name: str, body: dict[str, Any], field: str) -> None:
+    skipping_env: WorkflowEnvironment, name: str, body: dict[str, Any], field: str
+) -> None:
     fake = PublishFakes()
     queue = f"tq-{uuid.uuid4()}"
-    async with Worker(skipping_env.client, task_queue=queue, workflows=[GenerateImageWorkflow],
-                      activities=fake.all()):
+    async with Worker(
+        skipping_env.client,
+        task_queue=queue,
+        workflows=[GenerateImageWorkflow],
+        activities=fake.all(),
+    ):
         with pytest.raises(WorkflowFailureError) as failed:
             await skipping_env.client.execute_workflow(
                 GenerateImageWorkflow.run,
-                GenerateImageInput(spec={"brand_kit": "acme", **body},
-                                   output_bucket="out-bucket", owner="acme"),
-                id=f"img-{uuid.uuid4().hex[:8]}", task_queue=queue)
+                GenerateImageInput(
+                    spec={"brand_kit": "acme", **body}, output_bucket="out-bucket", owner="acme"
+                ),
+                id=f"img-{uuid.uuid4().hex[:8]}",
+                task_queue=queue,
+            )
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == INVALID_REQUEST
     assert cause.message.startswith(f"{field}: ")

@@ -47,31 +47,53 @@ class EchoWorkflow:
         return {**body, "echoed_by": "python"}
 
 
-def node_client(env: WorkflowEnvironment, queue: str, workflow_id: str, wait: bool,
-                **environ: str) -> subprocess.CompletedProcess[str]:
+def node_client(
+    env: WorkflowEnvironment, queue: str, workflow_id: str, wait: bool, **environ: str
+) -> subprocess.CompletedProcess[str]:
     target = env.client.service_client.config.target_host
     return subprocess.run(
-        ["node", "--input-type=module", "-e", NODE_CLIENT, target, env.client.namespace, queue,
-         workflow_id, "wait" if wait else "start"],
-        cwd=PAYLOAD_APP, capture_output=True, text=True, timeout=60,
-        env={"PATH": os.environ["PATH"], **environ})
+        [
+            "node",
+            "--input-type=module",
+            "-e",
+            NODE_CLIENT,
+            target,
+            env.client.namespace,
+            queue,
+            workflow_id,
+            "wait" if wait else "start",
+        ],
+        cwd=PAYLOAD_APP,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ["PATH"], **environ},
+    )
 
 
 async def keyed_client(env: WorkflowEnvironment) -> Client:
-    return Client(env.client.service_client, namespace=env.client.namespace,
-                  data_converter=data_converter({"SMM_PAYLOAD_KEYS": KEYS}))
+    return Client(
+        env.client.service_client,
+        namespace=env.client.namespace,
+        data_converter=data_converter({"SMM_PAYLOAD_KEYS": KEYS}),
+    )
 
 
 async def test_a_node_client_with_the_codec_and_the_worker_talk_in_ciphertext(
-        dev_env: WorkflowEnvironment) -> None:
+    dev_env: WorkflowEnvironment,
+) -> None:
     client = await keyed_client(dev_env)
     queue, workflow_id = f"tq-{uuid.uuid4()}", f"direct-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[EchoWorkflow]):
-        done = await asyncio.to_thread(node_client, dev_env, queue, workflow_id, True,
-                                       SMM_PAYLOAD_KEYS=KEYS)
+        done = await asyncio.to_thread(
+            node_client, dev_env, queue, workflow_id, True, SMM_PAYLOAD_KEYS=KEYS
+        )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"brand": "acme", "secret_plan": "spring launch",
-                                       "echoed_by": "python"}
+    assert json.loads(done.stdout) == {
+        "brand": "acme",
+        "secret_plan": "spring launch",
+        "echoed_by": "python",
+    }
     history = await dev_env.client.get_workflow_handle(workflow_id).fetch_history()
     raw = history.to_json()
     assert "spring launch" not in raw and "acme" not in raw  # the server saw ciphertext
@@ -79,26 +101,30 @@ async def test_a_node_client_with_the_codec_and_the_worker_talk_in_ciphertext(
 
 
 async def test_a_node_client_without_keys_fails_before_sending_anything(
-        dev_env: WorkflowEnvironment) -> None:
+    dev_env: WorkflowEnvironment,
+) -> None:
     workflow_id = f"direct-{uuid.uuid4().hex[:8]}"
     done = await asyncio.to_thread(node_client, dev_env, "tq-none", workflow_id, False)
     assert done.returncode != 0 and "SMM_PAYLOAD_KEYS: not set" in done.stderr
 
 
-async def test_the_worker_refuses_a_plaintext_client_loudly(
-        dev_env: WorkflowEnvironment) -> None:
+async def test_the_worker_refuses_a_plaintext_client_loudly(dev_env: WorkflowEnvironment) -> None:
     client = await keyed_client(dev_env)
     queue, workflow_id = f"tq-{uuid.uuid4()}", f"direct-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[EchoWorkflow]):
         # A client that switched encryption off (or never had keys): its input is plaintext.
-        started = await asyncio.to_thread(node_client, dev_env, queue, workflow_id, False,
-                                          SMM_PAYLOAD_ENCRYPTION="off")
+        started = await asyncio.to_thread(
+            node_client, dev_env, queue, workflow_id, False, SMM_PAYLOAD_ENCRYPTION="off"
+        )
         assert started.returncode == 0, started.stderr
         failure = None
         for _ in range(100):
             history = await dev_env.client.get_workflow_handle(workflow_id).fetch_history()
-            failed = [e for e in history.events
-                      if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
+            failed = [
+                e
+                for e in history.events
+                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+            ]
             if failed:
                 failure = failed[0].workflow_task_failed_event_attributes.failure
                 break

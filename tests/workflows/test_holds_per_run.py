@@ -53,19 +53,30 @@ def ledger() -> Iterator[Ledger]:
     table = f"ledger-{uuid.uuid4().hex[:8]}"  # an enclosing mock may outlive this one
     with mock_aws():
         db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                              {"AttributeName": "sk", "AttributeType": "S"}])
+        db.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+        )
         yield Ledger(db, table)
 
 
 def worker(client: Client, queue: str, ledger: Ledger) -> Worker:
     billing = BillingActivities(ledger, PriceModel())
-    return Worker(client, task_queue=queue, workflows=[Charge],
-                  activities=[billing.price_model, billing.ledger],
-                  workflow_runner=UnsandboxedWorkflowRunner())
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=[Charge],
+        activities=[billing.price_model, billing.ledger],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
 
 
 def funded(ledger: Ledger, credits: int) -> str:
@@ -79,7 +90,8 @@ async def start(client: Client, queue: str, wf_id: str, *args: Any) -> Any:
 
 
 async def test_a_rerun_under_the_same_id_holds_and_charges_anew(
-        dev_env: WorkflowEnvironment, ledger: Ledger) -> None:
+    dev_env: WorkflowEnvironment, ledger: Ledger
+) -> None:
     queue, wf_id = f"q-{uuid.uuid4().hex[:6]}", f"charge-{uuid.uuid4().hex[:6]}"
     account = funded(ledger, 50)
     async with worker(dev_env.client, queue, ledger):
@@ -92,21 +104,24 @@ async def test_a_rerun_under_the_same_id_holds_and_charges_anew(
 
 
 async def test_the_sweeper_releases_holds_of_closed_runs_only(
-        dev_env: WorkflowEnvironment, ledger: Ledger) -> None:
+    dev_env: WorkflowEnvironment, ledger: Ledger
+) -> None:
     queue = f"q-{uuid.uuid4().hex[:6]}"
     account = funded(ledger, 50)
     sweeper = HoldSweeper(ledger, dev_env.client, min_age=timedelta(0))
     async with worker(dev_env.client, queue, ledger):
-        running = await start(dev_env.client, queue, f"run-{uuid.uuid4().hex[:6]}",
-                              account, "hang")
-        continued = await start(dev_env.client, queue, f"can-{uuid.uuid4().hex[:6]}",
-                                account, "continue")
-        terminated = await start(dev_env.client, queue, f"term-{uuid.uuid4().hex[:6]}",
-                                 account, "hang")
+        running = await start(dev_env.client, queue, f"run-{uuid.uuid4().hex[:6]}", account, "hang")
+        continued = await start(
+            dev_env.client, queue, f"can-{uuid.uuid4().hex[:6]}", account, "continue"
+        )
+        terminated = await start(
+            dev_env.client, queue, f"term-{uuid.uuid4().hex[:6]}", account, "hang"
+        )
 
         async def ready() -> bool:
             latest = await dev_env.client.get_workflow_handle(continued.id).describe()
             return len(ledger.open_holds()) == 3 and latest.run_id != continued.result_run_id
+
         for _ in range(600):  # all three held (the continued one in its second run)
             if await ready():
                 break

@@ -23,7 +23,8 @@ from tests.fakes import (
 
 
 async def test_approve_publishes_once_and_reports_every_stage_in_order(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Fakes()
 
     async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
@@ -37,8 +38,14 @@ async def test_approve_publishes_once_and_reports_every_stage_in_order(
     assert fakes.posts[0].media[0].id == "media-1"
     stages = [u.data["engineStage"] for u in fakes.payload]
     # Waiting is reported twice: at once, then with the round's signed review links.
-    assert stages == ["rendering", "awaiting_approval", "awaiting_approval", "approved",
-                      "publishing", "published"]
+    assert stages == [
+        "rendering",
+        "awaiting_approval",
+        "awaiting_approval",
+        "approved",
+        "publishing",
+        "published",
+    ]
     assert [u.seq for u in fakes.payload] == [1, 2, 3, 4, 5, 6]
     # Payload hears who was sent a private link, never a link: every editor reads it.
     assert fakes.payload[2].data["engineReviewSentTo"] == ["ana@example.com"]
@@ -46,18 +53,19 @@ async def test_approve_publishes_once_and_reports_every_stage_in_order(
     assert fakes.payload[-1].data["enginePostizPostIds"] == ["post-x-1", "post-li-2"]
     assert status.approvals[-1].comment == "lgtm" and status.approvals[-1].accepted
     (announced,) = fakes.announcements
-    assert (announced.round, announced.reviewers, announced.reminder) == (
-        1, ["ana@example.com"], 0)
+    assert (announced.round, announced.reviewers, announced.reminder) == (1, ["ana@example.com"], 0)
 
 
 async def test_each_round_and_each_reminder_announces_its_review_links(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Fakes()
 
     async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
         await until_stage(handle, "awaiting_approval")
-        await handle.signal("agent_approval", approval(
-            "revise", changes={"props": {"quote": "Ship it today"}}))
+        await handle.signal(
+            "agent_approval", approval("revise", changes={"props": {"quote": "Ship it today"}})
+        )
 
     status = await run_with_worker(skipping_env, fakes, publish_input(), script)
     assert status.stage == "expired" and status.round == 2
@@ -80,7 +88,8 @@ async def test_reject_ends_without_publishing(skipping_env: WorkflowEnvironment)
 
 
 async def test_revise_rerenders_with_the_changes_then_approve_publishes(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Fakes()
 
     status = await run_with_worker(skipping_env, fakes, publish_input(), revise_then_approve)
@@ -90,7 +99,8 @@ async def test_revise_rerenders_with_the_changes_then_approve_publishes(
 
 
 async def test_no_decision_expires_after_its_window_with_daily_reminders(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Fakes()
 
     async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
@@ -105,7 +115,8 @@ async def test_no_decision_expires_after_its_window_with_daily_reminders(
 
 
 async def test_an_approved_post_sleeps_until_its_publish_date_weeks_ahead(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Fakes()
     # The test server's clock, which earlier tests in the session have already skipped ahead.
     when = (await skipping_env.get_current_time()).astimezone(UTC) + timedelta(weeks=6)
@@ -114,8 +125,9 @@ async def test_an_approved_post_sleeps_until_its_publish_date_weeks_ahead(
         await until_stage(handle, "awaiting_approval")
         await handle.signal("agent_approval", approval())
 
-    params = publish_input(post={"content": "Later on", "integrations": ["x-1"],
-                                 "publish_at": when.isoformat()})
+    params = publish_input(
+        post={"content": "Later on", "integrations": ["x-1"], "publish_at": when.isoformat()}
+    )
     status = await run_with_worker(skipping_env, fakes, params, script)
     assert status.stage == "published"
     assert status.publish_at == when
@@ -125,7 +137,8 @@ async def test_an_approved_post_sleeps_until_its_publish_date_weeks_ahead(
 
 
 async def test_bad_signals_are_refused_visibly_and_a_repeat_approval_is_harmless(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Fakes()
 
     async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
@@ -137,7 +150,8 @@ async def test_bad_signals_are_refused_visibly_and_a_repeat_approval_is_harmless
         assert status.stage == "awaiting_approval"
         assert [a.accepted for a in status.approvals] == [False, False, False]
         assert "decision: Input should be 'approve', 'reject' or 'revise'" in str(
-            status.approvals[0].reason)
+            status.approvals[0].reason
+        )
         assert "reviewer: 'mallory@example.com' may not decide" in str(status.approvals[1].reason)
         await handle.signal("agent_approval", approval())
         await handle.signal("agent_approval", approval())  # a repeat: recorded, no effect
@@ -148,8 +162,7 @@ async def test_bad_signals_are_refused_visibly_and_a_repeat_approval_is_harmless
     assert [a.accepted for a in status.approvals] == [False, False, False, True, False]
 
 
-async def test_the_approve_update_answers_synchronously(
-        skipping_env: WorkflowEnvironment) -> None:
+async def test_the_approve_update_answers_synchronously(skipping_env: WorkflowEnvironment) -> None:
     fakes = Fakes()
 
     async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:

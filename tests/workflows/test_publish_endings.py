@@ -31,8 +31,11 @@ class Endings(PublishFakes):
     async def create_post(self, request: CreatePostRequest) -> CreatePostResult:
         if self.refuse_post:
             self.posts.append(request)
-            raise ApplicationError("POST /public/v1/posts: 400 Integration with id x-1 not "
-                                   "found", type=INVALID_REQUEST, non_retryable=True)
+            raise ApplicationError(
+                "POST /public/v1/posts: 400 Integration with id x-1 not found",
+                type=INVALID_REQUEST,
+                non_retryable=True,
+            )
         return await super().create_post(request)
 
     @activity.defn(name="price_model")
@@ -42,11 +45,16 @@ class Endings(PublishFakes):
     @activity.defn(name="ledger")
     async def ledger(self, op: LedgerOp) -> dict[str, Any]:
         self.ledger_ops.append(op)
-        if (op.op == "reserve" and self.short_on_round is not None
-                and op.key.endswith(f"/render-{self.short_on_round}:reserve")):
-            raise ApplicationError(f"account: {op.account} has 1 credit, this needs "
-                                   f"{op.amount}", type=INSUFFICIENT_CREDITS,
-                                   non_retryable=True)
+        if (
+            op.op == "reserve"
+            and self.short_on_round is not None
+            and op.key.endswith(f"/render-{self.short_on_round}:reserve")
+        ):
+            raise ApplicationError(
+                f"account: {op.account} has 1 credit, this needs {op.amount}",
+                type=INSUFFICIENT_CREDITS,
+                non_retryable=True,
+            )
         return {"op": op.op, "key": op.key, "amount": op.amount}
 
     def all(self) -> list[Any]:
@@ -58,7 +66,8 @@ def stages(fakes: PublishFakes) -> list[str]:
 
 
 async def test_postiz_refusing_the_post_ends_as_failed_with_the_error(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Endings(refuse_post=True)
 
     async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
@@ -72,7 +81,8 @@ async def test_postiz_refusing_the_post_ends_as_failed_with_the_error(
 
 
 async def test_a_cancelled_publish_ends_as_cancelled_and_releases_its_hold(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Endings()
 
     async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
@@ -87,13 +97,15 @@ async def test_a_cancelled_publish_ends_as_cancelled_and_releases_its_hold(
 
 
 async def test_credits_running_out_on_a_revision_ends_as_insufficient_credits(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Endings(short_on_round=2)
 
     async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
         await until_stage(handle, "awaiting_approval")
-        await handle.signal("agent_approval", approval(
-            "revise", changes={"props": {"quote": "Ship it today"}}))
+        await handle.signal(
+            "agent_approval", approval("revise", changes={"props": {"quote": "Ship it today"}})
+        )
 
     with pytest.raises(WorkflowFailureError):
         await run_with_worker(skipping_env, fakes, publish_input(account="acme"), script)
@@ -105,7 +117,8 @@ async def test_credits_running_out_on_a_revision_ends_as_insufficient_credits(
 
 
 async def test_a_revision_by_text_edits_renders_the_new_text_and_refuses_unknown_paths(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fakes = Endings()
     refusals: list[str] = []
 
@@ -113,12 +126,14 @@ async def test_a_revision_by_text_edits_renders_the_new_text_and_refuses_unknown
         waiting = await until_stage(handle, "awaiting_approval")
         assert waiting.editable == {"props.quote": "Ship it", "props.author": "Ops"}
         try:  # a prop quote_card does not take: refused at once, nothing spent
-            await handle.execute_update("approve", approval(
-                "revise", edits={"props.headline": "New"}))
+            await handle.execute_update(
+                "approve", approval("revise", edits={"props.headline": "New"})
+            )
         except WorkflowUpdateFailedError as err:
             refusals.append(str(err.cause))
-        await handle.execute_update("approve", approval(
-            "revise", edits={"props.quote": "Ship it today"}))
+        await handle.execute_update(
+            "approve", approval("revise", edits={"props.quote": "Ship it today"})
+        )
         for _ in range(200):
             status = await handle.query("status", result_type=PublishStatus)
             if status.round == 2 and status.stage == "awaiting_approval":

@@ -25,16 +25,24 @@ PRODUCTION = publish_creative.CONTINUE_AS_NEW_AFTER
 
 async def run_lengths(handle: WorkflowHandle[Any, Any]) -> list[int]:
     """The number of events in each run of the execution, following continue-as-new."""
-    lengths, run_id = [], (await handle.describe()).raw_description.workflow_execution_info \
-        .first_run_id
+    lengths, run_id = (
+        [],
+        (await handle.describe()).raw_description.workflow_execution_info.first_run_id,
+    )
     while run_id:
-        events = [e async for e in handle._client.get_workflow_handle(
-            handle.id, run_id=run_id).fetch_history_events()]
+        events = [
+            e
+            async for e in handle._client.get_workflow_handle(
+                handle.id, run_id=run_id
+            ).fetch_history_events()
+        ]
         lengths.append(len(events))
         last = events[-1]
-        run_id = last.workflow_execution_continued_as_new_event_attributes \
-            .new_execution_run_id if last.event_type == \
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW else ""
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+            else ""
+        )
     return lengths
 
 
@@ -46,13 +54,17 @@ class PatientReviewer(Endings):
     async def announce_review(self, request: ReviewAnnouncement) -> ReviewLinks:
         links = await super().announce_review(request)
         if request.reminder == REMINDERS:
-            await activity.client().get_workflow_handle(request.workflow_id).signal(
-                "agent_approval", approval(comment="finally"))
+            await (
+                activity.client()
+                .get_workflow_handle(request.workflow_id)
+                .signal("agent_approval", approval(comment="finally"))
+            )
         return links
 
 
 async def test_a_long_wait_continues_as_new_and_still_publishes_and_charges_once(
-        dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch) -> None:
+    dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On the real dev server, in real time: reminders every second and a threshold of
     CONTINUE_EVERY events, so a few dozen reminders cross several runs. (The time-skipping
     test server stops skipping time after a continue-as-new — timers then fire in real
@@ -66,11 +78,17 @@ async def test_a_long_wait_continues_as_new_and_still_publishes_and_charges_once
         await handle.result()
         lengths.extend(await run_lengths(handle))
 
-    params = publish_input(account="acme", approval={
-        "reviewers": ["ana@example.com"], "reminder_every_s": 1,
-        "expire_after_s": REMINDERS + 60})
-    status = await run_with_worker(dev_env, fakes, params, script,
-                                   workflow_runner=UnsandboxedWorkflowRunner())
+    params = publish_input(
+        account="acme",
+        approval={
+            "reviewers": ["ana@example.com"],
+            "reminder_every_s": 1,
+            "expire_after_s": REMINDERS + 60,
+        },
+    )
+    status = await run_with_worker(
+        dev_env, fakes, params, script, workflow_runner=UnsandboxedWorkflowRunner()
+    )
     assert status.stage == "published" and status.reminders_sent == REMINDERS
     assert len(lengths) >= 3, lengths
     # Each run ends within one reminder's events of the threshold.

@@ -15,7 +15,8 @@ from tests.fakes import run_render as _run
 
 
 async def test_each_preset_is_planned_rendered_and_joined_from_its_own_segments(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fake = FakeEngine()
     video = spec(presets=["9:16", "16:9"], segment_target_s=1)
     result = await _run(skipping_env, fake, video, workflow_id="render-abc")
@@ -24,12 +25,12 @@ async def test_each_preset_is_planned_rendered_and_joined_from_its_own_segments(
     assert result.by_preset("16:9").uri == "s3://out-bucket/renders/render-abc/landscape.mp4"
     by_preset = {f.preset: f for f in fake.finals}
     for preset in ("9:16", "16:9"):
-        windows = sorted((s.start_frame, s.end_frame) for s in fake.segments
-                         if s.preset == preset)
+        windows = sorted((s.start_frame, s.end_frame) for s in fake.segments if s.preset == preset)
         assert len(windows) == 4
         assert [f for a, b in windows for f in range(a, b)] == list(range(105))
         assert [k.key for k in by_preset[preset].segments] == [
-            f"intermediates/{preset}-{a}" for a, _ in sorted(windows)]
+            f"intermediates/{preset}-{a}" for a, _ in sorted(windows)
+        ]
     assert {(s.width, s.height) for s in fake.segments} == {(1080, 1920), (1920, 1080)}
     assert result.segments_total == 8
     assert (result.segments_rendered, result.segments_reused) == (6, 2)
@@ -37,11 +38,14 @@ async def test_each_preset_is_planned_rendered_and_joined_from_its_own_segments(
 
 
 async def test_the_soundtrack_is_mixed_once_for_all_presets(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fake = FakeEngine()
-    video = spec(presets=["9:16", "1:1", "16:9"],
-                 music={"uri": "s3://assets-bucket/m.mp3"},
-                 voiceover={"uri": "s3://assets-bucket/v.mp3", "start_s": 1})
+    video = spec(
+        presets=["9:16", "1:1", "16:9"],
+        music={"uri": "s3://assets-bucket/m.mp3"},
+        voiceover={"uri": "s3://assets-bucket/v.mp3", "start_s": 1},
+    )
     await _run(skipping_env, fake, video)
     assert len(fake.audio) == 1
     assert fake.audio[0].total_frames == 105
@@ -50,16 +54,17 @@ async def test_the_soundtrack_is_mixed_once_for_all_presets(
 
 
 async def test_segments_in_flight_are_bounded_per_workflow(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fake = FakeEngine()
-    await _run(skipping_env, fake, spec(segment_target_s=0.5, presets=["9:16", "1:1"]),
-               parallel=3)
+    await _run(skipping_env, fake, spec(segment_target_s=0.5, presets=["9:16", "1:1"]), parallel=3)
     assert len(fake.segments) > 6
     assert fake.max_in_flight <= 3
 
 
 async def test_invalid_spec_fails_at_once_naming_the_field_and_dispatches_nothing(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fake = FakeEngine()
     with pytest.raises(WorkflowFailureError) as err:
         await _run(skipping_env, fake, spec(scenes=[scene(0)]))
@@ -71,18 +76,23 @@ async def test_invalid_spec_fails_at_once_naming_the_field_and_dispatches_nothin
 
 
 async def test_a_colour_missing_from_the_brand_kit_fails_naming_the_field(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fake = FakeEngine()
     with pytest.raises(WorkflowFailureError) as err:
-        await _run(skipping_env, fake, spec(scenes=[scene(1, background={
-            "type": "solid", "color": "chartreuse"})]))
+        await _run(
+            skipping_env,
+            fake,
+            spec(scenes=[scene(1, background={"type": "solid", "color": "chartreuse"})]),
+        )
     assert isinstance(err.value.cause, ApplicationError)
     assert "spec.scenes.0.background.color" in err.value.cause.message
     assert fake.segments == []
 
 
 async def test_an_unknown_brand_kit_fails_without_retrying(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fake = FakeEngine()
     with pytest.raises(WorkflowFailureError) as err:
         await _run(skipping_env, fake, spec(brand_kit="nope"))
@@ -91,17 +101,24 @@ async def test_an_unknown_brand_kit_fails_without_retrying(
 
 
 async def test_transient_failures_are_retried_by_temporal(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     fake = FakeEngine(fail_segments=2)
     result = await _run(skipping_env, fake, spec())
     assert result.outputs[0].media.frames == 105
 
 
 async def test_unsafe_media_is_not_retried_and_stops_the_render(
-        skipping_env: WorkflowEnvironment) -> None:
-    fake = FakeEngine(fail_segments=99, error=ApplicationError(
-        "scenes.1.background.uri: GIF images are not allowed", type=UNSAFE_MEDIA,
-        non_retryable=True))
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fake = FakeEngine(
+        fail_segments=99,
+        error=ApplicationError(
+            "scenes.1.background.uri: GIF images are not allowed",
+            type=UNSAFE_MEDIA,
+            non_retryable=True,
+        ),
+    )
     with pytest.raises(WorkflowFailureError) as err:
         await _run(skipping_env, fake, spec(segment_target_s=10))
     assert isinstance(err.value.cause, ActivityError)

@@ -39,9 +39,16 @@ class Context:
 
 
 def noop_event(**extra: Any) -> dict[str, Any]:
-    return {"contract_version": 1, "kind": "noop", "task_token": encode_task_token(b"token"),
-            "workflow_id": "wf", "activity_id": "1", "attempt": 1,
-            "request": {"echo": "hi"}, **extra}
+    return {
+        "contract_version": 1,
+        "kind": "noop",
+        "task_token": encode_task_token(b"token"),
+        "workflow_id": "wf",
+        "activity_id": "1",
+        "attempt": 1,
+        "request": {"echo": "hi"},
+        **extra,
+    }
 
 
 def echo(request: NoopRequest, ctx: WorkContext) -> NoopResult:
@@ -73,9 +80,13 @@ class RefusingHandle:
 
 
 def runner_against(handle: RefusingHandle, logs: io.StringIO) -> ActivityRunner:
-    runner = ActivityRunner(Logger(service=f"refused-{uuid.uuid4().hex[:6]}",
-                                   logger_handler=logging.StreamHandler(logs)),
-                            heartbeat_interval_s=0.1, environ={})
+    runner = ActivityRunner(
+        Logger(
+            service=f"refused-{uuid.uuid4().hex[:6]}", logger_handler=logging.StreamHandler(logs)
+        ),
+        heartbeat_interval_s=0.1,
+        environ={},
+    )
 
     class Clients:
         invalidated = 0
@@ -96,12 +107,18 @@ def patient(seen: list[str]) -> Any:
         seen.append("stopped" if ctx.cancelled else "ran to the end")
         ctx.raise_if_cancelled()
         return NoopResult(echo="done", cold_start=False)
+
     return work
 
 
-@pytest.mark.parametrize("status", [RPCStatusCode.UNAUTHENTICATED,
-                                    RPCStatusCode.PERMISSION_DENIED,
-                                    RPCStatusCode.INVALID_ARGUMENT])
+@pytest.mark.parametrize(
+    "status",
+    [
+        RPCStatusCode.UNAUTHENTICATED,
+        RPCStatusCode.PERMISSION_DENIED,
+        RPCStatusCode.INVALID_ARGUMENT,
+    ],
+)
 def test_a_refused_heartbeat_stops_the_work_at_once(status: RPCStatusCode) -> None:
     handle, logs, seen = RefusingHandle(status), io.StringIO(), list[str]()
     runner = runner_against(handle, logs)
@@ -137,8 +154,7 @@ def test_delivery_stops_trying_before_the_invocation_would_be_killed() -> None:
     handle.heartbeat = beat_ok  # type: ignore[method-assign]
     started = time.monotonic()
     with pytest.raises(RPCError):
-        runner.handle(noop_event(), Context(remaining_ms=5_000),
-                      {"noop": echo})
+        runner.handle(noop_event(), Context(remaining_ms=5_000), {"noop": echo})
     deliveries = [at for name, at in handle.calls if name == "complete"]
     assert len(deliveries) >= 2  # a passing fault is retried...
     assert deliveries[-1] - started < 5.0  # ...but not past the invocation's end
@@ -148,8 +164,12 @@ async def test_a_rotated_api_key_reaches_the_warm_client(dev_env: WorkflowEnviro
     """A warm function keeps its client; when the key it reads changes (a rotation), the
     client sends the new key from its next call instead of the revoked one."""
     target = dev_env.client.service_client.config.target_host
-    env = {"TEMPORAL_ADDRESS": target, "TEMPORAL_NAMESPACE": "smm-hub-core",
-           "TEMPORAL_TLS": "false", "TEMPORAL_API_KEY": "key-one"}
+    env = {
+        "TEMPORAL_ADDRESS": target,
+        "TEMPORAL_NAMESPACE": "smm-hub-core",
+        "TEMPORAL_TLS": "false",
+        "TEMPORAL_API_KEY": "key-one",
+    }
     clients = CachedClient()
     first = await clients.get(env)
     assert first.api_key == "key-one"

@@ -81,13 +81,16 @@ def ghost(lease: timedelta, workflow_id: str = "gone") -> Holder:
 
 def workflow_now() -> Any:
     from datetime import UTC, datetime
+
     return datetime.now(UTC)
 
 
-async def start(client: Client, queue: str, state: SemaphoreState, **kwargs: Any
-                ) -> WorkflowHandle[Any, Any]:
-    return await client.start_workflow(SemaphoreWorkflow.run, state, task_queue=queue,
-                                       id=f"sem-{uuid.uuid4().hex[:8]}", **kwargs)
+async def start(
+    client: Client, queue: str, state: SemaphoreState, **kwargs: Any
+) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        SemaphoreWorkflow.run, state, task_queue=queue, id=f"sem-{uuid.uuid4().hex[:8]}", **kwargs
+    )
 
 
 async def snapshot(handle: WorkflowHandle[Any, Any]) -> SemaphoreState:
@@ -103,30 +106,34 @@ async def eventually(check: Any, timeout: float = 20) -> None:
 
 
 async def test_a_signal_in_a_new_runs_first_activation_applies_to_the_carried_state(
-        dev_env: WorkflowEnvironment) -> None:
+    dev_env: WorkflowEnvironment,
+) -> None:
     """After continue-as-new, a release delivered with the first task of the new run used to
     land on a placeholder state and vanish; the carried holder then kept its slot."""
     queue = f"sem-{uuid.uuid4().hex[:6]}"
     async with Worker(dev_env.client, task_queue=queue, workflows=[SemaphoreWorkflow]):
-        carried = SemaphoreState(pool="p", capacity=4,
-                                 holders={"a": ghost(timedelta(hours=1))})
-        handle = await start(dev_env.client, queue, carried, start_signal="release",
-                             start_signal_args=["a"])
+        carried = SemaphoreState(pool="p", capacity=4, holders={"a": ghost(timedelta(hours=1))})
+        handle = await start(
+            dev_env.client, queue, carried, start_signal="release", start_signal_args=["a"]
+        )
         state = await snapshot(handle)
         assert state.holders == {}
-        again = await start(dev_env.client, queue, carried, start_signal="configure",
-                            start_signal_args=[2])
+        again = await start(
+            dev_env.client, queue, carried, start_signal="configure", start_signal_args=[2]
+        )
         assert (await snapshot(again)).capacity == 2
 
 
 async def test_every_renewal_extends_by_the_same_lease(dev_env: WorkflowEnvironment) -> None:
     queue = f"sem-{uuid.uuid4().hex[:6]}"
     async with Worker(dev_env.client, task_queue=queue, workflows=[SemaphoreWorkflow, Listener]):
-        listener = await dev_env.client.start_workflow(Listener.run, id=f"l-{queue}",
-                                                       task_queue=queue)
+        listener = await dev_env.client.start_workflow(
+            Listener.run, id=f"l-{queue}", task_queue=queue
+        )
         handle = await start(dev_env.client, queue, SemaphoreState(pool="p", capacity=1))
-        await handle.signal("acquire", PermitRequest(permit_id="x", workflow_id=listener.id,
-                                                     lease_s=20))
+        await handle.signal(
+            "acquire", PermitRequest(permit_id="x", workflow_id=listener.id, lease_s=20)
+        )
         for _ in range(3):
             await asyncio.sleep(1.5)
             await handle.signal("renew", "x")  # as requesters of the last round renewed
@@ -139,17 +146,21 @@ async def test_every_renewal_extends_by_the_same_lease(dev_env: WorkflowEnvironm
 
 
 async def test_an_expired_holder_is_told_and_readmitted_when_it_renews(
-        dev_env: WorkflowEnvironment) -> None:
+    dev_env: WorkflowEnvironment,
+) -> None:
     queue = f"sem-{uuid.uuid4().hex[:6]}"
     async with Worker(dev_env.client, task_queue=queue, workflows=[SemaphoreWorkflow, Listener]):
-        listener = await dev_env.client.start_workflow(Listener.run, id=f"l-{queue}",
-                                                       task_queue=queue)
+        listener = await dev_env.client.start_workflow(
+            Listener.run, id=f"l-{queue}", task_queue=queue
+        )
         late = ghost(timedelta(seconds=-1), listener.id)
-        handle = await start(dev_env.client, queue, SemaphoreState(
-            pool="p", capacity=1, holders={"late": late}))
+        handle = await start(
+            dev_env.client, queue, SemaphoreState(pool="p", capacity=1, holders={"late": late})
+        )
 
         async def told() -> bool:
             return "expired late" in await listener.query("told", result_type=list[str])
+
         await eventually(told)
         state = await snapshot(handle)
         assert state.holders["late"].told_expired  # its slot waits out the grace period
@@ -159,36 +170,53 @@ async def test_an_expired_holder_is_told_and_readmitted_when_it_renews(
         state = await snapshot(handle)
         assert not state.holders["late"].told_expired and state.waiting == 1
         # A renewal from a holder already dropped readmits it, above the cap if need be.
-        await handle.signal("renew", RenewRequest(permit_id="dropped",
-                                                  workflow_id=listener.id))
+        await handle.signal("renew", RenewRequest(permit_id="dropped", workflow_id=listener.id))
         state = await snapshot(handle)
         assert set(state.holders) == {"late", "dropped"} and state.readmitted_total == 1
         await listener.terminate()
 
 
 async def test_a_waiter_asks_again_when_its_semaphore_was_terminated(
-        skipping_env: WorkflowEnvironment) -> None:
+    skipping_env: WorkflowEnvironment,
+) -> None:
     """The queue it waited in is gone; ten minutes later it asks again, and a new semaphore
     grants it (before, it waited forever)."""
     client = skipping_env.client
     queue = f"sem-{uuid.uuid4().hex[:6]}"
     permits = PermitActivities(client, {"video-segments": 1})
-    async with Worker(client, task_queue=queue, workflows=[SemaphoreWorkflow, Requester],
-                      activities=[permits.pool_caps, permits.request_permit]):
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[SemaphoreWorkflow, Requester],
+        activities=[permits.pool_caps, permits.request_permit],
+    ):
         # The server's clock, not ours: earlier tests may have skipped it months ahead.
         now = await skipping_env.get_current_time()
-        blocked = SemaphoreState(pool="p", capacity=1, holders={"ghost": Holder(
-            workflow_id="gone", acquired_at=now, lease_until=now + timedelta(days=1))})
+        blocked = SemaphoreState(
+            pool="p",
+            capacity=1,
+            holders={
+                "ghost": Holder(
+                    workflow_id="gone", acquired_at=now, lease_until=now + timedelta(days=1)
+                )
+            },
+        )
         from orchestrator.cap.models import semaphore_id
-        semaphore = await client.start_workflow(SemaphoreWorkflow.run, blocked,
-                                                id=semaphore_id(queue, "video-segments"),
-                                                task_queue=queue)
-        requester = await client.start_workflow(Requester.run, "video-segments",
-                                                id=f"req-{queue}", task_queue=queue)
+
+        semaphore = await client.start_workflow(
+            SemaphoreWorkflow.run,
+            blocked,
+            id=semaphore_id(queue, "video-segments"),
+            task_queue=queue,
+        )
+        requester = await client.start_workflow(
+            Requester.run, "video-segments", id=f"req-{queue}", task_queue=queue
+        )
 
         async def queued() -> bool:
             state = await snapshot(semaphore)
             return state.waiting == 1
+
         with skipping_env.auto_time_skipping_disabled():
             await eventually(queued)
         await semaphore.terminate()
@@ -196,29 +224,39 @@ async def test_a_waiter_asks_again_when_its_semaphore_was_terminated(
 
 
 def test_twenty_thousand_waiters_travel_packed_far_under_the_payload_limit() -> None:
-    waiters = [PermitRequest(permit_id=f"render-{uuid.uuid4()}/segment/{i:04d}",
-                             workflow_id=f"render-{uuid.uuid4()}", lease_s=300)
-               for i in range(MAX_WAITERS)]
+    waiters = [
+        PermitRequest(
+            permit_id=f"render-{uuid.uuid4()}/segment/{i:04d}",
+            workflow_id=f"render-{uuid.uuid4()}",
+            lease_s=300,
+        )
+        for i in range(MAX_WAITERS)
+    ]
     packed = pack_waiters(waiters)
     state = SemaphoreState(pool="p", capacity=16, packed_waiters=packed)
     size = len(state.model_dump_json())
-    unpacked_size = len(SemaphoreState(pool="p", capacity=16, waiters=waiters)
-                        .model_dump_json())
+    unpacked_size = len(SemaphoreState(pool="p", capacity=16, waiters=waiters).model_dump_json())
     assert size < 2 * 1024 * 1024 < unpacked_size  # Temporal refuses payloads over 2 MiB
     assert unpack_waiters(packed) == waiters  # order kept: first come, first served
 
 
 async def test_the_queue_is_bounded_and_the_snapshot_shows_its_head(
-        dev_env: WorkflowEnvironment) -> None:
+    dev_env: WorkflowEnvironment,
+) -> None:
     queue = f"sem-{uuid.uuid4().hex[:6]}"
-    waiters = [PermitRequest(permit_id=f"w{i}", workflow_id="gone")
-               for i in range(MAX_WAITERS)]
+    waiters = [PermitRequest(permit_id=f"w{i}", workflow_id="gone") for i in range(MAX_WAITERS)]
     async with Worker(dev_env.client, task_queue=queue, workflows=[SemaphoreWorkflow]):
-        handle = await start(dev_env.client, queue, SemaphoreState(
-            pool="p", capacity=1, holders={"ghost": ghost(timedelta(days=1))},
-            packed_waiters=pack_waiters(waiters)))
-        await handle.signal("acquire", PermitRequest(permit_id="one-too-many",
-                                                     workflow_id="gone"))
+        handle = await start(
+            dev_env.client,
+            queue,
+            SemaphoreState(
+                pool="p",
+                capacity=1,
+                holders={"ghost": ghost(timedelta(days=1))},
+                packed_waiters=pack_waiters(waiters),
+            ),
+        )
+        await handle.signal("acquire", PermitRequest(permit_id="one-too-many", workflow_id="gone"))
         state = await snapshot(handle)
         assert (state.waiting, state.refused_total, len(state.waiters)) == (MAX_WAITERS, 1, 200)
         assert state.waiters[0].permit_id == "w0"
@@ -230,8 +268,11 @@ async def test_signals_are_kept_across_continue_as_new(dev_env: WorkflowEnvironm
     as new: every one is applied exactly once."""
     queue = f"sem-{uuid.uuid4().hex[:6]}"
     async with Worker(dev_env.client, task_queue=queue, workflows=[SemaphoreWorkflow]):
-        handle = await start(dev_env.client, queue, SemaphoreState(
-            pool="p", capacity=1, holders={"ghost": ghost(timedelta(days=1))}))
+        handle = await start(
+            dev_env.client,
+            queue,
+            SemaphoreState(pool="p", capacity=1, holders={"ghost": ghost(timedelta(days=1))}),
+        )
         first_run = (await handle.describe()).run_id
         gate = asyncio.Semaphore(64)
         latest = dev_env.client.get_workflow_handle(handle.id)
@@ -241,15 +282,18 @@ async def test_signals_are_kept_across_continue_as_new(dev_env: WorkflowEnvironm
                 await latest.signal(name, arg)
 
         n = 3000  # with the releases, past MAX_HISTORY (4,000 events)
-        await asyncio.gather(*(send("acquire", PermitRequest(permit_id=f"w{i}",
-                                                             workflow_id="gone"))
-                               for i in range(n)))
+        await asyncio.gather(
+            *(
+                send("acquire", PermitRequest(permit_id=f"w{i}", workflow_id="gone"))
+                for i in range(n)
+            )
+        )
         await asyncio.gather(*(send("release", f"w{i}") for i in range(0, n, 2)))
 
         async def settled() -> bool:  # the last signals applied, in a later run
             state = await snapshot(latest)
-            return (await latest.describe()).run_id != first_run and \
-                state.waiting == n // 2
+            return (await latest.describe()).run_id != first_run and state.waiting == n // 2
+
         # A liveness bound, not a speed target: alone this settles in about a second, but
         # when signals pile up behind an in-flight workflow task the server fails that task
         # (cause FORCE_CLOSE_COMMAND, "Task not found" in the worker's log: 2 to 8 times per
@@ -265,20 +309,27 @@ def test_a_cap_above_reserved_concurrency_stops_the_worker_start() -> None:
         role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         api = boto3.client("lambda", region_name="us-east-1")
         for name, reserved in (("Seg", 8), ("Fin", 8), ("Mix", 8), ("Img", None)):
-            api.create_function(FunctionName=name, Runtime="python3.12", Role=role,
-                                Handler="app.h", Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18})
+            api.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=role,
+                Handler="app.h",
+                Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18},
+            )
             if reserved:
-                api.put_function_concurrency(FunctionName=name,
-                                             ReservedConcurrentExecutions=reserved)
-        settings = WorkerSettings(segment_function="Seg", finalize_function="Fin",
-                                  audio_function="Mix", image_function="Img",
-                                  pool_caps={"video-segments": 16, "video-finalize": 8,
-                                             "images": 16})
+                api.put_function_concurrency(
+                    FunctionName=name, ReservedConcurrentExecutions=reserved
+                )
+        settings = WorkerSettings(
+            segment_function="Seg",
+            finalize_function="Fin",
+            audio_function="Mix",
+            image_function="Img",
+            pool_caps={"video-segments": 16, "video-finalize": 8, "images": 16},
+        )
         with pytest.raises(WorkerStartError, match="video-segments=16 is above Seg's reserved"):
             check_pool_caps(settings, api)
         settings.pool_caps["video-segments"] = 8
         assert check_pool_caps(settings, api) == []
         settings.image_function = "Missing"
         assert check_pool_caps(settings, api) == ["images: Missing: ResourceNotFoundException"]
-
-

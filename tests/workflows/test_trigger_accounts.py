@@ -20,8 +20,11 @@ from functions.trigger.service import TemporalService
 from functions.trigger.signing import Key, sign
 from tests.idempotency_table import TABLE, idempotency_table
 
-KEYS = {"ops": Key(b"o" * 32), "acme-cms": Key(b"a" * 32, frozenset({"acme"})),
-        "globex-cms": Key(b"g" * 32, frozenset({"globex"}))}
+KEYS = {
+    "ops": Key(b"o" * 32),
+    "acme-cms": Key(b"a" * 32, frozenset({"acme"})),
+    "globex-cms": Key(b"g" * 32, frozenset({"globex"})),
+}
 
 
 @pytest.fixture
@@ -31,53 +34,67 @@ def requests_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[RequestLog]:
         yield RequestLog(idempotency_table(), TABLE)
 
 
-async def send(service: TemporalService, log: RequestLog, key_id: str, method: str, path: str,
-               body: Any = None) -> Response:
+async def send(
+    service: TemporalService, log: RequestLog, key_id: str, method: str, path: str, body: Any = None
+) -> Response:
     data = json.dumps(body).encode() if body is not None else b""
     ts, request_id = str(int(time.time())), str(uuid.uuid4())
-    headers = {"x-smm-timestamp": ts, "x-smm-request-id": request_id,
-               "x-smm-signature": sign(KEYS[key_id].secret, ts, method, path, data,
-                                       request_id=request_id, key_id=key_id)}
+    headers = {
+        "x-smm-timestamp": ts,
+        "x-smm-request-id": request_id,
+        "x-smm-signature": sign(
+            KEYS[key_id].secret, ts, method, path, data, request_id=request_id, key_id=key_id
+        ),
+    }
     return await handle(Request(method, path, headers, data), service, KEYS, log)
 
 
 def publish(doc: str, **extra: Any) -> dict[str, Any]:
-    return {"collection": "posts", "doc_id": doc, **extra,
-            "creative": {"kind": "image", "spec": {
-                "brand_kit": "acme", "template": "quote_card",
-                "props": {"quote": "q", "author": "a"}}},
-            "post": {"content": "Hello from the CMS", "integrations": ["x-1"], "type": "now"},
-            "approval": {"reviewers": ["ana@example.com"]}}
+    return {
+        "collection": "posts",
+        "doc_id": doc,
+        **extra,
+        "creative": {
+            "kind": "image",
+            "spec": {
+                "brand_kit": "acme",
+                "template": "quote_card",
+                "props": {"quote": "q", "author": "a"},
+            },
+        },
+        "post": {"content": "Hello from the CMS", "integrations": ["x-1"], "type": "now"},
+        "approval": {"reviewers": ["ana@example.com"]},
+    }
 
 
 async def signals(env: WorkflowEnvironment, workflow_id: str) -> int:
     history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-    return sum(e.HasField("workflow_execution_signaled_event_attributes")
-               for e in history.events)
+    return sum(e.HasField("workflow_execution_signaled_event_attributes") for e in history.events)
 
 
-async def test_a_bound_key_acts_only_for_its_accounts(dev_env: WorkflowEnvironment,
-                                                      requests_log: RequestLog) -> None:
+async def test_a_bound_key_acts_only_for_its_accounts(
+    dev_env: WorkflowEnvironment, requests_log: RequestLog
+) -> None:
     # No worker polls this queue: only what the server records matters here.
     service = TemporalService(dev_env.client, f"tq-{uuid.uuid4()}", "out-bucket", None)
     doc = f"doc{uuid.uuid4().hex[:8]}"
 
-    unbilled = await send(service, requests_log, "acme-cms", "POST", "/v1/publish",
-                          publish(doc))
+    unbilled = await send(service, requests_log, "acme-cms", "POST", "/v1/publish", publish(doc))
     assert unbilled.status == 403 and unbilled.body["field"] == "account", unbilled.body
     assert "acme" in unbilled.body["error"]
-    foreign = await send(service, requests_log, "acme-cms", "POST", "/v1/publish",
-                         publish(doc, account="globex"))
+    foreign = await send(
+        service, requests_log, "acme-cms", "POST", "/v1/publish", publish(doc, account="globex")
+    )
     assert foreign.status == 403 and foreign.body["field"] == "account"
-    started = await send(service, requests_log, "acme-cms", "POST", "/v1/publish",
-                         publish(doc, account="acme"))
+    started = await send(
+        service, requests_log, "acme-cms", "POST", "/v1/publish", publish(doc, account="acme")
+    )
     assert started.status == 202, started.body
     workflow_id = started.body["workflow_id"]
     try:
         path = f"/v1/workflows/{workflow_id}"
         decision = {"decision": "approve", "reviewer": "ana@example.com"}
-        for method, where, body in (("POST", f"{path}/approval", decision),
-                                    ("GET", path, None)):
+        for method, where, body in (("POST", f"{path}/approval", decision), ("GET", path, None)):
             other = await send(service, requests_log, "globex-cms", method, where, body)
             assert other.status == 404 and other.body["field"] == "workflow_id", other.body
         assert await signals(dev_env, workflow_id) == 0  # nothing reached the workflow
@@ -85,8 +102,7 @@ async def test_a_bound_key_acts_only_for_its_accounts(dev_env: WorkflowEnvironme
         assert balance.status == 403
 
         for key_id in ("acme-cms", "ops"):  # its own account's key, and the operator's
-            sent = await send(service, requests_log, key_id, "POST", f"{path}/approval",
-                              decision)
+            sent = await send(service, requests_log, key_id, "POST", f"{path}/approval", decision)
             assert sent.status == 202, sent.body
         assert await signals(dev_env, workflow_id) == 2
     finally:

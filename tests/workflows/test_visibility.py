@@ -31,11 +31,17 @@ def test_setup_registers_exactly_what_the_workflows_set() -> None:
     assert registered == SEARCH_ATTRIBUTES
 
 
-@pytest.mark.parametrize(("stage", "account", "kind", "field"), [
-    ("awaiting approval", None, None, "--stage"), (None, "acme' OR 1=1", None, "--account"),
-    (None, None, "podcast", "--kind")])
+@pytest.mark.parametrize(
+    ("stage", "account", "kind", "field"),
+    [
+        ("awaiting approval", None, None, "--stage"),
+        (None, "acme' OR 1=1", None, "--account"),
+        (None, None, "podcast", "--kind"),
+    ],
+)
 def test_list_filters_are_checked_before_they_reach_the_query(
-        stage: str | None, account: str | None, kind: str | None, field: str) -> None:
+    stage: str | None, account: str | None, kind: str | None, field: str
+) -> None:
     with pytest.raises(ValueError, match=field):
         visibility_query(stage, account, kind)
 
@@ -55,14 +61,17 @@ async def summaries(client: Client, workflow_id: str) -> list[str]:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     found = []
     for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and \
-                event.user_metadata.HasField("summary"):
+        if (
+            event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            and event.user_metadata.HasField("summary")
+        ):
             found.append(json.loads(event.user_metadata.summary.data))
     return found
 
 
 async def test_a_waiting_creative_is_found_by_stage_and_account_and_reads_well(
-        dev_env: WorkflowEnvironment) -> None:
+    dev_env: WorkflowEnvironment,
+) -> None:
     client, fakes = dev_env.client, Endings()
     seen: dict[str, Any] = {}
 
@@ -77,7 +86,11 @@ async def test_a_waiting_creative_is_found_by_stage_and_account_and_reads_well(
     await run_with_worker(dev_env, fakes, publish_input(account="acme"), script)
     row = next(r for r in seen["rows"] if r["workflow_id"] == seen["id"])
     assert (row["kind"], row["stage"], row["account"], row["document"]) == (
-        "publish", "awaiting_approval", "acme", "posts/doc-1")
+        "publish",
+        "awaiting_approval",
+        "acme",
+        "posts/doc-1",
+    )
     assert seen["id"] in table(seen["rows"]) and "AWAITING_APPROVAL" not in table(seen["rows"])
     attributes = seen["attributes"]
     assert attributes.get(DOCUMENT) == "posts/doc-1" and attributes.get(KIND) == "publish"
@@ -90,5 +103,6 @@ async def test_a_waiting_creative_is_found_by_stage_and_account_and_reads_well(
     assert render.typed_search_attributes.get(STAGE) == "done"
     assert await render.static_summary() == f"image render for {seen['id']}"
     assert await summaries(client, f"{seen['id']}/render-1") == [
-        "image · quote_card · image-01.png"]
+        "image · quote_card · image-01.png"
+    ]
     assert await summaries(client, seen["id"]) == ["upload to Postiz · 01-image-01.png"]

@@ -54,8 +54,10 @@ def silent_server() -> Iterator[str]:
 
 
 async def test_a_full_http_pool_does_not_delay_aws_calls(silent_server: str) -> None:
-    stuck = [asyncio.ensure_future(on_http(call, "GET", silent_server, {}, None, 3))
-             for _ in range(HTTP_THREADS * 2)]
+    stuck = [
+        asyncio.ensure_future(on_http(call, "GET", silent_server, {}, None, 3))
+        for _ in range(HTTP_THREADS * 2)
+    ]
     await asyncio.sleep(0.3)  # every HTTP thread now waits on the silent server
     started = time.monotonic()
     assert await on_aws(lambda: "invoked") == "invoked"
@@ -74,18 +76,20 @@ class Report:
             PayloadReporter.update_payload,
             PayloadUpdate(collection="posts", id="doc-1", seq=1, data={"engineStage": "x"}),
             start_to_close_timeout=timedelta(seconds=4),
-            retry_policy=RetryPolicy(maximum_attempts=1))
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
 
 
 async def test_an_http_call_ends_before_its_activity_times_out(
-        dev_env: WorkflowEnvironment, silent_server: str) -> None:
+    dev_env: WorkflowEnvironment, silent_server: str
+) -> None:
     queue = f"q-{uuid.uuid4().hex[:6]}"
     reporter = PayloadReporter(silent_server, "users", "key")
-    async with Worker(dev_env.client, task_queue=queue, workflows=[Report],
-                      activities=[reporter.update_payload]):
+    async with Worker(
+        dev_env.client, task_queue=queue, workflows=[Report], activities=[reporter.update_payload]
+    ):
         with pytest.raises(WorkflowFailureError) as err:
-            await dev_env.client.execute_workflow(Report.run, id=f"r-{queue}",
-                                                  task_queue=queue)
+            await dev_env.client.execute_workflow(Report.run, id=f"r-{queue}", task_queue=queue)
     cause = err.value.cause
     assert isinstance(cause, ActivityError)
     # The HTTP timeout (10 s by default) was cut below the activity's 4 s: a typed remote

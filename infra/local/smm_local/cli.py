@@ -33,8 +33,6 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="smm-local", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,8 +41,11 @@ def main(argv: list[str] | None = None) -> None:
     demo = sub.add_parser("demo", help="the main job, end to end, on the embedded stack")
     demo.add_argument("--ui-port", type=int, default=8233)
     demo.add_argument("--keep", action="store_true", help="keep the stack up afterwards")
-    demo.add_argument("--auto-approve", action="store_true",
-                      help="approve the publish step automatically (else approve from the CLI)")
+    demo.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="approve the publish step automatically (else approve from the CLI)",
+    )
     args = parser.parse_args(argv)
     code = {"dev": cmd_dev, "demo": cmd_demo}[args.command](args)
     exit_now(code)  # skips the teardown a Temporal client's threads can abort (process_exit)

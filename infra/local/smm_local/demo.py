@@ -38,17 +38,22 @@ async def _images(card: dict[str, Any], carousel: dict[str, Any], out_dir: Path)
 
     client = await connect()
     bucket = settings().output_bucket
-    handles = [await client.start_workflow(
-        GenerateImageWorkflow.run, GenerateImageInput(spec=spec, output_bucket=bucket,
-                                                      account=settings().account),
-        id=f"demo-{name}-{int(time.time())}", task_queue=TASK_QUEUE)
-        for name, spec in (("card", card), ("carousel", carousel))]
+    handles = [
+        await client.start_workflow(
+            GenerateImageWorkflow.run,
+            GenerateImageInput(spec=spec, output_bucket=bucket, account=settings().account),
+            id=f"demo-{name}-{int(time.time())}",
+            task_queue=TASK_QUEUE,
+        )
+        for name, spec in (("card", card), ("carousel", carousel))
+    ]
     card_result, carousel_result = await asyncio.gather(*[h.result() for h in handles])
     s3 = boto3.client("s3")
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     named = [("demo-card.png", card_result.images[0])] + [
-        (f"demo-carousel-{image.index}.png", image) for image in carousel_result.images]
+        (f"demo-carousel-{image.index}.png", image) for image in carousel_result.images
+    ]
     for name, image in named:
         path = out_dir / name
         s3.download_file(image.output.bucket, image.output.key, str(path))
@@ -62,8 +67,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     log_path.parent.mkdir(exist_ok=True)
     ui_port = args.ui_port if _port_free(args.ui_port) else free_port()
     with log_path.open("w") as log, LocalStack(ui_port=ui_port, persistent=True, log=log) as stack:
-        print(f"local stack up: Temporal {stack.temporal_address} (namespace smm-hub-core), "
-              f"S3 {stack.moto_url}, Lambda {stack.lambda_url}")
+        print(
+            f"local stack up: Temporal {stack.temporal_address} (namespace smm-hub-core), "
+            f"S3 {stack.moto_url}, Lambda {stack.lambda_url}"
+        )
         ensure_search_attributes(stack.temporal_address)
         with ExitWatch(stack.start_worker()) as watch:
             try:
@@ -71,8 +78,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 if watch.died is None:
                     raise
-                print(f"the worker exited (status {watch.died}) before the demo finished: see "
-                      f"{log_path} for why; nothing else was left running")
+                print(
+                    f"the worker exited (status {watch.died}) before the demo finished: see "
+                    f"{log_path} for why; nothing else was left running"
+                )
                 return 1
     print("stopped everything the demo started")
     return 0
@@ -97,8 +106,10 @@ def _demo(stack: Any, args: argparse.Namespace, ui_port: int) -> None:
         print(f"  wrote {path}")
     _demo_publish(stack, spec, args.auto_approve)
     after = ledger.balance(DEMO_ACCOUNT)
-    print(f"credits of {DEMO_ACCOUNT!r} after: {after.balance} "
-          f"(charged {before.balance - after.balance}; held {after.held})")
+    print(
+        f"credits of {DEMO_ACCOUNT!r} after: {after.balance} "
+        f"(charged {before.balance - after.balance}; held {after.held})"
+    )
     for entry in ledger.history(DEMO_ACCOUNT, 10):
         print(f"  {entry['op']:<8} {entry.get('amount', 0):>5}  {entry['key']}")
     print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows")
@@ -118,41 +129,56 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
 
     doc = f"demo-post-{int(time.time())}"
     stack.payload.create_doc("posts", doc, "Spring launch")  # what an editor's save does
-    params = PublishInput.model_validate({
-        "creative": {"kind": "video", "spec": spec},
-        "post": {"content": "Spring launch: fresh looks for every feed",
-                 "integrations": ["instagram-demo", "tiktok-demo"], "type": "now",
-                 "tags": [{"value": "spring", "label": "Spring"}]},
-        "approval": {"reviewers": ["editor@example.com"]},
-        "payload": {"collection": "posts", "id": doc},
-        "account": DEMO_ACCOUNT, "output_bucket": stack.bucket})
+    params = PublishInput.model_validate(
+        {
+            "creative": {"kind": "video", "spec": spec},
+            "post": {
+                "content": "Spring launch: fresh looks for every feed",
+                "integrations": ["instagram-demo", "tiktok-demo"],
+                "type": "now",
+                "tags": [{"value": "spring", "label": "Spring"}],
+            },
+            "approval": {"reviewers": ["editor@example.com"]},
+            "payload": {"collection": "posts", "id": doc},
+            "account": DEMO_ACCOUNT,
+            "output_bucket": stack.bucket,
+        }
+    )
     workflow_id = f"demo-publish-{int(time.time())}"
 
     async def run() -> Any:
         client = await connect()
-        await client.start_workflow(PublishCreativeWorkflow.run, params, id=workflow_id,
-                                    task_queue=TASK_QUEUE)
+        await client.start_workflow(
+            PublishCreativeWorkflow.run, params, id=workflow_id, task_queue=TASK_QUEUE
+        )
         print(f"publish flow {workflow_id}:")
         await follow_publish(workflow_id, {"awaiting_approval"})
         await _show_waiting(client, workflow_id)
         link = await _review_link(stack, "editor@example.com")
         if link:
             print(f"  the reviewer's link (open it in a browser):\n    {link}")
-        print(f"  the Payload document: {stack.payload.url}/api/posts/{doc} (in a Payload "
-              f"app with its admin panel: /admin/collections/posts/{doc})")
+        print(
+            f"  the Payload document: {stack.payload.url}/api/posts/{doc} (in a Payload "
+            f"app with its admin panel: /admin/collections/posts/{doc})"
+        )
         if auto_approve:
             print("  --auto-approve: approving as editor@example.com")
             await client.get_workflow_handle(workflow_id).execute_update(
-                "approve", {"decision": "approve", "reviewer": "editor@example.com"})
+                "approve", {"decision": "approve", "reviewer": "editor@example.com"}
+            )
         else:
-            print(f"  or, in another shell (with the env of `smm-local dev`):"
-                  f"\n    smm-engine approve {workflow_id} --reviewer editor@example.com")
+            print(
+                f"  or, in another shell (with the env of `smm-local dev`):"
+                f"\n    smm-engine approve {workflow_id} --reviewer editor@example.com"
+            )
         return await follow_publish(workflow_id, FINAL_STAGES)
 
     status = asyncio.run(run())
     posts = stack.double_state("postiz")["posts"]
-    print(f"  Postiz (local double) post ids: {', '.join(status.postiz_post_ids)} "
-          f"({len(posts)} posts, media uploaded once per output)")
+    print(
+        f"  Postiz (local double) post ids: {', '.join(status.postiz_post_ids)} "
+        f"({len(posts)} posts, media uploaded once per output)"
+    )
     _print_payload_document(stack, doc)
 
 
@@ -162,11 +188,16 @@ async def _show_waiting(client: Any, workflow_id: str) -> None:
 
     query = visibility_query("awaiting_approval", DEMO_ACCOUNT, "publish")
     for _ in range(50):
-        rows = [r for r in await list_engine_workflows(client, query, 20)
-                if r["workflow_id"] == workflow_id]
+        rows = [
+            r
+            for r in await list_engine_workflows(client, query, 20)
+            if r["workflow_id"] == workflow_id
+        ]
         if rows:
-            print(f"  found while it waits: smm-engine list --stage awaiting_approval "
-                  f"--account {DEMO_ACCOUNT}")
+            print(
+                f"  found while it waits: smm-engine list --stage awaiting_approval "
+                f"--account {DEMO_ACCOUNT}"
+            )
             print("\n".join(f"    {line}" for line in table(rows).splitlines()))
             return
         await asyncio.sleep(0.2)
@@ -182,8 +213,14 @@ def _print_payload_document(stack: Any, doc: str) -> None:
         time.sleep(0.2)
     stages = stack.payload.stages("posts", doc)
     print(f"  Payload document posts/{doc} (GET {stack.payload.url}/api/posts/{doc}):")
-    for key in ("engineStage", "engineRound", "engineWorkflowId", "enginePostizPostIds",
-                "engineReviewSentTo", "engineOutputs"):
+    for key in (
+        "engineStage",
+        "engineRound",
+        "engineWorkflowId",
+        "enginePostizPostIds",
+        "engineReviewSentTo",
+        "engineOutputs",
+    ):
         print(f"    {key}: {json.dumps((found or {}).get(key))}")
     print(f"    stages, from its versions: {' > '.join(stages)}")
 

@@ -35,8 +35,11 @@ class FaultProxy:
         self.forwarded = 0
 
     def state(self) -> dict[str, Any]:
-        return {"injected": dict(self.injected), "forwarded": self.forwarded,
-                "pending": dict(self.controls)}
+        return {
+            "injected": dict(self.injected),
+            "forwarded": self.forwarded,
+            "pending": dict(self.controls),
+        }
 
     def next_fault(self) -> str | None:
         """The fault for this request, if one is armed (each arming counts down)."""
@@ -80,15 +83,22 @@ class ProxyHandler(DoubleHandler):
             self.send_json(503, {"errors": [{"message": "Service Unavailable (injected)"}]})
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-        request = urllib.request.Request(self.double.target + self.path, data=body or None,
-                                         headers=headers, method=self.command)
+        request = urllib.request.Request(
+            self.double.target + self.path, data=body or None, headers=headers, method=self.command
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as resp:
-                status, answer, kind = resp.status, resp.read(), resp.headers.get(
-                    "Content-Type", "application/json")
+                status, answer, kind = (
+                    resp.status,
+                    resp.read(),
+                    resp.headers.get("Content-Type", "application/json"),
+                )
         except urllib.error.HTTPError as err:
-            status, answer, kind = err.code, err.read(), err.headers.get(
-                "Content-Type", "application/json")
+            status, answer, kind = (
+                err.code,
+                err.read(),
+                err.headers.get("Content-Type", "application/json"),
+            )
         with self.double.lock:
             self.double.forwarded += 1
         if fault == "after_commit_502":

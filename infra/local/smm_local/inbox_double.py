@@ -48,8 +48,7 @@ class Handler(DoubleHandler):
             self._text(400, "no_text")
             return
         with self.double.lock:
-            self.double.messages.append({"inbox": unquote(path[len("/hooks/"):]),
-                                         "body": message})
+            self.double.messages.append({"inbox": unquote(path[len("/hooks/") :]), "body": message})
         self._text(200, "ok")
 
     def _text(self, status: int, text: str) -> None:

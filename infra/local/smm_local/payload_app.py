@@ -38,15 +38,24 @@ class PayloadApp:
     def start(self) -> None:
         # Payload keys its API-key index with this secret: it must outlive the port, or a
         # persistent database (`make dev`, `make demo` again) no longer knows the engine's key.
-        env = {**os.environ, "PAYLOAD_SECRET": f"local-payload-secret-{self.database.name}",
-               # Absolute: the server runs in its own folder (a relative state dir would miss).
-               "PAYLOAD_DATABASE_URL": f"file:{self.database.resolve()}",
-               "SMM_PAYLOAD_ENGINE_EMAIL": ENGINE_EMAIL, "SMM_PAYLOAD_API_KEY": self.api_key,
-               "NODE_ENV": "development", **self.env}
-        self.proc = subprocess.Popen(["node", "server.mjs", "--port", str(self.port)], cwd=APP,
-                                     env=env, stdout=self.log or subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT if self.log else
-                                     subprocess.DEVNULL, start_new_session=True)
+        env = {
+            **os.environ,
+            "PAYLOAD_SECRET": f"local-payload-secret-{self.database.name}",
+            # Absolute: the server runs in its own folder (a relative state dir would miss).
+            "PAYLOAD_DATABASE_URL": f"file:{self.database.resolve()}",
+            "SMM_PAYLOAD_ENGINE_EMAIL": ENGINE_EMAIL,
+            "SMM_PAYLOAD_API_KEY": self.api_key,
+            "NODE_ENV": "development",
+            **self.env,
+        }
+        self.proc = subprocess.Popen(
+            ["node", "server.mjs", "--port", str(self.port)],
+            cwd=APP,
+            env=env,
+            stdout=self.log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if self.log else subprocess.DEVNULL,
+            start_new_session=True,
+        )
         wait_for_port(self.port, self.proc, "Payload", timeout=120)
 
     def stop(self) -> None:
@@ -69,14 +78,19 @@ class PayloadApp:
         assert self.proc is not None
         os.killpg(self.proc.pid, signal.SIGCONT)
 
-    def call(self, method: str, path: str, body: Any | None = None,
-             key: str | None = None) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: Any | None = None, key: str | None = None
+    ) -> tuple[int, Any]:
         """One REST call as the engine's API user (or another key), answered as JSON."""
         request = urllib.request.Request(
-            f"{self.url}/api/{path}", method=method,
+            f"{self.url}/api/{path}",
+            method=method,
             data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json",
-                     "Authorization": f"{self.user_slug} API-Key {key or self.api_key}"})
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"{self.user_slug} API-Key {key or self.api_key}",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 return answer.status, json.load(answer)
@@ -97,8 +111,9 @@ class PayloadApp:
 
     def versions(self, collection: str, doc_id: str) -> list[dict[str, Any]]:
         """Every saved state of the document, oldest first."""
-        query = urlencode({"where[parent][equals]": doc_id, "sort": "createdAt",
-                           "limit": "500", "depth": "0"})
+        query = urlencode(
+            {"where[parent][equals]": doc_id, "sort": "createdAt", "limit": "500", "depth": "0"}
+        )
         status, answer = self.call("GET", f"{collection}/versions?{query}")
         return [v["version"] for v in answer["docs"]] if status == 200 else []
 

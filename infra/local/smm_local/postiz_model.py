@@ -76,8 +76,9 @@ def validate_create(body: Any) -> list[str]:
         problems.append("tags must be an array")
     else:
         for i, tag in enumerate(tags):
-            if not isinstance(tag, dict) or not all(isinstance(tag.get(k), str)
-                                                    for k in ("value", "label")):
+            if not isinstance(tag, dict) or not all(
+                isinstance(tag.get(k), str) for k in ("value", "label")
+            ):
                 problems.append(f"tags.{i}.value and label must be strings")
     posts = body.get("posts")
     if body.get("type") != "draft" or posts is not None:
@@ -91,8 +92,9 @@ def validate_create(body: Any) -> list[str]:
             for j, value in enumerate(values):
                 content = value.get("content") if isinstance(value, dict) else None
                 if not isinstance(content, str) or len(content) < 6:
-                    problems.append(f"posts.{i}.value.{j}.content must be longer than or "
-                                    "equal to 6 characters")
+                    problems.append(
+                        f"posts.{i}.value.{j}.content must be longer than or equal to 6 characters"
+                    )
     return problems
 
 
@@ -122,13 +124,15 @@ class PostizState:
             return
         if self.forced_429 > 0:
             self.forced_429 -= 1
-            raise PostizError(429, {"statusCode": 429,
-                                    "message": "ThrottlerException: Too Many Requests"})
+            raise PostizError(
+                429, {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}
+            )
         now = time.monotonic()
         self.hits = [t for t in self.hits if now - t < 3600]
         if len(self.hits) >= self.rate_limit:
-            raise PostizError(429, {"statusCode": 429,
-                                    "message": "ThrottlerException: Too Many Requests"})
+            raise PostizError(
+                429, {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}
+            )
         self.hits.append(now)
 
     def upload(self, filename: str | None, data: bytes) -> dict[str, Any]:
@@ -147,9 +151,14 @@ class PostizState:
         base = (filename.rsplit(".", 1)[0] if "." in filename else filename) or "upload"
         media_id = str(uuid.uuid4())
         now = datetime.now(UTC).isoformat()
-        media = {"id": media_id, "name": f"{base[:100]}.{ext}",
-                 "path": f"https://uploads.postiz.local/{media_id}.{ext}",
-                 "organizationId": self.org, "createdAt": now, "updatedAt": now}
+        media = {
+            "id": media_id,
+            "name": f"{base[:100]}.{ext}",
+            "path": f"https://uploads.postiz.local/{media_id}.{ext}",
+            "organizationId": self.org,
+            "createdAt": now,
+            "updatedAt": now,
+        }
         self.uploads[media_id] = {**media, "mime": mime, "size": len(data)}
         return media
 
@@ -162,12 +171,23 @@ class PostizState:
         for post in posts:
             integration = (post.get("integration") or {}).get("id")
             if not integration:
-                raise PostizError(400, {"message": "All posts must have an integration id",
-                                        "error": "Bad Request", "statusCode": 400})
+                raise PostizError(
+                    400,
+                    {
+                        "message": "All posts must have an integration id",
+                        "error": "Bad Request",
+                        "statusCode": 400,
+                    },
+                )
             if integration not in self.integrations:
-                raise PostizError(400, {"message": f"Integration with id {integration} not "
-                                                   "found", "error": "Bad Request",
-                                        "statusCode": 400})
+                raise PostizError(
+                    400,
+                    {
+                        "message": f"Integration with id {integration} not found",
+                        "error": "Bad Request",
+                        "statusCode": 400,
+                    },
+                )
         date = datetime.fromisoformat(body["date"].replace("Z", "+00:00"))
         if body["type"] == "schedule" and self.refuse_past_schedule and date < now - PAST_GRACE:
             raise _bad_request(["date must not be in the past"])
@@ -177,11 +197,15 @@ class PostizState:
             created.append({"postId": rows[0]["id"], "integration": post["integration"]["id"]})
         return created
 
-    def _create_or_update(self, body: dict[str, Any], post: dict[str, Any],
-                          now: datetime) -> list[dict[str, Any]]:
+    def _create_or_update(
+        self, body: dict[str, Any], post: dict[str, Any], now: datetime
+    ) -> list[dict[str, Any]]:
         # The service passes 'now' posts the server's minute, others the body's date.
-        publish = (now.replace(second=0, microsecond=0) if body["type"] == "now"
-                   else datetime.fromisoformat(body["date"].replace("Z", "+00:00")))
+        publish = (
+            now.replace(second=0, microsecond=0)
+            if body["type"] == "now"
+            else datetime.fromisoformat(body["date"].replace("Z", "+00:00"))
+        )
         # REPO.createOrUpdatePost on the public path (keepGroup false): a fresh group for
         # every call; a sent 'group' is never stored.
         group = str(uuid.uuid4())
@@ -189,22 +213,36 @@ class PostizState:
         for value in post["value"]:
             # REPO: upsert where id = value.id: an existing row is updated in place; a new
             # row gets an id of the database's choosing (the create data has no id).
-            existing = next((p for p in self.posts if value.get("id")
-                             and p["id"] == value["id"]), None)
-            row: dict[str, Any] = existing if existing is not None else {
-                "id": str(uuid.uuid4()), "createdAt": now.isoformat()}
-            row.update({
-                "content": value["content"], "publishDate": publish.isoformat().replace(
-                    "+00:00", "Z"), "group": group,
-                "state": "DRAFT" if body["type"] == "draft" else "QUEUE",
-                "image": value.get("image") or [], "settings": post.get("settings") or {},
-                "creationMethod": "API", "releaseURL": None, "releaseId": None,
-                "parentPostId": rows[-1]["id"] if rows else None, "deletedAt": None,
-                "integration": {"id": post["integration"]["id"],
-                                "providerIdentifier": self.integrations[
-                                    post["integration"]["id"]],
-                                "name": post["integration"]["id"], "picture": None},
-                "tags": [{"tag": {"name": t["label"]}} for t in body.get("tags", [])]})
+            existing = next(
+                (p for p in self.posts if value.get("id") and p["id"] == value["id"]), None
+            )
+            row: dict[str, Any] = (
+                existing
+                if existing is not None
+                else {"id": str(uuid.uuid4()), "createdAt": now.isoformat()}
+            )
+            row.update(
+                {
+                    "content": value["content"],
+                    "publishDate": publish.isoformat().replace("+00:00", "Z"),
+                    "group": group,
+                    "state": "DRAFT" if body["type"] == "draft" else "QUEUE",
+                    "image": value.get("image") or [],
+                    "settings": post.get("settings") or {},
+                    "creationMethod": "API",
+                    "releaseURL": None,
+                    "releaseId": None,
+                    "parentPostId": rows[-1]["id"] if rows else None,
+                    "deletedAt": None,
+                    "integration": {
+                        "id": post["integration"]["id"],
+                        "providerIdentifier": self.integrations[post["integration"]["id"]],
+                        "name": post["integration"]["id"],
+                        "picture": None,
+                    },
+                    "tags": [{"tag": {"name": t["label"]}} for t in body.get("tags", [])],
+                }
+            )
             if existing is None:
                 self.posts.append(row)
             rows.append(row)
@@ -213,8 +251,11 @@ class PostizState:
         if post.get("group"):
             kept = {r["id"] for r in rows}
             for other in self.posts:
-                if (other["group"] == post["group"] and other["id"] not in kept
-                        and other["deletedAt"] is None):
+                if (
+                    other["group"] == post["group"]
+                    and other["id"] not in kept
+                    and other["deletedAt"] is None
+                ):
                     other.update(deletedAt=now.isoformat(), parentPostId=None)
         return rows
 
@@ -226,18 +267,30 @@ class PostizState:
             return []
         low = datetime.fromisoformat(start.replace("Z", "+00:00"))
         high = datetime.fromisoformat(end.replace("Z", "+00:00"))
-        fields = ("id", "content", "publishDate", "releaseURL", "releaseId", "state", "group",
-                  "creationMethod", "settings", "tags", "integration")
-        return [{k: p[k] for k in fields} | {"intervalInDays": None}
-                for p in self.posts
-                if p["deletedAt"] is None and p["parentPostId"] is None
-                and low <= datetime.fromisoformat(p["publishDate"].replace("Z", "+00:00"))
-                <= high]
+        fields = (
+            "id",
+            "content",
+            "publishDate",
+            "releaseURL",
+            "releaseId",
+            "state",
+            "group",
+            "creationMethod",
+            "settings",
+            "tags",
+            "integration",
+        )
+        return [
+            {k: p[k] for k in fields} | {"intervalInDays": None}
+            for p in self.posts
+            if p["deletedAt"] is None
+            and p["parentPostId"] is None
+            and low <= datetime.fromisoformat(p["publishDate"].replace("Z", "+00:00")) <= high
+        ]
 
     def delete(self, post_id: str, now: datetime) -> dict[str, Any]:
         # CTRL.deletePost: find the post, then soft-delete its whole group.
-        post = next((p for p in self.posts if p["id"] == post_id and p["deletedAt"] is None),
-                    None)
+        post = next((p for p in self.posts if p["id"] == post_id and p["deletedAt"] is None), None)
         if post is None:
             raise PostizError(400, {"message": "Post not found", "statusCode": 400})
         for other in self.posts:

@@ -35,8 +35,12 @@ class LambdaContext:
 
 
 def _error(err: BaseException, kind: str | None = None) -> dict[str, Any]:
-    return {"ok": False, "errorType": kind or type(err).__name__, "errorMessage": str(err),
-            "stackTrace": traceback.format_exception(err)[-5:]}
+    return {
+        "ok": False,
+        "errorType": kind or type(err).__name__,
+        "errorMessage": str(err),
+        "stackTrace": traceback.format_exception(err)[-5:],
+    }
 
 
 def import_root(code_dir: Path, module_name: str) -> Path:
@@ -44,7 +48,7 @@ def import_root(code_dir: Path, module_name: str) -> Path:
     under /var/task, so for ``functions.noop.app`` in ``.../functions/noop`` that is the
     folder two levels up; a flat ``app`` is imported from the code folder itself."""
     packages = module_name.split(".")[:-1]
-    if packages and list(code_dir.parts[-len(packages):]) == packages:
+    if packages and list(code_dir.parts[-len(packages) :]) == packages:
         return code_dir.parents[len(packages) - 1]
     return code_dir
 
@@ -57,11 +61,13 @@ def main() -> None:
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
     except Exception as err:
-        answers.write(json.dumps({"ready": False, **_error(err, "Runtime.ImportModuleError")})
-                      + "\n")
+        answers.write(
+            json.dumps({"ready": False, **_error(err, "Runtime.ImportModuleError")}) + "\n"
+        )
         sys.exit(1)
-    answers.write(json.dumps({"ready": True,
-                              "init_ms": int((time.monotonic() - started) * 1000)}) + "\n")
+    answers.write(
+        json.dumps({"ready": True, "init_ms": int((time.monotonic() - started) * 1000)}) + "\n"
+    )
     for line in sys.stdin:
         request = json.loads(line)
         context = LambdaContext(request["request_id"], request["deadline_ms"])

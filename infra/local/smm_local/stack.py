@@ -31,8 +31,12 @@ from smm_local.processes import (
 
 ROOT = Path(__file__).resolve().parents[3]
 NAMESPACE = "smm-hub-core"
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                     "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 @dataclass
@@ -87,6 +91,7 @@ class LocalStack:
 
     def _double_port(self, which: str) -> int:
         return {"postiz": self.postiz_port, "inbox": self.inbox_port}[which]
+
     @property
     def inbox_url(self) -> str:
         return f"http://127.0.0.1:{self.inbox_port}/hooks"
@@ -103,8 +108,11 @@ class LocalStack:
 
     @property
     def ui_url(self) -> str | None:
-        return f"http://127.0.0.1:{self.ui_port}/namespaces/{NAMESPACE}/workflows" \
-            if self.ui_port else None
+        return (
+            f"http://127.0.0.1:{self.ui_port}/namespaces/{NAMESPACE}/workflows"
+            if self.ui_port
+            else None
+        )
 
     def env(self) -> dict[str, str]:
         """What a worker, a CLI or a test needs to reach this stack."""
@@ -136,8 +144,9 @@ class LocalStack:
 
     def _spawn(self, name: str, argv: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
         out = self.log if self.log is not None else subprocess.DEVNULL
-        proc = subprocess.Popen(argv, stdout=out, stderr=out, stdin=subprocess.DEVNULL,
-                                start_new_session=True, **kwargs)
+        proc = subprocess.Popen(
+            argv, stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True, **kwargs
+        )
         self.procs[name] = proc
         return proc
 
@@ -163,52 +172,104 @@ class LocalStack:
         self._start_temporal(fresh=False)
 
     def _start_temporal(self, fresh: bool = True) -> None:
-        db = self.state_dir / ("temporal.db" if self.persistent else
-                               f"temporal-{self.temporal_port}.db")
+        db = self.state_dir / (
+            "temporal.db" if self.persistent else f"temporal-{self.temporal_port}.db"
+        )
         if fresh and not self.persistent:
             db.unlink(missing_ok=True)
-        argv = [bin_path("temporal"), "server", "start-dev", "--ip", "127.0.0.1",
-                "--port", str(self.temporal_port), "--http-port", str(self.http_port),
-                "--metrics-port", str(free_port()), "--db-filename", str(db),
-                "--namespace", NAMESPACE, "--log-level", "error", *search_attribute_flags()]
+        argv = [
+            bin_path("temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.temporal_port),
+            "--http-port",
+            str(self.http_port),
+            "--metrics-port",
+            str(free_port()),
+            "--db-filename",
+            str(db),
+            "--namespace",
+            NAMESPACE,
+            "--log-level",
+            "error",
+            *search_attribute_flags(),
+        ]
         argv += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
         wait_for_port(self.temporal_port, self._spawn("temporal", argv), "Temporal dev server")
 
     def _start_moto(self) -> None:
         # moto's server with atomic conditional writes (smm_local.moto_faithful).
-        proc = self._spawn("moto", [sys.executable, "-m", "smm_local.moto_faithful",
-                                    "-H", "127.0.0.1", "-p", str(self.moto_port)])
+        proc = self._spawn(
+            "moto",
+            [
+                sys.executable,
+                "-m",
+                "smm_local.moto_faithful",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                str(self.moto_port),
+            ],
+        )
         wait_for_port(self.moto_port, proc, "moto server")
         self.s3().create_bucket(Bucket=self.bucket)
         self.dynamodb().create_table(
-            TableName=self.idempotency_table, BillingMode="PAY_PER_REQUEST",
+            TableName=self.idempotency_table,
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        )
         self.dynamodb().create_table(
-            TableName=self.ledger_table, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+            TableName=self.ledger_table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+        )
 
     def _start_doubles(self) -> None:
-        postiz = self._spawn("postiz", [sys.executable, "-m", "smm_local.postiz_double",
-                                        "--port", str(self.postiz_port),
-                                        "--api-key", self.postiz_key,
-                                        "--rate-limit", str(self.postiz_rate_limit)])
-        inbox = self._spawn("inbox", [sys.executable, "-m", "smm_local.inbox_double",
-                                      "--port", str(self.inbox_port)])
+        postiz = self._spawn(
+            "postiz",
+            [
+                sys.executable,
+                "-m",
+                "smm_local.postiz_double",
+                "--port",
+                str(self.postiz_port),
+                "--api-key",
+                self.postiz_key,
+                "--rate-limit",
+                str(self.postiz_rate_limit),
+            ],
+        )
+        inbox = self._spawn(
+            "inbox",
+            [sys.executable, "-m", "smm_local.inbox_double", "--port", str(self.inbox_port)],
+        )
         wait_for_port(self.postiz_port, postiz, "Postiz double")
         wait_for_port(self.inbox_port, inbox, "inbox double")
-        database = self.state_dir / ("payload.db" if self.persistent else
-                                     f"payload-{self.payload_port}.db")
+        database = self.state_dir / (
+            "payload.db" if self.persistent else f"payload-{self.payload_port}.db"
+        )
         if not self.persistent:
             database.unlink(missing_ok=True)
         # Saving a ready post starts the engine through the signed trigger API, as in
         # production (the emulator serves it once it is up).
-        self.payload = PayloadApp(self.payload_port, self.payload_key, database, self.log,
-                                  env={"SMM_TRIGGER_URL": self.trigger_url,
-                                       "SMM_TRIGGER_SECRET": self.trigger_secret})
+        self.payload = PayloadApp(
+            self.payload_port,
+            self.payload_key,
+            database,
+            self.log,
+            env={"SMM_TRIGGER_URL": self.trigger_url, "SMM_TRIGGER_SECRET": self.trigger_secret},
+        )
         self.payload.start()
 
     def _start_emulator(self) -> None:
@@ -227,12 +288,24 @@ class LocalStack:
             "SMM_POSTIZ_API_KEY": self.postiz_key,
             "SMM_TRIGGER_SECRET": self.trigger_secret,
             "SMM_REVIEW_LINK_SECRET": self.review_secret,
-            **self._payload_keys(), **self.function_env}
-        argv = [sys.executable, "-m", "smm_local.lambda_emulator",
-                "--template", str(ROOT / "template.yaml"), "--port", str(self.lambda_port),
-                "--ref", f"CreativeBucket={self.bucket}",
-                "--ref", f"IdempotencyTable={self.idempotency_table}",
-                "--ref", f"LedgerTable={self.ledger_table}"]
+            **self._payload_keys(),
+            **self.function_env,
+        }
+        argv = [
+            sys.executable,
+            "-m",
+            "smm_local.lambda_emulator",
+            "--template",
+            str(ROOT / "template.yaml"),
+            "--port",
+            str(self.lambda_port),
+            "--ref",
+            f"CreativeBucket={self.bucket}",
+            "--ref",
+            f"IdempotencyTable={self.idempotency_table}",
+            "--ref",
+            f"LedgerTable={self.ledger_table}",
+        ]
         for key, value in overrides.items():
             argv += ["--env", f"{key}={value}"]
         proc = self._spawn("lambda", argv, cwd=ROOT)
@@ -241,25 +314,46 @@ class LocalStack:
     def start_fault_proxy(self, target: str, hang_s: float = 30.0) -> str:
         """A fault-injecting proxy in front of ``target`` (smm_local.fault_proxy): its URL."""
         port = free_port()
-        proc = self._spawn(f"proxy-{port}", [sys.executable, "-m", "smm_local.fault_proxy",
-                                             "--port", str(port), "--target", target,
-                                             "--hang-s", str(hang_s)])
+        proc = self._spawn(
+            f"proxy-{port}",
+            [
+                sys.executable,
+                "-m",
+                "smm_local.fault_proxy",
+                "--port",
+                str(port),
+                "--target",
+                target,
+                "--hang-s",
+                str(hang_s),
+            ],
+        )
         wait_for_port(port, proc, "fault proxy")
         return f"http://127.0.0.1:{port}"
 
-    def start_worker(self, extra_env: dict[str, str] | None = None,
-                     name: str = "worker") -> subprocess.Popen[Any]:
+    def start_worker(
+        self, extra_env: dict[str, str] | None = None, name: str = "worker"
+    ) -> subprocess.Popen[Any]:
         env = {**os.environ, **self.env(), **(extra_env or {})}
-        return self._spawn(name, [sys.executable, "-m", "orchestrator.worker"], env=env,
-                           cwd=ROOT)
+        return self._spawn(name, [sys.executable, "-m", "orchestrator.worker"], env=env, cwd=ROOT)
 
     def dynamodb(self) -> Any:
-        return boto3.client("dynamodb", endpoint_url=self.moto_url, region_name="us-east-1",
-                            aws_access_key_id="local", aws_secret_access_key="local")
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
     def s3(self) -> Any:
-        return boto3.client("s3", endpoint_url=self.moto_url, region_name="us-east-1",
-                            aws_access_key_id="local", aws_secret_access_key="local")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
     def reset_peaks(self) -> None:
         post_json(f"{self.lambda_url}/_emulator/reset-peaks", {})

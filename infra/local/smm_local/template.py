@@ -15,12 +15,31 @@ from typing import Any
 import yaml
 
 _SHORT_TAGS = {
-    "Ref": "Ref", "Condition": "Condition",
-    **{name: f"Fn::{name}" for name in (
-        "GetAtt", "Sub", "Join", "If", "Select", "Split", "Equals", "Not", "And", "Or",
-        "FindInMap", "ImportValue", "GetAZs", "Base64", "Cidr", "Transform", "ToJsonString",
-        "Length",
-    )},
+    "Ref": "Ref",
+    "Condition": "Condition",
+    **{
+        name: f"Fn::{name}"
+        for name in (
+            "GetAtt",
+            "Sub",
+            "Join",
+            "If",
+            "Select",
+            "Split",
+            "Equals",
+            "Not",
+            "And",
+            "Or",
+            "FindInMap",
+            "ImportValue",
+            "GetAZs",
+            "Base64",
+            "Cidr",
+            "Transform",
+            "ToJsonString",
+            "Length",
+        )
+    },
 }
 
 
@@ -82,7 +101,7 @@ class Resolver:
         if isinstance(raw, str | int | float | bool):
             return str(raw).lower() if isinstance(raw, bool) else str(raw)
         if isinstance(raw, dict) and len(raw) == 1:
-            (key, arg), = raw.items()
+            ((key, arg),) = raw.items()
             if key == "Ref":
                 return self._ref(str(arg))
             if key == "Fn::Sub" and isinstance(arg, str):
@@ -100,9 +119,13 @@ class Resolver:
         return None
 
     def _ref(self, name: str) -> str | None:
-        pseudo = {"AWS::Region": self.region, "AWS::AccountId": self.account,
-                  "AWS::StackName": "local", "AWS::Partition": "aws",
-                  "AWS::URLSuffix": "amazonaws.com"}
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account,
+            "AWS::StackName": "local",
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:
@@ -111,13 +134,14 @@ class Resolver:
 
 
 def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
-    return {name: str(spec["Default"]) for name, spec in template.get("Parameters", {}).items()
-            if isinstance(spec, dict) and "Default" in spec}
+    return {
+        name: str(spec["Default"])
+        for name, spec in template.get("Parameters", {}).items()
+        if isinstance(spec, dict) and "Default" in spec
+    }
 
 
-def functions(
-    template: dict[str, Any], root: Path, resolver: Resolver
-) -> dict[str, FunctionSpec]:
+def functions(template: dict[str, Any], root: Path, resolver: Resolver) -> dict[str, FunctionSpec]:
     glob = template.get("Globals", {}).get("Function", {})
     found: dict[str, FunctionSpec] = {}
     for logical_id, resource in template["Resources"].items():
@@ -137,8 +161,7 @@ def functions(
             else:
                 env[key] = resolved
         invoke = props.get("EventInvokeConfig", {})
-        on_failure = (invoke.get("DestinationConfig", {}).get("OnFailure", {})
-                      .get("Destination"))
+        on_failure = invoke.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         reserved = props.get("ReservedConcurrentExecutions")
         found[logical_id] = FunctionSpec(
             logical_id=logical_id,
@@ -149,10 +172,12 @@ def functions(
             memory_mb=int(resolver.value(props.get("MemorySize", 128)) or 128),
             environment=env,
             reserved_concurrency=int(resolver.value(reserved) or 0) or None
-            if reserved is not None else None,
+            if reserved is not None
+            else None,
             max_retry_attempts=int(invoke.get("MaximumRetryAttempts", 2)),
-            max_event_age_s=int(resolver.value(invoke.get("MaximumEventAgeInSeconds", 21600))
-                                or 21600),
+            max_event_age_s=int(
+                resolver.value(invoke.get("MaximumEventAgeInSeconds", 21600)) or 21600
+            ),
             on_failure=_destination_name(on_failure),
             unresolved=unresolved,
         )

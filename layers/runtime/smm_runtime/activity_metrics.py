@@ -12,8 +12,9 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import BaseModel
 
 
-def emit_activity_metrics(kind: str, outcome: str, seconds: float,
-                          result: BaseModel | None) -> None:
+def emit_activity_metrics(
+    kind: str, outcome: str, seconds: float, result: BaseModel | None
+) -> None:
     """One EMF line per figure, dimensioned by kind and outcome (``result`` may be None)."""
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SmmCreativeEngine")
     values: list[tuple[str, Any, float]] = [("ActivitySeconds", MetricUnit.Seconds, seconds)]
@@ -21,7 +22,8 @@ def emit_activity_metrics(kind: str, outcome: str, seconds: float,
     if usage is not None:
         values.append(("GbSeconds", MetricUnit.Count, float(usage.gb_seconds)))
     size = getattr(result, "size_bytes", None) or getattr(
-        getattr(result, "media", None), "size_bytes", None)
+        getattr(result, "media", None), "size_bytes", None
+    )
     if size:
         values.append(("OutputBytes", MetricUnit.Bytes, float(size)))
     for name, unit, value in values:

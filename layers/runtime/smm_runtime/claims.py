@@ -59,9 +59,13 @@ class Claims:
         """Write the claim if ``condition`` holds: its new ETag, or None when S3 refuses
         (412; also 409, S3's answer to a conditional write racing another)."""
         try:
-            put = self.s3.put_object(Bucket=self.bucket, Key=key,
-                                     Body=json.dumps(body).encode(),
-                                     ContentType="application/json", **condition)
+            put = self.s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=json.dumps(body).encode(),
+                ContentType="application/json",
+                **condition,
+            )
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code")
             if code not in {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}:
@@ -71,8 +75,12 @@ class Claims:
 
     @staticmethod
     def _mine(ctx: WorkContext) -> dict[str, Any]:
-        return {"workflow_id": ctx.workflow_id, "activity_id": ctx.activity_id,
-                "attempt": ctx.attempt, "at": time.time()}
+        return {
+            "workflow_id": ctx.workflow_id,
+            "activity_id": ctx.activity_id,
+            "attempt": ctx.attempt,
+            "at": time.time(),
+        }
 
     def take(self, key: str, ctx: WorkContext) -> str | None:
         """The claim's ETag when this delivery now holds ``key``. A copy of the very same
@@ -90,8 +98,9 @@ class Claims:
                 raise DuplicateDeliveryError(f"{key} is held by another copy of this delivery")
             # Temporal starts a new attempt only once the last one failed or timed out, so an
             # older attempt's claim is dead; so is any claim older than an invocation can live.
-            dead = (same_activity and int(held.get("attempt", 0)) < ctx.attempt) or \
-                time.time() - float(held.get("at", 0)) > self.stale_s
+            dead = (
+                same_activity and int(held.get("attempt", 0)) < ctx.attempt
+            ) or time.time() - float(held.get("at", 0)) > self.stale_s
             if not dead:
                 return None
             # Take it over only as it was read (If-Match): of two copies taking over the same
@@ -101,8 +110,9 @@ class Claims:
         return None  # someone holds it and we could not settle who: wait, never take over
 
     @contextmanager
-    def exclusive(self, key: str, ctx: WorkContext, done: Callable[[], bool],
-                  waiting: str) -> Iterator[bool]:
+    def exclusive(
+        self, key: str, ctx: WorkContext, done: Callable[[], bool], waiting: str
+    ) -> Iterator[bool]:
         """Yields True when ``done()`` (another delivery finished the work), False while
         this delivery holds ``key``; the claim is refreshed while held and removed after."""
         while True:
@@ -142,10 +152,13 @@ class Claims:
                 continue
             if etag is None:
                 held.lost = True
-                ctx.abandon(WorkError(
-                    f"{held.key}: another delivery took this claim over (no refresh got "
-                    f"through for {self.stale_s:.0f} s); stopping so the work is done once — "
-                    "the retry waits for that delivery's result"))
+                ctx.abandon(
+                    WorkError(
+                        f"{held.key}: another delivery took this claim over (no refresh got "
+                        f"through for {self.stale_s:.0f} s); stopping so the work is done once — "
+                        "the retry waits for that delivery's result"
+                    )
+                )
                 return
             held.etag = etag
 
@@ -159,8 +172,13 @@ class Claims:
             self.s3.delete_object(Bucket=self.bucket, Key=held.key, IfMatch=held.etag)
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") not in {
-                    "PreconditionFailed", "412", "NoSuchKey", "404",
-                    "ConditionalRequestConflict", "409"}:
+                "PreconditionFailed",
+                "412",
+                "NoSuchKey",
+                "404",
+                "ConditionalRequestConflict",
+                "409",
+            }:
                 raise
 
 

@@ -51,8 +51,10 @@ class PayloadKeys:
         try:
             data = json.loads(text)
         except json.JSONDecodeError:
-            raise PayloadKeyError(f'{source}: not JSON; expected {{"active": "k1", "keys": '
-                                  '{"k1": "<base64 of 32 random bytes>"}}') from None
+            raise PayloadKeyError(
+                f'{source}: not JSON; expected {{"active": "k1", "keys": '
+                '{"k1": "<base64 of 32 random bytes>"}}'
+            ) from None
         if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
             raise PayloadKeyError(f"{source}: needs an object with 'active' and 'keys'")
         keys: dict[str, bytes] = {}
@@ -64,7 +66,8 @@ class PayloadKeys:
             if len(raw) != 32:
                 raise PayloadKeyError(
                     f"{source}: keys.{key_id} is {len(raw)} bytes; AES-256 needs 32 "
-                    "(e.g. `openssl rand -base64 32`)")
+                    "(e.g. `openssl rand -base64 32`)"
+                )
             keys[str(key_id)] = raw
         active = data.get("active")
         if active not in keys:
@@ -98,9 +101,11 @@ class AesGcmCodec(PayloadCodecBase):
         nonce = os.urandom(NONCE_BYTES)
         # The key id is authenticated data: moving a payload to another key id fails to open.
         sealed = self._ciphers[self._active].encrypt(
-            nonce, payload.SerializeToString(), self._active.encode())
-        return Payload(metadata={"encoding": ENCODING, KEY_ID: self._active.encode()},
-                       data=nonce + sealed)
+            nonce, payload.SerializeToString(), self._active.encode()
+        )
+        return Payload(
+            metadata={"encoding": ENCODING, KEY_ID: self._active.encode()}, data=nonce + sealed
+        )
 
     def open(self, payload: Payload) -> Payload:
         encoding = payload.metadata.get("encoding", b"")
@@ -112,21 +117,25 @@ class AesGcmCodec(PayloadCodecBase):
                 " but this process has payload keys: its sender has none, and what it sent is "
                 "readable on the shared server. Give every client of the namespace the same "
                 "SMM_PAYLOAD_KEYS (a Node client: @smm-hub/payload-codec); while switching "
-                "encryption on under running executions, set SMM_PAYLOAD_PLAINTEXT=accept")
+                "encryption on under running executions, set SMM_PAYLOAD_PLAINTEXT=accept"
+            )
         key_id = payload.metadata.get(KEY_ID, b"").decode()
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise PayloadKeyError(
                 f"payload sealed with key {key_id!r}, which is not configured: add it to "
-                "SMM_PAYLOAD_KEYS (keep retired keys until no history needs them)")
+                "SMM_PAYLOAD_KEYS (keep retired keys until no history needs them)"
+            )
         from cryptography.exceptions import InvalidTag
 
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
         try:
             plain = cipher.decrypt(nonce, sealed, key_id.encode())
         except InvalidTag:
-            raise PayloadKeyError(f"payload under key {key_id!r} failed authentication "
-                                  "(tampered, or a different key with the same id)") from None
+            raise PayloadKeyError(
+                f"payload under key {key_id!r} failed authentication "
+                "(tampered, or a different key with the same id)"
+            ) from None
         return Payload.FromString(plain)
 
 
@@ -151,9 +160,11 @@ def data_converter(environ: Mapping[str, str] | None = None) -> DataConverter:
     env = os.environ if environ is None else environ
     plaintext = env.get("SMM_PAYLOAD_PLAINTEXT", "refuse")
     if plaintext not in {"refuse", "accept"}:
-        raise PayloadKeyError(f"SMM_PAYLOAD_PLAINTEXT: {plaintext!r} is neither 'refuse' (the "
-                              "default) nor 'accept'")
+        raise PayloadKeyError(
+            f"SMM_PAYLOAD_PLAINTEXT: {plaintext!r} is neither 'refuse' (the default) nor 'accept'"
+        )
     return dataclasses.replace(
         pydantic_data_converter,
         payload_codec=AesGcmCodec(keys, accept_plaintext=plaintext == "accept"),
-        failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )

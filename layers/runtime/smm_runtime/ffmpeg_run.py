@@ -28,8 +28,9 @@ def run_ffmpeg(
     """
     # Same process group as the function: if Lambda (or the emulator) kills the function at
     # its timeout, FFmpeg dies with it.
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
     errors: deque[str] = deque(maxlen=20)
 
     def read_progress() -> None:
@@ -45,8 +46,10 @@ def run_ffmpeg(
         for raw in proc.stderr:
             errors.append(raw.decode(errors="replace").rstrip())
 
-    readers = [threading.Thread(target=read_progress, daemon=True),
-               threading.Thread(target=read_errors, daemon=True)]
+    readers = [
+        threading.Thread(target=read_progress, daemon=True),
+        threading.Thread(target=read_errors, daemon=True),
+    ]
     for reader in readers:
         reader.start()
     try:

@@ -16,8 +16,22 @@ from functools import lru_cache
 from pathlib import Path
 
 # Characters that draw nothing and need no glyph: controls, joiners, variation selectors.
-INVISIBLE = frozenset({0x09, 0x0A, 0x0D, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060,
-                       0xFEFF, *range(0xFE00, 0xFE10), *range(0xE0020, 0xE0080)})
+INVISIBLE = frozenset(
+    {
+        0x09,
+        0x0A,
+        0x0D,
+        0x200B,
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        0x2060,
+        0xFEFF,
+        *range(0xFE00, 0xFE10),
+        *range(0xE0020, 0xE0080),
+    }
+)
 
 
 class FontFormatError(ValueError):

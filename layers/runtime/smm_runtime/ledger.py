@@ -25,8 +25,10 @@ STATE = "state"
 
 class InsufficientCreditsError(Exception):
     def __init__(self, account: str, needed: int, balance: int) -> None:
-        super().__init__(f"account {account!r} has {balance} credits; this needs {needed} "
-                         "(grant more credits or lower the estimate)")
+        super().__init__(
+            f"account {account!r} has {balance} credits; this needs {needed} "
+            "(grant more credits or lower the estimate)"
+        )
         self.needed = needed
         self.balance = balance
 
@@ -56,8 +58,9 @@ class Ledger:
     # --- reads ------------------------------------------------------------------------------
 
     def balance(self, account: str) -> Balance:
-        item = self._db.get_item(TableName=self._table, ConsistentRead=True,
-                                 Key=self._key(account, STATE)).get("Item", {})
+        item = self._db.get_item(
+            TableName=self._table, ConsistentRead=True, Key=self._key(account, STATE)
+        ).get("Item", {})
 
         def num(name: str) -> int:
             return int(item.get(name, {}).get("N", "0"))
@@ -67,9 +70,11 @@ class Ledger:
     def history(self, account: str, limit: int = 50) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
-            "TableName": self._table, "ConsistentRead": True,
+            "TableName": self._table,
+            "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :op)",
-            "ExpressionAttributeValues": {":pk": {"S": f"account#{account}"}, ":op": {"S": "op#"}}}
+            "ExpressionAttributeValues": {":pk": {"S": f"account#{account}"}, ":op": {"S": "op#"}},
+        }
         while True:
             page = self._db.query(**kwargs)
             entries += [json.loads(i["result"]["S"]) for i in page.get("Items", [])]
@@ -79,30 +84,40 @@ class Ledger:
         return sorted(entries, key=lambda e: e["at"], reverse=True)[:limit]
 
     def hold(self, account: str, hold_id: str) -> dict[str, Any] | None:
-        item = self._db.get_item(TableName=self._table, ConsistentRead=True,
-                                 Key=self._key(account, f"hold#{hold_id}")).get("Item")
+        item = self._db.get_item(
+            TableName=self._table, ConsistentRead=True, Key=self._key(account, f"hold#{hold_id}")
+        ).get("Item")
         if item is None:
             return None
-        return {"amount": int(item["amount"]["N"]), "status": item["status"]["S"],
-                "captured": int(item.get("captured", {}).get("N", "0"))}
+        return {
+            "amount": int(item["amount"]["N"]),
+            "status": item["status"]["S"],
+            "captured": int(item.get("captured", {}).get("N", "0")),
+        }
 
     def open_holds(self) -> list[dict[str, Any]]:
         """Every hold still held, with its owner (a scan: the sweeper runs rarely)."""
         holds: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
-            "TableName": self._table, "ConsistentRead": True,
+            "TableName": self._table,
+            "ConsistentRead": True,
             "FilterExpression": "begins_with(sk, :hold) AND #s = :held",
             "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":hold": {"S": "hold#"}, ":held": {"S": "held"}}}
+            "ExpressionAttributeValues": {":hold": {"S": "hold#"}, ":held": {"S": "held"}},
+        }
         while True:
             page = self._db.scan(**kwargs)
             for item in page.get("Items", []):
-                holds.append({
-                    "account": item["pk"]["S"].removeprefix("account#"),
-                    "hold_id": item["sk"]["S"].removeprefix("hold#"),
-                    "amount": int(item["amount"]["N"]), "at": item.get("at", {}).get("S"),
-                    "workflow_id": item.get("owner_workflow_id", {}).get("S"),
-                    "run_id": item.get("owner_run_id", {}).get("S")})
+                holds.append(
+                    {
+                        "account": item["pk"]["S"].removeprefix("account#"),
+                        "hold_id": item["sk"]["S"].removeprefix("hold#"),
+                        "amount": int(item["amount"]["N"]),
+                        "at": item.get("at", {}).get("S"),
+                        "workflow_id": item.get("owner_workflow_id", {}).get("S"),
+                        "run_id": item.get("owner_run_id", {}).get("S"),
+                    }
+                )
             if "LastEvaluatedKey" not in page:
                 return holds
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -113,30 +128,51 @@ class Ledger:
         if amount <= 0:
             raise ValueError("amount: a grant is positive")
         entry = self._entry("grant", account, key, amount=amount)
-        return self._transact(account, key, entry, [self._update_state(
-            account, "SET balance = if_not_exists(balance, :z) + :a, "
-                     "granted = if_not_exists(granted, :z) + :a, "
-                     "held = if_not_exists(held, :z), captured = if_not_exists(captured, :z)",
-            {":a": _n(amount), ":z": _n(0)})])
+        return self._transact(
+            account,
+            key,
+            entry,
+            [
+                self._update_state(
+                    account,
+                    "SET balance = if_not_exists(balance, :z) + :a, "
+                    "granted = if_not_exists(granted, :z) + :a, "
+                    "held = if_not_exists(held, :z), captured = if_not_exists(captured, :z)",
+                    {":a": _n(amount), ":z": _n(0)},
+                )
+            ],
+        )
 
-    def reserve(self, account: str, hold_id: str, amount: int, key: str,
-                owner: dict[str, str] | None = None) -> dict[str, Any]:
+    def reserve(
+        self, account: str, hold_id: str, amount: int, key: str, owner: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """Hold ``amount``; ``owner`` (workflow_id, run_id) lets the sweeper find a hold
         whose run closed without settling it."""
         if amount < 0:
             raise ValueError("amount: a reservation is not negative")
         entry = self._entry("reserve", account, key, hold=hold_id, amount=amount)
-        item = {**self._key(account, f"hold#{hold_id}"), "amount": _n(amount),
-                "status": {"S": "held"}, "at": {"S": entry["at"]}}
+        item = {
+            **self._key(account, f"hold#{hold_id}"),
+            "amount": _n(amount),
+            "status": {"S": "held"},
+            "at": {"S": entry["at"]},
+        }
         item.update({f"owner_{k}": {"S": v} for k, v in (owner or {}).items()})
-        hold = {"Put": {"TableName": self._table, "Item": item,
-                        "ConditionExpression": "attribute_not_exists(sk)"}}
+        hold = {
+            "Put": {
+                "TableName": self._table,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(sk)",
+            }
+        }
         state = self._update_state(
-            account, "SET balance = if_not_exists(balance, :z) - :a, "
-                     "held = if_not_exists(held, :z) + :a, "
-                     "granted = if_not_exists(granted, :z), captured = if_not_exists(captured, :z)",
+            account,
+            "SET balance = if_not_exists(balance, :z) - :a, "
+            "held = if_not_exists(held, :z) + :a, "
+            "granted = if_not_exists(granted, :z), captured = if_not_exists(captured, :z)",
             {":a": _n(amount), ":z": _n(0)},
-            condition="balance >= :a OR (attribute_not_exists(balance) AND :a = :z)")
+            condition="balance >= :a OR (attribute_not_exists(balance) AND :a = :z)",
+        )
         try:
             return self._transact(account, key, entry, [hold, state])
         except LedgerConflictError as err:
@@ -152,17 +188,36 @@ class Ledger:
             return existing
         hold = self.hold(account, hold_id)
         if hold is None or hold["status"] != "held":
-            raise LedgerConflictError(f"hold {hold_id!r} is not held (it is "
-                                      f"{hold['status'] if hold else 'missing'})")
+            raise LedgerConflictError(
+                f"hold {hold_id!r} is not held (it is {hold['status'] if hold else 'missing'})"
+            )
         charged = max(0, min(actual, hold["amount"]))
-        entry = self._entry("capture", account, key, hold=hold_id, amount=charged,
-                            requested=actual, released=hold["amount"] - charged)
-        return self._transact(account, key, entry, [
-            self._settle_hold(account, hold_id, hold["amount"], "captured", charged),
-            self._update_state(account, "SET held = held - :h, balance = balance + :r, "
-                                        "captured = captured + :c",
-                               {":h": _n(hold["amount"]), ":r": _n(hold["amount"] - charged),
-                                ":c": _n(charged)})])
+        entry = self._entry(
+            "capture",
+            account,
+            key,
+            hold=hold_id,
+            amount=charged,
+            requested=actual,
+            released=hold["amount"] - charged,
+        )
+        return self._transact(
+            account,
+            key,
+            entry,
+            [
+                self._settle_hold(account, hold_id, hold["amount"], "captured", charged),
+                self._update_state(
+                    account,
+                    "SET held = held - :h, balance = balance + :r, captured = captured + :c",
+                    {
+                        ":h": _n(hold["amount"]),
+                        ":r": _n(hold["amount"] - charged),
+                        ":c": _n(charged),
+                    },
+                ),
+            ],
+        )
 
     def release(self, account: str, hold_id: str, key: str) -> dict[str, Any]:
         existing = self._existing(account, key)
@@ -171,13 +226,28 @@ class Ledger:
         hold = self.hold(account, hold_id)
         if hold is None or hold["status"] != "held":
             # Nothing held (never reserved, or already settled): releasing is then a no-op.
-            return {"op": "release", "account": account, "key": key, "hold": hold_id,
-                    "amount": 0, "noop": True}
+            return {
+                "op": "release",
+                "account": account,
+                "key": key,
+                "hold": hold_id,
+                "amount": 0,
+                "noop": True,
+            }
         entry = self._entry("release", account, key, hold=hold_id, amount=hold["amount"])
-        return self._transact(account, key, entry, [
-            self._settle_hold(account, hold_id, hold["amount"], "released", 0),
-            self._update_state(account, "SET held = held - :h, balance = balance + :h",
-                               {":h": _n(hold["amount"])})])
+        return self._transact(
+            account,
+            key,
+            entry,
+            [
+                self._settle_hold(account, hold_id, hold["amount"], "released", 0),
+                self._update_state(
+                    account,
+                    "SET held = held - :h, balance = balance + :h",
+                    {":h": _n(hold["amount"])},
+                ),
+            ],
+        )
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -185,38 +255,62 @@ class Ledger:
         return {"pk": {"S": f"account#{account}"}, "sk": {"S": sk}}
 
     def _entry(self, op: str, account: str, key: str, **fields: Any) -> dict[str, Any]:
-        return {"op": op, "account": account, "key": key,
-                "at": datetime.now(UTC).isoformat(), **fields}
+        return {
+            "op": op,
+            "account": account,
+            "key": key,
+            "at": datetime.now(UTC).isoformat(),
+            **fields,
+        }
 
-    def _update_state(self, account: str, expression: str, values: dict[str, Any],
-                      condition: str | None = None) -> dict[str, Any]:
-        update: dict[str, Any] = {"TableName": self._table, "Key": self._key(account, STATE),
-                                  "UpdateExpression": expression,
-                                  "ExpressionAttributeValues": values}
+    def _update_state(
+        self, account: str, expression: str, values: dict[str, Any], condition: str | None = None
+    ) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(account, STATE),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": values,
+        }
         if condition:
             update["ConditionExpression"] = condition
         return {"Update": update}
 
-    def _settle_hold(self, account: str, hold_id: str, amount: int, status: str,
-                     captured: int) -> dict[str, Any]:
-        return {"Update": {
-            "TableName": self._table, "Key": self._key(account, f"hold#{hold_id}"),
-            "UpdateExpression": "SET #s = :new, captured = :c",
-            "ConditionExpression": "#s = :held AND amount = :amt",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":new": {"S": status}, ":held": {"S": "held"},
-                                          ":amt": _n(amount), ":c": _n(captured)}}}
+    def _settle_hold(
+        self, account: str, hold_id: str, amount: int, status: str, captured: int
+    ) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._key(account, f"hold#{hold_id}"),
+                "UpdateExpression": "SET #s = :new, captured = :c",
+                "ConditionExpression": "#s = :held AND amount = :amt",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {
+                    ":new": {"S": status},
+                    ":held": {"S": "held"},
+                    ":amt": _n(amount),
+                    ":c": _n(captured),
+                },
+            }
+        }
 
     def _existing(self, account: str, key: str) -> dict[str, Any] | None:
-        item = self._db.get_item(TableName=self._table, ConsistentRead=True,
-                                 Key=self._key(account, f"op#{key}")).get("Item")
+        item = self._db.get_item(
+            TableName=self._table, ConsistentRead=True, Key=self._key(account, f"op#{key}")
+        ).get("Item")
         return json.loads(item["result"]["S"]) if item else None
 
-    def _transact(self, account: str, key: str, entry: dict[str, Any],
-                  writes: list[dict[str, Any]]) -> dict[str, Any]:
-        put_entry = {"Put": {"TableName": self._table, "Item": {
-            **self._key(account, f"op#{key}"), "result": {"S": json.dumps(entry)}},
-            "ConditionExpression": "attribute_not_exists(sk)"}}
+    def _transact(
+        self, account: str, key: str, entry: dict[str, Any], writes: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        put_entry = {
+            "Put": {
+                "TableName": self._table,
+                "Item": {**self._key(account, f"op#{key}"), "result": {"S": json.dumps(entry)}},
+                "ConditionExpression": "attribute_not_exists(sk)",
+            }
+        }
         try:
             self._db.transact_write_items(TransactItems=[put_entry, *writes])
         except ClientError as err:
@@ -230,6 +324,7 @@ class Ledger:
                     return first
             failed = [i for i, c in enumerate(codes) if c == "ConditionalCheckFailed"]
             where = "state" if failed and failed[-1] == len(writes) else "hold"
-            raise LedgerConflictError(f"{entry['op']} {key}: condition failed on {where} "
-                                      f"({codes})") from None
+            raise LedgerConflictError(
+                f"{entry['op']} {key}: condition failed on {where} ({codes})"
+            ) from None
         return entry

@@ -77,8 +77,9 @@ class RoleRule:
 ROLES: dict[str, RoleRule] = {
     "audio": RoleRule(
         formats=frozenset({"mp3", "wav", "aac", "ogg", "flac", "mov,mp4,m4a,3gp,3g2,mj2"}),
-        codecs=frozenset({"mp3", "aac", "pcm_s16le", "pcm_s24le", "pcm_f32le", "vorbis",
-                          "opus", "flac"}),
+        codecs=frozenset(
+            {"mp3", "aac", "pcm_s16le", "pcm_s24le", "pcm_f32le", "vorbis", "opus", "flac"}
+        ),
     ),
     "video": RoleRule(
         formats=frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"}),
@@ -96,9 +97,12 @@ def _limit(pid: int) -> None:
     """
     import resource
 
-    for limit, value in ((resource.RLIMIT_CPU, PROBE_CPU_S),
-                         (resource.RLIMIT_AS, PROBE_MEMORY_BYTES),
-                         (resource.RLIMIT_FSIZE, 0), (resource.RLIMIT_CORE, 0)):
+    for limit, value in (
+        (resource.RLIMIT_CPU, PROBE_CPU_S),
+        (resource.RLIMIT_AS, PROBE_MEMORY_BYTES),
+        (resource.RLIMIT_FSIZE, 0),
+        (resource.RLIMIT_CORE, 0),
+    ):
         try:
             resource.prlimit(pid, limit, (value, value))
         except ProcessLookupError:
@@ -111,8 +115,9 @@ def probe(path: Path, demuxers: str | None = None) -> dict[str, Any]:
     if demuxers:
         cmd += ["-format_whitelist", demuxers]
     cmd += ["-show_format", "-show_streams", "-of", "json", str(path)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
     _limit(proc.pid)
     try:
         stdout, stderr = proc.communicate(timeout=PROBE_TIMEOUT_S)
@@ -120,7 +125,8 @@ def probe(path: Path, demuxers: str | None = None) -> dict[str, Any]:
         proc.kill()
         proc.communicate()
         raise UnsafeMediaError(
-            f"{path.name}: probing took longer than {PROBE_TIMEOUT_S}s") from None
+            f"{path.name}: probing took longer than {PROBE_TIMEOUT_S}s"
+        ) from None
     if proc.returncode < 0:  # killed by a limit (SIGXCPU, SIGKILL, SIGSEGV on no memory)
         raise UnsafeMediaError(f"{path.name}: probing exceeded its CPU or memory limit")
     if proc.returncode != 0:
@@ -129,8 +135,9 @@ def probe(path: Path, demuxers: str | None = None) -> dict[str, Any]:
         lines = [line for line in text.strip().splitlines() if line.strip()]
         reason = lines[-1] if lines else "unreadable"
         if demuxers:
-            raise UnsafeMediaError(f"{path.name}: not a readable file in an allowed container "
-                                   f"({demuxers}): {reason}")
+            raise UnsafeMediaError(
+                f"{path.name}: not a readable file in an allowed container ({demuxers}): {reason}"
+            )
         raise UnsafeMediaError(f"{path.name}: not a readable media file ({reason})")
     parsed: dict[str, Any] = json.loads(stdout)
     return parsed
@@ -170,9 +177,21 @@ def check_input(path: Path, role: str, field: str) -> dict[str, Any]:
 
 def count_frames(path: Path) -> int:
     """Video frames in a file, counted from its packets (exact, no decoding)."""
-    cmd = [ffprobe_binary(), "-v", "error", "-protocol_whitelist", PROTOCOL_WHITELIST,
-           "-select_streams", "v:0", "-count_packets", "-show_entries",
-           "stream=nb_read_packets", "-of", "csv=p=0", str(path)]
+    cmd = [
+        ffprobe_binary(),
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        PROTOCOL_WHITELIST,
+        "-select_streams",
+        "v:0",
+        "-count_packets",
+        "-show_entries",
+        "stream=nb_read_packets",
+        "-of",
+        "csv=p=0",
+        str(path),
+    ]
     out = subprocess.run(cmd, capture_output=True, check=True, timeout=PROBE_TIMEOUT_S)
     return int(out.stdout.decode().strip().split(",")[0] or 0)
 

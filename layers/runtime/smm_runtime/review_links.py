@@ -41,9 +41,17 @@ def _mac(secret: bytes, claims: str) -> str:
 
 
 def sign_link(secret: bytes, claim: ReviewClaim) -> str:
-    body = _b64(json.dumps({"w": claim.workflow_id, "r": claim.round, "u": claim.reviewer,
-                            "e": int(claim.expires_at.timestamp())},
-                           separators=(",", ":")).encode())
+    body = _b64(
+        json.dumps(
+            {
+                "w": claim.workflow_id,
+                "r": claim.round,
+                "u": claim.reviewer,
+                "e": int(claim.expires_at.timestamp()),
+            },
+            separators=(",", ":"),
+        ).encode()
+    )
     return f"{body}.{_mac(secret, body)}"
 
 
@@ -51,17 +59,23 @@ def verify_link(secret: bytes, token: str, now: datetime | None = None) -> Revie
     body, dot, mac = token.partition(".")
     # On bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, which
     # was a 502), and a link is any string a browser sends.
-    if not dot or not hmac.compare_digest(mac.encode("utf-8", "surrogateescape"),
-                                          _mac(secret, body).encode()):
-        raise ReviewLinkError("This review link is not valid: it was changed or cut short. "
-                              "Open the link from the latest notification.")
+    if not dot or not hmac.compare_digest(
+        mac.encode("utf-8", "surrogateescape"), _mac(secret, body).encode()
+    ):
+        raise ReviewLinkError(
+            "This review link is not valid: it was changed or cut short. "
+            "Open the link from the latest notification."
+        )
     try:
         data = json.loads(_unb64(body))
         if not isinstance(data, dict):
             raise TypeError("not an object")
-        claim = ReviewClaim(workflow_id=str(data["w"]), round=int(data["r"]),
-                            reviewer=str(data["u"]),
-                            expires_at=datetime.fromtimestamp(int(data["e"]), UTC))
+        claim = ReviewClaim(
+            workflow_id=str(data["w"]),
+            round=int(data["r"]),
+            reviewer=str(data["u"]),
+            expires_at=datetime.fromtimestamp(int(data["e"]), UTC),
+        )
     except (ValueError, KeyError, TypeError):
         raise ReviewLinkError("This review link is not valid.") from None
     if (now or datetime.now(UTC)) >= claim.expires_at:

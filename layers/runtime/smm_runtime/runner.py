@@ -45,12 +45,24 @@ from smm_runtime.work import LambdaContextLike, LambdaHandler, LazyWorks, Work, 
 DEFAULT_HEARTBEAT_INTERVAL_S = 5.0
 DEFAULT_DELIVER_WINDOW_S = 120.0
 # UNKNOWN is not here: it is what the server answers for a garbled task token.
-TRANSIENT_STATUSES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                                RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED,
-                                RPCStatusCode.INTERNAL})
+TRANSIENT_STATUSES = frozenset(
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.ABORTED,
+        RPCStatusCode.INTERNAL,
+    }
+)
 # Answers no retry can change: the key was revoked or rotated, the token is not one.
-REFUSED_STATUSES = frozenset({RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED,
-                              RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.UNKNOWN})
+REFUSED_STATUSES = frozenset(
+    {
+        RPCStatusCode.UNAUTHENTICATED,
+        RPCStatusCode.PERMISSION_DENIED,
+        RPCStatusCode.INVALID_ARGUMENT,
+        RPCStatusCode.UNKNOWN,
+    }
+)
 RPC_TIMEOUT = timedelta(seconds=10)  # each call to the server; a hung one is retried
 LAMBDA_MARGIN_S = 3.0  # stop delivering this long before the invocation would be killed
 
@@ -77,7 +89,8 @@ class ActivityRunner:
         env = os.environ if environ is None else environ
         configure_tracing(str(getattr(logger, "service", "") or "smm-function"), env)
         self._interval = heartbeat_interval_s or float(
-            env.get("SMM_HEARTBEAT_INTERVAL_S", DEFAULT_HEARTBEAT_INTERVAL_S))
+            env.get("SMM_HEARTBEAT_INTERVAL_S", DEFAULT_HEARTBEAT_INTERVAL_S)
+        )
         self._deliver_window = float(env.get("SMM_DELIVER_WINDOW_S", DEFAULT_DELIVER_WINDOW_S))
         self._environ = environ
         self._loop = asyncio.new_event_loop()
@@ -111,13 +124,12 @@ class ActivityRunner:
             outcome = self._loop.run_until_complete(self._run(raw_event, context, works))
             span.set_attribute("smm.outcome", outcome)
         kind = raw_event.get("kind") if isinstance(raw_event, dict) else None
-        emit_activity_metrics(str(kind or "unknown"), outcome, time.monotonic() - started,
-                              self._result)
+        emit_activity_metrics(
+            str(kind or "unknown"), outcome, time.monotonic() - started, self._result
+        )
         return {"outcome": outcome}
 
-    async def _run(
-        self, raw: object, context: LambdaContextLike, works: Mapping[str, Work]
-    ) -> str:
+    async def _run(self, raw: object, context: LambdaContextLike, works: Mapping[str, Work]) -> str:
         token = extract_task_token(raw)
         if token is None:
             # Nobody to report to: Temporal will notice through the heartbeat timeout.
@@ -129,19 +141,29 @@ class ActivityRunner:
             event = parse_event(raw)
         except ContractError as err:
             self._logger.warning("event rejected", extra={"error": str(err), "field": err.field})
-            await self._fail(handle, ApplicationError(str(err), type=err.error_type,
-                                                      non_retryable=True))
+            await self._fail(
+                handle, ApplicationError(str(err), type=err.error_type, non_retryable=True)
+            )
             return "invalid"
-        self._logger.append_keys(workflow_id=event.workflow_id, activity_id=event.activity_id,
-                                 kind=event.kind, attempt=event.attempt)
+        self._logger.append_keys(
+            workflow_id=event.workflow_id,
+            activity_id=event.activity_id,
+            kind=event.kind,
+            attempt=event.attempt,
+        )
         self._heartbeat_timeout_s = event.heartbeat_timeout_s
         self._last_beat = time.monotonic()
         work = works.get(event.kind)
         if work is None:
-            await self._fail(handle, ApplicationError(
-                f"kind: this function handles {sorted(works)}, not {event.kind!r}; "
-                "check the dispatch target in the worker configuration",
-                type=INVALID_REQUEST, non_retryable=True))
+            await self._fail(
+                handle,
+                ApplicationError(
+                    f"kind: this function handles {sorted(works)}, not {event.kind!r}; "
+                    "check the dispatch target in the worker configuration",
+                    type=INVALID_REQUEST,
+                    non_retryable=True,
+                ),
+            )
             return "invalid"
         ctx = WorkContext(
             workflow_id=event.workflow_id,
@@ -182,21 +204,26 @@ class ActivityRunner:
                 # Stopped by the work itself (its claim was taken over), not by Temporal.
                 await self._fail(handle, ctx.abandoned.to_application_error(), ctx.details())
                 return "failed"
-            return await self._finish_without_result(handle, state if state != "live" else
-                                                     "cancelled")
+            return await self._finish_without_result(
+                handle, state if state != "live" else "cancelled"
+            )
         except DuplicateDeliveryError:
             # The other copy holds the same task token and will complete the activity.
             self._logger.info("a copy of this event is already being worked on; stopping")
             return "duplicate"
         except WorkError as err:
-            self._logger.warning("work failed", extra={"error_type": err.error_type,
-                                                        "error": str(err)})
+            self._logger.warning(
+                "work failed", extra={"error_type": err.error_type, "error": str(err)}
+            )
             await self._fail(handle, err.to_application_error(), ctx.details())
             return "failed"
         except Exception as err:
             self._logger.exception("work crashed")
-            await self._fail(handle, ApplicationError(f"{type(err).__name__}: {err}",
-                                                      type=FUNCTION_ERROR), ctx.details())
+            await self._fail(
+                handle,
+                ApplicationError(f"{type(err).__name__}: {err}", type=FUNCTION_ERROR),
+                ctx.details(),
+            )
             return "failed"
         if state in {"stale", "refused"}:
             return state
@@ -220,8 +247,9 @@ class ActivityRunner:
         seconds; retrying here is far cheaper than letting the attempt time out and redo it.
         """
         delay = 0.5
-        deadline = min(time.monotonic() + self._deliver_window,
-                       self._lambda_deadline - LAMBDA_MARGIN_S)
+        deadline = min(
+            time.monotonic() + self._deliver_window, self._lambda_deadline - LAMBDA_MARGIN_S
+        )
         while True:
             try:
                 await send()
@@ -229,8 +257,9 @@ class ActivityRunner:
             except RPCError as err:
                 if err.status not in TRANSIENT_STATUSES or time.monotonic() + delay > deadline:
                     raise
-                self._logger.warning("delivery to Temporal failed; retrying",
-                                     extra={"status": err.status.name})
+                self._logger.warning(
+                    "delivery to Temporal failed; retrying", extra={"status": err.status.name}
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
@@ -247,15 +276,19 @@ class ActivityRunner:
             if err.status in REFUSED_STATUSES:
                 # No retry changes this answer; the next invocation connects anew (a
                 # rotated key is read again) while the attempt times out and is retried.
-                self._logger.error("Temporal refused the heartbeat; stopping the work",
-                                   extra={"status": err.status.name})
+                self._logger.error(
+                    "Temporal refused the heartbeat; stopping the work",
+                    extra={"status": err.status.name},
+                )
                 self._clients.invalidate()
                 return "refused"
             silent = time.monotonic() - self._last_beat
             if self._heartbeat_timeout_s and silent > self._heartbeat_timeout_s:
-                self._logger.warning("no heartbeat got through for a whole heartbeat "
-                                     "timeout: the attempt has timed out; stopping",
-                                     extra={"status": err.status.name, "silent_s": silent})
+                self._logger.warning(
+                    "no heartbeat got through for a whole heartbeat "
+                    "timeout: the attempt has timed out; stopping",
+                    extra={"status": err.status.name, "silent_s": silent},
+                )
                 return "stale"
             # A passing server fault: keep working, the next beat may get through.
             self._logger.warning("heartbeat failed", extra={"status": err.status.name})
@@ -276,13 +309,19 @@ class ActivityRunner:
         return "stale"
 
     async def _fail(
-        self, handle: AsyncActivityHandle, error: ApplicationError,
+        self,
+        handle: AsyncActivityHandle,
+        error: ApplicationError,
         details: Mapping[str, Any] | None = None,
     ) -> None:
         try:
-            await self._deliver(lambda: handle.fail(
-                error, last_heartbeat_details=[dict(details)] if details else [],
-                rpc_timeout=RPC_TIMEOUT))
+            await self._deliver(
+                lambda: handle.fail(
+                    error,
+                    last_heartbeat_details=[dict(details)] if details else [],
+                    rpc_timeout=RPC_TIMEOUT,
+                )
+            )
         except RPCError as err:
             if not _is_not_found(err):
                 raise

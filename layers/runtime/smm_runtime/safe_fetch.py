@@ -47,8 +47,9 @@ class FetchPolicy:
     headers: dict[str, str] = field(default_factory=lambda: {"User-Agent": "smm-transfer/1"})
 
     def host_allowed(self, host: str) -> bool:
-        return any(host == p or (p.startswith("*.") and host.endswith(p[1:]))
-                   for p in self.allow_hosts)
+        return any(
+            host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in self.allow_hosts
+        )
 
 
 def _vet(url: str, policy: FetchPolicy) -> tuple[str, str, int, str]:
@@ -98,8 +99,11 @@ def open_url(url: str, policy: FetchPolicy) -> tuple[http.client.HTTPResponse, s
         conn_type = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
         conn = conn_type(host, port, address, policy.timeout_s)
         parts = urlsplit(url)
-        conn.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                     headers=policy.headers)
+        conn.request(
+            "GET",
+            (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+            headers=policy.headers,
+        )
         response = conn.getresponse()
         if 300 <= response.status < 400 and response.getheader("Location"):
             url = urljoin(url, response.getheader("Location", ""))

@@ -38,8 +38,9 @@ def api_key_from_secret(arn: str, refresh: bool = False) -> str:
     return value.strip()
 
 
-def connect_config(environ: Mapping[str, str] | None = None, refresh_secret: bool = False
-                   ) -> dict[str, Any]:
+def connect_config(
+    environ: Mapping[str, str] | None = None, refresh_secret: bool = False
+) -> dict[str, Any]:
     """Keyword arguments for ``Client.connect`` built from env config, with our guards."""
     env = dict(os.environ if environ is None else environ)
     secret_arn = env.get("SMM_TEMPORAL_API_KEY_SECRET_ARN")
@@ -77,13 +78,17 @@ def starter_interceptors(service: str | None, environ: Mapping[str, str] | None)
     return [TracingInterceptor()]
 
 
-async def connect(environ: Mapping[str, str] | None = None, service: str | None = "smm-client",
-                  **overrides: Any) -> Client:
+async def connect(
+    environ: Mapping[str, str] | None = None, service: str | None = "smm-client", **overrides: Any
+) -> Client:
     log_redaction.install()
     config = connect_config(environ)
     config.update(overrides)
-    return await Client.connect(data_converter=data_converter(environ),
-                                interceptors=starter_interceptors(service, environ), **config)
+    return await Client.connect(
+        data_converter=data_converter(environ),
+        interceptors=starter_interceptors(service, environ),
+        **config,
+    )
 
 
 class CachedClient:
@@ -117,7 +122,9 @@ class CachedClient:
             if self._client is None or self._key != key:
                 self._client = await Client.connect(
                     data_converter=data_converter(environ),
-                    interceptors=starter_interceptors(self._service, environ), **config)
+                    interceptors=starter_interceptors(self._service, environ),
+                    **config,
+                )
                 self._key, self._api_key = key, api_key
             elif api_key != self._api_key:
                 # A rotated key (Secrets Manager, read again once its cache ages out):

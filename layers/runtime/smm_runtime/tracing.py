@@ -51,8 +51,9 @@ def configure(service: str, environ: Mapping[str, str] | None = None) -> bool:
     processor = exporter_processor(env)
     if processor is None or _provider is not None:
         return _provider is not None
-    _provider = TracerProvider(resource=Resource.create({
-        "service.name": env.get("OTEL_SERVICE_NAME", service)}))
+    _provider = TracerProvider(
+        resource=Resource.create({"service.name": env.get("OTEL_SERVICE_NAME", service)})
+    )
     _provider.add_span_processor(processor)
     trace.set_tracer_provider(_provider)
     return True
@@ -69,8 +70,11 @@ def parent(headers: object) -> context.Context | None:
     """The context an event's ``trace`` names (None when it has none, or a malformed one)."""
     if not isinstance(headers, dict):
         return None
-    clean = {str(k): str(v) for k, v in headers.items()
-             if k in ("traceparent", "tracestate") and isinstance(v, str) and len(v) <= 512}
+    clean = {
+        str(k): str(v)
+        for k, v in headers.items()
+        if k in ("traceparent", "tracestate") and isinstance(v, str) and len(v) <= 512
+    }
     return propagate.extract(clean) if clean else None
 
 
@@ -89,10 +93,15 @@ def invocation_span(raw_event: object) -> Iterator[trace.Span]:
     name = f"function {str(event.get('kind') or 'unknown')[:40]}"
     try:
         with tracer.start_as_current_span(
-                name, context=parent(event.get("trace")), kind=trace.SpanKind.CONSUMER,
-                attributes={"smm.workflow_id": str(event.get("workflow_id", ""))[:200],
-                            "smm.activity_id": str(event.get("activity_id", ""))[:64],
-                            "smm.attempt": str(event.get("attempt", ""))[:8]}) as span:
+            name,
+            context=parent(event.get("trace")),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "smm.workflow_id": str(event.get("workflow_id", ""))[:200],
+                "smm.activity_id": str(event.get("activity_id", ""))[:64],
+                "smm.attempt": str(event.get("attempt", ""))[:8],
+            },
+        ) as span:
             yield span
     finally:
         flush()

@@ -26,11 +26,20 @@ from smm_local.template import Resolver, functions, load_template, parameter_def
 log = logging.getLogger("smm.emulator")
 
 
-def serve(template: Path, host: str, port: int, overrides: dict[str, str],
-          parameters: dict[str, str], refs: dict[str, str]) -> None:
+def serve(
+    template: Path,
+    host: str,
+    port: int,
+    overrides: dict[str, str],
+    parameters: dict[str, str],
+    refs: dict[str, str],
+) -> None:
     data = load_template(template)
-    resolver = Resolver({**parameter_defaults(data), **parameters}, refs,
-                        region=overrides.get("AWS_REGION", "us-east-1"))
+    resolver = Resolver(
+        {**parameter_defaults(data), **parameters},
+        refs,
+        region=overrides.get("AWS_REGION", "us-east-1"),
+    )
     emulator = Emulator(functions(data, template.parent, resolver), overrides)
     emulator.start()
     server = ThreadingHTTPServer((host, port), api_for(emulator))
@@ -41,8 +50,11 @@ def serve(template: Path, host: str, port: int, overrides: dict[str, str],
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"lambda emulator listening on http://{host}:{server.server_port} "
-          f"({', '.join(sorted(emulator.pools))})", flush=True)
+    print(
+        f"lambda emulator listening on http://{host}:{server.server_port} "
+        f"({', '.join(sorted(emulator.pools))})",
+        flush=True,
+    )
     try:
         server.serve_forever()
     finally:
@@ -66,14 +78,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=3001)
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for every function")
     parser.add_argument("--parameter", action="append", default=[], help="template parameter")
-    parser.add_argument("--ref", action="append", default=[],
-                        help="LogicalId=physical name, for !Ref to resources")
+    parser.add_argument(
+        "--ref", action="append", default=[], help="LogicalId=physical name, for !Ref to resources"
+    )
     args = parser.parse_args(argv)
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         raise SystemExit("the emulator only listens on loopback")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    serve(args.template, args.host, args.port, _pairs(args.env, "--env"),
-          _pairs(args.parameter, "--parameter"), _pairs(args.ref, "--ref"))
+    serve(
+        args.template,
+        args.host,
+        args.port,
+        _pairs(args.env, "--env"),
+        _pairs(args.parameter, "--parameter"),
+        _pairs(args.ref, "--ref"),
+    )
 
 
 if __name__ == "__main__":

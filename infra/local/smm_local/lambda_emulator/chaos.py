@@ -14,6 +14,7 @@ from smm_local.lambda_emulator.pool import FunctionPool
 
 log = logging.getLogger("smm.emulator")
 
+
 @dataclass
 class Chaos:
     """Lambda's async delivery is at least once: on request the emulator delivers some
@@ -74,10 +75,12 @@ class Chaos:
                 pool.stats.duplicated_events += 1
             pool.events.put((event, time.monotonic(), 0))
         if late:
+
             def redeliver() -> None:
                 with pool.lock:
                     pool.stats.late_events += 1
                 pool.events.put((event, time.monotonic(), 0))
+
             timer = threading.Timer(delay, redeliver)
             timer.daemon = True
             timer.start()

@@ -18,6 +18,7 @@ from smm_local.template import FunctionSpec
 
 log = logging.getLogger("smm.emulator")
 
+
 class Emulator:
     def __init__(self, specs: dict[str, FunctionSpec], overrides: dict[str, str]) -> None:
         self.chaos = Chaos()
@@ -40,12 +41,20 @@ class Emulator:
                 **spec.environment,
                 **overrides,
             }
-            self.pools[name] = FunctionPool(spec, env, self.deliver_failure,
-                                            kill_delay=self.chaos.kill_delay,
-                                            count_kill=self.chaos.count_kill, cpus=cpus)
+            self.pools[name] = FunctionPool(
+                spec,
+                env,
+                self.deliver_failure,
+                kill_delay=self.chaos.kill_delay,
+                count_kill=self.chaos.count_kill,
+                cpus=cpus,
+            )
             if spec.unresolved:
-                log.warning("%s: environment left unset (not resolvable locally): %s",
-                            name, ", ".join(spec.unresolved))
+                log.warning(
+                    "%s: environment left unset (not resolvable locally): %s",
+                    name,
+                    ", ".join(spec.unresolved),
+                )
 
     def start(self) -> None:
         for pool in self.pools.values():
@@ -74,14 +83,19 @@ class Emulator:
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
                 "functionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{spec.logical_id}",
-                "condition": "RetriesExhausted", "approximateInvokeCount":
-                    spec.max_retry_attempts + 1,
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": spec.max_retry_attempts + 1,
             },
             "requestPayload": event,
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
-                                "functionError": "Unhandled"},
-            "responsePayload": {"errorType": outcome.error_type,
-                                "errorMessage": outcome.error_message},
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {
+                "errorType": outcome.error_type,
+                "errorMessage": outcome.error_message,
+            },
         }
         target.events.put((record, time.monotonic(), target.spec.max_retry_attempts))
 

@@ -61,8 +61,12 @@ class Host:
         child_env = {**env, "SMM_EMULATOR_RESULT_FD": str(write_fd), "TMPDIR": str(self.tmp)}
         # A session of its own: killing the group at a timeout also kills FFmpeg children.
         self.proc = subprocess.Popen(
-            host_command(spec.runtime), cwd=spec.code_dir, env=child_env,
-            stdin=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True,
+            host_command(spec.runtime),
+            cwd=spec.code_dir,
+            env=child_env,
+            stdin=subprocess.PIPE,
+            pass_fds=(write_fd,),
+            start_new_session=True,
         )
         os.close(write_fd)
         self._answers = os.fdopen(read_fd, "r")
@@ -75,15 +79,25 @@ class Host:
         line = self._read(timeout_s)
         if line is None:
             self.kill()
-            return Outcome(False, error_type="Runtime.InitTimeout",
-                           error_message=f"init did not finish within {timeout_s:.0f}s")
-        answer: dict[str, Any] = json.loads(line) if line else {
-            "ready": False, "errorType": "Runtime.ExitError",
-            "errorMessage": "runtime exited during init"}
+            return Outcome(
+                False,
+                error_type="Runtime.InitTimeout",
+                error_message=f"init did not finish within {timeout_s:.0f}s",
+            )
+        answer: dict[str, Any] = (
+            json.loads(line)
+            if line
+            else {
+                "ready": False,
+                "errorType": "Runtime.ExitError",
+                "errorMessage": "runtime exited during init",
+            }
+        )
         if not answer.get("ready"):
             self.kill()
-            return Outcome(False, error_type=answer.get("errorType"),
-                           error_message=answer.get("errorMessage"))
+            return Outcome(
+                False, error_type=answer.get("errorType"), error_message=answer.get("errorMessage")
+            )
         self.ready = answer
         return None
 
@@ -91,27 +105,41 @@ class Host:
         deadline_ms = int((time.time() + timeout_s) * 1000)
         assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(json.dumps({"event": event, "request_id": request_id,
-                                              "deadline_ms": deadline_ms}).encode() + b"\n")
+            self.proc.stdin.write(
+                json.dumps(
+                    {"event": event, "request_id": request_id, "deadline_ms": deadline_ms}
+                ).encode()
+                + b"\n"
+            )
             self.proc.stdin.flush()
         except BrokenPipeError:
-            return Outcome(False, error_type="Runtime.ExitError",
-                           error_message="the runtime exited before the invocation")
+            return Outcome(
+                False,
+                error_type="Runtime.ExitError",
+                error_message="the runtime exited before the invocation",
+            )
         line = self._read(timeout_s)
         self.last_used = time.monotonic()
         if line is None:
             self.kill()
-            return Outcome(False, error_type="Sandbox.Timedout",
-                           error_message=f"Task timed out after {timeout_s:.2f} seconds")
+            return Outcome(
+                False,
+                error_type="Sandbox.Timedout",
+                error_message=f"Task timed out after {timeout_s:.2f} seconds",
+            )
         if not line:
             code = self.proc.wait()
-            return Outcome(False, error_type="Runtime.ExitError",
-                           error_message=f"Runtime exited with error: exit status {code}")
+            return Outcome(
+                False,
+                error_type="Runtime.ExitError",
+                error_message=f"Runtime exited with error: exit status {code}",
+            )
         answer = json.loads(line)
         if answer.get("ok"):
             return Outcome(True, payload=answer.get("payload"))
-        return Outcome(False, error_type=answer.get("errorType"),
-                       error_message=answer.get("errorMessage"))
+        return Outcome(
+            False, error_type=answer.get("errorType"), error_message=answer.get("errorMessage")
+        )
 
     def _read(self, timeout_s: float) -> str | None:
         """A line, '' at EOF (the process died), or None when the time ran out."""

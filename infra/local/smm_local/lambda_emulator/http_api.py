@@ -16,6 +16,7 @@ from smm_local.lambda_emulator.host import EVENT_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIM
 
 log = logging.getLogger("smm.emulator")
 
+
 class InvokeApi(BaseHTTPRequestHandler):
     """The Invoke API (``/2015-03-31/functions/<name>/invocations``), Function URLs
     (``/_url/<name>/...``) and the emulator's own controls (``/_emulator/...``)."""
@@ -37,8 +38,7 @@ class InvokeApi(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _error(self, status: int, kind: str, message: str) -> None:
-        self._send(status, {"Type": "User", "message": message},
-                   {"x-amzn-ErrorType": kind})
+        self._send(status, {"Type": "User", "message": message}, {"x-amzn-ErrorType": kind})
 
     def function_url(self) -> None:
         """``/_url/<Function>/<path>``: a Lambda Function URL (payload format 2.0)."""
@@ -50,15 +50,23 @@ class InvokeApi(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         event = {
-            "version": "2.0", "routeKey": "$default", "rawPath": "/" + "/".join(rest),
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": "/" + "/".join(rest),
             "rawQueryString": parsed.query,
             "headers": {k.lower(): v for k, v in self.headers.items()},
-            "requestContext": {"http": {"method": self.command, "path": "/" + "/".join(rest),
-                                        "protocol": "HTTP/1.1",
-                                        "sourceIp": self.client_address[0]},
-                               "requestId": str(uuid.uuid4()), "timeEpoch":
-                                   int(time.time() * 1000)},
-            "body": base64.b64encode(body).decode(), "isBase64Encoded": True,
+            "requestContext": {
+                "http": {
+                    "method": self.command,
+                    "path": "/" + "/".join(rest),
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": self.client_address[0],
+                },
+                "requestId": str(uuid.uuid4()),
+                "timeEpoch": int(time.time() * 1000),
+            },
+            "body": base64.b64encode(body).decode(),
+            "isBase64Encoded": True,
         }
         outcome = pool.try_invoke(event)
         if outcome is None:
@@ -68,8 +76,11 @@ class InvokeApi(BaseHTTPRequestHandler):
         else:
             answer = outcome.payload
             payload = answer.get("body", "")
-            data = base64.b64decode(payload) if answer.get("isBase64Encoded") \
+            data = (
+                base64.b64decode(payload)
+                if answer.get("isBase64Encoded")
                 else str(payload).encode()
+            )
             self.send_response(int(answer.get("statusCode", 200)))
             headers = {"content-type": "application/json", **answer.get("headers", {})}
             for key, value in headers.items():
@@ -88,15 +99,16 @@ class InvokeApi(BaseHTTPRequestHandler):
             self.function_url()
             return
         parts = urlparse(self.path).path.strip("/").split("/")
-        if len(parts) == 4 and parts[:2] == ["2019-09-30", "functions"] and \
-                parts[3] == "concurrency":  # GetFunctionConcurrency
+        if (
+            len(parts) == 4
+            and parts[:2] == ["2019-09-30", "functions"]
+            and parts[3] == "concurrency"
+        ):  # GetFunctionConcurrency
             pool = self.emulator.pool(unquote(parts[2]))
             if pool is None:
-                self._error(404, "ResourceNotFoundException",
-                            f"Function not found: {parts[2]}")
+                self._error(404, "ResourceNotFoundException", f"Function not found: {parts[2]}")
             elif pool.spec.reserved_concurrency:
-                self._send(200, {"ReservedConcurrentExecutions":
-                                 pool.spec.reserved_concurrency})
+                self._send(200, {"ReservedConcurrentExecutions": pool.spec.reserved_concurrency})
             else:
                 self._send(200, {})  # as Lambda answers when none is reserved
             return
@@ -136,15 +148,18 @@ class InvokeApi(BaseHTTPRequestHandler):
         kind = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         limit = EVENT_PAYLOAD_LIMIT if kind == "Event" else SYNC_PAYLOAD_LIMIT
         if len(body) > limit:
-            self._error(413, "RequestEntityTooLargeException",
-                        f"Request must be smaller than {limit} bytes for the {kind} "
-                        "invocation type")
+            self._error(
+                413,
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {limit} bytes for the {kind} invocation type",
+            )
             return
         try:
             event = json.loads(body or b"{}")
         except json.JSONDecodeError:
-            self._error(400, "InvalidRequestContentException",
-                        "Could not parse request body into json")
+            self._error(
+                400, "InvalidRequestContentException", "Could not parse request body into json"
+            )
             return
         if kind == "Event":
             with pool.lock:
@@ -159,16 +174,15 @@ class InvokeApi(BaseHTTPRequestHandler):
             if outcome is None:
                 self._error(429, "TooManyRequestsException", "Rate Exceeded.")
             elif outcome.ok:
-                self._send(200, json.dumps(outcome.payload).encode(),
-                           {"X-Amz-Executed-Version": "$LATEST"})
+                self._send(
+                    200, json.dumps(outcome.payload).encode(), {"X-Amz-Executed-Version": "$LATEST"}
+                )
             else:
-                self._send(200, {"errorType": outcome.error_type,
-                                 "errorMessage": outcome.error_message},
-                           {"X-Amz-Function-Error": "Unhandled",
-                            "X-Amz-Executed-Version": "$LATEST"})
-
-
-
+                self._send(
+                    200,
+                    {"errorType": outcome.error_type, "errorMessage": outcome.error_message},
+                    {"X-Amz-Function-Error": "Unhandled", "X-Amz-Executed-Version": "$LATEST"},
+                )
 
 
 def api_for(emulator: Emulator) -> type[InvokeApi]:

@@ -25,6 +25,7 @@ from smm_local.template import FunctionSpec
 
 log = logging.getLogger("smm.emulator")
 
+
 @dataclass
 class Stats:
     invocations: int = 0
@@ -63,8 +64,9 @@ class FunctionPool:
 
     def start_event_workers(self) -> None:
         for index in range(self.concurrency):
-            threading.Thread(target=self._event_loop, name=f"{self.spec.logical_id}-{index}",
-                             daemon=True).start()
+            threading.Thread(
+                target=self._event_loop, name=f"{self.spec.logical_id}-{index}", daemon=True
+            ).start()
 
     def try_invoke(self, event: Any) -> Outcome | None:
         """A synchronous invocation; None when the function is at its concurrency limit."""
@@ -100,8 +102,11 @@ class FunctionPool:
                     self.stats.errors += 1
                 return failed
         delay = self.kill_delay(self.spec.logical_id) if chaos and self.kill_delay else None
-        timer = threading.Timer(delay, self._kill_mid_invocation, (host,)) \
-            if delay is not None else None
+        timer = (
+            threading.Timer(delay, self._kill_mid_invocation, (host,))
+            if delay is not None
+            else None
+        )
         if timer is not None:
             timer.daemon = True
             timer.start()
@@ -109,8 +114,9 @@ class FunctionPool:
         if cpu is not None:
             pin(host.proc.pid, cpu)
         try:
-            outcome = host.invoke(event, str(uuid.uuid4()),
-                                  self.spec.timeout_s - (time.monotonic() - started))
+            outcome = host.invoke(
+                event, str(uuid.uuid4()), self.spec.timeout_s - (time.monotonic() - started)
+            )
         finally:
             if cpu is not None and self.cpus is not None:
                 self.cpus.give(cpu)
@@ -138,8 +144,7 @@ class FunctionPool:
             running = host in self.busy and host.alive
         if not running:
             return  # it finished first: not a kill (the next invocation is armed instead)
-        log.warning("%s: chaos: SIGKILL pid %s mid-invocation", self.spec.logical_id,
-                    host.proc.pid)
+        log.warning("%s: chaos: SIGKILL pid %s mid-invocation", self.spec.logical_id, host.proc.pid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(host.proc.pid, signal.SIGKILL)
         if self.count_kill is not None:
@@ -151,16 +156,21 @@ class FunctionPool:
             if time.monotonic() - accepted > self.spec.max_event_age_s:
                 with self.lock:
                     self.stats.dropped_events += 1
-                log.warning("%s: event older than MaximumEventAgeInSeconds dropped",
-                            self.spec.logical_id)
+                log.warning(
+                    "%s: event older than MaximumEventAgeInSeconds dropped", self.spec.logical_id
+                )
                 continue
             with self.lock:
                 host = self._take_host_locked()
             outcome = self._run(host, event, chaos=True)
             if outcome.ok:
                 continue
-            log.warning("%s: async invocation failed: %s: %s", self.spec.logical_id,
-                        outcome.error_type, outcome.error_message)
+            log.warning(
+                "%s: async invocation failed: %s: %s",
+                self.spec.logical_id,
+                outcome.error_type,
+                outcome.error_message,
+            )
             if attempt < self.spec.max_retry_attempts:
                 time.sleep(1.0)  # Lambda waits about a minute; locally a second will do
                 self.events.put((event, accepted, attempt + 1))
@@ -169,9 +179,13 @@ class FunctionPool:
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {**self.stats.__dict__, "active": len(self.busy), "idle": len(self.idle),
-                    "queued": self.events.qsize(),
-                    "active_pids": sorted(h.proc.pid for h in self.busy)}
+            return {
+                **self.stats.__dict__,
+                "active": len(self.busy),
+                "idle": len(self.idle),
+                "queued": self.events.qsize(),
+                "active_pids": sorted(h.proc.pid for h in self.busy),
+            }
 
     def reap_idle(self) -> None:
         with self.lock:

@@ -58,6 +58,8 @@ class ComputeUsage(Model):
         """The usage of a whole render from its parts: time and GB-seconds add up, memory is
         the largest any part had (at least one part)."""
         parts = list(usages)
-        return cls(duration_ms=sum(u.duration_ms for u in parts),
-                   memory_mb=max(u.memory_mb for u in parts),
-                   gb_seconds=round(sum(u.gb_seconds for u in parts), 6))
+        return cls(
+            duration_ms=sum(u.duration_ms for u in parts),
+            memory_mb=max(u.memory_mb for u in parts),
+            gb_seconds=round(sum(u.gb_seconds for u in parts), 6),
+        )

@@ -27,9 +27,14 @@ class WorkError(Exception):
     error_type: str = FUNCTION_ERROR
     non_retryable: bool = False
 
-    def __init__(self, message: str, *, error_type: str | None = None,
-                 non_retryable: bool | None = None,
-                 next_retry_delay: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_type: str | None = None,
+        non_retryable: bool | None = None,
+        next_retry_delay: timedelta | None = None,
+    ) -> None:
         super().__init__(message)
         if error_type is not None:
             self.error_type = error_type
@@ -38,8 +43,12 @@ class WorkError(Exception):
         self.next_retry_delay = next_retry_delay
 
     def to_application_error(self) -> ApplicationError:
-        return ApplicationError(str(self), type=self.error_type, non_retryable=self.non_retryable,
-                                next_retry_delay=self.next_retry_delay)
+        return ApplicationError(
+            str(self),
+            type=self.error_type,
+            non_retryable=self.non_retryable,
+            next_retry_delay=self.next_retry_delay,
+        )
 
 
 class InvalidRequestError(WorkError):

@@ -46,11 +46,16 @@ class DispatchEvent(Model):
         default=None, description="The previous attempt's last heartbeat: the checkpoint."
     )
     heartbeat_timeout_s: float | None = Field(
-        default=None, gt=0, description="The attempt's heartbeat timeout: a function that has "
-        "not heartbeaten for this long knows the server has timed the attempt out.")
+        default=None,
+        gt=0,
+        description="The attempt's heartbeat timeout: a function that has "
+        "not heartbeaten for this long knows the server has timed the attempt out.",
+    )
     trace: dict[str, str] | None = Field(
-        default=None, description="The dispatch's W3C trace context (traceparent, tracestate): "
-        "the function's span continues the worker's trace.")
+        default=None,
+        description="The dispatch's W3C trace context (traceparent, tracestate): "
+        "the function's span continues the worker's trace.",
+    )
     kind: str
     request: BaseModel
 
@@ -66,8 +71,7 @@ def _event_model(kind: Kind[Any, Any]) -> type[DispatchEvent]:
     # "SegmentRequest" -> "SegmentEvent": the name is the committed JSON Schema's title.
     name = kind.request.__name__.removesuffix("Request") + "Event"
     tag: Any = Literal[kind.name]
-    model = create_model(name, __base__=DispatchEvent, kind=(tag, ...),
-                         request=(kind.request, ...))
+    model = create_model(name, __base__=DispatchEvent, kind=(tag, ...), request=(kind.request, ...))
     model.__module__ = __name__
     return model
 
@@ -77,25 +81,41 @@ SegmentEvent = EVENT_MODELS["render_segment"]
 ImageEvent = EVENT_MODELS["render_image"]
 _ANY_EVENT: Any = Union[tuple(EVENT_MODELS.values())]  # noqa: UP007
 _EVENT_ADAPTER: TypeAdapter[DispatchEvent] = TypeAdapter(
-    cast(Any, Annotated[_ANY_EVENT, Field(discriminator="kind")]))
+    cast(Any, Annotated[_ANY_EVENT, Field(discriminator="kind")])
+)
 
 
 def encode_task_token(token: bytes) -> str:
     return base64.b64encode(token).decode("ascii")
 
 
-def build_event(kind: Kind[Any, Any], request: BaseModel, *, task_token: bytes,
-                workflow_id: str, run_id: str, activity_id: str, attempt: int,
-                heartbeat_details: dict[str, Any] | None,
-                heartbeat_timeout_s: float | None = None,
-                trace: dict[str, str] | None = None) -> DispatchEvent:
+def build_event(
+    kind: Kind[Any, Any],
+    request: BaseModel,
+    *,
+    task_token: bytes,
+    workflow_id: str,
+    run_id: str,
+    activity_id: str,
+    attempt: int,
+    heartbeat_details: dict[str, Any] | None,
+    heartbeat_timeout_s: float | None = None,
+    trace: dict[str, str] | None = None,
+) -> DispatchEvent:
     """The event for one attempt, from the same model the function parses it with."""
     return EVENT_MODELS[kind.name](
-        contract_version=CONTRACT_VERSION, kind=kind.name,
-        task_token=SecretStr(encode_task_token(task_token)), workflow_id=workflow_id,
-        run_id=run_id, activity_id=activity_id, attempt=attempt, request=request,
-        heartbeat_details=heartbeat_details, heartbeat_timeout_s=heartbeat_timeout_s,
-        trace=trace)
+        contract_version=CONTRACT_VERSION,
+        kind=kind.name,
+        task_token=SecretStr(encode_task_token(task_token)),
+        workflow_id=workflow_id,
+        run_id=run_id,
+        activity_id=activity_id,
+        attempt=attempt,
+        request=request,
+        heartbeat_details=heartbeat_details,
+        heartbeat_timeout_s=heartbeat_timeout_s,
+        trace=trace,
+    )
 
 
 def extract_task_token(raw: object) -> bytes | None:

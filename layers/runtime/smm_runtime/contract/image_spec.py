@@ -30,27 +30,36 @@ class ImageSpec(BaseModel):
     template: TemplateName | None = None
     props: dict[str, Any] | None = None
     carousel: list[dict[str, Any]] | None = Field(
-        default=None, min_length=2, max_length=20,
-        description="Slides' props; rendered with carousel_slide, index/total filled in.")
+        default=None,
+        min_length=2,
+        max_length=20,
+        description="Slides' props; rendered with carousel_slide, index/total filled in.",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> ImageSpec:
         if self.carousel is not None:
             if self.template not in (None, "carousel_slide") or self.props is not None:
-                raise ValueError("a carousel takes 'carousel' (the slides' props) only; "
-                                 "drop 'template' and 'props'")
+                raise ValueError(
+                    "a carousel takes 'carousel' (the slides' props) only; "
+                    "drop 'template' and 'props'"
+                )
         elif self.template is None or self.props is None:
             raise ValueError("set 'template' and 'props' for one image, or 'carousel'")
         if (self.template == "link_preview") != (self.size == "link"):
-            raise ValueError("size: link_preview is 1200x630 ('link'); other templates take "
-                             "square, portrait or landscape")
+            raise ValueError(
+                "size: link_preview is 1200x630 ('link'); other templates take "
+                "square, portrait or landscape"
+            )
         return self
 
     def jobs(self) -> list[tuple[str, dict[str, Any]]]:
         """(template, props) for every image, in output order."""
         if self.carousel is not None:
             total = len(self.carousel)
-            return [("carousel_slide", {**slide, "index": i + 1, "total": total})
-                    for i, slide in enumerate(self.carousel)]
+            return [
+                ("carousel_slide", {**slide, "index": i + 1, "total": total})
+                for i, slide in enumerate(self.carousel)
+            ]
         assert self.template is not None and self.props is not None
         return [(self.template, self.props)]

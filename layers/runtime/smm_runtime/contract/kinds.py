@@ -25,9 +25,12 @@ from smm_runtime.contract.video_spec import FPS, BrandKit, FrameRate, MusicBed, 
 
 # Every request that names S3 objects says whose they are; parse_event refuses an object
 # outside that account's prefix (smm_runtime.contract.ownership).
-OWNER: Any = Field(default=None, description="Whose work this is: every object it names must "
-                   "be under accounts/<account>/ (or shared/ to read); unset for the "
-                   "operator's own work.")
+OWNER: Any = Field(
+    default=None,
+    description="Whose work this is: every object it names must "
+    "be under accounts/<account>/ (or shared/ to read); unset for the "
+    "operator's own work.",
+)
 
 
 class SegmentRequest(Model):
@@ -105,11 +108,14 @@ class FinalizeRequest(Model):
         if len(self.segment_frames) != len(self.segments):
             raise ValueError("segment_frames: one frame count per segment")
         if sum(self.segment_frames) != self.total_frames:
-            raise ValueError(f"segment_frames: they add up to {sum(self.segment_frames)}, "
-                             f"not total_frames ({self.total_frames})")
+            raise ValueError(
+                f"segment_frames: they add up to {sum(self.segment_frames)}, "
+                f"not total_frames ({self.total_frames})"
+            )
         if any(not 0 <= f < self.total_frames for f in self.sheet_frames):
-            raise ValueError(f"sheet_frames: each is a frame of the video, 0 to "
-                             f"{self.total_frames - 1}")
+            raise ValueError(
+                f"sheet_frames: each is a frame of the video, 0 to {self.total_frames - 1}"
+            )
         return self
 
 
@@ -133,8 +139,9 @@ class ImageRequest(Model):
     brand: BrandKit
     output: S3Object
     account: AccountId | None = OWNER
-    fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$",
-                             description="SHA-256 of the rest; marks the output as done.")
+    fingerprint: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the rest; marks the output as done."
+    )
 
 
 class ImageResult(Model):
@@ -172,8 +179,17 @@ class ImportAssetRequest(Model):
     target: S3Object
     max_bytes: int = Field(default=512 * 1024 * 1024, ge=1, le=5 * 1024**3)
     allowed_types: list[str] = Field(
-        default_factory=lambda: ["image/png", "image/jpeg", "image/webp", "video/mp4",
-                                 "audio/mpeg", "font/ttf", "font/otf"], min_length=1)
+        default_factory=lambda: [
+            "image/png",
+            "image/jpeg",
+            "image/webp",
+            "video/mp4",
+            "audio/mpeg",
+            "font/ttf",
+            "font/otf",
+        ],
+        min_length=1,
+    )
     expected_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     account: AccountId | None = OWNER
 
@@ -234,38 +250,84 @@ class Kind(Generic[RequestT, ResultT]):
 
 
 RENDER_SEGMENT = Kind(
-    name="render_segment", request=SegmentRequest, result=SegmentResult,
-    activity="dispatch_segment", function="RenderSegmentFunction", setting="segment_function",
+    name="render_segment",
+    request=SegmentRequest,
+    result=SegmentResult,
+    activity="dispatch_segment",
+    function="RenderSegmentFunction",
+    setting="segment_function",
     pool="video-segments",
-    summary=lambda r: f"segment · {r.preset} · frames {r.start_frame}-{r.end_frame}")
+    summary=lambda r: f"segment · {r.preset} · frames {r.start_frame}-{r.end_frame}",
+)
 RENDER_AUDIO = Kind(
-    name="render_audio", request=AudioRequest, result=AudioResult,
-    activity="dispatch_audio", function="AudioMixFunction", setting="audio_function",
-    pool="video-finalize", summary=lambda r: f"soundtrack · {r.total_frames} frames")
-FINALIZE_VIDEO = Kind(
-    name="finalize_video", request=FinalizeRequest, result=FinalizeResult,
-    activity="dispatch_finalize", function="FinalizeVideoFunction", setting="finalize_function",
+    name="render_audio",
+    request=AudioRequest,
+    result=AudioResult,
+    activity="dispatch_audio",
+    function="AudioMixFunction",
+    setting="audio_function",
     pool="video-finalize",
-    summary=lambda r: f"join {r.preset} · {len(r.segments)} segments + poster"
-    + (" + scenes" if r.sheet_frames else ""))
+    summary=lambda r: f"soundtrack · {r.total_frames} frames",
+)
+FINALIZE_VIDEO = Kind(
+    name="finalize_video",
+    request=FinalizeRequest,
+    result=FinalizeResult,
+    activity="dispatch_finalize",
+    function="FinalizeVideoFunction",
+    setting="finalize_function",
+    pool="video-finalize",
+    summary=lambda r: (
+        f"join {r.preset} · {len(r.segments)} segments + poster"
+        + (" + scenes" if r.sheet_frames else "")
+    ),
+)
 RENDER_IMAGE = Kind(
-    name="render_image", request=ImageRequest, result=ImageResult,
-    activity="dispatch_image", function="RenderImageFunction", setting="image_function",
-    pool="images", runtime="node",
-    summary=lambda r: f"image · {r.template} · {r.output.key.rsplit('/', 1)[-1]}")
+    name="render_image",
+    request=ImageRequest,
+    result=ImageResult,
+    activity="dispatch_image",
+    function="RenderImageFunction",
+    setting="image_function",
+    pool="images",
+    runtime="node",
+    summary=lambda r: f"image · {r.template} · {r.output.key.rsplit('/', 1)[-1]}",
+)
 POSTIZ_UPLOAD = Kind(
-    name="postiz_upload", request=PostizUploadRequest, result=PostizUploadResult,
-    activity="dispatch_postiz_upload", function="TransferFunction", setting="transfer_function",
-    summary=lambda r: f"upload to Postiz · {r.filename}")
+    name="postiz_upload",
+    request=PostizUploadRequest,
+    result=PostizUploadResult,
+    activity="dispatch_postiz_upload",
+    function="TransferFunction",
+    setting="transfer_function",
+    summary=lambda r: f"upload to Postiz · {r.filename}",
+)
 IMPORT_ASSET = Kind(
-    name="import_asset", request=ImportAssetRequest, result=ImportAssetResult,
-    activity="dispatch_import_asset", function="TransferFunction", setting="transfer_function",
-    summary=lambda r: f"import · {r.target.key.rsplit('/', 1)[-1]}")
+    name="import_asset",
+    request=ImportAssetRequest,
+    result=ImportAssetResult,
+    activity="dispatch_import_asset",
+    function="TransferFunction",
+    setting="transfer_function",
+    summary=lambda r: f"import · {r.target.key.rsplit('/', 1)[-1]}",
+)
 NOOP = Kind(
-    name="noop", request=NoopRequest, result=NoopResult,
-    activity="dispatch_noop", function="NoopFunction", setting="noop_function",
-    summary=lambda r: "noop")
+    name="noop",
+    request=NoopRequest,
+    result=NoopResult,
+    activity="dispatch_noop",
+    function="NoopFunction",
+    setting="noop_function",
+    summary=lambda r: "noop",
+)
 
-KINDS: tuple[Kind[Any, Any], ...] = (RENDER_SEGMENT, RENDER_AUDIO, FINALIZE_VIDEO, RENDER_IMAGE,
-                                     POSTIZ_UPLOAD, IMPORT_ASSET, NOOP)
+KINDS: tuple[Kind[Any, Any], ...] = (
+    RENDER_SEGMENT,
+    RENDER_AUDIO,
+    FINALIZE_VIDEO,
+    RENDER_IMAGE,
+    POSTIZ_UPLOAD,
+    IMPORT_ASSET,
+    NOOP,
+)
 KINDS_BY_NAME: dict[str, Kind[Any, Any]] = {kind.name: kind for kind in KINDS}

@@ -51,9 +51,11 @@ def key_violation(account: str, key: str, *, writing: bool = False) -> str | Non
     if not writing and key.startswith(SHARED_PREFIX):
         return None
     allowed = own if writing else f"{own} or {SHARED_PREFIX}"
-    return (f"is outside the objects of account {account!r}: it may "
-            f"{'write' if writing else 'use'} only keys under {allowed}; upload the file "
-            f"under {own} first")
+    return (
+        f"is outside the objects of account {account!r}: it may "
+        f"{'write' if writing else 'use'} only keys under {allowed}; upload the file "
+        f"under {own} first"
+    )
 
 
 # Request fields a function writes to: only the account's own prefix, never shared/.

@@ -12,8 +12,17 @@ from smm_runtime.contract.workflow_io import BrandLook, DispatchPolicy
 
 DECISIONS = ("approve", "reject", "revise")
 SIGNAL_NAME = "agent_approval"
-STAGES = ("rendering", "awaiting_approval", "approved", "scheduled", "publishing", "published",
-          "failed", "rejected", "expired")
+STAGES = (
+    "rendering",
+    "awaiting_approval",
+    "approved",
+    "scheduled",
+    "publishing",
+    "published",
+    "failed",
+    "rejected",
+    "expired",
+)
 
 
 class _In(BaseModel):
@@ -39,7 +48,8 @@ class PostSpec(_In):
     integrations: list[str] = Field(min_length=1, max_length=20)
     type: Literal["schedule", "now", "draft"] = "schedule"
     publish_at: datetime | None = Field(
-        default=None, description="When to publish (UTC); approval waits until then.")
+        default=None, description="When to publish (UTC); approval waits until then."
+    )
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     short_link: bool = False
     settings: dict[str, Any] | None = None
@@ -53,8 +63,9 @@ class PostSpec(_In):
 
 
 class ApprovalPolicy(_In):
-    reviewers: list[str] = Field(default_factory=list, max_length=100,
-                                 description="Who may decide; empty means anyone.")
+    reviewers: list[str] = Field(
+        default_factory=list, max_length=100, description="Who may decide; empty means anyone."
+    )
     reminder_every_s: float = Field(default=86_400, ge=1, le=90 * 86_400)
     expire_after_s: float = Field(default=14 * 86_400, ge=1, le=366 * 86_400)
     max_revisions: int = Field(default=3, ge=0, le=20)
@@ -75,9 +86,12 @@ class DistributionPolicy(_In):
     create_timeout_s: float = Field(default=30, gt=1, le=600)
     create_settle_s: float = Field(default=120, ge=1, le=3600)
     budget_window_s: float = Field(
-        default=3600, ge=5, le=86_400,
+        default=3600,
+        ge=5,
+        le=86_400,
         description="Postiz's rate window: each post creation holds one of the deployment's "
-                    "`postiz-posts` permits this long (the worker's SMM_POOL_CAPS).")
+        "`postiz-posts` permits this long (the worker's SMM_POOL_CAPS).",
+    )
     rate_limited_wait_s: float = Field(default=300, ge=1, le=3600)
     retry_initial_s: float = Field(default=30, gt=0, le=3600)
     retry_max_s: float = Field(default=1200, gt=0, le=86_400)
@@ -93,8 +107,11 @@ class PublishInput(_In):
     assets_bucket: str | None = None
     dispatch: DispatchPolicy = DispatchPolicy()
     distribution: DistributionPolicy = DistributionPolicy()
-    account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN,
-                                description="Who pays; charged on approval, refunded otherwise.")
+    account: str | None = Field(
+        default=None,
+        pattern=ACCOUNT_PATTERN,
+        description="Who pays; charged on approval, refunded otherwise.",
+    )
 
 
 class ApprovalDecision(_In):
@@ -104,11 +121,14 @@ class ApprovalDecision(_In):
     reviewer: str = Field(min_length=1, max_length=200)
     comment: str = Field(default="", max_length=2000)
     changes: dict[str, Any] | None = Field(
-        default=None, description="With revise: a JSON merge patch applied to the spec.")
+        default=None, description="With revise: a JSON merge patch applied to the spec."
+    )
     edits: dict[str, str] | None = Field(
-        default=None, max_length=100,
+        default=None,
+        max_length=100,
         description="With revise: new text by path, for the paths the status lists as "
-                    "`editable` (a template's text props, a video's scene texts and captions).")
+        "`editable` (a template's text props, a video's scene texts and captions).",
+    )
 
 
 class ApprovalRecord(BaseModel):
@@ -126,8 +146,9 @@ class PublishStatus(BaseModel):
     round: int = 1
     post: PostSpec | None = Field(default=None, description="What will be posted (for review).")
     outputs: list[str] = Field(default_factory=list)
-    editable: dict[str, str] = Field(default_factory=dict,
-                                     description="The creative's text a revision may change.")
+    editable: dict[str, str] = Field(
+        default_factory=dict, description="The creative's text a revision may change."
+    )
     approvals: list[ApprovalRecord] = Field(default_factory=list)
     reminders_sent: int = 0
     publish_at: datetime | None = None

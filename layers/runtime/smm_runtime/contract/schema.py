@@ -30,33 +30,48 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         if kind.runtime != "node":
             continue
         stem = _schema_stem(kind.name)
-        for name, model, mode in ((f"{stem}-event", EVENT_MODELS[kind.name], "validation"),
-                                  (f"{stem}-result", kind.result, "serialization")):
+        for name, model, mode in (
+            (f"{stem}-event", EVENT_MODELS[kind.name], "validation"),
+            (f"{stem}-result", kind.result, "serialization"),
+        ):
             schema: dict[str, Any] = model.model_json_schema(mode=mode)  # type: ignore[arg-type]
-            schema["$comment"] = (f"Generated from smm_runtime.contract.{model.__name__} by "
-                                  "'make schema'; do not edit.")
+            schema["$comment"] = (
+                f"Generated from smm_runtime.contract.{model.__name__} by "
+                "'make schema'; do not edit."
+            )
             found[f"{name}.schema.json"] = schema
     return found
 
 
 def node_constants() -> dict[str, Any]:
     """The names the Node function would otherwise copy by hand."""
-    error_types = {name: value for name, value in vars(errors).items()
-                   if name.isupper() and isinstance(value, str)}
+    error_types = {
+        name: value
+        for name, value in vars(errors).items()
+        if name.isupper() and isinstance(value, str)
+    }
     return {
         "$comment": GENERATED,
         "contract_version": CONTRACT_VERSION,
         "error_types": dict(sorted(error_types.items())),
-        "kinds": {kind.name: {"function": kind.function, "activity": kind.activity,
-                              "event_schema": f"{_schema_stem(kind.name)}-event.schema.json",
-                              "result_schema": f"{_schema_stem(kind.name)}-result.schema.json"}
-                  for kind in KINDS if kind.runtime == "node"},
+        "kinds": {
+            kind.name: {
+                "function": kind.function,
+                "activity": kind.activity,
+                "event_schema": f"{_schema_stem(kind.name)}-event.schema.json",
+                "result_schema": f"{_schema_stem(kind.name)}-result.schema.json",
+            }
+            for kind in KINDS
+            if kind.runtime == "node"
+        },
     }
 
 
 def generated_files() -> dict[str, str]:
-    files = {name: json.dumps(schema, indent=2, sort_keys=True) + "\n"
-             for name, schema in json_schemas().items()}
+    files = {
+        name: json.dumps(schema, indent=2, sort_keys=True) + "\n"
+        for name, schema in json_schemas().items()
+    }
     files["contract.json"] = json.dumps(node_constants(), indent=2, sort_keys=True) + "\n"
     return files
 

@@ -25,15 +25,21 @@ class PublishRequest(BaseModel):
 
     collection: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     doc_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    revision: int | None = Field(default=None, ge=1, le=1_000_000,
-                                 description="Publish the same document again: a new number.")
+    revision: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Publish the same document again: a new number.",
+    )
     creative: CreativeSpec
     post: PostSpec
     approval: ApprovalPolicy = ApprovalPolicy()
     account: str | None = Field(
-        default=None, pattern=ACCOUNT_PATTERN,
+        default=None,
+        pattern=ACCOUNT_PATTERN,
         description="Who pays: credits are held at the start and charged on approval. Must "
-                    "be an account the signing key may act for.")
+        "be an account the signing key may act for.",
+    )
 
     def workflow_id(self) -> str:
         suffix = f"-r{self.revision}" if self.revision else ""
@@ -75,10 +81,14 @@ def api_schemas(ref_template: str) -> dict[str, Any]:
     from pydantic.json_schema import models_json_schema
 
     models: list[tuple[type[BaseModel], Any]] = [
-        (PublishRequest, "validation"), (ApprovalDecision, "validation"),
-        (StartedResponse, "serialization"), (AcceptedResponse, "serialization"),
-        (StatusResponse, "serialization"), (BalanceResponse, "serialization"),
-        (ErrorResponse, "serialization")]
+        (PublishRequest, "validation"),
+        (ApprovalDecision, "validation"),
+        (StartedResponse, "serialization"),
+        (AcceptedResponse, "serialization"),
+        (StatusResponse, "serialization"),
+        (BalanceResponse, "serialization"),
+        (ErrorResponse, "serialization"),
+    ]
     _, top = models_json_schema(models, ref_template=ref_template)
     defs: dict[str, Any] = top["$defs"]
     return defs

@@ -37,9 +37,11 @@ def describe_validation_error(err: ValidationError, *, prefix: str = "", limit: 
 
 def _refusal(err: ValidationError, what: str) -> ContractError:
     first = err.errors()[0]["loc"] if err.errors() else ()
-    return ContractError(f"invalid {what}: {describe_validation_error(err, prefix='spec.')}",
-                         error_type=INVALID_REQUEST,
-                         field="spec." + ".".join(str(p) for p in first))
+    return ContractError(
+        f"invalid {what}: {describe_validation_error(err, prefix='spec.')}",
+        error_type=INVALID_REQUEST,
+        field="spec." + ".".join(str(p) for p in first),
+    )
 
 
 def parse_spec(raw: object) -> VideoSpec:

@@ -112,8 +112,12 @@ class Transition(_Spec):
 class TextLayer(_Spec):
     text: str = Field(min_length=1, max_length=300)
     font: str = Field(default="heading", description="A font role of the brand kit.")
-    size: float = Field(default=0.075, gt=0.01, le=0.3,
-                        description="Font size as a fraction of the frame's shorter side.")
+    size: float = Field(
+        default=0.075,
+        gt=0.01,
+        le=0.3,
+        description="Font size as a fraction of the frame's shorter side.",
+    )
     color: ColorRef = "text"
     style: Literal["plain", "stroke", "shadow"] = "shadow"
     position: Literal["top", "center", "bottom"] = "center"
@@ -173,12 +177,14 @@ class VideoSpec(_Spec):
     voiceover: VoiceOver | None = None
     presets: list[PresetName] = Field(default=["9:16"], min_length=1, max_length=3)
     fps: FrameRate = Field(
-        default=FPS, description="Frames per second of every preset: 24, 25, 30, 50 or 60.")
+        default=FPS, description="Frames per second of every preset: 24, 25, 30, 50 or 60."
+    )
     quality: Literal["draft", "standard", "high"] = "standard"
     segment_target_s: float = Field(default=4.0, ge=0.5, le=120)
     max_segments: int = Field(default=32, ge=1, le=64)
     qa_frame_code: bool = Field(
-        default=False, description="Burn each frame's number in as a binary code (tests).")
+        default=False, description="Burn each frame's number in as a binary code (tests)."
+    )
 
     @field_validator("presets")
     @classmethod
@@ -190,8 +196,10 @@ class VideoSpec(_Spec):
     @model_validator(mode="after")
     def _transitions_fit(self) -> VideoSpec:
         if self.scenes[0].transition_in.type != "cut":
-            raise ValueError("scenes.0.transition_in: the first scene cannot cross-fade "
-                             "(there is nothing before it); use 'cut'")
+            raise ValueError(
+                "scenes.0.transition_in: the first scene cannot cross-fade "
+                "(there is nothing before it); use 'cut'"
+            )
         for index in range(1, len(self.scenes)):
             t = self.scenes[index].transition_in
             if t.type == "crossfade":
@@ -199,7 +207,8 @@ class VideoSpec(_Spec):
                 if t.duration_s >= shorter:
                     raise ValueError(
                         f"scenes.{index}.transition_in.duration_s: {t.duration_s}s must be "
-                        f"shorter than both scenes it joins ({shorter}s)")
+                        f"shorter than both scenes it joins ({shorter}s)"
+                    )
         return self
 
     def asset_uris(self) -> dict[str, str]:

@@ -20,6 +20,7 @@ class RenderCost(BaseModel):
     gb_seconds: float
     estimate: int
 
+
 class DispatchPolicy(BaseModel):
     """How long a Lambda attempt may take and how Temporal retries it.
 
@@ -52,8 +53,11 @@ class BrandKitRef(BaseModel):
 
     bucket: str = Field(min_length=3, max_length=63)
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN,
-                                description="Whose kit: accounts/<account>/brand-kits/.")
+    account: str | None = Field(
+        default=None,
+        pattern=ACCOUNT_PATTERN,
+        description="Whose kit: accounts/<account>/brand-kits/.",
+    )
 
     @property
     def key(self) -> str:
@@ -76,16 +80,23 @@ class RenderVideoInput(BaseModel):
     spec: dict[str, Any]
     output_bucket: str = Field(min_length=3, max_length=63)
     assets_bucket: str | None = Field(
-        default=None, description="Where brand kits live; the output bucket when unset.")
+        default=None, description="Where brand kits live; the output bucket when unset."
+    )
     dispatch: DispatchPolicy = DispatchPolicy()
-    account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN,
-                                description="Who pays in credits; unset renders unbilled.")
+    account: str | None = Field(
+        default=None,
+        pattern=ACCOUNT_PATTERN,
+        description="Who pays in credits; unset renders unbilled.",
+    )
     owner: str | None = Field(
-        default=None, pattern=ACCOUNT_PATTERN,
+        default=None,
+        pattern=ACCOUNT_PATTERN,
         description="Whose objects the spec may name (accounts/<owner>/ or shared/) and where "
-        "outputs go; the account when unset. A publish sets it and bills once itself.")
+        "outputs go; the account when unset. A publish sets it and bills once itself.",
+    )
     max_parallel_segments: int = Field(
-        default=8, ge=1, le=256, description="Segments of this render in flight at once.")
+        default=8, ge=1, le=256, description="Segments of this render in flight at once."
+    )
 
     @property
     def scope(self) -> str | None:
@@ -146,7 +157,8 @@ class RenderProgress(BaseModel):
     segments_reused: int = 0
     segments_queued: int = Field(default=0, description="Waiting for a cluster-wide permit.")
     presets: dict[str, tuple[int, int]] = Field(
-        default_factory=dict, description="Each preset's segments: (done, total).")
+        default_factory=dict, description="Each preset's segments: (done, total)."
+    )
     outputs: list[str] = Field(default_factory=list)
     error: str | None = None
 
@@ -162,9 +174,11 @@ class GenerateImageInput(BaseModel):
     dispatch: DispatchPolicy = DispatchPolicy(heartbeat_timeout_s=20, start_to_close_s=300)
     account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN)
     owner: str | None = Field(
-        default=None, pattern=ACCOUNT_PATTERN,
+        default=None,
+        pattern=ACCOUNT_PATTERN,
         description="Whose objects the spec may name (accounts/<owner>/ or shared/) and where "
-        "outputs go; the account when unset. A publish sets it and bills once itself.")
+        "outputs go; the account when unset. A publish sets it and bills once itself.",
+    )
 
     @property
     def scope(self) -> str | None:
