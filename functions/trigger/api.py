@@ -1,17 +1,21 @@
-"""The trigger API's routes on Powertools' event handler (LambdaFunctionUrlResolver).
+"""The trigger as one Powertools app (LambdaFunctionUrlResolver), built once per process.
 
 The resolver routes, validates each body against the contract's models (a bad one is a 400
 naming the field, in our error shape), answers 404 and 405, and generates the OpenAPI
-description from these same routes. What must happen before any route is looked at — the
-body limit, the signature, request-id replay — stays in routes.handle: an unsigned request
-learns nothing about the routes, not even which exist.
+description from these same routes. The review pages are a Router of their own (review.py),
+the optional API docs another (api_docs.py). What must happen before any route is looked at
+— the body limit, the signature, request-id replay — is the gate around the resolver
+(gate.py); ``serve`` puts the two together for one request. What a request brings (the
+Temporal service, the key that signed it, the review settings) travels in the resolver's
+context, which Powertools clears after every request, so nothing of one caller's request can
+reach another's.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
 from aws_lambda_powertools.event_handler import Response as HttpResponse
@@ -20,6 +24,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 
+from functions.trigger.api_docs import DOCS_JSON_PATH, DOCS_PATH
+from functions.trigger.api_docs import router as docs_router
+from functions.trigger.gate import SignedOnce
+from functions.trigger.review import PREFIX as REVIEW_PREFIX
+from functions.trigger.review import ReviewDeps, review_answer
+from functions.trigger.review import router as review_router
+from functions.trigger.service import Service
 from functions.trigger.signing import Key
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.publish_io import ApprovalDecision
@@ -63,80 +74,119 @@ def _validation_answer(err: RequestValidationError) -> HttpResponse[str]:
     return error(400, "; ".join(parts) or "body: invalid", first or "body")
 
 
-def build_app(service: Any = None, key: Key | None = None) -> LambdaFunctionUrlResolver:
-    """The routes bound to one request's service and signing key (a new resolver per
-    request: nothing of one caller's request can leak into another's)."""
-    app = LambdaFunctionUrlResolver(enable_validation=True)
+app = LambdaFunctionUrlResolver(enable_validation=True)
+app.include_router(review_router)
+app.include_router(docs_router)
 
-    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
-    def bad_input(err: RequestValidationError) -> HttpResponse[str]:
-        return _validation_answer(err)
 
-    @app.not_found
-    def no_route(_: NotFoundError) -> HttpResponse[str]:
-        path, method = app.current_event.path, app.current_event.http_method.upper()
-        if any(pattern.match(path) and method != allowed for pattern, allowed in METHODS):
-            allowed = next(m for p, m in METHODS if p.match(path))
-            return error(405, f"use {allowed}")
-        return error(404, f"no route for {path}")
+def _service() -> Service:
+    return cast(Service, app.context["service"])
 
-    @app.post(
-        "/v1/publish", summary="Start publishing a document (idempotent per collection + doc id)"
+
+def _key() -> Key:
+    key = app.context.get("key")
+    assert isinstance(key, Key), "the gate admits every API request with the key that signed it"
+    return key
+
+
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+def bad_input(err: RequestValidationError) -> HttpResponse[str]:
+    return _validation_answer(err)
+
+
+@app.not_found
+async def no_route(_: NotFoundError) -> HttpResponse[str]:
+    path, method = app.current_event.path, app.current_event.http_method.upper()
+    if path.startswith(REVIEW_PREFIX):  # a review link the routes cannot take (a method, a /)
+        deps = cast(ReviewDeps, app.context["review"])
+        return await review_answer(method, path[len(REVIEW_PREFIX) :], b"", deps)
+    if any(pattern.match(path) and method != allowed for pattern, allowed in METHODS):
+        allowed = next(m for p, m in METHODS if p.match(path))
+        return error(405, f"use {allowed}")
+    return error(404, f"no route for {path}")
+
+
+@app.post("/v1/publish", summary="Start publishing a document (idempotent per collection + doc id)")
+async def publish(request: Annotated[PublishRequest, Body()]) -> HttpResponse[str]:
+    key = _key()
+    if request.account is None and not key.may_act_for(None):
+        return error(
+            403,
+            "account: the key that signed this request acts only for "
+            f"{sorted(key.accounts or ())}; name the account to bill",
+            "account",
+        )
+    if not key.may_act_for(request.account):
+        return error(
+            403,
+            f"account: the key that signed this request may not act for {request.account!r}",
+            "account",
+        )
+    started = await _service().start_publish(request)
+    return answer(200 if started.existing else 202, started)
+
+
+@app.get(
+    "/v1/credits/<account>", summary="An account's credit balance (and held, granted, captured)"
+)
+async def credits(account: str) -> HttpResponse[str]:
+    if not ACCOUNT.match(account):
+        return error(404, f"no route for /v1/credits/{account}")
+    if not _key().may_act_for(account):
+        return error(
+            403,
+            f"account: the key that signed this request may not read {account!r}",
+            "account",
+        )
+    return answer(200, await _service().read_balance(account))
+
+
+@app.post("/v1/workflows/<workflow_id>/approval", summary="Send the agent_approval signal")
+async def approval(
+    workflow_id: str, decision: Annotated[ApprovalDecision, Body()]
+) -> HttpResponse[str]:
+    if not WORKFLOW_ID.match(workflow_id):
+        return error(404, f"no route for /v1/workflows/{workflow_id}/approval")
+    if not await _service().send_approval(workflow_id, decision, _key()):
+        return error(
+            404,
+            f"workflow {workflow_id!r}: no publish started through this API has this id",
+            "workflow_id",
+        )
+    return answer(202, AcceptedResponse(workflow_id=workflow_id))
+
+
+@app.get("/v1/workflows/<workflow_id>", summary="Stage, outputs, approvals and Postiz ids")
+async def status(workflow_id: str) -> HttpResponse[str]:
+    if not WORKFLOW_ID.match(workflow_id):
+        return error(404, f"no route for /v1/workflows/{workflow_id}")
+    found = await _service().read_status(workflow_id, _key())
+    if found is None:
+        return error(404, f"workflow {workflow_id!r} does not exist", "workflow_id")
+    return answer(200, found)
+
+
+def unsigned(method: str, path: str, docs: bool) -> bool:
+    """Requests the gate lets through: review links (their signed link is the credential)
+    and, when the stage serves them, the API docs."""
+    return path.startswith(REVIEW_PREFIX) or (
+        docs and method == "GET" and path in (DOCS_PATH, DOCS_JSON_PATH)
     )
-    async def publish(request: Annotated[PublishRequest, Body()]) -> HttpResponse[str]:
-        assert key is not None
-        if request.account is None and not key.may_act_for(None):
-            return error(
-                403,
-                "account: the key that signed this request acts only for "
-                f"{sorted(key.accounts or ())}; name the account to bill",
-                "account",
-            )
-        if not key.may_act_for(request.account):
-            return error(
-                403,
-                f"account: the key that signed this request may not act for {request.account!r}",
-                "account",
-            )
-        started = await service.start_publish(request)
-        return answer(200 if started.existing else 202, started)
 
-    @app.get(
-        "/v1/credits/<account>", summary="An account's credit balance (and held, granted, captured)"
-    )
-    async def credits(account: str) -> HttpResponse[str]:
-        assert key is not None
-        if not ACCOUNT.match(account):
-            return error(404, f"no route for /v1/credits/{account}")
-        if not key.may_act_for(account):
-            return error(
-                403,
-                f"account: the key that signed this request may not read {account!r}",
-                "account",
-            )
-        return answer(200, await service.read_balance(account))
 
-    @app.post("/v1/workflows/<workflow_id>/approval", summary="Send the agent_approval signal")
-    async def approval(
-        workflow_id: str, decision: Annotated[ApprovalDecision, Body()]
-    ) -> HttpResponse[str]:
-        if not WORKFLOW_ID.match(workflow_id):
-            return error(404, f"no route for /v1/workflows/{workflow_id}/approval")
-        if not await service.send_approval(workflow_id, decision, key):
-            return error(
-                404,
-                f"workflow {workflow_id!r}: no publish started through this API has this id",
-                "workflow_id",
-            )
-        return answer(202, AcceptedResponse(workflow_id=workflow_id))
+async def serve(
+    event: dict[str, Any],
+    context: Any,
+    *,
+    gate: SignedOnce,
+    service: Service,
+    review: ReviewDeps | None = None,
+    docs: bool = False,
+) -> dict[str, Any]:
+    """One request: through the gate, then the resolver with what the request brings."""
 
-    @app.get("/v1/workflows/<workflow_id>", summary="Stage, outputs, approvals and Postiz ids")
-    async def status(workflow_id: str) -> HttpResponse[str]:
-        if not WORKFLOW_ID.match(workflow_id):
-            return error(404, f"no route for /v1/workflows/{workflow_id}")
-        found = await service.read_status(workflow_id, key)
-        if found is None:
-            return error(404, f"workflow {workflow_id!r} does not exist", "workflow_id")
-        return answer(200, found)
+    async def resolve(admitted: dict[str, Any], key: Key | None) -> dict[str, Any]:
+        app.context.update(service=service, key=key, review=review or ReviewDeps(), docs=docs)
+        return await app.resolve_async(admitted, context)
 
-    return app
+    return await gate(event, resolve, unsigned=lambda method, path: unsigned(method, path, docs))

@@ -1,5 +1,8 @@
 """The API's description as a Swagger UI page (GET /docs), off unless SMM_API_DOCS=true.
 
+A Router of the trigger's app (api.py); with the docs off, these paths are unknown routes
+like any other (and, unsigned, never get past the gate).
+
 The page is Powertools' own Swagger UI (its bundled script and stylesheet, inline: nothing is
 fetched from elsewhere) over our OpenAPI description, the one the tests hold the code to. It
 is served without a signature — it shows only what the repository documents anyway — so it is
@@ -13,6 +16,8 @@ from functools import cache
 from pathlib import Path
 
 import aws_lambda_powertools.event_handler.openapi.swagger_ui as swagger_ui
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
 from functions.trigger.openapi_doc import build
@@ -20,6 +25,7 @@ from functions.trigger.openapi_doc import build
 DOCS_PATH = "/docs"
 # The description as JSON, where the page's "Explore" bar and download link point.
 DOCS_JSON_PATH = "/docs/openapi.json"
+router = Router()  # type: ignore[no-untyped-call]
 
 
 @cache
@@ -48,3 +54,28 @@ def docs_page() -> str:
 @cache
 def docs_json() -> dict[str, object]:
     return build()
+
+
+def _off() -> Response[str] | None:
+    if router.context.get("docs"):
+        return None
+    path = router.current_event.path
+    return Response(
+        status_code=404,
+        content_type="application/json",
+        body=json.dumps({"error": f"no route for {path}", "field": None}),
+    )
+
+
+@router.get(DOCS_PATH, include_in_schema=False)
+def page() -> Response[str]:
+    return _off() or Response(
+        status_code=200, content_type="text/html; charset=utf-8", body=docs_page()
+    )
+
+
+@router.get(DOCS_JSON_PATH, include_in_schema=False)
+def description() -> Response[str]:
+    return _off() or Response(
+        status_code=200, content_type="application/json", body=json.dumps(docs_json())
+    )

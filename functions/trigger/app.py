@@ -1,13 +1,13 @@
 """Lambda handler of the trigger API (a Function URL): Payload's way in.
 
-Parse the HTTP event -> authenticate, check and route (routes.py) -> Temporal (service.py).
+The Function URL event -> the gate (gate.py: body limit, signature, request-id replay) -> the
+one Powertools app (api.py: the API's routes, the review pages, the docs) -> Temporal
+(service.py). This module only wires them to the deployment's settings and clients.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from functools import cache
 from typing import Any
 
@@ -17,10 +17,11 @@ from botocore.config import Config
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from functions.trigger.api_docs import DOCS_JSON_PATH, DOCS_PATH, docs_json, docs_page
+from functions.trigger.api import serve
+from functions.trigger.gate import SignedOnce
 from functions.trigger.replay import RequestLog
-from functions.trigger.review import PREFIX, handle_review
-from functions.trigger.routes import Request, Response, error, handle
+from functions.trigger.review import PREFIX as REVIEW_PREFIX
+from functions.trigger.review import ReviewDeps
 from functions.trigger.service import TemporalService
 from functions.trigger.signing import Key, keyring
 from smm_runtime.contract import TASK_QUEUE
@@ -124,55 +125,39 @@ def presign_if_present(uri: str) -> str | None:
     return presign(uri)
 
 
-async def _serve(request: Request) -> Response:
+@cache
+def gate() -> SignedOnce:
+    # The keyring is read per request (Secrets Manager, cached for the hour), so a key
+    # added for rotation is accepted without a deploy.
+    return SignedOnce(settings.keys, replay_guard())
+
+
+async def _serve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     client = await _clients.get()
     service = TemporalService(
         client, settings.task_queue, settings.output_bucket, settings.assets_bucket, ledger()
     )
-    if settings.api_docs and request.path == DOCS_PATH and request.method == "GET":
-        return Response(200, {}, {"content-type": "text/html; charset=utf-8"}, docs_page())
-    if settings.api_docs and request.path == DOCS_JSON_PATH and request.method == "GET":
-        return Response(200, docs_json())
-    if request.path.startswith(PREFIX):
-        return await handle_review(
-            request.method,
-            request.path,
-            request.body,
-            service,
-            settings.review_secret(),
-            replay_guard(),
-            presign,
+    review = None
+    if str(event.get("rawPath", "")).startswith(REVIEW_PREFIX):
+        review = ReviewDeps(
+            secret=settings.review_secret(),
+            replay=replay_guard(),
+            presign=presign,
             present=presign_if_present,
         )
-    try:
-        keys = settings.keys()
-    except ValueError as err:  # the secret in Secrets Manager is no keyring: ours to fix
-        logger.error("trigger secret unusable", extra={"error": str(err)})
-        return error(
-            500,
-            "the API's signing keys are misconfigured; the operator must fix the trigger secret",
-        )
-    return await handle(request, service, keys, replay_guard())
+    return await serve(
+        event, context, gate=gate(), service=service, review=review, docs=settings.api_docs
+    )
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    http = event.get("requestContext", {}).get("http", {})
-    body = event.get("body") or ""
-    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
-    request = Request(
-        method=str(http.get("method", "GET")).upper(),
-        path=str(event.get("rawPath", "/")),
-        headers={k.lower(): v for k, v in (event.get("headers") or {}).items()},
-        body=raw,
-    )
-    response = _loop.run_until_complete(_serve(request))
+    answer = _loop.run_until_complete(_serve(event, context))
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "GET")).upper()
+    path = str(event.get("rawPath", "/"))
     # A review path holds the signed link, a credential: it is never logged.
-    path = PREFIX + "[link]" if request.path.startswith(PREFIX) else request.path
-    logger.info(
-        "request", extra={"method": request.method, "path": path, "status": response.status}
-    )
-    body = response.html if response.html is not None else json.dumps(response.body)
-    return {"statusCode": response.status, "headers": response.headers, "body": body}
+    path = REVIEW_PREFIX + "[link]" if path.startswith(REVIEW_PREFIX) else path
+    logger.info("request", extra={"method": method, "path": path, "status": answer["statusCode"]})
+    return answer
 
 
 lambda_handler = lambda_entry(logger, tracer, _handle)  # bodies may hold secrets: never logged

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions.trigger.api import build_app
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.trigger_io import api_schemas
 
@@ -88,8 +87,10 @@ def build() -> dict[str, Any]:
     routes (api.py); then what the resolver cannot know: the signature headers every route
     needs (as security schemes), our answers (a 400 in our error shape, not its 422),
     operation ids, the path parameters' patterns, and the models' schemas from the contract."""
+    from functions.trigger.api import app  # the app serves this description (api_docs.py)
+
     generated = json.loads(
-        build_app().get_openapi_json_schema(
+        app.get_openapi_json_schema(
             title="SMM Hub creative engine trigger API",
             version="1.0.0",
             description="Called by Payload CMS hooks. Every request is signed.",

@@ -1,5 +1,8 @@
 """Review links: `GET /review/<link>` shows the creative, `POST /review/<link>` decides.
 
+The pages are a Router of the trigger's one app (api.py); what a request brings (the
+Temporal service, the review secret, the replay guard, the presigner) is in its context.
+
 The signed link is the reviewer's only credential: it names the workflow, the revision round,
 the reviewer and the expiry. A tampered or expired link, a link for an older round, or a
 link already used gets a page that says so and changes nothing. Form posts carry an
@@ -11,15 +14,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import cast
 from urllib.parse import parse_qs, quote, unquote
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from functions.trigger.gate import raw_body
 from functions.trigger.replay import ReplayGuard
 from functions.trigger.review_brand import theme
 from functions.trigger.review_media import Media
 from functions.trigger.review_page import message_page, review_page
-from functions.trigger.routes import Response
+from functions.trigger.service import Service
 from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.review_links import ReviewLinkError, csrf_token, verify_link
 
@@ -36,13 +44,26 @@ HTML = {
 Presign = Callable[[str], str]
 # A presigned URL for an object that exists, else None (renders from before contact sheets).
 PresignIfPresent = Callable[[str], str | None]
+router = Router()  # type: ignore[no-untyped-call]
 
 
-def _page(status: int, html: str) -> Response:
-    return Response(status, {}, headers=dict(HTML), html=html)
+@dataclass(frozen=True)
+class ReviewDeps:
+    """What the review pages need besides Temporal: the link secret (None: links are off),
+    the once-only guard, presigned URLs for the media, and (tests) the clock."""
+
+    secret: bytes | None = None
+    replay: ReplayGuard | None = None
+    presign: Presign | None = None
+    present: PresignIfPresent | None = None
+    now: datetime | None = None
 
 
-def _refuse(status: int, title: str, text: str) -> Response:
+def _page(status: int, html: str) -> Response[str]:
+    return Response(status_code=status, headers=dict(HTML), body=html)
+
+
+def _refuse(status: int, title: str, text: str) -> Response[str]:
     return _page(status, message_page(title, text))
 
 
@@ -70,20 +91,15 @@ def _media(
     return items
 
 
-async def handle_review(
-    method: str,
-    path: str,
-    body: bytes,
-    service: Any,
-    secret: bytes | None,
-    replay: ReplayGuard,
-    presign: Presign,
-    now: datetime | None = None,
-    present: PresignIfPresent | None = None,
-) -> Response:
+async def review_answer(method: str, link: str, body: bytes, deps: ReviewDeps) -> Response[str]:
+    """The page for ``link`` (the path after /review/, still percent-encoded)."""
+    secret, replay, presign, present = deps.secret, deps.replay, deps.presign, deps.present
     if secret is None:
         return _refuse(404, "Review links are off", "This deployment does not issue review links.")
-    token = unquote(path[len(PREFIX) :])
+    assert replay is not None and presign is not None, "review links need a guard and a presigner"
+    service = cast(Service, router.context["service"])
+    now = deps.now
+    token = unquote(link)
     try:
         claim = verify_link(secret, token, now or datetime.now(UTC))
     except ReviewLinkError as err:
@@ -174,3 +190,14 @@ async def handle_review(
         "revise": "sent back for changes" + (f" ({len(edits)} text changes)" if edits else ""),
     }
     return _refuse(200, "Thank you", f"Round {claim.round} was {verb[decision]}.")
+
+
+@router.get("/review/<link>", include_in_schema=False)
+async def show(link: str) -> Response[str]:
+    return await review_answer("GET", link, b"", cast(ReviewDeps, router.context["review"]))
+
+
+@router.post("/review/<link>", include_in_schema=False)
+async def decide(link: str) -> Response[str]:
+    body = raw_body(router.current_event.raw_event)
+    return await review_answer("POST", link, body, cast(ReviewDeps, router.context["review"]))

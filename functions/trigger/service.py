@@ -1,9 +1,13 @@
-"""The trigger's Temporal side: start (idempotently), signal, query."""
+"""The trigger's Temporal side: start (idempotently), signal, query.
+
+``Service`` is what the routes and the review pages need from it; ``TemporalService`` is the
+real one, and tests give the routes fakes that answer the same calls.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
@@ -30,6 +34,26 @@ WORKFLOW = "PublishCreativeWorkflow"
 # for those, so a signed caller cannot signal a semaphore, another workflow type, or a
 # publish started elsewhere (the CLI, a direct client) through this endpoint.
 STARTED_BY = {"started_by": "smm-trigger-api"}
+
+
+class Service(Protocol):
+    """What the API's routes and the review pages ask of Temporal."""
+
+    async def start_publish(self, request: PublishRequest) -> StartedResponse: ...
+
+    async def read_balance(self, account: str) -> BalanceResponse: ...
+
+    async def send_approval(
+        self, workflow_id: str, decision: ApprovalDecision, key: Key
+    ) -> bool: ...
+
+    async def decide(
+        self, workflow_id: str, decision: ApprovalDecision
+    ) -> tuple[bool, str | None]: ...
+
+    async def read_status(
+        self, workflow_id: str, key: Key | None = None
+    ) -> StatusResponse | None: ...
 
 
 class TemporalService:

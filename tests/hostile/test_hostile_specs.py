@@ -13,13 +13,13 @@ import pytest
 from moto import mock_aws
 
 from functions.trigger.replay import RequestLog
-from functions.trigger.routes import Request, handle
 from functions.trigger.signing import Key, sign
 from orchestrator.render.resolve import SpecResolutionError, resolve
 from smm_runtime.contract.validation import ContractError, parse_image_spec, parse_spec
 from tests.factories import brand_kit
 from tests.hostile.spec_corpus import API_REQUESTS, IMAGE_SPECS, VIDEO_SPECS
 from tests.idempotency_table import idempotency_table
+from tests.trigger_calls import Request, handle
 
 SECRET = b"corpus-secret"
 

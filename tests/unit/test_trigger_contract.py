@@ -161,11 +161,11 @@ def test_a_trigger_secret_that_is_no_keyring_stops_the_function_at_cold_start(
 def test_the_description_comes_from_the_resolvers_routes() -> None:
     """Every route of the Powertools resolver is described, and nothing else; each answers
     our error shape on 400 (not the resolver's 422) and requires the signature headers."""
-    from functions.trigger.api import build_app
+    from functions.trigger.api import app
 
     doc = build()
     routes = {(path, method) for path, methods in doc["paths"].items() for method in methods}
-    generated = json.loads(build_app().get_openapi_json_schema())["paths"]
+    generated = json.loads(app.get_openapi_json_schema())["paths"]
     assert routes == {(p, m) for p, ms in generated.items() for m in ms}
     for path, method in routes:
         operation = doc["paths"][path][method]

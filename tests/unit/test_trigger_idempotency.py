@@ -13,10 +13,10 @@ import pytest
 from moto import mock_aws
 
 from functions.trigger.replay import RequestLog
-from functions.trigger.routes import Request, handle
 from functions.trigger.signing import Key, keyring, sign
 from smm_runtime.contract.trigger_io import StartedResponse
 from tests.idempotency_table import idempotency_table
+from tests.trigger_calls import Request, handle
 
 SECRET = b"shared-secret-shared"
 KEYS = {"default": Key(SECRET)}

@@ -15,10 +15,11 @@ from moto import mock_aws
 from temporalio.testing import WorkflowEnvironment
 
 from functions.trigger.replay import RequestLog
-from functions.trigger.routes import Request, Response, handle
 from functions.trigger.service import TemporalService
 from functions.trigger.signing import Key, sign
 from tests.idempotency_table import TABLE, idempotency_table
+from tests.trigger_calls import Answer as Response
+from tests.trigger_calls import Request, handle
 
 KEYS = {
     "ops": Key(b"o" * 32),

@@ -63,6 +63,9 @@ class InvokeApi(BaseHTTPRequestHandler):
                     "sourceIp": self.client_address[0],
                 },
                 "requestId": str(uuid.uuid4()),
+                # As AWS sends them: Powertools' resolver reads the stage to find the path.
+                "routeKey": "$default",
+                "stage": "$default",
                 "timeEpoch": int(time.time() * 1000),
             },
             "body": base64.b64encode(body).decode(),
@@ -82,7 +85,9 @@ class InvokeApi(BaseHTTPRequestHandler):
                 else str(payload).encode()
             )
             self.send_response(int(answer.get("statusCode", 200)))
-            headers = {"content-type": "application/json", **answer.get("headers", {})}
+            # Header names are case-insensitive: the function's own replace the default.
+            given = {str(k).lower(): v for k, v in (answer.get("headers") or {}).items()}
+            headers = {"content-type": "application/json", **given}
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
