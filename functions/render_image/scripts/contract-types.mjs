@@ -1,4 +1,4 @@
-// The event and result types of each kind, generated from the contract's JSON Schemas
+// The event and result types of each kind, and the contract's names as literal types, generated from the contract's JSON Schemas
 // (schema/, themselves generated from the Python models) by json-schema-to-typescript:
 // `node scripts/contract-types.mjs` writes src/generated/; `--check` exits 1 when the committed
 // files differ (a pytest test runs it), so the TypeScript cannot drift from the contract.
@@ -22,6 +22,14 @@ for (const files of Object.values(contract.kinds)) {
     wanted.set(file.replace('.schema.json', '.ts'), banner(file) + ts);
   }
 }
+
+// The names the contract gives (error types, this function's kinds) as literal types, so the
+// TypeScript names them exactly as the Python does instead of repeating them by hand.
+const union = (names) => names.map((n) => `'${n}'`).join(' | ');
+wanted.set('contract.ts', `// Generated from schema/contract.json by scripts/contract-types.mjs (make schema); do not edit.
+export type ErrorTypeName = ${union(Object.keys(contract.error_types).sort())};
+export type KindName = ${union(Object.keys(contract.kinds).sort())};
+`);
 
 const check = process.argv.includes('--check');
 let drift = 0;

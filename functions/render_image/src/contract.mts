@@ -6,9 +6,11 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { requestViolation } from './account_scope.mjs';
 import type { ImageEvent } from './generated/image-event.js';
 import type { ImageResult } from './generated/image-result.js';
+import type { ErrorTypeName, KindName } from './generated/contract.js';
 
 export type { ImageEvent, ImageRequest, BrandKit, S3Object } from './generated/image-event.js';
 export type { ImageResult, ComputeUsage } from './generated/image-result.js';
+export type { ErrorTypeName, KindName } from './generated/contract.js';
 
 // The events and results of this function's kinds (one kind today: render_image).
 export type ActivityEvent = ImageEvent;
@@ -20,8 +22,6 @@ interface Generated {
   error_types: Record<ErrorTypeName, string>;
   kinds: Record<string, KindFiles>;
 }
-export type ErrorTypeName = 'DISPATCH_ERROR' | 'FUNCTION_ERROR' | 'INSUFFICIENT_CREDITS' | 'INVALID_REQUEST'
-  | 'LEDGER_CONFLICT' | 'RENDER_FAILED' | 'UNSAFE_MEDIA' | 'UNSUPPORTED_CONTRACT';
 
 const here = new URL('../schema/', import.meta.url);
 const load = (name: string): unknown => JSON.parse(fs.readFileSync(new URL(name, here), 'utf8'));
@@ -31,7 +31,7 @@ export const CONTRACT_VERSION = generated.contract_version;
 // Error types by their Python constant name: ERROR_TYPES.INVALID_REQUEST is 'InvalidRequest'.
 export const ERROR_TYPES = Object.freeze(generated.error_types);
 // This function's kinds by name: KINDS.render_image === 'render_image'.
-export const KINDS: Readonly<Record<string, string>> & { render_image: 'render_image' } = Object.freeze(
+export const KINDS: Readonly<Record<string, string>> & { readonly [K in KindName]: K } = Object.freeze(
   Object.fromEntries(Object.keys(generated.kinds).map((k) => [k, k]))) as never;
 
 const ajv = new Ajv2020({ allErrors: false, strict: false, validateFormats: false });
