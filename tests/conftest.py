@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from smm_local import moto_faithful
-from smm_local.processes import font_files
+from smm_local.local_files import font_files
 from smm_runtime.process_exit import exit_now
 
 ROOT = Path(__file__).resolve().parents[1]

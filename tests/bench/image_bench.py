@@ -15,7 +15,7 @@ from pathlib import Path
 
 from orchestrator.render.image import GenerateImageWorkflow
 from smm_local.demo_assets import upload_demo_assets
-from smm_local.processes import font_files
+from smm_local.local_files import font_files
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.workflow_io import GenerateImageInput

@@ -34,7 +34,7 @@ from functions.render_video.storage import RenderSettings, Storage
 from orchestrator.render.resolve import resolve
 from orchestrator.render.segments import frame_costs, plan_segments, window
 from smm_local.demo_assets import upload_demo_assets
-from smm_local.processes import font_files
+from smm_local.local_files import font_files
 from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import AudioRequest, SegmentRequest
 from smm_runtime.contract.video_spec import QUALITY_CRF, BrandKit, VideoSpec

@@ -19,7 +19,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
-from smm_local.processes import free_port
+from smm_local.loopback import free_port
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.contract.workflow_io import RenderVideoInput

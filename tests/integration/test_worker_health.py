@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import Client
 
 from orchestrator.dispatch.noop import NoopInput, NoopWorkflow
-from smm_local.processes import free_port
+from smm_local.loopback import free_port
 from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import NoopRequest
 

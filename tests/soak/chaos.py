@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from smm_local.fault_proxy import FAULTS
-from smm_local.processes import post_json
+from smm_local.loopback import post_json
 from smm_local.stack import LocalStack
 from tests.soak.report import SoakReport
 

@@ -33,7 +33,7 @@ from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.render.image import GenerateImageWorkflow
 from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
-from smm_local.processes import get_json
+from smm_local.loopback import get_json
 from smm_local.stack import LocalStack
 from smm_runtime.contract.publish_io import PublishInput
 from smm_runtime.contract.workflow_io import DispatchPolicy, GenerateImageInput, RenderVideoInput

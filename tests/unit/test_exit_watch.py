@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from smm_local.processes import ExitWatch
+from smm_local.exit_watch import ExitWatch
 
 
 def test_a_process_that_dies_interrupts_the_wait_and_its_status_is_kept() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from smm_local.fault_proxy import FaultProxy, ProxyHandler
 from smm_local.http_double import serve
-from smm_local.processes import free_port
+from smm_local.loopback import free_port
 
 WRITES: list[bytes] = []
 

@@ -15,9 +15,9 @@ from temporalio.exceptions import ApplicationError
 from orchestrator.http_json import RATE_LIMITED, REMOTE_ERROR
 from orchestrator.publish.postiz import UNSETTLED, PostizPublisher
 from smm_local.http_double import serve
+from smm_local.loopback import free_port
 from smm_local.postiz_double import DEFAULT_INTEGRATIONS, Handler, PostizDouble
 from smm_local.postiz_model import PostizState
-from smm_local.processes import free_port
 from smm_runtime.contract.publish_io import CreatePostRequest
 
 BUCKET = "publish-records"

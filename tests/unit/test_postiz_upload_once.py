@@ -13,9 +13,9 @@ from moto import mock_aws
 
 from functions.transfer.postiz_upload import PostizUploader, TransferSettings
 from smm_local.http_double import serve
+from smm_local.loopback import free_port
 from smm_local.postiz_double import DEFAULT_INTEGRATIONS, Handler, PostizDouble
 from smm_local.postiz_model import PostizState
-from smm_local.processes import free_port
 from smm_runtime.claims import DuplicateDeliveryError
 from smm_runtime.contract.kinds import PostizUploadRequest
 from smm_runtime.work import WorkContext

@@ -11,8 +11,8 @@ import sys
 import time
 
 from smm_local.demo import cmd_demo
-from smm_local.processes import ensure_search_attributes
 from smm_local.stack import LocalStack
+from smm_local.temporal_dev import ensure_search_attributes
 from smm_runtime.process_exit import exit_now
 
 

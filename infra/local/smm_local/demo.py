@@ -23,8 +23,10 @@ from orchestrator.cli.publish import FINAL_STAGES, follow_publish
 from orchestrator.cli.render import render_spec, report
 from orchestrator.cli.settings import settings
 from smm_local.demo_assets import card_spec, carousel_spec, demo_spec, upload_demo_assets
-from smm_local.processes import ExitWatch, ensure_search_attributes, free_port
+from smm_local.exit_watch import ExitWatch
+from smm_local.loopback import free_port
 from smm_local.stack import ROOT, LocalStack
+from smm_local.temporal_dev import ensure_search_attributes
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.temporal_conn import connect
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from smm_local.processes import wait_for_port
+from smm_local.loopback import wait_for_port
 
 APP = Path(__file__).resolve().parents[2] / "payload" / "app"
 ENGINE_EMAIL = "engine@example.com"

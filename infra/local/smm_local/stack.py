@@ -18,16 +18,9 @@ from typing import IO, Any
 import boto3
 
 from orchestrator.visibility.attributes import search_attribute_flags
+from smm_local.local_files import bin_path, font_files, local_payload_keys
+from smm_local.loopback import free_port, get_json, post_json, wait_for_port
 from smm_local.payload_app import PayloadApp
-from smm_local.processes import (
-    bin_path,
-    font_files,
-    free_port,
-    get_json,
-    local_payload_keys,
-    post_json,
-    wait_for_port,
-)
 
 ROOT = Path(__file__).resolve().parents[3]
 NAMESPACE = "smm-hub-core"
