@@ -98,10 +98,10 @@ async def snapshot(handle: WorkflowHandle[Any, Any]) -> SemaphoreState:
     return result
 
 
-async def eventually(check: Any, timeout: float = 20) -> None:
+async def eventually(check: Any, timeout: float = 20, seen: Any = None) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
-        assert time.monotonic() < deadline, "condition not reached"
+        assert time.monotonic() < deadline, f"condition not reached; last seen: {seen}"
         await asyncio.sleep(0.2)
 
 
@@ -290,16 +290,20 @@ async def test_signals_are_kept_across_continue_as_new(dev_env: WorkflowEnvironm
         )
         await asyncio.gather(*(send("release", f"w{i}") for i in range(0, n, 2)))
 
+        seen: dict[str, Any] = {}  # what the last look found, for the failure message
+
         async def settled() -> bool:  # the last signals applied, in a later run
             state = await snapshot(latest)
-            return (await latest.describe()).run_id != first_run and state.waiting == n // 2
+            run_id = (await latest.describe()).run_id
+            seen.update(later_run=run_id != first_run, waiting=state.waiting, want=n // 2)
+            return run_id != first_run and state.waiting == n // 2
 
         # A liveness bound, not a speed target: alone this settles in about a second, but
         # when signals pile up behind an in-flight workflow task the server fails that task
         # (cause FORCE_CLOSE_COMMAND, "Task not found" in the worker's log: 2 to 8 times per
         # run here) and the next attempt replays up to 4,000 events; on a loaded machine
         # 60 s once proved too tight in CI.
-        await eventually(settled, timeout=240)
+        await eventually(settled, timeout=240, seen=seen)
         assert "ghost" in (await snapshot(latest)).holders
 
 
