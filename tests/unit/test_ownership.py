@@ -90,6 +90,7 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("acme", {"props": {"headline": "plain text"}, "account": "acme"}),
+    ("acme", {"contact_sheet": {"bucket": "b", "key": "shared/wf/o.scenes.jpg"}}),
 ]
 
 
@@ -184,6 +185,21 @@ FOREIGN_EVENTS: list[tuple[str, Any, BaseModel, str]] = [
             account="acme",
         ),
         "request.output",
+    ),
+    (
+        "write the contact sheet into shared/",
+        FINALIZE_VIDEO,
+        FinalizeRequest(
+            preset="1:1",
+            total_frames=30,
+            segments=[obj("accounts/acme/intermediates/s.mp4")],
+            segment_frames=[30],
+            output=obj("accounts/acme/renders/wf/o.mp4"),
+            poster=obj("accounts/acme/renders/wf/o.jpg"),
+            contact_sheet=obj("shared/wf/o.scenes.jpg"),
+            account="acme",
+        ),
+        "request.contact_sheet",
     ),
 ]
 

@@ -5,7 +5,7 @@
 export const ACCOUNTS_ROOT = 'accounts/';
 export const SHARED_PREFIX = 'shared/';
 // Request fields the function writes to: only the account's own prefix, never shared/.
-export const WRITE_FIELDS = new Set(['output', 'poster', 'target']);
+export const WRITE_FIELDS = new Set(['output', 'poster', 'contact_sheet', 'target']);
 
 export const accountPrefix = (account: string): string => `${ACCOUNTS_ROOT}${account}/`;
 

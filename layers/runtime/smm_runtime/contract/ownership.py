@@ -59,7 +59,7 @@ def key_violation(account: str, key: str, *, writing: bool = False) -> str | Non
 
 
 # Request fields a function writes to: only the account's own prefix, never shared/.
-WRITE_FIELDS = frozenset({"output", "poster", "target"})
+WRITE_FIELDS = frozenset({"output", "poster", "contact_sheet", "target"})
 
 
 def s3_refs(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
