@@ -46,7 +46,7 @@ class AudioMixer:
                 cancelled=lambda: ctx.cancelled,
             )
             measured = float(probe(output)["format"]["duration"])
-            self.storage.publish(output, target, digest, "audio/mp4")
+            self.storage.publish(output, target, digest, "audio/mp4", intermediate=True)
             return AudioResult(
                 audio=target, duration_s=round(measured, 4), reused=False, usage=ctx.usage()
             )

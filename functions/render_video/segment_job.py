@@ -23,7 +23,7 @@ from smm_runtime.claims import Claims
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.errors import RENDER_FAILED, InvalidRequestError, WorkError
 from smm_runtime.contract.kinds import SegmentRequest, SegmentResult
-from smm_runtime.contract.ownership import owned_prefix
+from smm_runtime.contract.ownership import INTERMEDIATE_TAGGING, owned_prefix
 from smm_runtime.contract.timeline import RGradient, RImage, RVideo
 from smm_runtime.ffmpeg_run import run_ffmpeg
 from smm_runtime.image_inputs import normalize_image
@@ -78,7 +78,7 @@ class SegmentRenderer:
         digest = self.storage.content_fingerprint(req, sources(req), "bucket")
         target = S3Object(bucket=req.bucket, key=segment_key(digest, req.account))
         frames = req.end_frame - req.start_frame
-        claims = Claims(self.storage.s3, target.bucket)
+        claims = Claims(self.storage.s3, target.bucket, tagging=INTERMEDIATE_TAGGING)
         claim = f"{owned_prefix(req.account)}intermediates/segments/claims/{digest[:48]}.json"
         # Two deliveries of one event arriving together render it once: the other waits
         # for the checkpoint (or, a copy of this very attempt, stops quietly).
@@ -124,7 +124,9 @@ class SegmentRenderer:
                     f"frames, expected {frames}",
                     error_type=RENDER_FAILED,
                 )
-            self.storage.publish(output, target, digest, "video/mp4", {"frames": frames})
+            self.storage.publish(
+                output, target, digest, "video/mp4", {"frames": frames}, intermediate=True
+            )
             logger.info("segment published", extra={"segment_key": target.key})
             ctx.report(stage="done", percent=100.0)
             return SegmentResult(

@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from smm_runtime.contract import CONTRACT_VERSION
 from smm_runtime.contract.basetypes import S3Object
 from smm_runtime.contract.errors import InvalidRequestError
+from smm_runtime.contract.ownership import INTERMEDIATE_TAGGING
 
 FINGERPRINT_META = "request-sha256"
 RESULT_META = "result"
@@ -164,7 +165,12 @@ class Storage:
         digest: str,
         content_type: str,
         result: dict[str, Any] | None = None,
+        *,
+        intermediate: bool = False,
     ) -> None:
+        """Upload a finished file with its fingerprint (and the result it stands for); an
+        ``intermediate`` (a checkpoint) carries the retention tag its lifecycle rule expires."""
+        tags = {"Tagging": INTERMEDIATE_TAGGING} if intermediate else {}
         self.s3.upload_file(
             str(path),
             target.bucket,
@@ -175,6 +181,7 @@ class Storage:
                     FINGERPRINT_META: digest,
                     RESULT_META: json.dumps(result or {}, separators=(",", ":")),
                 },
+                **tags,
             },
         )
 

@@ -181,7 +181,9 @@ def _s3(operation: str, params: Mapping[str, Any]) -> list[Need]:
     if operation in ("GetObject", "HeadObject"):
         return [("s3:GetObject", obj, {})]
     if operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
-        return [("s3:PutObject", obj, {})]
+        # Tags set with the upload need their own action (S3's PutObject documentation).
+        tagging: list[Need] = [("s3:PutObjectTagging", obj, {})] if params.get("Tagging") else []
+        return [("s3:PutObject", obj, {}), *tagging]
     if operation == "CopyObject":
         source = params["CopySource"]
         if isinstance(source, Mapping):

@@ -43,6 +43,9 @@ class Claims:
     # to a delivery that died (killed, out of memory, timed out).
     stale_s: float = 90.0
     refresh_s: float = 20.0
+    # S3 object tags for every claim written (a URL-encoded query, as PutObject takes it):
+    # checkpoint claims carry the intermediates' retention tag.
+    tagging: str | None = None
 
     def _read(self, key: str) -> tuple[dict[str, Any], str | None]:
         """The claim and its ETag ({} and None when there is none)."""
@@ -64,6 +67,7 @@ class Claims:
                 Key=key,
                 Body=json.dumps(body).encode(),
                 ContentType="application/json",
+                **({"Tagging": self.tagging} if self.tagging else {}),
                 **condition,
             )
         except ClientError as err:

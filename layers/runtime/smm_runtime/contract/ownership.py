@@ -58,6 +58,12 @@ def key_violation(account: str, key: str, *, writing: bool = False) -> str | Non
     )
 
 
+# Checkpoints (segments, soundtracks and their claims) carry this tag: S3 lifecycle prefixes
+# are literal, so one rule on the tag expires every account's accounts/<a>/intermediates/
+# as the rule on the prefix intermediates/ expires the operator's (template.yaml).
+INTERMEDIATE_TAG = ("smm-retention", "intermediate")
+INTERMEDIATE_TAGGING = f"{INTERMEDIATE_TAG[0]}={INTERMEDIATE_TAG[1]}"
+
 # Request fields a function writes to: only the account's own prefix, never shared/.
 WRITE_FIELDS = frozenset({"output", "poster", "contact_sheet", "target"})
 
@@ -103,6 +109,8 @@ def request_violation(account: str, request: dict[str, Any]) -> tuple[str, str] 
 __all__ = [
     "ACCOUNTS_ROOT",
     "ACCOUNT_PATTERN",
+    "INTERMEDIATE_TAG",
+    "INTERMEDIATE_TAGGING",
     "SHARED_PREFIX",
     "WRITE_FIELDS",
     "AccountId",
