@@ -94,6 +94,12 @@ class SignedOnce:
         earlier = self._log.begin(request_id, fingerprint(method, path, body))
         if earlier is not None:
             return json_answer(earlier.status, earlier.body)
+        try:
+            body.decode("utf-8")  # the resolver decodes it too, and would raise: a 500
+        except UnicodeDecodeError as err:
+            answer = refuse(400, f"body: not UTF-8 text (byte {err.start}); send JSON", "body")
+            self._log.finish(request_id, 400, json.loads(answer["body"]))
+            return answer
         # The API takes JSON only and always parsed every body as JSON, whatever its
         # content-type said: so the resolver is told it is JSON.
         admitted = {**event, "headers": {**headers, "content-type": "application/json"}}

@@ -162,6 +162,15 @@ IMAGE_SPECS: list[tuple[str, Any, str]] = [
 API_REQUESTS: list[tuple[str, str, str, Any, int, str]] = [
     ("publish body not JSON", "POST", "/v1/publish", b"{not json", 400, "body"),
     ("publish body empty", "POST", "/v1/publish", b"", 400, "body"),
+    ("publish body not UTF-8", "POST", "/v1/publish", b"\xff\xfe{}", 400, "body"),
+    (
+        "approval body not UTF-8",
+        "POST",
+        "/v1/workflows/payload-posts-1/approval",
+        b'{"decision": "\xff"}',
+        400,
+        "body",
+    ),
     ("publish body a list", "POST", "/v1/publish", [], 400, "body"),
     ("publish with unknown field", "POST", "/v1/publish", {"hack": 1}, 400, "hack"),
     (
