@@ -9,11 +9,11 @@ import boto3
 TABLE = "idem"
 
 
-def idempotency_table() -> Any:
+def idempotency_table(name: str = TABLE) -> Any:
     """A DynamoDB client with the table created; call inside ``mock_aws()``."""
     db = boto3.client("dynamodb", region_name="us-east-1")
     db.create_table(
-        TableName=TABLE,
+        TableName=name,
         BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],

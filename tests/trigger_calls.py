@@ -3,10 +3,8 @@ sends it) through the gate and the one Powertools app, answered as Lambda would 
 
 from __future__ import annotations
 
-import base64
 import json
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -16,6 +14,7 @@ from functions.trigger.gate import SignedOnce
 from functions.trigger.replay import RequestLog
 from functions.trigger.service import Service
 from functions.trigger.signing import Key
+from smm_local.lambda_emulator.http_api import function_url_event
 
 
 @dataclass
@@ -23,30 +22,6 @@ class Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
-
-
-def function_url_event(
-    method: str, path: str, headers: Mapping[str, str], body: bytes
-) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {k.lower(): v for k, v in headers.items()},
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "trigger",
-            "domainName": "trigger.lambda-url.us-east-1.on.aws",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1"},
-            "requestId": str(uuid.uuid4()),
-            "routeKey": "$default",
-            "stage": "$default",
-            "timeEpoch": int(time.time() * 1000),
-        },
-        "body": base64.b64encode(body).decode(),
-        "isBase64Encoded": True,
-    }
 
 
 async def call(
@@ -61,7 +36,7 @@ async def call(
     now: float | None = None,
 ) -> Answer:
     gate = SignedOnce(lambda: keys, log, clock=time.time if now is None else lambda: now)
-    event = function_url_event(method, path, headers, body)
+    event = function_url_event(method, path, "", headers, body)
     answer = await serve(event, None, gate=gate, service=cast(Service, service))
     return Answer(
         int(answer["statusCode"]), json.loads(answer.get("body") or "{}"), answer["headers"]

@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
 from functions.trigger.openapi_doc import build
+from smm_runtime.contract.trigger_io import ErrorResponse
 
 DOCS_PATH = "/docs"
 # The description as JSON, where the page's "Explore" bar and download link point.
@@ -59,11 +60,9 @@ def docs_json() -> dict[str, object]:
 def _off() -> Response[str] | None:
     if router.context.get("docs"):
         return None
-    path = router.current_event.path
+    refusal = ErrorResponse(error=f"no route for {router.current_event.path}")
     return Response(
-        status_code=404,
-        content_type="application/json",
-        body=json.dumps({"error": f"no route for {path}", "field": None}),
+        status_code=404, content_type="application/json", body=refusal.model_dump_json()
     )
 
 

@@ -23,6 +23,7 @@ from smm_local.postiz_double import DEFAULT_INTEGRATIONS, Handler, PostizDouble
 from smm_local.postiz_model import PostizState
 from smm_local.template import Resolver, load_template, parameter_defaults
 from smm_runtime.contract.publish_io import CreatePostRequest
+from tests.idempotency_table import idempotency_table
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -49,13 +50,7 @@ def worker_policy() -> Policy:
 @pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():
-        db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(
-            TableName=IDEMPOTENCY,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        )
+        idempotency_table(IDEMPOTENCY)
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
         yield
 

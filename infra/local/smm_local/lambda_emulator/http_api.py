@@ -7,6 +7,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -15,6 +16,36 @@ from smm_local.lambda_emulator.emulator import Emulator
 from smm_local.lambda_emulator.host import EVENT_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
 
 log = logging.getLogger("smm.emulator")
+
+
+def function_url_event(
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """An HTTP request as a Lambda Function URL hands it to the function (payload format
+    2.0, as AWS documents it): lower-case headers, the body base64-encoded, and the request
+    context with its routeKey and stage (Powertools' resolver reads the stage to find the
+    path)."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "requestContext": {
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip},
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "body": base64.b64encode(body).decode(),
+        "isBase64Encoded": True,
+    }
 
 
 class InvokeApi(BaseHTTPRequestHandler):
@@ -49,28 +80,14 @@ class InvokeApi(BaseHTTPRequestHandler):
             self._error(404, "ResourceNotFoundException", f"Function not found: {name}")
             return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        event = {
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": "/" + "/".join(rest),
-            "rawQueryString": parsed.query,
-            "headers": {k.lower(): v for k, v in self.headers.items()},
-            "requestContext": {
-                "http": {
-                    "method": self.command,
-                    "path": "/" + "/".join(rest),
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": self.client_address[0],
-                },
-                "requestId": str(uuid.uuid4()),
-                # As AWS sends them: Powertools' resolver reads the stage to find the path.
-                "routeKey": "$default",
-                "stage": "$default",
-                "timeEpoch": int(time.time() * 1000),
-            },
-            "body": base64.b64encode(body).decode(),
-            "isBase64Encoded": True,
-        }
+        event = function_url_event(
+            self.command,
+            "/" + "/".join(rest),
+            parsed.query,
+            dict(self.headers.items()),
+            body,
+            self.client_address[0],
+        )
         outcome = pool.try_invoke(event)
         if outcome is None:
             self._send(429, {"message": "Rate Exceeded."})
