@@ -181,7 +181,8 @@ def _s3(operation: str, params: Mapping[str, Any]) -> list[Need]:
     if operation in ("GetObject", "HeadObject"):
         return [("s3:GetObject", obj, {})]
     if operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
-        # Tags set with the upload need their own action (S3's PutObject documentation).
+        # Tags sent with an upload are treated as needing s3:PutObjectTagging too, the action
+        # of setting tags (the stricter reading: the template grants it, so both hold).
         tagging: list[Need] = [("s3:PutObjectTagging", obj, {})] if params.get("Tagging") else []
         return [("s3:PutObject", obj, {}), *tagging]
     if operation == "CopyObject":

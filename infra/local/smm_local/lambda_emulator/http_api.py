@@ -28,8 +28,10 @@ def function_url_event(
 ) -> dict[str, Any]:
     """An HTTP request as a Lambda Function URL hands it to the function (payload format
     2.0, as AWS documents it): lower-case headers, the body base64-encoded, and the request
-    context with its routeKey and stage (Powertools' resolver reads the stage to find the
-    path)."""
+    context with its routeKey and stage, which a Function URL fills with the sentinel
+    "$default" (Lambda developer guide, "Invoking Lambda function URLs", request payload
+    format: docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads; Powertools'
+    resolver reads the stage to find the path)."""
     return {
         "version": "2.0",
         "routeKey": "$default",
