@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +37,7 @@ from smm_runtime.contract.publish_io import CreatePostRequest, CreatePostResult
 UNSETTLED = "PostizCreateUnsettled"
 # Postiz stores a 'now' post at the server's minute: allow for that and for clock skew.
 LOOKUP_MARGIN = timedelta(minutes=3)
+CLAIM_ATTEMPTS = 5  # a posting claim's conditional write, when S3 answers 409
 
 
 def iso(moment: datetime) -> str:
@@ -99,19 +102,28 @@ class PostizPublisher:
     def _claim(self, post_id: str, workflow_id: str) -> bool:
         """Take a Postiz post for this workflow; False when another workflow has it."""
         key = f"publish-claims/{self._digest(post_id)}.json"
-        try:
-            self._s3.put_object(
-                Bucket=self._bucket,
-                Key=key,
-                IfNoneMatch="*",
-                Body=json.dumps({"workflow_id": workflow_id}).encode(),
-            )
-            return True
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") not in {"PreconditionFailed", "412"}:
-                raise
-        holder = self._read(key) or {}
-        return bool(holder.get("workflow_id") == workflow_id)
+        for _ in range(CLAIM_ATTEMPTS):
+            try:
+                self._s3.put_object(
+                    Bucket=self._bucket,
+                    Key=key,
+                    IfNoneMatch="*",
+                    Body=json.dumps({"workflow_id": workflow_id}).encode(),
+                )
+                return True
+            except ClientError as err:
+                code = err.response.get("Error", {}).get("Code")
+                if code in {"ConditionalRequestConflict", "409"}:
+                    # S3's answer when a delete of the key raced this write: nothing was
+                    # written and the upload may be retried (S3 User Guide, conditional
+                    # writes). Transient: ask again after a jittered pause.
+                    time.sleep(random.uniform(0.05, 0.25))
+                    continue
+                if code not in {"PreconditionFailed", "412"}:
+                    raise
+            holder = self._read(key) or {}
+            return bool(holder.get("workflow_id") == workflow_id)
+        raise RuntimeError(f"{key}: conditional writes kept conflicting; the activity retries")
 
     # --- the create ----------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from orchestrator.config import WorkerSettings
 from orchestrator.render.video import RenderVideoWorkflow
 from orchestrator.worker import build_worker, lambda_client
 from smm_local.demo_assets import upload_demo_assets
+from smm_local.principals import WORKER, credentials
 from smm_local.stack import LOCAL_CREDENTIALS, LocalStack
 from smm_runtime.contract.workflow_io import DispatchPolicy, RenderVideoInput, RenderVideoOutput
 from smm_runtime.media_tools import ffmpeg_binary, ffprobe_binary
@@ -31,9 +32,10 @@ QUICK_RETRY = DispatchPolicy(heartbeat_timeout_s=5, initial_interval_s=1, max_at
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     ARTIFACTS.mkdir(exist_ok=True)
-    # The in-process worker's boto3 signs requests to the emulator and moto with these.
-    for key, value in LOCAL_CREDENTIALS.items():
-        os.environ.setdefault(key, value)
+    # The in-process workers' boto3 signs requests to the emulator and moto with these: as
+    # WorkerPolicy, whose grants the stack enforces (tests inspect state with stack.s3()).
+    for key, value in {**LOCAL_CREDENTIALS, **credentials(WORKER)}.items():
+        os.environ[key] = value
     with (
         (ARTIFACTS / "integration-stack.log").open("w") as log,
         LocalStack(state_dir=tmp_path_factory.mktemp("stack"), log=log) as running,
@@ -41,6 +43,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         # In-process workers' AWS clients (the ledger's DynamoDB) go to moto, never to AWS.
         os.environ["AWS_ENDPOINT_URL"] = running.moto_url
         yield running
+        # The product never made a call template.yaml does not grant (even one it survived).
+        denied = [d for d in running.iam_seen()["denials"] if "iam-probe" not in d["resource"]]
+        assert not denied, f"the template's IAM denied: {denied}"
 
 
 @pytest.fixture(scope="session")

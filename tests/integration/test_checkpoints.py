@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from PIL import Image, ImageOps
 from temporalio.client import Client
@@ -115,7 +114,7 @@ async def test_a_rerun_of_the_same_spec_reuses_every_finished_segment(
 def test_a_duplicate_delivery_finds_the_checkpoint_instead_of_rendering_again(
     stack: LocalStack, assets: dict[str, str], tmp_path: Path
 ) -> None:
-    s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
+    s3 = stack.s3("RenderSegmentFunctionRole")  # the code of the segment function
     storage = Storage(
         s3=s3,
         settings=RenderSettings(
@@ -164,7 +163,7 @@ def test_deliveries_arriving_together_render_a_segment_once(
     """Two copies of one event (Lambda's at-least-once delivery) and a second workflow that
     wants the same pixels, all at the same moment, in three environments: one renders, the
     others stop quietly or reuse its checkpoint."""
-    s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
+    s3 = stack.s3("RenderSegmentFunctionRole")  # the code of the segment function
 
     def environment(name: str) -> SegmentRenderer:
         return SegmentRenderer(
@@ -236,10 +235,10 @@ def test_a_photo_overwritten_at_the_same_key_is_rendered_anew_not_reused(
 ) -> None:
     """Checkpoints follow content, not names: the same spec after its photo was replaced at
     the same S3 key renders the new photo instead of reusing the old pixels."""
-    s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
+    s3 = stack.s3("RenderSegmentFunctionRole")  # the code of the segment function
     photo = s3.get_object(Bucket=stack.bucket, Key=assets["photo"].split("/", 3)[3])["Body"].read()
     key = f"assets/test/etag-{uuid.uuid4().hex[:6]}.jpg"
-    s3.put_object(Bucket=stack.bucket, Key=key, Body=photo)
+    stack.s3().put_object(Bucket=stack.bucket, Key=key, Body=photo)
     storage = Storage(
         s3=s3,
         settings=RenderSettings(
@@ -285,7 +284,7 @@ def test_a_photo_overwritten_at_the_same_key_is_rendered_anew_not_reused(
     assert renderer(request, ctx()).reused  # same photo: the checkpoint
     inverted = io.BytesIO()
     ImageOps.invert(Image.open(io.BytesIO(photo)).convert("RGB")).save(inverted, "JPEG")
-    s3.put_object(Bucket=stack.bucket, Key=key, Body=inverted.getvalue())
+    stack.s3().put_object(Bucket=stack.bucket, Key=key, Body=inverted.getvalue())
     again = renderer(request, ctx())
     assert not again.reused and again.segment != first.segment
 
@@ -295,7 +294,7 @@ def test_a_render_that_stops_releases_its_claim(
 ) -> None:
     """A cancelled (or failed) render leaves no claim behind: the next workflow that wants
     the same pixels renders them at once instead of waiting for a claim to go stale."""
-    s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
+    s3 = stack.s3("RenderSegmentFunctionRole")  # the code of the segment function
     renderer = SegmentRenderer(
         Storage(
             s3=s3,

@@ -7,19 +7,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import urllib.request
 import uuid
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from PIL import Image, ImageChops
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
 from orchestrator.render.image import GenerateImageWorkflow
+from smm_local.principals import SECRET_KEY, WORKER
 from smm_local.stack import LocalStack
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.kinds import ImageRequest, image_fingerprint
@@ -161,13 +163,16 @@ def invoke_image_function(stack: LocalStack, token: bytes, request: ImageRequest
         "attempt": 1,
         "request": request.model_dump(mode="json"),
     }
-    req = urllib.request.Request(
-        f"{stack.lambda_url}/2015-03-31/functions/RenderImageFunction/invocations",
-        data=json.dumps(event).encode(),
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        outcome: str = json.load(resp)["outcome"]
+    # Invoked as the worker invokes it: signed as WorkerPolicy (the emulator enforces IAM).
+    answer = boto3.client(
+        "lambda",
+        endpoint_url=stack.lambda_url,
+        region_name="us-east-1",
+        aws_access_key_id=WORKER,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(read_timeout=60, retries={"max_attempts": 1}),
+    ).invoke(FunctionName="RenderImageFunction", Payload=json.dumps(event).encode())
+    outcome: str = json.loads(answer["Payload"].read())["outcome"]
     return outcome
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 import pytest
 
 from functions.render_video.segment_job import SegmentRenderer
@@ -31,7 +30,7 @@ def used(folder: Path) -> int:
 def test_two_hundred_invocations_in_one_warm_environment_leave_tmp_as_they_found_it(
     stack: LocalStack, assets: dict[str, str], tmp_path: Path
 ) -> None:
-    s3 = boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1")
+    s3 = stack.s3("RenderSegmentFunctionRole")  # the code of the segment function
     settings = RenderSettings(
         asset_buckets=stack.bucket,
         output_bucket=stack.bucket,

@@ -258,6 +258,10 @@ async def run_soak(config: SoakConfig, state_dir: Path, log_path: Path) -> SoakR
         per_post = Counter((p["content"], p["integration"]["id"]) for p in posts)
         report.duplicate_postiz_posts = sum(n - 1 for n in per_post.values() if n > 1)
         ledger_checks(stack, report)
+        report.conflicts = stack.contention()
+        report.iam_denials = [
+            f"{d['principal']} {d['action']} {d['resource']}" for d in stack.iam_seen()["denials"]
+        ]
         report.leaked_permits = await leaked_permits(client, queue)
         stats = stack.lambda_stats()
         report.duplicated_events = sum(s["duplicated_events"] for s in stats.values())
@@ -325,6 +329,8 @@ def main(argv: list[str] | None = None) -> None:
         or not report.ledger_invariants_hold
         or report.stale_holds
         or report.leaked_permits
+        or report.iam_denials
+        or not sum(report.conflicts.values())  # the soak must exercise the retries
     )
     exit_now(1 if bad else 0)  # temporalio may abort the interpreter at exit (process_exit)
 

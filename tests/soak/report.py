@@ -38,6 +38,11 @@ class SoakReport:
     late_events: int = 0
     segment_renders: int = 0
     captures: int = 0
+    # DynamoDB transactions cancelled by TransactionConflict, single writes refused with
+    # TransactionConflictException, S3 conditional writes answered 409 (smm_local.contention):
+    # all retried by the product; none may show up as a failure.
+    conflicts: dict[str, int] = field(default_factory=dict)
+    iam_denials: list[str] = field(default_factory=list)  # calls template.yaml did not grant
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
 
@@ -59,10 +64,14 @@ class SoakReport:
                 f"of {self.kill_candidates} render invocations, events delivered twice "
                 f"{self.duplicated_events}, late redeliveries {self.late_events}, Postiz faults "
                 f"{self.postiz_faults}, Payload faults {self.payload_faults}",
+                "conflicts met and retried: "
+                + (", ".join(f"{k} {v}" for k, v in sorted(self.conflicts.items())) or "none")
+                + f"; IAM denials {len(self.iam_denials)}",
                 f"took {self.seconds:.1f}s",
             ]
             + [f"failure: {f}" for f in self.failures]
             + [f"Payload wrong: {w}" for w in self.payload_wrong]
+            + [f"IAM denied: {d}" for d in self.iam_denials]
         )
 
 

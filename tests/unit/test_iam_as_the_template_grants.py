@@ -17,7 +17,7 @@ from moto import mock_aws
 from functions.trigger.replay import RequestLog
 from orchestrator.publish.postiz import PostizPublisher
 from smm_local.http_double import serve
-from smm_local.iam import Policy, enforce, policy_of
+from smm_local.iam import Policy, Statement, enforce, policy_of
 from smm_local.loopback import free_port
 from smm_local.postiz_double import DEFAULT_INTEGRATIONS, Handler, PostizDouble
 from smm_local.postiz_model import PostizState
@@ -122,11 +122,16 @@ def test_resources_are_matched_as_iam_matches_them() -> None:
     assert policy.allows("S3:putobject", records)  # actions are case-insensitive
     assert not policy.allows("s3:PutObject", f"arn:aws:s3:::{BUCKET}/renders/abc.json")
     assert not policy.allows("s3:PutObject", "arn:aws:s3:::other-bucket/publish-records/a")
-    # ListBucket only for the prefixes its condition names, and only with a prefix.
+    # A condition holds only for the values it names, and never when the request lacks its
+    # key: a GetObject carries no s3:prefix, so such a grant does not make missing keys 404.
     bucket = f"arn:aws:s3:::{BUCKET}"
-    assert policy.allows("s3:ListBucket", bucket, {"s3:prefix": "publish-records/x"})
-    assert not policy.allows("s3:ListBucket", bucket, {"s3:prefix": "renders/"})
-    assert not policy.allows("s3:ListBucket", bucket, {})
+    prefixed = {"StringLike": {"s3:prefix": ("publish-records/*",)}}
+    listing = Policy("p", (Statement("L", ("s3:ListBucket",), (bucket,), prefixed),))
+    assert listing.allows("s3:ListBucket", bucket, {"s3:prefix": "publish-records/x"})
+    assert not listing.allows("s3:ListBucket", bucket, {"s3:prefix": "renders/"})
+    assert not listing.allows("s3:ListBucket", bucket, {})
+    # The worker's grant is unconditioned for that reason.
+    assert policy.allows("s3:ListBucket", bucket, {})
 
 
 @pytest.mark.parametrize("role", ["RenderSegmentFunctionRole", "RenderImageFunctionRole"])

@@ -89,6 +89,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_iam(seen: dict[str, Any]) -> None:
+    """Every AWS call ran as template.yaml grants its principal; a denial fails the demo."""
+    calls = ", ".join(f"{p} {n}" for p, n in sorted(seen["calls"].items()))
+    print(f"IAM (template.yaml, enforced): calls by principal: {calls}")
+    if seen["denials"]:
+        denied = "; ".join(
+            f"{d['principal']} {d['action']} {d['resource']}" for d in seen["denials"]
+        )
+        raise RuntimeError(f"the template's IAM denied {len(seen['denials'])} call(s): {denied}")
+
+
 def _demo(stack: Any, args: argparse.Namespace, ui_port: int) -> None:
     os.environ.update(stack.env())
     os.environ["SMM_ACCOUNT"] = DEMO_ACCOUNT
@@ -114,6 +125,7 @@ def _demo(stack: Any, args: argparse.Namespace, ui_port: int) -> None:
     )
     for entry in ledger.history(DEMO_ACCOUNT, 10):
         print(f"  {entry['op']:<8} {entry.get('amount', 0):>5}  {entry['key']}")
+    _report_iam(stack.iam_seen())
     print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows")
     if args.keep:
         print("--keep: the stack stays up until Ctrl-C")

@@ -15,12 +15,19 @@ DELETEs and every DynamoDB request; the local stack's moto server and the in-pro
 run with it.
 
     python -m smm_local.moto_faithful -H 127.0.0.1 -p 5000   # moto_server, with the fixes
+    python -m smm_local.moto_faithful -p 5000 --template template.yaml --ref CreativeBucket=b
+                                                            # ... and the template's IAM
 """
 
 from __future__ import annotations
 
+import argparse
+import logging
+import os
+import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 _installed = False
@@ -63,8 +70,48 @@ def install() -> None:
     _installed = True
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> None:
+    """moto's server with the fixes above and, given a template, IAM in front
+    (smm_local.iam_gate): each signed request authorised as the template grants its signer."""
+    parser = argparse.ArgumentParser(description="moto, faithful, behind the template's IAM")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--template", type=Path, help="enforce this template's IAM")
+    parser.add_argument("--ref", action="append", default=[], help="LogicalId=local name")
+    parser.add_argument(
+        "--conflict-window-ms",
+        type=float,
+        default=20.0,
+        help="how long a transaction or a conditional write is in flight (smm_local.contention)",
+    )
+    args = parser.parse_args(argv)
     install()
-    from moto.server import main
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
 
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    from smm_local.contention import Contention
+
+    app: Any = Contention(
+        DomainDispatcherApplication(create_backend_app), args.conflict_window_ms / 1000
+    )
+    if args.template is not None:
+        from smm_local.iam_gate import IamGate
+        from smm_local.principals import ADMIN_KEY, function_names, principals
+        from smm_local.template import Resolver, load_template, parameter_defaults
+
+        template = load_template(args.template)
+        refs = dict(item.split("=", 1) for item in args.ref)
+        resolver = Resolver(parameter_defaults(template), {**function_names(template), **refs})
+        app = IamGate(app, principals(template, resolver), frozenset({ADMIN_KEY}))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+if __name__ == "__main__":
     main(sys.argv[1:])

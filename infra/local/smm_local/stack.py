@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import boto3
 
@@ -21,6 +21,7 @@ from orchestrator.visibility.attributes import search_attribute_flags
 from smm_local.local_files import bin_path, font_files, local_payload_keys
 from smm_local.loopback import free_port, get_json, post_json, wait_for_port
 from smm_local.payload_app import PayloadApp
+from smm_local.principals import ADMIN_KEY, OPERATOR, SECRET_KEY, WORKER, credentials
 
 ROOT = Path(__file__).resolve().parents[3]
 NAMESPACE = "smm-hub-core"
@@ -61,6 +62,8 @@ class LocalStack:
     # worker's postiz-posts budget, to post a hundred times within its run.
     postiz_rate_limit: int = 90
     function_env: dict[str, str] = field(default_factory=dict)  # for every function (benches)
+    # IAM as template.yaml grants it, on moto and the Lambda API (smm_local.principals).
+    iam: bool = True
 
     @property
     def temporal_address(self) -> str:
@@ -108,9 +111,11 @@ class LocalStack:
         )
 
     def env(self) -> dict[str, str]:
-        """What a worker, a CLI or a test needs to reach this stack."""
+        """What the operator's CLI (signing as ``OperatorPolicy``) or a test needs to reach
+        this stack; a worker takes ``worker_env()``."""
         return {
             **LOCAL_CREDENTIALS,
+            **(credentials(OPERATOR) if self.iam else {}),
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": NAMESPACE,
             "AWS_ENDPOINT_URL": self.moto_url,
@@ -129,6 +134,10 @@ class LocalStack:
             **self._payload_keys(),
             **({"SMM_WEB_UI_URL": f"http://127.0.0.1:{self.ui_port}"} if self.ui_port else {}),
         }
+
+    def worker_env(self) -> dict[str, str]:
+        """What a worker needs: ``env()``, signing as ``WorkerPolicy``."""
+        return {**self.env(), **(credentials(WORKER) if self.iam else {})}
 
     def _payload_keys(self) -> dict[str, str]:
         if not self.encrypt_payloads:
@@ -205,6 +214,7 @@ class LocalStack:
                 "127.0.0.1",
                 "-p",
                 str(self.moto_port),
+                *self._iam_flags(),
             ],
         )
         wait_for_port(self.moto_port, proc, "moto server")
@@ -227,6 +237,19 @@ class LocalStack:
                 {"AttributeName": "sk", "AttributeType": "S"},
             ],
         )
+
+    def _iam_flags(self) -> list[str]:
+        if not self.iam:
+            return []
+        refs = {
+            "CreativeBucket": self.bucket,
+            "IdempotencyTable": self.idempotency_table,
+            "LedgerTable": self.ledger_table,
+        }
+        flags = ["--template", str(ROOT / "template.yaml")]
+        for key, value in refs.items():
+            flags += ["--ref", f"{key}={value}"]
+        return flags
 
     def _start_doubles(self) -> None:
         postiz = self._spawn(
@@ -301,6 +324,7 @@ class LocalStack:
         ]
         for key, value in overrides.items():
             argv += ["--env", f"{key}={value}"]
+        argv += ["--iam"] if self.iam else []
         proc = self._spawn("lambda", argv, cwd=ROOT)
         wait_for_port(self.lambda_port, proc, "Lambda emulator")
 
@@ -327,25 +351,36 @@ class LocalStack:
     def start_worker(
         self, extra_env: dict[str, str] | None = None, name: str = "worker"
     ) -> subprocess.Popen[Any]:
-        env = {**os.environ, **self.env(), **(extra_env or {})}
+        env = {**os.environ, **self.worker_env(), **(extra_env or {})}
         return self._spawn(name, [sys.executable, "-m", "orchestrator.worker"], env=env, cwd=ROOT)
 
-    def dynamodb(self) -> Any:
-        return boto3.client(
-            "dynamodb",
-            endpoint_url=self.moto_url,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+    def contention(self) -> dict[str, int]:
+        """The conflicts moto answered as DynamoDB and S3 would (smm_local.contention)."""
+        counts: dict[str, int] = get_json(f"{self.moto_url}/_contention")
+        return counts
 
-    def s3(self) -> Any:
+    def iam_seen(self) -> dict[str, Any]:
+        """What moto's IAM gate saw: ``calls`` authorised by principal, and ``denials`` (every
+        AWS call the template's IAM refused so far, with principal, action and resource)."""
+        return get_json(f"{self.moto_url}/_iam")
+
+    def dynamodb(self, principal: str = ADMIN_KEY) -> Any:
+        """A DynamoDB client of this stack, signing as ``principal`` (the administrator by
+        default: set-up and tests' inspection)."""
+        return self._client("dynamodb", principal)
+
+    def s3(self, principal: str = ADMIN_KEY) -> Any:
+        """An S3 client of this stack, signing as ``principal`` (a role's logical id, or the
+        administrator by default)."""
+        return self._client("s3", principal)
+
+    def _client(self, service: Literal["s3", "dynamodb"], principal: str) -> Any:
         return boto3.client(
-            "s3",
+            service,
             endpoint_url=self.moto_url,
             region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
+            aws_access_key_id=principal,
+            aws_secret_access_key=SECRET_KEY,
         )
 
     def reset_peaks(self) -> None:

@@ -87,6 +87,7 @@ class FunctionSpec:
     max_retry_attempts: int = 2
     max_event_age_s: int = 21600
     on_failure: str | None = None
+    role: str | None = None  # the logical id of its execution role
     unresolved: list[str] = field(default_factory=list)
 
 
@@ -179,9 +180,16 @@ def functions(template: dict[str, Any], root: Path, resolver: Resolver) -> dict[
                 resolver.value(invoke.get("MaximumEventAgeInSeconds", 21600)) or 21600
             ),
             on_failure=_destination_name(on_failure),
+            role=_role_name(props.get("Role")),
             unresolved=unresolved,
         )
     return found
+
+
+def _role_name(raw: Any) -> str | None:
+    if isinstance(raw, dict) and "Fn::GetAtt" in raw:
+        return str(raw["Fn::GetAtt"][0])
+    return None
 
 
 def _destination_name(raw: Any) -> str | None:

@@ -14,6 +14,8 @@ owning run has closed without settling it is released by the sweeper (``open_hol
 from __future__ import annotations
 
 import json
+import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +39,20 @@ class LedgerConflictError(Exception):
     """An operation that contradicts the ledger (e.g. capturing a released hold)."""
 
 
+class LedgerBusyError(Exception):
+    """The account's items stayed in other transactions through every retry: transient (the
+    caller's own retries, an activity's, will get through)."""
+
+
+# DynamoDB cancels a transaction whose item another ongoing transaction holds
+# (TransactionConflict) and refuses a single write to it (TransactionConflictException):
+# both transient, retried here with full jitter (AWS Architecture Blog, "Exponential Backoff
+# And Jitter"). Nothing of a cancelled transaction was applied, so a retry cannot double.
+CONFLICT_ATTEMPTS = 10
+CONFLICT_BASE_S = 0.025
+CONFLICT_CAP_S = 2.0
+
+
 @dataclass(frozen=True)
 class Balance:
     account: str
@@ -54,6 +70,7 @@ class Ledger:
     def __init__(self, dynamodb: Any, table: str) -> None:
         self._db = dynamodb
         self._table = table
+        self.conflicts = 0  # transaction conflicts met and retried (the soak reports them)
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -311,20 +328,34 @@ class Ledger:
                 "ConditionExpression": "attribute_not_exists(sk)",
             }
         }
-        try:
-            self._db.transact_write_items(TransactItems=[put_entry, *writes])
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = err.response.get("CancellationReasons") or []
-            codes = [r.get("Code", "None") for r in reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                first = self._existing(account, key)  # a repeat: answer as the first time
-                if first is not None:
-                    return first
-            failed = [i for i, c in enumerate(codes) if c == "ConditionalCheckFailed"]
-            where = "state" if failed and failed[-1] == len(writes) else "hold"
-            raise LedgerConflictError(
-                f"{entry['op']} {key}: condition failed on {where} ({codes})"
-            ) from None
-        return entry
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=[put_entry, *writes])
+                return entry
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = err.response.get("CancellationReasons") or []
+                codes = [r.get("Code", "None") for r in reasons]
+            if "TransactionConflict" not in codes or "ConditionalCheckFailed" in codes:
+                return self._cancelled(account, key, entry, writes, codes)
+            self.conflicts += 1
+            time.sleep(random.uniform(0, min(CONFLICT_CAP_S, CONFLICT_BASE_S * 2**attempt)))
+        raise LedgerBusyError(
+            f"{entry['op']} {key}: the account stayed in other transactions through "
+            f"{CONFLICT_ATTEMPTS} attempts; retry"
+        )
+
+    def _cancelled(
+        self, account: str, key: str, entry: dict[str, Any], writes: list[dict[str, Any]],
+        codes: list[str],
+    ) -> dict[str, Any]:  # fmt: skip
+        """A transaction cancelled by its conditions: a repeat of an applied operation (its
+        first answer), or an operation the ledger's state refuses."""
+        if codes and codes[0] == "ConditionalCheckFailed":
+            first = self._existing(account, key)  # a repeat: answer as the first time
+            if first is not None:
+                return first
+        failed = [i for i, c in enumerate(codes) if c == "ConditionalCheckFailed"]
+        where = "state" if failed and failed[-1] == len(writes) else "hold"
+        raise LedgerConflictError(f"{entry['op']} {key}: condition failed on {where} ({codes})")

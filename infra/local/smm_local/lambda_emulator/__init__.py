@@ -21,6 +21,7 @@ from typing import Any
 
 from smm_local.lambda_emulator.emulator import Emulator
 from smm_local.lambda_emulator.http_api import api_for
+from smm_local.principals import function_names, principals
 from smm_local.template import Resolver, functions, load_template, parameter_defaults
 
 log = logging.getLogger("smm.emulator")
@@ -33,14 +34,16 @@ def serve(
     overrides: dict[str, str],
     parameters: dict[str, str],
     refs: dict[str, str],
+    enforce_iam: bool = False,
 ) -> None:
     data = load_template(template)
     resolver = Resolver(
         {**parameter_defaults(data), **parameters},
-        refs,
+        {**function_names(data), **refs},
         region=overrides.get("AWS_REGION", "us-east-1"),
     )
-    emulator = Emulator(functions(data, template.parent, resolver), overrides)
+    policies = principals(data, resolver) if enforce_iam else None
+    emulator = Emulator(functions(data, template.parent, resolver), overrides, policies)
     emulator.start()
     server = ThreadingHTTPServer((host, port), api_for(emulator))
     server.daemon_threads = True
@@ -81,6 +84,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ref", action="append", default=[], help="LogicalId=physical name, for !Ref to resources"
     )
+    parser.add_argument(
+        "--iam",
+        action="store_true",
+        help="each function signs as its execution role; Invoke is authorised by the template",
+    )
     args = parser.parse_args(argv)
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         raise SystemExit("the emulator only listens on loopback")
@@ -92,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         _pairs(args.env, "--env"),
         _pairs(args.parameter, "--parameter"),
         _pairs(args.ref, "--ref"),
+        enforce_iam=args.iam,
     )
 
 

@@ -7,21 +7,32 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
+from smm_local.iam import ACCOUNT, REGION, Policy
 from smm_local.lambda_emulator.chaos import Chaos
 from smm_local.lambda_emulator.cpus import SETTING as CPU_PER_ENVIRONMENT
 from smm_local.lambda_emulator.cpus import CpuAllotter
 from smm_local.lambda_emulator.host import INHERITED_ENV, Outcome
 from smm_local.lambda_emulator.pool import FunctionPool
+from smm_local.principals import ADMIN_KEY, credentials
 from smm_local.template import FunctionSpec
 
 log = logging.getLogger("smm.emulator")
 
 
 class Emulator:
-    def __init__(self, specs: dict[str, FunctionSpec], overrides: dict[str, str]) -> None:
+    def __init__(
+        self,
+        specs: dict[str, FunctionSpec],
+        overrides: dict[str, str],
+        policies: Mapping[str, Policy] | None = None,
+    ) -> None:
         self.chaos = Chaos()
+        # With policies, IAM as the template grants it: each function signs as its execution
+        # role, and Invoke and destination deliveries are authorised (smm_local.principals).
+        self.policies = policies
         overrides = dict(overrides)
         cpus = CpuAllotter() if overrides.pop(CPU_PER_ENVIRONMENT, "") == "1" else None
         base = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
@@ -40,6 +51,9 @@ class Emulator:
                 "TZ": ":UTC",
                 **spec.environment,
                 **overrides,
+                # Lambda gives the function its execution role's credentials (reserved
+                # variables: no setting overrides them).
+                **(credentials(spec.role) if policies is not None and spec.role else {}),
             }
             self.pools[name] = FunctionPool(
                 spec,
@@ -77,6 +91,12 @@ class Emulator:
         target = self.pools.get(spec.on_failure or "")
         if target is None:
             return
+        if not self.may_invoke(spec.role or "", target.spec.logical_id):
+            # Lambda sends the record with the function's execution role: without
+            # lambda:InvokeFunction on the destination, the record is lost.
+            log.error("%s: on-failure record not delivered: its role %s may not invoke %s",
+                      spec.logical_id, spec.role, target.spec.logical_id)  # fmt: skip
+            return
         record = {
             "version": "1.0",
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
@@ -98,6 +118,15 @@ class Emulator:
             },
         }
         target.events.put((record, time.monotonic(), target.spec.max_retry_attempts))
+
+    def may_invoke(self, principal: str, function: str, action: str = "InvokeFunction") -> bool:
+        """Whether ``principal`` may call ``lambda:<action>`` on ``function`` (always, when the
+        emulator runs without IAM, or for the stack's administrator)."""
+        if self.policies is None or principal == ADMIN_KEY:
+            return True
+        policy = self.policies.get(principal)
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
+        return policy is not None and policy.allows(f"lambda:{action}", arn)
 
     def shutdown(self) -> None:
         for pool in self.pools.values():

@@ -10,8 +10,10 @@ import uuid
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
+from smm_local.iam import ACCOUNT, REGION
+from smm_local.iam_gate import denial_message, signer
 from smm_local.lambda_emulator.emulator import Emulator
 from smm_local.lambda_emulator.host import EVENT_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
 
@@ -73,6 +75,19 @@ class InvokeApi(BaseHTTPRequestHandler):
     def _error(self, status: int, kind: str, message: str) -> None:
         self._send(status, {"Type": "User", "message": message}, {"x-amzn-ErrorType": kind})
 
+    def _authorised(self, action: str, function: str) -> bool:
+        """IAM on the Lambda API: the signer may call ``lambda:<action>`` on the function
+        (answers AccessDeniedException, as Lambda does, when not)."""
+        signed = signer(dict(self.headers.items()), parse_qs(urlparse(self.path).query))
+        principal = signed[0] if signed else ""
+        if self.emulator.may_invoke(principal, function, action):
+            return True
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
+        log.warning("iam: denied %s lambda:%s on %s", principal, action, arn)
+        self._error(403, "AccessDeniedException",
+                    denial_message(principal, f"lambda:{action}", arn))  # fmt: skip
+        return False
+
     def function_url(self) -> None:
         """``/_url/<Function>/<path>``: a Lambda Function URL (payload format 2.0)."""
         parsed = urlparse(self.path)
@@ -131,6 +146,8 @@ class InvokeApi(BaseHTTPRequestHandler):
             pool = self.emulator.pool(unquote(parts[2]))
             if pool is None:
                 self._error(404, "ResourceNotFoundException", f"Function not found: {parts[2]}")
+            elif not self._authorised("GetFunctionConcurrency", pool.spec.logical_id):
+                pass
             elif pool.spec.reserved_concurrency:
                 self._send(200, {"ReservedConcurrentExecutions": pool.spec.reserved_concurrency})
             else:
@@ -168,6 +185,8 @@ class InvokeApi(BaseHTTPRequestHandler):
         pool = self.emulator.pool(name)
         if pool is None:
             self._error(404, "ResourceNotFoundException", f"Function not found: {name}")
+            return
+        if not self._authorised("InvokeFunction", pool.spec.logical_id):
             return
         kind = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         limit = EVENT_PAYLOAD_LIMIT if kind == "Event" else SYNC_PAYLOAD_LIMIT
