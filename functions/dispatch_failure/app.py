@@ -26,15 +26,33 @@ _loop = asyncio.new_event_loop()  # kept across warm invocations, with the clien
 _clients = CachedClient()
 
 
+def function_name(arn: str) -> str:
+    """The function's name in the record's ARN, which Lambda qualifies with the version
+    (``arn:aws:lambda:<region>:<account>:function:<name>:$LATEST``)."""
+    parts = arn.split(":")
+    return parts[6] if len(parts) > 6 and parts[5] == "function" else arn or "?"
+
+
 async def _fail(record: dict[str, Any]) -> str:
     token = extract_task_token(record.get("requestPayload"))
     if token is None:
         logger.warning("failure record without a task token: nothing to report")
         return "ignored"
-    response = record.get("responsePayload") or {}
-    function = str(record.get("requestContext", {}).get("functionArn", "?")).rsplit(":", 1)[-1]
-    error_type = str(response.get("errorType") or "Unknown")
-    message = f"{function} failed: {error_type}: {response.get('errorMessage', '')}"[:1000]
+    context = record.get("requestContext") or {}
+    function = function_name(str(context.get("functionArn", "")))
+    if context.get("condition") == "EventAgeExceeded":
+        # Queued past MaximumEventAgeInSeconds (throttled at the function's concurrency):
+        # it may never have run. Retryable, as a timeout is.
+        error_type = "EventAgeExceeded"
+        detail = (
+            f"the event waited past its maximum age and was not run again "
+            f"(invoked {context.get('approximateInvokeCount', 0)} time(s))"
+        )
+    else:
+        response = record.get("responsePayload") or {}
+        error_type = str(response.get("errorType") or "Unknown")
+        detail = str(response.get("errorMessage", ""))
+    message = f"{function} failed: {error_type}: {detail}"[:1000]
     client = await _clients.get()
     try:
         await client.get_async_activity_handle(task_token=token).fail(

@@ -88,6 +88,7 @@ class FunctionSpec:
     max_event_age_s: int = 21600
     on_failure: str | None = None
     role: str | None = None  # the logical id of its execution role
+    ephemeral_mb: int = 512  # EphemeralStorage: the size of its /tmp
     unresolved: list[str] = field(default_factory=list)
 
 
@@ -181,6 +182,9 @@ def functions(template: dict[str, Any], root: Path, resolver: Resolver) -> dict[
             ),
             on_failure=_destination_name(on_failure),
             role=_role_name(props.get("Role")),
+            ephemeral_mb=int(
+                resolver.value((props.get("EphemeralStorage") or {}).get("Size", 512)) or 512
+            ),
             unresolved=unresolved,
         )
     return found

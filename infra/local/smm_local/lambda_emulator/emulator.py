@@ -86,38 +86,51 @@ class Emulator:
         name = function_name.split(":function:", 1)[-1].split(":", 1)[0]
         return self.pools.get(name)
 
-    def deliver_failure(self, spec: FunctionSpec, event: Any, outcome: Outcome) -> None:
-        """Send Lambda's on-failure destination record to the configured function."""
+    def deliver_failure(
+        self, spec: FunctionSpec, event: Any, outcome: Outcome | None, invoked: int
+    ) -> None:
+        """Send Lambda's invocation record to the on-failure destination (Lambda developer
+        guide, "Capturing records of Lambda asynchronous invocations"): after the last
+        attempt failed (RetriesExhausted, with the function's response), or when the event
+        outlived MaximumEventAgeInSeconds before an attempt (EventAgeExceeded)."""
         target = self.pools.get(spec.on_failure or "")
         if target is None:
             return
         if not self.may_invoke(spec.role or "", target.spec.logical_id):
             # Lambda sends the record with the function's execution role: without
             # lambda:InvokeFunction on the destination, the record is lost.
-            log.error("%s: on-failure record not delivered: its role %s may not invoke %s",
-                      spec.logical_id, spec.role, target.spec.logical_id)  # fmt: skip
+            log.error(
+                "%s: on-failure record not delivered: its role %s may not invoke %s",
+                spec.logical_id,
+                spec.role,
+                target.spec.logical_id,
+            )
             return
-        record = {
+        record: dict[str, Any] = {
             "version": "1.0",
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
-                "functionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{spec.logical_id}",
-                "condition": "RetriesExhausted",
-                "approximateInvokeCount": spec.max_retry_attempts + 1,
+                # Qualified with the version that ran, as Lambda sends it.
+                "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{spec.logical_id}"
+                ":$LATEST",
+                "condition": "EventAgeExceeded" if outcome is None else "RetriesExhausted",
+                "approximateInvokeCount": invoked,
             },
             "requestPayload": event,
-            "responseContext": {
+        }
+        if outcome is not None:
+            record["responseContext"] = {
                 "statusCode": 200,
                 "executedVersion": "$LATEST",
                 "functionError": "Unhandled",
-            },
-            "responsePayload": {
+            }
+            record["responsePayload"] = {
                 "errorType": outcome.error_type,
                 "errorMessage": outcome.error_message,
-            },
-        }
-        target.events.put((record, time.monotonic(), target.spec.max_retry_attempts))
+            }
+        # An asynchronous invocation of the destination: its own retry settings apply.
+        target.events.put((record, time.monotonic(), 0))
 
     def may_invoke(self, principal: str, function: str, action: str = "InvokeFunction") -> bool:
         """Whether ``principal`` may call ``lambda:<action>`` on ``function`` (always, when the

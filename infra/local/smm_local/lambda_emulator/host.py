@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smm_local.lambda_emulator.limits import memory_watch, with_sized_tmp
 from smm_local.template import FunctionSpec
 
 log = logging.getLogger("smm.emulator")
@@ -37,6 +38,7 @@ class Outcome:
     error_message: str | None = None
     cold: bool = False
     duration_ms: int = 0
+    out_of_memory: bool = False
 
 
 def host_command(runtime: str) -> list[str]:
@@ -60,8 +62,9 @@ class Host:
         self.tmp = Path(tempfile.mkdtemp(prefix=f"lambda-{spec.logical_id}-"))
         child_env = {**env, "SMM_EMULATOR_RESULT_FD": str(write_fd), "TMPDIR": str(self.tmp)}
         # A session of its own: killing the group at a timeout also kills FFmpeg children.
+        # Its /tmp is a tmpfs of the function's EphemeralStorage (limits.with_sized_tmp).
         self.proc = subprocess.Popen(
-            host_command(spec.runtime),
+            with_sized_tmp(host_command(spec.runtime), spec.ephemeral_mb),
             cwd=spec.code_dir,
             env=child_env,
             stdin=subprocess.PIPE,
@@ -70,6 +73,8 @@ class Host:
         )
         os.close(write_fd)
         self._answers = os.fdopen(read_fd, "r")
+        # Its MemorySize: the whole session is killed past it (limits.MemoryWatch).
+        self.memory = memory_watch().watch(self.proc.pid, spec.memory_mb)
         self.spec = spec
         self.last_used = time.monotonic()
         self.ready: dict[str, Any] | None = None
@@ -129,10 +134,13 @@ class Host:
             )
         if not line:
             code = self.proc.wait()
+            # As Lambda reports a runtime killed for passing its memory: signal: killed.
+            how = "signal: killed" if self.memory.exceeded else f"exit status {code}"
             return Outcome(
                 False,
                 error_type="Runtime.ExitError",
-                error_message=f"Runtime exited with error: exit status {code}",
+                error_message=f"RequestId: {request_id} Error: Runtime exited with error: {how}",
+                out_of_memory=self.memory.exceeded,
             )
         answer = json.loads(line)
         if answer.get("ok"):
@@ -153,6 +161,7 @@ class Host:
         return self.proc.poll() is None
 
     def kill(self) -> None:
+        memory_watch().unwatch(self.memory)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()

@@ -35,10 +35,11 @@ class Stats:
     timeouts: int = 0
     throttles: int = 0
     accepted_events: int = 0
-    dropped_events: int = 0
     peak_active: int = 0
     duplicated_events: int = 0
     late_events: int = 0
+    out_of_memory: int = 0  # environments killed for passing MemorySize
+    expired_events: int = 0  # older than MaximumEventAgeInSeconds: to the destination
 
 
 @dataclass
@@ -46,7 +47,8 @@ class FunctionPool:
     spec: FunctionSpec
     env: dict[str, str]
     # Where an event goes after its last failed attempt (the on-failure destination).
-    on_failure: Callable[[FunctionSpec, Any, Outcome], None]
+    # (spec, event, the last outcome or None when it expired unrun, attempts made)
+    on_failure: Callable[[FunctionSpec, Any, Outcome | None, int], None]
     stats: Stats = field(default_factory=Stats)
     idle: list[Host] = field(default_factory=list)
     busy: set[Host] = field(default_factory=set)
@@ -132,6 +134,7 @@ class FunctionPool:
             if not outcome.ok:
                 self.stats.errors += 1
                 self.stats.timeouts += outcome.error_type == "Sandbox.Timedout"
+                self.stats.out_of_memory += outcome.out_of_memory
             alive = host.alive
             if alive:
                 self.idle.append(host)
@@ -155,10 +158,13 @@ class FunctionPool:
             event, accepted, attempt = self.events.get()
             if time.monotonic() - accepted > self.spec.max_event_age_s:
                 with self.lock:
-                    self.stats.dropped_events += 1
+                    self.stats.expired_events += 1
                 log.warning(
-                    "%s: event older than MaximumEventAgeInSeconds dropped", self.spec.logical_id
+                    "%s: event older than MaximumEventAgeInSeconds: not run (EventAgeExceeded)",
+                    self.spec.logical_id,
                 )
+                if self.spec.on_failure:
+                    self.on_failure(self.spec, event, None, attempt)
                 continue
             with self.lock:
                 host = self._take_host_locked()
@@ -175,7 +181,7 @@ class FunctionPool:
                 time.sleep(1.0)  # Lambda waits about a minute; locally a second will do
                 self.events.put((event, accepted, attempt + 1))
             elif self.spec.on_failure:
-                self.on_failure(self.spec, event, outcome)
+                self.on_failure(self.spec, event, outcome, attempt + 1)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
