@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import re
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from orchestrator.cli.credits import ledger as cli_ledger
 from orchestrator.cli.publish import FINAL_STAGES, follow_publish
 from orchestrator.cli.render import render_spec, report
 from orchestrator.cli.settings import settings
+from smm_local.deadline import Deadline, DeadlineExceeded
 from smm_local.demo_assets import card_spec, carousel_spec, demo_spec, upload_demo_assets
 from smm_local.exit_watch import ExitWatch
 from smm_local.loopback import free_port
@@ -31,6 +33,9 @@ from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.temporal_conn import connect
 
 DEMO_ACCOUNT = "demo-agency"
+# The whole demo, set-up to report (it takes about 1 to 2 minutes here): past this it stops
+# everything and names the stage it was waiting in.
+DEADLINE_S = 15 * 60
 
 
 async def _images(card: dict[str, Any], carousel: dict[str, Any], out_dir: Path) -> list[Path]:
@@ -68,6 +73,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     log_path = ROOT / ".local" / "demo.log"
     log_path.parent.mkdir(exist_ok=True)
     ui_port = args.ui_port if _port_free(args.ui_port) else free_port()
+    try:
+        with Deadline("make demo", DEADLINE_S) as deadline:
+            return _run(args, log_path, ui_port, deadline)
+    except DeadlineExceeded as err:
+        print(f"error: {err}; see {log_path}; nothing was left running", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, log_path: Path, ui_port: int, deadline: Deadline) -> int:
+    deadline.stage("starting the local stack")
     with log_path.open("w") as log, LocalStack(ui_port=ui_port, persistent=True, log=log) as stack:
         print(
             f"local stack up: Temporal {stack.temporal_address} (namespace smm-hub-core), "
@@ -76,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ensure_search_attributes(stack.temporal_address)
         with ExitWatch(stack.start_worker()) as watch:
             try:
-                _demo(stack, args, ui_port)
+                _demo(stack, args, ui_port, deadline)
             except KeyboardInterrupt:
                 if watch.died is None:
                     raise
@@ -100,7 +115,7 @@ def _report_iam(seen: dict[str, Any]) -> None:
         raise RuntimeError(f"the template's IAM denied {len(seen['denials'])} call(s): {denied}")
 
 
-def _demo(stack: Any, args: argparse.Namespace, ui_port: int) -> None:
+def _demo(stack: Any, args: argparse.Namespace, ui_port: int, deadline: Deadline) -> None:
     os.environ.update(stack.env())
     os.environ["SMM_ACCOUNT"] = DEMO_ACCOUNT
     uris = upload_demo_assets(stack.s3(), stack.bucket)
@@ -110,13 +125,16 @@ def _demo(stack: Any, args: argparse.Namespace, ui_port: int) -> None:
     before = ledger.balance(DEMO_ACCOUNT)
     print(f"credits of {DEMO_ACCOUNT!r} before: {before.balance}")
     workflow_id = f"demo-{int(time.time())}"
+    deadline.stage(f"rendering the video ({workflow_id})")
     started = time.monotonic()
     paths, result = asyncio.run(render_spec(spec, ROOT / "out", workflow_id, "demo"))
     print(f"rendered {len(result.outputs)} presets in {time.monotonic() - started:.1f}s:")
     report(paths, result)
+    deadline.stage("rendering the card and the carousel")
     images = asyncio.run(_images(card_spec(uris), carousel_spec(uris), ROOT / "out"))
     for path in images:
         print(f"  wrote {path}")
+    deadline.stage("the publish flow (render, approval, Postiz, Payload)")
     _demo_publish(stack, spec, args.auto_approve)
     after = ledger.balance(DEMO_ACCOUNT)
     print(
@@ -128,6 +146,7 @@ def _demo(stack: Any, args: argparse.Namespace, ui_port: int) -> None:
     _report_iam(stack.iam_seen())
     print(f"Temporal Web UI: http://127.0.0.1:{ui_port}/namespaces/smm-hub-core/workflows")
     if args.keep:
+        deadline.cancel()  # kept up by request: no deadline
         print("--keep: the stack stays up until Ctrl-C")
         try:
             while True:
