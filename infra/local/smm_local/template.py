@@ -89,6 +89,8 @@ class FunctionSpec:
     on_failure: str | None = None
     role: str | None = None  # the logical id of its execution role
     ephemeral_mb: int = 512  # EphemeralStorage: the size of its /tmp
+    layers: tuple[Path, ...] = ()  # its layers' folders, in order (/opt)
+    built: bool = False  # code_dir and layers are what `sam build` made
     unresolved: list[str] = field(default_factory=list)
 
 
@@ -143,7 +145,11 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def functions(template: dict[str, Any], root: Path, resolver: Resolver) -> dict[str, FunctionSpec]:
+def functions(
+    template: dict[str, Any], root: Path, resolver: Resolver, built: bool = False
+) -> dict[str, FunctionSpec]:
+    """The template's functions; ``built`` when ``template`` is the one `sam build` wrote
+    (its CodeUri and ContentUri name the artifacts, relative to ``root``)."""
     glob = template.get("Globals", {}).get("Function", {})
     found: dict[str, FunctionSpec] = {}
     for logical_id, resource in template["Resources"].items():
@@ -182,11 +188,23 @@ def functions(template: dict[str, Any], root: Path, resolver: Resolver) -> dict[
             ),
             on_failure=_destination_name(on_failure),
             role=_role_name(props.get("Role")),
+            layers=tuple(_layers(template, root, props.get("Layers") or [])),
+            built=built,
             ephemeral_mb=int(
                 resolver.value((props.get("EphemeralStorage") or {}).get("Size", 512)) or 512
             ),
             unresolved=unresolved,
         )
+    return found
+
+
+def _layers(template: dict[str, Any], root: Path, refs: list[Any]) -> list[Path]:
+    found = []
+    for ref in refs:
+        name = ref.get("Ref") if isinstance(ref, dict) else None
+        layer = template["Resources"].get(str(name), {})
+        if layer.get("Type") == "AWS::Serverless::LayerVersion":
+            found.append((root / str(layer["Properties"]["ContentUri"])).resolve())
     return found
 
 

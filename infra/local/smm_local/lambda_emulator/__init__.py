@@ -19,6 +19,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from smm_local.lambda_emulator import sandbox
 from smm_local.lambda_emulator.emulator import Emulator
 from smm_local.lambda_emulator.http_api import api_for
 from smm_local.principals import function_names, principals
@@ -35,7 +36,17 @@ def serve(
     parameters: dict[str, str],
     refs: dict[str, str],
     enforce_iam: bool = False,
+    build_dir: Path | None = None,
 ) -> None:
+    if build_dir is not None and not sandbox.available():
+        log.warning(
+            "this machine does not allow the sandbox: running functions from the source tree, "
+            "not the artifacts in %s",
+            build_dir,
+        )
+        build_dir = None
+    if build_dir is not None:
+        template = build_dir / "template.yaml"  # what `sam build` wrote, naming the artifacts
     data = load_template(template)
     resolver = Resolver(
         {**parameter_defaults(data), **parameters},
@@ -43,7 +54,8 @@ def serve(
         region=overrides.get("AWS_REGION", "us-east-1"),
     )
     policies = principals(data, resolver) if enforce_iam else None
-    emulator = Emulator(functions(data, template.parent, resolver), overrides, policies)
+    specs = functions(data, template.parent, resolver, built=build_dir is not None)
+    emulator = Emulator(specs, overrides, policies)
     emulator.start()
     server = ThreadingHTTPServer((host, port), api_for(emulator))
     server.daemon_threads = True
@@ -89,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="each function signs as its execution role; Invoke is authorised by the template",
     )
+    parser.add_argument(
+        "--build-dir",
+        type=Path,
+        help="run each function from what `sam build` wrote here, as Lambda lays it out",
+    )
     args = parser.parse_args(argv)
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         raise SystemExit("the emulator only listens on loopback")
@@ -101,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         _pairs(args.parameter, "--parameter"),
         _pairs(args.ref, "--ref"),
         enforce_iam=args.iam,
+        build_dir=args.build_dir,
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from smm_local.lambda_emulator.limits import memory_watch, with_sized_tmp
+from smm_local.lambda_emulator.sandbox import sandboxed
 from smm_local.template import FunctionSpec
 
 log = logging.getLogger("smm.emulator")
@@ -60,11 +61,19 @@ class Host:
         read_fd, write_fd = os.pipe()
         # Like Lambda, every execution environment has a /tmp of its own.
         self.tmp = Path(tempfile.mkdtemp(prefix=f"lambda-{spec.logical_id}-"))
-        child_env = {**env, "SMM_EMULATOR_RESULT_FD": str(write_fd), "TMPDIR": str(self.tmp)}
+        if spec.built:
+            # As Lambda lays it out: the artifacts at /var/task and /opt, the template's
+            # runtime at /var/lang, nothing of the machine's dev environment (sandbox.py).
+            argv, laid_out = sandboxed(spec.code_dir, spec.layers, spec.runtime, spec.ephemeral_mb)
+            inherited = {k: v for k, v in env.items() if k not in INHERITED_ENV}
+            child_env = {**inherited, **laid_out, "SMM_EMULATOR_RESULT_FD": str(write_fd)}
+        else:
+            # Its /tmp is a tmpfs of the function's EphemeralStorage (limits.with_sized_tmp).
+            argv = with_sized_tmp(host_command(spec.runtime), spec.ephemeral_mb)
+            child_env = {**env, "SMM_EMULATOR_RESULT_FD": str(write_fd), "TMPDIR": str(self.tmp)}
         # A session of its own: killing the group at a timeout also kills FFmpeg children.
-        # Its /tmp is a tmpfs of the function's EphemeralStorage (limits.with_sized_tmp).
         self.proc = subprocess.Popen(
-            with_sized_tmp(host_command(spec.runtime), spec.ephemeral_mb),
+            argv,
             cwd=spec.code_dir,
             env=child_env,
             stdin=subprocess.PIPE,
