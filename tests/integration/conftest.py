@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
 import uuid
@@ -32,20 +31,24 @@ QUICK_RETRY = DispatchPolicy(heartbeat_timeout_s=5, initial_interval_s=1, max_at
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     ARTIFACTS.mkdir(exist_ok=True)
-    # The in-process workers' boto3 signs requests to the emulator and moto with these: as
-    # WorkerPolicy, whose grants the stack enforces (tests inspect state with stack.s3()).
-    for key, value in {**LOCAL_CREDENTIALS, **credentials(WORKER)}.items():
-        os.environ[key] = value
     with (
         (ARTIFACTS / "integration-stack.log").open("w") as log,
         LocalStack(state_dir=tmp_path_factory.mktemp("stack"), log=log) as running,
     ):
-        # In-process workers' AWS clients (the ledger's DynamoDB) go to moto, never to AWS.
-        os.environ["AWS_ENDPOINT_URL"] = running.moto_url
         yield running
         # The product never made a call template.yaml does not grant (even one it survived).
         denied = [d for d in running.iam_seen()["denials"] if "iam-probe" not in d["resource"]]
-        assert not denied, f"the template's IAM denied: {denied}"
+    assert not denied, f"the template's IAM denied: {denied}"
+
+
+@pytest.fixture(autouse=True)
+def signs_as_the_worker(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """During each test, in-process workers' boto3 (the ledger's DynamoDB, the Lambda client)
+    reach this stack, never AWS, signed as WorkerPolicy, whose grants the stack enforces
+    (tests inspect state with stack.s3()); other test folders' mock_aws never sees them."""
+    for key, value in {**LOCAL_CREDENTIALS, **credentials(WORKER)}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.moto_url)
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +109,7 @@ async def task_queue(stack: LocalStack, client: Client) -> AsyncIterator[str]:
     """A worker on a fresh task queue for each test, in this process."""
     queue = f"tq-{uuid.uuid4()}"
     settings = worker_settings(stack, queue)
-    async with build_worker(client, settings, lambda_client(settings), stack.s3()):
+    async with build_worker(client, settings, lambda_client(settings), stack.s3(WORKER)):
         yield queue
 
 

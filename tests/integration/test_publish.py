@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 from orchestrator.cap.models import SemaphoreState, semaphore_id
 from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.worker import build_worker, lambda_client
+from smm_local.principals import WORKER
 from smm_local.stack import LocalStack
 from tests.integration.conftest import worker_settings
 from tests.integration.publish_helpers import (
@@ -171,7 +172,7 @@ async def test_publishes_beyond_the_postiz_budget_wait_their_turn_instead_of_fai
     queue = f"tq-{uuid.uuid4()}"
     settings = worker_settings(stack, queue).model_copy(update={"pool_caps": {"postiz-posts": 2}})
     window = 12.0
-    async with build_worker(client, settings, lambda_client(settings), stack.s3()):
+    async with build_worker(client, settings, lambda_client(settings), stack.s3(WORKER)):
         docs = [new_doc(stack) for _ in range(3)]
         handles = []
         for doc in docs:

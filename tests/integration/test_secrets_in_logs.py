@@ -23,6 +23,7 @@ from temporalio.client import Client
 from orchestrator.dispatch.noop import NoopInput, NoopWorkflow
 from orchestrator.render.image import GenerateImageWorkflow
 from orchestrator.worker import build_worker, lambda_client
+from smm_local.principals import WORKER
 from smm_local.stack import LocalStack
 from smm_runtime.contract.kinds import NoopRequest
 from smm_runtime.contract.workflow_io import GenerateImageInput
@@ -70,7 +71,7 @@ async def test_no_secret_reaches_any_log_of_a_full_run(
     queue = f"tq-{uuid.uuid4()}"
     settings = worker_settings(stack, queue)
     recorder = RecordingLambda(lambda_client(settings))
-    async with build_worker(client, settings, recorder, stack.s3()):
+    async with build_worker(client, settings, recorder, stack.s3(WORKER)):
         render = await start(client, stack, queue, video_spec(assets))
         image = await client.start_workflow(
             GenerateImageWorkflow.run,

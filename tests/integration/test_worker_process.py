@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_worker_refuses_the_default_namespace_with_a_clear_error(stack: LocalStack) -> None:
-    env = {**os.environ, **stack.env(), "TEMPORAL_NAMESPACE": "default"}
+    env = {**os.environ, **stack.worker_env(), "TEMPORAL_NAMESPACE": "default"}
     done = subprocess.run(
         [sys.executable, "-m", "orchestrator.worker"],
         env=env,
@@ -32,7 +32,7 @@ def test_worker_refuses_the_default_namespace_with_a_clear_error(stack: LocalSta
 
 
 def test_worker_shuts_down_gracefully_on_sigterm(stack: LocalStack) -> None:
-    env = {**os.environ, **stack.env()}
+    env = {**os.environ, **stack.worker_env()}
     proc = subprocess.Popen(
         [sys.executable, "-m", "orchestrator.worker"],
         env=env,
