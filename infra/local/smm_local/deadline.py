@@ -28,6 +28,7 @@ class Deadline:
         self.seconds = seconds
         self.doing = "starting"
         self._previous: object = None
+        self._last_resort: threading.Timer | None = None
 
     def stage(self, doing: str) -> None:
         """What the run is waiting for now (named by the verdict)."""
@@ -39,9 +40,10 @@ class Deadline:
     def _expired(self, _signum: int, _frame: FrameType | None) -> None:
         verdict = self.verdict()
         print(verdict, file=sys.stderr, flush=True)
-        timer = threading.Timer(GRACE_S, self._hard_exit, (verdict,))
-        timer.daemon = True
-        timer.start()
+        # Cancelled when the run leaves the block (it heard the verdict); fires only if not.
+        self._last_resort = threading.Timer(GRACE_S, self._hard_exit, (verdict,))
+        self._last_resort.daemon = True
+        self._last_resort.start()
         raise DeadlineExceeded(verdict)
 
     @staticmethod
@@ -67,3 +69,5 @@ class Deadline:
     ) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, self._previous)  # type: ignore[arg-type]
+        if self._last_resort is not None:
+            self._last_resort.cancel()
