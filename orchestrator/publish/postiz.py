@@ -1,19 +1,27 @@
-"""Create the Postiz post, exactly once, from what Postiz actually stores.
+"""Create the Postiz posts, exactly once, against what Postiz actually stores.
 
-Postiz's public API has no idempotency key, assigns its own post ids and does not keep a
-``group`` we send (it makes a fresh one, and soft-deletes the other posts of a group it is
-given), so none of that can find a post again. What it does keep, and lists back through
-``GET /public/v1/posts``, is each post's channel, text and publish date. So:
+Postiz's public API has no idempotency key, picks its own post ids, rotates any ``group``
+it is sent, and rewrites the text before storing it (sanitised, links shortened or
+stripped), so neither ids, groups nor text can find a post again after a lost answer.
+What it does store as sent, and lists back, is each post's ``settings`` object: keys its
+provider settings DTO does not declare are kept (``mapTypeToPost`` validates without a
+whitelist and ``createOrUpdatePost`` stores ``JSON.stringify(settings)``; see
+docs/publishing.md for the lines). So every post carries ``smm_publish_key``.
 
-- a record in S3, keyed by the workflow id (a business id, never the run id), holds the
-  intent (when we sent, to which channels) before the call and the post ids after it;
-- an answered refusal (4xx, 429) means nothing was created; no answer, or a 5xx, is
-  ambiguous: the post may exist, now or once Postiz finishes the request;
-- after an ambiguous create, the next attempt waits until the request has settled
-  (``settle_s``: longer than our HTTP timeout plus Postiz's own work), then looks the posts
-  up by channel, text and date window; it creates only what is still missing;
-- each Postiz post id found or created is claimed with a conditional S3 write, so two
-  workflows with the same text on the same channel can never both take one post.
+A key alone still cannot stop a duplicate when a create commits after we have looked and
+found nothing. So posts go out in two steps:
+
+1. **Draft.** Create each channel's post as a Postiz *draft* (Postiz never publishes a
+   draft). An ambiguous answer is resolved by listing and matching the key; a draft that
+   commits late is only an extra draft. The draft chosen for a channel is claimed in S3
+   with a conditional write, so two attempts racing each other agree on one.
+2. **Promote.** Save the chosen draft again as ``schedule``, naming its id: Postiz upserts
+   that row (it never creates a second one), and refuses to do it to a post already
+   ``PUBLISHED``. Before promoting again after an ambiguous answer, the row's state is
+   read: anything but ``DRAFT`` means the promotion landed.
+
+Unchosen drafts carrying our key are deleted at the end (and by the follower later), so a
+late draft does not linger in the editor's calendar.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 from temporalio import activity
@@ -31,40 +40,84 @@ from temporalio.exceptions import ApplicationError
 
 from orchestrator.executors import on_http
 from orchestrator.http_json import RATE_LIMITED, call
+from smm_runtime.contract.channels import media_for
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.publish_io import CreatePostRequest, CreatePostResult
 
-UNSETTLED = "PostizCreateUnsettled"
-# Postiz stores a 'now' post at the server's minute: allow for that and for clock skew.
-LOOKUP_MARGIN = timedelta(minutes=3)
-CLAIM_ATTEMPTS = 5  # a posting claim's conditional write, when S3 answers 409
+KEY_FIELD = "smm_publish_key"
+# Listing is by publish date; ours is the one we sent, so a narrow window finds it.
+LOOKUP_MARGIN = timedelta(minutes=2)
+CLAIM_ATTEMPTS = 5  # a claim's conditional write, when S3 answers 409
+DRAFT_GONE = "PostizDraftGone"
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def post_body(request: CreatePostRequest, integrations: list[str], now: datetime) -> dict[str, Any]:
-    """The create body. The workflow's own durable timer waited for ``publish_at``, so by
-    now the post is due: it goes as ``now`` (a past ``schedule`` date is refused by
-    Postiz); a draft keeps its date. No ``group``: Postiz would not keep it."""
+def publish_key(workflow_id: str, generation: int = 0) -> str:
+    """The key each post carries: derived from the business id (never the run id), and
+    from the retry generation, so a retried channel gets a post of its own."""
+    return hashlib.sha256(f"{workflow_id}#{generation}".encode()).hexdigest()[:32]
+
+
+def channel_settings(request: CreatePostRequest, integration: str) -> dict[str, Any]:
     post = request.post
-    draft = post.type == "draft"
+    settings = dict(post.channel_settings.get(integration, post.settings or {}))
+    settings[KEY_FIELD] = publish_key(request.workflow_id, request.generation)
+    return settings
+
+
+def channel_media(request: CreatePostRequest, provider: str) -> list[dict[str, Any]]:
+    """The media this kind of channel takes (smm_runtime.contract.channels): Postiz names
+    an upload by the type it detected, so the path's extension is the media's kind."""
+    kinds = [
+        "video/mp4" if m.path.split("?")[0].endswith(".mp4") else "image/*" for m in request.media
+    ]
+    return [request.media[i].model_dump() for i in media_for(provider, kinds)]
+
+
+def _post(
+    request: CreatePostRequest, integration: str, provider: str, post_id: str | None
+) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "content": request.post.content,
+        "image": channel_media(request, provider),
+    }
+    if post_id:
+        value["id"] = post_id
     return {
-        "type": "draft" if draft else "now",
-        "date": iso((post.publish_at or now) if draft else now),
-        "shortLink": post.short_link,
-        "tags": [t.model_dump() for t in post.tags],
-        "posts": [
-            {
-                "integration": {"id": integration},
-                "value": [
-                    {"content": post.content, "image": [m.model_dump() for m in request.media]}
-                ],
-                **({"settings": post.settings} if post.settings else {}),
-            }
-            for integration in integrations
-        ],
+        "integration": {"id": integration},
+        "value": [value],
+        "settings": channel_settings(request, integration),
+    }
+
+
+def draft_body(
+    request: CreatePostRequest, integrations: list[str], providers: dict[str, str], date: str
+) -> dict[str, Any]:
+    """Drafts for these channels; no ``group`` (Postiz would not keep it)."""
+    return {
+        "type": "draft",
+        "date": date,
+        "shortLink": request.post.short_link,
+        "tags": [t.model_dump() for t in request.post.tags],
+        "posts": [_post(request, i, providers.get(i, ""), None) for i in integrations],
+    }
+
+
+def promote_body(
+    request: CreatePostRequest, integration: str, provider: str, post_id: str, date: str
+) -> dict[str, Any]:
+    """The same post again as ``schedule``, naming the draft's row. The date is the one
+    the draft was made with: the workflow's durable timer has already waited for it, and
+    Postiz publishes a due post at once."""
+    return {
+        "type": "schedule",
+        "date": date,
+        "shortLink": request.post.short_link,
+        "tags": [t.model_dump() for t in request.post.tags],
+        "posts": [_post(request, integration, provider, post_id)],
     }
 
 
@@ -81,7 +134,11 @@ class PostizPublisher:
     def _digest(text: str) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def _read(self, key: str) -> dict[str, Any] | None:
+    def record_key(self, request: CreatePostRequest) -> str:
+        suffix = f"#{request.generation}" if request.generation else ""
+        return f"publish-records/{self._digest(request.workflow_id + suffix)}.json"
+
+    def read(self, key: str) -> dict[str, Any] | None:
         try:
             body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except ClientError as err:
@@ -99,18 +156,19 @@ class PostizPublisher:
             ContentType="application/json",
         )
 
-    def _claim(self, post_id: str, workflow_id: str) -> bool:
-        """Take a Postiz post for this workflow; False when another workflow has it."""
-        key = f"publish-claims/{self._digest(post_id)}.json"
+    def _claim(self, key: str, integration: str, post_id: str, workflow_id: str) -> str:
+        """The draft this channel publishes: ours if we are first, else the one already
+        claimed (a concurrent attempt of the same workflow got there before us)."""
+        claim = f"publish-claims/{self._digest(key + '/' + integration)}.json"
         for _ in range(CLAIM_ATTEMPTS):
             try:
                 self._s3.put_object(
                     Bucket=self._bucket,
-                    Key=key,
+                    Key=claim,
                     IfNoneMatch="*",
-                    Body=json.dumps({"workflow_id": workflow_id}).encode(),
+                    Body=json.dumps({"workflow_id": workflow_id, "post_id": post_id}).encode(),
                 )
-                return True
+                return post_id
             except ClientError as err:
                 code = err.response.get("Error", {}).get("Code")
                 if code in {"ConditionalRequestConflict", "409"}:
@@ -121,102 +179,178 @@ class PostizPublisher:
                     continue
                 if code not in {"PreconditionFailed", "412"}:
                     raise
-            holder = self._read(key) or {}
-            return bool(holder.get("workflow_id") == workflow_id)
-        raise RuntimeError(f"{key}: conditional writes kept conflicting; the activity retries")
+            holder = self.read(claim) or {}
+            return str(holder.get("post_id") or post_id)
+        raise RuntimeError(f"{claim}: conditional writes kept conflicting; the activity retries")
+
+    # --- Postiz --------------------------------------------------------------------------
+
+    def providers(self) -> dict[str, str]:
+        """Integration id -> provider (CTRL listIntegration L307-329; not throttled)."""
+        listed = call("GET", f"{self._base}/integrations", self._headers) or []
+        return {str(i.get("id")): str(i.get("identifier")) for i in listed if isinstance(i, dict)}
+
+    def listed(self, date: str) -> list[dict[str, Any]]:
+        """Posts around the date we sent (Postiz lists by publish date only)."""
+        moment = datetime.fromisoformat(date.replace("Z", "+00:00"))
+        start, end = iso(moment - LOOKUP_MARGIN), iso(moment + LOOKUP_MARGIN)
+        answer = call(
+            "GET",
+            f"{self._base}/posts?startDate={quote(start)}&endDate={quote(end)}",
+            self._headers,
+        )
+        return list((answer or {}).get("posts", []))
+
+    @staticmethod
+    def key_of(post: dict[str, Any]) -> str | None:
+        raw = post.get("settings")
+        try:
+            settings = json.loads(raw) if isinstance(raw, str) else (raw or {})
+        except json.JSONDecodeError:
+            return None
+        return settings.get(KEY_FIELD) if isinstance(settings, dict) else None
+
+    def ours(self, request: CreatePostRequest, date: str) -> list[dict[str, Any]]:
+        key = publish_key(request.workflow_id, request.generation)
+        return [p for p in self.listed(date) if self.key_of(p) == key]
+
+    def _send(self, body: dict[str, Any], request: CreatePostRequest) -> Any:
+        try:
+            return call(
+                "POST", f"{self._base}/posts", self._headers, body, timeout=request.http_timeout_s
+            )
+        except ApplicationError as err:
+            if err.type == RATE_LIMITED and err.next_retry_delay is None:
+                raise ApplicationError(
+                    str(err),
+                    type=RATE_LIMITED,
+                    next_retry_delay=timedelta(seconds=request.rate_limited_wait_s),
+                ) from None
+            raise
 
     # --- the create ----------------------------------------------------------------------
 
-    def _lookup(
-        self, request: CreatePostRequest, record: dict[str, Any], missing: list[str], now: datetime
-    ) -> dict[str, str]:
-        """Our posts that Postiz stored after an ambiguous create: same channel, same text,
-        published since we first sent; each claimed for this workflow."""
-        start = datetime.fromisoformat(record["first_sent_at"]) - LOOKUP_MARGIN
-        listed = (
-            call(
-                "GET",
-                f"{self._base}/posts?startDate={iso(start)}&endDate={iso(now + LOOKUP_MARGIN)}",
-                self._headers,
+    def _drafts(self, request: CreatePostRequest, record: dict[str, Any], rkey: str) -> None:
+        chosen: dict[str, str] = record["chosen"]
+        missing = [i for i in request.post.integrations if i not in chosen]
+        if missing and record.get("drafting"):
+            # An earlier draft create got no answer: whatever it made is listed by key.
+            found: dict[str, list[str]] = {}
+            for post in self.ours(request, record["date"]):
+                found.setdefault((post.get("integration") or {}).get("id", ""), []).append(
+                    post["id"]
+                )
+            for integration in missing:
+                if found.get(integration):
+                    chosen[integration] = self._claim(
+                        record["key"], integration, min(found[integration]), request.workflow_id
+                    )
+            missing = [i for i in request.post.integrations if i not in chosen]
+        if not missing:
+            return
+        self._write(rkey, {**record, "drafting": True})
+        try:
+            body = draft_body(request, missing, record["providers"], record["date"])
+            created = self._send(body, request) or []
+        except ApplicationError as err:
+            if err.type in (RATE_LIMITED, INVALID_REQUEST):  # answered: nothing was created
+                self._write(rkey, {**record, "drafting": False})
+            raise
+        for item in created:
+            integration = item.get("integration")
+            if integration in missing:
+                chosen[integration] = self._claim(
+                    record["key"], integration, item["postId"], request.workflow_id
+                )
+        record["drafting"] = False
+        self._write(rkey, record)
+
+    def _promote(self, request: CreatePostRequest, record: dict[str, Any], rkey: str) -> None:
+        promoted: list[str] = record["promoted"]
+        todo = [i for i in request.post.integrations if i not in promoted]
+        if todo and record.get("promoting"):
+            # An earlier promotion got no answer: a row no longer DRAFT was promoted.
+            rows = {p["id"]: p for p in self.ours(request, record["date"])}
+            for integration in todo:
+                row = rows.get(record["chosen"][integration])
+                if row is None:
+                    raise ApplicationError(
+                        f"the Postiz draft for {integration} ({record['chosen'][integration]}) "
+                        "was deleted in Postiz before it was published; publish again",
+                        type=DRAFT_GONE,
+                        non_retryable=True,
+                    )
+                if row.get("state") != "DRAFT":
+                    promoted.append(integration)
+            todo = [i for i in todo if i not in promoted]
+        for integration in todo:
+            self._write(rkey, {**record, "promoting": True})
+            body = promote_body(
+                request,
+                integration,
+                record["providers"].get(integration, ""),
+                record["chosen"][integration],
+                record["date"],
             )
-            or {}
-        )
-        candidates = sorted(
-            (p for p in listed.get("posts", []) if p.get("content") == request.post.content),
-            key=lambda p: str(p.get("publishDate")),
-        )
-        found: dict[str, str] = {}
-        for integration in missing:
-            for post in candidates:
-                if (
-                    (post.get("integration") or {}).get("id") == integration
-                    and post["id"] not in found.values()
-                    and self._claim(post["id"], request.workflow_id)
-                ):
-                    found[integration] = post["id"]
-                    break
-        return found
+            try:
+                self._send(body, request)
+            except ApplicationError as err:
+                # Postiz's republish guard: the row is PUBLISHED already, so it is live.
+                if not (err.type == INVALID_REQUEST and "already published" in str(err)):
+                    raise
+            promoted.append(integration)
+            record["promoting"] = False
+            self._write(rkey, record)
+
+    def _sweep(self, request: CreatePostRequest, record: dict[str, Any]) -> None:
+        """Delete our drafts that were not chosen (late commits, lost races): best effort."""
+        chosen = set(record["chosen"].values())
+        try:
+            for post in self.ours(request, record["date"]):
+                if post["id"] not in chosen and post.get("state") == "DRAFT":
+                    call("DELETE", f"{self._base}/posts/{quote(post['id'])}", self._headers)
+        except ApplicationError:
+            pass  # the follower sweeps again
 
     def create_sync(
         self, request: CreatePostRequest, now: datetime | None = None
     ) -> CreatePostResult:
         now = now or datetime.now(UTC)
-        key = f"publish-records/{self._digest(request.workflow_id)}.json"
-        record = self._read(key) or {"workflow_id": request.workflow_id, "posts": {}}
+        rkey = self.record_key(request)
+        record = self.read(rkey) or {"workflow_id": request.workflow_id}
         if record.get("post_ids"):  # written by an earlier release: the post exists
             return CreatePostResult(post_ids=list(record["post_ids"]), reused=True)
-        done: dict[str, str] = dict(record.get("posts", {}))
-        wanted = request.post.integrations
-        missing = [i for i in wanted if i not in done]
-        if missing and record.get("state") == "ambiguous":
-            done.update(self._lookup(request, record, missing, now))
-            missing = [i for i in wanted if i not in done]
-            if missing:
-                waited = (now - datetime.fromisoformat(record["last_sent_at"])).total_seconds()
-                if waited < request.settle_s:
-                    self._write(key, {**record, "posts": done})
-                    raise ApplicationError(
-                        f"Postiz may still be creating the post for {missing}; looking "
-                        "again once that request has settled",
-                        type=UNSETTLED,
-                        next_retry_delay=timedelta(seconds=request.settle_s - waited),
-                    )
-        if not missing:
-            self._write(key, {**record, "state": "created", "posts": done})
-            return CreatePostResult(post_ids=[done[i] for i in wanted], reused=True)
-        sent = {
-            **record,
-            "state": "ambiguous",
-            "posts": done,
-            "last_sent_at": now.isoformat(),
-            "first_sent_at": record.get("first_sent_at", now.isoformat()),
-        }
-        self._write(key, sent)
-        try:
-            created = call(
-                "POST",
-                f"{self._base}/posts",
-                self._headers,
-                post_body(request, missing, now),
-                timeout=request.http_timeout_s,
+        if "posts" in record and "chosen" not in record:
+            # Written by the release before drafts: its posts went out as 'now' and are
+            # live; they are this run's chosen and promoted posts.
+            record["chosen"] = dict(record.pop("posts"))
+            record["promoted"] = list(record["chosen"])
+        fresh = "chosen" not in record or not record["chosen"]
+        record.setdefault("key", publish_key(request.workflow_id, request.generation))
+        record.setdefault("date", iso(request.post.publish_at or now))
+        record.setdefault("chosen", {})
+        record.setdefault("promoted", [])
+        if "providers" not in record:
+            record["providers"] = self.providers()
+        unknown = [i for i in request.post.integrations if i not in record["providers"]]
+        if unknown:
+            raise ApplicationError(
+                f"post.integrations: {unknown} are not channels of this Postiz organisation "
+                f"(it has {sorted(record['providers'])}); connect them in Postiz or fix the list",
+                type=INVALID_REQUEST,
+                non_retryable=True,
             )
-        except ApplicationError as err:
-            if err.type in (RATE_LIMITED, INVALID_REQUEST):  # answered: nothing was created
-                self._write(key, {**record, "posts": done})
-                if err.type == RATE_LIMITED:
-                    raise ApplicationError(
-                        str(err),
-                        type=RATE_LIMITED,
-                        next_retry_delay=(timedelta(seconds=request.rate_limited_wait_s)),
-                    ) from None
-            raise
-        for item in created or []:
-            if item.get("integration") in missing and self._claim(
-                item["postId"], request.workflow_id
-            ):
-                done[item["integration"]] = item["postId"]
-        self._write(key, {**sent, "state": "created", "posts": done})
-        return CreatePostResult(post_ids=[done[i] for i in wanted if i in done], reused=False)
+        self._drafts(request, record, rkey)
+        if request.post.type != "draft":
+            self._promote(request, record, rkey)
+        self._sweep(request, record)
+        wanted = request.post.integrations
+        return CreatePostResult(
+            post_ids=[record["chosen"][i] for i in wanted],
+            by_channel={i: record["chosen"][i] for i in wanted},
+            date=record["date"],
+            reused=not fresh,
+        )
 
     @activity.defn(name="create_postiz_post")
     async def create_postiz_post(self, request: CreatePostRequest) -> CreatePostResult:

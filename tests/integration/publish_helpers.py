@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHandle
 
 from orchestrator.codec_server import CodecServer, CodecServerConfig
 from orchestrator.publish.workflow import PublishCreativeWorkflow
+from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
 from smm_runtime.codec import AesGcmCodec, load_keys
 from smm_runtime.contract.publish_io import PublishInput, PublishStatus
@@ -45,6 +46,7 @@ def params(stack: LocalStack, assets: dict[str, str], doc: str) -> PublishInput:
             "post": {
                 "content": "Fresh from the creative engine",
                 "integrations": ["x-1", "li-2"],
+                "channel_settings": CHANNEL_SETTINGS,
                 "type": "now",
                 "tags": [{"value": "launch", "label": "Launch"}],
             },

@@ -14,6 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.render.video import RenderVideoWorkflow
+from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
 from smm_runtime.contract.publish_io import PublishInput
 from smm_runtime.contract.workflow_io import RenderVideoInput
@@ -181,7 +182,12 @@ def publish(
                     "props": {"quote": "Billed on approval", "author": "Ledger"},
                 },
             },
-            "post": {"content": "Billed on approval", "integrations": ["x-1"], "type": "now"},
+            "post": {
+                "content": "Billed on approval",
+                "integrations": ["x-1"],
+                "type": "now",
+                "channel_settings": CHANNEL_SETTINGS,
+            },
             "approval": {"reviewers": ["ana@example.com"], **approval},
             "account": account,
             "output_bucket": stack.bucket,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
 from tests.integration.conftest import video_spec
 from tests.integration.test_trigger_api import call, default_queue_worker
@@ -73,6 +74,7 @@ async def test_the_panel_shows_live_render_progress_then_the_next_stage(
             "post": {
                 "content": "Rendering, watched from the admin",
                 "integrations": ["x-1"],
+                "channel_settings": CHANNEL_SETTINGS,
                 "type": "now",
             },
             "approval": {"reviewers": ["ana@example.com"]},

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from temporalio.client import Client
 
 from functions.trigger.signing import sign
+from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
 from smm_runtime.ledger import Ledger
 
@@ -107,7 +108,12 @@ def publish_body(assets: dict[str, str], doc: str) -> dict[str, Any]:
                 "props": {"quote": "Started from Payload", "author": "Hook"},
             },
         },
-        "post": {"content": "Hello from Payload", "integrations": ["x-1"], "type": "now"},
+        "post": {
+            "content": "Hello from Payload",
+            "integrations": ["x-1"],
+            "type": "now",
+            "channel_settings": CHANNEL_SETTINGS,
+        },
         "approval": {"reviewers": ["ana@example.com"]},
     }
 

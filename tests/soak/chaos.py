@@ -77,14 +77,16 @@ class Chaos:
             self.worker = self.stack.start_worker(self.env, name="soak-worker")
 
     def postiz_fault(self, round_: int) -> None:
-        """One fault at a time, in turn: refused (429), committed then answered 500, slow."""
+        """One fault at a time, in turn: refused (429), committed then answered 500,
+        committed then no answer at all, slow (past the create's HTTP timeout)."""
         faults: list[dict[str, Any]] = [
             {"force_429": 2},
             {"fail_after_commit": True},
+            {"drop_answer": True},
             {"create_delay_s": 3},
             {"create_delay_s": 0},
         ]
-        fault = faults[round_ % 4]
+        fault = faults[round_ % len(faults)]
         self.note(f"Postiz fault {fault}")
         self.stack.double_control("postiz", **fault)
         self.report.postiz_faults += 1

@@ -30,12 +30,14 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
 from orchestrator.cap.models import POOLS, POSTIZ_POSTS, SemaphoreState, semaphore_id
+from orchestrator.publish.postiz import PostizPublisher
 from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.render.image import GenerateImageWorkflow
 from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.deadline import Deadline, DeadlineExceeded
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.loopback import get_json
+from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
 from smm_runtime.contract.publish_io import PublishInput
 from smm_runtime.contract.workflow_io import DispatchPolicy, GenerateImageInput, RenderVideoInput
@@ -106,7 +108,12 @@ def _publish(assets: dict[str, str], i: int, bucket: str) -> PublishInput:
         {
             "creative": {"kind": "image", "spec": _image(assets, 1000 + i)},
             "payload": {"collection": "posts", "id": _doc(i)},
-            "post": {"content": f"Soak post {i}", "integrations": ["x-1"], "type": "now"},
+            "post": {
+                "content": f"Soak post {i}",
+                "integrations": ["x-1"],
+                "type": "now",
+                "channel_settings": CHANNEL_SETTINGS,
+            },
             "approval": {
                 "reviewers": ["ana@example.com"],
                 "reminder_every_s": 3600,
@@ -263,10 +270,16 @@ async def run_soak(
         report.lost = sum(o.startswith("lost") for o in outcomes)
         report.failures = [o for o in outcomes if o != "completed"]
         report.failed = sum(o.startswith("failed") for o in outcomes)
-        posts = stack.double_state("postiz")["posts"]
-        # Postiz keeps no group of ours; each soak publish has text of its own.
-        per_post = Counter((p["content"], p["integration"]["id"]) for p in posts)
+        # Counted from Postiz's side: every post that is or will be published (drafts are
+        # never published), by the publish key it carries and its channel.
+        stored = stack.double_state("postiz")["posts"]
+        per_post = Counter(
+            (PostizPublisher.key_of(p), p["integration"]["id"])
+            for p in stored
+            if p["state"] != "DRAFT"
+        )
         report.duplicate_postiz_posts = sum(n - 1 for n in per_post.values() if n > 1)
+        report.lost_postiz_posts = max(0, report.completed - len(per_post))
         ledger_checks(stack, report)
         report.conflicts = stack.contention()
         report.iam_denials = [
@@ -342,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
         or report.duplicate_segment_renders
         or report.duplicate_charges
         or report.duplicate_postiz_posts
+        or report.lost_postiz_posts
         or report.payload_wrong
         or not report.ledger_invariants_hold
         or report.stale_holds

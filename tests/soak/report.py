@@ -23,7 +23,8 @@ class SoakReport:
     lost: int = 0
     duplicate_segment_renders: int = 0
     duplicate_charges: int = 0
-    duplicate_postiz_posts: int = 0
+    duplicate_postiz_posts: int = 0  # counted in the Postiz double's store, by publish key
+    lost_postiz_posts: int = 0  # completed publishes with no post on their channel there
     ledger_invariants_hold: bool = False
     stale_holds: int = 0
     leaked_permits: int = 0
@@ -55,7 +56,8 @@ class SoakReport:
                 f"(of {self.segment_renders} segment renders)",
                 f"duplicate charges {self.duplicate_charges} (of {self.captures} charges), "
                 f"duplicate Postiz posts "
-                f"{self.duplicate_postiz_posts}, ledger invariants "
+                f"{self.duplicate_postiz_posts}, lost Postiz posts {self.lost_postiz_posts}, "
+                "ledger invariants "
                 f"{'hold' if self.ledger_invariants_hold else 'BROKEN'}, stale holds "
                 f"{self.stale_holds}, leaked permits {self.leaked_permits}, Payload documents "
                 f"ending in the wrong stage {len(self.payload_wrong)}",

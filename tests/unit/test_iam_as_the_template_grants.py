@@ -15,11 +15,11 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from functions.trigger.replay import RequestLog
-from orchestrator.publish.postiz import PostizPublisher
+from orchestrator.publish.postiz import PostizPublisher, publish_key
 from smm_local.http_double import serve
 from smm_local.iam import Policy, Statement, enforce, policy_of
 from smm_local.loopback import free_port
-from smm_local.postiz_double import DEFAULT_INTEGRATIONS, Handler, PostizDouble
+from smm_local.postiz_double import CHANNEL_SETTINGS, DEFAULT_INTEGRATIONS, Handler, PostizDouble
 from smm_local.postiz_model import PostizState
 from smm_local.template import Resolver, load_template, parameter_defaults
 from smm_runtime.contract.publish_io import CreatePostRequest
@@ -84,18 +84,23 @@ def test_the_worker_may_write_and_read_its_posting_claims(aws: None) -> None:
         request = CreatePostRequest.model_validate(
             {
                 "workflow_id": "pub-iam-1",
-                "post": {"content": "Granted", "integrations": ["x-1"], "type": "now"},
+                "post": {
+                    "content": "Granted",
+                    "integrations": ["x-1"],
+                    "type": "now",
+                    "channel_settings": CHANNEL_SETTINGS,
+                },
                 "media": [],
                 "settle_s": 30,
                 "http_timeout_s": 2,
                 "rate_limited_wait_s": 60,
             }
         )
-        created = publisher.create_sync(request)  # records, then a claim per post
+        created = publisher.create_sync(request)  # records, then a claim per channel
         assert len(created.post_ids) == 1 and not created.reused
-        # The claim is this workflow's: taking it again (a retry) finds it ours.
-        assert publisher._claim(created.post_ids[0], "pub-iam-1")
-        assert not publisher._claim(created.post_ids[0], "someone-else")
+        # The claim holds the chosen draft: a racing attempt's draft gives way to it.
+        key = publish_key("pub-iam-1")
+        assert publisher._claim(key, "x-1", "another-draft", "pub-iam-1") == created.post_ids[0]
         later = publisher.create_sync(request, datetime.now(UTC) + timedelta(minutes=1))
         assert later.post_ids == created.post_ids and later.reused
     finally:

@@ -27,6 +27,7 @@ from smm_local.deadline import Deadline, DeadlineExceeded
 from smm_local.demo_assets import card_spec, carousel_spec, demo_spec, upload_demo_assets
 from smm_local.exit_watch import ExitWatch
 from smm_local.loopback import free_port
+from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import ROOT, LocalStack
 from smm_local.temporal_dev import ensure_search_attributes
 from smm_runtime.contract import TASK_QUEUE
@@ -168,6 +169,7 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
             "post": {
                 "content": "Spring launch: fresh looks for every feed",
                 "integrations": ["instagram-demo", "tiktok-demo"],
+                "channel_settings": CHANNEL_SETTINGS,
                 "type": "now",
                 "tags": [{"value": "spring", "label": "Spring"}],
             },

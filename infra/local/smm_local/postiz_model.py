@@ -1,44 +1,56 @@
 """What Postiz does with the public-API calls the engine makes, as a state machine.
 
-Every behaviour names the upstream file it reproduces, in gitroomhq/postiz-app, at the commit
-of the stored copy that was read (the copies come from different commits; docs/publishing.md
-names them as the supported version):
+Every behaviour names what it reproduces in gitroomhq/postiz-app at one commit,
+``postiz_rules.UPSTREAM`` (74b01ada154a177242d558bedc646fcfed100adf), file and lines:
 
-- CTRL  apps/backend/src/public-api/routes/v1/public.integrations.controller.ts @00b59ec2
-- REPO  libraries/nestjs-libraries/src/database/prisma/posts/posts.repository.ts @01219ef9
-- DTO   libraries/nestjs-libraries/src/dtos/posts/create.post.dto.ts @0508adbc
-- PIPE  libraries/nestjs-libraries/src/upload/custom.upload.validation.ts @00b59ec2
-- EXT   libraries/helpers/src/utils/has.extension.ts @b84d606b
-- THR   libraries/nestjs-libraries/src/throttler/throttler.provider.ts @0d486f75
-- AUTH  apps/backend/src/services/auth/public.auth.middleware.ts @0508adbc
+- CTRL  apps/backend/src/public-api/routes/v1/public.integrations.controller.ts
+        (upload L85-103, list L178-189, create L191-269, delete L271-279)
+- SVC   libraries/nestjs-libraries/src/database/prisma/posts/posts.service.ts
+        (mapTypeToPost L248-297, validatePosts L763-875, republish guard L880-898,
+        createPost L900-970)
+- REPO  libraries/nestjs-libraries/src/database/prisma/posts/posts.repository.ts
+        (getPosts L129-216, deletePost L318-339, updatePost L387-398, changeState L413-448,
+        createOrUpdatePost L508-674)
+- DTO   libraries/nestjs-libraries/src/dtos/posts/create.post.dto.ts L25-131,
+        dtos/media/media.dto.ts L4-22, dtos/posts/get.posts.dto.ts L7-17
+- PVE   apps/backend/src/api/routes/posts.validation.exception.ts L24-39 (400 shape)
+- PIPE  libraries/nestjs-libraries/src/upload/custom.upload.validation.ts L9-68
+- FLOW  apps/orchestrator/src/workflows/post-workflows/post.workflow.v1.0.9.ts L138-160,
+        L446-451 (publishing happens later, in Postiz's own workflow)
+- AUTH  apps/backend/src/services/auth/public.auth.middleware.ts
+- PRISMA libraries/nestjs-libraries/src/database/prisma/schema.prisma (Post.settings is a
+        String: listed back as JSON text)
+
+Rules of the text and settings per provider are in ``postiz_rules``, the rate limit in
+``postiz_throttle``.
 """
 
 from __future__ import annotations
 
-import time
+import itertools
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-# EXT: the media the public API accepts, detected from the bytes (PIPE uses file-type).
+from smm_local import postiz_rules as rules
+from smm_local.postiz_throttle import Throttle
+
 IMAGE_LIMIT = 10 * 1024 * 1024  # PIPE.getMaxSize: images 10 MB
 VIDEO_LIMIT = 1024 * 1024 * 1024  # PIPE.getMaxSize: videos 1 GB
-VALID_EXTENSIONS = "Valid extensions: .png, .jpg, .jpeg, .gif, .webp, .mp4"
-# Not in the stored upstream copies: ARCHITECTURE.md records that current Postiz refuses
-# schedule dates in the past; the double refuses any older than a minute.
-PAST_GRACE = timedelta(minutes=1)
 
 
 class PostizError(Exception):
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         super().__init__(str(body))
         self.status = status
         self.body = body
+        self.headers = headers or {}
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
-    """(mime, ext) from magic bytes, for the types EXT allows; None for anything else."""
+    """(mime, ext) from magic bytes, for the types PIPE allows (file-type's detection)."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png", "png"
     if data.startswith(b"\xff\xd8\xff"):
@@ -47,54 +59,90 @@ def sniff(data: bytes) -> tuple[str, str] | None:
         return "image/gif", "gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp", "webp"
+    if data[:2] == b"BM":
+        return "image/bmp", "bmp"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image/tiff", "tif"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"):
+        return "image/avif", "avif"
     if data[4:8] == b"ftyp" and data[8:12] in (b"isom", b"iso2", b"mp41", b"mp42", b"avc1"):
         return "video/mp4", "mp4"
     return None
 
 
-def _bad_request(messages: list[str]) -> PostizError:
-    # NestJS ValidationPipe's answer shape.
-    return PostizError(400, {"message": messages, "error": "Bad Request", "statusCode": 400})
+def _bad_request(message: Any) -> PostizError:
+    # NestJS's BadRequestException / ValidationPipe answer shape.
+    return PostizError(400, {"message": message, "error": "Bad Request", "statusCode": 400})
 
 
-def validate_create(body: Any) -> list[str]:
-    """DTO: CreatePostDto's class-validator rules, as NestJS words them."""
-    if not isinstance(body, dict):
-        return ["body must be an object"]
-    problems = []
-    if body.get("type") not in ("draft", "schedule", "now"):
-        problems.append("type must be one of the following values: draft, schedule, now")
+def _iso_date(value: Any) -> bool:
+    # class-validator IsDateString (ISO 8601).
+    try:
+        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return isinstance(value, str)
+
+
+def _parse(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _zulu(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def validate_create(body: dict[str, Any], identifiers: dict[str, str]) -> list[str]:
+    """DTO through SVC.mapTypeToPost's ValidationPipe: the messages NestJS flattens, each
+    nested one prefixed with its path. The pipe sees every post as type 'schedule' (SVC
+    L273-274), so settings are validated even for drafts."""
+    problems: list[str] = []
+    if body.get("type") not in ("draft", "schedule", "now", "update"):
+        problems.append("type must be one of the following values: draft, schedule, now, update")
     if not isinstance(body.get("shortLink"), bool):
         problems.append("shortLink must be a boolean value")
-    date = body.get("date")
-    try:
-        datetime.fromisoformat(str(date).replace("Z", "+00:00"))
-    except ValueError:
+    if not _iso_date(body.get("date")):
         problems.append("date must be a valid ISO 8601 date string")
     tags = body.get("tags")
     if not isinstance(tags, list):
         problems.append("tags must be an array")
     else:
         for i, tag in enumerate(tags):
-            if not isinstance(tag, dict) or not all(
-                isinstance(tag.get(k), str) for k in ("value", "label")
-            ):
-                problems.append(f"tags.{i}.value and label must be strings")
-    posts = body.get("posts")
-    if body.get("type") != "draft" or posts is not None:
-        if not isinstance(posts, list) or not posts:
-            problems.append("posts must contain at least 1 elements")
-        for i, post in enumerate(posts if isinstance(posts, list) else []):
-            values = post.get("value") if isinstance(post, dict) else None
-            if not isinstance(values, list) or not values:
-                problems.append(f"posts.{i}.value must contain at least 1 elements")
-                continue
-            for j, value in enumerate(values):
-                content = value.get("content") if isinstance(value, dict) else None
-                if not isinstance(content, str) or len(content) < 6:
+            for prop in ("value", "label"):
+                if not isinstance(tag, dict) or not isinstance(tag.get(prop), str):
+                    problems.append(f"tags.{i}.{prop} must be a string")
+    for i, post in enumerate(body.get("posts") or []):
+        values = post.get("value")
+        if not isinstance(values, list) or not values:
+            problems.append(f"posts.{i}.value must contain at least 1 elements")
+            continue
+        for j, value in enumerate(values):
+            where = f"posts.{i}.value.{j}"
+            image = value.get("image") if isinstance(value, dict) else None
+            if not isinstance(image, list):
+                problems.append(f"{where}.image must be an array")
+                image = []
+            content = value.get("content") if isinstance(value, dict) else None
+            if not rules.plain(content or "").strip() and not image:
+                problems.append(
+                    f"{where}. If images do not exist, content must be a non-empty string."
+                )
+            for k, media in enumerate(image):
+                if not isinstance(media, dict) or not isinstance(media.get("id"), str):
+                    problems.append(f"{where}.image.{k}.id must be a string")
+                path = media.get("path") if isinstance(media, dict) else None
+                if not isinstance(path, str) or not path.split("?")[0].endswith(
+                    (".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4")
+                ):
                     problems.append(
-                        f"posts.{i}.value.{j}.content must be longer than or equal to 6 characters"
+                        f"{where}.image.{k}.File must have a valid extension: "
+                        ".png, .jpg, .jpeg, .gif, .webp, or .mp4"
                     )
+        check = rules.provider(identifiers[post["integration"]["id"]]).settings
+        if check is not None:
+            settings = post.get("settings") or {}
+            problems += [f"posts.{i}.settings.{m}" for m in check(settings)]
     return problems
 
 
@@ -103,12 +151,21 @@ class PostizState:
     api_key: str
     integrations: dict[str, str]  # id -> providerIdentifier
     rate_limit: int = 90
-    refuse_past_schedule: bool = True
+    rate_window_s: float = 3600.0
     org: str = "org-local"
+    short_link_domain: str | None = None  # a short-link provider configured (DUB_TOKEN, ...)
+    strip_x_links: bool = False  # STRIP_LINKS_FROM_X_POSTS
+    publish_delay_s: float = 1.0  # how long Postiz's workflow takes to post a due post
     posts: list[dict[str, Any]] = field(default_factory=list)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
-    hits: list[float] = field(default_factory=list)
     forced_429: int = 0
+    stick_next: int = 0  # the next N posts to go live stay QUEUE (Postiz's workers down)
+    fail_next: list[str] = field(default_factory=list)  # reasons: the next posts end ERROR
+    throttle: Throttle = field(init=False)
+    _links: itertools.count[int] = field(default_factory=itertools.count, init=False)
+
+    def __post_init__(self) -> None:
+        self.throttle = Throttle(limit=self.rate_limit, ttl_s=self.rate_window_s)
 
     def authenticate(self, header: str | None) -> None:
         # AUTH: the bare key in Authorization (no "Bearer"); 401 with these words.
@@ -117,43 +174,46 @@ class PostizState:
         if header != self.api_key:
             raise PostizError(401, {"msg": "Invalid API key"})
 
-    def throttle(self, method: str, path: str) -> None:
-        # THR: only POST /public/v1/posts is throttled, per organization, over an hour;
-        # @nestjs/throttler's 429 with no rate headers (none are documented or relied on).
-        if not (method == "POST" and "/public/v1/posts" in path):
-            return
-        if self.forced_429 > 0:
+    def check_rate(self, method: str, url: str) -> dict[str, str]:
+        """postiz_throttle: the headers to answer with; a 429 when blocked."""
+        if not Throttle.applies(method, url):
+            return {}
+        if self.forced_429 > 0:  # a test's fault: a 429 as the guard words it
             self.forced_429 -= 1
             raise PostizError(
-                429, {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}
+                429,
+                {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"},
+                {"Retry-After": "1"},
             )
-        now = time.monotonic()
-        self.hits = [t for t in self.hits if now - t < 3600]
-        if len(self.hits) >= self.rate_limit:
+        verdict = self.throttle.hit(f"{self.org}_posts")
+        if not verdict.allowed:
             raise PostizError(
-                429, {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}
+                429,
+                {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"},
+                verdict.headers,
             )
-        self.hits.append(now)
+        return verdict.headers
 
     def upload(self, filename: str | None, data: bytes) -> dict[str, Any]:
-        # CTRL.uploadSimple + PIPE: a 'file' part is required; the type comes from the
-        # bytes, not the name or the declared type; per-type size limits; the stored name
-        # gets the detected extension.
+        # CTRL.uploadSimple L93-95: a 'file' part is required. PIPE L36-53: the type comes
+        # from the bytes; per-type limits; the stored name is the sent base name (last
+        # extension removed, slashes replaced, 100 characters) with the detected extension.
         if filename is None:
             raise PostizError(400, {"msg": "No file provided"})
         detected = sniff(data)
         if detected is None:
-            raise _bad_request([f"Unsupported file type. {VALID_EXTENSIONS}"])
+            raise _bad_request("Unsupported file type.")
         mime, ext = detected
         limit = IMAGE_LIMIT if mime.startswith("image/") else VIDEO_LIMIT
         if len(data) > limit:
-            raise _bad_request([f"File size exceeds the maximum allowed size of {limit} bytes."])
-        base = (filename.rsplit(".", 1)[0] if "." in filename else filename) or "upload"
+            raise _bad_request(f"File size exceeds the maximum allowed size of {limit} bytes.")
+        base = filename.rsplit(".", 1)[0] if "." in filename.rsplit("/", 1)[-1] else filename
+        base = base.replace("/", "_").replace("\\", "_")[:100] or "upload"
         media_id = str(uuid.uuid4())
         now = datetime.now(UTC).isoformat()
         media = {
             "id": media_id,
-            "name": f"{base[:100]}.{ext}",
+            "name": f"{base}.{ext}",
             "path": f"https://uploads.postiz.local/{media_id}.{ext}",
             "organizationId": self.org,
             "createdAt": now,
@@ -162,93 +222,162 @@ class PostizState:
         self.uploads[media_id] = {**media, "mime": mime, "size": len(data)}
         return media
 
+    # --- create --------------------------------------------------------------------------
+
     def create(self, body: Any, now: datetime) -> list[dict[str, Any]]:
-        problems = validate_create(body)
+        body = body if isinstance(body, dict) else {}
+        posts = body.get("posts")
+        # SVC.mapTypeToPost L253-255: checked first; a missing 'posts' fails here too.
+        if not isinstance(posts, list) or not all(
+            isinstance(p, dict)
+            and isinstance(p.get("integration"), dict)
+            and p["integration"].get("id")
+            for p in posts
+        ):
+            raise _bad_request("All posts must have an integration id")
+        for post in posts:  # SVC L262-271
+            if post["integration"]["id"] not in self.integrations:
+                raise _bad_request(f"Integration with id {post['integration']['id']} not found")
+        problems = validate_create(body, self.integrations)
+        if not posts:
+            problems.append("posts must contain at least 1 elements")
         if problems:
             raise _bad_request(problems)
-        posts = body.get("posts") or []
-        # CTRL→mapTypeToPost: every post needs a known integration, checked before any write.
-        for post in posts:
-            integration = (post.get("integration") or {}).get("id")
-            if not integration:
-                raise PostizError(
-                    400,
-                    {
-                        "message": "All posts must have an integration id",
-                        "error": "Bad Request",
-                        "statusCode": 400,
-                    },
-                )
-            if integration not in self.integrations:
-                raise PostizError(
-                    400,
-                    {
-                        "message": f"Integration with id {integration} not found",
-                        "error": "Bad Request",
-                        "statusCode": 400,
-                    },
-                )
-        date = datetime.fromisoformat(body["date"].replace("Z", "+00:00"))
-        if body["type"] == "schedule" and self.refuse_past_schedule and date < now - PAST_GRACE:
-            raise _bad_request(["date must not be in the past"])
+        for post in posts:  # DTO L35: the content as stored is the sanitised content
+            for value in post["value"]:
+                value["content"] = rules.sanitize(value.get("content"))
+        self._validate_posts(body)
         created = []
         for post in posts:
-            rows = self._create_or_update(body, post, now)
+            rows = self._create_post(body, post, now)
             created.append({"postId": rows[0]["id"], "integration": post["integration"]["id"]})
         return created
 
-    def _create_or_update(
+    def _validate_posts(self, body: dict[str, Any]) -> None:
+        """SVC.validatePosts L763-859 and CTRL L238-259: the first failing post, worded by
+        PVE as {statusCode, provider, name, message}."""
+        for post in body["posts"]:
+            identifier = self.integrations[post["integration"]["id"]]
+            prov = rules.provider(identifier)
+            settings = post.get("settings") or {}
+            media = [v.get("image") or [] for v in post["value"]]
+
+            def fail(message: str, prov: rules.Provider = prov) -> PostizError:
+                return PostizError(
+                    400,
+                    {
+                        "statusCode": 400,
+                        "provider": prov.identifier,
+                        "name": prov.name,
+                        "message": message,
+                    },
+                )
+
+            texts = [rules.plain(v.get("content") or "") for v in post["value"]]
+            lengths = [
+                max(rules.weighted_length(t), len(t)) if identifier == "x" else len(t)
+                for t in texts
+            ]
+            if any(
+                n == 0 and not v.get("image") for n, v in zip(lengths, post["value"], strict=True)
+            ):
+                raise fail("Your post should have at least one character or one image.")
+            if body["type"] == "draft":
+                continue
+            errors = prov.settings(settings) if prov.settings else []
+            if errors:
+                raise fail(errors[0])
+            validity = prov.validity(media, settings)
+            if validity is not True:
+                raise fail(str(validity))
+            if any(n > prov.max_length(settings) for n in lengths):
+                raise fail("post is too long, please fix it")
+
+    def _create_post(
         self, body: dict[str, Any], post: dict[str, Any], now: datetime
     ) -> list[dict[str, Any]]:
-        # The service passes 'now' posts the server's minute, others the body's date.
-        publish = (
-            now.replace(second=0, microsecond=0)
-            if body["type"] == "now"
-            else datetime.fromisoformat(body["date"].replace("Z", "+00:00"))
-        )
-        # REPO.createOrUpdatePost on the public path (keepGroup false): a fresh group for
-        # every call; a sent 'group' is never stored.
+        kind = body["type"]
+        first_id = post["value"][0].get("id")
+        # SVC L908-917: saving a PUBLISHED post again as schedule/now is refused.
+        if kind in ("schedule", "now") and not body.get("republish") and first_id:
+            existing = next((p for p in self.posts if p["id"] == first_id), None)
+            if existing is not None and existing["state"] == "PUBLISHED":
+                raise _bad_request(
+                    f"This post was already published on "
+                    f"{_parse(existing['publishDate']).strftime('%Y-%m-%d %H:%M')} UTC. Saving "
+                    f"it this way would publish it again to "
+                    f"{existing['integration']['providerIdentifier']}. To edit without "
+                    "republishing, use type 'update'. To intentionally publish again, pass "
+                    "republish: true."
+                )
+        identifier = self.integrations[post["integration"]["id"]]
+        # SVC L921-936: links stripped for providers that strip them (X, when configured),
+        # else shortened when asked and a short-link provider is configured.
+        strip = identifier == "x" and self.strip_x_links
+        for value in post["value"]:
+            text = value["content"]
+            if body["shortLink"] and not strip and self.short_link_domain:
+                text = rules.short_links(text, self.short_link_domain, self._short_link)
+            value["content"] = rules.strip_links(text) if strip else text
+        # SVC L941: 'now' posts at the server's minute, others at the body's date.
+        publish = now.replace(second=0, microsecond=0) if kind == "now" else _parse(body["date"])
+        return self._create_or_update(body, post, publish, now)
+
+    def _create_or_update(
+        self, body: dict[str, Any], post: dict[str, Any], publish: datetime, now: datetime
+    ) -> list[dict[str, Any]]:
+        # REPO.createOrUpdatePost L521-523: the public path rotates the group (keepGroup
+        # false): a fresh group for every call; a sent 'group' is never stored.
         group = str(uuid.uuid4())
+        identifier = self.integrations[post["integration"]["id"]]
+        settings = {**(post.get("settings") or {}), "__type": identifier}  # SVC L276-279
         rows: list[dict[str, Any]] = []
         for value in post["value"]:
-            # REPO: upsert where id = value.id: an existing row is updated in place; a new
-            # row gets an id of the database's choosing (the create data has no id).
+            # REPO L570-586: upsert where id = value.id: an existing row is updated in
+            # place; a new row gets an id of the database's choosing (the create data has
+            # no id), so a sent id never names a new row.
             existing = next(
                 (p for p in self.posts if value.get("id") and p["id"] == value["id"]), None
             )
             row: dict[str, Any] = (
                 existing
                 if existing is not None
-                else {"id": str(uuid.uuid4()), "createdAt": now.isoformat()}
+                else {
+                    "id": str(uuid.uuid4()),
+                    "createdAt": now.isoformat(),
+                    "creationMethod": "API",
+                    "releaseURL": None,
+                    "releaseId": None,
+                    "error": None,
+                    "deletedAt": None,
+                }
             )
             row.update(
                 {
                     "content": value["content"],
-                    "publishDate": publish.isoformat().replace("+00:00", "Z"),
+                    "publishDate": _zulu(publish),
                     "group": group,
-                    "state": "DRAFT" if body["type"] == "draft" else "QUEUE",
-                    "image": value.get("image") or [],
-                    "settings": post.get("settings") or {},
-                    "creationMethod": "API",
-                    "releaseURL": None,
-                    "releaseId": None,
+                    "image": json.dumps(value.get("image") or []),
+                    "settings": json.dumps(settings),
                     "parentPostId": rows[-1]["id"] if rows else None,
-                    "deletedAt": None,
                     "integration": {
                         "id": post["integration"]["id"],
-                        "providerIdentifier": self.integrations[post["integration"]["id"]],
+                        "providerIdentifier": identifier,
                         "name": post["integration"]["id"],
                         "picture": None,
                     },
-                    "tags": [{"tag": {"name": t["label"]}} for t in body.get("tags", [])],
+                    # Only tags the organisation already has are attached (REPO L597-622);
+                    # the double's organisation has none.
+                    "tags": [],
+                    "intervalInDays": None,
                 }
             )
+            if body["type"] != "update":  # REPO L555-560
+                row["state"] = "DRAFT" if body["type"] == "draft" else "QUEUE"
             if existing is None:
                 self.posts.append(row)
             rows.append(row)
-        # REPO: with a 'group' in the body (and keepGroup false), every other post of that
-        # group is soft-deleted: sending a group twice deletes the first posts.
-        if post.get("group"):
+        if post.get("group"):  # REPO L642-653: the sent group's posts are soft-deleted
             kept = {r["id"] for r in rows}
             for other in self.posts:
                 if (
@@ -257,16 +386,74 @@ class PostizState:
                     and other["deletedAt"] is None
                 ):
                     other.update(deletedAt=now.isoformat(), parentPostId=None)
+        if body["type"] not in ("update", "draft"):  # SVC L953-960, startWorkflow L723-751
+            rows[0]["queuedAt"] = now.isoformat()
         return rows
 
-    def listed(self, start: str, end: str, customer: str | None) -> list[dict[str, Any]]:
-        # REPO.getPosts: publishDate within [startDate, endDate], not deleted, top-level
-        # posts only, with these fields (no image, no deletedAt); `customer` keeps the posts
-        # of integrations of that customer, and the double's integrations have none.
+    def _short_link(self, url: str) -> str:
+        return f"https://{self.short_link_domain}/{next(self._links):06x}"
+
+    # --- Postiz's own publishing, later ----------------------------------------------------
+
+    def advance(self, now: datetime) -> None:
+        """FLOW: a queued post is published once due (L155-160): PUBLISHED with its
+        releaseURL and releaseId (REPO.updatePost), or ERROR with the reason kept in the
+        row's ``error`` (REPO.changeState), which the public list does not return."""
+        for post in self.posts:
+            if post["state"] != "QUEUE" or post["deletedAt"] or not post.get("queuedAt"):
+                continue
+            due = max(
+                _parse(post["publishDate"]),
+                datetime.fromisoformat(post["queuedAt"]) + timedelta(seconds=self.publish_delay_s),
+            )
+            if now < due or post.get("stuck"):
+                continue
+            if self.stick_next > 0:
+                self.stick_next -= 1
+                post["stuck"] = True
+                continue
+            if self.fail_next:
+                post.update(state="ERROR", error=self.fail_next.pop(0))
+                continue
+            release = uuid.uuid4().hex[:12]
+            identifier = post["integration"]["providerIdentifier"]
+            post.update(
+                state="PUBLISHED",
+                releaseId=release,
+                releaseURL=f"https://{identifier}.example/{post['integration']['id']}/{release}",
+            )
+
+    def integrations_list(self) -> list[dict[str, Any]]:
+        # CTRL.listIntegration L307-329: these fields; no customer on the double's channels.
+        return [
+            {
+                "id": integration,
+                "name": integration,
+                "identifier": identifier,
+                "picture": None,
+                "disabled": False,
+                "profile": integration,
+            }
+            for integration, identifier in self.integrations.items()
+        ]
+
+    # --- list and delete -----------------------------------------------------------------
+
+    def listed(self, start: Any, end: Any, customer: str | None) -> list[dict[str, Any]]:
+        # GetPostsDto: both dates ISO 8601 (ValidationPipe 400 otherwise).
+        problems = [
+            f"{name} must be a valid ISO 8601 date string"
+            for name, value in (("startDate", start), ("endDate", end))
+            if not _iso_date(value)
+        ]
+        if problems:
+            raise _bad_request(problems)
+        # REPO.getPosts L134-193: publishDate within [startDate, endDate], not deleted,
+        # top-level posts only, these fields (no image, no error, no deletedAt); `customer`
+        # keeps the posts of that customer's integrations (the double's have none).
         if customer:
             return []
-        low = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        high = datetime.fromisoformat(end.replace("Z", "+00:00"))
+        low, high = _parse(start), _parse(end)
         fields = (
             "id",
             "content",
@@ -274,6 +461,7 @@ class PostizState:
             "releaseURL",
             "releaseId",
             "state",
+            "intervalInDays",
             "group",
             "creationMethod",
             "settings",
@@ -281,19 +469,21 @@ class PostizState:
             "integration",
         )
         return [
-            {k: p[k] for k in fields} | {"intervalInDays": None}
+            {k: p[k] for k in fields}
             for p in self.posts
             if p["deletedAt"] is None
             and p["parentPostId"] is None
-            and low <= datetime.fromisoformat(p["publishDate"].replace("Z", "+00:00")) <= high
+            and low <= _parse(p["publishDate"]) <= high
         ]
 
     def delete(self, post_id: str, now: datetime) -> dict[str, Any]:
-        # CTRL.deletePost: find the post, then soft-delete its whole group.
+        # CTRL.deletePost L277-278 then REPO.deletePost L318-339: the post's whole group is
+        # soft-deleted. A post that does not exist (or is deleted) makes SVC.getPost read
+        # posts[0] of an empty list: an unhandled TypeError, answered 500 by NestJS.
         post = next((p for p in self.posts if p["id"] == post_id and p["deletedAt"] is None), None)
         if post is None:
-            raise PostizError(400, {"message": "Post not found", "statusCode": 400})
+            raise PostizError(500, {"statusCode": 500, "message": "Internal server error"})
         for other in self.posts:
             if other["group"] == post["group"] and other["deletedAt"] is None:
                 other["deletedAt"] = now.isoformat()
-        return {"error": True}  # REPO/service answer shape as upstream returns it
+        return {"error": True}  # SVC.deletePost L684: the answer as upstream returns it

@@ -42,9 +42,8 @@ class Tag(_In):
 class PostSpec(_In):
     """What Postiz publishes: the text, the channels (Postiz 'integrations'), and when."""
 
-    # Postiz refuses shorter text (CreatePostDto: MinLength(6)): refuse it here, before any
-    # render is paid for, not at the end.
-    content: str = Field(min_length=6, max_length=10_000)
+    # Each channel's own length limit is checked by the preflight (channels.py).
+    content: str = Field(min_length=1, max_length=100_000)
     integrations: list[str] = Field(min_length=1, max_length=20)
     type: Literal["schedule", "now", "draft"] = "schedule"
     publish_at: datetime | None = Field(
@@ -52,7 +51,14 @@ class PostSpec(_In):
     )
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     short_link: bool = False
-    settings: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = Field(
+        default=None, description="Postiz provider settings for every channel without its own."
+    )
+    channel_settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Postiz provider settings per channel (integration id): X needs "
+        "who_can_reply_post, Instagram post_type, TikTok its privacy and posting fields.",
+    )
 
     @field_validator("publish_at")
     @classmethod
@@ -77,11 +83,12 @@ class PayloadRef(_In):
 
 
 class DistributionPolicy(_In):
-    """How the post is created in Postiz. Postiz limits post creations per organization per
-    hour (API_LIMIT) and answers 429 with no hint of when to come back, so a rate-limited
-    create waits ``rate_limited_wait_s``. After a create that got no answer, the next attempt
-    waits ``create_settle_s`` from the send (longer than the HTTP timeout plus Postiz's own
-    work) before it looks the post up, so a late commit is found, not posted again."""
+    """How the posts are created in Postiz and followed until they are live. Postiz limits
+    post creations per organization per hour (API_LIMIT) and answers 429 with
+    ``Retry-After``; a rate-limited create waits that long (``rate_limited_wait_s`` only
+    when the header is missing). ``create_settle_s`` is no longer used (posts go out as
+    drafts first, so a late commit cannot double a post); it is kept so inputs of earlier
+    releases still decode."""
 
     create_timeout_s: float = Field(default=30, gt=1, le=600)
     create_settle_s: float = Field(default=120, ge=1, le=3600)
@@ -96,6 +103,15 @@ class DistributionPolicy(_In):
     retry_initial_s: float = Field(default=30, gt=0, le=3600)
     retry_max_s: float = Field(default=1200, gt=0, le=86_400)
     max_attempts: int = Field(default=12, ge=1, le=100)
+    follow_every_s: float = Field(
+        default=30, ge=1, le=3600, description="How often a queued post's state is read."
+    )
+    queued_alarm_s: float = Field(
+        default=1800,
+        ge=10,
+        le=7 * 86_400,
+        description="A post still QUEUE this long after it was due: Postiz is not publishing.",
+    )
 
 
 class PublishInput(_In):
@@ -178,6 +194,7 @@ class CreatePostRequest(_In):
     settle_s: float = 120
     http_timeout_s: float = 20
     rate_limited_wait_s: float = 300
+    generation: int = Field(default=0, ge=0, description="Bumped by a retry of failed channels.")
 
 
 class CreatePostResult(BaseModel):
@@ -185,6 +202,8 @@ class CreatePostResult(BaseModel):
 
     post_ids: list[str]
     reused: bool
+    by_channel: dict[str, str] = Field(default_factory=dict)
+    date: str | None = None
 
 
 class PayloadUpdate(_In):
