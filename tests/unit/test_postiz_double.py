@@ -11,8 +11,9 @@ import pytest
 
 from smm_local import postiz_rules as rules
 from smm_local.postiz_double import DEFAULT_INTEGRATIONS
-from smm_local.postiz_model import PostizError, PostizState
+from smm_local.postiz_model import PostizState
 from smm_local.postiz_throttle import Throttle
+from smm_local.postiz_validation import PostizError
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 VALID = {

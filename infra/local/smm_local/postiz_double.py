@@ -30,7 +30,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smm_local.http_double import DoubleHandler, serve
-from smm_local.postiz_model import PostizError, PostizState
+from smm_local.postiz_model import PostizState
+from smm_local.postiz_validation import PostizError
 
 DEFAULT_INTEGRATIONS = {
     "x-1": "x",

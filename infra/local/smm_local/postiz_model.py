@@ -36,17 +36,16 @@ from typing import Any
 
 from smm_local import postiz_rules as rules
 from smm_local.postiz_throttle import Throttle
+from smm_local.postiz_validation import (
+    PostizError,
+    bad_request,
+    iso_date,
+    validate_create,
+    validate_posts,
+)
 
 IMAGE_LIMIT = 10 * 1024 * 1024  # PIPE.getMaxSize: images 10 MB
 VIDEO_LIMIT = 1024 * 1024 * 1024  # PIPE.getMaxSize: videos 1 GB
-
-
-class PostizError(Exception):
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        super().__init__(str(body))
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
@@ -70,20 +69,6 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _bad_request(message: Any) -> PostizError:
-    # NestJS's BadRequestException / ValidationPipe answer shape.
-    return PostizError(400, {"message": message, "error": "Bad Request", "statusCode": 400})
-
-
-def _iso_date(value: Any) -> bool:
-    # class-validator IsDateString (ISO 8601).
-    try:
-        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return isinstance(value, str)
-
-
 def _parse(value: str) -> datetime:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -91,59 +76,6 @@ def _parse(value: str) -> datetime:
 
 def _zulu(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def validate_create(body: dict[str, Any], identifiers: dict[str, str]) -> list[str]:
-    """DTO through SVC.mapTypeToPost's ValidationPipe: the messages NestJS flattens, each
-    nested one prefixed with its path. The pipe sees every post as type 'schedule' (SVC
-    L273-274), so settings are validated even for drafts."""
-    problems: list[str] = []
-    if body.get("type") not in ("draft", "schedule", "now", "update"):
-        problems.append("type must be one of the following values: draft, schedule, now, update")
-    if not isinstance(body.get("shortLink"), bool):
-        problems.append("shortLink must be a boolean value")
-    if not _iso_date(body.get("date")):
-        problems.append("date must be a valid ISO 8601 date string")
-    tags = body.get("tags")
-    if not isinstance(tags, list):
-        problems.append("tags must be an array")
-    else:
-        for i, tag in enumerate(tags):
-            for prop in ("value", "label"):
-                if not isinstance(tag, dict) or not isinstance(tag.get(prop), str):
-                    problems.append(f"tags.{i}.{prop} must be a string")
-    for i, post in enumerate(body.get("posts") or []):
-        values = post.get("value")
-        if not isinstance(values, list) or not values:
-            problems.append(f"posts.{i}.value must contain at least 1 elements")
-            continue
-        for j, value in enumerate(values):
-            where = f"posts.{i}.value.{j}"
-            image = value.get("image") if isinstance(value, dict) else None
-            if not isinstance(image, list):
-                problems.append(f"{where}.image must be an array")
-                image = []
-            content = value.get("content") if isinstance(value, dict) else None
-            if not rules.plain(content or "").strip() and not image:
-                problems.append(
-                    f"{where}. If images do not exist, content must be a non-empty string."
-                )
-            for k, media in enumerate(image):
-                if not isinstance(media, dict) or not isinstance(media.get("id"), str):
-                    problems.append(f"{where}.image.{k}.id must be a string")
-                path = media.get("path") if isinstance(media, dict) else None
-                if not isinstance(path, str) or not path.split("?")[0].endswith(
-                    (".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4")
-                ):
-                    problems.append(
-                        f"{where}.image.{k}.File must have a valid extension: "
-                        ".png, .jpg, .jpeg, .gif, .webp, or .mp4"
-                    )
-        check = rules.provider(identifiers[post["integration"]["id"]]).settings
-        if check is not None:
-            settings = post.get("settings") or {}
-            problems += [f"posts.{i}.settings.{m}" for m in check(settings)]
-    return problems
 
 
 @dataclass
@@ -202,11 +134,11 @@ class PostizState:
             raise PostizError(400, {"msg": "No file provided"})
         detected = sniff(data)
         if detected is None:
-            raise _bad_request("Unsupported file type.")
+            raise bad_request("Unsupported file type.")
         mime, ext = detected
         limit = IMAGE_LIMIT if mime.startswith("image/") else VIDEO_LIMIT
         if len(data) > limit:
-            raise _bad_request(f"File size exceeds the maximum allowed size of {limit} bytes.")
+            raise bad_request(f"File size exceeds the maximum allowed size of {limit} bytes.")
         base = filename.rsplit(".", 1)[0] if "." in filename.rsplit("/", 1)[-1] else filename
         base = base.replace("/", "_").replace("\\", "_")[:100] or "upload"
         media_id = str(uuid.uuid4())
@@ -234,64 +166,24 @@ class PostizState:
             and p["integration"].get("id")
             for p in posts
         ):
-            raise _bad_request("All posts must have an integration id")
+            raise bad_request("All posts must have an integration id")
         for post in posts:  # SVC L262-271
             if post["integration"]["id"] not in self.integrations:
-                raise _bad_request(f"Integration with id {post['integration']['id']} not found")
+                raise bad_request(f"Integration with id {post['integration']['id']} not found")
         problems = validate_create(body, self.integrations)
         if not posts:
             problems.append("posts must contain at least 1 elements")
         if problems:
-            raise _bad_request(problems)
+            raise bad_request(problems)
         for post in posts:  # DTO L35: the content as stored is the sanitised content
             for value in post["value"]:
                 value["content"] = rules.sanitize(value.get("content"))
-        self._validate_posts(body)
+        validate_posts(body, self.integrations)
         created = []
         for post in posts:
             rows = self._create_post(body, post, now)
             created.append({"postId": rows[0]["id"], "integration": post["integration"]["id"]})
         return created
-
-    def _validate_posts(self, body: dict[str, Any]) -> None:
-        """SVC.validatePosts L763-859 and CTRL L238-259: the first failing post, worded by
-        PVE as {statusCode, provider, name, message}."""
-        for post in body["posts"]:
-            identifier = self.integrations[post["integration"]["id"]]
-            prov = rules.provider(identifier)
-            settings = post.get("settings") or {}
-            media = [v.get("image") or [] for v in post["value"]]
-
-            def fail(message: str, prov: rules.Provider = prov) -> PostizError:
-                return PostizError(
-                    400,
-                    {
-                        "statusCode": 400,
-                        "provider": prov.identifier,
-                        "name": prov.name,
-                        "message": message,
-                    },
-                )
-
-            texts = [rules.plain(v.get("content") or "") for v in post["value"]]
-            lengths = [
-                max(rules.weighted_length(t), len(t)) if identifier == "x" else len(t)
-                for t in texts
-            ]
-            if any(
-                n == 0 and not v.get("image") for n, v in zip(lengths, post["value"], strict=True)
-            ):
-                raise fail("Your post should have at least one character or one image.")
-            if body["type"] == "draft":
-                continue
-            errors = prov.settings(settings) if prov.settings else []
-            if errors:
-                raise fail(errors[0])
-            validity = prov.validity(media, settings)
-            if validity is not True:
-                raise fail(str(validity))
-            if any(n > prov.max_length(settings) for n in lengths):
-                raise fail("post is too long, please fix it")
 
     def _create_post(
         self, body: dict[str, Any], post: dict[str, Any], now: datetime
@@ -302,7 +194,7 @@ class PostizState:
         if kind in ("schedule", "now") and not body.get("republish") and first_id:
             existing = next((p for p in self.posts if p["id"] == first_id), None)
             if existing is not None and existing["state"] == "PUBLISHED":
-                raise _bad_request(
+                raise bad_request(
                     f"This post was already published on "
                     f"{_parse(existing['publishDate']).strftime('%Y-%m-%d %H:%M')} UTC. Saving "
                     f"it this way would publish it again to "
@@ -444,10 +336,10 @@ class PostizState:
         problems = [
             f"{name} must be a valid ISO 8601 date string"
             for name, value in (("startDate", start), ("endDate", end))
-            if not _iso_date(value)
+            if not iso_date(value)
         ]
         if problems:
-            raise _bad_request(problems)
+            raise bad_request(problems)
         # REPO.getPosts L134-193: publishDate within [startDate, endDate], not deleted,
         # top-level posts only, these fields (no image, no error, no deletedAt); `customer`
         # keeps the posts of that customer's integrations (the double's have none).
