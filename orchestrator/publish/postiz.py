@@ -107,17 +107,19 @@ def draft_body(
 
 
 def promote_body(
-    request: CreatePostRequest, integration: str, provider: str, post_id: str, date: str
+    request: CreatePostRequest, chosen: dict[str, str], providers: dict[str, str], date: str
 ) -> dict[str, Any]:
-    """The same post again as ``schedule``, naming the draft's row. The date is the one
-    the draft was made with: the workflow's durable timer has already waited for it, and
-    Postiz publishes a due post at once."""
+    """The same posts again as ``schedule``, each naming its draft's row. The date is the
+    one the drafts were made with: the workflow's durable timer has already waited for it,
+    and Postiz publishes a due post at once."""
     return {
         "type": "schedule",
         "date": date,
         "shortLink": request.post.short_link,
         "tags": [t.model_dump() for t in request.post.tags],
-        "posts": [_post(request, integration, provider, post_id)],
+        "posts": [
+            _post(request, i, providers.get(i, ""), post_id) for i, post_id in chosen.items()
+        ],
     }
 
 
@@ -265,42 +267,47 @@ class PostizPublisher:
         record["drafting"] = False
         self._write(rkey, record)
 
+    def _settle_promotions(self, request: CreatePostRequest, record: dict[str, Any]) -> None:
+        """Mark promoted every chosen row Postiz no longer holds as a draft."""
+        rows = {p["id"]: p for p in self.ours(request, record["date"])}
+        for integration in request.post.integrations:
+            if integration in record["promoted"]:
+                continue
+            row = rows.get(record["chosen"][integration])
+            if row is None:
+                raise ApplicationError(
+                    f"the Postiz draft for {integration} ({record['chosen'][integration]}) "
+                    "was deleted in Postiz before it was published; publish again",
+                    type=DRAFT_GONE,
+                    non_retryable=True,
+                )
+            if row.get("state") != "DRAFT":
+                record["promoted"].append(integration)
+
     def _promote(self, request: CreatePostRequest, record: dict[str, Any], rkey: str) -> None:
-        promoted: list[str] = record["promoted"]
-        todo = [i for i in request.post.integrations if i not in promoted]
-        if todo and record.get("promoting"):
-            # An earlier promotion got no answer: a row no longer DRAFT was promoted.
-            rows = {p["id"]: p for p in self.ours(request, record["date"])}
-            for integration in todo:
-                row = rows.get(record["chosen"][integration])
-                if row is None:
-                    raise ApplicationError(
-                        f"the Postiz draft for {integration} ({record['chosen'][integration]}) "
-                        "was deleted in Postiz before it was published; publish again",
-                        type=DRAFT_GONE,
-                        non_retryable=True,
-                    )
-                if row.get("state") != "DRAFT":
-                    promoted.append(integration)
-            todo = [i for i in todo if i not in promoted]
-        for integration in todo:
+        """One create promotes every chosen draft. Postiz saves the posts of a create one
+        after another and its republish guard stops at a PUBLISHED one, so after an
+        ambiguous answer or that refusal the rows' states say which were promoted."""
+        if record.get("promoting"):
+            self._settle_promotions(request, record)
+        for _ in range(len(request.post.integrations) + 1):
+            todo = [i for i in request.post.integrations if i not in record["promoted"]]
+            if not todo:
+                break
             self._write(rkey, {**record, "promoting": True})
-            body = promote_body(
-                request,
-                integration,
-                record["providers"].get(integration, ""),
-                record["chosen"][integration],
-                record["date"],
-            )
+            chosen = {i: record["chosen"][i] for i in todo}
+            body = promote_body(request, chosen, record["providers"], record["date"])
             try:
                 self._send(body, request)
             except ApplicationError as err:
-                # Postiz's republish guard: the row is PUBLISHED already, so it is live.
+                # Postiz's republish guard: one of them is PUBLISHED already, so it is live.
                 if not (err.type == INVALID_REQUEST and "already published" in str(err)):
                     raise
-            promoted.append(integration)
-            record["promoting"] = False
-            self._write(rkey, record)
+                self._settle_promotions(request, record)
+                continue
+            record["promoted"] += todo
+        record["promoting"] = False
+        self._write(rkey, record)
 
     def _sweep(self, request: CreatePostRequest, record: dict[str, Any]) -> None:
         """Delete our drafts that were not chosen (late commits, lost races): best effort."""

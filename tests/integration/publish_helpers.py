@@ -15,6 +15,7 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from orchestrator.codec_server import CodecServer, CodecServerConfig
+from orchestrator.publish.postiz import PostizPublisher, publish_key
 from orchestrator.publish.workflow import PublishCreativeWorkflow
 from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
@@ -125,6 +126,16 @@ def signal_with_cli(stack: LocalStack, workflow_id: str, decision: dict[str, Any
 
 def posts_for(stack: LocalStack, doc_group_hint: str | None = None) -> list[dict[str, Any]]:
     return list(stack.double_state("postiz")["posts"])
+
+
+def live_posts_of(stack: LocalStack, workflow_id: str) -> list[dict[str, Any]]:
+    """The workflow's posts Postiz will publish or has (drafts never are), by its key."""
+    key = publish_key(workflow_id)
+    return [
+        p
+        for p in stack.double_state("postiz")["posts"]
+        if p["state"] != "DRAFT" and PostizPublisher.key_of(p) == key
+    ]
 
 
 def stages_for(stack: LocalStack, doc: str) -> list[str]:

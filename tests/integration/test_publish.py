@@ -20,6 +20,7 @@ from smm_local.stack import LocalStack
 from tests.integration.conftest import worker_settings
 from tests.integration.publish_helpers import (
     EXPECTED,
+    live_posts_of,
     new_doc,
     params,
     posts_for,
@@ -44,7 +45,7 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
         task_queue=task_queue,
     )
     await stage(handle, "awaiting_approval")
-    # Postiz throttles post creation only: the first create is refused with a 429.
+    # Postiz throttles post creation only: the first (the drafts) is refused with a 429.
     stack.double_control("postiz", force_429=1)
     await asyncio.to_thread(
         signal_with_cli, stack, handle.id, {"decision": "approve", "reviewer": "ana@example.com"}
@@ -56,9 +57,9 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
     assert [r["authorization"] for r in requests] == ["local-postiz-key"] * len(requests)
     assert [r["path"] for r in requests] == [
         "/public/v1/upload",
-        "/public/v1/posts",
-        "/public/v1/posts",
-    ]  # upload, 429, post
+        "/public/v1/integrations",
+        *["/public/v1/posts"] * 3,
+    ]  # upload, the channels' providers, 429, the drafts, their promotion
     upload = requests[0]
     assert upload["content_type"].startswith("multipart/form-data; boundary=")
     (part,) = upload["parts"]
@@ -68,18 +69,22 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
         "image/png",
     )
     assert part["size"] > 10_000
-    body = requests[2]["json"]
-    # The refused create, sent again as it was (with a fresh 'now' date).
-    assert {**requests[1]["json"], "date": None} == {**body, "date": None}
-    assert body["type"] == "now" and body["shortLink"] is False
-    assert all("group" not in post for post in body["posts"])
-    assert body["tags"] == [{"value": "launch", "label": "Launch"}]
-    assert [p["integration"]["id"] for p in body["posts"]] == ["x-1", "li-2"]
-    assert body["posts"][0]["value"][0]["content"] == "Fresh from the creative engine"
-    assert body["posts"][0]["value"][0]["image"][0]["path"].startswith("https://uploads.")
-    assert body["posts"][0]["value"][0]["image"][0]["path"].endswith(".png")
-    new_posts = posts_for(stack)[posts_before:]
-    assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
+    drafts = requests[3]["json"]
+    assert requests[2]["json"] == drafts  # the refused create, sent again as it was
+    assert drafts["type"] == "draft" and drafts["shortLink"] is False
+    assert all("group" not in post for post in drafts["posts"])
+    assert drafts["tags"] == [{"value": "launch", "label": "Launch"}]
+    assert [p["integration"]["id"] for p in drafts["posts"]] == ["x-1", "li-2"]
+    assert drafts["posts"][0]["settings"]["who_can_reply_post"] == "everyone"
+    assert drafts["posts"][0]["value"][0]["content"] == "Fresh from the creative engine"
+    assert drafts["posts"][0]["value"][0]["image"][0]["path"].startswith("https://uploads.")
+    assert drafts["posts"][0]["value"][0]["image"][0]["path"].endswith(".png")
+    promoted = requests[4]["json"]
+    assert promoted["type"] == "schedule" and promoted["date"] == drafts["date"]
+    assert [p["value"][0]["id"] for p in promoted["posts"]] == status.postiz_post_ids
+    live = live_posts_of(stack, handle.id)
+    assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in live)
+    assert len(posts_for(stack)) - posts_before == 2  # the two drafts, now queued
     assert stages_for(stack, doc) == EXPECTED
 
 
@@ -123,18 +128,19 @@ async def test_the_post_is_created_exactly_once_when_the_worker_is_killed(
         if r["path"] == "/public/v1/posts" and r["method"] == "POST"
     ]
     uploads = [r for r in after["requests"][seen:] if r["path"] == "/public/v1/upload"]
-    new_posts = after["posts"][len(before["posts"]) :]
+    live = live_posts_of(stack, handle.id)
     assert len(uploads) == 1
-    assert len(creates) == 1  # never posted twice: the lost answer's posts are found
-    assert len(new_posts) == 2  # one per channel, once
-    assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
+    # never posted twice: a lost answer's drafts are found by key, promotion is by row id
+    assert sorted(p["integration"]["id"] for p in live) == ["li-2", "x-1"]
+    assert len(creates) <= 3 or moment == "during_create"
+    assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in live)
 
 
 async def test_a_create_that_outlives_the_activity_timeout_is_found_not_reposted(
     client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
 ) -> None:
     """Postiz takes 6 s to answer, the activity gives up after 5 s and retries while the
-    first request is still running: the retry waits for it to settle and finds its posts."""
+    first request is still running: whatever the slow request commits stays a draft."""
     doc = new_doc(stack)
     handle = await client.start_workflow(
         PublishCreativeWorkflow.run,
@@ -158,9 +164,9 @@ async def test_a_create_that_outlives_the_activity_timeout_is_found_not_reposted
         for r in after["requests"][len(before["requests"]) :]
         if r["path"] == "/public/v1/posts" and r["method"] == "POST"
     ]
-    new_posts = after["posts"][len(before["posts"]) :]
-    assert len(creates) == 1 and len(new_posts) == 2
-    assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in new_posts)
+    live = live_posts_of(stack, handle.id)
+    assert creates and sorted(p["integration"]["id"] for p in live) == ["li-2", "x-1"]
+    assert sorted(status.postiz_post_ids) == sorted(p["id"] for p in live)
 
 
 async def test_publishes_beyond_the_postiz_budget_wait_their_turn_instead_of_failing(
@@ -215,4 +221,4 @@ async def test_publishes_beyond_the_postiz_budget_wait_their_turn_instead_of_fai
         for r in stack.double_state("postiz")["requests"][seen:]
         if r["path"] == "/public/v1/posts" and r["method"] == "POST"
     ]
-    assert len(creates) == 3
+    assert len(creates) == 6  # each publish: its drafts, then their promotion
