@@ -231,6 +231,15 @@ export interface components {
          * @description What Postiz publishes: the text, the channels (Postiz 'integrations'), and when.
          */
         PostSpec: {
+            /**
+             * Channel Settings
+             * @description Postiz provider settings per channel (integration id): X needs who_can_reply_post, Instagram post_type, TikTok its privacy and posting fields.
+             */
+            channel_settings?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
             /** Content */
             content: string;
             /** Integrations */
@@ -243,6 +252,7 @@ export interface components {
             publish_at?: string | null;
             /**
              * Settings
+             * @description Postiz provider settings for every channel without its own.
              * @default null
              */
             settings?: {

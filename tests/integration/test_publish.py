@@ -55,11 +55,12 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
 
     requests = stack.double_state("postiz")["requests"][requests_before:]
     assert [r["authorization"] for r in requests] == ["local-postiz-key"] * len(requests)
-    assert [r["path"] for r in requests] == [
-        "/public/v1/upload",
-        "/public/v1/integrations",
-        *["/public/v1/posts"] * 3,
-    ]  # upload, the channels' providers, 429, the drafts, their promotion
+    assert [(r["method"], r["path"]) for r in requests] == [
+        ("POST", "/public/v1/upload"),
+        ("GET", "/public/v1/integrations"),
+        *[("POST", "/public/v1/posts")] * 3,
+        ("GET", "/public/v1/posts"),
+    ]  # upload, the channels' providers, 429, the drafts, their promotion, the sweep
     upload = requests[0]
     assert upload["content_type"].startswith("multipart/form-data; boundary=")
     (part,) = upload["parts"]
