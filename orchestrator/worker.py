@@ -37,6 +37,7 @@ from orchestrator.dispatch.noop import NoopWorkflow
 from orchestrator.health import DispatchCounters, HealthServer
 from orchestrator.publish.payload_cms import PayloadReporter
 from orchestrator.publish.postiz import PostizPublisher
+from orchestrator.publish.postiz_follow import PostizFollower
 from orchestrator.publish.review_links import ReviewAnnouncer
 from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.render.brand_kits import BrandKitStore
@@ -150,6 +151,7 @@ def build_worker(
             *dispatcher.activities(),
             brand_kits.load_brand_kit,
             postiz.create_postiz_post,
+            PostizFollower(postiz).follow_postiz_posts,
             payload.update_payload,
             billing.price_model,
             billing.ledger,

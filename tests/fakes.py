@@ -31,8 +31,11 @@ from smm_runtime.contract.kinds import (
     SegmentResult,
 )
 from smm_runtime.contract.publish_io import (
+    ChannelState,
     CreatePostRequest,
     CreatePostResult,
+    FollowRequest,
+    FollowResult,
     PayloadUpdate,
     PublishInput,
     PublishStatus,
@@ -141,6 +144,8 @@ class PublishFakes:
     def __init__(self) -> None:
         self.images: list[ImageRequest] = []
         self.uploads: list[PostizUploadRequest] = []
+        self.follows: list[FollowRequest] = []
+        self.postiz_states: list[dict[str, str]] = []
         self.posts: list[CreatePostRequest] = []
         self.payload: list[PayloadUpdate] = []
         self.announcements: list[ReviewAnnouncement] = []
@@ -179,7 +184,32 @@ class PublishFakes:
     async def create_post(self, request: CreatePostRequest) -> CreatePostResult:
         self.posts.append(request)
         return CreatePostResult(
-            post_ids=[f"post-{i}" for i in request.post.integrations], reused=False
+            post_ids=[f"post-{i}" for i in request.post.integrations],
+            by_channel={i: f"post-{i}" for i in request.post.integrations},
+            date="2026-12-07T12:00:00Z",
+            reused=False,
+        )
+
+    @activity.defn(name="follow_postiz_posts")
+    async def follow_posts(self, request: FollowRequest) -> FollowResult:
+        """Postiz's states, from ``self.postiz_states`` in turn (the last one repeats);
+        every post live by default."""
+        self.follows.append(request)
+        states = (
+            self.postiz_states.pop(0)
+            if len(self.postiz_states) > 1
+            else (self.postiz_states[0] if self.postiz_states else {})
+        )
+        return FollowResult(
+            channels={
+                ch: ChannelState(
+                    state=states.get(ch, "PUBLISHED"),
+                    url=f"https://{ch}.example/{pid}"
+                    if states.get(ch, "PUBLISHED") == "PUBLISHED"
+                    else None,
+                )
+                for ch, pid in request.post_ids.items()
+            }
         )
 
     @activity.defn(name="update_payload")
@@ -198,6 +228,7 @@ class PublishFakes:
             self.dispatch_image,
             self.upload,
             self.create_post,
+            self.follow_posts,
             self.update_payload,
             self.announce_review,
         ]

@@ -20,6 +20,8 @@ interface PostDoc {
   status: 'draft' | 'ready_for_render' | 'rendering' | 'published';
   caption: string;
   channels: string[];
+  // Postiz settings per channel: X needs who_can_reply_post, Instagram post_type, ...
+  channelSettings?: Record<string, Record<string, unknown>>;
   publishAt?: string | null;
   creative: Schemas['PublishRequest']['creative'];
   engineWorkflowId?: string | null;
@@ -67,7 +69,12 @@ export const startPublishOnReady = async ({ doc, previousDoc }: AfterChangeArgs<
     collection: 'posts',
     doc_id: doc.id,
     creative: doc.creative,
-    post: { content: doc.caption, integrations: doc.channels, publish_at: doc.publishAt ?? null },
+    post: {
+      content: doc.caption,
+      integrations: doc.channels,
+      channel_settings: doc.channelSettings ?? {},
+      publish_at: doc.publishAt ?? null,
+    },
     approval: { reviewers: [], reminder_every_s: 86_400, expire_after_s: 14 * 86_400 },
   };
   // Idempotent: saving the document twice returns the same workflow, never a second render.

@@ -312,6 +312,13 @@ export interface components {
              */
             brand?: components["schemas"]["BrandLook"] | null;
             /**
+             * Channels
+             * @description Each channel's Postiz state once posted.
+             */
+            channels?: {
+                [key: string]: string;
+            };
+            /**
              * Credits Charged
              * @default 0
              */
@@ -335,6 +342,13 @@ export interface components {
             error?: string | null;
             /** Outputs */
             outputs?: string[];
+            /**
+             * Permalinks
+             * @description Each channel's live post, once Postiz published it.
+             */
+            permalinks?: {
+                [key: string]: string;
+            };
             /**
              * @description What will be posted (for review).
              * @default null

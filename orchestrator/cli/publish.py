@@ -17,7 +17,15 @@ from orchestrator.cli.settings import settings
 from smm_runtime.contract.validation import describe_validation_error
 from smm_runtime.temporal_conn import connect
 
-FINAL_STAGES = {"published", "rejected", "expired", "failed"}
+FINAL_STAGES = {
+    "published",
+    "publish_failed",
+    "rejected",
+    "expired",
+    "failed",
+    "cancelled",
+    "insufficient_credits",
+}
 
 
 async def follow_publish(workflow_id: str, until: set[str], quiet: bool = False) -> Any:
@@ -41,10 +49,15 @@ async def follow_publish(workflow_id: str, until: set[str], quiet: bool = False)
                 )
             except Exception:
                 pass
+        if status.error and status.stage in ("publish_failed", "postiz_not_publishing"):
+            line += f"\n    {status.error}"
         if line != last and not quiet:
             print(line, flush=True)
             last = line
         if status.stage in until:
+            if not quiet:
+                for channel, url in sorted(status.permalinks.items()):
+                    print(f"  live on {channel}: {url}", flush=True)
             return status
         await asyncio.sleep(0.5)
 

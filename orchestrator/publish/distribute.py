@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.kinds import POSTIZ_UPLOAD, PostizUploadRequest
     from smm_runtime.contract.publish_io import (
         CreatePostRequest,
+        CreatePostResult,
         DistributionPolicy,
         PostizMedia,
         PostSpec,
@@ -42,7 +43,7 @@ async def distribute(
     distribution: DistributionPolicy,
     budget: Permits | None = None,
     account: str | None = None,
-) -> list[str]:
+) -> CreatePostResult:
     """Upload each output to Postiz (in the transfer function), then create the post, once
     the deployment's Postiz budget has a creation to spare (waiting in line, durably)."""
     uploaded = []
@@ -79,4 +80,4 @@ async def distribute(
         start_to_close_timeout=timedelta(seconds=distribution.create_timeout_s),
         retry_policy=postiz_retry(distribution),
     )
-    return list(created.post_ids)
+    return created

@@ -3,7 +3,9 @@
 rendering (a child render workflow) -> awaiting_approval (signal `agent_approval` or the
 `approve` update; reminders on a timer; expiry) -> revise loops back to rendering with the
 requested changes -> approved -> scheduled (a durable timer, months if need be) -> publishing
-(media to Postiz through the transfer function, then one post) -> published.
+(media to Postiz through the transfer function, then one post per channel) -> queued (Postiz
+has the posts and publishes them itself) -> published once every channel's post is live, or
+publish_failed naming the channel.
 
 Every stage change and ending reaches Payload in order (a background writer that never holds
 up the flow). Waiting is a timer in history; a long wait (reminders for months) continues as new
@@ -24,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.cap.permits import Permits
     from orchestrator.publish.carry import PublishCarry
     from orchestrator.publish.distribute import distribute
+    from orchestrator.publish.going_live import follow_until_live
     from orchestrator.publish.merge_patch import merge_patch
     from orchestrator.publish.render_round import creative_price, render_creative
     from orchestrator.publish.review_links import announce_review
@@ -46,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
 REVIEW_LINKS_PATCH = "review-links"
 ENDINGS_PATCH = "every-ending-reported"  # older executions replay without those reports
 BUDGET_PATCH = "postiz-budget"  # and without waiting on the deployment's Postiz budget
+FOLLOW_PATCH = "follow-until-live"  # and ended 'published' once Postiz accepted the posts
 # Continue as new past this many events: far under the server's 51,200 limit (and its 10,240
 # warning), with room for the round's decision, publishing and reports.
 CONTINUE_AS_NEW_AFTER = 5_000
@@ -168,7 +172,7 @@ class PublishCreativeWorkflow:
             self._stage("approved")
             await self._wait_for_publish_time()
             self._stage("publishing")
-            self._status.postiz_post_ids = await distribute(
+            created = await distribute(
                 self._media,
                 params.post,
                 params.dispatch,
@@ -176,6 +180,20 @@ class PublishCreativeWorkflow:
                 self._permits if workflow.patched(BUDGET_PATCH) else None,
                 self._owner,
             )
+            self._status.postiz_post_ids = list(created.post_ids)
+            if params.post.type != "draft" and workflow.patched(FOLLOW_PATCH):
+                self._stage("queued")
+                going = await follow_until_live(created, params.distribution, self._alarm)
+                self._status.channels = {ch: c.state for ch, c in going.channels.items()}
+                self._status.permalinks = {
+                    ch: c.url for ch, c in going.channels.items() if c.url is not None
+                }
+                if going.failed:
+                    why = "; ".join(
+                        f"{ch}: {reason}" for ch, reason in sorted(going.failed.items())
+                    )
+                    self._stage("publish_failed", f"not published on {why}")
+                    return self._status
             self._stage("published")
             return self._status
         except (ApplicationError, ChildWorkflowError, ActivityError, asyncio.CancelledError) as err:
@@ -313,6 +331,17 @@ class PublishCreativeWorkflow:
             self._status.publish_at = when
             self._stage("scheduled")
             await workflow.sleep(when - workflow.now())
+
+    def _alarm(self, waiting: list[str]) -> None:
+        """Postiz accepted the posts and has not published them long after they were due."""
+        assert self._params is not None
+        message = (
+            f"Postiz has not published {', '.join(waiting)} "
+            f"{self._params.distribution.queued_alarm_s:.0f}s after it was due: its workers may "
+            "be down; the engine keeps checking"
+        )
+        workflow.logger.error("postiz not publishing: %s", message)
+        self._stage("postiz_not_publishing", message)
 
     def _stage(self, stage: str, error: str | None = None) -> None:
         self._status.stage, self._status.error = stage, error or self._status.error

@@ -70,6 +70,7 @@ class PayloadWriteBack:
                 "engineRound": status.round,
                 "engineOutputs": list(status.outputs),
                 "enginePostizPostIds": list(status.postiz_post_ids),
+                "enginePermalinks": dict(status.permalinks) or None,
                 "engineError": status.error,
                 **{
                     "engine" + "".join(p.title() for p in k.split("_")): v for k, v in extra.items()

@@ -29,6 +29,7 @@ EXPECTED = [
     "awaiting_approval",
     "approved",
     "publishing",
+    "queued",
     "published",
 ]
 
@@ -61,6 +62,7 @@ def params(stack: LocalStack, assets: dict[str, str], doc: str) -> PublishInput:
                 "retry_max_s": 2,
                 "create_settle_s": 8,
                 "rate_limited_wait_s": 1,
+                "follow_every_s": 1,
             },
         }
     )

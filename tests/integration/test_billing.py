@@ -191,7 +191,12 @@ def publish(
             "approval": {"reviewers": ["ana@example.com"], **approval},
             "account": account,
             "output_bucket": stack.bucket,
-            "distribution": {"create_timeout_s": 5, "retry_initial_s": 1, "retry_max_s": 2},
+            "distribution": {
+                "create_timeout_s": 5,
+                "retry_initial_s": 1,
+                "retry_max_s": 2,
+                "follow_every_s": 1,
+            },
         }
     )
 

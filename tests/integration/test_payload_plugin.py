@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
+from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
 from tests.integration.test_trigger_api import default_queue_worker
 
@@ -117,6 +118,7 @@ async def test_saving_a_ready_post_starts_one_publish_and_the_document_follows_i
             "title": "Spring",
             "caption": "Fresh from Payload",
             "channels": ["x-1"],
+            "channelSettings": {"x-1": CHANNEL_SETTINGS["x-1"]},
             "reviewers": ["ana@example.com"],
             "ready": False,
             "creative": {
@@ -157,6 +159,7 @@ async def test_saving_a_ready_post_starts_one_publish_and_the_document_follows_i
         "awaiting_approval",
         "approved",
         "publishing",
+        "queued",
         "published",
     ]
 

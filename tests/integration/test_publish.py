@@ -55,12 +55,14 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
 
     requests = stack.double_state("postiz")["requests"][requests_before:]
     assert [r["authorization"] for r in requests] == ["local-postiz-key"] * len(requests)
-    assert [(r["method"], r["path"]) for r in requests] == [
+    assert [(r["method"], r["path"]) for r in requests[:6]] == [
         ("POST", "/public/v1/upload"),
         ("GET", "/public/v1/integrations"),
         *[("POST", "/public/v1/posts")] * 3,
         ("GET", "/public/v1/posts"),
     ]  # upload, the channels' providers, 429, the drafts, their promotion, the sweep
+    # then only reads: following the posts until Postiz has published them
+    assert {(r["method"], r["path"]) for r in requests[6:]} == {("GET", "/public/v1/posts")}
     upload = requests[0]
     assert upload["content_type"].startswith("multipart/form-data; boundary=")
     (part,) = upload["parts"]
@@ -223,3 +225,54 @@ async def test_publishes_beyond_the_postiz_budget_wait_their_turn_instead_of_fai
         if r["path"] == "/public/v1/posts" and r["method"] == "POST"
     ]
     assert len(creates) == 6  # each publish: its drafts, then their promotion
+
+
+async def test_published_only_once_postiz_has_published_and_payload_gets_the_permalinks(
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
+    doc = new_doc(stack)
+    stack.double_control("postiz", publish_delay_s=3)  # Postiz publishes 3 s after queueing
+    try:
+        handle = await client.start_workflow(
+            PublishCreativeWorkflow.run,
+            params(stack, assets, doc),
+            id=f"pub-{doc}",
+            task_queue=task_queue,
+        )
+        await stage(handle, "awaiting_approval")
+        await handle.signal(
+            "agent_approval", {"decision": "approve", "reviewer": "ana@example.com"}
+        )
+        await stage(handle, "queued")
+        status = await asyncio.wait_for(handle.result(), 120)
+    finally:
+        stack.double_control("postiz", publish_delay_s=0)
+    live = live_posts_of(stack, handle.id)
+    assert {p["state"] for p in live} == {"PUBLISHED"}
+    assert status.stage == "published"
+    assert status.permalinks == {p["integration"]["id"]: p["releaseURL"] for p in live}
+    assert stages_for(stack, doc)[-2:] == ["queued", "published"]
+    assert stack.payload is not None
+    assert (stack.payload.doc("posts", doc) or {}).get("enginePermalinks") == status.permalinks
+
+
+async def test_a_post_postiz_fails_to_publish_ends_publish_failed_naming_the_channel(
+    client: Client, stack: LocalStack, task_queue: str, assets: dict[str, str]
+) -> None:
+    doc = new_doc(stack)
+    handle = await client.start_workflow(
+        PublishCreativeWorkflow.run,
+        params(stack, assets, doc),
+        id=f"pub-{doc}",
+        task_queue=task_queue,
+    )
+    await stage(handle, "awaiting_approval")
+    stack.double_control("postiz", fail_next=["the platform refused the media"])
+    await handle.signal("agent_approval", {"decision": "approve", "reviewer": "ana@example.com"})
+    status = await asyncio.wait_for(handle.result(), 120)
+    assert status.stage == "publish_failed"
+    failed = [ch for ch, state in status.channels.items() if state == "ERROR"]
+    assert len(failed) == 1 and f"not published on {failed[0]}:" in (status.error or "")
+    assert stack.payload is not None
+    final = stack.payload.doc("posts", doc) or {}
+    assert final["engineStage"] == "publish_failed" and failed[0] in final["engineError"]

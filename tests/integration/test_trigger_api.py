@@ -292,7 +292,8 @@ async def test_a_publish_through_the_api_is_billed_to_its_account(
 TYPED_CLIENT = """
 const hook = await import(process.argv[1]);
 const doc = { id: process.argv[2], status: 'ready_for_render', caption: 'Typed client',
-              channels: ['x-1'], creative: JSON.parse(process.argv[3]) };
+              channels: ['x-1'], channelSettings: { 'x-1': { who_can_reply_post: 'everyone' } },
+              creative: JSON.parse(process.argv[3]) };
 const started = await hook.startPublishOnReady({ doc, operation: 'update' });
 const again = await hook.startPublishOnReady({ doc, operation: 'update' });
 const status = await hook.engineStatus(started.engineWorkflowId);

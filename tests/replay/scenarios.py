@@ -174,10 +174,14 @@ async def image_carousel(env: WorkflowEnvironment) -> Handles:
 
 
 def _publish(
-    name: str, script: Callable[[WorkflowHandle[Any, Any]], Awaitable[None]], **overrides: Any
+    name: str,
+    script: Callable[[WorkflowHandle[Any, Any]], Awaitable[None]],
+    postiz_states: list[dict[str, str]] | None = None,
+    **overrides: Any,
 ) -> Scenario:
     async def scenario(env: WorkflowEnvironment) -> Handles:
         fakes, ledger = PublishFakes(), FakeLedger()
+        fakes.postiz_states = list(postiz_states or [])
         queue = f"replay-{uuid.uuid4()}"
         async with _worker(env, queue, [*fakes.all(), ledger.price_model, ledger.ledger]):
             handle = await env.client.start_workflow(
@@ -244,4 +248,8 @@ SCENARIOS: list[Scenario] = [
     # Recorded after the review-links patch: the histories above predate it, and both
     # kinds must replay.
     _publish("publish_approve_with_review_links", _approve),
+    # Recorded after the follow-until-live patch: Postiz queues, then publishes one channel
+    # and fails the other; and a publish whose posts all go live after a wait.
+    _publish("publish_follow_until_live", _approve, [{"x-1": "QUEUE", "li-2": "QUEUE"}, {}]),
+    _publish("publish_follow_failed", _approve, [{"x-1": "QUEUE"}, {"li-2": "ERROR"}]),
 ]

@@ -36,6 +36,8 @@ REQUIRED = {
     "publish_revise",
     "publish_expiry",
     "publish_approve_with_review_links",
+    "publish_follow_until_live",
+    "publish_follow_failed",
 }
 
 
@@ -56,6 +58,19 @@ def test_histories_from_before_and_after_the_review_links_patch_are_both_kept() 
         )
 
     assert not marked("publish_approve") and marked("publish_approve_with_review_links")
+
+
+def test_histories_from_before_the_follow_patch_are_kept_beside_ones_after_it() -> None:
+    def patches(name: str) -> set[str]:
+        found = set()
+        for e in load(name).events:
+            if e.marker_recorded_event_attributes.marker_name == "core_patch":
+                details = e.marker_recorded_event_attributes.details.get("patch-data")
+                found.add(details.payloads[0].data.decode() if details else "")
+        return found
+
+    assert not any("follow-until-live" in p for p in patches("publish_approve"))
+    assert any("follow-until-live" in p for p in patches("publish_follow_until_live"))
 
 
 def test_every_workflow_path_has_a_recorded_history() -> None:

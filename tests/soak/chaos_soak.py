@@ -125,6 +125,7 @@ def _publish(assets: dict[str, str], i: int, bucket: str) -> PublishInput:
                 "retry_max_s": 5,
                 "create_settle_s": 15,
                 "rate_limited_wait_s": 5,
+                "follow_every_s": 1,
             },
             "output_bucket": bucket,
             "account": ACCOUNT,

@@ -44,13 +44,18 @@ async def test_approve_publishes_once_and_reports_every_stage_in_order(
         "awaiting_approval",
         "approved",
         "publishing",
+        "queued",
         "published",
     ]
-    assert [u.seq for u in fakes.payload] == [1, 2, 3, 4, 5, 6]
+    assert [u.seq for u in fakes.payload] == [1, 2, 3, 4, 5, 6, 7]
     # Payload hears who was sent a private link, never a link: every editor reads it.
     assert fakes.payload[2].data["engineReviewSentTo"] == ["ana@example.com"]
     assert not any("engineReviewLinks" in u.data for u in fakes.payload)
     assert fakes.payload[-1].data["enginePostizPostIds"] == ["post-x-1", "post-li-2"]
+    assert fakes.payload[-1].data["enginePermalinks"] == {
+        "x-1": "https://x-1.example/post-x-1",
+        "li-2": "https://li-2.example/post-li-2",
+    }
     assert status.approvals[-1].comment == "lgtm" and status.approvals[-1].accepted
     (announced,) = fakes.announcements
     assert (announced.round, announced.reviewers, announced.reminder) == (1, ["ana@example.com"], 0)

@@ -173,6 +173,7 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
                 "type": "now",
                 "tags": [{"value": "spring", "label": "Spring"}],
             },
+            "distribution": {"follow_every_s": 2},
             "approval": {"reviewers": ["editor@example.com"]},
             "payload": {"collection": "posts", "id": doc},
             "account": DEMO_ACCOUNT,
@@ -214,6 +215,10 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
         f"  Postiz (local double) post ids: {', '.join(status.postiz_post_ids)} "
         f"({len(posts)} posts, media uploaded once per output)"
     )
+    for channel, url in sorted(status.permalinks.items()):
+        print(f"  permalink on {channel}: {url}")
+    if status.stage != "published":
+        raise SystemExit(f"demo: the publish ended {status.stage}: {status.error}")
     _print_payload_document(stack, doc)
 
 
@@ -253,6 +258,7 @@ def _print_payload_document(stack: Any, doc: str) -> None:
         "engineRound",
         "engineWorkflowId",
         "enginePostizPostIds",
+        "enginePermalinks",
         "engineReviewSentTo",
         "engineOutputs",
     ):

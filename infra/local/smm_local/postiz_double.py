@@ -10,7 +10,8 @@ multipart parsing, and the test controls that make faults happen:
 - ``fail_after_commit``: commit, then answer 500; ``drop_answer``: commit, then close the
   connection with no answer (an answer lost on the way back);
 - ``stick_next``: the next N posts due stay ``QUEUE`` forever (Postiz's workers down);
-- ``fail_next``: a list of reasons: the next posts due end ``ERROR`` with them.
+- ``fail_next``: a list of reasons: the next posts due end ``ERROR`` with them;
+- ``publish_delay_s``: how long Postiz takes to publish a due post.
 
 It records every request so tests can assert exactly what was sent, and counts the faults
 that hit a request. It exists only because Postiz cannot run here; production code never
@@ -75,6 +76,8 @@ class PostizDouble:
         self.model.forced_429 += int(self.controls.pop("force_429", 0) or 0)
         self.model.stick_next += int(self.controls.pop("stick_next", 0) or 0)
         self.model.fail_next += list(self.controls.pop("fail_next", []) or [])
+        if "publish_delay_s" in self.controls:
+            self.model.publish_delay_s = float(self.controls.pop("publish_delay_s"))
 
     def state(self) -> dict[str, Any]:
         self.apply_controls()

@@ -61,6 +61,9 @@ class LocalStack:
     # Post creations Postiz allows per hour (its API_LIMIT); the soak raises it with the
     # worker's postiz-posts budget, to post a hundred times within its run.
     postiz_rate_limit: int = 90
+    # How long the Postiz double takes to publish a due post; tests that need a post to
+    # wait in QUEUE set the double's control (publish_delay_s, stick_next).
+    postiz_publish_delay_s: float = 0.0
     function_env: dict[str, str] = field(default_factory=dict)  # for every function (benches)
     # IAM as template.yaml grants it, on moto and the Lambda API (smm_local.principals).
     iam: bool = True
@@ -267,6 +270,8 @@ class LocalStack:
                 self.postiz_key,
                 "--rate-limit",
                 str(self.postiz_rate_limit),
+                "--publish-delay-s",
+                str(self.postiz_publish_delay_s),
             ],
         )
         inbox = self._spawn(

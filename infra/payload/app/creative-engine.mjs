@@ -44,6 +44,7 @@ export function engineFields(email) {
     { name: 'engineRound', type: 'number', access, admin },
     { name: 'engineOutputs', type: 'json', access, admin },
     { name: 'enginePostizPostIds', type: 'json', access, admin },
+    { name: 'enginePermalinks', type: 'json', access, admin },
     { name: 'engineError', type: 'textarea', access, admin },
     { name: 'engineReminder', type: 'number', access, admin },
     { name: 'engineReviewSentTo', type: 'json', access, admin },

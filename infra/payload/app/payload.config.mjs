@@ -27,6 +27,8 @@ export default buildConfig({
         // What an editor fills in to publish through the engine.
         { name: 'caption', type: 'textarea' },
         { name: 'channels', type: 'json' },
+        // Postiz settings per channel, e.g. {"x-1": {"who_can_reply_post": "everyone"}}.
+        { name: 'channelSettings', type: 'json' },
         { name: 'creative', type: 'json' },
         { name: 'reviewers', type: 'json' },
         { name: 'ready', type: 'checkbox', defaultValue: false },
@@ -41,7 +43,12 @@ export default buildConfig({
       : undefined,
     publishRequest: (doc) => (doc.ready ? {
       collection: 'posts', doc_id: doc.id, creative: doc.creative,
-      post: { content: doc.caption, integrations: doc.channels, type: 'now' },
+      post: {
+        content: doc.caption,
+        integrations: doc.channels,
+        channel_settings: doc.channelSettings ?? {},
+        type: 'now',
+      },
       approval: { reviewers: doc.reviewers ?? [] },
     } : null),
   })],

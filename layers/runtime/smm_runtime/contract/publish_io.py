@@ -169,6 +169,12 @@ class PublishStatus(BaseModel):
     reminders_sent: int = 0
     publish_at: datetime | None = None
     postiz_post_ids: list[str] = Field(default_factory=list)
+    channels: dict[str, str] = Field(
+        default_factory=dict, description="Each channel's Postiz state once posted."
+    )
+    permalinks: dict[str, str] = Field(
+        default_factory=dict, description="Each channel's live post, once Postiz published it."
+    )
     render_workflow_id: str | None = None
     render_progress: dict[str, Any] | None = None
     brand: BrandLook | None = Field(default=None, description="The render's brand (review page).")
@@ -204,6 +210,28 @@ class CreatePostResult(BaseModel):
     reused: bool
     by_channel: dict[str, str] = Field(default_factory=dict)
     date: str | None = None
+
+
+class FollowRequest(_In):
+    """Read the state Postiz gives each of a publish's posts."""
+
+    workflow_id: str
+    generation: int = 0
+    date: str = Field(description="The publish date the posts were sent with (UTC, ISO 8601).")
+    post_ids: dict[str, str] = Field(description="Channel (integration id) -> Postiz post id.")
+
+
+class ChannelState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    state: Literal["QUEUE", "PUBLISHED", "ERROR", "DRAFT", "DELETED"]
+    url: str | None = Field(default=None, description="The permalink, once PUBLISHED.")
+
+
+class FollowResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    channels: dict[str, ChannelState]
 
 
 class PayloadUpdate(_In):

@@ -1,0 +1,92 @@
+"""'published' means live: the publish follows each Postiz post until Postiz reports it
+PUBLISHED, ends publish_failed naming the channel when it does not, and raises the alarm
+when Postiz sits on a due post (time-skipping server; Postiz's states from the fakes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from smm_runtime.contract.publish_io import PublishStatus
+from tests.fakes import PublishFakes as Fakes
+from tests.fakes import approval, publish_input, run_with_worker, until_stage
+
+
+async def approve(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+    await until_stage(handle, "awaiting_approval")
+    await handle.signal("agent_approval", approval())
+
+
+async def test_published_is_written_only_once_every_channel_is_live(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fakes = Fakes()
+    fakes.postiz_states = [{"x-1": "QUEUE", "li-2": "QUEUE"}, {"x-1": "QUEUE"}, {}]
+    status = await run_with_worker(skipping_env, fakes, publish_input(), approve)
+    assert status.stage == "published" and len(fakes.follows) == 3
+    assert status.permalinks == {
+        "x-1": "https://x-1.example/post-x-1",
+        "li-2": "https://li-2.example/post-li-2",
+    }
+    stages = [u.data["engineStage"] for u in fakes.payload]
+    assert stages[-2:] == ["queued", "published"]
+    assert "published" not in stages[:-1]
+    assert fakes.follows[0].post_ids == {"x-1": "post-x-1", "li-2": "post-li-2"}
+
+
+async def test_a_post_postiz_failed_ends_publish_failed_naming_the_channel(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fakes = Fakes()
+    fakes.postiz_states = [{"x-1": "QUEUE", "li-2": "QUEUE"}, {"li-2": "ERROR"}]
+    status = await run_with_worker(skipping_env, fakes, publish_input(), approve)
+    assert status.stage == "publish_failed"
+    assert status.error is not None and status.error.startswith("not published on li-2:")
+    assert status.permalinks == {"x-1": "https://x-1.example/post-x-1"}
+    assert status.channels == {"x-1": "PUBLISHED", "li-2": "ERROR"}
+    final = fakes.payload[-1].data
+    assert final["engineStage"] == "publish_failed" and "li-2" in final["engineError"]
+    assert final["enginePermalinks"] == {"x-1": "https://x-1.example/post-x-1"}
+
+
+async def test_a_due_post_postiz_sits_on_raises_the_alarm_then_goes_live(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fakes = Fakes()
+    # Followed every 30 s; the alarm after 1800 s late: ~60 reads of QUEUE, then live.
+    fakes.postiz_states = [{"x-1": "QUEUE", "li-2": "QUEUE"}] * 70 + [{}]
+    status = await run_with_worker(skipping_env, fakes, publish_input(), approve)
+    stages = [u.data["engineStage"] for u in fakes.payload]
+    assert "postiz_not_publishing" in stages and status.stage == "published"
+    alarm = next(u for u in fakes.payload if u.data["engineStage"] == "postiz_not_publishing")
+    assert "x-1, li-2" in alarm.data["engineError"]
+
+
+async def test_a_post_postiz_never_publishes_fails_after_the_bound(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fakes = Fakes()
+    fakes.postiz_states = [{"x-1": "QUEUE", "li-2": "QUEUE"}]
+    inputs = publish_input(distribution={"queued_alarm_s": 60})
+    status = await run_with_worker(skipping_env, fakes, inputs, approve)
+    assert status.stage == "publish_failed"
+    assert "Postiz has not published it" in (status.error or "")
+    assert len(fakes.follows) < 400  # slower reads after the alarm, not one per 30 s
+
+
+async def test_a_post_deleted_in_postiz_is_a_failure_not_a_wait(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fakes = Fakes()
+    fakes.postiz_states = [{"x-1": "DELETED"}]
+    status = await run_with_worker(skipping_env, fakes, publish_input(), approve)
+    assert status.stage == "publish_failed" and "deleted in Postiz" in (status.error or "")
+
+
+async def test_a_draft_for_postiz_is_not_followed(skipping_env: WorkflowEnvironment) -> None:
+    fakes = Fakes()
+    inputs = publish_input(post={"content": "For later", "integrations": ["x-1"], "type": "draft"})
+    status = await run_with_worker(skipping_env, fakes, inputs, approve)
+    assert status.stage == "published" and fakes.follows == []
