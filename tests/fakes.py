@@ -146,6 +146,7 @@ class PublishFakes:
         self.uploads: list[PostizUploadRequest] = []
         self.follows: list[FollowRequest] = []
         self.postiz_states: list[dict[str, str]] = []
+        self.providers = {"x-1": "x", "li-2": "linkedin", "tiktok-1": "tiktok"}
         self.posts: list[CreatePostRequest] = []
         self.payload: list[PayloadUpdate] = []
         self.announcements: list[ReviewAnnouncement] = []
@@ -190,6 +191,10 @@ class PublishFakes:
             reused=False,
         )
 
+    @activity.defn(name="postiz_channels")
+    async def postiz_channels(self) -> dict[str, str]:
+        return dict(self.providers)
+
     @activity.defn(name="follow_postiz_posts")
     async def follow_posts(self, request: FollowRequest) -> FollowResult:
         """Postiz's states, from ``self.postiz_states`` in turn (the last one repeats);
@@ -229,6 +234,7 @@ class PublishFakes:
             self.upload,
             self.create_post,
             self.follow_posts,
+            self.postiz_channels,
             self.update_payload,
             self.announce_review,
         ]
@@ -244,7 +250,12 @@ def publish_input(**overrides: Any) -> PublishInput:
                 "props": {"quote": "Ship it", "author": "Ops"},
             },
         },
-        "post": {"content": "New quote card", "integrations": ["x-1", "li-2"], "type": "now"},
+        "post": {
+            "content": "New quote card",
+            "integrations": ["x-1", "li-2"],
+            "type": "now",
+            "channel_settings": {"x-1": {"who_can_reply_post": "everyone"}},
+        },
         "approval": {
             "reviewers": ["ana@example.com"],
             "reminder_every_s": DAY,

@@ -31,3 +31,7 @@ class PublishCarry(BaseModel):
     # Whose prefix the renders and uploads use (None: the flat layout of executions that
     # started before accounts were a boundary, which their continued runs keep).
     owner: str | None = None
+    # The Postiz channels' providers the preflight read at the start, and which outputs go
+    # to each channel (None / empty: executions that started before the preflight).
+    providers: dict[str, str] | None = None
+    channel_media: dict[str, list[int]] = Field(default_factory=dict)

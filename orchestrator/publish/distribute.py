@@ -43,6 +43,7 @@ async def distribute(
     distribution: DistributionPolicy,
     budget: Permits | None = None,
     account: str | None = None,
+    channel_media: dict[str, list[int]] | None = None,
 ) -> CreatePostResult:
     """Upload each output to Postiz (in the transfer function), then create the post, once
     the deployment's Postiz budget has a creation to spare (waiting in line, durably)."""
@@ -76,6 +77,7 @@ async def distribute(
             # The HTTP call gives up before the activity does, so a timeout is ours to see.
             http_timeout_s=max(1.0, min(20.0, distribution.create_timeout_s - 2)),
             rate_limited_wait_s=distribution.rate_limited_wait_s,
+            channel_media=channel_media or {},
         ),
         start_to_close_timeout=timedelta(seconds=distribution.create_timeout_s),
         retry_policy=postiz_retry(distribution),

@@ -68,9 +68,15 @@ def channel_settings(request: CreatePostRequest, integration: str) -> dict[str, 
     return settings
 
 
-def channel_media(request: CreatePostRequest, provider: str) -> list[dict[str, Any]]:
-    """The media this kind of channel takes (smm_runtime.contract.channels): Postiz names
-    an upload by the type it detected, so the path's extension is the media's kind."""
+def channel_media(
+    request: CreatePostRequest, integration: str, provider: str
+) -> list[dict[str, Any]]:
+    """The media this channel's post carries: the preflight's choice when the workflow made
+    one, else by kind (smm_runtime.contract.channels): Postiz names an upload by the type it
+    detected, so the path's extension is the media's kind."""
+    chosen = request.channel_media.get(integration)
+    if chosen is not None:
+        return [request.media[i].model_dump() for i in chosen if i < len(request.media)]
     kinds = [
         "video/mp4" if m.path.split("?")[0].endswith(".mp4") else "image/*" for m in request.media
     ]
@@ -82,7 +88,7 @@ def _post(
 ) -> dict[str, Any]:
     value: dict[str, Any] = {
         "content": request.post.content,
-        "image": channel_media(request, provider),
+        "image": channel_media(request, integration, provider),
     }
     if post_id:
         value["id"] = post_id
@@ -358,6 +364,11 @@ class PostizPublisher:
             date=record["date"],
             reused=not fresh,
         )
+
+    @activity.defn(name="postiz_channels")
+    async def postiz_channels(self) -> dict[str, str]:
+        """The organisation's channels: integration id -> provider (for the preflight)."""
+        return await on_http(self.providers)
 
     @activity.defn(name="create_postiz_post")
     async def create_postiz_post(self, request: CreatePostRequest) -> CreatePostResult:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.publish.distribute import distribute
     from orchestrator.publish.going_live import follow_until_live
     from orchestrator.publish.merge_patch import merge_patch
+    from orchestrator.publish.postiz import PostizPublisher
     from orchestrator.publish.render_round import creative_price, render_creative
     from orchestrator.publish.review_links import announce_review
     from orchestrator.publish.revisions import Rejected, apply_edits, check_decision, editable
@@ -35,7 +37,8 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.render.ownership import owner_of
     from orchestrator.visibility.in_workflow import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
-    from smm_runtime.contract.errors import INSUFFICIENT_CREDITS
+    from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST
+    from smm_runtime.contract.preflight import Preflight, facts_of, preflight
     from smm_runtime.contract.publish_io import (
         SIGNAL_NAME,
         ApprovalDecision,
@@ -50,6 +53,7 @@ REVIEW_LINKS_PATCH = "review-links"
 ENDINGS_PATCH = "every-ending-reported"  # older executions replay without those reports
 BUDGET_PATCH = "postiz-budget"  # and without waiting on the deployment's Postiz budget
 FOLLOW_PATCH = "follow-until-live"  # and ended 'published' once Postiz accepted the posts
+PREFLIGHT_PATCH = "channel-preflight"  # and never asked Postiz what its channels take
 # Continue as new past this many events: far under the server's 51,200 limit (and its 10,240
 # warning), with room for the round's decision, publishing and reports.
 CONTINUE_AS_NEW_AFTER = 5_000
@@ -71,6 +75,8 @@ class PublishCreativeWorkflow:
         self._continuing = False
         self._owner: str | None = None
         self._visible = Visible()
+        self._providers: dict[str, str] | None = None  # Postiz channel -> provider
+        self._channel_media: dict[str, list[int]] = {}
 
     @workflow.query
     def status(self) -> PublishStatus:
@@ -137,6 +143,7 @@ class PublishCreativeWorkflow:
             self._creative, self._media = creative, list(carried.media)
             self._bills = [CreditHold.resume(b) for b in carried.bills]
             self._payload.resume(carried.payload_next_seq, carried.payload_unsent)
+            self._providers, self._channel_media = carried.providers, dict(carried.channel_media)
         writer = asyncio.ensure_future(self._payload.run())
         try:
             return await self._flow(params, creative)
@@ -156,11 +163,15 @@ class PublishCreativeWorkflow:
         try:
             if self._carried is None:
                 self._validate(creative)
+                if workflow.patched(PREFLIGHT_PATCH):
+                    await self._preflight(creative)
                 await self._render(creative)
             decision = await self._await_decision()
             while decision is not None and decision.decision == "revise":
                 if decision.changes or decision.edits:
                     creative = self._revised(decision)
+                    if self._providers is not None:
+                        self._channel_media = self._checked(creative).media
                 self._status.round += 1
                 await self._render(creative)
                 decision = await self._await_decision()
@@ -179,6 +190,7 @@ class PublishCreativeWorkflow:
                 params.distribution,
                 self._permits if workflow.patched(BUDGET_PATCH) else None,
                 self._owner,
+                self._channel_media,
             )
             self._status.postiz_post_ids = list(created.post_ids)
             if params.post.type != "draft" and workflow.patched(FOLLOW_PATCH):
@@ -218,13 +230,41 @@ class PublishCreativeWorkflow:
             raise ApplicationError(str(err), type=err.error_type, non_retryable=True) from None
 
     def _revised(self, decision: ApprovalDecision) -> dict[str, Any]:
-        """The creative with the decision's merge patch and text edits, validated."""
+        """The creative with the decision's merge patch and text edits, validated, and
+        still taken by every channel (a revision that breaks one is refused)."""
         assert self._params is not None
         kind = self._params.creative.kind
         revised: dict[str, Any] = merge_patch(self._creative, decision.changes or {})
         revised = apply_edits(kind, revised, decision.edits) if decision.edits else revised
         (parse_spec if kind == "video" else parse_image_spec)(revised)
+        if self._providers is not None:
+            self._checked(revised)
         return revised
+
+    def _checked(self, creative: dict[str, Any]) -> Preflight:
+        """The preflight of this creative; a ContractError naming every refusal."""
+        assert self._params is not None
+        p = self._params
+        checked = preflight(p.post, facts_of(p.creative.kind, creative), self._providers)
+        if checked.refusals:
+            raise ContractError(
+                "; ".join(str(r) for r in checked.refusals),
+                error_type=INVALID_REQUEST,
+                field=checked.refusals[0].field,
+            )
+        return checked
+
+    async def _preflight(self, creative: dict[str, Any]) -> None:
+        """Before anything is rendered or held: will every channel take this publish?"""
+        self._providers = await workflow.execute_activity_method(
+            PostizPublisher.postiz_channels,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=20),
+        )
+        try:
+            self._channel_media = self._checked(creative).media
+        except ContractError as err:
+            raise ApplicationError(str(err), type=INVALID_REQUEST, non_retryable=True) from None
 
     async def _render(self, creative: dict[str, Any]) -> None:
         assert self._params is not None
@@ -304,6 +344,8 @@ class PublishCreativeWorkflow:
                     payload_next_seq=self._payload.next_seq(),
                     payload_unsent=self._payload.unsent(),
                     owner=self._owner,
+                    providers=self._providers,
+                    channel_media=self._channel_media,
                 ),
             ]
         )

@@ -71,6 +71,8 @@ def test_histories_from_before_the_follow_patch_are_kept_beside_ones_after_it() 
 
     assert not any("follow-until-live" in p for p in patches("publish_approve"))
     assert any("follow-until-live" in p for p in patches("publish_follow_until_live"))
+    assert any("channel-preflight" in p for p in patches("publish_follow_until_live"))
+    assert not any("channel-preflight" in p for p in patches("publish_approve"))
 
 
 def test_every_workflow_path_has_a_recorded_history() -> None:

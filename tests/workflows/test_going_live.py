@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+import pytest
+from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.publish_io import PublishStatus
 from tests.fakes import PublishFakes as Fakes
 from tests.fakes import approval, publish_input, run_with_worker, until_stage
@@ -87,6 +90,33 @@ async def test_a_post_deleted_in_postiz_is_a_failure_not_a_wait(
 
 async def test_a_draft_for_postiz_is_not_followed(skipping_env: WorkflowEnvironment) -> None:
     fakes = Fakes()
-    inputs = publish_input(post={"content": "For later", "integrations": ["x-1"], "type": "draft"})
+    inputs = publish_input(
+        post={
+            "content": "For later",
+            "integrations": ["li-2"],
+            "type": "draft",
+        }
+    )
     status = await run_with_worker(skipping_env, fakes, inputs, approve)
     assert status.stage == "published" and fakes.follows == []
+
+
+async def test_a_publish_a_channel_cannot_take_fails_before_anything_is_rendered(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fakes = Fakes()
+    inputs = publish_input(
+        post={"content": "Spring", "integrations": ["x-1", "tiktok-1"], "type": "now"}
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await run_with_worker(skipping_env, fakes, inputs, _nothing)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == INVALID_REQUEST
+    assert "post.channel_settings.x-1.who_can_reply_post" in cause.message
+    assert "post.channel_settings.tiktok-1.privacy_level" in cause.message
+    assert fakes.images == [] and fakes.posts == []  # nothing rendered, nothing posted
+    assert [u.data["engineStage"] for u in fakes.payload][-1] == "failed"
+
+
+async def _nothing(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+    return None

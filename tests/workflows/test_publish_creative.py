@@ -131,7 +131,12 @@ async def test_an_approved_post_sleeps_until_its_publish_date_weeks_ahead(
         await handle.signal("agent_approval", approval())
 
     params = publish_input(
-        post={"content": "Later on", "integrations": ["x-1"], "publish_at": when.isoformat()}
+        post={
+            "content": "Later on",
+            "integrations": ["x-1"],
+            "publish_at": when.isoformat(),
+            "channel_settings": {"x-1": {"who_can_reply_post": "everyone"}},
+        }
     )
     status = await run_with_worker(skipping_env, fakes, params, script)
     assert status.stage == "published"

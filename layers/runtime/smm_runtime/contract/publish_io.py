@@ -201,6 +201,10 @@ class CreatePostRequest(_In):
     http_timeout_s: float = 20
     rate_limited_wait_s: float = 300
     generation: int = Field(default=0, ge=0, description="Bumped by a retry of failed channels.")
+    channel_media: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="Which of the media each channel's post carries (the preflight's choice).",
+    )
 
 
 class CreatePostResult(BaseModel):
