@@ -151,6 +151,7 @@ def build_worker(
             *dispatcher.activities(),
             brand_kits.load_brand_kit,
             postiz.create_postiz_post,
+            postiz.postiz_channels,
             PostizFollower(postiz).follow_postiz_posts,
             payload.update_payload,
             billing.price_model,
