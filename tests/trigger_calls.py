@@ -34,10 +34,13 @@ async def call(
     keys: Mapping[str, Key],
     log: RequestLog,
     now: float | None = None,
+    channels: dict[str, str] | None = None,
 ) -> Answer:
     gate = SignedOnce(lambda: keys, log, clock=time.time if now is None else lambda: now)
     event = function_url_event(method, path, "", headers, body)
-    answer = await serve(event, None, gate=gate, service=cast(Service, service))
+    answer = await serve(
+        event, None, gate=gate, service=cast(Service, service), channels=lambda: channels
+    )
     return Answer(
         int(answer["statusCode"]), json.loads(answer.get("body") or "{}"), answer["headers"]
     )
@@ -59,6 +62,7 @@ async def handle(
     keys: Mapping[str, Key],
     log: RequestLog,
     now: float | None = None,
+    channels: dict[str, str] | None = None,
 ) -> Answer:
     return await call(
         request.method,
@@ -69,4 +73,5 @@ async def handle(
         keys=keys,
         log=log,
         now=now,
+        channels=channels,
     )

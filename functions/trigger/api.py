@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
@@ -33,8 +34,10 @@ from functions.trigger.review import router as review_router
 from functions.trigger.service import Service
 from functions.trigger.signing import Key
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN
+from smm_runtime.contract.preflight import facts_of, preflight
 from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.contract.trigger_io import AcceptedResponse, ErrorResponse, PublishRequest
+from smm_runtime.contract.validation import ContractError
 
 ACCOUNT = re.compile(ACCOUNT_PATTERN)
 WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
@@ -122,8 +125,25 @@ async def publish(request: Annotated[PublishRequest, Body()]) -> HttpResponse[st
             f"account: the key that signed this request may not act for {request.account!r}",
             "account",
         )
+    refused = refusal(request)
+    if refused is not None:
+        return refused
     started = await _service().start_publish(request)
     return answer(200 if started.existing else 202, started)
+
+
+def refusal(request: PublishRequest) -> HttpResponse[str] | None:
+    """The creative parsed as the workflow will parse it, and every channel's preflight:
+    a 400 naming the field now, not a failed workflow after the render."""
+    try:
+        facts = facts_of(request.creative.kind, request.creative.spec)
+    except ContractError as err:
+        return error(400, str(err), f"creative.{err.field}" if err.field else "creative.spec")
+    channels = cast(Callable[[], "dict[str, str] | None"], app.context["channels"])
+    checked = preflight(request.post, facts, channels())
+    if checked.refusals:
+        return error(400, "; ".join(str(r) for r in checked.refusals), checked.refusals[0].field)
+    return None
 
 
 @app.get(
@@ -182,11 +202,18 @@ async def serve(
     service: Service,
     review: ReviewDeps | None = None,
     docs: bool = False,
+    channels: Callable[[], dict[str, str] | None] | None = None,
 ) -> dict[str, Any]:
     """One request: through the gate, then the resolver with what the request brings."""
 
     async def resolve(admitted: dict[str, Any], key: Key | None) -> dict[str, Any]:
-        app.context.update(service=service, key=key, review=review or ReviewDeps(), docs=docs)
+        app.context.update(
+            service=service,
+            key=key,
+            review=review or ReviewDeps(),
+            docs=docs,
+            channels=channels or (lambda: None),
+        )
         return await app.resolve_async(admitted, context)
 
     return await gate(event, resolve, unsigned=lambda method, path: unsigned(method, path, docs))

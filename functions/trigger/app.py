@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from functions.trigger.api import serve
 from functions.trigger.gate import SignedOnce
+from functions.trigger.postiz_channels import PostizChannels
 from functions.trigger.replay import RequestLog
 from functions.trigger.review import PREFIX as REVIEW_PREFIX
 from functions.trigger.review import ReviewDeps
@@ -44,6 +45,11 @@ class TriggerSettings(BaseSettings):
     task_queue: str = TASK_QUEUE
     # On AWS the HMAC secret lives in Secrets Manager; locally, in the env.
     trigger_secret: SecretStr | None = None
+    # Postiz, for the preflight of each publish's channels (optional: without it the
+    # workflow alone checks what needs the channels' providers).
+    postiz_url: str | None = None
+    postiz_api_key_secret_arn: str | None = None
+    postiz_api_key: SecretStr | None = None
     trigger_secret_arn: str | None = None
     # Review links (optional): their own secret, never the API's.
     review_link_secret: SecretStr | None = None
@@ -126,6 +132,19 @@ def presign_if_present(uri: str) -> str | None:
 
 
 @cache
+def postiz_key() -> str:
+    if settings.postiz_api_key is not None:
+        return settings.postiz_api_key.get_secret_value()
+    if settings.postiz_api_key_secret_arn:
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(settings.postiz_api_key_secret_arn, max_age=3600))
+    raise ValueError("set SMM_POSTIZ_API_KEY_SECRET_ARN (or SMM_POSTIZ_API_KEY locally)")
+
+
+channels = PostizChannels(settings.postiz_url, postiz_key)
+
+
 def gate() -> SignedOnce:
     # The keyring is read per request (Secrets Manager, cached for the hour), so a key
     # added for rotation is accepted without a deploy.
@@ -146,7 +165,13 @@ async def _serve(event: dict[str, Any], context: Any) -> dict[str, Any]:
             present=presign_if_present,
         )
     return await serve(
-        event, context, gate=gate(), service=service, review=review, docs=settings.api_docs
+        event,
+        context,
+        gate=gate(),
+        service=service,
+        review=review,
+        docs=settings.api_docs,
+        channels=channels,
     )
 
 

@@ -242,7 +242,10 @@ export interface components {
             };
             /** Content */
             content: string;
-            /** Integrations */
+            /**
+             * Integrations
+             * @description Postiz integration ids (channels).
+             */
             integrations: string[];
             /**
              * Publish At

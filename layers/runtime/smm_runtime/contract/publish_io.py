@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -44,7 +44,9 @@ class PostSpec(_In):
 
     # Each channel's own length limit is checked by the preflight (channels.py).
     content: str = Field(min_length=1, max_length=100_000)
-    integrations: list[str] = Field(min_length=1, max_length=20)
+    integrations: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=20, description="Postiz integration ids (channels)."
+    )
     type: Literal["schedule", "now", "draft"] = "schedule"
     publish_at: datetime | None = Field(
         default=None, description="When to publish (UTC); approval waits until then."
