@@ -3,6 +3,7 @@ dies, instead of waiting on its workflows forever."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +14,16 @@ from smm_local.exit_watch import ExitWatch
 
 
 def test_a_process_that_dies_interrupts_the_wait_and_its_status_is_kept() -> None:
+    # Python's own SIGINT handler, as a script has it: an asyncio Runner left by another
+    # test in this process swallows the first SIGINT to cancel its own main task.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _dies_and_interrupts()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _dies_and_interrupts() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", "import time, sys; time.sleep(0.3); sys.exit(3)"]
     )
