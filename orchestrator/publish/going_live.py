@@ -27,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
         FollowResult,
     )
 
-# After the alarm, a read every ten minutes; past this many alarm periods, give up.
+# After the alarm, a read every alarm period (at most ten minutes); past this many alarm
+# periods, give up.
 SLOW_FOLLOW = timedelta(minutes=10)
 GIVE_UP_AFTER_ALARMS = 48
 
@@ -90,5 +91,6 @@ async def follow_until_live(
         if late > alarm_after and not alarmed:
             alarmed = True
             on_alarm(waiting)
-        pause = SLOW_FOLLOW if alarmed else timedelta(seconds=distribution.follow_every_s)
+        every = timedelta(seconds=distribution.follow_every_s)
+        pause = max(every, min(SLOW_FOLLOW, alarm_after)) if alarmed else every
         await workflow.sleep(pause)

@@ -126,6 +126,7 @@ def _publish(assets: dict[str, str], i: int, bucket: str) -> PublishInput:
                 "create_settle_s": 15,
                 "rate_limited_wait_s": 5,
                 "follow_every_s": 1,
+                "queued_alarm_s": 10,
             },
             "output_bucket": bucket,
             "account": ACCOUNT,
@@ -153,7 +154,13 @@ async def _approve_when_waiting(
                     await handle.signal("agent_approval", decision)
                     if decision["decision"] != "revise":
                         del pending[workflow_id]
-                elif status.stage in ("published", "failed", "rejected", "expired"):
+                elif status.stage in (
+                    "published",
+                    "publish_failed",
+                    "failed",
+                    "rejected",
+                    "expired",
+                ):
                     del pending[workflow_id]
             except RPCError:
                 pass  # the worker or the server is down right now; try again
@@ -163,7 +170,11 @@ async def _approve_when_waiting(
 async def _outcome(handle: WorkflowHandle[Any, Any], deadline: float) -> str:
     while time.monotonic() < deadline:
         try:
-            await asyncio.wait_for(handle.result(), max(1.0, deadline - time.monotonic()))
+            result = await asyncio.wait_for(handle.result(), max(1.0, deadline - time.monotonic()))
+            if getattr(result, "stage", None) == "publish_failed":
+                return f"publish_failed: {handle.id}: {result.error}"
+            if getattr(result, "stage", None) == "published":
+                return "completed: published"
             return "completed"
         except WorkflowFailureError as err:
             return f"failed: {handle.id}: {err.cause or err}"
@@ -267,20 +278,28 @@ async def run_soak(
         stage("the checks (Postiz, ledger, permits, Payload)")
         reviewer.cancel()
         chaos.stop()
-        report.completed = outcomes.count("completed")
+        report.completed = sum(o.startswith("completed") for o in outcomes)
         report.lost = sum(o.startswith("lost") for o in outcomes)
-        report.failures = [o for o in outcomes if o != "completed"]
+        refused = [o for o in outcomes if o.startswith("publish_failed")]
+        report.failures = [
+            o for o in outcomes if not o.startswith("completed") and o not in refused
+        ]
         report.failed = sum(o.startswith("failed") for o in outcomes)
         # Counted from Postiz's side: every post that is or will be published (drafts are
         # never published), by the publish key it carries and its channel.
-        stored = stack.double_state("postiz")["posts"]
-        per_post = Counter(
-            (PostizPublisher.key_of(p), p["integration"]["id"])
-            for p in stored
-            if p["state"] != "DRAFT"
-        )
+        postiz = stack.double_state("postiz")
+        stored = [p for p in postiz["posts"] if p["state"] != "DRAFT"]
+        per_post = Counter((PostizPublisher.key_of(p), p["integration"]["id"]) for p in stored)
         report.duplicate_postiz_posts = sum(n - 1 for n in per_post.values() if n > 1)
-        report.lost_postiz_posts = max(0, report.completed - len(per_post))
+        live = {PostizPublisher.key_of(p) for p in stored if p["state"] == "PUBLISHED"}
+        published = [o for o in outcomes if o == "completed: published"]
+        report.lost_postiz_posts = max(0, len(published) - len(live))
+        # A post Postiz failed to publish (the soak's ERROR fault) ends its publish
+        # publish_failed, naming the channel: exactly those, no more.
+        report.postiz_refused = len(refused)
+        report.postiz_errored = int(postiz["faults_hit"].get("errored", 0))
+        report.postiz_stuck = int(postiz["faults_hit"].get("stuck", 0))
+        report.postiz_faults_hit = dict(postiz["faults_hit"])
         ledger_checks(stack, report)
         report.conflicts = stack.contention()
         report.iam_denials = [
@@ -357,6 +376,7 @@ def main(argv: list[str] | None = None) -> None:
         or report.duplicate_charges
         or report.duplicate_postiz_posts
         or report.lost_postiz_posts
+        or report.postiz_refused != report.postiz_errored
         or report.payload_wrong
         or not report.ledger_invariants_hold
         or report.stale_holds

@@ -25,6 +25,10 @@ class SoakReport:
     duplicate_charges: int = 0
     duplicate_postiz_posts: int = 0  # counted in the Postiz double's store, by publish key
     lost_postiz_posts: int = 0  # completed publishes with no post on their channel there
+    postiz_refused: int = 0  # publishes ended publish_failed (Postiz reported ERROR)
+    postiz_errored: int = 0  # posts the double failed on purpose (the ERROR fault)
+    postiz_stuck: int = 0  # posts the double held in QUEUE until its workers were back
+    postiz_faults_hit: dict[str, int] = field(default_factory=dict)
     ledger_invariants_hold: bool = False
     stale_holds: int = 0
     leaked_permits: int = 0
@@ -66,6 +70,13 @@ class SoakReport:
                 f"of {self.kill_candidates} render invocations, events delivered twice "
                 f"{self.duplicated_events}, late redeliveries {self.late_events}, Postiz faults "
                 f"{self.postiz_faults}, Payload faults {self.payload_faults}",
+                "Postiz's side: faults that hit a request or a post "
+                + (
+                    ", ".join(f"{k} {v}" for k, v in sorted(self.postiz_faults_hit.items()))
+                    or "none"
+                )
+                + f"; publishes ended publish_failed {self.postiz_refused} (posts Postiz "
+                f"failed {self.postiz_errored}), posts held in QUEUE {self.postiz_stuck}",
                 "conflicts met and retried: "
                 + (", ".join(f"{k} {v}" for k, v in sorted(self.conflicts.items())) or "none")
                 + f"; IAM denials {len(self.iam_denials)}",

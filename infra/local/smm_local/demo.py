@@ -215,8 +215,6 @@ def _demo_publish(stack: Any, spec: dict[str, Any], auto_approve: bool) -> None:
         f"  Postiz (local double) post ids: {', '.join(status.postiz_post_ids)} "
         f"({len(posts)} posts, media uploaded once per output)"
     )
-    for channel, url in sorted(status.permalinks.items()):
-        print(f"  permalink on {channel}: {url}")
     if status.stage != "published":
         raise SystemExit(f"demo: the publish ended {status.stage}: {status.error}")
     _print_payload_document(stack, doc)

@@ -11,7 +11,8 @@ multipart parsing, and the test controls that make faults happen:
   connection with no answer (an answer lost on the way back);
 - ``stick_next``: the next N posts due stay ``QUEUE`` forever (Postiz's workers down);
 - ``fail_next``: a list of reasons: the next posts due end ``ERROR`` with them;
-- ``publish_delay_s``: how long Postiz takes to publish a due post.
+- ``publish_delay_s``: how long Postiz takes to publish a due post;
+- ``unstick``: Postiz's workers are back: stuck posts are published.
 
 It records every request so tests can assert exactly what was sent, and counts the faults
 that hit a request. It exists only because Postiz cannot run here; production code never
@@ -76,6 +77,8 @@ class PostizDouble:
         self.model.forced_429 += int(self.controls.pop("force_429", 0) or 0)
         self.model.stick_next += int(self.controls.pop("stick_next", 0) or 0)
         self.model.fail_next += list(self.controls.pop("fail_next", []) or [])
+        if self.controls.pop("unstick", False):
+            self.model.unstick()
         if "publish_delay_s" in self.controls:
             self.model.publish_delay_s = float(self.controls.pop("publish_delay_s"))
 
@@ -87,7 +90,7 @@ class PostizDouble:
             "uploads": [{k: v for k, v in u.items()} for u in self.model.uploads.values()],
             "posts": [p for p in self.model.posts if p["deletedAt"] is None],
             "all_posts": self.model.posts,
-            "faults_hit": self.faults_hit,
+            "faults_hit": {**self.faults_hit, **self.model.publish_faults},
         }
 
 

@@ -93,6 +93,7 @@ class PostizState:
     forced_429: int = 0
     stick_next: int = 0  # the next N posts to go live stay QUEUE (Postiz's workers down)
     fail_next: list[str] = field(default_factory=list)  # reasons: the next posts end ERROR
+    publish_faults: dict[str, int] = field(default_factory=dict)  # stuck / errored, as hit
     throttle: Throttle = field(init=False)
     _links: itertools.count[int] = field(default_factory=itertools.count, init=False)
 
@@ -303,9 +304,11 @@ class PostizState:
             if self.stick_next > 0:
                 self.stick_next -= 1
                 post["stuck"] = True
+                self.publish_faults["stuck"] = self.publish_faults.get("stuck", 0) + 1
                 continue
             if self.fail_next:
                 post.update(state="ERROR", error=self.fail_next.pop(0))
+                self.publish_faults["errored"] = self.publish_faults.get("errored", 0) + 1
                 continue
             release = uuid.uuid4().hex[:12]
             identifier = post["integration"]["providerIdentifier"]
@@ -328,6 +331,12 @@ class PostizState:
             }
             for integration, identifier in self.integrations.items()
         ]
+
+    def unstick(self) -> None:
+        """Postiz's workers are back: every stuck post is published when next looked at."""
+        self.stick_next = 0
+        for post in self.posts:
+            post.pop("stuck", None)
 
     # --- list and delete -----------------------------------------------------------------
 
