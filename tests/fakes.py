@@ -184,9 +184,10 @@ class PublishFakes:
     @activity.defn(name="create_postiz_post")
     async def create_post(self, request: CreatePostRequest) -> CreatePostResult:
         self.posts.append(request)
+        suffix = f"-g{request.generation}" if request.generation else ""
         return CreatePostResult(
-            post_ids=[f"post-{i}" for i in request.post.integrations],
-            by_channel={i: f"post-{i}" for i in request.post.integrations},
+            post_ids=[f"post-{i}{suffix}" for i in request.post.integrations],
+            by_channel={i: f"post-{i}{suffix}" for i in request.post.integrations},
             date="2026-12-07T12:00:00Z",
             reused=False,
         )

@@ -46,6 +46,7 @@ METHODS = (
     (re.compile(r"^/v1/publish$"), "POST"),
     (re.compile(r"^/v1/credits/[^/]+$"), "GET"),
     (re.compile(r"^/v1/workflows/[^/]+/approval$"), "POST"),
+    (re.compile(r"^/v1/workflows/[^/]+/retry$"), "POST"),
     (re.compile(r"^/v1/workflows/[^/]+$"), "GET"),
 )
 LIMIT = 5  # validation errors named in one answer
@@ -174,6 +175,25 @@ async def approval(
             "workflow_id",
         )
     return answer(202, AcceptedResponse(workflow_id=workflow_id))
+
+
+@app.post(
+    "/v1/workflows/<workflow_id>/retry",
+    summary="Post again on the channels Postiz failed to publish (publish_failed only)",
+)
+async def retry(workflow_id: str) -> HttpResponse[str]:
+    if not WORKFLOW_ID.match(workflow_id):
+        return error(404, f"no route for /v1/workflows/{workflow_id}/retry")
+    accepted, why = await _service().retry_publish(workflow_id, _key())
+    if accepted:
+        return answer(202, AcceptedResponse(workflow_id=workflow_id))
+    if why is None:
+        return error(
+            404,
+            f"workflow {workflow_id!r}: no publish started through this API has this id",
+            "workflow_id",
+        )
+    return error(409, why, "workflow_id")
 
 
 @app.get("/v1/workflows/<workflow_id>", summary="Stage, outputs, approvals and Postiz ids")

@@ -53,7 +53,7 @@ DESCRIBED = {
     403: "The signing key may not act for that account",
     404: "Unknown workflow or route",
     405: "Wrong method for the route",
-    409: "Replayed request id",
+    409: "Replayed request id, or (retry) a publish that did not end publish_failed",
     413: "Body over 64 KiB",
 }
 # What each route answers besides the errors every signed request may get (401, 409, 413).
@@ -67,6 +67,11 @@ OPERATIONS: dict[tuple[str, str], tuple[str, dict[int, tuple[str, str]], tuple[i
         "sendApproval",
         {202: ("AcceptedResponse", "Delivered")},
         (400, 404),
+    ),
+    ("/v1/workflows/{workflow_id}/retry", "post"): (
+        "retryPublish",
+        {202: ("AcceptedResponse", "Retrying the channels Postiz failed")},
+        (404, 409),
     ),
     ("/v1/workflows/{workflow_id}", "get"): (
         "readStatus",

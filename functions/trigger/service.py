@@ -55,6 +55,8 @@ class Service(Protocol):
         self, workflow_id: str, key: Key | None = None
     ) -> StatusResponse | None: ...
 
+    async def retry_publish(self, workflow_id: str, key: Key) -> tuple[bool, str | None]: ...
+
 
 class TemporalService:
     def __init__(
@@ -153,6 +155,22 @@ class TemporalService:
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return False, "the creative no longer exists"
+            raise
+        return True, None
+
+    async def retry_publish(self, workflow_id: str, key: Key) -> tuple[bool, str | None]:
+        """Post again on the channels Postiz failed (the `retry_publish` Update): (accepted,
+        why not). A publish this key may not act for answers as missing."""
+        if not await self._ours(workflow_id, key):
+            return False, None
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            await handle.execute_update("retry_publish", result_type=PublishStatus)
+        except WorkflowUpdateFailedError as err:
+            return False, str(err.cause or err)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False, None
             raise
         return True, None
 

@@ -13,7 +13,7 @@ import sys
 from orchestrator.cli.credits import cmd_credits
 from orchestrator.cli.listing import cmd_list
 from orchestrator.cli.ops import cmd_codec_server, cmd_worker
-from orchestrator.cli.publish import cmd_approve, cmd_publish, cmd_status
+from orchestrator.cli.publish import cmd_approve, cmd_publish, cmd_retry, cmd_status
 from orchestrator.cli.render import cmd_brand_kit, cmd_render
 from orchestrator.cli.slots import add_parser as slots_parser
 from orchestrator.cli.slots import cmd_slots
@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> None:
     verdict.add_argument("--reject", action="store_true")
     verdict.add_argument("--revise", action="store_true")
     approve.add_argument("--changes", help="with --revise: a JSON merge patch for the spec")
+    retry = sub.add_parser(
+        "retry", help="post again on the channels a publish_failed publish could not reach"
+    )
+    retry.add_argument("workflow_id")
+    retry.add_argument("--follow", action="store_true", help="print each stage until done")
     status = sub.add_parser("status", help="a publish workflow's status")
     status.add_argument("workflow_id")
     status.add_argument("--follow", action="store_true", help="print stage changes")
@@ -101,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         "brand-kit": cmd_brand_kit,
         "publish": cmd_publish,
         "approve": cmd_approve,
+        "retry": cmd_retry,
         "status": cmd_status,
         "credits": cmd_credits,
         "slots": cmd_slots,

@@ -132,6 +132,31 @@ def cmd_approve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retry(args: argparse.Namespace) -> int:
+    """Post again on the channels a publish_failed publish could not publish to."""
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from smm_runtime.contract.publish_io import PublishStatus
+
+    async def send() -> PublishStatus:
+        client = await connect()
+        status: PublishStatus = await client.get_workflow_handle(args.workflow_id).execute_update(
+            "retry_publish", result_type=PublishStatus
+        )
+        return status
+
+    try:
+        status = asyncio.run(send())
+    except WorkflowUpdateFailedError as err:
+        print(f"refused: {err.cause}", file=sys.stderr)
+        return 1
+    failed = sorted(ch for ch, state in status.channels.items() if state != "PUBLISHED")
+    print(f"retrying {', '.join(failed)}; the live channels are left alone")
+    if args.follow:
+        asyncio.run(follow_publish(args.workflow_id, FINAL_STAGES))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """The state of any of our workflows, as JSON: a publish's `status`, a render's or an
     image's `progress`, with the workflow's type and Temporal's own execution status."""

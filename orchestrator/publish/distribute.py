@@ -44,6 +44,7 @@ async def distribute(
     budget: Permits | None = None,
     account: str | None = None,
     channel_media: dict[str, list[int]] | None = None,
+    generation: int = 0,
 ) -> CreatePostResult:
     """Upload each output to Postiz (in the transfer function), then create the post, once
     the deployment's Postiz budget has a creation to spare (waiting in line, durably)."""
@@ -65,7 +66,9 @@ async def distribute(
     if budget is not None:
         await budget.load_caps()
         await budget.take(
-            POSTIZ_POSTS, f"{workflow.info().workflow_id}/post", distribution.budget_window_s
+            POSTIZ_POSTS,
+            f"{workflow.info().workflow_id}/post" + (f"-{generation}" if generation else ""),
+            distribution.budget_window_s,
         )
     created = await workflow.execute_activity_method(
         PostizPublisher.create_postiz_post,
@@ -78,6 +81,7 @@ async def distribute(
             http_timeout_s=max(1.0, min(20.0, distribution.create_timeout_s - 2)),
             rate_limited_wait_s=distribution.rate_limited_wait_s,
             channel_media=channel_media or {},
+            generation=generation,
         ),
         start_to_close_timeout=timedelta(seconds=distribution.create_timeout_s),
         retry_policy=postiz_retry(distribution),

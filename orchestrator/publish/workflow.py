@@ -19,17 +19,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator.billing.holds import CreditHold, settle_all
     from orchestrator.cap.permits import Permits
     from orchestrator.publish.carry import PublishCarry
+    from orchestrator.publish.channel_check import checked, postiz_channels
     from orchestrator.publish.distribute import distribute
     from orchestrator.publish.going_live import follow_until_live
     from orchestrator.publish.merge_patch import merge_patch
-    from orchestrator.publish.postiz import PostizPublisher
     from orchestrator.publish.render_round import creative_price, render_creative
     from orchestrator.publish.review_links import announce_review
     from orchestrator.publish.revisions import Rejected, apply_edits, check_decision, editable
@@ -38,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.visibility.in_workflow import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST
-    from smm_runtime.contract.preflight import Preflight, facts_of, preflight
+    from smm_runtime.contract.preflight import Preflight
     from smm_runtime.contract.publish_io import (
         SIGNAL_NAME,
         ApprovalDecision,
@@ -77,6 +76,7 @@ class PublishCreativeWorkflow:
         self._visible = Visible()
         self._providers: dict[str, str] | None = None  # Postiz channel -> provider
         self._channel_media: dict[str, list[int]] = {}
+        self._retry_asked = False
 
     @workflow.query
     def status(self) -> PublishStatus:
@@ -182,31 +182,7 @@ class PublishCreativeWorkflow:
             await self._settle(capture=True)  # the render was accepted: charge what it cost
             self._stage("approved")
             await self._wait_for_publish_time()
-            self._stage("publishing")
-            created = await distribute(
-                self._media,
-                params.post,
-                params.dispatch,
-                params.distribution,
-                self._permits if workflow.patched(BUDGET_PATCH) else None,
-                self._owner,
-                self._channel_media,
-            )
-            self._status.postiz_post_ids = list(created.post_ids)
-            if params.post.type != "draft" and workflow.patched(FOLLOW_PATCH):
-                self._stage("queued")
-                going = await follow_until_live(created, params.distribution, self._alarm)
-                self._status.channels = {ch: c.state for ch, c in going.channels.items()}
-                self._status.permalinks = {
-                    ch: c.url for ch, c in going.channels.items() if c.url is not None
-                }
-                if going.failed:
-                    why = "; ".join(
-                        f"{ch}: {reason}" for ch, reason in sorted(going.failed.items())
-                    )
-                    self._stage("publish_failed", f"not published on {why}")
-                    return self._status
-            self._stage("published")
+            await self._post(params)
             return self._status
         except (ApplicationError, ChildWorkflowError, ActivityError, asyncio.CancelledError) as err:
             # Older executions reported only application and child failures.
@@ -214,6 +190,70 @@ class PublishCreativeWorkflow:
             if reported or workflow.patched(ENDINGS_PATCH):
                 self._stage(*ending(err))
             raise
+
+    async def _post(self, params: PublishInput) -> None:
+        """Create the posts, follow them until live; after publish_failed, wait for a retry
+        of the failed channels (``retry_publish``), which get posts of their own."""
+        by_channel: dict[str, str] = {}
+        channels, generation = list(params.post.integrations), 0
+        following = params.post.type != "draft" and workflow.patched(FOLLOW_PATCH)
+        while True:
+            self._stage("publishing")
+            created = await distribute(
+                self._media,
+                params.post.model_copy(update={"integrations": channels}),
+                params.dispatch,
+                params.distribution,
+                self._permits if workflow.patched(BUDGET_PATCH) else None,
+                self._owner,
+                self._channel_media,
+                generation,
+            )
+            # Results recorded before by_channel existed: the ids in the channels' order.
+            by_channel.update(
+                created.by_channel or dict(zip(channels, created.post_ids, strict=False))
+            )
+            self._status.postiz_post_ids = [
+                by_channel[i] for i in params.post.integrations if i in by_channel
+            ]
+            if not following:
+                self._stage("published")
+                return
+            self._stage("queued")
+            going = await follow_until_live(created, params.distribution, self._alarm, generation)
+            for channel, state in going.channels.items():
+                self._status.channels[channel] = state.state
+                if state.url is not None:
+                    self._status.permalinks[channel] = state.url
+            if not going.failed:
+                self._stage("published")
+                return
+            why = "; ".join(f"{ch}: {reason}" for ch, reason in sorted(going.failed.items()))
+            self._stage("publish_failed", f"not published on {why}")
+            self._retry_asked = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self._retry_asked,
+                    timeout=timedelta(seconds=params.distribution.retry_window_s),
+                )
+            except TimeoutError:
+                return
+            channels, generation = sorted(going.failed), generation + 1
+            self._status.error = None
+
+    @workflow.update(name="retry_publish")
+    def retry_publish(self) -> PublishStatus:
+        """Post again on the channels that failed; the live ones are left alone."""
+        self._retry_asked = True
+        return self._status
+
+    @retry_publish.validator
+    def _validate_retry(self) -> None:
+        if self._status.stage != "publish_failed" or self._retry_asked:
+            raise ValueError(
+                f"only a publish that ended publish_failed can be retried; this one is "
+                f"{self._status.stage}"
+            )
 
     async def _settle(self, *, capture: bool) -> None:
         """Capture (on approval) or release (otherwise) every round's hold, once."""
@@ -242,25 +282,12 @@ class PublishCreativeWorkflow:
         return revised
 
     def _checked(self, creative: dict[str, Any]) -> Preflight:
-        """The preflight of this creative; a ContractError naming every refusal."""
         assert self._params is not None
-        p = self._params
-        checked = preflight(p.post, facts_of(p.creative.kind, creative), self._providers)
-        if checked.refusals:
-            raise ContractError(
-                "; ".join(str(r) for r in checked.refusals),
-                error_type=INVALID_REQUEST,
-                field=checked.refusals[0].field,
-            )
-        return checked
+        return checked(self._params, creative, self._providers)
 
     async def _preflight(self, creative: dict[str, Any]) -> None:
         """Before anything is rendered or held: will every channel take this publish?"""
-        self._providers = await workflow.execute_activity_method(
-            PostizPublisher.postiz_channels,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=20),
-        )
+        self._providers = await postiz_channels()
         try:
             self._channel_media = self._checked(creative).media
         except ContractError as err:

@@ -40,6 +40,7 @@ OPERATIONS = [
     ("/v1/credits/{account}", "GET"),
     ("/v1/workflows/{workflow_id}", "GET"),
     ("/v1/workflows/{workflow_id}/approval", "POST"),
+    ("/v1/workflows/{workflow_id}/retry", "POST"),
 ]
 
 
@@ -61,6 +62,9 @@ class Accepting:
 
     async def read_status(self, workflow_id: str, key: Any = None) -> None:
         return None
+
+    async def retry_publish(self, workflow_id: str, key: Any) -> tuple[bool, str | None]:
+        return True, None
 
 
 @pytest.fixture(scope="module")

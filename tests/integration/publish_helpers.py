@@ -63,6 +63,7 @@ def params(stack: LocalStack, assets: dict[str, str], doc: str) -> PublishInput:
                 "create_settle_s": 8,
                 "rate_limited_wait_s": 1,
                 "follow_every_s": 1,
+                "retry_window_s": 0,
             },
         }
     )

@@ -289,6 +289,45 @@ async def test_a_publish_through_the_api_is_billed_to_its_account(
     assert balance.balance == 500 - balance.captured
 
 
+async def test_a_channel_postiz_failed_is_retried_through_the_api_alone(
+    stack: LocalStack, assets: dict[str, str], default_queue_worker: None
+) -> None:
+    """Postiz fails one channel's post: the publish ends publish_failed naming it; a retry
+    through the API posts that channel again and leaves the live one alone."""
+    doc = f"doc{uuid.uuid4().hex[:8]}"
+    body = publish_body(assets, doc)
+    body["post"] = {**body["post"], "integrations": ["x-1", "li-2"]}
+    status, started = call(stack, "POST", "/v1/publish", body)
+    assert status == 202, started
+    path = f"/v1/workflows/{started['workflow_id']}"
+    code, refused = call(stack, "POST", f"{path}/retry", None)
+    assert code == 409 and "only a publish that ended publish_failed" in refused["error"]
+    await stage_reached(stack, path, "awaiting_approval")
+    stack.double_control("postiz", fail_next=["the platform refused the media"])
+    code, _ = call(
+        stack, "POST", f"{path}/approval", {"decision": "approve", "reviewer": "ana@example.com"}
+    )
+    assert code == 202
+    failed = await stage_reached(stack, path, "publish_failed")
+    (channel,) = [ch for ch, st in failed["status"]["channels"].items() if st == "ERROR"]
+    live = next(ch for ch in ("x-1", "li-2") if ch != channel)
+    code, _ = call(stack, "POST", f"{path}/retry", None)
+    assert code == 202
+    done = await stage_reached(stack, path, "published")
+    assert set(done["status"]["permalinks"]) == {"x-1", "li-2"}
+    assert done["status"]["permalinks"][live] == failed["status"]["permalinks"][live]
+    posts = [
+        p
+        for p in stack.double_state("postiz")["posts"]
+        if p["state"] != "DRAFT"
+        and p["integration"]["id"] in ("x-1", "li-2")
+        and p["id"]
+        in set(done["status"]["postiz_post_ids"]) | set(failed["status"]["postiz_post_ids"])
+    ]
+    states = sorted((p["integration"]["id"], p["state"]) for p in posts)
+    assert states == sorted([(live, "PUBLISHED"), (channel, "ERROR"), (channel, "PUBLISHED")])
+
+
 TYPED_CLIENT = """
 const hook = await import(process.argv[1]);
 const doc = { id: process.argv[2], status: 'ready_for_render', caption: 'Typed client',

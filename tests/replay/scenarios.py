@@ -208,6 +208,12 @@ async def _approve_by_update(handle: WorkflowHandle[Any, Any]) -> None:
     await handle.execute_update("approve", approval())
 
 
+async def _approve_then_retry(handle: WorkflowHandle[Any, Any]) -> None:
+    await _approve(handle)
+    await until_stage(handle, "publish_failed")
+    await handle.execute_update("retry_publish")
+
+
 async def _reject(handle: WorkflowHandle[Any, Any]) -> None:
     await until_stage(handle, "awaiting_approval")
     await handle.signal("agent_approval", {"decision": "maybe", "reviewer": "ana@example.com"})
@@ -251,5 +257,11 @@ SCENARIOS: list[Scenario] = [
     # Recorded after the follow-until-live patch: Postiz queues, then publishes one channel
     # and fails the other; and a publish whose posts all go live after a wait.
     _publish("publish_follow_until_live", _approve, [{"x-1": "QUEUE", "li-2": "QUEUE"}, {}]),
-    _publish("publish_follow_failed", _approve, [{"x-1": "QUEUE"}, {"li-2": "ERROR"}]),
+    _publish(
+        "publish_follow_failed",
+        _approve,
+        [{"x-1": "QUEUE"}, {"li-2": "ERROR"}],
+        distribution={"retry_window_s": 60},
+    ),
+    _publish("publish_follow_retry", _approve_then_retry, [{"li-2": "ERROR"}, {}]),
 ]

@@ -38,6 +38,7 @@ REQUIRED = {
     "publish_approve_with_review_links",
     "publish_follow_until_live",
     "publish_follow_failed",
+    "publish_follow_retry",
 }
 
 

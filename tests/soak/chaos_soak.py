@@ -127,6 +127,7 @@ def _publish(assets: dict[str, str], i: int, bucket: str) -> PublishInput:
                 "rate_limited_wait_s": 5,
                 "follow_every_s": 1,
                 "queued_alarm_s": 10,
+                "retry_window_s": 0,
             },
             "output_bucket": bucket,
             "account": ACCOUNT,

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from orchestrator.publish.workflow import PublishCreativeWorkflow
 from smm_runtime.contract.errors import INVALID_REQUEST
 from smm_runtime.contract.publish_io import PublishStatus
 from tests.fakes import PublishFakes as Fakes
@@ -120,3 +121,46 @@ async def test_a_publish_a_channel_cannot_take_fails_before_anything_is_rendered
 
 async def _nothing(handle: WorkflowHandle[Any, PublishStatus]) -> None:
     return None
+
+
+async def test_a_retry_posts_again_only_on_the_channels_that_failed(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fakes = Fakes()
+    fakes.postiz_states = [{"li-2": "ERROR"}, {}]
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await approve(handle)
+        await until_stage(handle, "publish_failed")
+        status = await handle.execute_update(PublishCreativeWorkflow.retry_publish)
+        assert status.channels["x-1"] == "PUBLISHED"
+
+    status = await run_with_worker(skipping_env, fakes, publish_input(), script)
+    assert status.stage == "published"
+    assert [p.post.integrations for p in fakes.posts] == [["x-1", "li-2"], ["li-2"]]
+    assert [p.generation for p in fakes.posts] == [0, 1]
+    assert status.postiz_post_ids == ["post-x-1", "post-li-2-g1"]
+    assert status.permalinks == {
+        "x-1": "https://x-1.example/post-x-1",
+        "li-2": "https://li-2.example/post-li-2-g1",
+    }
+    stages = [u.data["engineStage"] for u in fakes.payload]
+    assert stages[-5:] == ["queued", "publish_failed", "publishing", "queued", "published"]
+
+
+async def test_only_a_failed_publish_can_be_retried_and_it_ends_when_nobody_does(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fakes = Fakes()
+    fakes.postiz_states = [{"li-2": "ERROR"}]
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        await until_stage(handle, "awaiting_approval")
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(PublishCreativeWorkflow.retry_publish)
+        assert "only a publish that ended publish_failed" in str(refused.value.cause)
+        await handle.signal("agent_approval", approval())
+
+    inputs = publish_input(distribution={"retry_window_s": 3600})
+    status = await run_with_worker(skipping_env, fakes, inputs, script)
+    assert status.stage == "publish_failed" and len(fakes.posts) == 1

@@ -108,6 +108,13 @@ class DistributionPolicy(_In):
     follow_every_s: float = Field(
         default=30, ge=1, le=3600, description="How often a queued post's state is read."
     )
+    retry_window_s: float = Field(
+        default=7 * 86_400,
+        ge=0,
+        le=90 * 86_400,
+        description="After publish_failed, how long the publish waits for a retry of the "
+        "failed channels (retry_publish) before it ends.",
+    )
     queued_alarm_s: float = Field(
         default=1800,
         ge=10,

@@ -1,0 +1,40 @@
+"""The channel preflight from inside the publish workflow: which channels Postiz has (an
+activity, retried), and the check of a creative against them (deterministic)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from orchestrator.publish.postiz import PostizPublisher
+    from smm_runtime.contract.errors import INVALID_REQUEST
+    from smm_runtime.contract.preflight import Preflight, facts_of, preflight
+    from smm_runtime.contract.publish_io import PublishInput
+    from smm_runtime.contract.validation import ContractError
+
+
+async def postiz_channels() -> dict[str, str]:
+    """The Postiz organisation's channels: integration id -> provider."""
+    return await workflow.execute_activity_method(
+        PostizPublisher.postiz_channels,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=20),
+    )
+
+
+def checked(
+    params: PublishInput, creative: dict[str, Any], providers: dict[str, str] | None
+) -> Preflight:
+    """The preflight of this creative; a ContractError naming every refusal."""
+    result = preflight(params.post, facts_of(params.creative.kind, creative), providers)
+    if result.refusals:
+        raise ContractError(
+            "; ".join(str(r) for r in result.refusals),
+            error_type=INVALID_REQUEST,
+            field=result.refusals[0].field,
+        )
+    return result
