@@ -63,8 +63,10 @@ def _page(status: int, html: str) -> Response[str]:
     return Response(status_code=status, headers=dict(HTML), body=html)
 
 
-def _refuse(status: int, title: str, text: str) -> Response[str]:
-    return _page(status, message_page(title, text))
+def _refuse(
+    status: int, title: str, text: str, live: dict[str, str] | None = None
+) -> Response[str]:
+    return _page(status, message_page(title, text, live))
 
 
 def _media(
@@ -115,6 +117,7 @@ async def review_answer(method: str, link: str, body: bytes, deps: ReviewDeps) -
             f"It was for review round {claim.round}; the creative is now at "
             f"round {status.round} ({status.stage.replace('_', ' ')}). Nothing "
             "was changed. Use the link from the latest notification.",
+            status.permalinks,
         )
     if method == "GET":
         return _page(

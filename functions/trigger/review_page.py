@@ -48,9 +48,17 @@ def page(title: str, body: str, status_note: str = "") -> str:
     )
 
 
-def message_page(title: str, text: str) -> str:
-    """A refusal or a confirmation: what happened and what to do next, nothing else."""
-    return page(title, f'<h1>{escape(title)}</h1><p role="status">{escape(text)}</p>')
+def message_page(title: str, text: str, live: dict[str, str] | None = None) -> str:
+    """A refusal or a confirmation: what happened and what to do next, nothing else; and,
+    once Postiz has published them, where the posts are live."""
+    links = "".join(
+        f'<li>{escape(channel)}: <a href="{escape(url)}" rel="noopener noreferrer">'
+        f"{escape(url)}</a></li>"
+        for channel, url in sorted((live or {}).items())
+        if url.startswith("https://")  # a permalink Postiz reported, never a script URL
+    )
+    listed = f'<h2>Live</h2><ul class="live">{links}</ul>' if links else ""
+    return page(title, f'<h1>{escape(title)}</h1><p role="status">{escape(text)}</p>{listed}')
 
 
 def edit_label(path: str) -> str:

@@ -145,9 +145,13 @@ async def test_a_reviewer_decides_from_the_link_and_stale_links_change_nothing(
     _, page, _ = fetch(second)
     code, done, _ = fetch(second, {"decision": "approve", "csrf": csrf(page)})
     assert code == 200 and "approved" in done
-    assert (await stage(stack, workflow_id, "published"))["postiz_post_ids"]
-    # The same form again: refused, and nothing more happens.
+    published = await stage(stack, workflow_id, "published")
+    assert published["postiz_post_ids"]
+    # The same form again: refused, and nothing more happens; the page says where it is live.
     code, page, _ = fetch(second, {"decision": "approve", "csrf": csrf(page)})
     assert code == 409
+    assert published["permalinks"] and all(
+        f'href="{url}"' in page for url in published["permalinks"].values()
+    )
     _, state = call(stack, "GET", f"/v1/workflows/{workflow_id}")
     assert [a["decision"] for a in state["status"]["approvals"]] == ["revise", "approve"]
