@@ -37,7 +37,6 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
 ) -> None:
     doc = new_doc(stack)
     posts_before = len(posts_for(stack))
-    requests_before = len(stack.double_state("postiz")["requests"])
     handle = await client.start_workflow(
         PublishCreativeWorkflow.run,
         params(stack, assets, doc),
@@ -45,6 +44,10 @@ async def test_a_cli_approval_publishes_with_the_exact_postiz_requests(
         task_queue=task_queue,
     )
     await stage(handle, "awaiting_approval")
+    # Before the render, the preflight asked Postiz for its channels once.
+    preflight = stack.double_state("postiz")["requests"]
+    assert [(r["method"], r["path"]) for r in preflight][-1] == ("GET", "/public/v1/integrations")
+    requests_before = len(preflight)
     # Postiz throttles post creation only: the first (the drafts) is refused with a 429.
     stack.double_control("postiz", force_429=1)
     await asyncio.to_thread(
