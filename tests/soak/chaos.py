@@ -79,15 +79,15 @@ class Chaos:
     def postiz_fault(self, round_: int) -> None:
         """One fault at a time, in turn: refused (429), committed then answered 500,
         committed then no answer at all, slow (past the create's HTTP timeout), a post
-        Postiz sits on in QUEUE until its workers come back two rounds later, and a post
-        Postiz fails to publish (ERROR)."""
+        Postiz sits on in QUEUE for 20 s (its workers down, then back), and a post Postiz
+        fails to publish (ERROR)."""
         faults: list[dict[str, Any]] = [
             {"force_429": 2},
             {"fail_after_commit": True},
             {"drop_answer": True},
-            {"stick_next": 1},
+            {"stick_next": 1, "stuck_for_s": 20},
             {"create_delay_s": 3},
-            {"create_delay_s": 0, "unstick": True},
+            {"create_delay_s": 0},
             {"fail_next": ["soak: the platform refused the post"]},
         ]
         fault = faults[round_ % len(faults)]
@@ -130,8 +130,6 @@ class Chaos:
                 self.note("Temporal server back")
                 self.report.server_restarts += 1
         self.kills_done.set()
-        if self.config.postiz_faults:  # Postiz's workers are back for good
-            await asyncio.to_thread(self.stack.double_control, "postiz", unstick=True)
         self.note("chaos over")
         # Keep supervising until the load is done: a worker must stay up to finish it.
         while not self.done.is_set():

@@ -313,7 +313,13 @@ async def run_soak(
         killed = stack.chaos_stats()
         report.function_kills = killed["killed_mid_invocation"]
         report.kill_candidates = killed["kill_candidates"]
-        report.payload_wrong = payload_endings(stack, config.publishes)
+        # A publish whose post Postiz failed (the ERROR fault) ends publish_failed, in
+        # Payload too: its document's expected ending.
+        refused_ids = {o.split(": ")[1] for o in refused}
+        refused_docs = {
+            int(wid.split("-")[2]) for wid in refused_ids if wid.startswith("soak-publish-")
+        }
+        report.payload_wrong = payload_endings(stack, config.publishes, refused_docs)
         # Faults that hit a request (an armed fault no request reached is not counted).
         report.payload_faults = sum(get_json(f"{proxy}/_fault/state")["injected"].values())
     report.duplicate_segment_renders, report.segment_renders = segment_duplicates(
@@ -323,15 +329,18 @@ async def run_soak(
     return report
 
 
-def payload_endings(stack: LocalStack, publishes: int) -> list[str]:
+def payload_endings(
+    stack: LocalStack, publishes: int, refused: set[int] | frozenset[int] = frozenset()
+) -> list[str]:
     """Publishes whose Payload document does not end in the stage its fate leads to (a
     lost or out-of-order report), each as "doc: expected, found"."""
     assert stack.payload is not None
     wrong = []
     for i in range(publishes):
         found = (stack.payload.doc("posts", _doc(i)) or {}).get("engineStage")
-        if found != ENDINGS[_fate(i)]:
-            wrong.append(f"{_doc(i)}: expected {ENDINGS[_fate(i)]}, found {found}")
+        expected = "publish_failed" if i in refused else ENDINGS[_fate(i)]
+        if found != expected:
+            wrong.append(f"{_doc(i)}: expected {expected}, found {found}")
     return wrong
 
 

@@ -12,6 +12,7 @@ multipart parsing, and the test controls that make faults happen:
 - ``stick_next``: the next N posts due stay ``QUEUE`` forever (Postiz's workers down);
 - ``fail_next``: a list of reasons: the next posts due end ``ERROR`` with them;
 - ``publish_delay_s``: how long Postiz takes to publish a due post;
+- ``stuck_for_s``: how long a stuck post stays stuck (None: until ``unstick``);
 - ``unstick``: Postiz's workers are back: stuck posts are published.
 
 It records every request so tests can assert exactly what was sent, and counts the faults
@@ -77,6 +78,8 @@ class PostizDouble:
         self.model.forced_429 += int(self.controls.pop("force_429", 0) or 0)
         self.model.stick_next += int(self.controls.pop("stick_next", 0) or 0)
         self.model.fail_next += list(self.controls.pop("fail_next", []) or [])
+        if "stuck_for_s" in self.controls:
+            self.model.stuck_for_s = self.controls.pop("stuck_for_s")
         if self.controls.pop("unstick", False):
             self.model.unstick()
         if "publish_delay_s" in self.controls:

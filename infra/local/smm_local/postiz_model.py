@@ -92,6 +92,7 @@ class PostizState:
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     forced_429: int = 0
     stick_next: int = 0  # the next N posts to go live stay QUEUE (Postiz's workers down)
+    stuck_for_s: float | None = None  # how long they stay (None: until unstick)
     fail_next: list[str] = field(default_factory=list)  # reasons: the next posts end ERROR
     publish_faults: dict[str, int] = field(default_factory=dict)  # stuck / errored, as hit
     throttle: Throttle = field(init=False)
@@ -299,11 +300,18 @@ class PostizState:
                 _parse(post["publishDate"]),
                 datetime.fromisoformat(post["queuedAt"]) + timedelta(seconds=self.publish_delay_s),
             )
-            if now < due or post.get("stuck"):
+            held = post.get("stuck")
+            if held and (held is True or now < datetime.fromisoformat(held)):
+                continue
+            if now < due:
                 continue
             if self.stick_next > 0:
                 self.stick_next -= 1
-                post["stuck"] = True
+                post["stuck"] = (
+                    True
+                    if self.stuck_for_s is None
+                    else (now + timedelta(seconds=self.stuck_for_s)).isoformat()
+                )
                 self.publish_faults["stuck"] = self.publish_faults.get("stuck", 0) + 1
                 continue
             if self.fail_next:
