@@ -10,28 +10,13 @@ from typing import Any
 import pytest
 
 from smm_local import postiz_rules as rules
-from smm_local.postiz_double import DEFAULT_INTEGRATIONS
+from smm_local.postiz_double import CHANNEL_SETTINGS, DEFAULT_INTEGRATIONS
 from smm_local.postiz_model import PostizState
 from smm_local.postiz_throttle import Throttle
 from smm_local.postiz_validation import PostizError
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-VALID = {
-    "x-1": {"who_can_reply_post": "everyone"},
-    "li-2": {},
-    "instagram-demo": {"post_type": "post"},
-    "fb-3": {},
-    "tiktok-demo": {
-        "privacy_level": "PUBLIC_TO_EVERYONE",
-        "duet": False,
-        "stitch": False,
-        "comment": True,
-        "autoAddMusic": "no",
-        "brand_content_toggle": False,
-        "brand_organic_toggle": False,
-        "content_posting_method": "DIRECT_POST",
-    },
-}
+VALID = CHANNEL_SETTINGS  # what each provider accepts, as the double exports it
 VIDEO = [{"id": "m1", "path": "https://uploads.postiz.local/m1.mp4"}]
 
 
