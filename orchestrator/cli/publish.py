@@ -101,11 +101,28 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_approve(args: argparse.Namespace) -> int:
+def _update(workflow_id: str, name: str, *args: Any) -> Any:
+    """Send a publish Update and return its PublishStatus; None (said on stderr) when the
+    workflow refused it. An Update answers yes or no at once, unlike a signal."""
     from temporalio.client import WorkflowUpdateFailedError
 
     from smm_runtime.contract.publish_io import PublishStatus
 
+    async def send() -> PublishStatus:
+        client = await connect()
+        status: PublishStatus = await client.get_workflow_handle(workflow_id).execute_update(
+            name, args=list(args), result_type=PublishStatus
+        )
+        return status
+
+    try:
+        return asyncio.run(send())
+    except WorkflowUpdateFailedError as err:
+        print(f"refused: {err.cause}", file=sys.stderr)
+        return None
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
     decision = "reject" if args.reject else "revise" if args.revise else "approve"
     payload: dict[str, Any] = {
         "decision": decision,
@@ -114,19 +131,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
     }
     if args.changes:
         payload["changes"] = json.loads(args.changes)
-
-    async def send() -> PublishStatus:
-        client = await connect()
-        # The update answers yes or no at once (the signal agent_approval is fire-and-forget).
-        status: PublishStatus = await client.get_workflow_handle(args.workflow_id).execute_update(
-            "approve", payload, result_type=PublishStatus
-        )
-        return status
-
-    try:
-        status = asyncio.run(send())
-    except WorkflowUpdateFailedError as err:
-        print(f"refused: {err.cause}", file=sys.stderr)
+    status = _update(args.workflow_id, "approve", payload)
+    if status is None:
         return 1
     print(f"{decision} accepted; stage: {status.stage}")
     return 0
@@ -134,21 +140,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     """Post again on the channels a publish_failed publish could not publish to."""
-    from temporalio.client import WorkflowUpdateFailedError
-
-    from smm_runtime.contract.publish_io import PublishStatus
-
-    async def send() -> PublishStatus:
-        client = await connect()
-        status: PublishStatus = await client.get_workflow_handle(args.workflow_id).execute_update(
-            "retry_publish", result_type=PublishStatus
-        )
-        return status
-
-    try:
-        status = asyncio.run(send())
-    except WorkflowUpdateFailedError as err:
-        print(f"refused: {err.cause}", file=sys.stderr)
+    status = _update(args.workflow_id, "retry_publish")
+    if status is None:
         return 1
     failed = sorted(ch for ch, state in status.channels.items() if state != "PUBLISHED")
     print(f"retrying {', '.join(failed)}; the live channels are left alone")
