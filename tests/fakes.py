@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -13,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from orchestrator.publish.carry import PublishCarry
 from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.render.image import GenerateImageWorkflow
 from orchestrator.render.video import RenderVideoWorkflow
@@ -340,3 +342,15 @@ async def revise_then_approve(handle: WorkflowHandle[Any, PublishStatus]) -> Non
             break
         await asyncio.sleep(0.05)
     await handle.signal("agent_approval", approval())
+
+
+def waiting_carry(deadline_in: timedelta) -> PublishCarry:
+    """What a publish waiting for its first decision carries into its next run."""
+    output = S3Object(bucket="out-bucket", key="renders/pub/card.png")
+    return PublishCarry(
+        status=PublishStatus(stage="awaiting_approval", outputs=[output.uri]),
+        creative=publish_input().creative.spec,
+        media=[(output, "image/png")],
+        deadline=datetime.now(UTC) + deadline_in,
+        runs=2,
+    )

@@ -60,16 +60,21 @@ CONTINUE_AS_NEW_AFTER = 5_000
 
 @workflow.defn
 class PublishCreativeWorkflow:
-    def __init__(self) -> None:
-        self._status = PublishStatus(stage="rendering")
-        self._params: PublishInput | None = None
+    @workflow.init
+    def __init__(self, params: PublishInput, carried: PublishCarry | None = None) -> None:
+        # Built from the input here, not in run(): a continued run's first activation applies
+        # the signals that arrived meanwhile before run() starts, and they need it.
+        # (Started with one argument, the SDK decodes without type hints — they apply only
+        # when the counts match — so validate; a no-op for an already typed input.)
+        self._params = params = PublishInput.model_validate(params)
+        self._status = PublishStatus(stage="rendering", post=params.post)
         self._pending: ApprovalDecision | None = None
         self._payload = PayloadWriteBack()
         self._permits = Permits()  # registers its signal handlers
-        self._creative: dict[str, Any] = {}
+        self._creative: dict[str, Any] = params.creative.spec
         self._media: list[tuple[S3Object, str]] = []
         self._bills: list[tuple[CreditHold, ComputeUsage | None]] = []
-        self._carried: PublishCarry | None = None
+        self._carried: PublishCarry | None = carried
         self._runs = 1
         self._continuing = False
         self._owner: str | None = None
@@ -77,6 +82,12 @@ class PublishCreativeWorkflow:
         self._providers: dict[str, str] | None = None  # Postiz channel -> provider
         self._channel_media: dict[str, list[int]] = {}
         self._retry_asked = False
+        if carried is not None:  # a continued run: the waiting round goes on
+            self._runs, self._status, self._owner = carried.runs, carried.status, carried.owner
+            self._creative, self._media = carried.creative, list(carried.media)
+            self._bills = [CreditHold.resume(b) for b in carried.bills]
+            self._payload.resume(carried.payload_next_seq, carried.payload_unsent)
+            self._providers, self._channel_media = carried.providers, dict(carried.channel_media)
 
     @workflow.query
     def status(self) -> PublishStatus:
@@ -101,7 +112,6 @@ class PublishCreativeWorkflow:
         self._check(raw)  # raises: the caller gets a synchronous no, history stays clean
 
     def _check(self, raw: dict[str, Any]) -> ApprovalDecision:
-        assert self._params is not None
         waiting = self._status.stage == "awaiting_approval" and self._pending is None
         return check_decision(raw, self._params.approval, self._status, waiting, self._revised)
 
@@ -124,29 +134,13 @@ class PublishCreativeWorkflow:
 
     @workflow.run
     async def run(self, params: PublishInput, carried: PublishCarry | None = None) -> PublishStatus:
-        # Started with one argument, the SDK decodes without type hints (they apply only
-        # when the counts match): validate here, a no-op for an already typed input.
-        params = PublishInput.model_validate(params)
-        self._params = params
-        self._status.post = params.post  # shown on the review page
-        creative = self._creative = params.creative.spec
-        self._owner = carried.owner if carried is not None else owner_of(params.account)
-        self._visible.start(
-            "publish",
-            (carried.status if carried else self._status).stage,
-            params.account,
-            params.payload,
-        )
-        if carried is not None:  # a continued run: the waiting round goes on
-            self._carried, self._runs = carried, carried.runs
-            self._status, creative = carried.status, carried.creative
-            self._creative, self._media = creative, list(carried.media)
-            self._bills = [CreditHold.resume(b) for b in carried.bills]
-            self._payload.resume(carried.payload_next_seq, carried.payload_unsent)
-            self._providers, self._channel_media = carried.providers, dict(carried.channel_media)
+        params = self._params
+        if carried is None:
+            self._owner = owner_of(params.account)
+        self._visible.start("publish", self._status.stage, params.account, params.payload)
         writer = asyncio.ensure_future(self._payload.run())
         try:
-            return await self._flow(params, creative)
+            return await self._flow(params, self._creative)
         except workflow.ContinueAsNewError:
             raise  # not an ending: the holds travel on
         except BaseException:
@@ -263,7 +257,6 @@ class PublishCreativeWorkflow:
         self._status.credits_held -= released
 
     def _validate(self, spec: dict[str, Any]) -> None:
-        assert self._params is not None
         try:
             (parse_spec if self._params.creative.kind == "video" else parse_image_spec)(spec)
         except ContractError as err:
@@ -272,7 +265,6 @@ class PublishCreativeWorkflow:
     def _revised(self, decision: ApprovalDecision) -> dict[str, Any]:
         """The creative with the decision's merge patch and text edits, validated, and
         still taken by every channel (a revision that breaks one is refused)."""
-        assert self._params is not None
         kind = self._params.creative.kind
         revised: dict[str, Any] = merge_patch(self._creative, decision.changes or {})
         revised = apply_edits(kind, revised, decision.edits) if decision.edits else revised
@@ -282,7 +274,6 @@ class PublishCreativeWorkflow:
         return revised
 
     def _checked(self, creative: dict[str, Any]) -> Preflight:
-        assert self._params is not None
         return checked(self._params, creative, self._providers)
 
     async def _preflight(self, creative: dict[str, Any]) -> None:
@@ -294,7 +285,6 @@ class PublishCreativeWorkflow:
             raise ApplicationError(str(err), type=INVALID_REQUEST, non_retryable=True) from None
 
     async def _render(self, creative: dict[str, Any]) -> None:
-        assert self._params is not None
         p = self._params
         self._creative = creative
         self._status.editable = editable(p.creative.kind, creative)
@@ -315,13 +305,12 @@ class PublishCreativeWorkflow:
         self._status.outputs = [obj.uri for obj, _ in self._media]
 
     async def _await_decision(self) -> ApprovalDecision | None:
-        assert self._params is not None
         policy = self._params.approval
-        self._pending = None
         carried, self._carried = self._carried, None
-        if carried is not None:  # the round was announced in an earlier run
-            deadline, links = carried.deadline, carried.review_links
+        if carried is not None:  # the round was announced in an earlier run; a decision
+            deadline, links = carried.deadline, carried.review_links  # may be here already
         else:
+            self._pending = None
             self._stage("awaiting_approval")
             deadline = workflow.now() + timedelta(seconds=policy.expire_after_s)
             # Executions that began before review links existed replay without them.
@@ -351,7 +340,6 @@ class PublishCreativeWorkflow:
 
     async def _continue_as_new(self, deadline: datetime, links: bool) -> None:
         """Carry the waiting round into a fresh run (its history starts empty again)."""
-        assert self._params is not None
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._payload.settle(timedelta(minutes=1))
         if self._pending is not None:
@@ -379,7 +367,6 @@ class PublishCreativeWorkflow:
 
     async def _announce(self, deadline: datetime) -> None:
         """This round's private review links, one to each reviewer (again on reminders)."""
-        assert self._params is not None
         issued = await announce_review(
             ReviewAnnouncement(
                 workflow_id=workflow.info().workflow_id,
@@ -394,7 +381,6 @@ class PublishCreativeWorkflow:
             self._report("awaiting_approval", review_sent_to=sent)  # who, never the links
 
     async def _wait_for_publish_time(self) -> None:
-        assert self._params is not None
         when = self._params.post.publish_at
         if when is not None and when > workflow.now():
             self._status.publish_at = when
@@ -403,7 +389,6 @@ class PublishCreativeWorkflow:
 
     def _alarm(self, waiting: list[str]) -> None:
         """Postiz accepted the posts and has not published them long after they were due."""
-        assert self._params is not None
         message = (
             f"Postiz has not published {', '.join(waiting)} "
             f"{self._params.distribution.queued_alarm_s:.0f}s after it was due: its workers may "
@@ -418,8 +403,7 @@ class PublishCreativeWorkflow:
         self._report(stage)
 
     def _report(self, stage: str, **extra: Any) -> None:
-        if self._params is not None:
-            self._payload.report(self._params.payload, self._status, stage, **extra)
+        self._payload.report(self._params.payload, self._status, stage, **extra)
 
 
 def ending(err: BaseException) -> tuple[str, str | None]:

@@ -39,6 +39,7 @@ from tests.fakes import (
     revise_then_approve,
     until_stage,
 )
+from tests.replay.long_lived import LONG_LIVED
 
 Handles = dict[str, WorkflowHandle[Any, Any]]
 Scenario = Callable[[WorkflowEnvironment], Awaitable[Handles]]
@@ -264,4 +265,5 @@ SCENARIOS: list[Scenario] = [
         distribution={"retry_window_s": 60},
     ),
     _publish("publish_follow_retry", _approve_then_retry, [{"li-2": "ERROR"}, {}]),
+    *LONG_LIVED,
 ]
