@@ -57,7 +57,7 @@ async def runs_of(
     workflow_id = handle.id
     for _ in range(600):
         run_id = handle.first_execution_run_id
-        ids = []
+        ids: list[str] = []
         while run_id and len(ids) < count:
             ids.append(run_id)
             last = [
