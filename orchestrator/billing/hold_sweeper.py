@@ -1,8 +1,9 @@
 """Releases credit holds whose workflow run closed without settling them.
 
 A workflow settles its holds itself (capture on approval, release on anything else, even
-when cancelled). What it cannot settle: a run terminated (by an operator, a reset, the
-history limit) or timed out. Such a hold keeps the account's credits out of reach until
+when cancelled). What it cannot settle: a chain terminated (by an operator or the history
+limit) or timed out. A reset terminates a run too, but its chain goes on in the new run,
+which settles the hold itself. Such a hold keeps the account's credits out of reach until
 released; the worker sweeps for them every few minutes. The release uses the same
 idempotency key the workflow would, so a sweep racing the workflow's own release is a
 no-op, and several workers sweeping at once are harmless.
@@ -68,7 +69,12 @@ class HoldSweeper:
         return at is not None and datetime.now(UTC) - at >= self.min_age
 
     async def _owner_alive(self, workflow_id: str, run_id: str) -> bool:
-        """The run that reserved the hold, or the chain it continued as new into, runs."""
+        """The chain the hold's run belongs to still runs: the run itself, the run it
+        continued as new into, or the run a reset started from it. A hold belongs to the
+        chain, not the run: a reset copies the reserve into the new run's history and that
+        run captures the same hold. (Reset to before the reserve, the new run holds anew and
+        the old hold waits here until the chain ends — held twice for that while, never
+        lost.)"""
         try:
             run = await self.client.get_workflow_handle(workflow_id, run_id=run_id).describe()
         except RPCError as err:
@@ -77,11 +83,10 @@ class HoldSweeper:
             raise
         if run.status == WorkflowExecutionStatus.RUNNING:
             return True
-        if run.status != WorkflowExecutionStatus.CONTINUED_AS_NEW:
-            return False
         first = run.raw_description.workflow_execution_info.first_run_id
         latest = await self.client.get_workflow_handle(workflow_id).describe()
         return (
-            latest.status == WorkflowExecutionStatus.RUNNING
+            latest.run_id != run_id
+            and latest.status == WorkflowExecutionStatus.RUNNING
             and latest.raw_description.workflow_execution_info.first_run_id == first
         )

@@ -16,6 +16,9 @@ import boto3
 import pytest
 from moto import mock_aws
 from temporalio import workflow
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -32,8 +35,15 @@ USAGE = ComputeUsage(duration_ms=1000, memory_mb=1024, gb_seconds=1.0)
 
 @workflow.defn(sandboxed=False)
 class Charge:
-    """Holds 5 credits, then captures (``settle``) or waits forever (``hang``), optionally
-    after continuing as new once."""
+    """Holds 5 credits, then captures (``settle``, or ``go`` once signalled) or waits forever
+    (``hang``), optionally after continuing as new once."""
+
+    def __init__(self) -> None:
+        self._go = False
+
+    @workflow.signal
+    def go(self) -> None:
+        self._go = True
 
     @workflow.run
     async def run(self, account: str, mode: str, carried: str | None = None) -> int:
@@ -42,7 +52,9 @@ class Charge:
             await billing.reserve(lambda _: 5)
             if mode == "continue":
                 workflow.continue_as_new(args=[account, "hang", billing.hold_id])
-        if mode == "settle":
+        if mode == "go":  # waits for a signal, then settles
+            await workflow.wait_condition(lambda: self._go)
+        if mode in ("settle", "go"):
             return (await billing.capture(USAGE)).credits
         await workflow.wait_condition(lambda: False)
         return 0
@@ -137,3 +149,86 @@ async def test_the_sweeper_releases_holds_of_closed_runs_only(
         assert len(await sweeper.sweep_once()) == 2
     b = ledger.balance(account)
     assert (b.held, b.balance) == (0, 50)
+
+
+async def reset_after(client: Client, handle: Any, activities_done: int) -> str:
+    """Reset the execution to the workflow task that followed its first
+    ``activities_done`` completed activities (0: its first task), as `temporal workflow
+    reset --event-id` does; returns the new run's id."""
+    event_id = 0
+    for _ in range(100):  # the task after the activity may still be on its way
+        done = 0
+        async for e in handle.fetch_history_events():
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                done += 1
+            completed = e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+            if completed and done >= activities_done:
+                event_id = e.event_id
+                break
+        if event_id:
+            break
+        await asyncio.sleep(0.1)
+    reset = await client.workflow_service.reset_workflow_execution(
+        ResetWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=handle.id),
+            reason="operator reset (test)",
+            workflow_task_finish_event_id=event_id,
+            request_id=str(uuid.uuid4()),
+        )
+    )
+    return str(reset.run_id)
+
+
+async def until_held(ledger: Ledger, count: int) -> None:
+    for _ in range(600):
+        if len(ledger.open_holds()) == count:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never {count} open holds: {ledger.open_holds()}")
+
+
+async def test_a_reset_past_the_reserve_keeps_the_hold_and_charges_once(
+    dev_env: WorkflowEnvironment, ledger: Ledger
+) -> None:
+    """The reset run carries the reserve in its copied history and captures that hold.
+    The sweeper used to release it (its run was terminated by the reset), and the capture
+    then failed with LedgerConflict after all the work."""
+    queue, wf_id = f"q-{uuid.uuid4().hex[:6]}", f"reset-{uuid.uuid4().hex[:6]}"
+    account = funded(ledger, 50)
+    sweeper = HoldSweeper(ledger, dev_env.client, min_age=timedelta(0))
+    async with worker(dev_env.client, queue, ledger):
+        handle = await start(dev_env.client, queue, wf_id, account, "go")
+        await until_held(ledger, 1)
+        new_run = await reset_after(dev_env.client, handle, activities_done=2)
+        assert await sweeper.sweep_once() == []  # the hold belongs to the chain
+        reset_run = dev_env.client.get_workflow_handle(wf_id, run_id=new_run)
+        await reset_run.signal("go")
+        charged = await reset_run.result()
+        assert await sweeper.sweep_once() == []
+    b = ledger.balance(account)
+    assert charged > 0 and (b.captured, b.held) == (charged, 0)
+    assert b.granted == b.balance + b.captured
+
+
+async def test_a_reset_before_the_reserve_holds_anew_and_the_old_hold_is_released(
+    dev_env: WorkflowEnvironment, ledger: Ledger
+) -> None:
+    """Reset to the first workflow task: the new run reserves its own hold; the old one is
+    kept while the chain runs (it might still be the chain's) and released once it ends."""
+    queue, wf_id = f"q-{uuid.uuid4().hex[:6]}", f"reset-{uuid.uuid4().hex[:6]}"
+    account = funded(ledger, 50)
+    sweeper = HoldSweeper(ledger, dev_env.client, min_age=timedelta(0))
+    async with worker(dev_env.client, queue, ledger):
+        handle = await start(dev_env.client, queue, wf_id, account, "go")
+        await until_held(ledger, 1)
+        new_run = await reset_after(dev_env.client, handle, activities_done=0)
+        await until_held(ledger, 2)
+        assert await sweeper.sweep_once() == []
+        reset_run = dev_env.client.get_workflow_handle(wf_id, run_id=new_run)
+        await reset_run.signal("go")
+        charged = await reset_run.result()
+        released = await sweeper.sweep_once()
+        assert [h.split("@")[0] for h in released] == [f"{wf_id}/render-1"]
+    b = ledger.balance(account)
+    assert (b.captured, b.held, b.balance) == (charged, 0, 50 - charged)
