@@ -17,7 +17,7 @@ import {
   extractToken, parseEvent, rawField,
 } from './contract.mjs';
 import { emitActivityMetrics, log, type LogFields } from './observability.mjs';
-import { completionClient } from './temporal.mjs';
+import { completionClient, invalidateClient } from './temporal.mjs';
 import { withInvocationSpan } from './tracing.mjs';
 
 export class WorkError extends Error {
@@ -125,6 +125,8 @@ export interface RunOptions {
   intervalMs?: number;
   client?: RunnerClient;
   rpcTimeoutMs?: number;
+  // Told when the server refuses the credentials (default: the cached client reconnects).
+  onRefused?: () => void;
 }
 
 // Runs one event to its end; its outcome (never the token) is the invocation's answer, and
@@ -139,7 +141,8 @@ export async function runActivity(raw: unknown, context: Partial<Context> | unde
 }
 
 async function runOnce(raw: unknown, context: Partial<Context> | undefined, works: Works,
-  { intervalMs, client: given, rpcTimeoutMs = RPC_TIMEOUT_MS }: RunOptions = {}):
+  { intervalMs, client: given, rpcTimeoutMs = RPC_TIMEOUT_MS, onRefused = invalidateClient }:
+  RunOptions = {}):
   Promise<{ outcome: Outcome; result?: ActivityResult }> {
   const interval = intervalMs ?? Number(process.env.SMM_HEARTBEAT_INTERVAL_S || 5) * 1000;
   const token = extractToken(raw);
@@ -192,6 +195,7 @@ async function runOnce(raw: unknown, context: Partial<Context> | undefined, work
       if (state === 'refused') {
         log('ERROR', 'Temporal refused the heartbeat; stopping the work',
           { ...keys, code: grpcCode(err) });
+        onRefused(); // a rotated or revoked key: the next invocation reads it anew
       }
       if (state) return state;
       if (timeoutMs && Date.now() - lastBeat > timeoutMs) {

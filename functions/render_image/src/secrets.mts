@@ -3,7 +3,7 @@
 // reaches a warm function within the hour, and a failed fetch is not cached.
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 
-export async function secretString(arn: string): Promise<string> {
-  const value = await getSecret(arn, { maxAge: 3600 });
+export async function secretString(arn: string, forceFetch = false): Promise<string> {
+  const value = await getSecret(arn, { maxAge: 3600, forceFetch });
   return (typeof value === 'string' ? value : '').trim();
 }

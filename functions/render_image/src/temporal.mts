@@ -3,7 +3,8 @@
 // TEMPORAL_TLS*, and the TOML profile file, read as the Temporal CLI and the Python side's
 // temporalio.envconfig read them), with the same two rules of ours as
 // smm_runtime.temporal_conn: the namespace defaults to smm-hub-core, and `default` is
-// refused. One AsyncCompletionClient per process, reused while warm.
+// refused. One AsyncCompletionClient per process, reused while warm; a rotated API key
+// reaches it without a restart, and a refused one makes the next call reconnect.
 import { AsyncCompletionClient, Connection, type ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { dataConverter } from './codec.mjs';
@@ -44,24 +45,63 @@ export function connectConfig(env: Env = process.env): ConnectConfig {
     apiKey: typeof options.apiKey === 'string' ? options.apiKey : undefined, tls: options.tls };
 }
 
-let cached: Promise<AsyncCompletionClient> | undefined;
+// How the client is made; tests give their own (the local stack's server takes any key).
+export interface ClientDeps {
+  secret: (arn: string, forceFetch: boolean) => Promise<string>;
+  connect: (config: ConnectConfig) => Promise<Pick<Connection, 'setApiKey'>>;
+  client: (connection: Pick<Connection, 'setApiKey'>, namespace: string, env: Env) =>
+    Promise<AsyncCompletionClient>;
+}
 
-export async function completionClient(env: Env = process.env): Promise<AsyncCompletionClient> {
+const realDeps: ClientDeps = {
+  secret: secretString,
+  connect: (config) => Connection.connect({ address: config.address, tls: config.tls, apiKey: config.apiKey }),
+  // Sealed payloads when keys are configured: the shared server sees only ciphertext.
+  client: async (connection, namespace, env) => new AsyncCompletionClient({
+    connection: connection as Connection, namespace, dataConverter: await dataConverter(env) }),
+};
+
+interface Cached {
+  client: AsyncCompletionClient;
+  connection: Pick<Connection, 'setApiKey'>;
+  apiKey: string | undefined;
+}
+
+let cached: Promise<Cached> | undefined;
+let refresh = false;
+
+// The server refused this client's credentials (a revoked or rotated key): read the secret
+// again past its cache and connect anew on the next call, as smm_runtime's CachedClient does.
+export function invalidateClient(): void {
+  cached = undefined;
+  refresh = true;
+}
+
+export async function completionClient(env: Env = process.env, deps: ClientDeps = realDeps):
+  Promise<AsyncCompletionClient> {
+  // As on the Python side: the API key from Secrets Manager, never in the environment.
+  const secretArn = env.TEMPORAL_API_KEY ? undefined : env.SMM_TEMPORAL_API_KEY_SECRET_ARN;
   if (!cached) {
+    const forceFetch = refresh;
+    refresh = false;
     cached = (async () => {
-      // As on the Python side: the API key from Secrets Manager, never in the environment.
-      const secretArn = env.SMM_TEMPORAL_API_KEY_SECRET_ARN;
-      const config = connectConfig(secretArn && !env.TEMPORAL_API_KEY
-        ? { ...env, TEMPORAL_API_KEY: await secretString(secretArn) } : env);
-      const connection = await Connection.connect({
-        address: config.address, tls: config.tls, apiKey: config.apiKey,
-      });
-      // Sealed payloads when keys are configured: the shared server sees only ciphertext.
-      return new AsyncCompletionClient({
-        connection, namespace: config.namespace, dataConverter: await dataConverter(env),
-      });
+      const config = connectConfig(secretArn
+        ? { ...env, TEMPORAL_API_KEY: await deps.secret(secretArn, forceFetch) } : env);
+      const connection = await deps.connect(config);
+      return { client: await deps.client(connection, config.namespace, env), connection,
+        apiKey: config.apiKey };
     })();
-    cached.catch(() => { cached = undefined; });
+    cached.catch(() => { cached = undefined; refresh = forceFetch; });
   }
-  return cached;
+  const current = await cached;
+  if (secretArn) {
+    // A rotated key reaches a warm function once the secret's cache (an hour) ages out: the
+    // open connection carries the new key from its next call.
+    const apiKey = await deps.secret(secretArn, false);
+    if (apiKey && apiKey !== current.apiKey) {
+      current.connection.setApiKey(apiKey);
+      current.apiKey = apiKey;
+    }
+  }
+  return current.client;
 }

@@ -64,9 +64,12 @@ for (const [name, code] of REFUSALS) {
   test(`a heartbeat refused with ${name} stops before any work`, async () => {
     const fake = client({ heartbeat: code });
     let ran = false;
-    const out = await run(fake, async () => { ran = true; return {}; });
+    let reconnects = 0;
+    const out = await run(fake, async () => { ran = true; return {}; }, {}, 60_000,
+      { onRefused: () => { reconnects += 1; } });
     assert.equal(out.outcome, 'refused');
     assert.equal(ran, false);
+    assert.equal(reconnects, 1); // the cached client reads the key anew next time
     assert.deepEqual(fake.calls.map(([n]) => n), ['heartbeat']);
   });
 }
