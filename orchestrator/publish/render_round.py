@@ -20,13 +20,15 @@ with workflow.unsafe.imports_passed_through():
     from smm_runtime.contract.workflow_io import BrandLook, GenerateImageInput, RenderVideoInput
 
 
-def creative_price(kind: str, creative: dict[str, Any]) -> Price:
+def creative_price(kind: str, creative: dict[str, Any], *, spec_fps: bool = True) -> Price:
     """The estimate of one render of a creative: its length in frames (the same count the
-    resolved timeline has) and presets for a video, its image count otherwise."""
+    resolved timeline has) at its frame rate and presets for a video, its image count
+    otherwise. (``spec_fps`` False: the price of executions that began when every video was
+    priced at the default 30 fps, which held twice the credits at 60 fps, too few at 24.)"""
     if kind == "video":
         video = parse_spec(creative)
-        length = total_frames(video)
-        return lambda model: estimate_video(length, FPS, video.presets, model)
+        length, fps = total_frames(video), video.fps if spec_fps else FPS
+        return lambda model: estimate_video(length, fps, video.presets, model)
     count = len(parse_image_spec(creative).jobs())
     return lambda model: estimate_images(count, model)
 

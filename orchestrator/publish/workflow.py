@@ -53,6 +53,7 @@ ENDINGS_PATCH = "every-ending-reported"  # older executions replay without those
 BUDGET_PATCH = "postiz-budget"  # and without waiting on the deployment's Postiz budget
 FOLLOW_PATCH = "follow-until-live"  # and ended 'published' once Postiz accepted the posts
 PREFLIGHT_PATCH = "channel-preflight"  # and never asked Postiz what its channels take
+FPS_PRICING_PATCH = "price-at-spec-fps"  # and priced every video at 30 fps
 # Continue as new past this many events: far under the server's 51,200 limit (and its 10,240
 # warning), with room for the round's decision, publishing and reports.
 CONTINUE_AS_NEW_AFTER = 5_000
@@ -294,7 +295,8 @@ class PublishCreativeWorkflow:
         hold = None
         if p.account is not None:
             hold = CreditHold(p.account, child_id)
-            price = creative_price(p.creative.kind, creative)
+            exact = workflow.patched(FPS_PRICING_PATCH)
+            price = creative_price(p.creative.kind, creative, spec_fps=exact)
             self._status.credits_held += await hold.reserve(price)
             self._bills.append((hold, None))
         self._media, usage, self._status.brand = await render_creative(
