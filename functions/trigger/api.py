@@ -31,7 +31,7 @@ from functions.trigger.gate import SignedOnce
 from functions.trigger.review import PREFIX as REVIEW_PREFIX
 from functions.trigger.review import ReviewDeps, review_answer
 from functions.trigger.review import router as review_router
-from functions.trigger.service import Service
+from functions.trigger.service import DocumentTaken, Service
 from functions.trigger.signing import Key
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.preflight import facts_of, preflight
@@ -129,7 +129,15 @@ async def publish(request: Annotated[PublishRequest, Body()]) -> HttpResponse[st
     refused = refusal(request)
     if refused is not None:
         return refused
-    started = await _service().start_publish(request)
+    try:
+        started = await _service().start_publish(request)
+    except DocumentTaken:
+        return error(
+            409,
+            f"doc_id: {request.collection}/{request.doc_id} is published for another account; "
+            "a document belongs to one account (use that account, or a document of your own)",
+            "doc_id",
+        )
     return answer(200 if started.existing else 202, started)
 
 

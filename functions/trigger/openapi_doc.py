@@ -53,7 +53,8 @@ DESCRIBED = {
     403: "The signing key may not act for that account",
     404: "Unknown workflow or route",
     405: "Wrong method for the route",
-    409: "Replayed request id, or (retry) a publish that did not end publish_failed",
+    409: "Replayed request id; (publish) the document belongs to another account; (retry) a "
+    "publish that did not end publish_failed",
     413: "Body over 64 KiB",
 }
 # What each route answers besides the errors every signed request may get (401, 409, 413).

@@ -36,10 +36,17 @@ WORKFLOW = "PublishCreativeWorkflow"
 STARTED_BY = {"started_by": "smm-trigger-api"}
 
 
+class DocumentTaken(Exception):
+    """The document's publish belongs to another account (or was started unbilled)."""
+
+
 class Service(Protocol):
     """What the API's routes and the review pages ask of Temporal."""
 
-    async def start_publish(self, request: PublishRequest) -> StartedResponse: ...
+    async def start_publish(self, request: PublishRequest) -> StartedResponse:
+        """Start the document's publish, or answer the one that exists for the same account;
+        raises DocumentTaken when it exists for another."""
+        ...
 
     async def read_balance(self, account: str) -> BalanceResponse: ...
 
@@ -104,6 +111,11 @@ class TemporalService:
             )
         except WorkflowAlreadyStartedError:
             described = await self._client.get_workflow_handle(workflow_id).describe()
+            # A document id belongs to the account whose publish holds it: another account
+            # naming the same collection and id must not be told "yours, already started"
+            # (and then approve, read or retry a publish it does not own).
+            if (await described.memo()).get("account") != request.account:
+                raise DocumentTaken(workflow_id) from None
             return StartedResponse(workflow_id=workflow_id, run_id=described.run_id, existing=True)
 
     async def read_balance(self, account: str) -> BalanceResponse:

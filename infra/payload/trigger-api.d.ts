@@ -493,7 +493,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Replayed request id, or (retry) a publish that did not end publish_failed */
+            /** @description Replayed request id; (publish) the document belongs to another account; (retry) a publish that did not end publish_failed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -580,7 +580,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Replayed request id, or (retry) a publish that did not end publish_failed */
+            /** @description Replayed request id; (publish) the document belongs to another account; (retry) a publish that did not end publish_failed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -647,7 +647,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Replayed request id, or (retry) a publish that did not end publish_failed */
+            /** @description Replayed request id; (publish) the document belongs to another account; (retry) a publish that did not end publish_failed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -727,7 +727,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Replayed request id, or (retry) a publish that did not end publish_failed */
+            /** @description Replayed request id; (publish) the document belongs to another account; (retry) a publish that did not end publish_failed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -794,7 +794,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Replayed request id, or (retry) a publish that did not end publish_failed */
+            /** @description Replayed request id; (publish) the document belongs to another account; (retry) a publish that did not end publish_failed */
             409: {
                 headers: {
                     [name: string]: unknown;

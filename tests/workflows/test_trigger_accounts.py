@@ -102,6 +102,20 @@ async def test_a_bound_key_acts_only_for_its_accounts(
         balance = await send(service, requests_log, "globex-cms", "GET", "/v1/credits/acme")
         assert balance.status == 403
 
+        # The same document for another account (or unbilled) is not "already started":
+        # it belongs to acme. It used to answer 200 existing with acme's workflow id.
+        for key_id, account in (("globex-cms", "globex"), ("ops", None)):
+            extra = {"account": account} if account else {}
+            taken = await send(
+                service, requests_log, key_id, "POST", "/v1/publish", publish(doc, **extra)
+            )
+            assert taken.status == 409 and taken.body["field"] == "doc_id", taken.body
+            assert "another account" in taken.body["error"]
+        again = await send(
+            service, requests_log, "acme-cms", "POST", "/v1/publish", publish(doc, account="acme")
+        )
+        assert (again.status, again.body["existing"]) == (200, True), again.body
+
         for key_id in ("acme-cms", "ops"):  # its own account's key, and the operator's
             sent = await send(service, requests_log, key_id, "POST", f"{path}/approval", decision)
             assert sent.status == 202, sent.body
