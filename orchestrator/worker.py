@@ -45,6 +45,7 @@ from orchestrator.render.image import GenerateImageWorkflow
 from orchestrator.render.video import RenderVideoWorkflow
 from orchestrator.visibility.attributes import missing_search_attributes
 from smm_runtime import log_redaction
+from smm_runtime.account_channels import AccountChannels
 from smm_runtime.ledger import Ledger
 from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import TemporalConfigError, connect
@@ -127,12 +128,11 @@ def build_worker(
         settings.payload_user_slug,
         settings.payload_api_key.get_secret_value() if settings.payload_api_key else None,
     )
-    ledger = (
-        Ledger(boto3.client("dynamodb", region_name=settings.aws_region), settings.ledger_table)
-        if settings.ledger_table
-        else None
-    )
-    billing = BillingActivities(ledger, settings.price_model)
+    dynamodb = boto3.client("dynamodb", region_name=settings.aws_region)
+    table = settings.ledger_table
+    ledger = Ledger(dynamodb, table) if table else None
+    channels = AccountChannels(dynamodb, table) if table else None
+    billing = BillingActivities(ledger, settings.price_model, channels)
     review = ReviewAnnouncer(
         settings.review_link_secret.get_secret_value().encode()
         if settings.review_link_secret
@@ -156,6 +156,7 @@ def build_worker(
             payload.update_payload,
             billing.price_model,
             billing.ledger,
+            billing.account_channels,
             review.announce_review,
             permits.pool_caps,
             permits.request_permit,

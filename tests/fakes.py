@@ -142,6 +142,16 @@ IMAGE_USAGE = ComputeUsage(duration_ms=1, memory_mb=1536, gb_seconds=0.001)
 DAY = 86_400
 
 
+class _AnyChannel(frozenset[str]):
+    """An account allowed every channel (for fakes of the trigger's Temporal side)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+ANY_CHANNEL: frozenset[str] = _AnyChannel()
+
+
 class PublishFakes:
     def __init__(self) -> None:
         self.images: list[ImageRequest] = []
@@ -149,6 +159,9 @@ class PublishFakes:
         self.follows: list[FollowRequest] = []
         self.postiz_states: list[dict[str, str]] = []
         self.providers = {"x-1": "x", "li-2": "linkedin", "tiktok-1": "tiktok"}
+        # The account's channels: "all" of the providers above, a list, or None (never set).
+        self.allowed: list[str] | str | None = "all"
+        self.channel_reads: list[str] = []
         self.posts: list[CreatePostRequest] = []
         self.payload: list[PayloadUpdate] = []
         self.announcements: list[ReviewAnnouncement] = []
@@ -194,6 +207,11 @@ class PublishFakes:
             reused=False,
         )
 
+    @activity.defn(name="account_channels")
+    async def account_channels(self, account: str) -> list[str] | None:
+        self.channel_reads.append(account)
+        return sorted(self.providers) if self.allowed == "all" else self.allowed  # type: ignore[return-value]
+
     @activity.defn(name="postiz_channels")
     async def postiz_channels(self) -> dict[str, str]:
         return dict(self.providers)
@@ -238,6 +256,7 @@ class PublishFakes:
             self.create_post,
             self.follow_posts,
             self.postiz_channels,
+            self.account_channels,
             self.update_payload,
             self.announce_review,
         ]

@@ -33,6 +33,7 @@ from functions.trigger.review import ReviewDeps, review_answer
 from functions.trigger.review import router as review_router
 from functions.trigger.service import DocumentTaken, Service
 from functions.trigger.signing import Key
+from smm_runtime.account_channels import channel_refusal
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.preflight import facts_of, preflight
 from smm_runtime.contract.publish_io import ApprovalDecision
@@ -126,6 +127,11 @@ async def publish(request: Annotated[PublishRequest, Body()]) -> HttpResponse[st
             f"account: the key that signed this request may not act for {request.account!r}",
             "account",
         )
+    if request.account is not None:
+        allowed = await _service().allowed_channels(request.account)
+        denied = channel_refusal(request.account, request.post.integrations, allowed)
+        if denied is not None:
+            return error(403, denied[1], denied[0])
     refused = refusal(request)
     if refused is not None:
         return refused

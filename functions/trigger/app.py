@@ -25,6 +25,7 @@ from functions.trigger.review import PREFIX as REVIEW_PREFIX
 from functions.trigger.review import ReviewDeps
 from functions.trigger.service import TemporalService
 from functions.trigger.signing import Key, keyring
+from smm_runtime.account_channels import AccountChannels
 from smm_runtime.contract import TASK_QUEUE
 from smm_runtime.lambda_entry import lambda_entry
 from smm_runtime.ledger import Ledger
@@ -93,6 +94,13 @@ _clients = CachedClient(service="smm-trigger")
 
 
 @cache
+def account_channels() -> AccountChannels | None:
+    if not settings.ledger_table:
+        return None
+    return AccountChannels(boto3.client("dynamodb"), settings.ledger_table)
+
+
+@cache
 def ledger() -> Ledger | None:
     return (
         Ledger(boto3.client("dynamodb"), settings.ledger_table) if settings.ledger_table else None
@@ -154,7 +162,12 @@ def gate() -> SignedOnce:
 async def _serve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     client = await _clients.get()
     service = TemporalService(
-        client, settings.task_queue, settings.output_bucket, settings.assets_bucket, ledger()
+        client,
+        settings.task_queue,
+        settings.output_bucket,
+        settings.assets_bucket,
+        ledger(),
+        account_channels(),
     )
     review = None
     if str(event.get("rawPath", "")).startswith(REVIEW_PREFIX):

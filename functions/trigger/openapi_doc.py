@@ -50,7 +50,8 @@ def _ref(name: str) -> dict[str, str]:
 DESCRIBED = {
     400: "Bad input (the field is named)",
     401: "Not authenticated",
-    403: "The signing key may not act for that account",
+    403: "The signing key may not act for that account, or the account may not post to a "
+    "channel (the field is named)",
     404: "Unknown workflow or route",
     405: "Wrong method for the route",
     409: "Replayed request id; (publish) the document belongs to another account; (retry) a "

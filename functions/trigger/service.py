@@ -15,6 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from functions.trigger.signing import Key
+from smm_runtime.account_channels import AccountChannels
 from smm_runtime.contract.publish_io import (
     SIGNAL_NAME,
     ApprovalDecision,
@@ -50,6 +51,10 @@ class Service(Protocol):
 
     async def read_balance(self, account: str) -> BalanceResponse: ...
 
+    async def allowed_channels(self, account: str) -> frozenset[str] | None:
+        """The Postiz channels ``account`` may post to (None: none set, so none)."""
+        ...
+
     async def send_approval(
         self, workflow_id: str, decision: ApprovalDecision, key: Key
     ) -> bool: ...
@@ -73,8 +78,10 @@ class TemporalService:
         output_bucket: str,
         assets_bucket: str | None,
         ledger: Ledger | None = None,
+        channels: AccountChannels | None = None,
     ) -> None:
         self._ledger = ledger
+        self._channels = channels
         self._client = client
         self._queue = task_queue
         self._bucket = output_bucket
@@ -125,6 +132,11 @@ class TemporalService:
         return BalanceResponse(
             account=account, balance=b.balance, held=b.held, granted=b.granted, captured=b.captured
         )
+
+    async def allowed_channels(self, account: str) -> frozenset[str] | None:
+        if self._channels is None:  # no ledger table: no account has channels
+            return None
+        return await asyncio.to_thread(self._channels.allowed, account)
 
     async def _ours(self, workflow_id: str, key: Key | None) -> bool:
         """Whether ``workflow_id`` is a publish this API started for an account ``key`` may

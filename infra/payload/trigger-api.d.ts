@@ -466,7 +466,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The signing key may not act for that account */
+            /** @description The signing key may not act for that account, or the account may not post to a channel (the field is named) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -562,7 +562,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The signing key may not act for that account */
+            /** @description The signing key may not act for that account, or the account may not post to a channel (the field is named) */
             403: {
                 headers: {
                     [name: string]: unknown;

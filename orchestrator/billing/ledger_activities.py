@@ -9,14 +9,26 @@ from temporalio.exceptions import ApplicationError
 
 from orchestrator.billing.pricing import LedgerOp, PriceModel
 from orchestrator.executors import on_aws
+from smm_runtime.account_channels import AccountChannels
 from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST, LEDGER_CONFLICT
 from smm_runtime.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
 
 
 class BillingActivities:
-    def __init__(self, ledger: Ledger | None, prices: PriceModel) -> None:
+    def __init__(
+        self, ledger: Ledger | None, prices: PriceModel, channels: AccountChannels | None = None
+    ) -> None:
         self._ledger = ledger
         self._prices = prices
+        self._channels = channels
+
+    @activity.defn(name="account_channels")
+    async def account_channels(self, account: str) -> list[str] | None:
+        """The Postiz channels the account may post to (None: none were ever allowed)."""
+        if self._channels is None:
+            return None
+        allowed = await on_aws(self._channels.allowed, account)
+        return None if allowed is None else sorted(allowed)
 
     @activity.defn(name="price_model")
     async def price_model(self) -> PriceModel:

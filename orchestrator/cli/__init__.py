@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from orchestrator.cli.channels import add_parser as channels_parser
+from orchestrator.cli.channels import cmd_channels
 from orchestrator.cli.credits import cmd_credits
 from orchestrator.cli.listing import cmd_list
 from orchestrator.cli.ops import cmd_codec_server, cmd_worker
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     schedule.add_argument("amount", type=int)
     schedule.add_argument("--cron", default="0 0 1 * *", help="default: the 1st, 00:00 UTC")
     slots_parser(sub)
+    channels_parser(sub)
     codec = sub.add_parser("codec-server", help="decode payloads for the Web UI (authenticated)")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)
@@ -109,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         "retry": cmd_retry,
         "status": cmd_status,
         "credits": cmd_credits,
+        "channels": cmd_channels,
         "slots": cmd_slots,
         "codec-server": cmd_codec_server,
         "list": cmd_list,

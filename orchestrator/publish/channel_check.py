@@ -1,5 +1,6 @@
-"""The channel preflight from inside the publish workflow: which channels Postiz has (an
-activity, retried), and the check of a creative against them (deterministic)."""
+"""The channel preflight from inside the publish workflow: which channels the account may
+post to and which Postiz has (activities, retried), and the check of a creative against
+them (deterministic)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from orchestrator.billing.ledger_activities import BillingActivities
     from orchestrator.publish.postiz import PostizPublisher
+    from smm_runtime.account_channels import channel_refusal
     from smm_runtime.contract.errors import INVALID_REQUEST
     from smm_runtime.contract.preflight import Preflight, facts_of, preflight
     from smm_runtime.contract.publish_io import PublishInput
@@ -24,6 +28,20 @@ async def postiz_channels() -> dict[str, str]:
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=20),
     )
+
+
+async def account_may_post(account: str, integrations: list[str]) -> None:
+    """Refuse (non-retryably, naming the channel) a channel the account may not post to:
+    one Postiz organisation serves every account, so Postiz would take any of them."""
+    allowed = await workflow.execute_activity_method(
+        BillingActivities.account_channels,
+        account,
+        start_to_close_timeout=timedelta(seconds=20),
+        retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=20),
+    )
+    denied = channel_refusal(account, integrations, None if allowed is None else frozenset(allowed))
+    if denied is not None:
+        raise ApplicationError(denied[1], type=INVALID_REQUEST, non_retryable=True)
 
 
 def checked(

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.billing.holds import CreditHold, settle_all
     from orchestrator.cap.permits import Permits
     from orchestrator.publish.carry import PublishCarry
-    from orchestrator.publish.channel_check import checked, postiz_channels
+    from orchestrator.publish.channel_check import account_may_post, checked, postiz_channels
     from orchestrator.publish.distribute import distribute
     from orchestrator.publish.going_live import follow_until_live
     from orchestrator.publish.merge_patch import merge_patch
@@ -54,6 +54,7 @@ BUDGET_PATCH = "postiz-budget"  # and without waiting on the deployment's Postiz
 FOLLOW_PATCH = "follow-until-live"  # and ended 'published' once Postiz accepted the posts
 PREFLIGHT_PATCH = "channel-preflight"  # and never asked Postiz what its channels take
 FPS_PRICING_PATCH = "price-at-spec-fps"  # and priced every video at 30 fps
+ACCOUNT_CHANNELS_PATCH = "account-channels"  # and let an account post to any channel
 # Continue as new past this many events: far under the server's 51,200 limit (and its 10,240
 # warning), with room for the round's decision, publishing and reports.
 CONTINUE_AS_NEW_AFTER = 5_000
@@ -278,7 +279,11 @@ class PublishCreativeWorkflow:
         return checked(self._params, creative, self._providers)
 
     async def _preflight(self, creative: dict[str, Any]) -> None:
-        """Before anything is rendered or held: will every channel take this publish?"""
+        """Before anything is rendered or held: may the account post to every channel, and
+        will every channel take this publish?"""
+        account, channels = self._params.account, list(self._params.post.integrations)
+        if account is not None and workflow.patched(ACCOUNT_CHANNELS_PATCH):
+            await account_may_post(account, channels)
         self._providers = await postiz_channels()
         try:
             self._channel_media = self._checked(creative).media

@@ -24,6 +24,7 @@ from smm_local.postiz_double import DEFAULT_INTEGRATIONS
 from smm_runtime.contract.preflight import facts_of, preflight
 from smm_runtime.contract.publish_io import ApprovalDecision
 from smm_runtime.contract.trigger_io import BalanceResponse, PublishRequest, StartedResponse
+from tests.fakes import ANY_CHANNEL
 from tests.idempotency_table import idempotency_table
 from tests.trigger_calls import call
 
@@ -49,6 +50,9 @@ class Accepting:
 
     def __init__(self) -> None:
         self.started: list[PublishRequest] = []
+
+    async def allowed_channels(self, account: str) -> frozenset[str] | None:
+        return ANY_CHANNEL
 
     async def start_publish(self, request: PublishRequest) -> StartedResponse:
         self.started.append(request)

@@ -23,6 +23,7 @@ from functions.trigger.signing import sign
 from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
 from smm_runtime.ledger import Ledger
+from tests.integration.test_cli_status import cli
 
 pytestmark = pytest.mark.integration
 OPENAPI = json.loads(
@@ -271,9 +272,20 @@ async def test_a_publish_through_the_api_is_billed_to_its_account(
     ledger = Ledger(stack.dynamodb(), stack.ledger_table)
     ledger.grant(account, 500, f"{account}-grant")
     doc = f"doc{uuid.uuid4().hex[:8]}"
-    status, started = call(
-        stack, "POST", "/v1/publish", {**publish_body(assets, doc), "account": account}
-    )
+    body = {**publish_body(assets, doc), "account": account}
+    # A channel is never open by default: the account posts only where the operator allowed
+    # (the CLI, as the operator runs it, under the template's OperatorPolicy).
+    status, refused = call(stack, "POST", "/v1/publish", body)
+    assert status == 403 and refused["field"] == "post.integrations", refused
+    allow = cli(stack, "channels", "allow", account, "li-2")
+    assert allow.returncode == 0, allow.stderr
+    status, refused = call(stack, "POST", "/v1/publish", body)
+    assert status == 403 and refused["field"] == "post.integrations[0]", refused
+    assert "'x-1'" in refused["error"] and "li-2" in refused["error"]
+    assert cli(stack, "channels", "allow", account, "x-1", "li-2").returncode == 0
+    shown = cli(stack, "channels", "show", account)
+    assert shown.stdout.strip() == f"{account} may post to: li-2, x-1", shown
+    status, started = call(stack, "POST", "/v1/publish", body)
     assert status == 202, started
     path = f"/v1/workflows/{started['workflow_id']}"
     await stage_reached(stack, path, "awaiting_approval")

@@ -39,6 +39,7 @@ from smm_local.demo_assets import upload_demo_assets
 from smm_local.loopback import get_json
 from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
+from smm_runtime.account_channels import AccountChannels
 from smm_runtime.contract.publish_io import PublishInput
 from smm_runtime.contract.workflow_io import DispatchPolicy, GenerateImageInput, RenderVideoInput
 from smm_runtime.ledger import Ledger
@@ -201,6 +202,7 @@ async def run_soak(
         stage("uploading assets and starting the workflows")
         assets = upload_demo_assets(stack.s3(), stack.bucket, music_seconds=4)
         Ledger(stack.dynamodb(), stack.ledger_table).grant(ACCOUNT, GRANT, "soak-grant")
+        AccountChannels(stack.dynamodb(), stack.ledger_table).allow(ACCOUNT, ["x-1"])
         queue = f"soak-{uuid.uuid4().hex[:8]}"
         env = {
             "SMM_TASK_QUEUE": queue,

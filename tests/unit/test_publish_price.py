@@ -33,6 +33,6 @@ def test_the_same_seconds_cost_the_same_at_any_rate() -> None:
 def test_executions_from_before_keep_the_price_they_were_given() -> None:
     """Replayed without the patch, the old price (30 fps) is what their history recorded."""
     at_60 = spec(fps=60)
-    assert creative_price("video", at_60, spec_fps=False)(MODEL) > creative_price(
-        "video", at_60
-    )(MODEL)
+    assert creative_price("video", at_60, spec_fps=False)(MODEL) > creative_price("video", at_60)(
+        MODEL
+    )

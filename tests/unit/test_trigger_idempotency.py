@@ -15,6 +15,7 @@ from moto import mock_aws
 from functions.trigger.replay import RequestLog
 from functions.trigger.signing import Key, keyring, sign
 from smm_runtime.contract.trigger_io import StartedResponse
+from tests.fakes import ANY_CHANNEL
 from tests.idempotency_table import idempotency_table
 from tests.trigger_calls import Request, handle
 
@@ -41,6 +42,9 @@ class Engine:
         self.starts = 0
         self.fail_times = fail_times
         self.accounts: list[str | None] = []
+
+    async def allowed_channels(self, account: str) -> frozenset[str] | None:
+        return ANY_CHANNEL
 
     async def start_publish(self, request: Any) -> StartedResponse:
         self.starts += 1

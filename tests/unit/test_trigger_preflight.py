@@ -21,6 +21,7 @@ from smm_local.loopback import free_port
 from smm_local.postiz_double import CHANNEL_SETTINGS, DEFAULT_INTEGRATIONS, Handler, PostizDouble
 from smm_local.postiz_model import PostizState
 from smm_runtime.contract.trigger_io import StartedResponse
+from tests.fakes import ANY_CHANNEL
 from tests.idempotency_table import idempotency_table
 from tests.trigger_calls import Request, handle
 
@@ -33,6 +34,9 @@ VIDEO = {"brand_kit": "acme", "scenes": [{"duration_s": 5}], "presets": ["1:1"]}
 class Starts:
     def __init__(self) -> None:
         self.started: list[Any] = []
+
+    async def allowed_channels(self, account: str) -> frozenset[str] | None:
+        return ANY_CHANNEL
 
     async def start_publish(self, request: Any) -> StartedResponse:
         self.started.append(request)

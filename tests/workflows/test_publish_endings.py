@@ -145,3 +145,27 @@ async def test_a_revision_by_text_edits_renders_the_new_text_and_refuses_unknown
     assert status.stage == "published" and status.round == 2
     assert refusals and "edits.props.headline: this creative has no such text" in refusals[0]
     assert [r.props["quote"] for r in fakes.images] == ["Ship it", "Ship it today"]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "field"), [(["x-1"], "post.integrations[1]"), (None, "post.integrations")]
+)
+async def test_a_channel_the_account_may_not_post_to_fails_before_anything_is_held(
+    skipping_env: WorkflowEnvironment, allowed: list[str] | None, field: str
+) -> None:
+    """Checked in the workflow as at the trigger (a publish started by the CLI or a direct
+    client never passed the trigger): before the render, the hold and the review links."""
+    fakes = Endings()
+    fakes.allowed = allowed
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        pass
+
+    with pytest.raises(WorkflowFailureError) as failed:
+        await run_with_worker(skipping_env, fakes, publish_input(account="acme"), script)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == INVALID_REQUEST
+    assert cause.message.startswith(f"{field}:"), cause
+    assert fakes.channel_reads == ["acme"]
+    assert (fakes.ledger_ops, fakes.images, fakes.announcements, fakes.posts) == ([], [], [], [])
+    assert stages(fakes)[-1] == "failed"

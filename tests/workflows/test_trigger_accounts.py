@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 from temporalio.testing import WorkflowEnvironment
@@ -17,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from functions.trigger.replay import RequestLog
 from functions.trigger.service import TemporalService
 from functions.trigger.signing import Key, sign
+from smm_runtime.account_channels import AccountChannels
 from tests.idempotency_table import TABLE, idempotency_table
 from tests.trigger_calls import Answer as Response
 from tests.trigger_calls import Request, handle
@@ -33,6 +35,28 @@ def requests_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[RequestLog]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # in-process moto only
     with mock_aws():
         yield RequestLog(idempotency_table(), TABLE)
+
+
+@pytest.fixture
+def channels(requests_log: RequestLog) -> AccountChannels:
+    """Accounts' channels in a ledger-shaped table (in the same moto as the request log)."""
+    db = boto3.client("dynamodb", region_name="us-east-1")
+    db.create_table(
+        TableName="ledger",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+    )
+    store = AccountChannels(db, "ledger")
+    store.allow("acme", ["x-1"])
+    store.allow("globex", ["x-1"])
+    return store
 
 
 async def send(
@@ -74,10 +98,12 @@ async def signals(env: WorkflowEnvironment, workflow_id: str) -> int:
 
 
 async def test_a_bound_key_acts_only_for_its_accounts(
-    dev_env: WorkflowEnvironment, requests_log: RequestLog
+    dev_env: WorkflowEnvironment, requests_log: RequestLog, channels: AccountChannels
 ) -> None:
     # No worker polls this queue: only what the server records matters here.
-    service = TemporalService(dev_env.client, f"tq-{uuid.uuid4()}", "out-bucket", None)
+    service = TemporalService(
+        dev_env.client, f"tq-{uuid.uuid4()}", "out-bucket", None, channels=channels
+    )
     doc = f"doc{uuid.uuid4().hex[:8]}"
 
     unbilled = await send(service, requests_log, "acme-cms", "POST", "/v1/publish", publish(doc))
@@ -87,6 +113,18 @@ async def test_a_bound_key_acts_only_for_its_accounts(
         service, requests_log, "acme-cms", "POST", "/v1/publish", publish(doc, account="globex")
     )
     assert foreign.status == 403 and foreign.body["field"] == "account"
+    # Its own account, but a channel the operator never allowed it: refused, naming it
+    # (any account could post to any channel of the shared Postiz organisation before).
+    elsewhere = publish(doc, account="acme")
+    elsewhere["post"]["integrations"] = ["x-1", "li-2"]
+    other_channel = await send(service, requests_log, "acme-cms", "POST", "/v1/publish", elsewhere)
+    assert other_channel.status == 403, other_channel.body
+    assert other_channel.body["field"] == "post.integrations[1]"
+    assert "'li-2'" in other_channel.body["error"]
+    nobody = await send(
+        service, requests_log, "ops", "POST", "/v1/publish", publish(doc, account="initech")
+    )
+    assert nobody.status == 403 and nobody.body["field"] == "post.integrations", nobody.body
     started = await send(
         service, requests_log, "acme-cms", "POST", "/v1/publish", publish(doc, account="acme")
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 
+from orchestrator.cli.channels import store as channel_store
 from orchestrator.cli.credits import ledger as cli_ledger
 from orchestrator.cli.publish import FINAL_STAGES, follow_publish
 from orchestrator.cli.render import render_spec, report
@@ -123,6 +124,8 @@ def _demo(stack: Any, args: argparse.Namespace, ui_port: int, deadline: Deadline
     spec = demo_spec(uris)
     ledger = cli_ledger()
     ledger.grant(DEMO_ACCOUNT, 500, f"demo:{DEMO_ACCOUNT}:welcome")
+    # What `smm-engine channels allow` does: the account posts only where it is allowed.
+    channel_store().allow(DEMO_ACCOUNT, ["instagram-demo", "tiktok-demo"])
     before = ledger.balance(DEMO_ACCOUNT)
     print(f"credits of {DEMO_ACCOUNT!r} before: {before.balance}")
     workflow_id = f"demo-{int(time.time())}"
