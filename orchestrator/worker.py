@@ -8,6 +8,7 @@ report to the server, not to this process).
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import signal
 import sys
@@ -167,6 +168,14 @@ def build_worker(
     )
 
 
+def _release() -> str:
+    """The release this worker runs (the CHANGELOG entry an operator reads for it)."""
+    try:
+        return importlib.metadata.version("smm-creative-engine")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 async def check_search_attributes(client: Client) -> None:
     """Refuse to start without the engine's search attributes: every workflow task that
     upserts one would fail, over and over, until they exist."""
@@ -229,7 +238,12 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
         sweeping = asyncio.ensure_future(
             sweeper.run(timedelta(seconds=settings.hold_sweep_every_s), stop)
         )
-    log.info("worker polling %s in namespace %s", settings.task_queue, client.namespace)
+    log.info(
+        "worker %s polling %s in namespace %s",
+        _release(),
+        settings.task_queue,
+        client.namespace,
+    )
     if health is not None:
         health.start()
     async with worker:

@@ -7,6 +7,7 @@ The local stack and the demo are not part of the product: they live in ``smm_loc
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import sys
 
@@ -26,8 +27,17 @@ from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import TemporalConfigError
 
 
+def version() -> str:
+    """The installed release (CHANGELOG.md says what each one changed)."""
+    try:
+        return importlib.metadata.version("smm-creative-engine")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="smm-engine", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"smm-engine {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("worker", help="run the Temporal worker (env: TEMPORAL_*, SMM_*)")
     render = sub.add_parser("render", help="render SPEC.json and download the MP4")
