@@ -35,6 +35,12 @@ def version() -> str:
         return "unknown (not installed)"
 
 
+def publish_retry_as_retry(argv: list[str]) -> list[str]:
+    """`smm-engine publish retry ID` is `smm-engine retry ID` (``publish`` itself takes a
+    file, so a spec file named ``retry`` is given as ``./retry``)."""
+    return ["retry", *argv[2:]] if argv[:2] == ["publish", "retry"] else argv
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="smm-engine", description=__doc__)
     parser.add_argument("--version", action="version", version=f"smm-engine {version()}")
@@ -112,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         "--shared", action="store_true", help="a kit every account may use (shared/brand-kits/)"
     )
     put.add_argument("--bucket", help="default: SMM_ASSETS_BUCKET, else SMM_OUTPUT_BUCKET")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(publish_retry_as_retry(sys.argv[1:] if argv is None else argv))
     handlers = {
         "worker": cmd_worker,
         "render": cmd_render,
