@@ -75,7 +75,7 @@ class ReviewAnnouncer:
             await on_http(call, "POST", inbox, {}, _message([private]), http_deadline(10))
             delivered.append(reviewer)
         if self._webhook:
-            asked = ", ".join(request.reviewers) or "any reviewer"
+            asked = escape(", ".join(request.reviewers)) or "any reviewer"
             shared = f"{_opening(request)} Asked: {asked}; each has a private review link."
             await on_http(call, "POST", self._webhook, {}, _message([shared]), http_deadline(10))
         return ReviewLinks(delivered=delivered)
@@ -85,8 +85,16 @@ def _opening(request: ReviewAnnouncement) -> str:
     what = "Reminder: a" if request.reminder else "A"
     return (
         f"{what} creative is waiting for review (round {request.round}, until "
-        f"{request.expires_at:%Y-%m-%d %H:%M} UTC): {request.content[:200]}"
+        f"{request.expires_at:%Y-%m-%d %H:%M} UTC): {escape(request.content[:200])}"
     )
+
+
+def escape(text: str) -> str:
+    """A tenant's text as plain text in chat markup: Slack reads `<...>` as a link or a
+    mention (`<!channel>`, `<https://evil|Review it here>`) and needs `&`, `<`, `>` escaped
+    (its "Formatting text for app surfaces": escaping text); Mattermost and Teams show the
+    entities as the characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _message(lines: list[str]) -> dict[str, object]:

@@ -112,3 +112,33 @@ async def test_without_configuration_no_links_and_no_message(
         ReviewAnnouncer(None, None, url).announce_review, REQUEST
     )
     assert links.links == {} and received == []
+
+
+async def test_a_tenants_text_cannot_plant_a_link_or_a_mention(
+    webhook: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """The caption and the reviewer names are the tenant's: in Slack's markup `<!channel>`
+    pages everyone and `<https://evil|Review it here>` is a link beside ours."""
+    url, received = webhook
+    base = url.rsplit("/", 1)[0]
+    announcer = ReviewAnnouncer(
+        SECRET,
+        "https://trigger.example/",
+        f"{base}/team",
+        inboxes={"ana@example.com": f"{base}/dm-ana"},
+    )
+    planted = REQUEST.model_copy(
+        update={
+            "content": "<!channel> urgent: <https://evil.example/x|Review it here> & go",
+            "reviewers": ["ana@example.com", "<!here>"],
+        }
+    )
+    await ActivityEnvironment().run(announcer.announce_review, planted)
+    for message in received:
+        text = message["body"]["text"]
+        assert "<!channel>" not in text and "<!here>" not in text
+        assert "<https://evil" not in text
+        assert "&lt;!channel&gt;" in text or "&lt;!here&gt;" in text
+    (private,) = [m for m in received if m["path"] == "/hooks/dm-ana"]
+    assert link_in(private).startswith("https://trigger.example/review/")  # ours still works
+    assert "&amp; go" in private["body"]["text"]
