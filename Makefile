@@ -20,7 +20,7 @@ export NO_MKDOCS_2_WARNING := 1
 DEMO_FLAGS ?= --auto-approve
 
 .PHONY: setup artifacts chromium schema layer-lock bench-inflight bench-long sam-tool lint typecheck validate docs test test-fast demo dev bench clean \
-	record-histories soak
+	record-histories soak upgrade-soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
 setup: $(VENV)/.synced $(NODE_FN)/dist/.built infra/payload/node_modules/.installed \
@@ -149,6 +149,12 @@ bench-inflight: setup
 ## soak: the long chaos soak (kills, a server restart, redeliveries); prints lost/doubled counts
 soak: setup
 	$(VENV)/bin/python -m tests.soak.chaos_soak
+
+## upgrade-soak: deploy this code into a release's running workflows (FROM=<git ref>,
+## default the last release); prints non-determinism, stuck, lost and doubled counts
+FROM ?=
+upgrade-soak: setup
+	$(VENV)/bin/python -m tests.upgrade.upgrade_soak $(if $(FROM),--from-ref $(FROM))
 
 ## record-histories: re-record the replay suite's histories (only for an intentional change
 ## that no running execution needs; otherwise use workflow.patched, see docs/operations.md)
