@@ -1,5 +1,6 @@
-"""The chaos driver of the soak: kills the worker, restarts the Temporal server, kills
-functions mid-render and makes Postiz fail, on a schedule, while the load runs."""
+"""The chaos driver of the soak: kills the workers (two of them, in turn), restarts the
+Temporal server, kills functions mid-render and makes Postiz fail, on a schedule, while the
+load runs."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from smm_local.fault_proxy import FAULTS
 from smm_local.loopback import post_json
 from smm_local.stack import LocalStack
 from tests.soak.report import SoakReport
+
+WORKERS = 2
 
 
 @dataclass
@@ -47,7 +50,9 @@ class Chaos:
     ) -> None:
         self.stack, self.env, self.config, self.report = stack, env, config, report
         self.payload_proxy = payload_proxy
-        self.worker = stack.start_worker(env, name="soak-worker")
+        # Two workers on the queue, as production runs several: the hold sweeper, the
+        # semaphores' configuration and the claims must hold with more than one.
+        self.workers = [stack.start_worker(env, name=f"soak-worker-{n}") for n in range(WORKERS)]
         self.done = asyncio.Event()
         # The reviewer approves once every worker kill has happened, so the load cannot end
         # before the chaos does (kills while a post is created: tests/integration/test_publish).
@@ -59,22 +64,24 @@ class Chaos:
             self.stack.log.write(f"{datetime.now().isoformat()} soak-chaos {what}\n")
             self.stack.log.flush()
 
-    def kill_worker(self) -> None:
-        self.note(f"SIGKILL worker {self.worker.pid}")
+    def kill_worker(self, round_: int = 0) -> None:
+        """SIGKILL one of the workers, in turn, and start another in its place."""
+        n = round_ % len(self.workers)
+        worker = self.workers[n]
+        self.note(f"SIGKILL worker {worker.pid}")
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait(timeout=30)
-        self.worker = self.stack.start_worker(self.env, name="soak-worker")
-        self.note(f"started worker {self.worker.pid}")
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+        self.workers[n] = self.stack.start_worker(self.env, name=f"soak-worker-{n}")
+        self.note(f"started worker {self.workers[n].pid}")
         self.report.worker_kills += 1
 
     def supervise(self) -> None:
         """What a container runtime does: a worker that exited is started again."""
-        if self.worker.poll() is not None:
-            self.note(
-                f"worker {self.worker.pid} exited with {self.worker.returncode}; starting another"
-            )
-            self.worker = self.stack.start_worker(self.env, name="soak-worker")
+        for n, worker in enumerate(self.workers):
+            if worker.poll() is not None:
+                self.note(f"worker {worker.pid} exited with {worker.returncode}; starting another")
+                self.workers[n] = self.stack.start_worker(self.env, name=f"soak-worker-{n}")
 
     def postiz_fault(self, round_: int) -> None:
         """One fault at a time, in turn: refused (429), committed then answered 500,
@@ -120,7 +127,7 @@ class Chaos:
             if self.config.postiz_faults:
                 await asyncio.to_thread(self.postiz_fault, round_)
             if round_ <= kills:
-                await asyncio.to_thread(self.kill_worker)
+                await asyncio.to_thread(self.kill_worker, round_)
             if round_ >= kills:
                 self.kills_done.set()
             if round_ in restart_at and self.report.server_restarts == restart_at[round_]:
@@ -139,8 +146,10 @@ class Chaos:
 
     def stop(self) -> None:
         self.done.set()
-        self.worker.send_signal(signal.SIGTERM)
-        try:
-            self.worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.worker.kill()
+        for worker in self.workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()

@@ -1,9 +1,9 @@
-"""The chaos soak: a mixed load of video, image and publish workflows on the local stack while
-a driver SIGKILLs the worker again and again, restarts the Temporal server (the second time
-with SIGKILL), kills functions mid-render, makes Postiz fail (429s, a 500 after the post was
-committed, a slow create), and has the Lambda emulator deliver some events twice (at the
-same moment) and some again late (with stale task tokens). Publishes are approved, revised,
-rejected or left to expire. It ends by printing what was lost or doubled.
+"""The chaos soak: a mixed load of video, image and publish workflows on the local stack,
+served by two workers, while a driver SIGKILLs them in turn, restarts the Temporal server
+(the second time with SIGKILL), kills functions mid-render, makes Postiz fail (429s, a 500
+after the post was committed, a slow create), and has the Lambda emulator deliver some
+events twice (at the same moment) and some again late (with stale task tokens). Publishes
+are approved, revised, rejected or left to expire. It ends by printing what was lost or doubled.
 
     make soak                       # the full run (python -m tests.soak.chaos_soak)
     python -m tests.soak.chaos_soak --videos 2 --images 2 --publishes 1 --worker-kills 2
