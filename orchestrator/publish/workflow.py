@@ -19,7 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator.billing.holds import CreditHold, settle_all
@@ -418,6 +423,8 @@ def ending(err: BaseException) -> tuple[str, str | None]:
     if isinstance(err, asyncio.CancelledError):
         return "cancelled", None
     if isinstance(err, ChildWorkflowError):
+        if isinstance(err.cause, CancelledError):  # the render was cancelled with the publish
+            return "cancelled", None
         return "failed", str(err.cause or err)
     if isinstance(err, ActivityError):  # credits, the ledger, Postiz out of retries
         cause = err.cause

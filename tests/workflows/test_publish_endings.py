@@ -4,6 +4,7 @@ here, each with the holds released and nothing posted."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from orchestrator.billing.pricing import LedgerOp, PriceModel
 from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST
+from smm_runtime.contract.kinds import ImageRequest, ImageResult
 from smm_runtime.contract.publish_io import CreatePostRequest, CreatePostResult, PublishStatus
 from tests.fakes import PublishFakes, approval, publish_input, run_with_worker, until_stage
 
@@ -169,3 +171,34 @@ async def test_a_channel_the_account_may_not_post_to_fails_before_anything_is_he
     assert fakes.channel_reads == ["acme"]
     assert (fakes.ledger_ops, fakes.images, fakes.announcements, fakes.posts) == ([], [], [], [])
     assert stages(fakes)[-1] == "failed"
+
+
+class SlowRender(Endings):
+    """An image render that runs until it is cancelled."""
+
+    @activity.defn(name="dispatch_image")
+    async def dispatch_image(self, request: ImageRequest) -> ImageResult:
+        self.images.append(request)
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(0.2)
+
+
+async def test_a_publish_cancelled_while_it_renders_ends_as_cancelled(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """The child render's cancellation reached the publish as a ChildWorkflowError, which
+    was reported as failed."""
+    fakes = SlowRender()
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        for _ in range(200):
+            if fakes.images:
+                break
+            await asyncio.sleep(0.05)
+        await handle.cancel()
+
+    with pytest.raises(WorkflowFailureError):
+        await run_with_worker(dev_env, fakes, publish_input(account="acme"), script)
+    assert stages(fakes)[-1] == "cancelled"
+    assert [op.op for op in fakes.ledger_ops] == ["reserve", "release"]
