@@ -31,6 +31,7 @@ class PayloadReporter:
         # engineSeq lets Payload keep the newest report when a retried one arrives late; the
         # HTTP call gives up before the activity does, so a timeout is ours to see.
         await on_http(
+            "payload",
             call,
             "PATCH",
             url,

@@ -368,8 +368,8 @@ class PostizPublisher:
     @activity.defn(name="postiz_channels")
     async def postiz_channels(self) -> dict[str, str]:
         """The organisation's channels: integration id -> provider (for the preflight)."""
-        return await on_http(self.providers)
+        return await on_http("postiz", self.providers)
 
     @activity.defn(name="create_postiz_post")
     async def create_postiz_post(self, request: CreatePostRequest) -> CreatePostResult:
-        return await on_http(self.create_sync, request)
+        return await on_http("postiz", self.create_sync, request)

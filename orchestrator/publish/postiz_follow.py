@@ -41,4 +41,4 @@ class PostizFollower:
 
     @activity.defn(name="follow_postiz_posts")
     async def follow_postiz_posts(self, request: FollowRequest) -> FollowResult:
-        return await on_http(self.follow_sync, request)
+        return await on_http("postiz", self.follow_sync, request)

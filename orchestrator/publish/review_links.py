@@ -72,12 +72,16 @@ class ReviewAnnouncer:
                 )
             )
             private = f"{_opening(request)} <{link}|Review it here> (this link is yours alone)."
-            await on_http(call, "POST", inbox, {}, _message([private]), http_deadline(10))
+            await on_http(
+                "webhooks", call, "POST", inbox, {}, _message([private]), http_deadline(10)
+            )
             delivered.append(reviewer)
         if self._webhook:
             asked = escape(", ".join(request.reviewers)) or "any reviewer"
             shared = f"{_opening(request)} Asked: {asked}; each has a private review link."
-            await on_http(call, "POST", self._webhook, {}, _message([shared]), http_deadline(10))
+            await on_http(
+                "webhooks", call, "POST", self._webhook, {}, _message([shared]), http_deadline(10)
+            )
         return ReviewLinks(delivered=delivered)
 
 

@@ -1,6 +1,7 @@
-"""Slow third parties never hold up dispatch: AWS calls and third-party HTTP run in separate
-bounded pools, and an HTTP call ends before its activity's timeout (the activity sees the
-HTTP timeout, typed and retryable, instead of timing out itself)."""
+"""Slow third parties never hold up dispatch, nor one another: AWS calls and each third
+party's HTTP run in separate bounded pools, and an HTTP call ends before its activity's
+timeout (the activity sees the HTTP timeout, typed and retryable, instead of timing out
+itself)."""
 
 from __future__ import annotations
 
@@ -55,8 +56,8 @@ def silent_server() -> Iterator[str]:
 
 async def test_a_full_http_pool_does_not_delay_aws_calls(silent_server: str) -> None:
     stuck = [
-        asyncio.ensure_future(on_http(call, "GET", silent_server, {}, None, 3))
-        for _ in range(HTTP_THREADS * 2)
+        asyncio.ensure_future(on_http("payload", call, "GET", silent_server, {}, None, 3))
+        for _ in range(HTTP_THREADS["payload"] * 2)
     ]
     await asyncio.sleep(0.3)  # every HTTP thread now waits on the silent server
     started = time.monotonic()
@@ -66,6 +67,22 @@ async def test_a_full_http_pool_does_not_delay_aws_calls(silent_server: str) -> 
     assert waited < 1.0  # ...and the AWS call did not queue behind them
     for outcome in await asyncio.gather(*stuck, return_exceptions=True):
         assert isinstance(outcome, ApplicationError) and outcome.type == REMOTE_ERROR
+
+
+async def test_a_stuck_payload_does_not_delay_postiz_or_the_webhooks(silent_server: str) -> None:
+    """Payload and Postiz shared one pool of 8: a Payload stuck on its database held every
+    thread, and posting (with its budget and rate limit) waited behind it."""
+    stuck = [
+        asyncio.ensure_future(on_http("payload", call, "GET", silent_server, {}, None, 3))
+        for _ in range(HTTP_THREADS["payload"] * 2)
+    ]
+    await asyncio.sleep(0.3)  # every Payload thread now waits on the silent server
+    for party in ("postiz", "webhooks"):
+        started = time.monotonic()
+        assert await on_http(party, lambda: "answered") == "answered"
+        assert time.monotonic() - started < 1.0, party
+    assert not any(task.done() for task in stuck)
+    await asyncio.gather(*stuck, return_exceptions=True)
 
 
 @workflow.defn(sandboxed=False)
