@@ -28,7 +28,7 @@ from orchestrator import json_logs
 from orchestrator.billing.grants import GrantCreditsWorkflow
 from orchestrator.billing.hold_sweeper import HoldSweeper
 from orchestrator.billing.ledger_activities import BillingActivities
-from orchestrator.cap.activities import PermitActivities
+from orchestrator.cap.activities import PermitActivities, apply_pool_caps
 from orchestrator.cap.models import POOL_FUNCTIONS
 from orchestrator.cap.semaphore import SemaphoreWorkflow
 from orchestrator.config import WorkerSettings
@@ -168,6 +168,15 @@ def build_worker(
     )
 
 
+async def _apply_caps(client: Client, settings: WorkerSettings) -> None:
+    """SMM_POOL_CAPS to the semaphores already running; never stops the worker."""
+    try:
+        for change in await apply_pool_caps(client, settings.task_queue, settings.pool_caps):
+            log.info("pool cap applied to the running semaphore: %s", change)
+    except Exception as err:  # a query that timed out: the next start tries again
+        log.warning("pool caps not applied to the running semaphores: %s", err)
+
+
 def _release() -> str:
     """The release this worker runs (the CHANGELOG entry an operator reads for it)."""
     try:
@@ -249,7 +258,10 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
     async with worker:
         if health is not None:
             health.healthy = True
+        # Once this worker polls (the semaphores' queries need a worker to answer them).
+        capping = asyncio.ensure_future(_apply_caps(client, settings))
         await stop.wait()
+        capping.cancel()
         log.info("shutting down gracefully")
         if health is not None:
             health.healthy = False  # the orchestrator sees it draining

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.cap.models import AcquireRequest, SemaphoreState, semaphore_id, semaphore_pool
 from orchestrator.cap.semaphore import SemaphoreWorkflow
+
+QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 class PermitActivities:
@@ -30,3 +35,25 @@ class PermitActivities:
             start_signal="acquire",
             start_signal_args=[request.request],
         )
+
+
+async def apply_pool_caps(client: Client, task_queue: str, caps: dict[str, int]) -> list[str]:
+    """Bring each running semaphore to the configured cap (at worker start): a semaphore
+    lives for ever and took its capacity when it first started, so a changed
+    SMM_POOL_CAPS never reached it. Returns "pool: old -> new" for each one changed. (With
+    workers of different settings, the last one started wins: keep them the same.)"""
+    changed = []
+    for pool, cap in sorted(caps.items()):
+        handle = client.get_workflow_handle(semaphore_id(task_queue, pool))
+        try:
+            state = await handle.query(
+                SemaphoreWorkflow.snapshot, rpc_timeout=timedelta(seconds=10)
+            )
+        except RPCError as err:
+            if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                continue  # not started yet (or closed): it starts with the cap
+            raise
+        if state.capacity != cap:
+            await handle.signal(SemaphoreWorkflow.configure, cap)
+            changed.append(f"{pool}: {state.capacity} -> {cap}")
+    return changed

@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from orchestrator.cap.activities import PermitActivities
+from orchestrator.cap.activities import PermitActivities, apply_pool_caps
 from orchestrator.cap.models import (
     EXPIRED_SIGNAL,
     GRANT_SIGNAL,
@@ -28,6 +28,7 @@ from orchestrator.cap.models import (
     RenewRequest,
     SemaphoreState,
     pack_waiters,
+    semaphore_id,
     unpack_waiters,
 )
 from orchestrator.cap.permits import Permits
@@ -337,3 +338,28 @@ def test_a_cap_above_reserved_concurrency_stops_the_worker_start() -> None:
         assert check_pool_caps(settings, api) == []
         settings.image_function = "Missing"
         assert check_pool_caps(settings, api) == ["images: Missing: ResourceNotFoundException"]
+
+
+async def test_a_changed_cap_reaches_the_running_semaphore_at_worker_start(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """The semaphore took its capacity when it first started and never followed a changed
+    SMM_POOL_CAPS (it lives for ever, continuing as new)."""
+    queue = f"sem-{uuid.uuid4().hex[:6]}"
+    async with Worker(dev_env.client, task_queue=queue, workflows=[SemaphoreWorkflow]):
+        handle = await dev_env.client.start_workflow(
+            SemaphoreWorkflow.run,
+            SemaphoreState(pool=f"{queue}-video-segments", capacity=4),
+            id=semaphore_id(queue, "video-segments"),
+            task_queue=queue,
+        )
+        caps = {"video-segments": 2, "images": 3}  # images: no semaphore yet, left alone
+        changed = await apply_pool_caps(dev_env.client, queue, caps)
+        assert changed == ["video-segments: 4 -> 2"]
+        await eventually(lambda: _capacity(handle, 2))
+        assert await apply_pool_caps(dev_env.client, queue, caps) == []  # already there
+        await handle.terminate()
+
+
+async def _capacity(handle: WorkflowHandle[Any, Any], expected: int) -> bool:
+    return (await snapshot(handle)).capacity == expected
