@@ -72,6 +72,12 @@ class SemaphoreState(BaseModel):
     expired_total: int = 0
     readmitted_total: int = 0
     refused_total: int = 0
+    # Permits released lately (newest last, at most RELEASED_KEPT): a renewal that arrives
+    # after its release is late news, not a holder to readmit.
+    released: list[str] = Field(default_factory=list)
+
+
+RELEASED_KEPT = 2_000
 
 
 def pack_waiters(waiters: list[PermitRequest]) -> str:

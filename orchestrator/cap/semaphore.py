@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         EXPIRED_SIGNAL,
         GRANT_SIGNAL,
         MAX_WAITERS,
+        RELEASED_KEPT,
         Holder,
         PermitRequest,
         RenewRequest,
@@ -39,6 +40,8 @@ MAX_HISTORY = 4000
 DEFAULT_LEASE_S = 300.0
 GRACE = timedelta(seconds=60)  # a told holder's time to renew before its slot is reused
 SNAPSHOT_WAITERS = 200  # the head of the queue the snapshot query shows
+# Executions from before replay a renewal after its release as they did (a readmission).
+NO_PHANTOM_PATCH = "semaphore-no-phantom-renewal"
 
 
 @workflow.defn
@@ -52,6 +55,7 @@ class SemaphoreWorkflow:
         }
         self._dirty = False
         self._sending: set[asyncio.Task[None]] = set()
+        self._released: dict[str, None] = dict.fromkeys(state.released)
 
     @workflow.query
     def snapshot(self) -> SemaphoreState:
@@ -61,6 +65,7 @@ class SemaphoreWorkflow:
     @workflow.signal
     def acquire(self, request: PermitRequest) -> None:
         s = self._state
+        self._released.pop(request.permit_id, None)  # asked for anew: a live permit again
         if request.permit_id in s.holders:
             self._send(
                 GRANT_SIGNAL, request.permit_id, s.holders[request.permit_id].workflow_id
@@ -77,6 +82,9 @@ class SemaphoreWorkflow:
     def release(self, permit_id: str) -> None:
         self._state.holders.pop(permit_id, None)
         self._queue.pop(permit_id, None)
+        self._released[permit_id] = None
+        while len(self._released) > RELEASED_KEPT:
+            del self._released[next(iter(self._released))]
         self._dirty = True
 
     @workflow.signal
@@ -90,6 +98,8 @@ class SemaphoreWorkflow:
             holder.lease_until = now + timedelta(seconds=holder.lease_s or DEFAULT_LEASE_S)
             holder.told_expired = False
         elif isinstance(renewal, RenewRequest) and permit_id not in self._queue:
+            if permit_id in self._released and workflow.patched(NO_PHANTOM_PATCH):
+                return  # sent before its release, delivered after: nobody holds it
             # Its lease expired and its slot was reused, yet it still works: count it again
             # (above the cap if need be) so no new grant pretends that slot is free.
             self._state.holders[permit_id] = Holder(
@@ -175,6 +185,7 @@ class SemaphoreWorkflow:
                             "waiters": [],
                             "waiting": len(self._queue),
                             "packed_waiters": pack_waiters(list(self._queue.values())),
+                            "released": list(self._released),
                         }
                     )
                 )

@@ -363,3 +363,37 @@ async def test_a_changed_cap_reaches_the_running_semaphore_at_worker_start(
 
 async def _capacity(handle: WorkflowHandle[Any, Any], expected: int) -> bool:
     return (await snapshot(handle)).capacity == expected
+
+
+async def test_a_renewal_delivered_after_its_release_readmits_nobody(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """A holder renews, then releases; signals from different workflow tasks can arrive in
+    that order or, after a retry, the renewal last. It used to be readmitted as a holder
+    whose work is running — a phantom keeping a slot until its lease ran out."""
+    queue = f"sem-{uuid.uuid4().hex[:6]}"
+    async with Worker(dev_env.client, task_queue=queue, workflows=[SemaphoreWorkflow, Listener]):
+        listener = await dev_env.client.start_workflow(
+            Listener.run, id=f"l-{queue}", task_queue=queue
+        )
+        handle = await start(dev_env.client, queue, SemaphoreState(pool="p", capacity=1))
+        renewal = RenewRequest(permit_id="x", workflow_id=listener.id, lease_s=60)
+        await handle.signal("acquire", PermitRequest(permit_id="x", workflow_id=listener.id))
+        await eventually(lambda: _holders(handle, {"x"}))
+        await handle.signal("release", "x")
+        await handle.signal("renew", renewal)
+        await eventually(lambda: _holders(handle, set()))
+        state = await snapshot(handle)
+        assert state.readmitted_total == 0
+        # Asked for again, the same permit is a live one: granted, and renewed as usual.
+        await handle.signal("acquire", PermitRequest(permit_id="x", workflow_id=listener.id))
+        await eventually(lambda: _holders(handle, {"x"}))
+        await handle.signal("renew", renewal)
+        await asyncio.sleep(0.5)
+        assert set((await snapshot(handle)).holders) == {"x"}
+        await handle.terminate()
+        await listener.terminate()
+
+
+async def _holders(handle: WorkflowHandle[Any, Any], expected: set[str]) -> bool:
+    return set((await snapshot(handle)).holders) == expected
