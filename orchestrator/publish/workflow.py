@@ -63,6 +63,7 @@ ACCOUNT_CHANNELS_PATCH = "account-channels"  # and let an account post to any ch
 # Continue as new past this many events: far under the server's 51,200 limit (and its 10,240
 # warning), with room for the round's decision, publishing and reports.
 CONTINUE_AS_NEW_AFTER = 5_000
+MAX_APPROVALS = 100  # decisions kept in the status (the newest)
 
 
 @workflow.defn
@@ -127,6 +128,9 @@ class PublishCreativeWorkflow:
         self._record(decision.model_dump(), accepted=True)
 
     def _record(self, raw: dict[str, Any], *, accepted: bool, reason: str | None = None) -> None:
+        # The newest MAX_APPROVALS only: a flood of (refused) signals must not grow the
+        # status, the carried state and every query without bound.
+        del self._status.approvals[: max(0, len(self._status.approvals) - MAX_APPROVALS + 1)]
         self._status.approvals.append(
             ApprovalRecord(
                 at=workflow.now(),

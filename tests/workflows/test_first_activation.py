@@ -83,3 +83,32 @@ async def test_a_malformed_decision_in_the_first_activation_is_recorded_not_fata
         await handle.signal("agent_approval", approval())
         final = await asyncio.wait_for(handle.result(), timeout=60)
     assert final.stage == "published" and len(fakes.posts) == 1
+
+
+async def test_a_flood_of_decisions_keeps_only_the_newest_in_the_status(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """Every decision, refused ones included, was appended to the status and carried into
+    each continued run without bound."""
+    from orchestrator.publish.workflow import MAX_APPROVALS
+
+    fakes = PublishFakes()
+    queue = f"tq-{uuid.uuid4()}"
+    async with Worker(
+        dev_env.client,
+        task_queue=queue,
+        workflows=[PublishCreativeWorkflow],
+        activities=fakes.all(),
+    ):
+        handle = await dev_env.client.start_workflow(
+            PublishCreativeWorkflow.run,
+            args=[publish_input(), waiting_carry(timedelta(hours=1))],
+            id=f"pub-flood-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
+        for i in range(MAX_APPROVALS + 20):
+            await handle.signal("agent_approval", {"decision": f"no-{i}", "reviewer": "x"})
+        await handle.signal("agent_approval", approval())
+        final = await asyncio.wait_for(handle.result(), timeout=60)
+    assert len(final.approvals) == MAX_APPROVALS
+    assert final.approvals[-1].accepted and final.approvals[0].decision == "no-21"
