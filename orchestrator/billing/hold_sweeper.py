@@ -27,6 +27,13 @@ from smm_runtime.ledger import Ledger
 log = logging.getLogger("smm.holds")
 
 
+def owner_of_plain_hold(hold_id: str) -> str:
+    """The workflow id in a hold id from before holds named their owner: a render's own id,
+    or a publish round's ``<workflow id>/render-<round>``."""
+    plain = hold_id.split("@", 1)[0]
+    return plain.rsplit("/render-", 1)[0] if "/render-" in plain else plain
+
+
 @dataclass
 class HoldSweeper:
     ledger: Ledger
@@ -38,10 +45,13 @@ class HoldSweeper:
         """Release every stale hold; returns the hold ids released."""
         released = []
         for hold in await on_aws(self.ledger.open_holds):
-            if not hold["workflow_id"] or not hold["run_id"] or not self._old(hold):
-                continue  # held before holds named their owner, or too young to judge
-            if await self._owner_alive(hold["workflow_id"], hold["run_id"]):
-                continue
+            if not self._old(hold):
+                continue  # too young to judge: its reserve may still be on its way
+            if hold["workflow_id"] and hold["run_id"]:
+                if await self._owner_alive(hold["workflow_id"], hold["run_id"]):
+                    continue
+            elif await self._latest_running(owner_of_plain_hold(hold["hold_id"])):
+                continue  # held before holds named their owner: by its workflow id
             await on_aws(
                 self.ledger.release, hold["account"], hold["hold_id"], f"{hold['hold_id']}:release"
             )
@@ -65,8 +75,18 @@ class HoldSweeper:
                 await asyncio.wait_for(stop.wait(), every.total_seconds())
 
     def _old(self, hold: dict[str, Any]) -> bool:
-        at = datetime.fromisoformat(hold["at"]) if hold["at"] else None
-        return at is not None and datetime.now(UTC) - at >= self.min_age
+        if not hold["at"]:
+            return True  # from before holds were timed: old by definition
+        return datetime.now(UTC) - datetime.fromisoformat(hold["at"]) >= self.min_age
+
+    async def _latest_running(self, workflow_id: str) -> bool:
+        try:
+            latest = await self.client.get_workflow_handle(workflow_id).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return latest.status == WorkflowExecutionStatus.RUNNING
 
     async def _owner_alive(self, workflow_id: str, run_id: str) -> bool:
         """The chain the hold's run belongs to still runs: the run itself, the run it

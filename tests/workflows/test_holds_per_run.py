@@ -232,3 +232,25 @@ async def test_a_reset_before_the_reserve_holds_anew_and_the_old_hold_is_release
         assert [h.split("@")[0] for h in released] == [f"{wf_id}/render-1"]
     b = ledger.balance(account)
     assert (b.captured, b.held, b.balance) == (charged, 0, 50 - charged)
+
+
+async def test_holds_from_before_owners_were_recorded_are_swept_by_workflow_id(
+    dev_env: WorkflowEnvironment, ledger: Ledger
+) -> None:
+    """A hold reserved before holds named their run carries neither owner nor (older still)
+    a time; the sweeper skipped them for ever, keeping the credits out of reach."""
+    queue = f"q-{uuid.uuid4().hex[:6]}"
+    account = funded(ledger, 50)
+    sweeper = HoldSweeper(ledger, dev_env.client, min_age=timedelta(0))
+    async with worker(dev_env.client, queue, ledger):
+        running = await start(dev_env.client, queue, f"run-{uuid.uuid4().hex[:6]}", account, "hang")
+        await until_held(ledger, 1)
+        gone = f"publish-{uuid.uuid4().hex[:6]}"
+        ledger.reserve(account, f"{gone}/render-1", 3, f"{gone}/render-1:reserve")
+        ledger.reserve(account, f"{running.id}/render-0", 4, f"{running.id}/render-0:reserve")
+        released = await sweeper.sweep_once()
+        assert released == [f"{gone}/render-1"]  # its workflow is unknown; the other runs
+        await running.terminate()
+        assert len(await sweeper.sweep_once()) == 2
+    b = ledger.balance(account)
+    assert (b.held, b.balance) == (0, 50)
