@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.publish.carry import PublishCarry
     from orchestrator.publish.channel_check import account_may_post, checked, postiz_channels
     from orchestrator.publish.distribute import distribute
+    from orchestrator.publish.endings import ending, root_cause
     from orchestrator.publish.going_live import follow_until_live
     from orchestrator.publish.merge_patch import merge_patch
     from orchestrator.publish.render_round import creative_price, render_creative
@@ -41,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.render.ownership import owner_of
     from orchestrator.visibility.in_workflow import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
-    from smm_runtime.contract.errors import INSUFFICIENT_CREDITS, INVALID_REQUEST
+    from smm_runtime.contract.errors import INVALID_REQUEST
     from smm_runtime.contract.preflight import Preflight
     from smm_runtime.contract.publish_io import (
         SIGNAL_NAME,
@@ -60,6 +61,7 @@ FOLLOW_PATCH = "follow-until-live"  # and ended 'published' once Postiz accepted
 PREFLIGHT_PATCH = "channel-preflight"  # and never asked Postiz what its channels take
 FPS_PRICING_PATCH = "price-at-spec-fps"  # and priced every video at 30 fps
 ACCOUNT_CHANNELS_PATCH = "account-channels"  # and let an account post to any channel
+REVISION_FAILURE_PATCH = "revision-failure-back-to-review"  # and ended failed on one
 # Continue as new past this many events: far under the server's 51,200 limit (and its 10,240
 # warning), with room for the round's decision, publishing and reports.
 CONTINUE_AS_NEW_AFTER = 5_000
@@ -178,7 +180,10 @@ class PublishCreativeWorkflow:
                     if self._providers is not None:
                         self._channel_media = self._checked(creative).media
                 self._status.round += 1
-                await self._render(creative)
+                if workflow.patched(REVISION_FAILURE_PATCH):
+                    creative = await self._render_revision(creative)
+                else:
+                    await self._render(creative)
                 decision = await self._await_decision()
             if decision is None or decision.decision == "reject":
                 await self._settle(capture=False)
@@ -320,6 +325,26 @@ class PublishCreativeWorkflow:
             self._bills[-1] = (hold, usage)
         self._status.outputs = [obj.uri for obj, _ in self._media]
 
+    async def _render_revision(self, creative: dict[str, Any]) -> dict[str, Any]:
+        """Render a revision; when it fails, release its hold and go back to review with the
+        last good render (the revision is dropped, the reviewer is told why)."""
+        kept = self._creative, self._status.editable, self._status.render_workflow_id
+        bills = len(self._bills)
+        try:
+            await self._render(creative)
+            self._status.error = None  # a revision that failed before is behind us
+            return creative
+        except ChildWorkflowError as err:
+            if isinstance(err.cause, CancelledError):
+                raise  # cancelled with the publish: that ending, not a new round
+            if len(self._bills) > bills:  # its hold: released now, not at the decision
+                hold, _ = self._bills.pop()
+                await hold.release()
+                self._status.credits_held -= hold.held
+            self._creative, self._status.editable, self._status.render_workflow_id = kept
+            self._status.error = f"the revision's render failed: {root_cause(err)}"
+            return self._creative
+
     async def _await_decision(self) -> ApprovalDecision | None:
         policy = self._params.approval
         carried, self._carried = self._carried, None
@@ -420,18 +445,3 @@ class PublishCreativeWorkflow:
 
     def _report(self, stage: str, **extra: Any) -> None:
         self._payload.report(self._params.payload, self._status, stage, **extra)
-
-
-def ending(err: BaseException) -> tuple[str, str | None]:
-    """The stage (and error) a publish that raised ``err`` ends in."""
-    if isinstance(err, asyncio.CancelledError):
-        return "cancelled", None
-    if isinstance(err, ChildWorkflowError):
-        if isinstance(err.cause, CancelledError):  # the render was cancelled with the publish
-            return "cancelled", None
-        return "failed", str(err.cause or err)
-    if isinstance(err, ActivityError):  # credits, the ledger, Postiz out of retries
-        cause = err.cause
-        short = isinstance(cause, ApplicationError) and cause.type == INSUFFICIENT_CREDITS
-        return "insufficient_credits" if short else "failed", str(cause or err)
-    return "failed", str(err)

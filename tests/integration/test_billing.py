@@ -16,6 +16,7 @@ from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
+from smm_runtime.account_channels import AccountChannels
 from smm_runtime.contract.publish_io import PublishInput
 from smm_runtime.contract.workflow_io import RenderVideoInput
 from smm_runtime.ledger import Ledger
@@ -32,6 +33,8 @@ def funded(stack: LocalStack, credits: int) -> str:
     account = f"acct-{uuid.uuid4().hex[:8]}"
     if credits:
         ledger(stack).grant(account, credits, f"test-grant:{account}")
+    # Where its publishes go (an account posts only where the operator allowed it).
+    AccountChannels(stack.dynamodb(), stack.ledger_table).allow(account, ["x-1"])
     return account
 
 

@@ -202,3 +202,48 @@ async def test_a_publish_cancelled_while_it_renders_ends_as_cancelled(
         await run_with_worker(dev_env, fakes, publish_input(account="acme"), script)
     assert stages(fakes)[-1] == "cancelled"
     assert [op.op for op in fakes.ledger_ops] == ["reserve", "release"]
+
+
+class FailingRevision(Endings):
+    """The second render (the revision's) fails for good."""
+
+    @activity.defn(name="dispatch_image")
+    async def dispatch_image(self, request: ImageRequest) -> ImageResult:
+        if self.images:
+            self.images.append(request)
+            raise ApplicationError(
+                "props.quote: the font has no glyph for it", type=INVALID_REQUEST,
+                non_retryable=True,
+            )  # fmt: skip
+        return await super().dispatch_image(request)
+
+
+async def test_a_revision_whose_render_fails_returns_to_review_with_the_last_render(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    """A failed revision used to end the whole publish (and its approval) as failed; the
+    reviewer now gets the last good render back, told why the revision failed."""
+    fakes = FailingRevision()
+    seen: list[PublishStatus] = []
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        first = await until_stage(handle, "awaiting_approval")
+        await handle.signal(
+            "agent_approval", approval("revise", changes={"props": {"quote": "Ship it today"}})
+        )
+        for _ in range(200):
+            status = await handle.query("status", result_type=PublishStatus)
+            if status.round == 2 and status.stage == "awaiting_approval":
+                break
+            await asyncio.sleep(0.05)
+        seen.extend([first, status])
+        await handle.signal("agent_approval", approval())
+
+    final = await run_with_worker(skipping_env, fakes, publish_input(account="acme"), script)
+    first, back = seen
+    assert back.stage == "awaiting_approval" and back.outputs == first.outputs
+    assert back.error is not None and "revision" in back.error and "glyph" in back.error
+    assert final.stage == "published" and len(fakes.posts) == 1
+    # Round 2's hold is released at once; round 1's render is what was approved and charged.
+    assert [op.op for op in fakes.ledger_ops] == ["reserve", "reserve", "release", "capture"]
+    assert stages(fakes)[-1] == "published"
