@@ -10,6 +10,7 @@ and a base URL no links are issued (approval goes through Payload, the API or th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from smm_runtime.contract.publish_io import ReviewAnnouncement, ReviewLinks
 from smm_runtime.review_links import ReviewClaim, sign_link
 
 ANYONE = "anyone"
+PERSONAL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+")
 # Signing is instant; the webhook gets a few tries, then the round goes on.
 ANNOUNCE_TIMEOUT = timedelta(seconds=20)
 ANNOUNCE_RETRY = RetryPolicy(
@@ -52,7 +54,10 @@ class ReviewAnnouncer:
     def inbox(self, reviewer: str) -> str | None:
         if reviewer in self._inboxes:
             return self._inboxes[reviewer]
-        if self._template and reviewer != ANYONE:
+        # The template reaches only a person's address: the reviewer list is the tenant's,
+        # and any other string ("#general", a team alias) would make a shared inbox the
+        # target of a link that lets whoever reads it decide.
+        if self._template and PERSONAL.fullmatch(reviewer):
             return self._template.replace("{reviewer}", quote(reviewer, safe=""))
         return None
 

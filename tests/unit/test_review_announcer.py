@@ -142,3 +142,19 @@ async def test_a_tenants_text_cannot_plant_a_link_or_a_mention(
     (private,) = [m for m in received if m["path"] == "/hooks/dm-ana"]
     assert link_in(private).startswith("https://trigger.example/review/")  # ours still works
     assert "&amp; go" in private["body"]["text"]
+
+
+async def test_the_inbox_template_reaches_only_a_persons_address(
+    webhook: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """Any reviewer string used to become a target: "#general" got a link that lets anyone
+    who reads that channel decide."""
+    url, received = webhook
+    base = url.rsplit("/", 1)[0]
+    announcer = ReviewAnnouncer(
+        SECRET, "https://trigger.example/", None, inbox_template=f"{base}/dm/{{reviewer}}"
+    )
+    shared = REQUEST.model_copy(update={"reviewers": ["#general", "ana@example.com", "team"]})
+    issued = await ActivityEnvironment().run(announcer.announce_review, shared)
+    assert issued.delivered == ["ana@example.com"]
+    assert [unquote(m["path"]) for m in received] == ["/hooks/dm/ana@example.com"]
