@@ -24,12 +24,19 @@ interface PostDoc {
   channelSettings?: Record<string, Record<string, unknown>>;
   publishAt?: string | null;
   creative: Schemas['PublishRequest']['creative'];
+  // Who pays (credits held at the start, charged on approval). Without it the publish runs
+  // unbilled, as the operator, and a key bound to accounts is refused: set it (here from
+  // the document; SMM_ENGINE_ACCOUNT for a one-account site).
+  account?: string | null;
+  // Bump to publish the same document again: the same number is the same publish.
+  engineRevision?: number | null;
   engineWorkflowId?: string | null;
 }
 
 const TRIGGER_URL = process.env.SMM_TRIGGER_URL ?? ''; // the stack output TriggerUrl
 const TRIGGER_SECRET = process.env.SMM_TRIGGER_SECRET ?? ''; // one key of TriggerSecretArn's keyring
 const TRIGGER_KEY_ID = process.env.SMM_TRIGGER_KEY_ID ?? 'default'; // its key id
+const ACCOUNT = process.env.SMM_ENGINE_ACCOUNT; // the account a one-account site bills
 
 /**
  * Signs each request (scheme v2): HMAC-SHA256 over
@@ -65,9 +72,12 @@ function failure(status: number, error: Schemas['ErrorResponse'] | undefined): E
 
 export const startPublishOnReady = async ({ doc, previousDoc }: AfterChangeArgs<PostDoc>): Promise<PostDoc> => {
   if (doc.status !== 'ready_for_render' || previousDoc?.status === 'ready_for_render') return doc;
+  const account = doc.account ?? ACCOUNT;
   const request: Schemas['PublishRequest'] = {
     collection: 'posts',
     doc_id: doc.id,
+    ...(account ? { account } : {}),
+    ...(doc.engineRevision ? { revision: doc.engineRevision } : {}),
     creative: doc.creative,
     post: {
       content: doc.caption,

@@ -27,13 +27,18 @@ export async function engineClient(): Promise<Client> {
 }
 
 export async function startPublish(client: Client, request: PublishRequest, outputBucket: string): Promise<string> {
-  const workflowId = `payload-${request.collection}-${request.doc_id}`;
+  // As the trigger names it: a revision is a new publish of the same document.
+  const revision = request.revision ? `-r${request.revision}` : '';
+  const workflowId = `payload-${request.collection}-${request.doc_id}${revision}`;
   await client.workflow.start('PublishCreativeWorkflow', {
     taskQueue: 'creative-engine',
     workflowId,
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     args: [{ creative: request.creative, post: request.post, approval: request.approval,
-             payload: { collection: request.collection, id: request.doc_id }, output_bucket: outputBucket }],
+             payload: { collection: request.collection, id: request.doc_id }, output_bucket: outputBucket,
+             // Billed to the account (held at the start, charged on approval); without one it
+             // runs unbilled, as the operator. The workflow checks the account's channels.
+             account: request.account ?? null }],
   });
   return workflowId;
 }
