@@ -62,6 +62,8 @@ PREFLIGHT_PATCH = "channel-preflight"  # and never asked Postiz what its channel
 FPS_PRICING_PATCH = "price-at-spec-fps"  # and priced every video at 30 fps
 ACCOUNT_CHANNELS_PATCH = "account-channels"  # and let an account post to any channel
 REVISION_FAILURE_PATCH = "revision-failure-back-to-review"  # and ended failed on one
+REMINDER_FLOOR_PATCH = "reminder-floor"  # and reminded as often as the policy said
+MIN_REMINDER_S = 300.0  # a reminder (a message to every reviewer) at most every 5 minutes
 # Continue as new past this many events: far under the server's 51,200 limit (and its 10,240
 # warning), with room for the round's decision, publishing and reports.
 CONTINUE_AS_NEW_AFTER = 5_000
@@ -347,6 +349,8 @@ class PublishCreativeWorkflow:
 
     async def _await_decision(self) -> ApprovalDecision | None:
         policy = self._params.approval
+        every = policy.reminder_every_s  # at most one reminder per MIN_REMINDER_S since the patch
+        every = max(every, MIN_REMINDER_S) if workflow.patched(REMINDER_FLOOR_PATCH) else every
         carried, self._carried = self._carried, None
         if carried is not None:  # the round was announced in an earlier run; a decision
             deadline, links = carried.deadline, carried.review_links  # may be here already
@@ -364,7 +368,7 @@ class PublishCreativeWorkflow:
             try:
                 await workflow.wait_condition(
                     lambda: self._pending is not None,
-                    timeout=timedelta(seconds=min(policy.reminder_every_s, left)),
+                    timeout=timedelta(seconds=min(every, left)),
                 )
                 return self._pending
             except TimeoutError:
@@ -408,16 +412,12 @@ class PublishCreativeWorkflow:
 
     async def _announce(self, deadline: datetime) -> None:
         """This round's private review links, one to each reviewer (again on reminders)."""
-        issued = await announce_review(
-            ReviewAnnouncement(
-                workflow_id=workflow.info().workflow_id,
-                round=self._status.round,
-                reviewers=self._params.approval.reviewers,
-                expires_at=deadline,
-                content=self._params.post.content,
-                reminder=self._status.reminders_sent,
-            )
-        )
+        p, s = self._params, self._status
+        announcement = ReviewAnnouncement(
+            workflow_id=workflow.info().workflow_id, round=s.round, expires_at=deadline,
+            reviewers=p.approval.reviewers, content=p.post.content, reminder=s.reminders_sent,
+        )  # fmt: skip
+        issued = await announce_review(announcement)
         if issued is not None and (sent := issued.delivered or sorted(issued.links)):
             self._report("awaiting_approval", review_sent_to=sent)  # who, never the links
 

@@ -78,7 +78,10 @@ async def publish_continue_as_new(env: WorkflowEnvironment) -> Handles:
     approved and publishes."""
     queue = f"replay-{uuid.uuid4()}"
     fakes = PublishFakes()
-    with lowered(publish_workflow, *PUBLISH_THRESHOLD[1:]):
+    with (
+        lowered(publish_workflow, *PUBLISH_THRESHOLD[1:]),
+        lowered(publish_workflow, "MIN_REMINDER_S", 1),
+    ):
         async with Worker(
             env.client,
             task_queue=queue,

@@ -15,7 +15,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner
 
 from orchestrator.publish import workflow as publish_creative
 from smm_runtime.contract.publish_io import PublishStatus, ReviewAnnouncement, ReviewLinks
-from tests.fakes import approval, publish_input, run_with_worker
+from tests.fakes import PublishFakes, approval, publish_input, run_with_worker
 from tests.workflows.test_publish_endings import Endings
 
 REMINDERS = 24
@@ -71,6 +71,7 @@ async def test_a_long_wait_continues_as_new_and_still_publishes_and_charges_once
     time — so two thousand minute-apart reminders cannot run there; the production
     threshold is checked against the server's limits below.)"""
     monkeypatch.setattr(publish_creative, "CONTINUE_AS_NEW_AFTER", CONTINUE_EVERY)
+    monkeypatch.setattr(publish_creative, "MIN_REMINDER_S", 1.0)  # a reminder a second
     fakes = PatientReviewer()
     lengths: list[int] = []
 
@@ -110,3 +111,23 @@ async def test_a_long_wait_continues_as_new_and_still_publishes_and_charges_once
     # server's warning (10,240 events) and limit (51,200).
     runs = 2_000 * per_reminder / PRODUCTION
     assert PRODUCTION + 3 * per_reminder < 10_000 and runs < 20
+
+
+async def test_reminders_come_no_more_often_than_the_floor(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    """A policy may ask for a reminder every second; each one messages every reviewer and
+    adds to the history, so the workflow reminds at most every MIN_REMINDER_S."""
+    fakes = PublishFakes()
+    floor = publish_creative.MIN_REMINDER_S
+    params = publish_input(
+        approval={"reviewers": ["ana@example.com"], "reminder_every_s": 1,
+                  "expire_after_s": 3 * floor - 1},
+    )  # fmt: skip
+
+    async def script(handle: WorkflowHandle[Any, PublishStatus]) -> None:
+        pass
+
+    status = await run_with_worker(skipping_env, fakes, params, script)
+    assert status.stage == "expired"
+    assert status.reminders_sent == 2  # at the floor and twice the floor; 2,999 before
