@@ -344,6 +344,8 @@ class PublishCreativeWorkflow:
                 await hold.release()
                 self._status.credits_held -= hold.held
             self._creative, self._status.editable, self._status.render_workflow_id = kept
+            if self._providers is not None:  # each channel's outputs, of the kept render
+                self._channel_media = self._checked(self._creative).media
             self._status.error = f"the revision's render failed: {root_cause(err)}"
             return self._creative
 
