@@ -248,10 +248,10 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
             sweeper.run(timedelta(seconds=settings.hold_sweep_every_s), stop)
         )
     log.info(
-        "worker %s polling %s in namespace %s",
-        _release(),
+        "worker polling %s in namespace %s (release %s)",
         settings.task_queue,
         client.namespace,
+        _release(),
     )
     if health is not None:
         health.start()
