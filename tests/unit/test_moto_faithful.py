@@ -12,11 +12,11 @@ import sys
 import threading
 from pathlib import Path
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from smm_runtime.ledger import Ledger
+from tests.ledger_table import ledger_table
 
 THREADS, OPS = 8, 24
 SCRIPT = Path(__file__)
@@ -28,19 +28,7 @@ def hammer(plain: bool) -> tuple[int, int, int, int]:
 
         moto_faithful.install()
     with mock_aws():
-        db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(
-            TableName="t",
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-        )
+        db = ledger_table("t")
         ledger = Ledger(db, "t")
         ledger.grant("a", 100_000, "grant")
 

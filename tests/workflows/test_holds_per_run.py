@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 from temporalio import workflow
@@ -29,6 +28,7 @@ from orchestrator.billing.ledger_activities import BillingActivities
 from orchestrator.billing.pricing import PriceModel
 from smm_runtime.contract.basetypes import ComputeUsage
 from smm_runtime.ledger import Ledger
+from tests.ledger_table import ledger_table
 
 USAGE = ComputeUsage(duration_ms=1000, memory_mb=1024, gb_seconds=1.0)
 
@@ -64,19 +64,7 @@ class Charge:
 def ledger() -> Iterator[Ledger]:
     table = f"ledger-{uuid.uuid4().hex[:8]}"  # an enclosing mock may outlive this one
     with mock_aws():
-        db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-        )
+        db = ledger_table(table)
         yield Ledger(db, table)
 
 

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 from temporalio.testing import WorkflowEnvironment
@@ -20,6 +19,7 @@ from functions.trigger.service import TemporalService
 from functions.trigger.signing import Key, sign
 from smm_runtime.account_channels import AccountChannels
 from tests.idempotency_table import TABLE, idempotency_table
+from tests.ledger_table import ledger_table
 from tests.trigger_calls import Answer as Response
 from tests.trigger_calls import Request, handle
 
@@ -40,19 +40,7 @@ def requests_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[RequestLog]:
 @pytest.fixture
 def channels(requests_log: RequestLog) -> AccountChannels:
     """Accounts' channels in a ledger-shaped table (in the same moto as the request log)."""
-    db = boto3.client("dynamodb", region_name="us-east-1")
-    db.create_table(
-        TableName="ledger",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
+    db = ledger_table("ledger")
     store = AccountChannels(db, "ledger")
     store.allow("acme", ["x-1"])
     store.allow("globex", ["x-1"])
