@@ -40,6 +40,7 @@ from tests.fakes import (
     until_stage,
 )
 from tests.replay.long_lived import LONG_LIVED
+from tests.replay.release_020 import RELEASE_020
 
 Handles = dict[str, WorkflowHandle[Any, Any]]
 Scenario = Callable[[WorkflowEnvironment], Awaitable[Handles]]
@@ -266,4 +267,5 @@ SCENARIOS: list[Scenario] = [
     ),
     _publish("publish_follow_retry", _approve_then_retry, [{"li-2": "ERROR"}, {}]),
     *LONG_LIVED,
+    *RELEASE_020,
 ]

@@ -48,6 +48,9 @@ REQUIRED = {
     "semaphore_continue_as_new",
     "semaphore_continued_run",
     "semaphore_signal_in_first_activation",
+    "publish_billed_020",
+    "publish_revision_failed",
+    "semaphore_renewal_after_release",
 }
 
 
@@ -83,6 +86,23 @@ def test_histories_from_before_the_follow_patch_are_kept_beside_ones_after_it() 
     assert any("follow-until-live" in p for p in patches("publish_follow_until_live"))
     assert any("channel-preflight" in p for p in patches("publish_follow_until_live"))
     assert not any("channel-preflight" in p for p in patches("publish_approve"))
+
+
+def test_every_patch_of_release_020_is_in_a_recorded_history() -> None:
+    """Each new branch replays too, not only the old one (CHANGELOG.md 0.2.0)."""
+    marked: set[str] = set()
+    for name in recorded():
+        for e in load(name).events:
+            details = e.marker_recorded_event_attributes.details.get("patch-data")
+            if details:
+                marked.add(json.loads(details.payloads[0].data)["id"])
+    assert {
+        "account-channels",
+        "price-at-spec-fps",
+        "reminder-floor",
+        "revision-failure-back-to-review",
+        "semaphore-no-phantom-renewal",
+    } <= marked
 
 
 def test_every_workflow_path_has_a_recorded_history() -> None:

@@ -1,0 +1,88 @@
+"""Histories that carry the patches of release 0.2.0 (CHANGELOG.md), so each new branch is
+replayed as well as the old one: a billed publish (`account-channels`, `price-at-spec-fps`,
+`reminder-floor`), a revision whose render fails (`revision-failure-back-to-review`) and a
+renewal delivered after its release (`semaphore-no-phantom-renewal`)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from orchestrator.cap.models import PermitRequest, RenewRequest, SemaphoreState
+from orchestrator.cap.semaphore import SemaphoreWorkflow
+from orchestrator.publish.workflow import PublishCreativeWorkflow
+from orchestrator.worker import WORKFLOWS
+from tests.fakes import approval, publish_input, until_stage
+from tests.workflows.test_publish_endings import Endings, FailingRevision
+
+Handles = dict[str, WorkflowHandle[Any, Any]]
+
+
+async def _billed(env: WorkflowEnvironment, name: str, fakes: Endings, script: Any) -> Handles:
+    queue = f"replay-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=fakes.all()):
+        handle = await env.client.start_workflow(
+            PublishCreativeWorkflow.run,
+            publish_input(account="acme-agency"),
+            id=f"publish-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
+        await script(handle)
+        await handle.result()
+    return {name: handle}
+
+
+async def _approve(handle: WorkflowHandle[Any, Any]) -> None:
+    await until_stage(handle, "awaiting_approval")
+    await handle.signal("agent_approval", approval())
+
+
+async def _revise_fails_then_approve(handle: WorkflowHandle[Any, Any]) -> None:
+    await until_stage(handle, "awaiting_approval")
+    await handle.signal(
+        "agent_approval", approval("revise", changes={"props": {"quote": "Ship it today"}})
+    )
+    for _ in range(200):
+        status = await handle.query(PublishCreativeWorkflow.status)
+        if status.round == 2 and status.stage == "awaiting_approval":
+            break
+        await asyncio.sleep(0.05)
+    await handle.signal("agent_approval", approval())
+
+
+async def publish_billed_020(env: WorkflowEnvironment) -> Handles:
+    return await _billed(env, "publish_billed_020", Endings(), _approve)
+
+
+async def publish_revision_failed(env: WorkflowEnvironment) -> Handles:
+    return await _billed(
+        env, "publish_revision_failed", FailingRevision(), _revise_fails_then_approve
+    )
+
+
+async def semaphore_renewal_after_release(env: WorkflowEnvironment) -> Handles:
+    queue = f"replay-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=WORKFLOWS):
+        handle = await env.client.start_workflow(
+            SemaphoreWorkflow.run,
+            SemaphoreState(pool="p", capacity=1),
+            id=f"semaphore-{queue}",
+            task_queue=queue,
+        )
+        await handle.signal("acquire", PermitRequest(permit_id="x", workflow_id="gone"))
+        await handle.signal("release", "x")
+        await handle.signal("renew", RenewRequest(permit_id="x", workflow_id="gone", lease_s=60))
+        for _ in range(100):
+            state = await handle.query(SemaphoreWorkflow.snapshot)
+            if state.granted_total and not state.holders:
+                break
+            await asyncio.sleep(0.05)
+    return {"semaphore_renewal_after_release": handle}
+
+
+RELEASE_020 = [publish_billed_020, publish_revision_failed, semaphore_renewal_after_release]
