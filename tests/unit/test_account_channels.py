@@ -46,3 +46,11 @@ def test_the_refusal_names_the_first_channel_and_what_is_allowed() -> None:
     unset = channel_refusal("acme", ["x-1"], None)
     assert unset is not None and unset[0] == "post.integrations"
     assert channel_refusal(None, ["anything"], None) is None  # the operator's own publish
+
+
+def test_an_account_id_that_is_not_one_is_refused_naming_the_field(
+    store: AccountChannels,
+) -> None:
+    with pytest.raises(ValueError, match=r"^account: 'a b' is not an account id"):
+        store.allow("a b", ["x-1"])
+    assert store.allowed("a b") is None  # nothing written

@@ -129,10 +129,13 @@ class UpgradeReport:
 def release_tree(ref: str, into: Path) -> Path:
     """The FROM release's files, as `git archive` gives them (no checkout of this tree)."""
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", ref],
-        capture_output=True,
-        check=True,
+        ["git", "-C", str(ROOT), "archive", "--format=tar", ref], capture_output=True
     )
+    if archive.returncode != 0:
+        raise SystemExit(
+            f"upgrade-soak: FROM={ref!r} is not a commit of this repository "
+            f"({archive.stderr.decode(errors='replace').strip()}); name a release's tag or commit"
+        )
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     return into
 

@@ -11,8 +11,11 @@ without an account (the operator's own, unbilled) are not limited.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 
 CHANNELS = "channels"
 
@@ -36,6 +39,11 @@ class AccountChannels:
 
     def allow(self, account: str, channels: Iterable[str]) -> frozenset[str]:
         """Set the account's channels (the whole list: what is not named is withdrawn)."""
+        if not re.fullmatch(ACCOUNT_PATTERN, account):
+            raise ValueError(
+                f"account: {account!r} is not an account id (letters, digits and - _ . @, "
+                "as publishes name it)"
+            )
         ids = frozenset(c.strip() for c in channels) - {""}
         item: dict[str, Any] = {**self._key(account)}
         # DynamoDB has no empty string set: an empty list is stored as the one empty string.
