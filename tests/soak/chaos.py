@@ -4,14 +4,15 @@ load runs."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
 import signal
 import subprocess
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from smm_local.fault_proxy import FAULTS
 from smm_local.loopback import post_json
@@ -19,6 +20,17 @@ from smm_local.stack import LocalStack
 from tests.soak.report import SoakReport
 
 WORKERS = 2
+C = TypeVar("C")
+
+
+def config_from_argv(defaults: C, description: str, argv: list[str] | None) -> C:
+    """A soak's dataclass config with each field a `--flag` (defaults from ``defaults``)."""
+    parser = argparse.ArgumentParser(description=description)
+    fields = asdict(defaults)  # type: ignore[call-overload]
+    for name, value in fields.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    args = parser.parse_args(argv)
+    return type(defaults)(**{k: getattr(args, k) for k in fields})
 
 
 @dataclass

@@ -13,7 +13,6 @@ A short version runs in `make test` (tests/soak/test_chaos_soak.py).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -45,7 +44,7 @@ from smm_runtime.contract.workflow_io import DispatchPolicy, GenerateImageInput,
 from smm_runtime.ledger import Ledger
 from smm_runtime.process_exit import exit_now
 from smm_runtime.temporal_conn import connect
-from tests.soak.chaos import Chaos, SoakConfig
+from tests.soak.chaos import Chaos, SoakConfig, config_from_argv
 from tests.soak.report import ACCOUNT, SoakReport, ledger_checks, segment_duplicates
 
 GRANT = 1_000_000
@@ -362,12 +361,7 @@ async def leaked_permits(client: Client, queue: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="chaos soak on the local stack")
-    defaults = SoakConfig()
-    for name, value in asdict(defaults).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
-    args = parser.parse_args(argv)
-    config = SoakConfig(**{k: getattr(args, k) for k in asdict(defaults)})
+    config = config_from_argv(SoakConfig(), "chaos soak on the local stack", argv)
     out = Path("test-artifacts")
     out.mkdir(exist_ok=True)
     # Past every workflow's deadline plus set-up and the checks, the soak gives a verdict

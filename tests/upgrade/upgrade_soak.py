@@ -23,7 +23,6 @@ ledger's invariant).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -60,6 +59,7 @@ from smm_runtime.contract.workflow_io import RenderVideoInput
 from smm_runtime.ledger import Ledger
 from smm_runtime.process_exit import exit_now
 from smm_runtime.temporal_conn import connect
+from tests.soak.chaos import config_from_argv
 from tests.soak.chaos_soak import POLICY, _image, leaked_permits
 from tests.soak.report import ACCOUNT, SoakReport, ledger_checks
 
@@ -337,12 +337,7 @@ async def run_upgrade(config: UpgradeConfig, state_dir: Path, log_path: Path) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="deploy this code into a release's workflows")
-    defaults = UpgradeConfig()
-    for name, value in asdict(defaults).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
-    args = parser.parse_args(argv)
-    config = UpgradeConfig(**{k: getattr(args, k) for k in asdict(defaults)})
+    config = config_from_argv(UpgradeConfig(), "deploy this code into a release's workflows", argv)
     out = ROOT / "test-artifacts"
     out.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as state:
