@@ -26,6 +26,7 @@ from smm_local.stack import LocalStack
 from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
 from tests.bench.results import report
+from tests.bench.semaphore_replay import replay_figures
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITERS = 1000
@@ -135,11 +136,13 @@ async def run(stack: LocalStack) -> None:
         f"semaphores sharing the pool together grant {sharded:.0f}/s "
         f"({sharded / sixteen:.2f}x): what is left is the server's own rate"
     )
+    replay = await replay_figures(client)
     report(
         [
             ("grants.per_second_capacity_1", one, "grants/s", "higher"),
             ("grants.per_second_capacity_16", sixteen, "grants/s", "higher"),
             ("grants.per_second_capacity_16_4_shards", sharded, "grants/s", "higher"),
+            *replay,
         ]
     )
 
