@@ -49,6 +49,7 @@ KEY_FIELD = "smm_publish_key"
 LOOKUP_MARGIN = timedelta(minutes=2)
 CLAIM_ATTEMPTS = 5  # a claim's conditional write, when S3 answers 409
 DRAFT_GONE = "PostizDraftGone"
+PARTIAL_POST = "PostizPartialPost"
 
 
 def iso(moment: datetime) -> str:
@@ -325,6 +326,23 @@ class PostizPublisher:
         except ApplicationError:
             pass  # the follower sweeps again
 
+    @staticmethod
+    def _old_record(request: CreatePostRequest, rkey: str, post_ids: list[str]) -> CreatePostResult:
+        """A record of the first releases lists the ids Postiz answered, not which channel
+        each is for: fewer ids than channels was a partial post, which that release reported
+        as a success. Posting again could double the channels that did get one."""
+        wanted = request.post.integrations
+        if len(post_ids) != len(wanted):
+            raise ApplicationError(
+                f"post.integrations: the publish record {rkey} (from an earlier release) holds "
+                f"{len(post_ids)} Postiz post(s) {post_ids} for {len(wanted)} channel(s) "
+                f"{wanted}; find in Postiz which channels have no post, post to those there, "
+                "and end this publish",
+                type=PARTIAL_POST,
+                non_retryable=True,
+            )
+        return CreatePostResult(post_ids=post_ids, reused=True)
+
     def create_sync(
         self, request: CreatePostRequest, now: datetime | None = None
     ) -> CreatePostResult:
@@ -332,7 +350,7 @@ class PostizPublisher:
         rkey = self.record_key(request)
         record = self.read(rkey) or {"workflow_id": request.workflow_id}
         if record.get("post_ids"):  # written by an earlier release: the post exists
-            return CreatePostResult(post_ids=list(record["post_ids"]), reused=True)
+            return self._old_record(request, rkey, list(record["post_ids"]))
         if "posts" in record and "chosen" not in record:
             # Written by the release before drafts: its posts went out as 'now' and are
             # live; they are this run's chosen and promoted posts.

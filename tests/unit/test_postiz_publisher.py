@@ -4,6 +4,7 @@ and a neighbour's twin post. Counted from the double's store: one post per chann
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from moto import mock_aws
 from temporalio.exceptions import ApplicationError
 
 from orchestrator.http_json import RATE_LIMITED, REMOTE_ERROR
-from orchestrator.publish.postiz import KEY_FIELD, PostizPublisher
+from orchestrator.publish.postiz import KEY_FIELD, PARTIAL_POST, PostizPublisher
 from smm_local.http_double import serve
 from smm_local.loopback import free_port
 from smm_local.postiz_double import DEFAULT_INTEGRATIONS, Handler, PostizDouble
@@ -250,3 +251,23 @@ def test_a_record_of_the_release_before_drafts_is_honoured(
     )
     result = publisher.create_sync(request())
     assert result.post_ids == ["p1", "p2"] and creates(double) == []
+
+
+def test_an_old_record_of_a_partial_post_is_an_error_not_a_success(
+    postiz: tuple[PostizDouble, str], s3: Any
+) -> None:
+    """The first releases recorded only the ids Postiz answered; one id for two channels was
+    a partial post reported as published. It now fails, naming what to check, and posts
+    nothing more (a second post could double the channel that has one)."""
+    double, url = postiz
+    publisher = PostizPublisher(s3, BUCKET, url, KEY)
+    rkey = publisher.record_key(request())
+    s3.put_object(Bucket=BUCKET, Key=rkey, Body=json.dumps({"post_ids": ["p-only-x"]}))
+    with pytest.raises(ApplicationError) as caught:
+        publisher.create_sync(request())
+    assert caught.value.non_retryable and caught.value.type == PARTIAL_POST
+    assert "1 Postiz post(s)" in str(caught.value) and "2 channel(s)" in str(caught.value)
+    assert creates(double) == []
+    s3.put_object(Bucket=BUCKET, Key=rkey, Body=json.dumps({"post_ids": ["p-x", "p-li"]}))
+    whole = publisher.create_sync(request())
+    assert whole.post_ids == ["p-x", "p-li"] and whole.reused and creates(double) == []
