@@ -1,5 +1,5 @@
-"""The ledger table in in-process moto (the shape template.yaml gives LedgerTable: pk, sk).
-The ledger and the accounts' channels share it."""
+"""The ledger table in in-process moto, shaped as template.yaml declares LedgerTable (pk, sk
+and the sparse OpenHolds index). The ledger and the accounts' channels share it."""
 
 from __future__ import annotations
 
@@ -7,20 +7,11 @@ from typing import Any
 
 import boto3
 
+from smm_local.template import repo_table_spec
+
 
 def ledger_table(name: str) -> Any:
     """A DynamoDB client with the table created; call inside ``mock_aws()``."""
     db = boto3.client("dynamodb", region_name="us-east-1")
-    db.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
+    db.create_table(**repo_table_spec("LedgerTable", name))
     return db

@@ -52,9 +52,11 @@ class HoldSweeper:
                     continue
             elif await self._latest_running(owner_of_plain_hold(hold["hold_id"])):
                 continue  # held before holds named their owner: by its workflow id
-            await on_aws(
+            outcome = await on_aws(
                 self.ledger.release, hold["account"], hold["hold_id"], f"{hold['hold_id']}:release"
             )
+            if outcome.get("noop"):
+                continue  # settled since the index listed it (the index lags a moment)
             log.warning(
                 "released stale hold %s (%s credits) of %s: its run %s closed",
                 hold["hold_id"],

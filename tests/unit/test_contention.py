@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from smm_local import moto_faithful
 from smm_local.contention import Contention
 from smm_local.loopback import free_port
+from smm_local.template import repo_table_spec
 from smm_runtime.claims import Claims
 from smm_runtime.ledger import Ledger
 from smm_runtime.work import WorkContext
@@ -49,18 +50,7 @@ def moto() -> Iterator[Moto]:
     server = make_server("127.0.0.1", port, contention, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     running = Moto(f"http://127.0.0.1:{port}", contention)
-    running.client("dynamodb").create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
+    running.client("dynamodb").create_table(**repo_table_spec("LedgerTable", TABLE))
     running.client("s3").create_bucket(Bucket=BUCKET)
     yield running
     server.shutdown()

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from moto import mock_aws
 
+from smm_local.template import repo_table_spec
 from smm_runtime.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
 
 ACCOUNT = "acme"
@@ -23,18 +24,7 @@ RUNS: dict[str, int] = {"examples": 0, "steps": 0}
 
 def make_table(db: Any) -> str:
     name = f"ledger-{uuid.uuid4().hex[:8]}"
-    db.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
+    db.create_table(**repo_table_spec("LedgerTable", name))
     return name
 
 

@@ -160,6 +160,8 @@ WORKER_CALLS = {
     "get_object": {"s3:GetObject", "s3:ListBucket"},  # NoSuchKey, not AccessDenied
     "put_object": {"s3:PutObject"},
     "get_item": {"dynamodb:GetItem"},
+    "put_item": {"dynamodb:PutItem"},  # the hold sweeper's mark of its indexing pass
+    "update_item": {"dynamodb:UpdateItem"},  # ...and the holds it indexes
     "query": {"dynamodb:Query"},
     "scan": {"dynamodb:Scan"},
     "transact_write_items": {
@@ -174,14 +176,14 @@ WORKER_CODE = [
     *sorted((ROOT / "orchestrator").rglob("*.py")),
     *[
         ROOT / "layers" / "runtime" / "smm_runtime" / f
-        for f in ("ledger.py", "codec.py", "temporal_conn.py")
+        for f in ("ledger.py", "open_holds.py", "codec.py", "temporal_conn.py")
     ],
 ]
 
 
 def worker_calls() -> set[str]:
     """The AWS client methods the worker's code calls (the operator CLI aside)."""
-    pattern = re.compile(r"(?:_s3|_db|_lambda|lambda_api|parameters)\.([a-z_]+)\b")
+    pattern = re.compile(r"(?:_s3|\b_?db|_lambda|lambda_api|parameters)\.([a-z_]+)\b")
     found: set[str] = set()
     for path in WORKER_CODE:
         if "cli" not in path.relative_to(ROOT).parts:

@@ -101,6 +101,14 @@ def _values(raw: Any, resolver: Resolver, template: Mapping[str, Any]) -> tuple[
         if isinstance(item, dict) and "Fn::GetAtt" in item:
             found.append(_arn(resolver, template, str(item["Fn::GetAtt"][0])))
             continue
+        if isinstance(item, dict) and isinstance(item.get("Fn::Sub"), str):
+            # ${X.Arn} inside a !Sub (an index of a table): the ARN as !GetAtt gives it.
+            arns = re.sub(
+                r"\$\{([A-Za-z0-9]+)\.Arn\}",
+                lambda m: _arn(resolver, template, m.group(1)),
+                item["Fn::Sub"],
+            )
+            item = {"Fn::Sub": arns}
         value = resolver.value(item)
         if value is None:
             raise ValueError(f"cannot resolve {item!r} in a policy statement")

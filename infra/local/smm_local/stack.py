@@ -22,6 +22,7 @@ from smm_local.local_files import bin_path, local_payload_keys
 from smm_local.loopback import free_port, get_json, post_json, wait_for_port
 from smm_local.payload_app import PayloadApp
 from smm_local.principals import ADMIN_KEY, OPERATOR, SECRET_KEY, WORKER, credentials
+from smm_local.template import repo_table_spec
 
 ROOT = Path(__file__).resolve().parents[3]
 NAMESPACE = "smm-hub-core"
@@ -231,18 +232,8 @@ class LocalStack:
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         )
-        self.dynamodb().create_table(
-            TableName=self.ledger_table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-        )
+        # The ledger as template.yaml declares it, its OpenHolds index included.
+        self.dynamodb().create_table(**repo_table_spec("LedgerTable", self.ledger_table))
 
     def _iam_flags(self) -> list[str]:
         if not self.iam:

@@ -220,3 +220,29 @@ def _destination_name(raw: Any) -> str | None:
     if isinstance(raw, dict) and "Ref" in raw:
         return str(raw["Ref"])
     return None
+
+
+def table_spec(template: dict[str, Any], logical_id: str, name: str) -> dict[str, Any]:
+    """CreateTable arguments for the DynamoDB table ``logical_id`` as the template declares
+    it (keys, attributes, global secondary indexes): local tables get production's shape."""
+    props = template["Resources"][logical_id]["Properties"]
+    spec: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        spec["GlobalSecondaryIndexes"] = [
+            {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            for index in props["GlobalSecondaryIndexes"]
+        ]
+    return spec
+
+
+REPO_TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
+
+
+def repo_table_spec(logical_id: str, name: str) -> dict[str, Any]:
+    """``table_spec`` from this repository's template.yaml."""
+    return table_spec(load_template(REPO_TEMPLATE), logical_id, name)

@@ -8,7 +8,8 @@ workflow id holds anew instead of reusing (and then failing to capture) the last
 Each write puts its entry with ``attribute_not_exists``: a repeated operation cancels as a
 whole and returns the entry the first one wrote. So at every moment: granted = balance +
 captured + held, balance >= 0, and a hold is captured or released at most once. A hold whose
-owning run has closed without settling it is released by the sweeper (``open_holds``).
+owning run has closed without settling it is released by the sweeper (``open_holds``, read
+from the sparse OpenHolds index).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from smm_runtime.open_holds import ATTRIBUTE as OPEN_ATTRIBUTE
+from smm_runtime.open_holds import HELD as OPEN
+from smm_runtime.open_holds import open_holds
 
 STATE = "state"
 
@@ -113,31 +118,8 @@ class Ledger:
         }
 
     def open_holds(self) -> list[dict[str, Any]]:
-        """Every hold still held, with its owner (a scan: the sweeper runs rarely)."""
-        holds: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "ConsistentRead": True,
-            "FilterExpression": "begins_with(sk, :hold) AND #s = :held",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":hold": {"S": "hold#"}, ":held": {"S": "held"}},
-        }
-        while True:
-            page = self._db.scan(**kwargs)
-            for item in page.get("Items", []):
-                holds.append(
-                    {
-                        "account": item["pk"]["S"].removeprefix("account#"),
-                        "hold_id": item["sk"]["S"].removeprefix("hold#"),
-                        "amount": int(item["amount"]["N"]),
-                        "at": item.get("at", {}).get("S"),
-                        "workflow_id": item.get("owner_workflow_id", {}).get("S"),
-                        "run_id": item.get("owner_run_id", {}).get("S"),
-                    }
-                )
-            if "LastEvaluatedKey" not in page:
-                return holds
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        """Every hold still held, with its owner (the sparse OpenHolds index)."""
+        return open_holds(self._db, self._table)
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -173,6 +155,7 @@ class Ledger:
             "amount": _n(amount),
             "status": {"S": "held"},
             "at": {"S": entry["at"]},
+            OPEN_ATTRIBUTE: OPEN,  # listed in OpenHolds until it is settled
         }
         item.update({f"owner_{k}": {"S": v} for k, v in (owner or {}).items()})
         hold = {
@@ -300,7 +283,7 @@ class Ledger:
             "Update": {
                 "TableName": self._table,
                 "Key": self._key(account, f"hold#{hold_id}"),
-                "UpdateExpression": "SET #s = :new, captured = :c",
+                "UpdateExpression": f"SET #s = :new, captured = :c REMOVE {OPEN_ATTRIBUTE}",
                 "ConditionExpression": "#s = :held AND amount = :amt",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": {
