@@ -43,6 +43,8 @@ class WorkerSettings(BaseSettings):
     ledger_table: str | None = Field(default=None, description="The credit ledger (DynamoDB).")
     # How often the worker releases holds whose workflow run closed without settling them.
     hold_sweep_every_s: float = Field(default=600, ge=10)
+    # How often the worker reads a rotated Temporal API key (orchestrator/key_refresh.py).
+    temporal_key_refresh_s: float = Field(default=300, ge=1)
     # Signed review links (all optional): the secret signs them, the base URL is the
     # trigger's Function URL, the webhook (Slack-compatible) hears each announcement.
     review_link_secret: SecretStr | None = None

@@ -36,6 +36,7 @@ from orchestrator.dispatch.in_worker import noop_in_worker
 from orchestrator.dispatch.lambda_dispatcher import LambdaDispatcher
 from orchestrator.dispatch.noop import NoopWorkflow
 from orchestrator.health import DispatchCounters, HealthServer
+from orchestrator.key_refresh import follow_api_key
 from orchestrator.publish.payload_cms import PayloadReporter
 from orchestrator.publish.postiz import PostizPublisher
 from orchestrator.publish.postiz_follow import PostizFollower
@@ -236,6 +237,9 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    following = asyncio.ensure_future(
+        follow_api_key(client, timedelta(seconds=settings.temporal_key_refresh_s), stop)
+    )
     sweeping = None
     if settings.ledger_table:
         sweeper = HoldSweeper(
@@ -269,6 +273,7 @@ async def run_worker(settings: WorkerSettings | None = None) -> None:
         health.stop()
     if sweeping is not None:
         await sweeping
+    await following
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import {
   extractToken, parseEvent, rawField,
 } from './contract.mjs';
 import { emitActivityMetrics, log, type LogFields } from './observability.mjs';
-import { completionClient, invalidateClient } from './temporal.mjs';
+import { completionClient, invalidateClient, rekeyClient, withStatus } from './temporal.mjs';
 import { withInvocationSpan } from './tracing.mjs';
 
 export class WorkError extends Error {
@@ -46,6 +46,8 @@ const LAMBDA_MARGIN_MS = 3_000;
 export const RPC_TIMEOUT_MS = 10_000;
 // gRPC status codes (as smm_runtime.runner classifies them).
 const REFUSED_CODES = new Set([16, 7, 3, 2]); // UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, UNKNOWN
+// The answers to a key that is not (or no longer) valid: the ones worth reading the key again.
+const KEY_CODES = new Set([16, 7]);
 const TRANSIENT_CODES = new Set([14, 4, 8, 10, 13]); // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL
 
 function grpcCode(err: unknown): number | null {
@@ -70,16 +72,25 @@ function heartbeatState(err: unknown): Exclude<BeatState, 'live'> | null {
   return null;
 }
 
-async function deliver<T>(send: () => Promise<T>, lambdaDeadline = Infinity): Promise<T> {
+async function deliver<T>(send: () => Promise<T>, lambdaDeadline = Infinity,
+  rekey: () => Promise<boolean> = async () => false): Promise<T> {
   // A finished render is worth riding out a Temporal server restart for, but only a
   // passing fault, and never past the invocation's own end.
   let delay = 500;
+  let rekeyed = false;
   const deadline = Math.min(Date.now() + DELIVER_WINDOW_MS, lambdaDeadline - LAMBDA_MARGIN_MS);
   for (;;) {
     try {
       return await send();
     } catch (err) {
       const code = grpcCode(err);
+      if (code !== null && KEY_CODES.has(code) && !rekeyed) {
+        rekeyed = true; // once: a key refused again stays refused
+        if (await rekey()) {
+          log('WARN', 'Temporal refused the key; retrying with the new');
+          continue;
+        }
+      }
       const passing = code === null || TRANSIENT_CODES.has(code);
       if (err instanceof ActivityNotFoundError || !passing || Date.now() + delay > deadline) {
         throw err;
@@ -100,7 +111,7 @@ export type RunnerClient = Completion & Pick<AsyncCompletionClient, 'withDeadlin
 
 function withDeadlines(client: RunnerClient, rpcTimeoutMs: number): Completion {
   const bounded = <R,>(call: () => Promise<R>): Promise<R> =>
-    client.withDeadline(Date.now() + rpcTimeoutMs, call);
+    withStatus(() => client.withDeadline(Date.now() + rpcTimeoutMs, call));
   return {
     heartbeat: (token: Token, details?: unknown) => bounded(() => client.heartbeat(token, details)),
     complete: (token: Token, result: unknown) => bounded(() => client.complete(token, result)),
@@ -127,6 +138,9 @@ export interface RunOptions {
   rpcTimeoutMs?: number;
   // Told when the server refuses the credentials (default: the cached client reconnects).
   onRefused?: () => void;
+  // Asked when the server refuses the key mid-invocation: true when a new key was read and
+  // the call may be retried (default: the cached client's, temporal.mts rekeyClient).
+  rekey?: () => Promise<boolean>;
 }
 
 // Runs one event to its end; its outcome (never the token) is the invocation's answer, and
@@ -141,8 +155,8 @@ export async function runActivity(raw: unknown, context: Partial<Context> | unde
 }
 
 async function runOnce(raw: unknown, context: Partial<Context> | undefined, works: Works,
-  { intervalMs, client: given, rpcTimeoutMs = RPC_TIMEOUT_MS, onRefused = invalidateClient }:
-  RunOptions = {}):
+  { intervalMs, client: given, rpcTimeoutMs = RPC_TIMEOUT_MS, onRefused = invalidateClient,
+    rekey = () => rekeyClient() }: RunOptions = {}):
   Promise<{ outcome: Outcome; result?: ActivityResult }> {
   const interval = intervalMs ?? Number(process.env.SMM_HEARTBEAT_INTERVAL_S || 5) * 1000;
   const token = extractToken(raw);
@@ -158,7 +172,7 @@ async function runOnce(raw: unknown, context: Partial<Context> | undefined, work
   // which is what the next attempt receives.
   const fail = async (failure: ApplicationFailure): Promise<void> => {
     try {
-      await deliver(() => client.fail(token, failure), lambdaDeadline);
+      await deliver(() => client.fail(token, failure), lambdaDeadline, rekey);
     } catch (err) {
       if (!(err instanceof ActivityNotFoundError)) throw err;
     }
@@ -185,13 +199,20 @@ async function runOnce(raw: unknown, context: Partial<Context> | undefined, work
   const details: Record<string, unknown> = { ...(event.heartbeat_details || {}) };
   const timeoutMs = event.heartbeat_timeout_s ? event.heartbeat_timeout_s * 1000 : null;
   let lastBeat = Date.now();
-  const beat = async (): Promise<BeatState> => {
+  const beat = async (rekeyed = false): Promise<BeatState> => {
     try {
       await client.heartbeat(token, { ...details });
       lastBeat = Date.now();
       return 'live';
     } catch (err) {
       const state = heartbeatState(err);
+      const code = grpcCode(err);
+      if (state === 'refused' && code !== null && KEY_CODES.has(code) && !rekeyed &&
+          await rekey()) {
+        // The key was rotated and the old one revoked: the work goes on, on the new.
+        log('WARN', 'Temporal refused the key; heartbeating with the new', keys);
+        return beat(true);
+      }
       if (state === 'refused') {
         log('ERROR', 'Temporal refused the heartbeat; stopping the work',
           { ...keys, code: grpcCode(err) });
@@ -261,7 +282,7 @@ async function runOnce(raw: unknown, context: Partial<Context> | undefined, work
   }
   if (state === 'stale' || state === 'refused') return finishWithout(state);
   try {
-    await deliver(() => client.complete(token, result), lambdaDeadline);
+    await deliver(() => client.complete(token, result), lambdaDeadline, rekey);
   } catch (err) {
     if (err instanceof ActivityNotFoundError) return finishWithout('stale');
     throw err;

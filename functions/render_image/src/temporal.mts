@@ -4,8 +4,14 @@
 // temporalio.envconfig read them), with the same two rules of ours as
 // smm_runtime.temporal_conn: the namespace defaults to smm-hub-core, and `default` is
 // refused. One AsyncCompletionClient per process, reused while warm; a rotated API key
-// reaches it without a restart, and a refused one makes the next call reconnect.
-import { AsyncCompletionClient, Connection, type ConnectionOptions } from '@temporalio/client';
+// reaches it without a restart (a refused call reads it again and is retried with it), and
+// a key refused again makes the next call reconnect.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type Interceptor, InterceptingCall } from '@grpc/grpc-js';
+import {
+  AsyncCompletionClient, Connection, type ConnectionOptions, defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+} from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { dataConverter } from './codec.mjs';
 import { secretString } from './secrets.mjs';
@@ -53,9 +59,43 @@ export interface ClientDeps {
     Promise<AsyncCompletionClient>;
 }
 
+// @temporalio/client 1.24's AsyncCompletionClient turns every gRPC error but NOT_FOUND into
+// an ActivityCompletionError that keeps the message and drops the status code
+// (lib/async-completion-client.js, handleError), so a refused key looked like a passing
+// fault. This interceptor, outermost (after the SDK's own retries), records each call's
+// final status in the async context the call was made in (withStatus).
+const callStatus = new AsyncLocalStorage<{ code: number | null }>();
+export const recordStatus: Interceptor = (options, nextCall) => {
+  const holder = callStatus.getStore();
+  return new InterceptingCall(nextCall(options), {
+    start: (metadata, listener, next) => next(metadata, {
+      onReceiveStatus: (status, nextStatus) => {
+        if (holder) holder.code = status.code;
+        nextStatus(status);
+      },
+    }),
+  });
+};
+
+// Runs one client call; an error it throws carries the call's gRPC status as `code`.
+export async function withStatus<R>(call: () => Promise<R>): Promise<R> {
+  const holder = { code: null as number | null };
+  try {
+    return await callStatus.run(holder, call);
+  } catch (err) {
+    const e = err as { code?: unknown } | null;
+    if (e && typeof e === 'object' && typeof e.code !== 'number' && holder.code !== null) {
+      Object.defineProperty(e, 'code', { value: holder.code, enumerable: true });
+    }
+    throw err;
+  }
+}
+
 const realDeps: ClientDeps = {
   secret: secretString,
-  connect: (config) => Connection.connect({ address: config.address, tls: config.tls, apiKey: config.apiKey }),
+  connect: (config) => Connection.connect({ address: config.address, tls: config.tls,
+    apiKey: config.apiKey,
+    interceptors: [recordStatus, makeGrpcRetryInterceptor(defaultGrpcRetryOptions())] }),
   // Sealed payloads when keys are configured: the shared server sees only ciphertext.
   client: async (connection, namespace, env) => new AsyncCompletionClient({
     connection: connection as Connection, namespace, dataConverter: await dataConverter(env) }),
@@ -104,4 +144,20 @@ export async function completionClient(env: Env = process.env, deps: ClientDeps 
     }
   }
   return current.client;
+}
+
+// The server refused this client's key mid-invocation: read the secret past its cache and,
+// when the key changed (a rotation that revoked the old one), give it to the open
+// connection. True when the refused call may be retried with it (as smm_runtime's
+// CachedClient.rekey); false when the key is the same (the refusal stands).
+export async function rekeyClient(env: Env = process.env, deps: ClientDeps = realDeps):
+  Promise<boolean> {
+  const secretArn = env.TEMPORAL_API_KEY ? undefined : env.SMM_TEMPORAL_API_KEY_SECRET_ARN;
+  if (!secretArn || !cached) return false;
+  const current = await cached;
+  const apiKey = await deps.secret(secretArn, true);
+  if (!apiKey || apiKey === current.apiKey) return false;
+  current.connection.setApiKey(apiKey);
+  current.apiKey = apiKey;
+  return true;
 }

@@ -63,6 +63,8 @@ REFUSED_STATUSES = frozenset(
         RPCStatusCode.UNKNOWN,
     }
 )
+# The answers to a key that is not (or no longer) valid: the one worth reading the key again.
+KEY_REFUSED = frozenset({RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED})
 RPC_TIMEOUT = timedelta(seconds=10)  # each call to the server; a hung one is retried
 LAMBDA_MARGIN_S = 3.0  # stop delivering this long before the invocation would be killed
 
@@ -250,11 +252,17 @@ class ActivityRunner:
         deadline = min(
             time.monotonic() + self._deliver_window, self._lambda_deadline - LAMBDA_MARGIN_S
         )
+        rekeyed = False
         while True:
             try:
                 await send()
                 return
             except RPCError as err:
+                if err.status in KEY_REFUSED and not rekeyed:
+                    rekeyed = True  # once: a key that is refused again stays refused
+                    if await self._clients.rekey(self._environ):
+                        self._logger.warning("Temporal refused the key; retrying with the new")
+                        continue
                 if err.status not in TRANSIENT_STATUSES or time.monotonic() + delay > deadline:
                     raise
                 self._logger.warning(
@@ -263,7 +271,9 @@ class ActivityRunner:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
-    async def _heartbeat(self, handle: AsyncActivityHandle, ctx: WorkContext) -> str:
+    async def _heartbeat(
+        self, handle: AsyncActivityHandle, ctx: WorkContext, rekeyed: bool = False
+    ) -> str:
         try:
             await handle.heartbeat(ctx.details(), rpc_timeout=RPC_TIMEOUT)
         except AsyncActivityCancelledError:
@@ -273,6 +283,14 @@ class ActivityRunner:
             if _is_not_found(err):
                 self._logger.info("attempt is no longer live (NotFound); stopping quietly")
                 return "stale"
+            if (
+                err.status in KEY_REFUSED
+                and not rekeyed
+                and await self._clients.rekey(self._environ)
+            ):
+                # The key was rotated and the old one revoked: the work goes on, on the new.
+                self._logger.warning("Temporal refused the key; heartbeating with the new")
+                return await self._heartbeat(handle, ctx, rekeyed=True)
             if err.status in REFUSED_STATUSES:
                 # No retry changes this answer; the next invocation connects anew (a
                 # rotated key is read again) while the attempt times out and is retried.

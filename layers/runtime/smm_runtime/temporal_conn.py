@@ -113,6 +113,20 @@ class CachedClient:
         cache) and connect anew next time."""
         self._client, self._refresh = None, True
 
+    async def rekey(self, environ: Mapping[str, str] | None = None) -> bool:
+        """The server refused this client's key: read the key again past its cache and, if
+        it changed (a rotation that revoked the old key), give it to the open connection.
+        True when the caller may retry with the new key; False when the key is unchanged
+        (the refusal stands) or there is no client yet."""
+        config = connect_config(environ, refresh_secret=True)
+        api_key = config.get("api_key")
+        async with self._lock:
+            if self._client is None or api_key == self._api_key:
+                return False
+            self._client.api_key = api_key
+            self._api_key = api_key
+            return True
+
     async def get(self, environ: Mapping[str, str] | None = None) -> Client:
         config = connect_config(environ, refresh_secret=self._refresh)
         self._refresh = False
