@@ -42,6 +42,10 @@ GRACE = timedelta(seconds=60)  # a told holder's time to renew before its slot i
 SNAPSHOT_WAITERS = 200  # the head of the queue the snapshot query shows
 # Executions from before replay a renewal after its release as they did (a readmission).
 NO_PHANTOM_PATCH = "semaphore-no-phantom-renewal"
+# Executions from before checked the history only after a wake-up: signals that carried it
+# past MAX_HISTORY in the activation before a wait left it waiting (up to the next lease or
+# IDLE_WAKEUP, hours) with the whole history to replay on every eviction.
+CONTINUE_BEFORE_WAIT_PATCH = "semaphore-continue-before-wait"
 
 
 # Unsandboxed: every requester signals this one workflow, and a burst of more than 100 signals
@@ -167,6 +171,27 @@ class SemaphoreWorkflow:
             del self._state.holders[permit_id]
             self._state.expired_total += 1
 
+    @staticmethod
+    def _history_full() -> bool:
+        info = workflow.info()
+        return info.get_current_history_length() > MAX_HISTORY or (
+            info.is_continue_as_new_suggested()
+        )
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(lambda: not self._sending)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            self._state.model_copy(
+                update={
+                    "waiters": [],
+                    "waiting": len(self._queue),
+                    "packed_waiters": pack_waiters(list(self._queue.values())),
+                    "released": list(self._released),
+                }
+            )
+        )
+
     @workflow.run
     async def run(self, state: SemaphoreState) -> None:
         del state  # built in __init__
@@ -174,25 +199,13 @@ class SemaphoreWorkflow:
             self._expire()
             self._grant()
             self._dirty = False
+            if self._history_full() and workflow.patched(CONTINUE_BEFORE_WAIT_PATCH):
+                await self._continue_as_new()  # before a wait that may last hours
             leases = [h.lease_until for h in self._state.holders.values()]
             wake = min(leases) - workflow.now() if leases else IDLE_WAKEUP
             with contextlib.suppress(asyncio.TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._dirty, timeout=max(wake, timedelta(seconds=1))
                 )
-            if (
-                workflow.info().get_current_history_length() > MAX_HISTORY
-                or workflow.info().is_continue_as_new_suggested()
-            ):
-                await workflow.wait_condition(lambda: not self._sending)
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    self._state.model_copy(
-                        update={
-                            "waiters": [],
-                            "waiting": len(self._queue),
-                            "packed_waiters": pack_waiters(list(self._queue.values())),
-                            "released": list(self._released),
-                        }
-                    )
-                )
+            if self._history_full():
+                await self._continue_as_new()

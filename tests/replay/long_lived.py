@@ -37,6 +37,8 @@ SEMAPHORE_THRESHOLD = ("orchestrator.cap.semaphore", "MAX_HISTORY", 40)
 RECORDED_WITH: dict[str, tuple[str, str, int]] = {
     "publish_continue_as_new": PUBLISH_THRESHOLD,
     "semaphore_continue_as_new": SEMAPHORE_THRESHOLD,
+    "semaphore_continue_before_wait": SEMAPHORE_THRESHOLD,
+    "semaphore_continued_before_wait": SEMAPHORE_THRESHOLD,
 }
 
 

@@ -1,6 +1,7 @@
 """The short upgrade soak in `make test`: workflows of the last release (RELEASED) waiting
-for approval, scheduled for later and mid-render when this code is deployed beside them,
-then alone. (`make upgrade-soak FROM=<ref>` runs the same from any release.)"""
+for approval (two of them after continuing as new), scheduled for later and mid-render when
+this code is deployed beside them, then alone. (`make upgrade-soak FROM=<ref>` runs the
+same from any release.)"""
 
 from __future__ import annotations
 
@@ -32,3 +33,5 @@ async def test_a_rolling_deploy_into_the_last_releases_workflows_loses_and_doubl
     # The deploy really met workflows at their waiting points.
     assert report.waiting_at_deploy["awaiting_approval"] == 3
     assert report.waiting_at_deploy["scheduled"] == 1
+    # Publishes that continued as new on the release's workers (their chains run on here).
+    assert report.waiting_at_deploy["publishes_continued_as_new"] >= 2

@@ -47,6 +47,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from orchestrator.cap.models import POOLS, semaphore_id
 from orchestrator.publish.postiz import PostizPublisher
 from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.render.video import RenderVideoWorkflow
@@ -73,6 +74,12 @@ class UpgradeConfig:
     from_ref: str = RELEASED
     videos: int = 4
     publishes: int = 6  # awaiting approval at the deploy
+    # Of those, reminded every second (the release allows it), so each has continued as new
+    # on the release's workers before the deploy.
+    continued: int = 2
+    # The server suggests continue-as-new at this many events (its default is 4,096): the
+    # publishes above and the semaphores continue as new within the soak.
+    suggest_continue_as_new_after: int = 60
     scheduled: int = 2  # approved before the deploy, publishing after it
     overlap_s: float = 15.0  # old and new workers side by side
     deadline_s: float = 600.0
@@ -94,6 +101,7 @@ class UpgradeReport:
     ledger_invariants_hold: bool = False
     leaked_permits: int = 0
     waiting_at_deploy: dict[str, int] = field(default_factory=dict)
+    runs_after: dict[str, int] = field(default_factory=dict)  # runs per kind, at the end
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -114,7 +122,7 @@ class UpgradeReport:
         return [
             f"upgrade from {self.from_ref} to this tree: workflows started {self.started}, "
             f"completed {self.completed}, failed {self.failed}, lost (stuck) {self.lost}",
-            f"waiting at the deploy: {self.waiting_at_deploy}",
+            f"waiting at the deploy: {self.waiting_at_deploy}; runs at the end: {self.runs_after}",
             f"non-determinism errors {self.nondeterminism} (workflow tasks failed: "
             f"{self.task_failures})",
             f"duplicate Postiz posts {self.duplicate_postiz_posts}, lost Postiz posts "
@@ -171,7 +179,12 @@ def _video(assets: dict[str, str], i: int) -> dict[str, Any]:
     }
 
 
-def _publish(assets: dict[str, str], i: int, bucket: str, at: datetime | None) -> PublishInput:
+def _publish(
+    assets: dict[str, str], i: int, bucket: str, at: datetime | None, remind: bool = False
+) -> PublishInput:
+    approval: dict[str, Any] = {"reviewers": ["ana@example.com"], "expire_after_s": 86_400}
+    if remind:
+        approval["reminder_every_s"] = 1
     return PublishInput.model_validate(
         {
             "creative": {"kind": "image", "spec": _image(assets, 2000 + i)},
@@ -182,7 +195,7 @@ def _publish(assets: dict[str, str], i: int, bucket: str, at: datetime | None) -
                 "publish_at": at.isoformat() if at else None,
                 "channel_settings": CHANNEL_SETTINGS,
             },
-            "approval": {"reviewers": ["ana@example.com"], "expire_after_s": 86_400},
+            "approval": approval,
             "distribution": {"follow_every_s": 1, "retry_window_s": 0},
             "output_bucket": bucket,
             "account": ACCOUNT,
@@ -218,16 +231,24 @@ async def _outcome(handle: WorkflowHandle[Any, Any], deadline: float) -> str:
     return f"lost: {handle.id}"
 
 
+async def runs_of(client: Client, workflow_id: str) -> list[str]:
+    """Every run of a workflow id (each continue-as-new starts one), oldest first."""
+    runs = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+    return runs[::-1]
+
+
 async def task_failures(client: Client, workflow_ids: list[str]) -> tuple[int, int]:
     """(non-determinism errors, workflow tasks failed) over every run of these workflows."""
     nondeterminism = failed = 0
     for workflow_id in workflow_ids:
-        async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
-            if event.event_type != EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-                continue
-            failed += 1
-            message = event.workflow_task_failed_event_attributes.failure.message
-            nondeterminism += "nondetermin" in message.lower()
+        for run_id in await runs_of(client, workflow_id):
+            handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+            async for event in handle.fetch_history_events():
+                if event.event_type != EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                    continue
+                failed += 1
+                message = event.workflow_task_failed_event_attributes.failure.message
+                nondeterminism += "nondetermin" in message.lower()
     return nondeterminism, failed
 
 
@@ -237,7 +258,13 @@ async def run_upgrade(config: UpgradeConfig, state_dir: Path, log_path: Path) ->
     deadline = began + config.deadline_s
     (state_dir / "release").mkdir()
     tree = release_tree(config.from_ref, state_dir / "release")
-    with log_path.open("w") as log, LocalStack(state_dir=state_dir / "stack", log=log) as stack:
+    dynamic = {"limit.historyCount.suggestContinueAsNew": config.suggest_continue_as_new_after}
+    with (
+        log_path.open("w") as log,
+        LocalStack(
+            state_dir=state_dir / "stack", log=log, temporal_dynamic_config=dynamic
+        ) as stack,
+    ):
         assets = upload_demo_assets(stack.s3(), stack.bucket, music_seconds=4)
         Ledger(stack.dynamodb(), stack.ledger_table).grant(ACCOUNT, 1_000_000, "upgrade-grant")
         # Allowed before the deploy, as the CHANGELOG tells operators (the release ignores it).
@@ -262,15 +289,21 @@ async def run_upgrade(config: UpgradeConfig, state_dir: Path, log_path: Path) ->
             for i in range(config.videos)
         ]  # fmt: skip
         later = datetime.now(UTC) + timedelta(seconds=config.overlap_s + 60)
-        publishes = [
+        reminded = range(config.scheduled, config.scheduled + config.continued)
+        started = [
             await client.start_workflow(
                 PublishCreativeWorkflow.run,
-                _publish(assets, i, stack.bucket, later if i < config.scheduled else None),
+                _publish(
+                    assets, i, stack.bucket, later if i < config.scheduled else None,
+                    remind=i in reminded,
+                ),
                 id=f"upgrade-publish-{i}-{uuid.uuid4().hex[:6]}",
                 task_queue=queue,
             )
             for i in range(config.publishes + config.scheduled)
-        ]
+        ]  # fmt: skip
+        # Handles on each chain's latest run: signals and queries follow continue-as-new.
+        publishes = [client.get_workflow_handle(h.id) for h in started]
         scheduled, waiting = publishes[: config.scheduled], publishes[config.scheduled :]
         report.started = len(videos) + len(publishes)
 
@@ -286,14 +319,27 @@ async def run_upgrade(config: UpgradeConfig, state_dir: Path, log_path: Path) ->
             )  # fmt: skip
 
         await _until(all_waiting, deadline, "every publish waiting on the release's workers")
+
+        async def all_continued() -> bool:
+            for handle in publishes[config.scheduled : config.scheduled + config.continued]:
+                if len(await runs_of(client, handle.id)) < 2:
+                    return False
+            return True
+
+        await _until(all_continued, deadline, "reminded publishes continued as new on the release")
         running = [
             v for v in videos
             if (await v.describe()).status == WorkflowExecutionStatus.RUNNING
         ]  # fmt: skip
+        semaphores = [semaphore_id(queue, pool) for pool in POOLS]
         report.waiting_at_deploy = {
             "awaiting_approval": len(waiting),
             "scheduled": len(scheduled),
             "videos_rendering": len(running),
+            "publishes_continued_as_new": sum(
+                [len(await runs_of(client, h.id)) > 1 for h in publishes]
+            ),
+            "semaphore_runs": sum([len(await runs_of(client, s)) for s in semaphores]),
         }
         # The rolling deploy: new workers join, both versions poll, then the old ones go.
         new = [stack.start_worker(env, name=f"new-worker-{n}") for n in (1, 2)]
@@ -316,8 +362,12 @@ async def run_upgrade(config: UpgradeConfig, state_dir: Path, log_path: Path) ->
             if o.startswith("completed") and o != "completed: published"
         ]
         report.nondeterminism, report.task_failures = await task_failures(
-            client, [h.id for h in videos + publishes]
+            client, [h.id for h in videos + publishes] + semaphores
         )
+        report.runs_after = {
+            "publishes": sum([len(await runs_of(client, h.id)) for h in publishes]),
+            "semaphores": sum([len(await runs_of(client, s)) for s in semaphores]),
+        }
         postiz = stack.double_state("postiz")
         stored = [p for p in postiz["posts"] if p["state"] != "DRAFT"]
         per_post = Counter((PostizPublisher.key_of(p), p["integration"]["id"]) for p in stored)

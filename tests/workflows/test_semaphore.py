@@ -303,9 +303,10 @@ async def test_signals_are_kept_across_continue_as_new(dev_env: WorkflowEnvironm
         # when more than 100 signals pile up behind an in-flight workflow task the server
         # fails that task (cause FORCE_CLOSE_COMMAND, "Task not found" in the worker's log)
         # and the next attempt replays up to 4,500 events. In the sandbox that replay was slow
-        # enough under load for the next burst to fail it again; once tasks timed out too, the
-        # server stretched each attempt's timeout (attempt 9: 168 s) and CI saw a stall of
-        # minutes. Unsandboxed, with eight CPU hogs beside it, it settles in under 30 s.
+        # enough under load for the next burst to fail it again (attempt 9: a 168 s timeout).
+        # And when the last attempt took every signal at once, the run armed its wait before
+        # looking at its history: it waited out the ghost's lease (a day) instead of
+        # continuing as new (CI, twice). Now: unsandboxed, and it looks before it waits.
         await eventually(settled, timeout=240, seen=seen)
         assert "ghost" in (await snapshot(latest)).holders
 
@@ -399,3 +400,25 @@ async def test_a_renewal_delivered_after_its_release_readmits_nobody(
 
 async def _holders(handle: WorkflowHandle[Any, Any], expected: set[str]) -> bool:
     return set((await snapshot(handle)).holders) == expected
+
+
+async def test_signals_that_fill_the_history_before_a_wait_continue_it_as_new(
+    dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signals queued while no worker polled arrive in one activation and carry the history
+    past its limit: the run used to arm its wait (a day here, the ghost's lease) and check
+    the history only when it woke, keeping the whole history for replay meanwhile."""
+    monkeypatch.setattr("orchestrator.cap.semaphore.MAX_HISTORY", 40)
+    queue = f"sem-{uuid.uuid4().hex[:6]}"
+    state = SemaphoreState(pool="p", capacity=1, holders={"ghost": ghost(timedelta(days=1))})
+    handle = await start(dev_env.client, queue, state)
+    for i in range(45):
+        await handle.signal("acquire", PermitRequest(permit_id=f"w{i}", workflow_id="gone"))
+    latest = dev_env.client.get_workflow_handle(handle.id)
+    async with Worker(dev_env.client, task_queue=queue, workflows=[SemaphoreWorkflow]):
+
+        async def continued() -> bool:
+            return (await latest.describe()).run_id != handle.first_execution_run_id
+
+        await eventually(continued, timeout=20)
+        assert (await snapshot(latest)).waiting == 45

@@ -7,6 +7,7 @@ Used by `smm-local dev`, `make demo`, the integration tests and the benchmarks.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -66,6 +67,9 @@ class LocalStack:
     # wait in QUEUE set the double's control (publish_delay_s, stick_next).
     postiz_publish_delay_s: float = 0.0
     function_env: dict[str, str] = field(default_factory=dict)  # for every function (benches)
+    # The dev server's dynamic config (e.g. a low limit.historyCount.suggestContinueAsNew, so
+    # long-lived workflows continue as new within a test).
+    temporal_dynamic_config: dict[str, Any] = field(default_factory=dict)
     # IAM as template.yaml grants it, on moto and the Lambda API (smm_local.principals).
     iam: bool = True
     # What `sam build` made (`make artifacts`, part of set-up): the functions run from it, laid
@@ -206,6 +210,8 @@ class LocalStack:
             "error",
             *search_attribute_flags(),
         ]
+        for key, value in self.temporal_dynamic_config.items():
+            argv += ["--dynamic-config-value", f"{key}={json.dumps(value)}"]
         argv += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
         wait_for_port(self.temporal_port, self._spawn("temporal", argv), "Temporal dev server")
 
