@@ -68,3 +68,23 @@ def test_holds_of_an_earlier_release_are_indexed_through_the_rollout_only(db: An
     assert len(open_holds(db, "ledger", late)) == 2
     ledger.release("acme", "before-upgrade", "release:old")
     assert [h["hold_id"] for h in open_holds(db, "ledger", late)] == ["during-rollout"]
+
+
+def test_a_hold_an_old_worker_settles_after_the_pass_leaves_the_index(db: Any) -> None:
+    """In a rolling deploy the pass indexes a hold, then a worker of the earlier release
+    captures it without removing the attribute (release 0.1.0's update): it must not be
+    listed as open, nor stay in the index."""
+    ledger = Ledger(db, "ledger")
+    ledger.grant("acme", 100, "g")
+    old_release_hold(db, "acme", "mid-render")
+    assert [h["hold_id"] for h in ledger.open_holds()] == ["mid-render"]
+    key = {"pk": {"S": "account#acme"}, "sk": {"S": "hold#mid-render"}}
+    db.update_item(  # what the earlier release's capture writes to the hold
+        TableName="ledger",
+        Key=key,
+        UpdateExpression="SET #s = :c",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":c": {"S": "captured"}},
+    )
+    assert ledger.open_holds() == []
+    assert "open_hold" not in db.get_item(TableName="ledger", Key=key)["Item"]

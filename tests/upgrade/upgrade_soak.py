@@ -303,7 +303,9 @@ async def run_upgrade(config: UpgradeConfig, state_dir: Path, log_path: Path) ->
             for i in range(config.publishes + config.scheduled)
         ]  # fmt: skip
         # Handles on each chain's latest run: signals and queries follow continue-as-new.
-        publishes = [client.get_workflow_handle(h.id) for h in started]
+        publishes = [
+            client.get_workflow_handle_for(PublishCreativeWorkflow.run, h.id) for h in started
+        ]
         scheduled, waiting = publishes[: config.scheduled], publishes[config.scheduled :]
         report.started = len(videos) + len(publishes)
 

@@ -9,6 +9,10 @@ for ``ROLLOUT`` after the first pass (recorded in ``INDEXED``), time for every o
 be drained; then they never scan again. Several workers doing a pass at once write the same
 values.
 
+During that rollout an old worker also settles holds the pass has indexed, without removing
+the attribute: a read drops such settled entries from the index (``_unlist``) and lists only
+holds whose status is held.
+
 The index is eventually consistent: a hold settled a moment ago may still be listed (the
 sweeper's release of a settled hold is a no-op) and one reserved a moment ago may not yet
 be (the sweeper leaves young holds alone anyway).
@@ -71,24 +75,45 @@ def index_old_holds(db: Any, table: str, now: datetime | None = None) -> int | N
     return given
 
 
+def _unlist(db: Any, table: str, item: dict[str, Any]) -> None:
+    """Drop a settled hold from the index (an old worker settled it after the pass)."""
+    try:
+        db.update_item(
+            TableName=table,
+            Key={"pk": item["pk"], "sk": item["sk"]},
+            UpdateExpression="REMOVE #o",
+            ConditionExpression="#s <> :held",
+            ExpressionAttributeNames={"#s": "status", "#o": ATTRIBUTE},
+            ExpressionAttributeValues={":held": HELD},
+        )
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+
+
 def open_holds(db: Any, table: str, now: datetime | None = None) -> list[dict[str, Any]]:
     """Every hold still held, with its owner."""
     index_old_holds(db, table, now)
-    return [
-        {
-            "account": item["pk"]["S"].removeprefix("account#"),
-            "hold_id": item["sk"]["S"].removeprefix("hold#"),
-            "amount": int(item["amount"]["N"]),
-            "at": item.get("at", {}).get("S"),
-            "workflow_id": item.get("owner_workflow_id", {}).get("S"),
-            "run_id": item.get("owner_run_id", {}).get("S"),
-        }
-        for item in _pages(
-            db.query,
-            TableName=table,
-            IndexName=INDEX,
-            KeyConditionExpression="#o = :held",
-            ExpressionAttributeNames={"#o": ATTRIBUTE},
-            ExpressionAttributeValues={":held": HELD},
+    holds = []
+    for item in _pages(
+        db.query,
+        TableName=table,
+        IndexName=INDEX,
+        KeyConditionExpression="#o = :held",
+        ExpressionAttributeNames={"#o": ATTRIBUTE},
+        ExpressionAttributeValues={":held": HELD},
+    ):
+        if item.get("status") != HELD:
+            _unlist(db, table, item)
+            continue
+        holds.append(
+            {
+                "account": item["pk"]["S"].removeprefix("account#"),
+                "hold_id": item["sk"]["S"].removeprefix("hold#"),
+                "amount": int(item["amount"]["N"]),
+                "at": item.get("at", {}).get("S"),
+                "workflow_id": item.get("owner_workflow_id", {}).get("S"),
+                "run_id": item.get("owner_run_id", {}).get("S"),
+            }
         )
-    ]
+    return holds
