@@ -55,7 +55,7 @@ from smm_local.demo_assets import upload_demo_assets
 from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
 from smm_runtime.account_channels import AccountChannels
-from smm_runtime.contract.publish_io import PublishInput
+from smm_runtime.contract.publish_io import PublishInput, PublishStatus
 from smm_runtime.contract.workflow_io import RenderVideoInput
 from smm_runtime.ledger import Ledger
 from smm_runtime.process_exit import exit_now
@@ -303,8 +303,8 @@ async def run_upgrade(config: UpgradeConfig, state_dir: Path, log_path: Path) ->
             for i in range(config.publishes + config.scheduled)
         ]  # fmt: skip
         # Handles on each chain's latest run: signals and queries follow continue-as-new.
-        publishes = [
-            client.get_workflow_handle_for(PublishCreativeWorkflow.run, h.id) for h in started
+        publishes: list[WorkflowHandle[Any, PublishStatus]] = [
+            client.get_workflow_handle(h.id, result_type=PublishStatus) for h in started
         ]
         scheduled, waiting = publishes[: config.scheduled], publishes[config.scheduled :]
         report.started = len(videos) + len(publishes)
