@@ -90,12 +90,17 @@ def runner_against(handle: RefusingHandle, logs: io.StringIO) -> ActivityRunner:
 
     class Clients:
         invalidated = 0
+        rekeyed = 0
 
         async def get(self, environ: Any = None) -> Any:
             return type("C", (), {"get_async_activity_handle": lambda _, task_token: handle})()
 
         def invalidate(self) -> None:
             Clients.invalidated += 1
+
+        async def rekey(self, environ: Any = None) -> bool:
+            Clients.rekeyed += 1
+            return False  # the secret still holds the refused key: the refusal stands
 
     runner._clients = Clients()  # type: ignore[assignment]
     return runner
@@ -127,6 +132,9 @@ def test_a_refused_heartbeat_stops_the_work_at_once(status: RPCStatusCode) -> No
     assert outcome == "refused" and seen == []  # refused at the first beat: no work at all
     assert [name for name, _ in handle.calls] == ["heartbeat"]
     assert type(runner._clients).invalidated == 1  # type: ignore[attr-defined]
+    # A refused key reads the secret once more (unchanged here); a bad token does not.
+    key_refused = status != RPCStatusCode.INVALID_ARGUMENT
+    assert type(runner._clients).rekeyed == int(key_refused)  # type: ignore[attr-defined]
 
 
 def test_a_whole_heartbeat_timeout_without_a_beat_stops_the_work() -> None:
