@@ -17,6 +17,7 @@ from moto import mock_aws
 from smm_local.template import repo_table_spec
 from smm_runtime.ledger import InsufficientCreditsError, Ledger, LedgerConflictError
 
+ACCOUNT = "acme"
 HOLDS = st.sampled_from([f"render-{i}" for i in range(5)])
 RUNS: dict[str, int] = {"examples": 0, "steps": 0}
 
@@ -31,14 +32,10 @@ class LedgerMachine(RuleBasedStateMachine):
     """Runs the real Ledger and a plain model side by side; they must always agree."""
 
     db: Any = None
-    table = ""
 
     def __init__(self) -> None:
         super().__init__()
-        # One table for every interleaving, an account of its own for each: a table per
-        # interleaving (a thousand, each with its index) cost moto twice the time.
-        self.account = f"acct-{uuid.uuid4().hex[:12]}"
-        self.ledger = Ledger(self.db, self.table)
+        self.ledger = Ledger(self.db, make_table(self.db))
         self.balance = self.granted = self.captured = 0
         self.holds: dict[str, dict[str, Any]] = {}
         self.done: dict[str, Any] = {}
@@ -52,7 +49,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.step()
         key = f"grant-{len(self.done) % 4 if repeat == 0 else uuid.uuid4().hex}"
         first = self.done.get(key)
-        result = self.ledger.grant(self.account, amount, key)
+        result = self.ledger.grant(ACCOUNT, amount, key)
         if first is None:
             self.done[key] = result
             self.balance += amount
@@ -65,13 +62,13 @@ class LedgerMachine(RuleBasedStateMachine):
         self.step()
         key = f"{hold}:reserve"
         if key in self.done:
-            assert self.ledger.reserve(self.account, hold, amount, key) == self.done[key]
+            assert self.ledger.reserve(ACCOUNT, hold, amount, key) == self.done[key]
             return
         if amount > self.balance:
             with pytest.raises(InsufficientCreditsError):
-                self.ledger.reserve(self.account, hold, amount, key)
+                self.ledger.reserve(ACCOUNT, hold, amount, key)
             return
-        self.done[key] = self.ledger.reserve(self.account, hold, amount, key)
+        self.done[key] = self.ledger.reserve(ACCOUNT, hold, amount, key)
         self.holds[hold] = {"amount": amount, "status": "held", "captured": 0}
         self.balance -= amount
 
@@ -80,14 +77,14 @@ class LedgerMachine(RuleBasedStateMachine):
         self.step()
         key = f"{hold}:capture"
         if key in self.done:
-            assert self.ledger.capture(self.account, hold, actual, key) == self.done[key]
+            assert self.ledger.capture(ACCOUNT, hold, actual, key) == self.done[key]
             return
         state = self.holds.get(hold)
         if state is None or state["status"] != "held":
             with pytest.raises(LedgerConflictError):
-                self.ledger.capture(self.account, hold, actual, key)
+                self.ledger.capture(ACCOUNT, hold, actual, key)
             return
-        self.done[key] = self.ledger.capture(self.account, hold, actual, key)
+        self.done[key] = self.ledger.capture(ACCOUNT, hold, actual, key)
         charged = min(actual, state["amount"])
         state.update(status="captured", captured=charged)
         self.balance += state["amount"] - charged
@@ -98,7 +95,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.step()
         key = f"{hold}:release"
         state = self.holds.get(hold)
-        result = self.ledger.release(self.account, hold, key)
+        result = self.ledger.release(ACCOUNT, hold, key)
         if key in self.done:
             assert result == self.done[key]
         elif state is not None and state["status"] == "held":
@@ -110,7 +107,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def books_balance(self) -> None:
-        current = self.ledger.balance(self.account)
+        current = self.ledger.balance(ACCOUNT)
         held = sum(h["amount"] for h in self.holds.values() if h["status"] == "held")
         assert current.granted == current.balance + current.captured + current.held
         assert current.balance >= 0
@@ -130,10 +127,7 @@ class LedgerMachine(RuleBasedStateMachine):
             TableName=self.ledger._table,
             ConsistentRead=True,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :hold)",
-            ExpressionAttributeValues={
-                ":pk": {"S": f"account#{self.account}"},
-                ":hold": {"S": "hold#"},
-            },
+            ExpressionAttributeValues={":pk": {"S": f"account#{ACCOUNT}"}, ":hold": {"S": "hold#"}},
         )["Items"]:
             stored[item["sk"]["S"].removeprefix("hold#")] = {
                 "status": item["status"]["S"],
@@ -147,7 +141,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         # The product's own reader of a hold agrees with the model at the end of each run.
         for hold, state in self.holds.items():
-            assert self.ledger.hold(self.account, hold) == state
+            assert self.ledger.hold(ACCOUNT, hold) == state
 
 
 @pytest.fixture
@@ -161,7 +155,6 @@ def dynamodb() -> Iterator[Any]:
 @pytest.mark.timeout(900)
 def test_ledger_invariants_hold_over_a_thousand_random_interleavings(dynamodb: Any) -> None:
     LedgerMachine.db = dynamodb
-    LedgerMachine.table = make_table(dynamodb)
     RUNS.update(examples=0, steps=0)
     test = LedgerMachine.TestCase
     test.settings = settings(
