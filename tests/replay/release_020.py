@@ -21,7 +21,7 @@ from orchestrator.cap.models import Holder, PermitRequest, RenewRequest, Semapho
 from orchestrator.cap.semaphore import SemaphoreWorkflow
 from orchestrator.publish.workflow import PublishCreativeWorkflow
 from orchestrator.worker import WORKFLOWS
-from tests.fakes import approval, publish_input, until_stage
+from tests.fakes import approval, publish_input, revise_then_approve, until_stage
 from tests.replay.long_lived import SEMAPHORE_THRESHOLD, lowered, runs_of
 from tests.workflows.test_publish_endings import Endings, FailingRevision
 
@@ -47,27 +47,12 @@ async def _approve(handle: WorkflowHandle[Any, Any]) -> None:
     await handle.signal("agent_approval", approval())
 
 
-async def _revise_fails_then_approve(handle: WorkflowHandle[Any, Any]) -> None:
-    await until_stage(handle, "awaiting_approval")
-    await handle.signal(
-        "agent_approval", approval("revise", changes={"props": {"quote": "Ship it today"}})
-    )
-    for _ in range(200):
-        status = await handle.query(PublishCreativeWorkflow.status)
-        if status.round == 2 and status.stage == "awaiting_approval":
-            break
-        await asyncio.sleep(0.05)
-    await handle.signal("agent_approval", approval())
-
-
 async def publish_billed_020(env: WorkflowEnvironment) -> Handles:
     return await _billed(env, "publish_billed_020", Endings(), _approve)
 
 
 async def publish_revision_failed(env: WorkflowEnvironment) -> Handles:
-    return await _billed(
-        env, "publish_revision_failed", FailingRevision(), _revise_fails_then_approve
-    )
+    return await _billed(env, "publish_revision_failed", FailingRevision(), revise_then_approve)
 
 
 async def semaphore_renewal_after_release(env: WorkflowEnvironment) -> Handles:
