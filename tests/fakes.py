@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -307,11 +307,12 @@ async def run_with_worker(
     fakes: PublishFakes,
     params: PublishInput,
     script: Any,
+    worker_client: Client | None = None,
     **worker_options: Any,
 ) -> PublishStatus:
     queue = f"tq-{uuid.uuid4()}"
     async with Worker(
-        env.client,
+        worker_client or env.client,
         task_queue=queue,
         workflows=[PublishCreativeWorkflow, GenerateImageWorkflow],
         activities=fakes.all(),

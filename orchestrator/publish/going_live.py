@@ -43,6 +43,19 @@ class GoingLive:
         return bool(self.channels) and all(c.state == "PUBLISHED" for c in self.channels.values())
 
 
+def count_alarm(waiting: list[str]) -> None:
+    """The alarm an operator can page on: a counter on the worker's SDK metrics endpoint
+    (SMM_TEMPORAL_METRICS_PORT), one per publish and channel. The SDK does not record
+    metrics while replaying, so a replay never counts an alarm twice."""
+    counter = workflow.metric_meter().create_counter(
+        "smm_postiz_not_publishing",
+        "due posts Postiz has not published an alarm period after they were due",
+        "posts",
+    )
+    for channel in waiting:
+        counter.add(1, {"channel": channel})
+
+
 def failures(result: FollowResult) -> dict[str, str]:
     why = {
         "ERROR": "Postiz could not publish it (its calendar shows the platform's reason)",
@@ -90,6 +103,7 @@ async def follow_until_live(
             return outcome
         if late > alarm_after and not alarmed:
             alarmed = True
+            count_alarm(waiting)
             on_alarm(waiting)
         every = timedelta(seconds=distribution.follow_every_s)
         pause = max(every, min(SLOW_FOLLOW, alarm_after)) if alarmed else every

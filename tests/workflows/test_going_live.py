@@ -7,8 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
+from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from orchestrator.publish.workflow import PublishCreativeWorkflow
@@ -61,11 +67,29 @@ async def test_a_due_post_postiz_sits_on_raises_the_alarm_then_goes_live(
     fakes = Fakes()
     # Followed every 30 s; the alarm after 1800 s late: ~60 reads of QUEUE, then live.
     fakes.postiz_states = [{"x-1": "QUEUE", "li-2": "QUEUE"}] * 70 + [{}]
-    status = await run_with_worker(skipping_env, fakes, publish_input(), approve)
+    # The worker's client runs on a runtime that buffers its metrics, as the worker's own
+    # runtime exports them to Prometheus: the alarm an operator pages on is a counter.
+    buffer = MetricBuffer(100_000)
+    metered = await Client.connect(
+        skipping_env.client.service_client.config.target_host,
+        namespace=skipping_env.client.namespace,
+        data_converter=skipping_env.client.data_converter,
+        runtime=Runtime(telemetry=TelemetryConfig(metrics=buffer)),
+    )
+    status = await run_with_worker(
+        skipping_env, fakes, publish_input(), approve, worker_client=metered
+    )
     stages = [u.data["engineStage"] for u in fakes.payload]
     assert "postiz_not_publishing" in stages and status.stage == "published"
     alarm = next(u for u in fakes.payload if u.data["engineStage"] == "postiz_not_publishing")
     assert "x-1, li-2" in alarm.data["engineError"]
+    updates = buffer.retrieve_updates()
+    counted = {
+        u.attributes["channel"]: u.value
+        for u in updates
+        if u.metric.name == "smm_postiz_not_publishing"
+    }
+    assert counted == {"x-1": 1, "li-2": 1}
 
 
 async def test_a_post_postiz_never_publishes_fails_after_the_bound(
