@@ -19,7 +19,7 @@ export NO_MKDOCS_2_WARNING := 1
 # `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
 DEMO_FLAGS ?= --auto-approve
 
-.PHONY: setup artifacts chromium schema layer-lock bench-inflight bench-long sam-tool lint typecheck validate docs test test-fast demo dev bench clean \
+.PHONY: setup admin artifacts chromium schema layer-lock bench-inflight bench-long sam-tool lint typecheck validate docs test test-fast demo dev bench clean \
 	record-histories soak upgrade-soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
@@ -65,6 +65,17 @@ infra/payload/node_modules/.installed: infra/payload/package.json infra/payload/
 ## the local stack's real Payload 3 app (SQLite), from its lock file
 infra/payload/app/node_modules/.installed: infra/payload/app/package.json infra/payload/app/package-lock.json
 	cd infra/payload/app && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## admin: Payload's Next.js admin for `make dev` and its browser test (the plugin's import
+## map, then `next build`: about 45 s on 2 cores); `make demo` does not need it
+PAYLOAD_APP := infra/payload/app
+ADMIN_INPUTS := $(wildcard $(PAYLOAD_APP)/*.mjs $(PAYLOAD_APP)/*.json $(PAYLOAD_APP)/build-admin.sh) \
+	$(shell find $(PAYLOAD_APP)/src -type f -not -name importMap.js 2>/dev/null)
+admin: $(PAYLOAD_APP)/.next/BUILD_ID
+$(PAYLOAD_APP)/.next/BUILD_ID: $(PAYLOAD_APP)/node_modules/.installed $(ADMIN_INPUTS)
+	@mkdir -p .local
+	$(PAYLOAD_APP)/build-admin.sh >.local/admin-build.log 2>&1 || { tail -40 .local/admin-build.log; exit 1; }
 	@touch $@
 
 ## the fonts layer as SAM builds it (Lato, the fallback chain, Twemoji), for the local stack
@@ -119,15 +130,15 @@ docs: setup
 	$(VENV)/bin/mkdocs build --strict --quiet
 
 ## test: set up, lint, type-check, validate the template, build the docs, run every test
-test: setup sam-tool chromium lint typecheck validate docs
+test: setup admin sam-tool chromium lint typecheck validate docs
 	$(VENV)/bin/python -m pytest
 
 ## demo: a real branded MP4 rendered by a Lambda function, dispatched by a Temporal workflow
 demo: setup
 	$(VENV)/bin/smm-local demo $(DEMO_FLAGS)
 
-## dev: the local stack + worker, kept up (Web UI on 8233)
-dev: setup
+## dev: the local stack + worker, kept up (Web UI on 8233, Payload's admin on 3000/admin)
+dev: setup admin
 	$(VENV)/bin/smm-local dev
 
 ## bench: dispatch latency (Lambda path vs in-worker) and worker memory with 1,000 in flight

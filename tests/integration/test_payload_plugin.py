@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
+from smm_local.payload_app import Person
 from smm_local.postiz_double import CHANNEL_SETTINGS
 from smm_local.stack import LocalStack
 from tests.integration.test_trigger_api import default_queue_worker
@@ -24,17 +25,9 @@ def test_editors_read_the_engine_fields_but_cannot_change_them(stack: LocalStack
     payload = stack.payload
     assert payload is not None
     editor_key = f"editor-{uuid.uuid4().hex}"
-    status, _ = payload.call(
-        "POST",
-        "users",
-        {
-            "email": f"editor-{uuid.uuid4().hex[:6]}@example.com",
-            "password": uuid.uuid4().hex,
-            "enableAPIKey": True,
-            "apiKey": editor_key,
-        },
+    payload.add_person(
+        Person(f"editor-{uuid.uuid4().hex[:6]}@example.com", uuid.uuid4().hex, api_key=editor_key)
     )
-    assert status == 201
     doc = f"plug-{uuid.uuid4().hex[:6]}"
     payload.create_doc("posts", doc)
     assert (
@@ -96,19 +89,7 @@ async def test_saving_a_ready_post_starts_one_publish_and_the_document_follows_i
     payload = stack.payload
     assert payload is not None
     editor = f"editor-{uuid.uuid4().hex}"
-    assert (
-        payload.call(
-            "POST",
-            "users",
-            {
-                "email": f"{editor[:14]}@example.com",
-                "password": uuid.uuid4().hex,
-                "enableAPIKey": True,
-                "apiKey": editor,
-            },
-        )[0]
-        == 201
-    )
+    payload.add_person(Person(f"{editor[:14]}@example.com", uuid.uuid4().hex, api_key=editor))
     doc = f"flow{uuid.uuid4().hex[:8]}"
     status, _ = payload.call(
         "POST",

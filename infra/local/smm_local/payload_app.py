@@ -1,6 +1,9 @@
-"""The real Payload 3 of the local stack (infra/payload/app: Payload's REST handler on a Node
-HTTP server, SQLite in the stack's state folder), and what tests and the demo do with it
-through its REST API, as the worker and an editor would."""
+"""The real Payload 3 of the local stack (infra/payload/app, SQLite in the stack's state
+folder), and what tests and the demo do with it through its REST API, as the worker and an
+editor would. Two ways to serve the same config: Payload's REST handler on a small Node
+server (starts in about a second: the tests and the demo), or Next.js with Payload's admin at
+/admin beside the same REST API (`admin=True`: `make dev` and the admin's browser test; it
+needs `make admin`'s build)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,21 @@ from smm_local.loopback import wait_for_port
 
 APP = Path(__file__).resolve().parents[2] / "payload" / "app"
 ENGINE_EMAIL = "engine@example.com"
+ADMIN_BUILD = APP / ".next" / "BUILD_ID"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who signs in to the admin (made on start, by the config's onInit)."""
+
+    email: str
+    password: str
+    roles: tuple[str, ...] = ("editor",)
+    api_key: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        person = {"email": self.email, "password": self.password, "roles": list(self.roles)}
+        return person | ({"apiKey": self.api_key} if self.api_key else {})
 
 
 @dataclass
@@ -29,11 +47,27 @@ class PayloadApp:
     log: Any = None
     user_slug: str = "users"
     env: dict[str, str] = field(default_factory=dict)  # e.g. the trigger's URL and secret
+    admin: bool = False  # Next.js with Payload's admin, not the REST-only server
+    people: tuple[Person, ...] = ()
     proc: subprocess.Popen[Any] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def manager(self) -> Person:
+        """The app's admin (only an admin adds people or changes roles): tests add editors
+        and viewers through it, by API key, as an admin would in the admin."""
+        return Person(
+            "admin@example.com", f"admin-{self.api_key}", ("admin",), f"admin-{self.api_key}"
+        )
+
+    def add_person(self, person: Person) -> None:
+        body = person.as_json() | ({"enableAPIKey": True} if person.api_key else {})
+        status, answer = self.call("POST", "users", body, key=self.manager.api_key)
+        if status != 201:
+            raise RuntimeError(f"Payload refused to add {person.email}: {answer}")
 
     def start(self) -> None:
         # Payload keys its API-key index with this secret: it must outlive the port, or a
@@ -45,11 +79,35 @@ class PayloadApp:
             "PAYLOAD_DATABASE_URL": f"file:{self.database.resolve()}",
             "SMM_PAYLOAD_ENGINE_EMAIL": ENGINE_EMAIL,
             "SMM_PAYLOAD_API_KEY": self.api_key,
-            "NODE_ENV": "development",
+            "NODE_ENV": "production" if self.admin else "development",
+            "NEXT_TELEMETRY_DISABLED": "1",
+            "SMM_PAYLOAD_USERS": json.dumps([p.as_json() for p in (*self.people, self.manager)]),
             **self.env,
         }
+        if self.admin:
+            if not ADMIN_BUILD.exists():
+                raise RuntimeError(
+                    f"Payload's admin is not built ({ADMIN_BUILD}): run `make admin`"
+                )
+            # A production server does not push the schema (it expects migrations): push it
+            # as the REST-only server does on its own start, then serve.
+            subprocess.run(
+                ["node", "prepare-db.mjs"],
+                cwd=APP,
+                env={**env, "NODE_ENV": "development"},
+                stdout=self.log or subprocess.DEVNULL,
+                stderr=subprocess.STDOUT if self.log else subprocess.DEVNULL,
+                check=True,
+                timeout=120,
+            )
+        next_bin = str(APP / "node_modules" / ".bin" / "next")
+        command = (
+            [next_bin, "start", "-H", "127.0.0.1", "-p", str(self.port)]
+            if self.admin
+            else ["node", "server.mjs", "--port", str(self.port)]
+        )
         self.proc = subprocess.Popen(
-            ["node", "server.mjs", "--port", str(self.port)],
+            command,
             cwd=APP,
             env=env,
             stdout=self.log or subprocess.DEVNULL,
@@ -57,6 +115,10 @@ class PayloadApp:
             start_new_session=True,
         )
         wait_for_port(self.port, self.proc, "Payload", timeout=120)
+        if self.admin:
+            # Next.js starts Payload on the first request; its onInit makes the engine's
+            # user. Answered (401 or 200) means ready.
+            self.call("GET", "users/me")
 
     def stop(self) -> None:
         """Payload down: connections are refused until ``start``."""

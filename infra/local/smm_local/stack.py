@@ -21,7 +21,7 @@ import boto3
 from orchestrator.visibility.attributes import search_attribute_flags
 from smm_local.local_files import bin_path, local_payload_keys
 from smm_local.loopback import free_port, get_json, post_json, wait_for_port
-from smm_local.payload_app import PayloadApp
+from smm_local.payload_app import PayloadApp, Person
 from smm_local.principals import ADMIN_KEY, OPERATOR, SECRET_KEY, WORKER, credentials
 from smm_local.template import repo_table_spec
 
@@ -75,6 +75,10 @@ class LocalStack:
     # What `sam build` made (`make artifacts`, part of set-up): the functions run from it, laid
     # out as Lambda lays them out (smm_local.lambda_emulator.sandbox).
     artifacts: Path = ROOT / ".aws-sam" / "build"
+    # Payload's Next.js admin at /admin instead of the REST-only server (`make admin` builds
+    # it), with these people able to sign in.
+    payload_admin: bool = False
+    payload_people: tuple[Person, ...] = ()
 
     @property
     def temporal_address(self) -> str:
@@ -290,6 +294,8 @@ class LocalStack:
             database,
             self.log,
             env={"SMM_TRIGGER_URL": self.trigger_url, "SMM_TRIGGER_SECRET": self.trigger_secret},
+            admin=self.payload_admin,
+            people=self.payload_people,
         )
         self.payload.start()
 

@@ -1,34 +1,24 @@
 // @ts-check
 // Payload's own REST handler (`handleEndpoints`, exported by `payload`) behind a small Node
-// HTTP server: the real REST API, auth and access control, without Next.js. On start it
-// makes sure the engine's API user exists with the API key the worker uses.
+// HTTP server: the real REST API, auth and access control, without Next.js, for the tests and
+// the demo (which need no admin and start in about a second). `make dev` serves the same
+// config with Payload's Next.js admin instead (`next start`, see src/app). The engine's API
+// user is made on start, by the config's onInit (users.mjs).
 //   node server.mjs --port 3100   (env: PAYLOAD_SECRET, PAYLOAD_DATABASE_URL,
 //                                  SMM_PAYLOAD_ENGINE_EMAIL, SMM_PAYLOAD_API_KEY)
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { getPayload, handleEndpoints } from 'payload';
 
 import config from './payload.config.mjs';
 
 const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
-const email = process.env.SMM_PAYLOAD_ENGINE_EMAIL ?? 'engine@example.com';
-const apiKey = process.env.SMM_PAYLOAD_API_KEY ?? '';
-if (!port || !apiKey || !process.env.PAYLOAD_SECRET) {
+if (!port || !process.env.SMM_PAYLOAD_API_KEY || !process.env.PAYLOAD_SECRET) {
   console.error('usage: PAYLOAD_SECRET=... SMM_PAYLOAD_API_KEY=... node server.mjs --port N');
   process.exit(2);
 }
 
 const started = Date.now();
 const payload = await getPayload({ config });
-const existing = await payload.find({ collection: 'users', where: { email: { equals: email } } });
-if (existing.docs.length === 0) {
-  await payload.create({ collection: 'users', data: {
-    email, password: randomBytes(24).toString('hex'), enableAPIKey: true, apiKey } });
-} else {
-  // A kept database (a restarted dev stack): the engine's key is this run's.
-  await payload.update({ collection: 'users', id: existing.docs[0].id,
-    data: { enableAPIKey: true, apiKey } });
-}
 
 const server = http.createServer(async (incoming, outgoing) => {
   try {
