@@ -5,16 +5,21 @@ phone and desktop widths are saved under test-artifacts/ (admin-*.png)."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page, async_playwright
 
+from smm_local.demo_assets import upload_demo_assets
 from smm_local.payload_app import Person
 from smm_local.stack import LocalStack
+from smm_runtime.temporal_conn import connect
 from tests.integration.conftest import ARTIFACTS
 from tests.integration.test_review_page_browser import ARGS, CHROMIUM
 
@@ -39,8 +44,12 @@ def admin_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             payload_people=(EDITOR, VIEWER),
         ) as running,
     ):
+        upload_demo_assets(running.s3(), running.bucket, music_seconds=4)  # the "demo" kit
         running.start_worker()
         yield running
+        # Payload's uploads and reads went through as template.yaml's PayloadMediaPolicy.
+        denied = [d for d in running.iam_seen()["denials"] if "iam-probe" not in d["resource"]]
+    assert not denied, f"the template's IAM denied: {denied}"
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -97,8 +106,11 @@ async def test_an_editor_signs_in_and_each_post_carries_the_engine_panel(
         await panel.wait_for()
         assert await panel.get_attribute("data-stage") == "none"
         assert await panel.inner_text() == "Not sent to the creative engine yet."
-        # The engine's fields are the engine's: read-only for an editor.
-        assert await page.locator("#field-engineStage").is_disabled()
+        # The engine's fields are the engine's: the panel presents them, no raw field shows.
+        assert not await page.locator("#field-engineStage").is_visible()
+        # Composing needs no JSON: the plugin's fields, and no JSON editor on the page.
+        await page.get_by_label("Headline").wait_for()
+        assert await page.locator(".json-field, .code-editor").count() == 0
         await page.screenshot(path=shot(f"new-post-{name}"), full_page=True)
         await page.close()
 
@@ -111,3 +123,88 @@ async def test_the_engine_keeps_writing_through_the_admins_api(admin_stack: Loca
         "PATCH", f"posts/{doc['id']}", {"engineStage": "rendering", "engineSeq": 1}
     )
     assert status == 200 and answer["doc"]["engineStage"] == "rendering"
+
+
+def a_photo(folder: Path) -> Path:
+    """An editor's photo: a JPEG with some detail."""
+    path = folder / f"team-{secrets.token_hex(3)}.jpg"
+    img = Image.new("RGB", (1200, 800), (18, 40, 70))
+    draw = ImageDraw.Draw(img)
+    for i in range(12):
+        x, y, r = (i * 211) % 1200, (i * 137) % 800, 60 + (i * 29) % 120
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(200, 80 + i * 10, 60))
+    img.save(path, format="JPEG", quality=90)
+    return path
+
+
+async def upload_photo(page: Page, stack: LocalStack, photo: Path, alt: str) -> None:
+    """The media collection's own create view: choose a file, describe it, save."""
+    assert stack.payload is not None
+    await page.goto(f"{stack.payload.url}/admin/collections/engine-media/create")
+    await page.locator("input[type=file]").set_input_files(str(photo))
+    await page.get_by_label("Description").fill(alt)
+    await page.get_by_role("button", name="Save").click()
+    await page.wait_for_url(re.compile(r".*/admin/collections/engine-media/\d+$"))
+
+
+async def choose(page: Page, field: str, option: str) -> None:
+    """A Payload select (react-select): open it, pick the option by its label."""
+    await page.locator(f"#field-composer__{field}").click()
+    await page.locator(".rs__option", has_text=option).first.click()
+
+
+async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_it(
+    admin_stack: LocalStack, browser: Browser, tmp_path: Path
+) -> None:
+    assert admin_stack.payload is not None
+    page = await sign_in(browser, admin_stack, EDITOR, DESKTOP)
+    photo = a_photo(tmp_path)
+    await upload_photo(page, admin_stack, photo, "The team at work")
+    # The storage adapter wrote it to the engine's bucket, under the unowned media prefix.
+    keys = [
+        o["Key"]
+        for o in admin_stack.s3()
+        .list_objects_v2(Bucket=admin_stack.bucket, Prefix="assets/payload-media/")
+        .get("Contents", [])
+    ]
+    assert keys == [f"assets/payload-media/{photo.name}"]
+
+    doc = f"adm{secrets.token_hex(4)}"
+    await page.goto(f"{admin_stack.payload.url}/admin/collections/posts/create")
+    await page.locator("#field-id").fill(doc)
+    await page.locator("#field-title").fill("Spring launch")
+    await page.get_by_label("Headline").fill("Made for spring")
+    await page.get_by_label("Byline").fill("Ana")
+    await page.locator("#field-composer__caption").fill("Our spring range is here")
+    await page.get_by_role("button", name="Choose from existing").click()
+    await page.locator(".list-drawer").get_by_text("The team at work").first.click()
+    await choose(page, "channels", "x-1 (x)")
+    await page.get_by_label("Ready: send it to the creative engine").check()
+    await page.screenshot(path=shot("composed-desktop"), full_page=True)
+    await page.get_by_role("button", name="Save").click()
+    await page.wait_for_url(f"**/admin/collections/posts/{doc}")
+
+    for _ in range(150):
+        fetched = admin_stack.payload.doc("posts", doc) or {}
+        if fetched.get("engineStage") == "awaiting_approval":
+            break
+        await asyncio.sleep(0.4)
+    assert fetched.get("engineStage") == "awaiting_approval", fetched
+    await page.reload()
+    panel = page.locator(".creative-engine-status")
+    assert await panel.get_attribute("data-stage") == "awaiting_approval"
+    await page.screenshot(path=shot("awaiting-approval-desktop"), full_page=True)
+    # The engine was asked for what the editor composed: the uploaded photo as an s3://
+    # object (never a URL), the headline, the channel with its settings.
+    client = await connect(environ=admin_stack.env())
+    history = await client.get_workflow_handle(f"payload-posts-{doc}").fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    (asked,) = await client.data_converter.decode(started.input.payloads)  # JSON, untyped
+    props = asked["creative"]["spec"]["props"]
+    assert props == {
+        "quote": "Made for spring",
+        "author": "Ana",
+        "avatar": f"s3://{admin_stack.bucket}/assets/payload-media/{photo.name}",
+    }
+    assert asked["post"]["integrations"] == ["x-1"]
+    assert asked["post"]["channel_settings"] == {"x-1": {"who_can_reply_post": "everyone"}}

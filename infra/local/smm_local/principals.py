@@ -21,6 +21,7 @@ ADMIN_KEY = "local"
 SECRET_KEY = "local"  # the emulated endpoints check who signed, not the signature
 WORKER = "WorkerPolicy"
 OPERATOR = "OperatorPolicy"
+PAYLOAD_MEDIA = "PayloadMediaPolicy"  # Payload's uploads (the plugin's media collection)
 
 
 def credentials(principal: str) -> dict[str, str]:

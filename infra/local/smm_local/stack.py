@@ -22,7 +22,15 @@ from orchestrator.visibility.attributes import search_attribute_flags
 from smm_local.local_files import bin_path, local_payload_keys
 from smm_local.loopback import free_port, get_json, post_json, wait_for_port
 from smm_local.payload_app import PayloadApp, Person
-from smm_local.principals import ADMIN_KEY, OPERATOR, SECRET_KEY, WORKER, credentials
+from smm_local.postiz_double import CHANNEL_SETTINGS, DEFAULT_INTEGRATIONS
+from smm_local.principals import (
+    ADMIN_KEY,
+    OPERATOR,
+    PAYLOAD_MEDIA,
+    SECRET_KEY,
+    WORKER,
+    credentials,
+)
 from smm_local.template import repo_table_spec
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -293,7 +301,24 @@ class LocalStack:
             self.payload_key,
             database,
             self.log,
-            env={"SMM_TRIGGER_URL": self.trigger_url, "SMM_TRIGGER_SECRET": self.trigger_secret},
+            env={
+                "SMM_TRIGGER_URL": self.trigger_url,
+                "SMM_TRIGGER_SECRET": self.trigger_secret,
+                # Composing in the admin: the double's integrations with the settings each
+                # is posted with, and uploads to the engine's bucket as Payload's own
+                # principal (template.yaml's PayloadMediaPolicy).
+                "SMM_PAYLOAD_CHANNELS": json.dumps(
+                    [
+                        {"id": channel, "label": f"{channel} ({provider})", "settings": settings}
+                        for channel, provider in DEFAULT_INTEGRATIONS.items()
+                        if (settings := CHANNEL_SETTINGS.get(channel)) is not None
+                    ]
+                ),
+                "SMM_PAYLOAD_BUCKET": self.bucket,
+                "SMM_PAYLOAD_S3_ENDPOINT": self.moto_url,
+                **LOCAL_CREDENTIALS,
+                **credentials(PAYLOAD_MEDIA),
+            },
             admin=self.payload_admin,
             people=self.payload_people,
         )

@@ -8,6 +8,9 @@ export NEXT_TELEMETRY_DISABLED=1
 export PAYLOAD_CONFIG_PATH="$PWD/payload.config.mjs"
 export PAYLOAD_SECRET=build-only
 export PAYLOAD_DATABASE_URL="file:$PWD/.next-build.db"
+# The storage adapter is part of the config only with an S3 endpoint; the import map must
+# hold its client component, whichever endpoint the server is started with.
+export SMM_PAYLOAD_S3_ENDPOINT=http://127.0.0.1:9
 node_modules/.bin/payload generate:importmap
 node_modules/.bin/next build
 rm -f .next-build.db

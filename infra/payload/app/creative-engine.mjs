@@ -7,6 +7,11 @@
 
 import { createHmac, randomUUID } from 'node:crypto';
 
+import { s3Storage } from '@payloadcms/storage-s3';
+
+import { composeGroup, composedRequest, MEDIA_SLUG, mediaCollection, mediaPrefix }
+  from './compose.mjs';
+
 /**
  * @typedef {object} CreativeEngineOptions
  * @property {string[]} collections slugs of the collections that publish through the engine
@@ -19,6 +24,14 @@ import { createHmac, randomUUID } from 'node:crypto';
  *   while the document is not ready to publish
  * @property {string} [statusComponent] the admin's status panel (engine-status.mjs) as a
  *   Payload component path from the config's folder; default '/engine-status.mjs#EngineStatus'
+ * @property {import('./compose.mjs').ComposeOptions & {s3?: import('@aws-sdk/client-s3').S3ClientConfig}} [compose]
+ *   composing in the admin without JSON (compose.mjs): the "Creative" fields, the media
+ *   collection and, with `s3`, its storage in the engine's bucket (@payloadcms/storage-s3)
+ */
+
+/**
+ * @typedef {(doc: Record<string, any>, payload: import('payload').Payload, collection: string)
+ *   => Promise<Record<string, any> | null>} StartRequest
  */
 
 export const START_TASK = 'creativeEngineStart';
@@ -37,7 +50,8 @@ const signedIn = ({ req }) => Boolean(req.user);
  */
 export function engineFields(email) {
   const access = { read: signedIn, create: onlyTheEngine(email), update: onlyTheEngine(email) };
-  const admin = { readOnly: true, position: /** @type {const} */ ('sidebar') };
+  // The status panel presents them; the admin shows no raw field (the API returns them all).
+  const admin = { readOnly: true, position: /** @type {const} */ ('sidebar'), hidden: true };
   return [
     { name: 'engineStage', type: 'text', access, admin, index: true },
     { name: 'engineWorkflowId', type: 'text', access, admin },
@@ -48,7 +62,7 @@ export function engineFields(email) {
     { name: 'engineError', type: 'textarea', access, admin },
     { name: 'engineReminder', type: 'number', access, admin },
     { name: 'engineReviewSentTo', type: 'json', access, admin },
-    { name: 'engineSeq', type: 'number', access, admin: { ...admin, hidden: true } },
+    { name: 'engineSeq', type: 'number', access, admin },
   ];
 }
 
@@ -101,12 +115,12 @@ export async function callTrigger(trigger, path, body, requestId = randomUUID())
  * Saving a ready document queues a job (in Payload's own queue, in the same transaction as
  * the save) instead of calling the engine: the editor's save never waits on it, and a job
  * that fails is retried by Payload.
- * @param {(doc: Record<string, any>) => Record<string, any> | null} publishRequest
+ * @param {StartRequest} publishRequest
  * @returns {import('payload').CollectionAfterChangeHook}
  */
 const queueStart = (publishRequest) => async ({ collection, doc, req, context }) => {
   if (context?.creativeEngine || doc.engineWorkflowId) return doc; // ours, or started already
-  const request = publishRequest(doc);
+  const request = await publishRequest(doc, req.payload, collection.slug);
   if (request === null) return doc;
   await req.payload.jobs.queue({ task: START_TASK, queue: QUEUE, req,
     // One request id for the job and all its retries: the engine's answer to a retry is the
@@ -152,28 +166,60 @@ const statusPanel = (options) => ({
 });
 
 /**
+ * What a saved document asks the engine for: the app's `publishRequest` first, else, with
+ * `compose`, the composed fields once the editor marked them ready.
+ * @param {CreativeEngineOptions} options
+ * @returns {StartRequest | null}
+ */
+function startRequest(options) {
+  const { publishRequest, compose } = options;
+  if (!publishRequest && !compose) return null;
+  return async (doc, payload, collection) => {
+    const own = publishRequest ? publishRequest(doc) : null;
+    if (own !== null) return own;
+    return compose && doc.composer?.ready
+      ? composedRequest(doc, payload, compose, collection) : null;
+  };
+}
+
+/**
  * @param {CreativeEngineOptions} options
  * @returns {import('payload').Plugin}
  */
 export function creativeEngine(options) {
   const email = options.engineUserEmail ?? 'engine@example.com';
-  const starts = options.trigger && options.publishRequest;
-  return (config) => ({
-    ...config,
-    collections: (config.collections ?? []).map((collection) =>
-      options.collections.includes(collection.slug)
-        ? { ...collection, fields: [...collection.fields, statusPanel(options),
-          ...engineFields(email)],
-          hooks: { ...collection.hooks,
-            beforeChange: [...(collection.hooks?.beforeChange ?? []), keepNewestEngineReport],
-            afterChange: [...(collection.hooks?.afterChange ?? []),
-              ...(starts && options.publishRequest ? [queueStart(options.publishRequest)] : [])] } }
-        : collection),
-    jobs: !starts || !options.trigger ? config.jobs : {
-      ...config.jobs,
-      tasks: [...(config.jobs?.tasks ?? []), startTask(options.trigger)],
-      // A long-running server works its queue every second (serverless: run it yourself).
-      autoRun: config.jobs?.autoRun ?? [{ cron: '* * * * * *', queue: QUEUE }],
-    },
-  });
+  const start = options.trigger ? startRequest(options) : null;
+  const compose = options.compose;
+  return async (config) => {
+    /** @type {import('payload').Config} */
+    const next = {
+      ...config,
+      collections: [
+        ...(config.collections ?? []).map((collection) =>
+          options.collections.includes(collection.slug)
+            ? { ...collection, fields: [...collection.fields,
+              ...(compose ? [composeGroup(compose)] : []), statusPanel(options),
+              ...engineFields(email)],
+            hooks: { ...collection.hooks,
+              beforeChange: [...(collection.hooks?.beforeChange ?? []), keepNewestEngineReport],
+              afterChange: [...(collection.hooks?.afterChange ?? []),
+                ...(start ? [queueStart(start)] : [])] } }
+            : collection),
+        ...(compose ? [mediaCollection(compose)] : []),
+      ],
+      jobs: !start || !options.trigger ? config.jobs : {
+        ...config.jobs,
+        tasks: [...(config.jobs?.tasks ?? []), startTask(options.trigger)],
+        // A long-running server works its queue every second (serverless: run it yourself).
+        autoRun: config.jobs?.autoRun ?? [{ cron: '* * * * * *', queue: QUEUE }],
+      },
+    };
+    if (!compose?.s3) return next;
+    // The editors' files in the engine's bucket under the account's prefix: the engine
+    // reads them as s3:// objects, as it reads any media.
+    return s3Storage({
+      bucket: compose.bucket, config: compose.s3,
+      collections: { [compose.mediaSlug ?? MEDIA_SLUG]: { prefix: mediaPrefix(compose) } },
+    })(next);
+  };
 }

@@ -41,20 +41,33 @@ export default buildConfig({
       fields: [
         { name: 'id', type: 'text', required: true }, // the documents tests and the demo name
         { name: 'title', type: 'text' },
-        // What an editor fills in to publish through the engine.
-        { name: 'caption', type: 'textarea' },
-        { name: 'channels', type: 'json' },
+        // The API's way to publish (the tests, the demo, the soak): the whole request as JSON.
+        // Editors compose in the plugin's "Creative" group instead, so the admin hides these.
+        { name: 'caption', type: 'textarea', admin: { hidden: true } },
+        { name: 'channels', type: 'json', admin: { hidden: true } },
         // Postiz settings per channel, e.g. {"x-1": {"who_can_reply_post": "everyone"}}.
-        { name: 'channelSettings', type: 'json' },
-        { name: 'creative', type: 'json' },
-        { name: 'reviewers', type: 'json' },
-        { name: 'ready', type: 'checkbox', defaultValue: false },
+        { name: 'channelSettings', type: 'json', admin: { hidden: true } },
+        { name: 'creative', type: 'json', admin: { hidden: true } },
+        { name: 'reviewers', type: 'json', admin: { hidden: true } },
+        { name: 'ready', type: 'checkbox', defaultValue: false, admin: { hidden: true } },
       ],
     },
   ],
   plugins: [creativeEngine({
     collections: ['posts'],
     engineUserEmail,
+    // Composing in the admin: the Postiz integrations the engine posts to, with the settings
+    // each is posted with, the brand kits editors choose from, and the engine's bucket for
+    // uploads (the local S3; signed as template.yaml's PayloadMediaPolicy).
+    compose: {
+      channels: JSON.parse(process.env.SMM_PAYLOAD_CHANNELS || '[]'),
+      brandKits: [{ label: 'Demo Co.', id: 'demo' }],
+      bucket: process.env.SMM_PAYLOAD_BUCKET ?? 'smm-local-creative',
+      account: process.env.SMM_PAYLOAD_ACCOUNT || undefined,
+      s3: process.env.SMM_PAYLOAD_S3_ENDPOINT ? {
+        endpoint: process.env.SMM_PAYLOAD_S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true,
+      } : undefined,
+    },
     trigger: process.env.SMM_TRIGGER_URL
       ? { url: process.env.SMM_TRIGGER_URL, secret: process.env.SMM_TRIGGER_SECRET ?? '' }
       : undefined,
