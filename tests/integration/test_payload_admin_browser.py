@@ -5,7 +5,6 @@ phone and desktop widths are saved under test-artifacts/ (admin-*.png)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -16,6 +15,7 @@ import pytest_asyncio
 from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page, async_playwright
 
+from orchestrator.publish.workflow import PublishCreativeWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.payload_app import Person
 from smm_local.stack import LocalStack
@@ -184,15 +184,15 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
     await page.get_by_role("button", name="Save").click()
     await page.wait_for_url(f"**/admin/collections/posts/{doc}")
 
-    for _ in range(150):
-        fetched = admin_stack.payload.doc("posts", doc) or {}
-        if fetched.get("engineStage") == "awaiting_approval":
-            break
-        await asyncio.sleep(0.4)
-    assert fetched.get("engineStage") == "awaiting_approval", fetched
-    await page.reload()
+    # The panel follows the engine by itself (no reload): sending, rendering, then the
+    # render to review, with the decision form for an editor.
     panel = page.locator(".creative-engine-status")
-    assert await panel.get_attribute("data-stage") == "awaiting_approval"
+    await page.locator('.creative-engine-status[data-stage="awaiting_approval"]').wait_for(
+        timeout=90_000
+    )
+    preview = page.locator(".creative-engine-previews img").first
+    assert await preview.evaluate("async (i) => { await i.decode(); return i.naturalWidth; }") > 0
+    assert await page.get_by_role("button", name="Approve").is_visible()
     await page.screenshot(path=shot("awaiting-approval-desktop"), full_page=True)
     # The engine was asked for what the editor composed: the uploaded photo as an s3://
     # object (never a URL), the headline, the channel with its settings.
@@ -208,3 +208,54 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
     }
     assert asked["post"]["integrations"] == ["x-1"]
     assert asked["post"]["channel_settings"] == {"x-1": {"who_can_reply_post": "everyone"}}
+
+    # A viewer sees the same panel and preview, and no decision.
+    viewer = await sign_in(browser, admin_stack, VIEWER, PHONE)
+    await viewer.goto(f"{admin_stack.payload.url}/admin/collections/posts/{doc}")
+    await viewer.locator('.creative-engine-status[data-stage="awaiting_approval"]').wait_for()
+    await viewer.locator(".creative-engine-previews img").first.wait_for()
+    assert await viewer.get_by_role("button", name="Approve").count() == 0
+    assert await viewer.get_by_role("button", name="Request changes").count() == 0
+    assert await viewer.locator("#field-composer__headline").is_disabled()  # read-only post
+    await viewer.screenshot(path=shot("viewer-phone"), full_page=True)
+    # Nor can the viewer decide through the API behind the buttons.
+    refused = await viewer.request.post(
+        f"{admin_stack.payload.url}/api/posts/{doc}/engine-decision",
+        data={"decision": "approve"},
+    )
+    assert refused.status == 403
+    await viewer.close()
+
+    # The editor asks for a warmer headline; round 2 renders it and waits again.
+    await page.get_by_label("Comment").fill("Warmer, please")
+    await page.get_by_label("Quote").fill("Made for a warm spring")
+    await page.get_by_role("button", name="Request changes").click()
+    await page.get_by_text("round 2").wait_for(timeout=90_000)
+    await page.locator('.creative-engine-status[data-stage="awaiting_approval"]').wait_for(
+        timeout=90_000
+    )
+    assert await page.get_by_label("Quote").input_value() == "Made for a warm spring"
+    last = page.locator(".creative-engine-last-decision")
+    assert await last.inner_text() == "Round 1: revise by editor@example.com"
+    await page.get_by_role("button", name="Approve").click()
+    live = page.locator(".creative-engine-live a")
+    await live.wait_for(timeout=120_000)
+    assert (await live.inner_text()).startswith("https://")
+    await panel.get_by_text("published").wait_for()
+    await page.screenshot(path=shot("published-desktop"), full_page=True)
+    phone = await sign_in(browser, admin_stack, EDITOR, PHONE)
+    await phone.goto(f"{admin_stack.payload.url}/admin/collections/posts/{doc}")
+    await phone.locator(".creative-engine-live a").wait_for()
+    await phone.screenshot(path=shot("published-phone"), full_page=True)
+    await phone.close()
+
+    # Recorded as the person who decided, in the workflow and on the document.
+    handle = client.get_workflow_handle_for(PublishCreativeWorkflow.run, f"payload-posts-{doc}")
+    status = await handle.query(PublishCreativeWorkflow.status)
+    decided = [(a.decision, a.reviewer, a.accepted) for a in status.approvals]
+    assert decided == [
+        ("revise", "editor@example.com", True),
+        ("approve", "editor@example.com", True),
+    ]
+    assert admin_stack.payload.stages("posts", doc)[-1] == "published"
+    await page.close()

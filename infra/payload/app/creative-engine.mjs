@@ -24,6 +24,10 @@ import { composeGroup, composedRequest, MEDIA_SLUG, mediaCollection, mediaPrefix
  *   while the document is not ready to publish
  * @property {string} [statusComponent] the admin's status panel (engine-status.mjs) as a
  *   Payload component path from the config's folder; default '/engine-status.mjs#EngineStatus'
+ * @property {(user: Record<string, any>, doc: Record<string, any>) => boolean} [mayDecide] who
+ *   may approve, reject, request changes and retry in the admin (checked on the server for
+ *   every decision); default: any signed-in person but the engine, among the document's
+ *   reviewers when it names some (`isReviewer`)
  * @property {import('./compose.mjs').ComposeOptions & {s3?: import('@aws-sdk/client-s3').S3ClientConfig}} [compose]
  *   composing in the admin without JSON (compose.mjs): the "Creative" fields, the media
  *   collection and, with `s3`, its storage in the engine's bucket (@payloadcms/storage-s3)
@@ -166,6 +170,74 @@ const statusPanel = (options) => ({
 });
 
 /**
+ * Whether `user` is among the reviewers the document names (anyone, when it names none).
+ * @param {Record<string, any>} user
+ * @param {Record<string, any>} doc
+ */
+export function isReviewer(user, doc) {
+  const named = (doc.composer?.reviewers ?? []).map(
+    (/** @type {any} */ r) => String(typeof r === 'object' && r !== null ? r.id : r));
+  return named.length === 0 || named.includes(String(user.id));
+}
+
+/**
+ * @param {string} message
+ * @param {number} status
+ * @param {string} [field]
+ */
+const refuse = (message, status, field) =>
+  Response.json({ errors: [{ message, ...(field ? { field } : {}) }] }, { status });
+
+const DECISIONS = ['approve', 'reject', 'revise'];
+
+/**
+ * The admin's decisions and retries: the signed-in person, if they may decide this document,
+ * through the signed trigger API, recorded as them (their email is the reviewer).
+ * @param {CreativeEngineOptions} options
+ * @param {string} slug
+ * @param {'decision' | 'retry'} action
+ * @returns {import('payload').Endpoint}
+ */
+function engineEndpoint(options, slug, action) {
+  const engine = options.engineUserEmail ?? 'engine@example.com';
+  const mayDecide = options.mayDecide ?? ((user) => user.email !== engine);
+  return {
+    path: `/:id/engine-${action}`,
+    method: 'post',
+    handler: async (req) => {
+      if (!req.user) return refuse('Sign in to decide.', 401);
+      if (!options.trigger) return refuse('The creative engine is not configured here.', 503);
+      const id = String(req.routeParams?.id ?? '');
+      // Read as the person (their read access applies): no document, no decision.
+      const doc = await req.payload.findByID({ collection: slug, id, depth: 0, req,
+        overrideAccess: false, disableErrors: true });
+      if (!doc) return refuse(`No ${slug} document ${id} you may read.`, 404, 'id');
+      if (!mayDecide(req.user, doc) || !isReviewer(req.user, doc)) {
+        return refuse('You may not decide on this document: it needs an editor it names as '
+          + 'reviewer (or any editor when it names none).', 403);
+      }
+      const workflow = doc.engineWorkflowId;
+      if (!workflow) return refuse('Not sent to the creative engine yet.', 409, 'engineWorkflowId');
+      const body = action === 'decision' && req.json ? await req.json().catch(() => null) : {};
+      if (action === 'decision' && !DECISIONS.includes(body?.decision)) {
+        return refuse('decision: one of approve, reject, revise', 400, 'decision');
+      }
+      const path = `/v1/workflows/${encodeURIComponent(workflow)}/${action === 'decision'
+        ? 'approval' : 'retry'}`;
+      try {
+        await callTrigger(options.trigger, path, action === 'retry' ? {} : {
+          decision: body.decision, reviewer: req.user.email,
+          comment: String(body.comment ?? '').slice(0, 2000),
+          ...(body.decision === 'revise' && body.edits ? { edits: body.edits } : {}) });
+      } catch (err) {
+        return refuse(String(/** @type {Error} */ (err).message), 502);
+      }
+      return Response.json({ accepted: true, workflow_id: workflow }, { status: 202 });
+    },
+  };
+}
+
+/**
  * What a saved document asks the engine for: the app's `publishRequest` first, else, with
  * `compose`, the composed fields once the editor marked them ready.
  * @param {CreativeEngineOptions} options
@@ -194,12 +266,20 @@ export function creativeEngine(options) {
     /** @type {import('payload').Config} */
     const next = {
       ...config,
+      // Server-only settings the status panel reads (never sent to a browser).
+      custom: { ...config.custom, creativeEngine: {
+        trigger: options.trigger ?? null,
+        mayDecide: options.mayDecide ?? ((/** @type {any} */ user) => user.email !== email),
+        preview: compose?.s3 ? { bucket: compose.bucket, s3: compose.s3 } : null } },
       collections: [
         ...(config.collections ?? []).map((collection) =>
           options.collections.includes(collection.slug)
             ? { ...collection, fields: [...collection.fields,
               ...(compose ? [composeGroup(compose)] : []), statusPanel(options),
               ...engineFields(email)],
+            endpoints: [...(collection.endpoints || []),
+              engineEndpoint(options, collection.slug, 'decision'),
+              engineEndpoint(options, collection.slug, 'retry')],
             hooks: { ...collection.hooks,
               beforeChange: [...(collection.hooks?.beforeChange ?? []), keepNewestEngineReport],
               afterChange: [...(collection.hooks?.afterChange ?? []),

@@ -1,13 +1,18 @@
 // @ts-check
 // The creative engine's panel in Payload's admin (the plugin adds it to each collection's
 // sidebar as a UI field): stage, round, a progress bar while a render runs, the error when
-// it failed. A React Server Component, Payload 3's default for custom components: it runs on
-// the server, reads the fields the engine wrote to the document and, while rendering, the
-// live progress from the trigger API (signed there; the secret never reaches a browser).
-// Plain createElement, no JSX: the file needs no build step in Payload's Next.js admin.
+// it failed, the render's previews, the decisions, the permalinks. A React Server Component,
+// Payload 3's default for custom components: it runs on the server, reads the fields the
+// engine wrote to the document and the workflow's status from the trigger API (signed there;
+// the secret never reaches a browser). Its interactive parts are client components
+// (engine-actions.mjs). Plain createElement, no JSX: no build step of its own.
 
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createElement as h } from 'react';
-import { callTrigger } from './creative-engine.mjs';
+
+import { callTrigger, isReviewer } from './creative-engine.mjs';
+import { EngineDecision, EngineRefresh, EngineRetry } from './engine-actions.mjs';
 
 /** @typedef {'working' | 'waiting' | 'done' | 'stopped'} Tone */
 
@@ -44,26 +49,134 @@ export function EngineStatusView({ stage, round, percent, error, workflowId }) {
     workflowId ? h('p', null, h('code', null, workflowId)) : null);
 }
 
+/** The panel's look, in the admin's own theme variables (light and dark). */
+const STYLE = `
+.creative-engine { display: flex; flex-direction: column; gap: 12px; }
+.creative-engine figure { margin: 0; }
+.creative-engine figcaption { font-size: 12px; color: var(--theme-elevation-500); }
+.creative-engine-previews { display: grid; gap: 8px; }
+.creative-engine-previews img, .creative-engine-previews video {
+  border-radius: 4px; border: 1px solid var(--theme-elevation-150); }
+.creative-engine-decision { display: flex; flex-direction: column; gap: 6px; }
+.creative-engine-decision fieldset { border: 1px solid var(--theme-elevation-150);
+  border-radius: 4px; padding: 8px; display: flex; flex-direction: column; gap: 6px; }
+.creative-engine-decision label { font-size: 13px; color: var(--theme-elevation-800); }
+.creative-engine-decision input, .creative-engine-decision textarea { width: 100%;
+  box-sizing: border-box; padding: 6px 8px; border-radius: 4px; font: inherit;
+  border: 1px solid var(--theme-elevation-250); background: var(--theme-input-bg);
+  color: var(--theme-text); }
+.creative-engine-buttons { display: flex; flex-wrap: wrap; gap: 8px; }
+.creative-engine button { padding: 6px 14px; border-radius: 4px; font: inherit;
+  cursor: pointer; border: 1px solid var(--theme-elevation-800);
+  background: var(--theme-elevation-0); color: var(--theme-elevation-800); }
+.creative-engine button.btn--style-primary { background: var(--theme-elevation-800);
+  color: var(--theme-elevation-0); }
+.creative-engine button:disabled { opacity: 0.5; cursor: wait; }
+.creative-engine-live { padding-left: 18px; margin: 0; word-break: break-all; }
+`;
+
+/** Stages after which the engine has nothing more to do unless someone acts. */
+const SETTLED = new Set(['awaiting_approval', 'scheduled', 'published', 'publish_failed',
+  'failed', 'rejected', 'expired', 'cancelled', 'insufficient_credits', 'invalid']);
+
 /**
- * The server component Payload renders for the `engineStatus` UI field.
+ * Short-lived links to the render's outputs, signed on the server with Payload's own S3
+ * rights (template.yaml's PayloadMediaPolicy reads the renders): the browser loads them from
+ * S3 directly; nothing is public.
+ * @param {{bucket: string, s3: import('@aws-sdk/client-s3').S3ClientConfig} | null} preview
+ * @param {string[]} outputs s3:// URIs
+ * @returns {Promise<{uri: string, url: string}[]>}
+ */
+async function presign(preview, outputs) {
+  if (!preview || outputs.length === 0) return [];
+  const client = new S3Client(preview.s3);
+  return Promise.all(outputs.map(async (uri) => {
+    const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) ?? [];
+    return { uri, url: bucket && key ? await getSignedUrl(client,
+      new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 900 }) : '' };
+  }));
+}
+
+/**
+ * What the render looks like: a poster and a player per video format, each image (a
+ * carousel's slides in order).
+ * @param {{uri: string, url: string}[]} links
+ */
+function Previews(links) {
+  const videos = links.filter((l) => l.uri.endsWith('.mp4'));
+  const images = links.filter((l) => /\.(png|jpe?g|webp)$/.test(l.uri));
+  const posterOf = (/** @type {string} */ mp4) =>
+    images.find((i) => i.uri === mp4.replace(/\.mp4$/, '.jpg'))?.url;
+  const stills = images.filter((i) => !videos.some((v) => posterOf(v.uri) === i.url));
+  return h('div', { className: 'creative-engine-previews' },
+    ...videos.map((v) => h('figure', { key: v.uri },
+      h('video', { src: v.url, poster: posterOf(v.uri), controls: true, preload: 'metadata',
+        playsInline: true, style: { width: '100%' } }),
+      h('figcaption', null, v.uri.split('/').pop()))),
+    ...stills.map((i, n) => h('figure', { key: i.uri },
+      h('img', { src: i.url, alt: `Rendered image ${n + 1} of ${stills.length}`,
+        style: { width: '100%' } }))));
+}
+
+/**
+ * The server component Payload renders for the `engineStatus` UI field: what the document
+ * holds and, once it went to the engine, the workflow's own status (read on the server
+ * through the signed trigger API): live progress, previews, the decisions, the permalinks,
+ * and the decision form or the retry button for people who may use them.
  * @param {Partial<import('payload').UIFieldServerProps> & {
  *   trigger?: {url: string, secret: string, keyId?: string} | null}} props
  */
 export async function EngineStatus(props) {
   const data = props.data ?? {};
+  const engine = /** @type {any} */ (props.payload?.config?.custom)?.creativeEngine ?? {};
+  const trigger = props.trigger ?? engine.trigger ?? null;
   let stage = typeof data.engineStage === 'string' ? data.engineStage : null;
   const workflowId = typeof data.engineWorkflowId === 'string' ? data.engineWorkflowId : null;
-  let percent = null;
-  if (props.trigger && workflowId && (stage === null || stage === 'rendering')) {
+  /** @type {any} */
+  let status = null;
+  if (trigger && workflowId) {
     try {
-      const answer = await callTrigger(props.trigger,
-        `/v1/workflows/${encodeURIComponent(workflowId)}`, undefined);
-      stage = answer.status?.stage ?? stage;
-      percent = answer.status?.render_progress?.percent ?? null;
+      status = (await callTrigger(trigger,
+        `/v1/workflows/${encodeURIComponent(workflowId)}`, undefined)).status ?? null;
+      stage = status?.stage ?? stage;
     } catch {
       // The engine is unreachable or slow: the stage the document holds is still shown.
     }
   }
-  return h(EngineStatusView, { stage, round: data.engineRound, percent,
-    error: data.engineError, workflowId });
+  const percent = stage === 'rendering' ? status?.render_progress?.percent ?? null : null;
+  const view = h(EngineStatusView, { stage, round: status?.round ?? data.engineRound, percent,
+    error: status?.error ?? data.engineError, workflowId });
+  const user = props.req?.user;
+  const inAdmin = Boolean(props.req);
+  const sending = !workflowId && Boolean(data.composer?.ready);
+  const working = inAdmin && (sending || (workflowId !== null && !SETTLED.has(stage ?? '')));
+  const may = Boolean(user && engine.mayDecide?.(user, data) && isReviewer(user, data));
+  const collection = props.collectionSlug ?? '';
+  const id = String(props.id ?? data.id ?? '');
+  const links = status && !['rendering', 'failed'].includes(stage ?? '')
+    ? await presign(engine.preview ?? null, status.outputs ?? []) : [];
+  const last = status?.approvals?.at?.(-1);
+  const failedChannels = Object.entries(status?.channels ?? {})
+    .filter(([, state]) => state === 'ERROR' || state === 'DELETED').map(([channel]) => channel);
+  return h('div', { className: 'creative-engine' },
+    h('style', null, STYLE),
+    view,
+    sending ? h('p', null, 'Sending to the creative engine…') : null,
+    links.length ? Previews(links) : null,
+    last ? h('p', { className: 'creative-engine-last-decision' },
+      `Round ${last.round}: ${last.decision} by ${last.reviewer}`,
+      last.accepted ? '' : ` (not taken: ${last.reason ?? 'refused'})`) : null,
+    Object.keys(status?.permalinks ?? {}).length ? h('ul', { className: 'creative-engine-live' },
+      ...Object.entries(status.permalinks).map(([channel, url]) => h('li', { key: channel },
+        `Live on ${channel}: `, h('a', { href: String(url), target: '_blank', rel: 'noreferrer' },
+          String(url))))) : null,
+    stage === 'publish_failed' && failedChannels.length ? h('p', { role: 'alert' },
+      `Not published on ${failedChannels.join(', ')}: see Postiz's calendar for the reason.`)
+      : null,
+    // A new form each round (the round's own text to edit).
+    may && stage === 'awaiting_approval' ? h(EngineDecision, { key: `round-${status?.round}`,
+      collection, id, editable: status?.editable ?? {} }) : null,
+    may && stage === 'publish_failed' && failedChannels.length
+      ? h(EngineRetry, { collection, id, channels: failedChannels }) : null,
+    working ? h(EngineRefresh, {}) : null);
 }

@@ -11,7 +11,7 @@ import { sqliteAdapter } from '@payloadcms/db-sqlite';
 import { buildConfig } from 'payload';
 
 import { creativeEngine } from './creative-engine.mjs';
-import { seedUsers, users } from './users.mjs';
+import { hasRole, seedUsers, users } from './users.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -38,6 +38,13 @@ export default buildConfig({
     {
       slug: 'posts',
       versions: { maxPerDoc: 200 },
+      // Editors write posts; viewers read them; the engine's API user writes its reports.
+      access: {
+        read: ({ req }) => Boolean(req.user),
+        create: ({ req }) => hasRole(req.user, 'editor') || req.user?.email === engineUserEmail,
+        update: ({ req }) => hasRole(req.user, 'editor') || req.user?.email === engineUserEmail,
+        delete: ({ req }) => hasRole(req.user, 'editor'),
+      },
       fields: [
         { name: 'id', type: 'text', required: true }, // the documents tests and the demo name
         { name: 'title', type: 'text' },
@@ -56,6 +63,8 @@ export default buildConfig({
   plugins: [creativeEngine({
     collections: ['posts'],
     engineUserEmail,
+    // Editors decide (among the reviewers a post names, if it names some); viewers watch.
+    mayDecide: (user) => hasRole(user, 'editor'),
     // Composing in the admin: the Postiz integrations the engine posts to, with the settings
     // each is posted with, the brand kits editors choose from, and the engine's bucket for
     // uploads (the local S3; signed as template.yaml's PayloadMediaPolicy).
