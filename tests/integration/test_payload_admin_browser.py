@@ -259,3 +259,73 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
     ]
     assert admin_stack.payload.stages("posts", doc)[-1] == "published"
     await page.close()
+
+
+async def test_an_editor_watches_a_video_render_and_retries_the_channel_postiz_failed(
+    admin_stack: LocalStack, browser: Browser, tmp_path: Path
+) -> None:
+    assert admin_stack.payload is not None
+    page = await sign_in(browser, admin_stack, EDITOR, DESKTOP)
+    doc = f"vid{secrets.token_hex(4)}"
+    await page.goto(f"{admin_stack.payload.url}/admin/collections/posts/create")
+    await page.locator("#field-id").fill(doc)
+    await page.get_by_text("Video", exact=True).click()
+    await page.get_by_label("Headline").fill("Spring, in motion")
+    await page.locator("#field-composer__caption").fill("Watch our spring range")
+    await choose(page, "formats", "16:9")
+    await choose(page, "channels", "x-1 (x)")
+    await choose(page, "channels", "li-2 (linkedin)")
+    await page.get_by_label("Ready: send it to the creative engine").check()
+    await page.get_by_role("button", name="Save").click()
+    await page.wait_for_url(f"**/admin/collections/posts/{doc}")
+
+    # The bar moves while the segments render, never backwards, with no reload.
+    seen: list[int] = []
+    awaiting = page.locator('.creative-engine-status[data-stage="awaiting_approval"]')
+    for _ in range(600):
+        if await awaiting.count():
+            break
+        bar = page.locator(".creative-engine-status progress")
+        if await bar.count():
+            value = await bar.get_attribute("value")
+            if value is not None and (not seen or int(value) != seen[-1]):
+                seen.append(int(value))
+        await page.wait_for_timeout(200)
+    await awaiting.wait_for()
+    assert len(seen) >= 2 and seen == sorted(seen), seen
+    # A player per format, each with its poster, both loaded from short-lived links.
+    players = page.locator(".creative-engine-previews video")
+    assert await players.count() == 2
+    for i in range(2):
+        video = players.nth(i)
+        assert "X-Amz-Expires=900" in (await video.get_attribute("src") or "")
+        ready = await video.evaluate(
+            """v => new Promise((ok) => { if (v.readyState >= 1) ok(v.duration);
+            v.addEventListener('loadedmetadata', () => ok(v.duration)); v.load(); })"""
+        )
+        assert abs(ready - 5.5) < 0.1  # two three-second scenes, less the cross-fade
+        poster = await video.get_attribute("poster")
+        assert poster is not None and await page.evaluate(
+            "async (u) => { const i = new Image(); i.src = u; await i.decode(); return i.width; }",
+            poster,
+        )
+    await page.screenshot(path=shot("video-awaiting-approval-desktop"), full_page=True)
+
+    # Postiz fails one channel's post: the document says which, keeps the other's permalink,
+    # and offers the retry of that channel only.
+    admin_stack.double_control("postiz", fail_next=["the platform refused the media"])
+    await page.get_by_role("button", name="Approve").click()
+    failed = page.get_by_role("button", name=re.compile(r"^Retry "))
+    await failed.wait_for(timeout=120_000)
+    channel = (await failed.inner_text()).removeprefix("Retry ")
+    assert channel in ("x-1", "li-2")
+    other = "li-2" if channel == "x-1" else "x-1"
+    assert f"Not published on {channel}" in await page.locator(".creative-engine").inner_text()
+    live = page.locator(".creative-engine-live li")
+    assert [t.split(":")[0] for t in await live.all_inner_texts()] == [f"Live on {other}"]
+    await page.screenshot(path=shot("publish-failed-desktop"), full_page=True)
+    await failed.click()
+    await page.locator('.creative-engine-status[data-stage="published"]').wait_for(timeout=120_000)
+    channels = [t.split(":")[0] for t in await live.all_inner_texts()]
+    assert sorted(channels) == ["Live on li-2", "Live on x-1"]
+    await page.close()

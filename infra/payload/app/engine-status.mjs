@@ -153,8 +153,11 @@ export async function EngineStatus(props) {
   const may = Boolean(user && engine.mayDecide?.(user, data) && isReviewer(user, data));
   const collection = props.collectionSlug ?? '';
   const id = String(props.id ?? data.id ?? '');
+  // Each video's poster lies beside it (<preset>.jpg next to <preset>.mp4).
+  const outputs = (status?.outputs ?? []).flatMap((/** @type {string} */ uri) =>
+    uri.endsWith('.mp4') ? [uri, uri.replace(/\.mp4$/, '.jpg')] : [uri]);
   const links = status && !['rendering', 'failed'].includes(stage ?? '')
-    ? await presign(engine.preview ?? null, status.outputs ?? []) : [];
+    ? await presign(engine.preview ?? null, outputs) : [];
   const last = status?.approvals?.at?.(-1);
   const failedChannels = Object.entries(status?.channels ?? {})
     .filter(([, state]) => state === 'ERROR' || state === 'DELETED').map(([channel]) => channel);
