@@ -250,7 +250,7 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
     await phone.close()
 
     # Recorded as the person who decided, in the workflow and on the document.
-    handle = client.get_workflow_handle_for(PublishCreativeWorkflow.run, f"payload-posts-{doc}")
+    handle = client.get_workflow_handle(f"payload-posts-{doc}")
     status = await handle.query(PublishCreativeWorkflow.status)
     decided = [(a.decision, a.reviewer, a.accepted) for a in status.approvals]
     assert decided == [
@@ -328,4 +328,33 @@ async def test_an_editor_watches_a_video_render_and_retries_the_channel_postiz_f
     await page.locator('.creative-engine-status[data-stage="published"]').wait_for(timeout=120_000)
     channels = [t.split(":")[0] for t in await live.all_inner_texts()]
     assert sorted(channels) == ["Live on li-2", "Live on x-1"]
+    await page.close()
+
+
+async def test_a_post_the_engine_refuses_names_the_field_to_fix_and_goes_once_fixed(
+    admin_stack: LocalStack, browser: Browser
+) -> None:
+    assert admin_stack.payload is not None
+    page = await sign_in(browser, admin_stack, EDITOR, DESKTOP)
+    doc = f"bad{secrets.token_hex(4)}"
+    await page.goto(f"{admin_stack.payload.url}/admin/collections/posts/create")
+    await page.locator("#field-id").fill(doc)
+    await page.get_by_label("Headline").fill("Too much to say")
+    # Longer than X takes (280 weighted characters): the engine's preflight refuses it.
+    await page.locator("#field-composer__caption").fill("Spring " * 60)
+    await choose(page, "channels", "x-1 (x)")
+    await page.get_by_label("Ready: send it to the creative engine").check()
+    await page.get_by_role("button", name="Save").click()
+    await page.wait_for_url(f"**/admin/collections/posts/{doc}")
+    await page.locator('.creative-engine-status[data-stage="invalid"]').wait_for(timeout=60_000)
+    alert = await page.locator(".creative-engine-status [role=alert]").inner_text()
+    assert alert.startswith("Caption: ") and "x-1" in alert, alert
+    await page.screenshot(path=shot("refused-desktop"), full_page=True)
+    # Nothing was started: no workflow, no charge; fixed and saved, it goes.
+    assert (admin_stack.payload.doc("posts", doc) or {}).get("engineWorkflowId") is None
+    await page.locator("#field-composer__caption").fill("Spring is here")
+    await page.get_by_role("button", name="Save").click()
+    await page.locator('.creative-engine-status[data-stage="awaiting_approval"]').wait_for(
+        timeout=90_000
+    )
     await page.close()

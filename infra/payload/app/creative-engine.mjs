@@ -24,6 +24,8 @@ import { composeGroup, composedRequest, MEDIA_SLUG, mediaCollection, mediaPrefix
  *   while the document is not ready to publish
  * @property {string} [statusComponent] the admin's status panel (engine-status.mjs) as a
  *   Payload component path from the config's folder; default '/engine-status.mjs#EngineStatus'
+ * @property {string} [liveComponent] the panel's follower of saves (engine-live.mjs), as a
+ *   component path; default '/engine-live.mjs#EngineLive'
  * @property {(user: Record<string, any>, doc: Record<string, any>) => boolean} [mayDecide] who
  *   may approve, reject, request changes and retry in the admin (checked on the server for
  *   every decision); default: any signed-in person but the engine, among the document's
@@ -111,8 +113,47 @@ export async function callTrigger(trigger, path, body, requestId = randomUUID())
       'x-smm-request-id': requestId, 'x-smm-signature': `v2=${keyId}:${signature}` },
   });
   const answer = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(`trigger ${path}: ${response.status} ${JSON.stringify(answer)}`);
+  if (!response.ok) throw new TriggerError(path, response.status, answer);
   return answer;
+}
+
+/** The trigger's refusal: its status and its answer ({error, field}). */
+export class TriggerError extends Error {
+  /**
+   * @param {string} path
+   * @param {number} status
+   * @param {{error?: string, field?: string | null}} answer
+   */
+  constructor(path, status, answer) {
+    super(`trigger ${path}: ${status} ${JSON.stringify(answer)}`);
+    this.status = status;
+    this.answer = answer;
+  }
+
+  /** A refusal of the request itself: sending it again cannot help. */
+  get final() {
+    return this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
+  }
+}
+
+/** The composer's field an editor fixes for a request field the engine names. */
+const FIELD_LABELS = [
+  [/^post\.content/, 'Caption'], [/^post\.(integrations|channel_settings)/, 'Channels'],
+  [/^post\.publish_at/, 'Publish at'], [/^creative\.spec\.brand_kit/, 'Brand kit'],
+  [/^creative\.spec\.presets/, 'Formats'], [/^creative\.spec\.props\.(quote|title)/, 'Headline'],
+  [/^creative\.spec\.props\.(author|site)/, 'Byline'], [/^creative\.spec\.props\.avatar/, 'Photo'],
+  [/^creative\.spec\.scenes/, 'Headline or Photo'], [/^approval/, 'Reviewers'],
+];
+
+/**
+ * What the editor reads when the engine refused a request: the field to fix, then why.
+ * @param {{error?: string, field?: string | null}} answer
+ */
+export function refusal(answer) {
+  const field = answer.field ?? '';
+  const label = FIELD_LABELS.find(([pattern]) => /** @type {RegExp} */ (pattern).test(field))?.[1];
+  const why = answer.error ?? 'the engine refused this post';
+  return label ? `${label}: ${why}` : why;
 }
 
 /**
@@ -130,6 +171,11 @@ const queueStart = (publishRequest) => async ({ collection, doc, req, context })
     // One request id for the job and all its retries: the engine's answer to a retry is the
     // answer to the first attempt, never a second start.
     input: { collection: collection.slug, id: doc.id, request, requestId: randomUUID() } });
+  if (doc.engineStage === 'invalid') {
+    // Fixed and saved again: the refusal is history; the panel follows the new attempt.
+    await req.payload.update({ collection: collection.slug, id: doc.id, req,
+      data: { engineStage: null, engineError: null }, context: { creativeEngine: true } });
+  }
   return doc;
 };
 
@@ -146,8 +192,19 @@ const startTask = (trigger) => ({
   handler: async ({ input, req }) => {
     // Idempotent at the engine: one document is one workflow (a second start answers with
     // the same id), so a retried job never starts a second render.
-    const started = await callTrigger(trigger, '/v1/publish', input.request,
-      input.requestId || undefined);
+    let started;
+    try {
+      started = await callTrigger(trigger, '/v1/publish', input.request,
+        input.requestId || undefined);
+    } catch (err) {
+      if (!(err instanceof TriggerError) || !err.final) throw err; // Payload retries the job
+      // Refused (a caption too long for a channel, a setting missing...): retrying cannot
+      // help, so the document says what to fix, naming the field, and the job ends.
+      await req.payload.update({ collection: input.collection, id: input.id, req,
+        data: { engineStage: 'invalid', engineError: refusal(err.answer) },
+        context: { creativeEngine: true } });
+      return { output: { refused: err.status } };
+    }
     // The hook's return value is not saved (it runs after the write): write the id back.
     await req.payload.update({ collection: input.collection, id: input.id, req,
       data: { engineWorkflowId: started.workflow_id }, context: { creativeEngine: true } });
@@ -159,6 +216,16 @@ const startTask = (trigger) => ({
  * The admin's status panel: a UI field (stores nothing) rendered by a React Server Component
  * that shows the stage, the round and, while a render runs, its live progress read from the
  * trigger API on the server (the signing secret stays in serverProps, never sent to a browser).
+ * @param {CreativeEngineOptions} options
+ * @returns {import('payload').UIField}
+ */
+const liveAfterSave = (options) => ({
+  name: 'engineLive', type: 'ui',
+  admin: { position: 'sidebar', components: { Field: options.liveComponent
+    ?? '/engine-live.mjs#EngineLive' } },
+});
+
+/**
  * @param {CreativeEngineOptions} options
  * @returns {import('payload').UIField}
  */
@@ -276,6 +343,7 @@ export function creativeEngine(options) {
           options.collections.includes(collection.slug)
             ? { ...collection, fields: [...collection.fields,
               ...(compose ? [composeGroup(compose)] : []), statusPanel(options),
+              liveAfterSave(options),
               ...engineFields(email)],
             endpoints: [...(collection.endpoints || []),
               engineEndpoint(options, collection.slug, 'decision'),

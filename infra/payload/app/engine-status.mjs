@@ -148,7 +148,7 @@ export async function EngineStatus(props) {
     error: status?.error ?? data.engineError, workflowId });
   const user = props.req?.user;
   const inAdmin = Boolean(props.req);
-  const sending = !workflowId && Boolean(data.composer?.ready);
+  const sending = !workflowId && !data.engineStage && Boolean(data.composer?.ready);
   const working = inAdmin && (sending || (workflowId !== null && !SETTLED.has(stage ?? '')));
   const may = Boolean(user && engine.mayDecide?.(user, data) && isReviewer(user, data));
   const collection = props.collectionSlug ?? '';
