@@ -19,14 +19,17 @@ from orchestrator.publish.workflow import PublishCreativeWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.payload_app import Person
 from smm_local.stack import LocalStack
+from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import connect
 from tests.integration.conftest import ARTIFACTS
+from tests.integration.test_cli_status import cli
 from tests.integration.test_review_page_browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 EDITOR = Person("editor@example.com", secrets.token_urlsafe(12), ("editor",))
 VIEWER = Person("viewer@example.com", secrets.token_urlsafe(12), ("viewer",))
 PHONE = {"width": 390, "height": 844}
+ACCOUNT = "editors"
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -42,9 +45,14 @@ def admin_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             log=log,
             payload_admin=True,
             payload_people=(EDITOR, VIEWER),
+            payload_account=ACCOUNT,
         ) as running,
     ):
         upload_demo_assets(running.s3(), running.bucket, music_seconds=4)  # the "demo" kit
+        # The editors' account: credits, and the channels the operator lets it post to.
+        Ledger(running.dynamodb(), running.ledger_table).grant(ACCOUNT, 100_000, "admin-test")
+        allowed = cli(running, "channels", "allow", ACCOUNT, "x-1", "li-2")
+        assert allowed.returncode == 0, allowed.stderr
         running.start_worker()
         yield running
         # Payload's uploads and reads went through as template.yaml's PayloadMediaPolicy.
@@ -160,14 +168,15 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
     page = await sign_in(browser, admin_stack, EDITOR, DESKTOP)
     photo = a_photo(tmp_path)
     await upload_photo(page, admin_stack, photo, "The team at work")
-    # The storage adapter wrote it to the engine's bucket, under the unowned media prefix.
+    # The storage adapter wrote it to the engine's bucket, under the account's prefix.
+    media = f"accounts/{ACCOUNT}/payload-media/"
     keys = [
         o["Key"]
         for o in admin_stack.s3()
-        .list_objects_v2(Bucket=admin_stack.bucket, Prefix="assets/payload-media/")
+        .list_objects_v2(Bucket=admin_stack.bucket, Prefix=media)
         .get("Contents", [])
     ]
-    assert keys == [f"assets/payload-media/{photo.name}"]
+    assert keys == [f"{media}{photo.name}"]
 
     doc = f"adm{secrets.token_hex(4)}"
     await page.goto(f"{admin_stack.payload.url}/admin/collections/posts/create")
@@ -204,8 +213,9 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
     assert props == {
         "quote": "Made for spring",
         "author": "Ana",
-        "avatar": f"s3://{admin_stack.bucket}/assets/payload-media/{photo.name}",
+        "avatar": f"s3://{admin_stack.bucket}/{media}{photo.name}",
     }
+    assert asked["account"] == ACCOUNT
     assert asked["post"]["integrations"] == ["x-1"]
     assert asked["post"]["channel_settings"] == {"x-1": {"who_can_reply_post": "everyone"}}
 

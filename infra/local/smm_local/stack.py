@@ -87,6 +87,9 @@ class LocalStack:
     # it), with these people able to sign in.
     payload_admin: bool = False
     payload_people: tuple[Person, ...] = ()
+    # The account Payload's posts are billed to (its uploads go under that account's prefix);
+    # None: the operator's own, unbilled.
+    payload_account: str | None = None
 
     @property
     def temporal_address(self) -> str:
@@ -315,6 +318,7 @@ class LocalStack:
                     ]
                 ),
                 "SMM_PAYLOAD_BUCKET": self.bucket,
+                "SMM_PAYLOAD_ACCOUNT": self.payload_account or "",
                 "SMM_PAYLOAD_S3_ENDPOINT": self.moto_url,
                 **LOCAL_CREDENTIALS,
                 **credentials(PAYLOAD_MEDIA),
