@@ -5,12 +5,18 @@
 // them (field-level access: Payload drops what a user may not update), and the admin shows
 // them read-only. Typed with Payload's own types (JSDoc, checked by tsc in `make test`).
 
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 import { s3Storage } from '@payloadcms/storage-s3';
 
 import { composeGroup, composedRequest, MEDIA_SLUG, mediaCollection, mediaPrefix }
   from './compose.mjs';
+import { engineEndpoint } from './decisions.mjs';
+import { callTrigger, refusal, TriggerError } from './trigger-client.mjs';
+
+// The panel and the examples import these from the plugin.
+export { callTrigger } from './trigger-client.mjs';
+export { isReviewer } from './decisions.mjs';
 
 /**
  * @typedef {object} CreativeEngineOptions
@@ -91,72 +97,6 @@ export const keepNewestEngineReport = ({ data, originalDoc, operation }) => {
 };
 
 /**
- * Sign and send one request to the trigger API (scheme v2, functions/trigger/signing.py):
- * HMAC-SHA256 over "v2.<request id>.<timestamp>.<METHOD> <path>.<body>", sent as
- * "v2=<key id>:<hex>". A retry sends the same request id: the engine answers it with what
- * the first attempt got (or runs it, if that failed on the engine's side).
- * @param {{url: string, secret: string, keyId?: string}} trigger
- * @param {string} path
- * @param {unknown} body the JSON body; undefined for a GET
- * @param {string} [requestId]
- */
-export async function callTrigger(trigger, path, body, requestId = randomUUID()) {
-  const method = body === undefined ? 'GET' : 'POST';
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const timestamp = Math.floor(Date.now() / 1000).toString();
-  const keyId = trigger.keyId || 'default';
-  const signature = createHmac('sha256', trigger.secret)
-    .update(`v2.${requestId}.${timestamp}.${method} ${path}.${text}`).digest('hex');
-  const response = await fetch(`${trigger.url.replace(/\/$/, '')}${path}`, {
-    method, body: body === undefined ? undefined : text,
-    headers: { 'content-type': 'application/json', 'x-smm-timestamp': timestamp,
-      'x-smm-request-id': requestId, 'x-smm-signature': `v2=${keyId}:${signature}` },
-  });
-  const answer = await response.json().catch(() => ({}));
-  if (!response.ok) throw new TriggerError(path, response.status, answer);
-  return answer;
-}
-
-/** The trigger's refusal: its status and its answer ({error, field}). */
-export class TriggerError extends Error {
-  /**
-   * @param {string} path
-   * @param {number} status
-   * @param {{error?: string, field?: string | null}} answer
-   */
-  constructor(path, status, answer) {
-    super(`trigger ${path}: ${status} ${JSON.stringify(answer)}`);
-    this.status = status;
-    this.answer = answer;
-  }
-
-  /** A refusal of the request itself: sending it again cannot help. */
-  get final() {
-    return this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
-  }
-}
-
-/** The composer's field an editor fixes for a request field the engine names. */
-const FIELD_LABELS = [
-  [/^post\.content/, 'Caption'], [/^post\.(integrations|channel_settings)/, 'Channels'],
-  [/^post\.publish_at/, 'Publish at'], [/^creative\.spec\.brand_kit/, 'Brand kit'],
-  [/^creative\.spec\.presets/, 'Formats'], [/^creative\.spec\.props\.(quote|title)/, 'Headline'],
-  [/^creative\.spec\.props\.(author|site)/, 'Byline'], [/^creative\.spec\.props\.avatar/, 'Photo'],
-  [/^creative\.spec\.scenes/, 'Headline or Photo'], [/^approval/, 'Reviewers'],
-];
-
-/**
- * What the editor reads when the engine refused a request: the field to fix, then why.
- * @param {{error?: string, field?: string | null}} answer
- */
-export function refusal(answer) {
-  const field = answer.field ?? '';
-  const label = FIELD_LABELS.find(([pattern]) => /** @type {RegExp} */ (pattern).test(field))?.[1];
-  const why = answer.error ?? 'the engine refused this post';
-  return label ? `${label}: ${why}` : why;
-}
-
-/**
  * Saving a ready document queues a job (in Payload's own queue, in the same transaction as
  * the save) instead of calling the engine: the editor's save never waits on it, and a job
  * that fails is retried by Payload.
@@ -235,74 +175,6 @@ const statusPanel = (options) => ({
     path: options.statusComponent ?? '/engine-status.mjs#EngineStatus',
     serverProps: { trigger: options.trigger ?? null } } } },
 });
-
-/**
- * Whether `user` is among the reviewers the document names (anyone, when it names none).
- * @param {Record<string, any>} user
- * @param {Record<string, any>} doc
- */
-export function isReviewer(user, doc) {
-  const named = (doc.composer?.reviewers ?? []).map(
-    (/** @type {any} */ r) => String(typeof r === 'object' && r !== null ? r.id : r));
-  return named.length === 0 || named.includes(String(user.id));
-}
-
-/**
- * @param {string} message
- * @param {number} status
- * @param {string} [field]
- */
-const refuse = (message, status, field) =>
-  Response.json({ errors: [{ message, ...(field ? { field } : {}) }] }, { status });
-
-const DECISIONS = ['approve', 'reject', 'revise'];
-
-/**
- * The admin's decisions and retries: the signed-in person, if they may decide this document,
- * through the signed trigger API, recorded as them (their email is the reviewer).
- * @param {CreativeEngineOptions} options
- * @param {string} slug
- * @param {'decision' | 'retry'} action
- * @returns {import('payload').Endpoint}
- */
-function engineEndpoint(options, slug, action) {
-  const engine = options.engineUserEmail ?? 'engine@example.com';
-  const mayDecide = options.mayDecide ?? ((user) => user.email !== engine);
-  return {
-    path: `/:id/engine-${action}`,
-    method: 'post',
-    handler: async (req) => {
-      if (!req.user) return refuse('Sign in to decide.', 401);
-      if (!options.trigger) return refuse('The creative engine is not configured here.', 503);
-      const id = String(req.routeParams?.id ?? '');
-      // Read as the person (their read access applies): no document, no decision.
-      const doc = await req.payload.findByID({ collection: slug, id, depth: 0, req,
-        overrideAccess: false, disableErrors: true });
-      if (!doc) return refuse(`No ${slug} document ${id} you may read.`, 404, 'id');
-      if (!mayDecide(req.user, doc) || !isReviewer(req.user, doc)) {
-        return refuse('You may not decide on this document: it needs an editor it names as '
-          + 'reviewer (or any editor when it names none).', 403);
-      }
-      const workflow = doc.engineWorkflowId;
-      if (!workflow) return refuse('Not sent to the creative engine yet.', 409, 'engineWorkflowId');
-      const body = action === 'decision' && req.json ? await req.json().catch(() => null) : {};
-      if (action === 'decision' && !DECISIONS.includes(body?.decision)) {
-        return refuse('decision: one of approve, reject, revise', 400, 'decision');
-      }
-      const path = `/v1/workflows/${encodeURIComponent(workflow)}/${action === 'decision'
-        ? 'approval' : 'retry'}`;
-      try {
-        await callTrigger(options.trigger, path, action === 'retry' ? {} : {
-          decision: body.decision, reviewer: req.user.email,
-          comment: String(body.comment ?? '').slice(0, 2000),
-          ...(body.decision === 'revise' && body.edits ? { edits: body.edits } : {}) });
-      } catch (err) {
-        return refuse(String(/** @type {Error} */ (err).message), 502);
-      }
-      return Response.json({ accepted: true, workflow_id: workflow }, { status: 202 });
-    },
-  };
-}
 
 /**
  * What a saved document asks the engine for: the app's `publishRequest` first, else, with

@@ -11,7 +11,8 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createElement as h } from 'react';
 
-import { callTrigger, isReviewer } from './creative-engine.mjs';
+import { isReviewer } from './decisions.mjs';
+import { callTrigger } from './trigger-client.mjs';
 import { EngineDecision, EngineRefresh, EngineRetry } from './engine-actions.mjs';
 
 /** @typedef {'working' | 'waiting' | 'done' | 'stopped'} Tone */

@@ -1,0 +1,75 @@
+// @ts-check
+// Deciding in the admin: the plugin's collection endpoints behind the panel's buttons
+// (`POST /api/<collection>/<id>/engine-decision` and `/engine-retry`). The signed-in person,
+// if they may decide this document, reaches the engine through the signed trigger API, and
+// the engine records them (their email) as the reviewer.
+
+import { callTrigger } from './trigger-client.mjs';
+
+/**
+ * Whether `user` is among the reviewers the document names (anyone, when it names none).
+ * @param {Record<string, any>} user
+ * @param {Record<string, any>} doc
+ */
+export function isReviewer(user, doc) {
+  const named = (doc.composer?.reviewers ?? []).map(
+    (/** @type {any} */ r) => String(typeof r === 'object' && r !== null ? r.id : r));
+  return named.length === 0 || named.includes(String(user.id));
+}
+
+/**
+ * @param {string} message
+ * @param {number} status
+ * @param {string} [field]
+ */
+const refuse = (message, status, field) =>
+  Response.json({ errors: [{ message, ...(field ? { field } : {}) }] }, { status });
+
+const DECISIONS = ['approve', 'reject', 'revise'];
+
+/**
+ * The admin's decisions and retries: the signed-in person, if they may decide this document,
+ * through the signed trigger API, recorded as them (their email is the reviewer).
+ * @param {import('./creative-engine.mjs').CreativeEngineOptions} options
+ * @param {string} slug
+ * @param {'decision' | 'retry'} action
+ * @returns {import('payload').Endpoint}
+ */
+export function engineEndpoint(options, slug, action) {
+  const engine = options.engineUserEmail ?? 'engine@example.com';
+  const mayDecide = options.mayDecide ?? ((user) => user.email !== engine);
+  return {
+    path: `/:id/engine-${action}`,
+    method: 'post',
+    handler: async (req) => {
+      if (!req.user) return refuse('Sign in to decide.', 401);
+      if (!options.trigger) return refuse('The creative engine is not configured here.', 503);
+      const id = String(req.routeParams?.id ?? '');
+      // Read as the person (their read access applies): no document, no decision.
+      const doc = await req.payload.findByID({ collection: slug, id, depth: 0, req,
+        overrideAccess: false, disableErrors: true });
+      if (!doc) return refuse(`No ${slug} document ${id} you may read.`, 404, 'id');
+      if (!mayDecide(req.user, doc) || !isReviewer(req.user, doc)) {
+        return refuse('You may not decide on this document: it needs an editor it names as '
+          + 'reviewer (or any editor when it names none).', 403);
+      }
+      const workflow = doc.engineWorkflowId;
+      if (!workflow) return refuse('Not sent to the creative engine yet.', 409, 'engineWorkflowId');
+      const body = action === 'decision' && req.json ? await req.json().catch(() => null) : {};
+      if (action === 'decision' && !DECISIONS.includes(body?.decision)) {
+        return refuse('decision: one of approve, reject, revise', 400, 'decision');
+      }
+      const path = `/v1/workflows/${encodeURIComponent(workflow)}/${action === 'decision'
+        ? 'approval' : 'retry'}`;
+      try {
+        await callTrigger(options.trigger, path, action === 'retry' ? {} : {
+          decision: body.decision, reviewer: req.user.email,
+          comment: String(body.comment ?? '').slice(0, 2000),
+          ...(body.decision === 'revise' && body.edits ? { edits: body.edits } : {}) });
+      } catch (err) {
+        return refuse(String(/** @type {Error} */ (err).message), 502);
+      }
+      return Response.json({ accepted: true, workflow_id: workflow }, { status: 202 });
+    },
+  };
+}
