@@ -19,10 +19,44 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from smm_local.loopback import wait_for_port
+from smm_local.postiz_double import CHANNEL_SETTINGS, DEFAULT_INTEGRATIONS
+from smm_local.principals import PAYLOAD_MEDIA, credentials
 
 APP = Path(__file__).resolve().parents[2] / "payload" / "app"
 ENGINE_EMAIL = "engine@example.com"
 ADMIN_BUILD = APP / ".next" / "BUILD_ID"
+
+
+def fresh_database(state_dir: Path, port: int, persistent: bool) -> Path:
+    """The app's SQLite file: kept across runs of a persistent stack (`make dev`), else new."""
+    database = state_dir / ("payload.db" if persistent else f"payload-{port}.db")
+    if not persistent:
+        database.unlink(missing_ok=True)
+    return database
+
+
+def engine_env(
+    trigger_url: str, trigger_secret: str, bucket: str, s3_url: str, account: str | None
+) -> dict[str, str]:
+    """What the local app's config reads: the trigger it starts publishes through; for
+    composing in the admin, the double's integrations with the settings each is posted with;
+    and uploads to the engine's bucket as Payload's own principal (template.yaml's
+    PayloadMediaPolicy), for ``account`` (None: the operator's own, unbilled)."""
+    channels = [
+        {"id": channel, "label": f"{channel} ({provider})", "settings": settings}
+        for channel, provider in DEFAULT_INTEGRATIONS.items()
+        if (settings := CHANNEL_SETTINGS.get(channel)) is not None
+    ]
+    return {
+        "SMM_TRIGGER_URL": trigger_url,
+        "SMM_TRIGGER_SECRET": trigger_secret,
+        "SMM_PAYLOAD_CHANNELS": json.dumps(channels),
+        "SMM_PAYLOAD_BUCKET": bucket,
+        "SMM_PAYLOAD_ACCOUNT": account or "",
+        "SMM_PAYLOAD_S3_ENDPOINT": s3_url,
+        "AWS_REGION": "us-east-1",
+        **credentials(PAYLOAD_MEDIA),
+    }
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,10 @@ import boto3
 from orchestrator.visibility.attributes import search_attribute_flags
 from smm_local.local_files import bin_path, local_payload_keys
 from smm_local.loopback import free_port, get_json, post_json, wait_for_port
-from smm_local.payload_app import PayloadApp, Person
-from smm_local.postiz_double import CHANNEL_SETTINGS, DEFAULT_INTEGRATIONS
+from smm_local.payload_app import PayloadApp, Person, engine_env, fresh_database
 from smm_local.principals import (
     ADMIN_KEY,
     OPERATOR,
-    PAYLOAD_MEDIA,
     SECRET_KEY,
     WORKER,
     credentials,
@@ -292,11 +290,7 @@ class LocalStack:
         )
         wait_for_port(self.postiz_port, postiz, "Postiz double")
         wait_for_port(self.inbox_port, inbox, "inbox double")
-        database = self.state_dir / (
-            "payload.db" if self.persistent else f"payload-{self.payload_port}.db"
-        )
-        if not self.persistent:
-            database.unlink(missing_ok=True)
+        database = fresh_database(self.state_dir, self.payload_port, self.persistent)
         # Saving a ready post starts the engine through the signed trigger API, as in
         # production (the emulator serves it once it is up).
         self.payload = PayloadApp(
@@ -304,25 +298,13 @@ class LocalStack:
             self.payload_key,
             database,
             self.log,
-            env={
-                "SMM_TRIGGER_URL": self.trigger_url,
-                "SMM_TRIGGER_SECRET": self.trigger_secret,
-                # Composing in the admin: the double's integrations with the settings each
-                # is posted with, and uploads to the engine's bucket as Payload's own
-                # principal (template.yaml's PayloadMediaPolicy).
-                "SMM_PAYLOAD_CHANNELS": json.dumps(
-                    [
-                        {"id": channel, "label": f"{channel} ({provider})", "settings": settings}
-                        for channel, provider in DEFAULT_INTEGRATIONS.items()
-                        if (settings := CHANNEL_SETTINGS.get(channel)) is not None
-                    ]
-                ),
-                "SMM_PAYLOAD_BUCKET": self.bucket,
-                "SMM_PAYLOAD_ACCOUNT": self.payload_account or "",
-                "SMM_PAYLOAD_S3_ENDPOINT": self.moto_url,
-                **LOCAL_CREDENTIALS,
-                **credentials(PAYLOAD_MEDIA),
-            },
+            env=engine_env(
+                self.trigger_url,
+                self.trigger_secret,
+                self.bucket,
+                self.moto_url,
+                self.payload_account,
+            ),
             admin=self.payload_admin,
             people=self.payload_people,
         )
