@@ -4,7 +4,7 @@
 // if they may decide this document, reaches the engine through the signed trigger API, and
 // the engine records them (their email) as the reviewer.
 
-import { callTrigger } from './trigger-client.mjs';
+import { callTrigger, TriggerError } from './trigger-client.mjs';
 
 /**
  * Whether `user` is among the reviewers the document names (anyone, when it names none).
@@ -67,7 +67,15 @@ export function engineEndpoint(options, slug, action) {
           comment: String(body.comment ?? '').slice(0, 2000),
           ...(body.decision === 'revise' && body.edits ? { edits: body.edits } : {}) });
       } catch (err) {
-        return refuse(String(/** @type {Error} */ (err).message), 502);
+        // The engine's own refusal (a malformed edit, a retry of a publish that did not
+        // fail) is the person's to fix: its status, message and field, as the engine gave
+        // them. Anything else is the engine being unreachable.
+        if (err instanceof TriggerError && err.final) {
+          return refuse(err.answer.error ?? 'the engine refused it', err.status,
+            err.answer.field ?? undefined);
+        }
+        return refuse(`The creative engine could not be reached: ${
+          /** @type {Error} */ (err).message}`, 502);
       }
       return Response.json({ accepted: true, workflow_id: workflow }, { status: 202 });
     },
