@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from PIL import Image, ImageDraw
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from orchestrator.publish.workflow import PublishCreativeWorkflow
 from smm_local.demo_assets import upload_demo_assets
@@ -23,9 +22,10 @@ from smm_runtime.ledger import Ledger
 from smm_runtime.temporal_conn import connect
 from tests.integration.conftest import ARTIFACTS
 from tests.integration.test_cli_status import cli
-from tests.integration.test_review_page_browser import ARGS, CHROMIUM
+from tests.integration.test_review_page_browser import browser
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
+__all__ = ["browser"]  # the review page tests' Chromium fixture, shared
 EDITOR = Person("editor@example.com", secrets.token_urlsafe(12), ("editor",))
 VIEWER = Person("viewer@example.com", secrets.token_urlsafe(12), ("viewer",))
 PHONE = {"width": 390, "height": 844}
@@ -60,14 +60,6 @@ def admin_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     assert not denied, f"the template's IAM denied: {denied}"
 
 
-@pytest_asyncio.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        await launched.close()
-
-
 async def sign_in(
     browser: Browser, stack: LocalStack, who: Person, viewport: dict[str, int]
 ) -> Page:
@@ -80,6 +72,15 @@ async def sign_in(
     await page.get_by_role("button", name="Login").click()
     await page.wait_for_url("**/admin")
     return page
+
+
+async def new_post(page: Page, stack: LocalStack, prefix: str) -> str:
+    """The posts collection's create view with a fresh id filled in; the id."""
+    assert stack.payload is not None
+    doc = f"{prefix}{secrets.token_hex(4)}"
+    await page.goto(f"{stack.payload.url}/admin/collections/posts/create")
+    await page.locator("#field-id").fill(doc)
+    return doc
 
 
 def shot(name: str) -> str:
@@ -178,9 +179,7 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
     ]
     assert keys == [f"{media}{photo.name}"]
 
-    doc = f"adm{secrets.token_hex(4)}"
-    await page.goto(f"{admin_stack.payload.url}/admin/collections/posts/create")
-    await page.locator("#field-id").fill(doc)
+    doc = await new_post(page, admin_stack, "adm")
     await page.locator("#field-title").fill("Spring launch")
     await page.get_by_label("Headline").fill("Made for spring")
     await page.get_by_label("Byline").fill("Ana")
@@ -236,6 +235,22 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
     assert refused.status == 403
     await viewer.close()
 
+    # Bad input through the API behind the buttons: a clear 400 naming the field, and the
+    # publish still waits for a decision (nothing taken, nothing lost).
+    api = f"{admin_stack.payload.url}/api/posts/{doc}/engine-decision"
+    for body, field in (
+        ({"decision": "maybe"}, "decision"),
+        ({"decision": "revise", "edits": {"props.quote": 5}}, "edits"),
+    ):
+        answer = await page.request.post(api, data=body)
+        error = (await answer.json())["errors"][0]
+        assert answer.status == 400 and field in error.get("field", ""), (body, error)
+    retry = await page.request.post(f"{admin_stack.payload.url}/api/posts/{doc}/engine-retry")
+    assert retry.status == 409  # only a publish Postiz failed can be retried
+    await page.reload()
+    await panel.wait_for()
+    assert await panel.get_attribute("data-stage") == "awaiting_approval"
+
     # The editor asks for a warmer headline; round 2 renders it and waits again.
     await page.get_by_label("Comment").fill("Warmer, please")
     await page.get_by_label("Quote").fill("Made for a warm spring")
@@ -272,13 +287,11 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
 
 
 async def test_an_editor_watches_a_video_render_and_retries_the_channel_postiz_failed(
-    admin_stack: LocalStack, browser: Browser, tmp_path: Path
+    admin_stack: LocalStack, browser: Browser
 ) -> None:
     assert admin_stack.payload is not None
     page = await sign_in(browser, admin_stack, EDITOR, DESKTOP)
-    doc = f"vid{secrets.token_hex(4)}"
-    await page.goto(f"{admin_stack.payload.url}/admin/collections/posts/create")
-    await page.locator("#field-id").fill(doc)
+    doc = await new_post(page, admin_stack, "vid")
     await page.get_by_text("Video", exact=True).click()
     await page.get_by_label("Headline").fill("Spring, in motion")
     await page.locator("#field-composer__caption").fill("Watch our spring range")
@@ -346,9 +359,7 @@ async def test_a_post_the_engine_refuses_names_the_field_to_fix_and_goes_once_fi
 ) -> None:
     assert admin_stack.payload is not None
     page = await sign_in(browser, admin_stack, EDITOR, DESKTOP)
-    doc = f"bad{secrets.token_hex(4)}"
-    await page.goto(f"{admin_stack.payload.url}/admin/collections/posts/create")
-    await page.locator("#field-id").fill(doc)
+    doc = await new_post(page, admin_stack, "bad")
     await page.get_by_label("Headline").fill("Too much to say")
     # Longer than X takes (280 weighted characters): the engine's preflight refuses it.
     await page.locator("#field-composer__caption").fill("Spring " * 60)
