@@ -11,12 +11,8 @@ import { s3Storage } from '@payloadcms/storage-s3';
 
 import { composeGroup, composedRequest, MEDIA_SLUG, mediaCollection, mediaPrefix }
   from './compose.mjs';
-import { engineEndpoint } from './decisions.mjs';
+import { decider, engineEndpoint } from './decisions.mjs';
 import { callTrigger, refusal, TriggerError } from './trigger-client.mjs';
-
-// The panel and the examples import these from the plugin.
-export { callTrigger } from './trigger-client.mjs';
-export { isReviewer } from './decisions.mjs';
 
 /**
  * @typedef {object} CreativeEngineOptions
@@ -208,7 +204,7 @@ export function creativeEngine(options) {
       // Server-only settings the status panel reads (never sent to a browser).
       custom: { ...config.custom, creativeEngine: {
         trigger: options.trigger ?? null,
-        mayDecide: options.mayDecide ?? ((/** @type {any} */ user) => user.email !== email),
+        mayDecide: decider(options),
         preview: compose?.s3 ? { bucket: compose.bucket, s3: compose.s3 } : null } },
       collections: [
         ...(config.collections ?? []).map((collection) =>

@@ -18,6 +18,19 @@ export function isReviewer(user, doc) {
 }
 
 /**
+ * Who may decide on a document, the one rule the buttons and the endpoints share: the app's
+ * `mayDecide` (default: anyone signed in but the engine), among the document's reviewers.
+ * @param {import('./creative-engine.mjs').CreativeEngineOptions} options
+ * @returns {(user: Record<string, any> | null | undefined, doc: Record<string, any>) => boolean}
+ */
+export function decider(options) {
+  const engine = options.engineUserEmail ?? 'engine@example.com';
+  const allowed = options.mayDecide ?? ((user) => user.email !== engine);
+  return (user, doc) => Boolean(user) && allowed(/** @type {Record<string, any>} */ (user), doc)
+    && isReviewer(/** @type {Record<string, any>} */ (user), doc);
+}
+
+/**
  * @param {string} message
  * @param {number} status
  * @param {string} [field]
@@ -36,8 +49,7 @@ const DECISIONS = ['approve', 'reject', 'revise'];
  * @returns {import('payload').Endpoint}
  */
 export function engineEndpoint(options, slug, action) {
-  const engine = options.engineUserEmail ?? 'engine@example.com';
-  const mayDecide = options.mayDecide ?? ((user) => user.email !== engine);
+  const mayDecide = decider(options);
   return {
     path: `/:id/engine-${action}`,
     method: 'post',
@@ -49,7 +61,7 @@ export function engineEndpoint(options, slug, action) {
       const doc = await req.payload.findByID({ collection: slug, id, depth: 0, req,
         overrideAccess: false, disableErrors: true });
       if (!doc) return refuse(`No ${slug} document ${id} you may read.`, 404, 'id');
-      if (!mayDecide(req.user, doc) || !isReviewer(req.user, doc)) {
+      if (!mayDecide(req.user, doc)) {
         return refuse('You may not decide on this document: it needs an editor it names as '
           + 'reviewer (or any editor when it names none).', 403);
       }

@@ -11,7 +11,6 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createElement as h } from 'react';
 
-import { isReviewer } from './decisions.mjs';
 import { callTrigger } from './trigger-client.mjs';
 import { EngineDecision, EngineRefresh, EngineRetry } from './engine-actions.mjs';
 
@@ -151,7 +150,7 @@ export async function EngineStatus(props) {
   const inAdmin = Boolean(props.req);
   const sending = !workflowId && !data.engineStage && Boolean(data.composer?.ready);
   const working = inAdmin && (sending || (workflowId !== null && !SETTLED.has(stage ?? '')));
-  const may = Boolean(user && engine.mayDecide?.(user, data) && isReviewer(user, data));
+  const may = Boolean(engine.mayDecide?.(user, data)); // decisions.mjs decider
   const collection = props.collectionSlug ?? '';
   const id = String(props.id ?? data.id ?? '');
   // Each video's poster lies beside it (<preset>.jpg next to <preset>.mp4).
