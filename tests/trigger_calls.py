@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -35,11 +35,17 @@ async def call(
     log: RequestLog,
     now: float | None = None,
     channels: dict[str, str] | None = None,
+    channel_names: Callable[[], dict[str, str]] | None = None,
 ) -> Answer:
     gate = SignedOnce(lambda: keys, log, clock=time.time if now is None else lambda: now)
     event = function_url_event(method, path, "", headers, body)
     answer = await serve(
-        event, None, gate=gate, service=cast(Service, service), channels=lambda: channels
+        event,
+        None,
+        gate=gate,
+        service=cast(Service, service),
+        channels=lambda: channels,
+        channel_names=channel_names,
     )
     return Answer(
         int(answer["statusCode"]), json.loads(answer.get("body") or "{}"), answer["headers"]
@@ -63,6 +69,7 @@ async def handle(
     log: RequestLog,
     now: float | None = None,
     channels: dict[str, str] | None = None,
+    channel_names: Callable[[], dict[str, str]] | None = None,
 ) -> Answer:
     return await call(
         request.method,
@@ -74,4 +81,5 @@ async def handle(
         log=log,
         now=now,
         channels=channels,
+        channel_names=channel_names,
     )

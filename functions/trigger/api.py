@@ -37,7 +37,13 @@ from smm_runtime.account_channels import channel_refusal
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN
 from smm_runtime.contract.preflight import facts_of, preflight
 from smm_runtime.contract.publish_io import ApprovalDecision
-from smm_runtime.contract.trigger_io import AcceptedResponse, ErrorResponse, PublishRequest
+from smm_runtime.contract.trigger_io import (
+    AcceptedResponse,
+    ChannelEntry,
+    ChannelsResponse,
+    ErrorResponse,
+    PublishRequest,
+)
 from smm_runtime.contract.validation import ContractError
 
 ACCOUNT = re.compile(ACCOUNT_PATTERN)
@@ -46,6 +52,7 @@ WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 METHODS = (
     (re.compile(r"^/v1/publish$"), "POST"),
     (re.compile(r"^/v1/credits/[^/]+$"), "GET"),
+    (re.compile(r"^/v1/channels/[^/]+$"), "GET"),
     (re.compile(r"^/v1/workflows/[^/]+/approval$"), "POST"),
     (re.compile(r"^/v1/workflows/[^/]+/retry$"), "POST"),
     (re.compile(r"^/v1/workflows/[^/]+$"), "GET"),
@@ -176,6 +183,39 @@ async def credits(account: str) -> HttpResponse[str]:
     return answer(200, await _service().read_balance(account))
 
 
+@app.get(
+    "/v1/channels/<account>",
+    summary="The Postiz channels an account may post to, with their providers (for composers)",
+)
+async def list_channels(account: str) -> HttpResponse[str]:
+    if not ACCOUNT.match(account):
+        return error(404, f"no route for /v1/channels/{account}")
+    if not _key().may_act_for(account):
+        return error(
+            403,
+            f"account: the key that signed this request may not read {account!r}",
+            "account",
+        )
+    allowed = await _service().allowed_channels(account) or frozenset()
+    listed = cast(Callable[[], "dict[str, str] | None"], app.context["channels"])()
+    names = cast(Callable[[], "dict[str, str]"], app.context["channel_names"])()
+    # What a composer may offer: allowed here and known to Postiz (a channel deleted there
+    # would be refused by the preflight anyway). Unasked Postiz: the allowed ids as they are.
+    entries = [
+        ChannelEntry(
+            id=channel,
+            provider=None if listed is None else listed[channel],
+            name=names.get(channel),
+        )
+        for channel in sorted(allowed)
+        if listed is None or channel in listed
+    ]
+    return answer(
+        200,
+        ChannelsResponse(account=account, channels=entries, postiz_listed=listed is not None),
+    )
+
+
 @app.post("/v1/workflows/<workflow_id>/approval", summary="Send the agent_approval signal")
 async def approval(
     workflow_id: str, decision: Annotated[ApprovalDecision, Body()]
@@ -237,6 +277,7 @@ async def serve(
     review: ReviewDeps | None = None,
     docs: bool = False,
     channels: Callable[[], dict[str, str] | None] | None = None,
+    channel_names: Callable[[], dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """One request: through the gate, then the resolver with what the request brings."""
 
@@ -247,6 +288,7 @@ async def serve(
             review=review or ReviewDeps(),
             docs=docs,
             channels=channels or (lambda: None),
+            channel_names=channel_names or dict,
         )
         return await app.resolve_async(admitted, context)
 

@@ -185,6 +185,7 @@ async def _serve(event: dict[str, Any], context: Any) -> dict[str, Any]:
         review=review,
         docs=settings.api_docs,
         channels=channels,
+        channel_names=channels.names,
     )
 
 

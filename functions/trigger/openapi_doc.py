@@ -85,6 +85,11 @@ OPERATIONS: dict[tuple[str, str], tuple[str, dict[int, tuple[str, str]], tuple[i
         {200: ("BalanceResponse", "The balance")},
         (403, 404),
     ),
+    ("/v1/channels/{account}", "get"): (
+        "listChannels",
+        {200: ("ChannelsResponse", "The channels the account may post to")},
+        (403, 404),
+    ),
 }
 PATH_PATTERNS = {"workflow_id": "^[A-Za-z0-9_.-]{1,200}$", "account": ACCOUNT_PATTERN}
 

@@ -31,6 +31,7 @@ class PostizChannels:
         self._api_key = api_key
         self._clock = clock
         self._known: dict[str, str] | None = None
+        self._names: dict[str, str] = {}
         self._read_at = float("-inf")
 
     def __call__(self) -> dict[str, str] | None:
@@ -46,8 +47,14 @@ class PostizChannels:
             with urllib.request.urlopen(request, timeout=5) as response:
                 listed = json.loads(response.read())
             self._known = {str(i["id"]): str(i["identifier"]) for i in listed}
+            self._names = {str(i["id"]): str(i["name"]) for i in listed if i.get("name")}
             self._read_at = self._clock()
         except Exception as err:
             logger.warning("postiz channels unavailable", extra={"error": type(err).__name__})
             return self._known  # the last answer, however old, or None
         return self._known
+
+    def names(self) -> dict[str, str]:
+        """Each channel's name in Postiz, from the last answer (read through ``__call__``)."""
+        self()
+        return self._names

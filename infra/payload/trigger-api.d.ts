@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/v1/channels/{account}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Postiz channels an account may post to, with their providers (for composers) */
+        get: operations["listChannels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credits/{account}": {
         parameters: {
             query?: never;
@@ -221,6 +238,39 @@ export interface components {
              */
             name?: string;
         };
+        /** ChannelEntry */
+        ChannelEntry: {
+            /**
+             * Id
+             * @description The Postiz integration id, as post.integrations names it.
+             */
+            id: string;
+            /**
+             * Name
+             * @description The channel's name in Postiz.
+             */
+            name: string | null;
+            /**
+             * Provider
+             * @description The Postiz provider (x, linkedin, instagram, ...); null while Postiz cannot be asked.
+             */
+            provider: string | null;
+        };
+        /** ChannelsResponse */
+        ChannelsResponse: {
+            /** Account */
+            account: string;
+            /**
+             * Channels
+             * @description The channels the account may post to that Postiz lists (all the allowed ones, without providers, when Postiz cannot be asked).
+             */
+            channels: components["schemas"]["ChannelEntry"][];
+            /**
+             * Postiz Listed
+             * @description Whether Postiz was asked: false means the list is the allowed ids only, and the workflow checks each channel again before it renders.
+             */
+            postiz_listed: boolean;
+        };
         /** CreativeSpec */
         CreativeSpec: {
             /**
@@ -437,6 +487,82 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channels the account may post to */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelsResponse"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The signing key may not act for that account, or the account may not post to a channel (the field is named) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown workflow or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong method for the route */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Replayed request id; (publish) the document belongs to another account; (retry) a publish that did not end publish_failed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     readBalance: {
         parameters: {
             query?: never;

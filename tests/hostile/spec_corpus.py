@@ -262,6 +262,7 @@ API_REQUESTS: list[tuple[str, str, str, Any, int, str]] = [
     ),
     ("workflow id with a path", "GET", "/v1/workflows/../../default", None, 404, ""),
     ("credits of a bad account", "GET", "/v1/credits/a b", None, 404, ""),
+    ("channels of a bad account", "GET", "/v1/channels/a b", None, 404, ""),
     ("oversized body", "POST", "/v1/publish", b"x" * 70_000, 413, "body"),
     ("wrong method", "DELETE", "/v1/publish", None, 405, ""),
     ("unknown route", "GET", "/admin", None, 404, ""),

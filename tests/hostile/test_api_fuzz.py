@@ -39,6 +39,7 @@ BODIES: dict[str, Any] = {
 OPERATIONS = [
     ("/v1/publish", "POST"),
     ("/v1/credits/{account}", "GET"),
+    ("/v1/channels/{account}", "GET"),
     ("/v1/workflows/{workflow_id}", "GET"),
     ("/v1/workflows/{workflow_id}/approval", "POST"),
     ("/v1/workflows/{workflow_id}/retry", "POST"),

@@ -121,6 +121,7 @@ CROSS_ACCOUNT: list[tuple[str, str, str, Any]] = [
     ("publish with no account (it would run unbilled)", "POST", "/v1/publish", PUBLISH),
     ("publish for another account", "POST", "/v1/publish", {**PUBLISH, "account": "globex"}),
     ("another account's credits", "GET", "/v1/credits/globex", None),
+    ("another account's channels", "GET", "/v1/channels/globex", None),
 ]
 
 

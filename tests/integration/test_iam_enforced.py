@@ -84,4 +84,7 @@ def test_a_function_signs_as_its_execution_role(stack: LocalStack) -> None:
     before = stack.iam_seen()["calls"].get("TriggerFunctionRole", 0)
     status, _ = call(stack, "GET", "/v1/credits/iam-probe")  # the ledger, read by the trigger
     assert status == 200
+    # The account's channels (the composers' list): the ledger's channels item, and Postiz.
+    status, listed = call(stack, "GET", "/v1/channels/iam-probe")
+    assert (status, listed["channels"]) == (200, []), listed
     assert stack.iam_seen()["calls"].get("TriggerFunctionRole", 0) > before

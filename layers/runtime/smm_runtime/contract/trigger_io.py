@@ -70,6 +70,27 @@ class BalanceResponse(BaseModel):
     captured: int
 
 
+class ChannelEntry(BaseModel):
+    id: str = Field(description="The Postiz integration id, as post.integrations names it.")
+    provider: str | None = Field(
+        description="The Postiz provider (x, linkedin, instagram, ...); null while Postiz "
+        "cannot be asked."
+    )
+    name: str | None = Field(description="The channel's name in Postiz.")
+
+
+class ChannelsResponse(BaseModel):
+    account: str
+    channels: list[ChannelEntry] = Field(
+        description="The channels the account may post to that Postiz lists (all the allowed "
+        "ones, without providers, when Postiz cannot be asked)."
+    )
+    postiz_listed: bool = Field(
+        description="Whether Postiz was asked: false means the list is the allowed ids only, "
+        "and the workflow checks each channel again before it renders."
+    )
+
+
 class ErrorResponse(BaseModel):
     error: str
     field: str | None = None
@@ -87,6 +108,7 @@ def api_schemas(ref_template: str) -> dict[str, Any]:
         (AcceptedResponse, "serialization"),
         (StatusResponse, "serialization"),
         (BalanceResponse, "serialization"),
+        (ChannelsResponse, "serialization"),
         (ErrorResponse, "serialization"),
     ]
     _, top = models_json_schema(models, ref_template=ref_template)
