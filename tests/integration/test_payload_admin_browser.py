@@ -134,6 +134,46 @@ async def test_the_engine_keeps_writing_through_the_admins_api(admin_stack: Loca
     assert status == 200 and answer["doc"]["engineStage"] == "rendering"
 
 
+async def test_editors_choose_among_the_channels_the_engine_lists_for_the_account(
+    admin_stack: LocalStack, browser: Browser
+) -> None:
+    """The picker offers what the operator allowed the account (x-1, li-2) as Postiz names
+    them, not the organisation's other channels; a save naming one of those is refused on
+    the Channels field by Payload (the field's server-side check), before the engine."""
+    assert admin_stack.payload is not None
+    page = await sign_in(browser, admin_stack, EDITOR, DESKTOP)
+    await new_post(page, admin_stack, "chn")
+    picker = page.locator(".engine-channels")
+    await picker.locator("input[type=checkbox]").first.wait_for()
+    assert await picker.locator("label").all_inner_texts() == [
+        "Channels",
+        "li-2 (linkedin)",
+        "x-1 (x)",
+    ]
+    composed = {
+        "kind": "image",
+        "headline": "Elsewhere",
+        "caption": "Not ours",
+        "brandKit": "demo",
+        "channels": ["x-1", "fb-3"],
+        "ready": True,
+    }
+    url = f"{admin_stack.payload.url}/api/posts"
+    refused = await page.request.post(url, data={"id": "chn-refused", "composer": composed})
+    assert refused.status == 400, await refused.text()
+    problem = (await refused.json())["errors"][0]["data"]["errors"][0]
+    assert problem["path"] == "composer.channels", problem
+    assert problem["message"].startswith("fb-3: not a channel this account may post to")
+    assert admin_stack.payload.doc("posts", "chn-refused") is None
+    # The list itself is for people signed in to this Payload only.
+    listing = await page.request.get(f"{url}/engine-channels")
+    assert [c["id"] for c in (await listing.json())["channels"]] == ["li-2", "x-1"]
+    anonymous = await browser.new_page()
+    assert (await anonymous.request.get(f"{url}/engine-channels")).status == 401
+    await anonymous.close()
+    await page.close()
+
+
 def a_photo(folder: Path) -> Path:
     """An editor's photo: a JPEG with some detail."""
     path = folder / f"team-{secrets.token_hex(3)}.jpg"
@@ -162,6 +202,14 @@ async def choose(page: Page, field: str, option: str) -> None:
     await page.locator(".rs__option", has_text=option).first.click()
 
 
+async def tick(page: Page, channel: str) -> None:
+    """A channel of the plugin's picker (the engine's list for the account), by its label."""
+    picker = page.locator(".engine-channels")
+    await picker.get_by_text(channel, exact=True).click()
+    ticked = picker.locator(f"#field-composer__channels-{channel.split(' ')[0]}")
+    assert await ticked.is_checked(), channel
+
+
 async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_it(
     admin_stack: LocalStack, browser: Browser, tmp_path: Path
 ) -> None:
@@ -186,7 +234,7 @@ async def test_an_editor_composes_with_an_uploaded_photo_and_the_engine_renders_
     await page.locator("#field-composer__caption").fill("Our spring range is here")
     await page.get_by_role("button", name="Choose from existing").click()
     await page.locator(".list-drawer").get_by_text("The team at work").first.click()
-    await choose(page, "channels", "x-1 (x)")
+    await tick(page, "x-1 (x)")
     await page.get_by_label("Ready: send it to the creative engine").check()
     await page.screenshot(path=shot("composed-desktop"), full_page=True)
     await page.get_by_role("button", name="Save").click()
@@ -296,8 +344,8 @@ async def test_an_editor_watches_a_video_render_and_retries_the_channel_postiz_f
     await page.get_by_label("Headline").fill("Spring, in motion")
     await page.locator("#field-composer__caption").fill("Watch our spring range")
     await choose(page, "formats", "16:9")
-    await choose(page, "channels", "x-1 (x)")
-    await choose(page, "channels", "li-2 (linkedin)")
+    await tick(page, "x-1 (x)")
+    await tick(page, "li-2 (linkedin)")
     await page.get_by_label("Ready: send it to the creative engine").check()
     await page.get_by_role("button", name="Save").click()
     await page.wait_for_url(f"**/admin/collections/posts/{doc}")
@@ -363,7 +411,7 @@ async def test_a_post_the_engine_refuses_names_the_field_to_fix_and_goes_once_fi
     await page.get_by_label("Headline").fill("Too much to say")
     # Longer than X takes (280 weighted characters): the engine's preflight refuses it.
     await page.locator("#field-composer__caption").fill("Spring " * 60)
-    await choose(page, "channels", "x-1 (x)")
+    await tick(page, "x-1 (x)")
     await page.get_by_label("Ready: send it to the creative engine").check()
     await page.get_by_role("button", name="Save").click()
     await page.wait_for_url(f"**/admin/collections/posts/{doc}")

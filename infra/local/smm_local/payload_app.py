@@ -39,18 +39,23 @@ def engine_env(
     trigger_url: str, trigger_secret: str, bucket: str, s3_url: str, account: str | None
 ) -> dict[str, str]:
     """What the local app's config reads: the trigger it starts publishes through; for
-    composing in the admin, the double's integrations with the settings each is posted with;
-    and uploads to the engine's bucket as Payload's own principal (template.yaml's
-    PayloadMediaPolicy), for ``account`` (None: the operator's own, unbilled)."""
+    composing in the admin, the settings each of the double's providers is posted with (the
+    channels themselves come from the engine, for ``account``; the double's list is the
+    choice only for unbilled work); and uploads to the engine's bucket as Payload's own
+    principal (template.yaml's PayloadMediaPolicy), for ``account`` (None: the operator's own,
+    unbilled)."""
     channels = [
-        {"id": channel, "label": f"{channel} ({provider})", "settings": settings}
+        {"id": channel, "label": f"{channel} ({provider})"}
         for channel, provider in DEFAULT_INTEGRATIONS.items()
-        if (settings := CHANNEL_SETTINGS.get(channel)) is not None
     ]
+    by_provider = {
+        DEFAULT_INTEGRATIONS[channel]: settings for channel, settings in CHANNEL_SETTINGS.items()
+    }
     return {
         "SMM_TRIGGER_URL": trigger_url,
         "SMM_TRIGGER_SECRET": trigger_secret,
         "SMM_PAYLOAD_CHANNELS": json.dumps(channels),
+        "SMM_PAYLOAD_CHANNEL_SETTINGS": json.dumps(by_provider),
         "SMM_PAYLOAD_BUCKET": bucket,
         "SMM_PAYLOAD_ACCOUNT": account or "",
         "SMM_PAYLOAD_S3_ENDPOINT": s3_url,

@@ -9,12 +9,18 @@
 
 import { select, text, textarea } from 'payload/shared';
 
+import { settingsFor } from './channels.mjs';
+
 /**
  * @typedef {object} ComposeOptions
- * @property {{id: string, label?: string, settings?: Record<string, unknown>}[]} channels the
- *   Postiz integrations the engine may post to (ids as Postiz names them), each with the
- *   provider settings the organisation posts with (X's `who_can_reply_post`, Instagram's
- *   `post_type`, ...; the engine's preflight refuses a channel without its required ones)
+ * @property {Record<string, Record<string, unknown>>} [settings] the Postiz settings the
+ *   organisation posts with, by channel id or by provider (`{"x": {"who_can_reply_post":
+ *   "everyone"}, "instagram-demo": {"post_type": "post"}}`; the engine's preflight refuses a
+ *   channel without its provider's required ones). Editors choose among the channels the
+ *   engine lists for `account` (channels.mjs), not from this config.
+ * @property {{id: string, label?: string, settings?: Record<string, unknown>}[]} [channels]
+ *   without an `account` only (the operator's unbilled work, which the engine does not
+ *   limit): the Postiz integrations editors choose from, each with its settings
  * @property {{label: string, id: string}[]} brandKits the brand kits editors choose from
  *   (ids of kits stored with `smm-engine brand-kit put`)
  * @property {string} bucket the engine's assets bucket, where uploads are stored
@@ -65,9 +71,11 @@ const neededWhenReady = (own) => (value, args) =>
 
 /**
  * @param {ComposeOptions} options
+ * @param {{validChannels: (value: unknown) => Promise<true | string>, picker: string}} channels
+ *   the server-side check of a choice against the engine's list, and the picker component
  * @returns {import('payload').Field}
  */
-export function composeGroup(options) {
+export function composeGroup(options, channels) {
   return {
     name: 'composer', type: 'group', label: 'Creative',
     admin: { description: 'What the engine renders and where it is posted.' },
@@ -92,8 +100,12 @@ export function composeGroup(options) {
       { name: 'formats', type: 'select', hasMany: true, defaultValue: ['9:16'],
         options: VIDEO_FORMATS.map((value) => ({ label: value, value })),
         admin: { condition: when('video') } },
-      { name: 'channels', type: 'select', hasMany: true, validate: neededWhenReady(select),
-        options: options.channels.map((c) => ({ label: c.label ?? c.id, value: c.id })) },
+      // Ids as Postiz names them; the choices come from the engine at run time (a select's
+      // options are fixed in the config), so the field stores text and checks it itself.
+      { name: 'channels', type: 'text', hasMany: true,
+        validate: neededWhenReady(channels.validChannels),
+        admin: { components: { Field: channels.picker },
+          description: 'Where it is posted: the channels the engine lets this account use.' } },
       { name: 'reviewers', type: 'relationship', relationTo: 'users', hasMany: true,
         admin: { description: 'Who may approve; anyone with the editor role when empty.' } },
       { name: 'publishAt', type: 'date', label: 'Publish at',
@@ -113,8 +125,10 @@ export function composeGroup(options) {
  * @param {import('payload').Payload} payload
  * @param {ComposeOptions} options
  * @param {string} collection
+ * @param {() => Promise<import('./channels.mjs').Listing>} listing the engine's channels, for
+ *   each chosen channel's provider (its settings may be the provider's)
  */
-export async function composedRequest(doc, payload, options, collection) {
+export async function composedRequest(doc, payload, options, collection, listing) {
   const c = doc.composer;
   if (!c?.headline || !c?.channels?.length) return null;
   const photo = c.photo ? await s3Uri(payload, options, c.photo) : undefined;
@@ -124,8 +138,9 @@ export async function composedRequest(doc, payload, options, collection) {
     const user = await payload.findByID({ collection: 'users', id, depth: 0 });
     if (user?.email) reviewers.push(user.email);
   }
-  const settings = Object.fromEntries(options.channels.filter((ch) => c.channels.includes(ch.id))
-    .map((ch) => [ch.id, ch.settings ?? {}]));
+  const known = await listing().catch(() => null);
+  const settings = Object.fromEntries(c.channels.map((/** @type {string} */ id) => [id,
+    settingsFor(options, known?.channels.find((ch) => ch.id === id), id)]));
   return {
     collection, doc_id: String(doc.id), ...(options.account ? { account: options.account } : {}),
     creative: c.kind === 'video' ? video(c, photo) : image(c, photo),

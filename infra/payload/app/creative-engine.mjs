@@ -11,6 +11,7 @@ import { s3Storage } from '@payloadcms/storage-s3';
 
 import { composeGroup, composedRequest, MEDIA_SLUG, mediaCollection, mediaPrefix }
   from './compose.mjs';
+import { channelListing, channelsEndpoint, validChannels } from './channels.mjs';
 import { decider, engineEndpoint } from './decisions.mjs';
 import { callTrigger, refusal, TriggerError } from './trigger-client.mjs';
 
@@ -28,6 +29,8 @@ import { callTrigger, refusal, TriggerError } from './trigger-client.mjs';
  *   Payload component path from the config's folder; default '/engine-status.mjs#EngineStatus'
  * @property {string} [liveComponent] the panel's follower of saves (engine-live.mjs), as a
  *   component path; default '/engine-live.mjs#EngineLive'
+ * @property {string} [channelPicker] the Channels field's picker (channel-picker.mjs), as a
+ *   component path; default '/channel-picker.mjs#ChannelPicker'
  * @property {(user: Record<string, any>, doc: Record<string, any>) => boolean} [mayDecide] who
  *   may approve, reject, request changes and retry in the admin (checked on the server for
  *   every decision); default: any signed-in person but the engine, among the document's
@@ -185,7 +188,7 @@ function startRequest(options) {
     const own = publishRequest ? publishRequest(doc) : null;
     if (own !== null) return own;
     return compose && doc.composer?.ready
-      ? composedRequest(doc, payload, compose, collection) : null;
+      ? composedRequest(doc, payload, compose, collection, () => channelListing(options)) : null;
   };
 }
 
@@ -210,12 +213,15 @@ export function creativeEngine(options) {
         ...(config.collections ?? []).map((collection) =>
           options.collections.includes(collection.slug)
             ? { ...collection, fields: [...collection.fields,
-              ...(compose ? [composeGroup(compose)] : []), statusPanel(options),
+              ...(compose ? [composeGroup(compose, { validChannels: validChannels(options),
+                picker: options.channelPicker ?? '/channel-picker.mjs#ChannelPicker' })] : []),
+              statusPanel(options),
               liveAfterSave(options),
               ...engineFields(email)],
             endpoints: [...(collection.endpoints || []),
               engineEndpoint(options, collection.slug, 'decision'),
-              engineEndpoint(options, collection.slug, 'retry')],
+              engineEndpoint(options, collection.slug, 'retry'),
+              ...(compose ? [channelsEndpoint(options)] : [])],
             hooks: { ...collection.hooks,
               beforeChange: [...(collection.hooks?.beforeChange ?? []), keepNewestEngineReport],
               afterChange: [...(collection.hooks?.afterChange ?? []),

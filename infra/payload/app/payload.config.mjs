@@ -65,10 +65,12 @@ export default buildConfig({
     engineUserEmail,
     // Editors decide (among the reviewers a post names, if it names some); viewers watch.
     mayDecide: (user) => hasRole(user, 'editor'),
-    // Composing in the admin: the Postiz integrations the engine posts to, with the settings
-    // each is posted with, the brand kits editors choose from, and the engine's bucket for
-    // uploads (the local S3; signed as template.yaml's PayloadMediaPolicy).
+    // Composing in the admin: the settings each Postiz provider is posted with (editors choose
+    // among the channels the engine lists for the account; the list here is for unbilled
+    // work only), the brand kits editors choose from, and the engine's bucket for uploads
+    // (the local S3; signed as template.yaml's PayloadMediaPolicy).
     compose: {
+      settings: JSON.parse(process.env.SMM_PAYLOAD_CHANNEL_SETTINGS || '{}'),
       channels: JSON.parse(process.env.SMM_PAYLOAD_CHANNELS || '[]'),
       brandKits: [{ label: 'Demo Co.', id: 'demo' }],
       bucket: process.env.SMM_PAYLOAD_BUCKET ?? 'smm-local-creative',
