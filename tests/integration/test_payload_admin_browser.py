@@ -174,6 +174,40 @@ async def test_editors_choose_among_the_channels_the_engine_lists_for_the_accoun
     await page.close()
 
 
+async def test_the_plugin_speaks_the_admins_language(
+    admin_stack: LocalStack, browser: Browser
+) -> None:
+    """A German browser gets Payload's admin in German, and the plugin's fields, picker,
+    panel and refusals in German too (Payload's i18n: `{en, de}` labels, the plugin's
+    strings registered under `creativeEngine` and read with Payload's `t`)."""
+    assert admin_stack.payload is not None
+    context = await browser.new_context(locale="de-DE", viewport=DESKTOP)  # type: ignore[arg-type]
+    page = await context.new_page()
+    await page.goto(f"{admin_stack.payload.url}/admin/login")
+    await page.get_by_label("E-Mail").fill(EDITOR.email)
+    await page.get_by_label("Passwort").fill(EDITOR.password)
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.wait_for_url("**/admin")
+    await page.goto(f"{admin_stack.payload.url}/admin/collections/posts/create")
+    panel = page.locator(".creative-engine-status")
+    await panel.wait_for()
+    assert await panel.inner_text() == "Noch nicht an die Creative Engine gesendet."
+    await page.get_by_label("Überschrift").wait_for()
+    picker = page.locator(".engine-channels")
+    await picker.locator("input[type=checkbox]").first.wait_for()
+    assert (await picker.locator("label").all_inner_texts())[0] == "Kanäle"
+    assert "Wo es veröffentlicht wird" in await picker.inner_text()
+    await page.screenshot(path=shot("new-post-german"), full_page=True)
+    refused = await page.request.post(
+        f"{admin_stack.payload.url}/api/posts",
+        data={"id": "chn-de", "composer": {"kind": "image", "channels": ["fb-3"]}},
+        headers={"Accept-Language": "de-DE"},
+    )
+    problem = (await refused.json())["errors"][0]["data"]["errors"][0]
+    assert problem["message"].startswith("fb-3: Auf diesem Kanal darf dieses Konto nicht"), problem
+    await context.close()
+
+
 def a_photo(folder: Path) -> Path:
     """An editor's photo: a JPEG with some detail."""
     path = folder / f"team-{secrets.token_hex(3)}.jpg"

@@ -7,8 +7,10 @@
 // refused on this field until they do (channels.mjs validChannels).
 
 import { CheckboxInput, FieldDescription, FieldError, FieldLabel, useConfig, useDocumentInfo,
-  useField } from '@payloadcms/ui';
+  useField, useTranslation } from '@payloadcms/ui';
 import { createElement as h, useEffect, useState } from 'react';
+
+import { translator } from './i18n.mjs';
 
 /**
  * @param {{path: string, readOnly?: boolean, field?: {label?: any, required?: boolean,
@@ -18,6 +20,7 @@ export function ChannelPicker({ path, readOnly, field }) {
   const { value, setValue, showError, errorMessage } = useField({ path });
   const { collectionSlug } = useDocumentInfo();
   const { config } = useConfig();
+  const t = translator(useTranslation().i18n);
   const [listing, setListing] = useState(
     /** @type {{channels: {id: string, label: string}[], postizListed: boolean} | null} */ (null));
   const [problem, setProblem] = useState(/** @type {string | null} */ (null));
@@ -30,7 +33,7 @@ export function ChannelPicker({ path, readOnly, field }) {
         const answer = await response.json().catch(() => ({}));
         if (!live) return;
         if (response.ok) setListing(answer);
-        else setProblem(answer?.errors?.[0]?.message ?? `the engine answered ${response.status}`);
+        else setProblem(answer?.errors?.[0]?.message ?? String(response.status));
       })
       .catch((err) => live && setProblem(String(err)));
     return () => { live = false; };
@@ -40,27 +43,24 @@ export function ChannelPicker({ path, readOnly, field }) {
   const chosen = Array.isArray(value) ? value.map(String) : [];
   const offered = listing?.channels ?? [];
   const gone = chosen.filter((id) => !offered.some((c) => c.id === id))
-    .map((id) => ({ id, label: `${id} (not offered any more)` }));
+    .map((id) => ({ id, label: t('channelGone', { id }) }));
   /** @param {string} id */
   const toggle = (id) => setValue(chosen.includes(id)
     ? chosen.filter((c) => c !== id) : [...chosen, id]);
 
   return h('div', { className: 'field-type engine-channels', 'data-field': path },
-    h(FieldLabel, { label: field?.label ?? 'Channels', path, required: field?.required }),
+    h(FieldLabel, { label: field?.label ?? t('channels'), path, required: field?.required }),
     h(FieldError, { path, message: errorMessage, showError }),
-    problem ? h('p', { role: 'alert' }, `Could not list the channels: ${problem}`)
-      : listing === null ? h('p', null, 'Listing the channels you may post to…')
-        : offered.length === 0 && gone.length === 0
-          ? h('p', null, 'No channels yet: the operator allows them for this account with '
-            + '`smm-engine channels allow`.')
-          : h('div', { role: 'group', 'aria-label': 'Channels',
+    problem ? h('p', { role: 'alert' }, t('channelsUnlisted', { problem }))
+      : listing === null ? h('p', null, t('channelsListing'))
+        : offered.length === 0 && gone.length === 0 ? h('p', null, t('channelsNone'))
+          : h('div', { role: 'group', 'aria-label': t('channels'),
             style: { display: 'flex', flexWrap: 'wrap', gap: '0.5rem 1.5rem' } },
             ...[...offered, ...gone].map((c) => h(CheckboxInput, {
               key: c.id, id: `${base}-${c.id}`, name: `${base}-${c.id}`, label: c.label,
               checked: chosen.includes(c.id), readOnly, onToggle: () => toggle(c.id) }))),
     listing && !listing.postizListed && offered.length > 0
-      ? h('p', null, 'Postiz could not be asked: these are the allowed channels; the engine '
-        + 'checks each one when the post is sent.') : null,
+      ? h('p', null, t('channelsUnasked')) : null,
     field?.admin?.description
       ? h(FieldDescription, { path, description: field.admin.description }) : null);
 }

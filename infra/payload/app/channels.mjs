@@ -8,6 +8,7 @@
 // field before the post is sent. Without an account (the operator's unbilled work, which the
 // engine does not limit) the list is the app's `compose.channels`.
 
+import { translator } from './i18n.mjs';
 import { callTrigger } from './trigger-client.mjs';
 
 const KEEP_MS = 60_000; // the engine itself keeps Postiz's list 5 minutes
@@ -70,15 +71,15 @@ export function channelsEndpoint(options) {
     path: '/engine-channels',
     method: 'get',
     handler: async (req) => {
+      const t = translator(req.i18n);
       if (!req.user) {
-        return Response.json({ errors: [{ message: 'Sign in to list channels.' }] },
-          { status: 401 });
+        return Response.json({ errors: [{ message: t('signInToList') }] }, { status: 401 });
       }
       try {
         return Response.json(await channelListing(options));
       } catch (err) {
-        return Response.json({ errors: [{ message: `The creative engine could not list the `
-          + `channels: ${/** @type {Error} */ (err).message}` }] }, { status: 502 });
+        return Response.json({ errors: [{ message: t('cannotList',
+          { problem: /** @type {Error} */ (err).message }) }] }, { status: 502 });
       }
     },
   };
@@ -89,10 +90,10 @@ export function channelsEndpoint(options) {
  * the account. When the engine cannot be asked the choice stands: the engine checks every
  * channel again when the post is sent (and the admin shows its refusal on this field).
  * @param {import('./creative-engine.mjs').CreativeEngineOptions} options
- * @returns {(value: unknown) => Promise<true | string>}
+ * @returns {import('payload').Validate<any, any, any, any>}
  */
 export function validChannels(options) {
-  return async (value) => {
+  return async (value, args) => {
     const chosen = Array.isArray(value) ? value.map(String) : [];
     if (chosen.length === 0) return true;
     let listing;
@@ -104,9 +105,8 @@ export function validChannels(options) {
     const known = new Set(listing.channels.map((c) => c.id));
     const unknown = chosen.filter((id) => !known.has(id));
     if (unknown.length === 0) return true;
-    const offered = listing.channels.map((c) => c.id).join(', ') || 'none yet';
-    return `${unknown.join(', ')}: not a channel this account may post to. Choose from: `
-      + `${offered}${listing.source === 'engine' ? ' (the operator allows more with '
-      + '`smm-engine channels allow`)' : ''}.`;
+    const t = translator(args?.req?.i18n);
+    return t('channelRefused', { ids: unknown.join(', '),
+      offered: listing.channels.map((c) => c.id).join(', ') || t('channelsNoneYet') });
   };
 }

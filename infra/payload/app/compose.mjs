@@ -10,6 +10,7 @@
 import { select, text, textarea } from 'payload/shared';
 
 import { settingsFor } from './channels.mjs';
+import { label, translator } from './i18n.mjs';
 
 /**
  * @typedef {object} ComposeOptions
@@ -47,10 +48,10 @@ export const mediaPrefix = (options) =>
 export function mediaCollection(options) {
   return {
     slug: options.mediaSlug ?? MEDIA_SLUG,
-    labels: { singular: 'Media', plural: 'Media' },
+    labels: { singular: label('media'), plural: label('media') },
     admin: { useAsTitle: 'alt' },
     upload: { mimeTypes: ['image/png', 'image/jpeg', 'image/webp'] },
-    fields: [{ name: 'alt', type: 'text', label: 'Description', required: true }],
+    fields: [{ name: 'alt', type: 'text', label: label('mediaDescription'), required: true }],
   };
 }
 
@@ -66,53 +67,55 @@ const when = (kind) => (_, siblingData) => siblingData?.kind === kind;
  */
 const neededWhenReady = (own) => (value, args) =>
   (args.siblingData?.ready && !(Array.isArray(value) ? value.length > 0 : Boolean(value)))
-    ? 'Needed to send it to the creative engine: fill it in, or untick Ready.'
+    ? translator(args.req?.i18n)('neededWhenReady')
     : own(value, args);
 
 /**
  * @param {ComposeOptions} options
- * @param {{validChannels: (value: unknown) => Promise<true | string>, picker: string}} channels
+ * @param {{validChannels: import('payload').Validate<any, any, any, any>, picker: string}} channels
  *   the server-side check of a choice against the engine's list, and the picker component
  * @returns {import('payload').Field}
  */
 export function composeGroup(options, channels) {
   return {
-    name: 'composer', type: 'group', label: 'Creative',
-    admin: { description: 'What the engine renders and where it is posted.' },
+    name: 'composer', type: 'group', label: label('creative'),
+    admin: { description: label('creativeDescription') },
     fields: [
-      { name: 'kind', type: 'radio', required: true, defaultValue: 'image',
-        options: [{ label: 'Image', value: 'image' }, { label: 'Video', value: 'video' }] },
-      { name: 'template', type: 'select', defaultValue: 'quote_card',
-        options: [{ label: 'Quote card', value: 'quote_card' },
-          { label: 'Link preview', value: 'link_preview' }],
+      { name: 'kind', type: 'radio', required: true, defaultValue: 'image', label: label('kind'),
+        options: [{ label: label('image'), value: 'image' },
+          { label: label('video'), value: 'video' }] },
+      { name: 'template', type: 'select', defaultValue: 'quote_card', label: label('template'),
+        options: [{ label: label('quoteCard'), value: 'quote_card' },
+          { label: label('linkPreview'), value: 'link_preview' }],
         admin: { condition: when('image') } },
       { name: 'headline', type: 'text', validate: neededWhenReady(text), maxLength: 120,
-        admin: { description: 'The words on the image, or the video\'s title.' } },
-      { name: 'byline', type: 'text', maxLength: 60,
-        admin: { description: 'Who said it (quote card) or the site (link preview).' } },
+        label: label('headline'), admin: { description: label('headlineDescription') } },
+      { name: 'byline', type: 'text', maxLength: 60, label: label('byline'),
+        admin: { description: label('bylineDescription') } },
       { name: 'caption', type: 'textarea', validate: neededWhenReady(textarea), maxLength: 2200,
-        admin: { description: 'The post\'s text on every channel.' } },
+        label: label('caption'), admin: { description: label('captionDescription') } },
       { name: 'photo', type: 'upload', relationTo: options.mediaSlug ?? MEDIA_SLUG,
-        admin: { description: 'The video\'s background, or the quote card\'s portrait.' } },
+        label: label('photo'), admin: { description: label('photoDescription') } },
       { name: 'brandKit', type: 'select', validate: neededWhenReady(select),
+        label: label('brandKit'),
         defaultValue: options.brandKits[0]?.id,
         options: options.brandKits.map((kit) => ({ label: kit.label, value: kit.id })) },
       { name: 'formats', type: 'select', hasMany: true, defaultValue: ['9:16'],
+        label: label('formats'),
         options: VIDEO_FORMATS.map((value) => ({ label: value, value })),
         admin: { condition: when('video') } },
       // Ids as Postiz names them; the choices come from the engine at run time (a select's
       // options are fixed in the config), so the field stores text and checks it itself.
-      { name: 'channels', type: 'text', hasMany: true,
+      { name: 'channels', type: 'text', hasMany: true, label: label('channels'),
         validate: neededWhenReady(channels.validChannels),
         admin: { components: { Field: channels.picker },
-          description: 'Where it is posted: the channels the engine lets this account use.' } },
+          description: label('channelsDescription') } },
       { name: 'reviewers', type: 'relationship', relationTo: 'users', hasMany: true,
-        admin: { description: 'Who may approve; anyone with the editor role when empty.' } },
-      { name: 'publishAt', type: 'date', label: 'Publish at',
+        label: label('reviewers'), admin: { description: label('reviewersDescription') } },
+      { name: 'publishAt', type: 'date', label: label('publishAt'),
         admin: { date: { pickerAppearance: 'dayAndTime' },
-          description: 'Empty: as soon as it is approved.' } },
-      { name: 'ready', type: 'checkbox', label: 'Ready: send it to the creative engine',
-        defaultValue: false },
+          description: label('publishAtDescription') } },
+      { name: 'ready', type: 'checkbox', label: label('ready'), defaultValue: false },
     ],
   };
 }

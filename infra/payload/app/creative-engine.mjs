@@ -13,6 +13,7 @@ import { composeGroup, composedRequest, MEDIA_SLUG, mediaCollection, mediaPrefix
   from './compose.mjs';
 import { channelListing, channelsEndpoint, validChannels } from './channels.mjs';
 import { decider, engineEndpoint } from './decisions.mjs';
+import { translations } from './i18n.mjs';
 import { callTrigger, refusal, TriggerError } from './trigger-client.mjs';
 
 /**
@@ -193,6 +194,24 @@ function startRequest(options) {
 }
 
 /**
+ * The plugin's strings (i18n.mjs) under the app's: an app's own `creativeEngine` strings (an
+ * override, another language) win.
+ * @param {import('payload').Config['i18n']} i18n
+ * @returns {import('payload').Config['i18n']}
+ */
+function withTranslations(i18n) {
+  /** @type {Record<string, any>} */
+  const own = i18n?.translations ?? {};
+  /** @type {Record<string, any>} */
+  const merged = { ...own };
+  for (const [language, words] of Object.entries(translations)) {
+    merged[language] = { ...words, ...own[language],
+      creativeEngine: { ...words.creativeEngine, ...own[language]?.creativeEngine } };
+  }
+  return { ...i18n, translations: merged };
+}
+
+/**
  * @param {CreativeEngineOptions} options
  * @returns {import('payload').Plugin}
  */
@@ -204,6 +223,7 @@ export function creativeEngine(options) {
     /** @type {import('payload').Config} */
     const next = {
       ...config,
+      i18n: withTranslations(config.i18n),
       // Server-only settings the status panel reads (never sent to a browser).
       custom: { ...config.custom, creativeEngine: {
         trigger: options.trigger ?? null,

@@ -4,6 +4,7 @@
 // if they may decide this document, reaches the engine through the signed trigger API, and
 // the engine records them (their email) as the reviewer.
 
+import { translator } from './i18n.mjs';
 import { callTrigger, TriggerError } from './trigger-client.mjs';
 
 /**
@@ -54,22 +55,20 @@ export function engineEndpoint(options, slug, action) {
     path: `/:id/engine-${action}`,
     method: 'post',
     handler: async (req) => {
-      if (!req.user) return refuse('Sign in to decide.', 401);
-      if (!options.trigger) return refuse('The creative engine is not configured here.', 503);
+      const t = translator(req.i18n);
+      if (!req.user) return refuse(t('signInToDecide'), 401);
+      if (!options.trigger) return refuse(t('notConfigured'), 503);
       const id = String(req.routeParams?.id ?? '');
       // Read as the person (their read access applies): no document, no decision.
       const doc = await req.payload.findByID({ collection: slug, id, depth: 0, req,
         overrideAccess: false, disableErrors: true });
-      if (!doc) return refuse(`No ${slug} document ${id} you may read.`, 404, 'id');
-      if (!mayDecide(req.user, doc)) {
-        return refuse('You may not decide on this document: it needs an editor it names as '
-          + 'reviewer (or any editor when it names none).', 403);
-      }
+      if (!doc) return refuse(t('noDocument', { collection: slug, id }), 404, 'id');
+      if (!mayDecide(req.user, doc)) return refuse(t('mayNotDecide'), 403);
       const workflow = doc.engineWorkflowId;
-      if (!workflow) return refuse('Not sent to the creative engine yet.', 409, 'engineWorkflowId');
+      if (!workflow) return refuse(t('notSentYet'), 409, 'engineWorkflowId');
       const body = action === 'decision' && req.json ? await req.json().catch(() => null) : {};
       if (action === 'decision' && !DECISIONS.includes(body?.decision)) {
-        return refuse('decision: one of approve, reject, revise', 400, 'decision');
+        return refuse(t('decisionOneOf'), 400, 'decision');
       }
       const path = `/v1/workflows/${encodeURIComponent(workflow)}/${action === 'decision'
         ? 'approval' : 'retry'}`;
@@ -86,8 +85,7 @@ export function engineEndpoint(options, slug, action) {
           return refuse(err.answer.error ?? 'the engine refused it', err.status,
             err.answer.field ?? undefined);
         }
-        return refuse(`The creative engine could not be reached: ${
-          /** @type {Error} */ (err).message}`, 502);
+        return refuse(t('unreachable', { problem: /** @type {Error} */ (err).message }), 502);
       }
       return Response.json({ accepted: true, workflow_id: workflow }, { status: 202 });
     },

@@ -10,6 +10,10 @@
 import { useRouter } from 'next/navigation.js';
 import { createElement as h, useEffect, useState } from 'react';
 
+import { labelFor, translator } from './i18n.mjs';
+
+/** @typedef {ReturnType<typeof translator>} Translate */
+
 /**
  * Re-render the panel on the server every `everyMs` while the engine works (the progress bar
  * moves, the stage changes, previews appear when the render is done).
@@ -25,18 +29,15 @@ export function EngineRefresh({ everyMs = 1500 }) {
 }
 
 /**
- * What an editor calls a text the engine lists by path.
- * @param {string} path e.g. props.quote, scenes.0.texts.0.text, captions.1.text
+ * The words the server translated for the reader (the panel passes them: Payload's `t` is
+ * on the server), else English.
+ * @param {Record<string, string>} words
+ * @returns {Translate}
  */
-export function labelFor(path) {
-  const scene = /^scenes\.(\d+)\.texts\.(\d+)\.text$/.exec(path);
-  if (scene) return `Scene ${Number(scene[1]) + 1}, text ${Number(scene[2]) + 1}`;
-  const caption = /^captions\.(\d+)\.text$/.exec(path);
-  if (caption) return `Caption ${Number(caption[1]) + 1}`;
-  const prop = /^props\.(\w+)$/.exec(path);
-  if (prop) return prop[1].charAt(0).toUpperCase() + prop[1].slice(1).replaceAll('_', ' ');
-  return path;
-}
+const said = (words) => {
+  const english = translator(null);
+  return (key, vars) => words[key] ?? english(key, vars);
+};
 
 /**
  * @param {string} url
@@ -48,14 +49,17 @@ async function post(url, body) {
     headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (response.ok) return null;
   const answer = await response.json().catch(() => ({}));
-  return answer?.errors?.[0]?.message ?? answer?.error ?? `the engine answered ${response.status}`;
+  return answer?.errors?.[0]?.message ?? answer?.error ?? String(response.status);
 }
 
 /**
- * @param {{collection: string, id: string, editable: Record<string, string>}} props
+ * @param {{collection: string, id: string, editable: Record<string, string>,
+ *   words?: Record<string, string>, labels?: Record<string, string>}} props
+ *   words: the form's words in the reader's language; labels: each text's label in it
  *   editable: the creative's text by path, as the engine lists it (a revision may change it)
  */
-export function EngineDecision({ collection, id, editable }) {
+export function EngineDecision({ collection, id, editable, words = {}, labels = {} }) {
+  const t = said(words);
   const [comment, setComment] = useState('');
   const [edits, setEdits] = useState(/** @type {Record<string, string>} */ ({ ...editable }));
   const [busy, setBusy] = useState(false);
@@ -78,29 +82,31 @@ export function EngineDecision({ collection, id, editable }) {
 
   const paths = Object.keys(editable);
   return h('form', { className: 'creative-engine-decision', onSubmit: (e) => e.preventDefault() },
-    h('label', { htmlFor: 'engine-comment' }, 'Comment'),
+    h('label', { htmlFor: 'engine-comment' }, t('comment')),
     h('textarea', { id: 'engine-comment', value: comment, rows: 2,
       onChange: (/** @type {{target: {value: string}}} */ e) => setComment(e.target.value) }),
-    paths.length ? h('fieldset', null, h('legend', null, 'Text (request changes to edit it)'),
+    paths.length ? h('fieldset', null, h('legend', null, t('editLegend')),
       ...paths.map((path, i) => h('div', { key: path },
-        h('label', { htmlFor: `engine-edit-${i}` }, labelFor(path)),
+        h('label', { htmlFor: `engine-edit-${i}` }, labels[path] ?? labelFor(path)),
         h('input', { id: `engine-edit-${i}`, type: 'text', value: edits[path] ?? '',
           onChange: (/** @type {{target: {value: string}}} */ e) =>
             setEdits({ ...edits, [path]: e.target.value }) })))) : null,
     h('div', { className: 'creative-engine-buttons' },
       h('button', { type: 'button', disabled: busy, className: 'btn btn--style-primary',
-        onClick: () => decide('approve') }, 'Approve'),
+        onClick: () => decide('approve') }, t('approve')),
       h('button', { type: 'button', disabled: busy, className: 'btn btn--style-secondary',
-        onClick: () => decide('revise') }, 'Request changes'),
+        onClick: () => decide('revise') }, t('requestChanges')),
       h('button', { type: 'button', disabled: busy, className: 'btn btn--style-secondary',
-        onClick: () => decide('reject') }, 'Reject')),
+        onClick: () => decide('reject') }, t('reject'))),
     error ? h('p', { role: 'alert' }, error) : null,
-    sent ? h('p', { role: 'status' }, 'Sent to the engine…') : null,
+    sent ? h('p', { role: 'status' }, t('sentToEngine')) : null,
     sent ? h(EngineRefresh, {}) : null);
 }
 
-/** @param {{collection: string, id: string, channels: string[]}} props */
-export function EngineRetry({ collection, id, channels }) {
+/** @param {{collection: string, id: string, channels: string[], words?: Record<string, string>}}
+ *   props */
+export function EngineRetry({ collection, id, channels, words = {} }) {
+  const t = said(words);
   const [sent, setSent] = useState(false);
   const [error, setError] = useState(/** @type {string | null} */ (null));
   const [busy, setBusy] = useState(false);
@@ -113,7 +119,7 @@ export function EngineRetry({ collection, id, channels }) {
   };
   return h('div', { className: 'creative-engine-retry' },
     h('button', { type: 'button', disabled: busy, className: 'btn btn--style-primary',
-      onClick: retry }, `Retry ${channels.join(', ')}`),
+      onClick: retry }, t('retry', { channels: channels.join(', ') })),
     error ? h('p', { role: 'alert' }, error) : null,
     sent ? h(EngineRefresh, {}) : null);
 }

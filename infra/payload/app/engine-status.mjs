@@ -11,10 +11,15 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createElement as h } from 'react';
 
-import { callTrigger } from './trigger-client.mjs';
 import { EngineDecision, EngineRefresh, EngineRetry } from './engine-actions.mjs';
+import { labelFor, STRINGS, translator } from './i18n.mjs';
+import { callTrigger } from './trigger-client.mjs';
 
 /** @typedef {'working' | 'waiting' | 'done' | 'stopped'} Tone */
+
+/** @type {import('./i18n.mjs').Key[]} */
+const DECISION_WORDS = ['comment', 'editLegend', 'approve', 'requestChanges', 'reject',
+  'sentToEngine'];
 
 /** @type {Record<string, Tone>} */
 const TONES = {
@@ -26,24 +31,33 @@ const TONES = {
 const COLOURS = { working: '#2563eb', waiting: '#b45309', done: '#15803d', stopped: '#b91c1c' };
 
 /**
+ * A stage as the reader's language names it (one the plugin does not know: as the engine
+ * spells it).
+ * @param {ReturnType<typeof translator>} t
+ * @param {string} stage
+ */
+const stageName = (t, stage) => (`stage.${stage}` in STRINGS.en
+  ? t(/** @type {import('./i18n.mjs').Key} */ (`stage.${stage}`)) : stage.replaceAll('_', ' '));
+
+/**
  * What the panel shows; pure, so it renders the same in the admin and in a test.
  * @param {{stage?: string | null, round?: number | null, percent?: number | null,
- *   error?: string | null, workflowId?: string | null}} props
+ *   error?: string | null, workflowId?: string | null, i18n?: {t?: Function} | null}} props
  */
-export function EngineStatusView({ stage, round, percent, error, workflowId }) {
+export function EngineStatusView({ stage, round, percent, error, workflowId, i18n }) {
+  const t = translator(i18n);
   if (!stage) {
-    return h('p', { className: 'creative-engine-status', 'data-stage': 'none' },
-      'Not sent to the creative engine yet.');
+    return h('p', { className: 'creative-engine-status', 'data-stage': 'none' }, t('notSent'));
   }
   const tone = TONES[stage] ?? 'working';
   const shown = typeof percent === 'number' ? Math.max(0, Math.min(100, Math.round(percent)))
     : null;
   return h('div', { className: 'creative-engine-status', 'data-stage': stage, 'data-tone': tone },
     h('p', null,
-      h('strong', { style: { color: COLOURS[tone] } }, stage.replaceAll('_', ' ')),
-      round && round > 1 ? ` · round ${round}` : null),
+      h('strong', { style: { color: COLOURS[tone] } }, stageName(t, stage)),
+      round && round > 1 ? ` · ${t('round', { round })}` : null),
     shown === null ? null : h('progress', { max: 100, value: shown,
-      'aria-label': `Rendering ${shown}%` }),
+      'aria-label': t('rendering', { percent: shown }) }),
     shown === null ? null : h('span', null, ` ${shown}%`),
     error ? h('p', { role: 'alert', style: { color: COLOURS.stopped } }, error) : null,
     workflowId ? h('p', null, h('code', null, workflowId)) : null);
@@ -101,8 +115,9 @@ async function presign(preview, outputs) {
  * What the render looks like: a poster and a player per video format, each image (a
  * carousel's slides in order).
  * @param {{uri: string, url: string}[]} links
+ * @param {ReturnType<typeof translator>} t
  */
-function Previews(links) {
+function Previews(links, t) {
   const videos = links.filter((l) => l.uri.endsWith('.mp4'));
   const images = links.filter((l) => /\.(png|jpe?g|webp)$/.test(l.uri));
   const posterOf = (/** @type {string} */ mp4) =>
@@ -114,7 +129,7 @@ function Previews(links) {
         playsInline: true, style: { width: '100%' } }),
       h('figcaption', null, v.uri.split('/').pop()))),
     ...stills.map((i, n) => h('figure', { key: i.uri },
-      h('img', { src: i.url, alt: `Rendered image ${n + 1} of ${stills.length}`,
+      h('img', { src: i.url, alt: t('renderedImage', { n: n + 1, count: stills.length }),
         style: { width: '100%' } }))));
 }
 
@@ -128,6 +143,8 @@ function Previews(links) {
  */
 export async function EngineStatus(props) {
   const data = props.data ?? {};
+  const i18n = props.i18n ?? props.req?.i18n;
+  const t = translator(i18n);
   const engine = /** @type {any} */ (props.payload?.config?.custom)?.creativeEngine ?? {};
   const trigger = props.trigger ?? engine.trigger ?? null;
   let stage = typeof data.engineStage === 'string' ? data.engineStage : null;
@@ -145,7 +162,7 @@ export async function EngineStatus(props) {
   }
   const percent = stage === 'rendering' ? status?.render_progress?.percent ?? null : null;
   const view = h(EngineStatusView, { stage, round: status?.round ?? data.engineRound, percent,
-    error: status?.error ?? data.engineError, workflowId });
+    error: status?.error ?? data.engineError, workflowId, i18n });
   const user = props.req?.user;
   const inAdmin = Boolean(props.req);
   const sending = !workflowId && !data.engineStage && Boolean(data.composer?.ready);
@@ -164,22 +181,30 @@ export async function EngineStatus(props) {
   return h('div', { className: 'creative-engine' },
     h('style', null, STYLE),
     view,
-    sending ? h('p', null, 'Sending to the creative engine…') : null,
-    links.length ? Previews(links) : null,
+    sending ? h('p', null, t('sending')) : null,
+    links.length ? Previews(links, t) : null,
     last ? h('p', { className: 'creative-engine-last-decision' },
-      `Round ${last.round}: ${last.decision} by ${last.reviewer}`,
-      last.accepted ? '' : ` (not taken: ${last.reason ?? 'refused'})`) : null,
+      t('decisionLine', { round: last.round, reviewer: last.reviewer,
+        decision: `decision.${last.decision}` in STRINGS.en
+          ? t(/** @type {import('./i18n.mjs').Key} */ (`decision.${last.decision}`))
+          : last.decision }),
+      last.accepted ? '' : t('notTaken', { reason: last.reason ?? t('refused') })) : null,
     Object.keys(status?.permalinks ?? {}).length ? h('ul', { className: 'creative-engine-live' },
       ...Object.entries(status.permalinks).map(([channel, url]) => h('li', { key: channel },
-        `Live on ${channel}: `, h('a', { href: String(url), target: '_blank', rel: 'noreferrer' },
+        t('liveOn', { channel }), h('a', { href: String(url), target: '_blank', rel: 'noreferrer' },
           String(url))))) : null,
     stage === 'publish_failed' && failedChannels.length ? h('p', { role: 'alert' },
-      `Not published on ${failedChannels.join(', ')}: see Postiz's calendar for the reason.`)
+      t('notPublished', { channels: failedChannels.join(', ') }))
       : null,
     // A new form each round (the round's own text to edit).
     may && stage === 'awaiting_approval' ? h(EngineDecision, { key: `round-${status?.round}`,
-      collection, id, editable: status?.editable ?? {} }) : null,
+      collection, id, editable: status?.editable ?? {},
+      // The client parts get their words translated here, where Payload's t is.
+      words: Object.fromEntries(DECISION_WORDS.map((key) => [key, t(key)])),
+      labels: Object.fromEntries(Object.keys(status?.editable ?? {})
+        .map((path) => [path, labelFor(path, t)])) }) : null,
     may && stage === 'publish_failed' && failedChannels.length
-      ? h(EngineRetry, { collection, id, channels: failedChannels }) : null,
+      ? h(EngineRetry, { collection, id, channels: failedChannels,
+        words: { retry: t('retry', { channels: failedChannels.join(', ') }) } }) : null,
     working ? h(EngineRefresh, {}) : null);
 }

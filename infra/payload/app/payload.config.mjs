@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { sqliteAdapter } from '@payloadcms/db-sqlite';
+import { de } from '@payloadcms/translations/languages/de';
+import { en } from '@payloadcms/translations/languages/en';
 import { buildConfig } from 'payload';
 
 import { creativeEngine } from './creative-engine.mjs';
@@ -26,8 +28,10 @@ export default buildConfig({
     importMap: { baseDir: here },
     meta: { titleSuffix: ' · SMM Hub' },
     avatar: 'default', // not Gravatar: the admin loads nothing from outside
-
   },
+  // The admin in English or German (the browser's language, or the person's choice in their
+  // account); the plugin ships its own words in both (i18n.mjs).
+  i18n: { supportedLanguages: { en, de }, fallbackLanguage: 'en' },
   onInit: seedUsers,
   db: sqliteAdapter({
     client: { url: process.env.PAYLOAD_DATABASE_URL ?? 'file:./payload.db' },
