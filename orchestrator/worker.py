@@ -34,7 +34,7 @@ from orchestrator.cap.semaphore import SemaphoreWorkflow
 from orchestrator.config import WorkerSettings
 from orchestrator.dispatch.in_worker import noop_in_worker
 from orchestrator.dispatch.lambda_dispatcher import LambdaDispatcher
-from orchestrator.dispatch.noop import NoopWorkflow
+from orchestrator.dispatch.noop import NoopFanOutWorkflow, NoopWorkflow
 from orchestrator.health import DispatchCounters, HealthServer
 from orchestrator.key_refresh import follow_api_key
 from orchestrator.publish.payload_cms import PayloadReporter
@@ -59,6 +59,7 @@ WORKFLOWS: list[type] = [
     GrantCreditsWorkflow,
     SemaphoreWorkflow,
     NoopWorkflow,
+    NoopFanOutWorkflow,
 ]
 log = logging.getLogger("smm.worker")
 CONNECT_TIMEOUT_S = 30

@@ -33,7 +33,8 @@ from smm_runtime.contract.kinds import NoopRequest
 from smm_runtime.contract.workflow_io import DispatchPolicy
 from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
-from tests.bench.results import report
+from tests.bench.results import Figure, repeated_async
+from tests.bench.throughput import dispatch_throughput
 
 HOLD = DispatchPolicy(heartbeat_timeout_s=600, start_to_close_s=3600, max_attempts=1)
 
@@ -156,9 +157,7 @@ def logged_phases(log: Path, since: int) -> dict[str, list[float]]:
     return phases
 
 
-async def latency(client: Client, rounds: int, log: Path) -> None:
-    for via in ("lambda", "worker", "lambda"):  # warm both paths (and the function) first
-        await run_noop(client, via)
+async def latency(client: Client, rounds: int, log: Path) -> list[Figure]:
     since = log.stat().st_size
     lam: list[float] = []
     wrk: list[float] = []
@@ -190,16 +189,16 @@ async def latency(client: Client, rounds: int, log: Path) -> None:
         f"{loopback_wake_ms(0):.2f} ms back to back, {loopback_wake_ms(0.02):.2f} ms after "
         f"20 ms idle"
     )
-    report(
-        [
-            ("dispatch.in_worker_median", statistics.median(wrk), "ms", "lower"),
-            ("dispatch.lambda_median", statistics.median(lam), "ms", "lower"),
-            ("dispatch.ratio", statistics.median(lam) / statistics.median(wrk), "x", "lower"),
-        ]
-    )
+    return [
+        ("dispatch.in_worker_median", statistics.median(wrk), "ms", "lower"),
+        ("dispatch.lambda_median", statistics.median(lam), "ms", "lower"),
+        ("dispatch.ratio", statistics.median(lam) / statistics.median(wrk), "x", "lower"),
+    ]
 
 
-async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int, count: int) -> None:
+async def in_flight_memory(
+    client: Client, stack: LocalStack, worker_pid: int, count: int
+) -> list[Figure]:
     await run_noop(client, "lambda")  # the worker loaded and warm before "idle" is read
     idle = rss_mb(worker_pid)
     before = stack.lambda_stats()["NoopFunction"]["accepted_events"]
@@ -256,45 +255,39 @@ async def in_flight_memory(client: Client, stack: LocalStack, worker_pid: int, c
         f"{p(oldest, 0.5):.1f} ms, p99 {p(oldest, 0.99):.1f} ms; of the 50 newest (cached): "
         f"p50 {p(newest, 0.5):.1f} ms, p99 {p(newest, 0.99):.1f} ms"
     )
-    report(
-        [
-            (f"worker.cpu_percent_{count}_waiting", waiting_cpu, "%", "lower"),
-            (f"dispatch.schedule_to_start_p99_{count}", p(starts, 0.99), "ms", "lower"),
-            (f"worker.query_evicted_p50_{count}", p(oldest, 0.5), "ms", "lower"),
-        ]
-    )
-    report(
-        [
-            ("worker.rss_idle", idle, "MB", "lower"),
-            (f"worker.rss_{count}_in_flight", peak, "MB", "lower"),
-            (
-                f"worker.kb_per_activity_{count}_in_flight",
-                (peak - idle) * 1024 / count,
-                "KB",
-                "lower",
-            ),
-        ]
-    )
     # Some ended already (events dropped past the queue's maximum age): terminate the rest.
     await asyncio.gather(*[h.terminate("bench over") for h in handles], return_exceptions=True)
+    return [
+        (f"worker.cpu_percent_{count}_waiting", waiting_cpu, "%", "lower"),
+        (f"dispatch.schedule_to_start_p99_{count}", p(starts, 0.99), "ms", "lower"),
+        (f"worker.query_evicted_p50_{count}", p(oldest, 0.5), "ms", "lower"),
+        # Named by the run it is read in: `make bench` and `make bench-inflight` each own one.
+        (f"worker.rss_idle_before_{count}", idle, "MB", "lower"),
+        (f"worker.rss_{count}_in_flight", peak, "MB", "lower"),
+        (f"worker.kb_per_activity_{count}_in_flight", (peak - idle) * 1024 / count, "KB", "lower"),
+    ]
 
 
-async def main_async(rounds: int, in_flight: int) -> None:
+async def main_async(rounds: int, in_flight: int, activities: int) -> None:
     with LocalStack(state_dir=Path(".local/bench"), log=open(".local/bench.log", "w")) as stack:
         worker = stack.start_worker()
         client = await connect(environ=stack.env())
-        if rounds:  # `make bench-inflight` skips it: its figures belong to `make bench`
-            await latency(client, rounds, Path(".local/bench.log"))
-        await in_flight_memory(client, stack, worker.pid, in_flight)
+        if rounds:  # `make bench-inflight` skips these: their figures belong to `make bench`
+            for via in ("lambda", "worker", "lambda"):  # warm both paths (and the function)
+                await run_noop(client, via)
+            await repeated_async(lambda: latency(client, rounds, Path(".local/bench.log")))
+            await dispatch_throughput(client, worker.pid, activities)
+        await repeated_async(lambda: in_flight_memory(client, stack, worker.pid, in_flight))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--in-flight", type=int, default=1000)
+    parser.add_argument("--activities", type=int, default=3000, help="per throughput run")
     args = parser.parse_args()
     Path(".local").mkdir(exist_ok=True)
-    asyncio.run(main_async(args.rounds, args.in_flight))
+    asyncio.run(main_async(args.rounds, args.in_flight, args.activities))
     sys.stdout.flush()
 
 

@@ -25,7 +25,7 @@ from orchestrator.cap.semaphore import SemaphoreWorkflow
 from smm_local.stack import LocalStack
 from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
-from tests.bench.results import report
+from tests.bench.results import Figure, repeated_async
 from tests.bench.semaphore_replay import replay_figures
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,8 +124,7 @@ async def grants_per_second(
     return rate
 
 
-async def run(stack: LocalStack) -> None:
-    client = await connect(environ=stack.env())
+async def measure(client: Client) -> list[Figure]:
     # One at a time is a strict cycle (release in, grant out): 200 show its rate.
     one = await grants_per_second(client, 1, waiters=200)
     sixteen = await grants_per_second(client, 16)
@@ -136,15 +135,17 @@ async def run(stack: LocalStack) -> None:
         f"semaphores sharing the pool together grant {sharded:.0f}/s "
         f"({sharded / sixteen:.2f}x): what is left is the server's own rate"
     )
-    replay = await replay_figures(client)
-    report(
-        [
-            ("grants.per_second_capacity_1", one, "grants/s", "higher"),
-            ("grants.per_second_capacity_16", sixteen, "grants/s", "higher"),
-            ("grants.per_second_capacity_16_4_shards", sharded, "grants/s", "higher"),
-            *replay,
-        ]
-    )
+    return [
+        ("grants.per_second_capacity_1", one, "grants/s", "higher"),
+        ("grants.per_second_capacity_16", sixteen, "grants/s", "higher"),
+        ("grants.per_second_capacity_16_4_shards", sharded, "grants/s", "higher"),
+        *await replay_figures(client),
+    ]
+
+
+async def run(stack: LocalStack) -> None:
+    client = await connect(environ=stack.env())
+    await repeated_async(lambda: measure(client))
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from temporalio.worker import Replayer, Worker
 
 from orchestrator.cap.models import Holder, PermitRequest, SemaphoreState
 from orchestrator.cap.semaphore import SemaphoreWorkflow
+from tests.bench.results import Figure
 
 ACQUIRES = 3000  # with the releases, past the semaphore's MAX_HISTORY (4,000 events)
 
@@ -79,7 +80,7 @@ async def replay_seconds(
     return statistics.median(spans)
 
 
-async def replay_figures(client: Client) -> list[tuple[str, float, str, str]]:
+async def replay_figures(client: Client) -> list[Figure]:
     history = await flood_history(client)
     deployed = await replay_seconds(history, SemaphoreWorkflow, client.data_converter)
     sandboxed = await replay_seconds(history, SandboxedSemaphore, client.data_converter)

@@ -1,4 +1,4 @@
-"""`make bench` (video): segmented rendering against a single pass, like for like, one run.
+"""`make bench` (video): segmented rendering against a single pass, like for like, three runs.
 
 A 30 s 1080x1920 spec (video clip, Ken Burns photo, gradient, solid, texts, captions, logo,
 music and voice-over). Every FFmpeg process is pinned to one core, which is the situation on
@@ -40,7 +40,7 @@ from smm_runtime.contract.kinds import AudioRequest, SegmentRequest
 from smm_runtime.contract.video_spec import QUALITY_CRF, BrandKit, VideoSpec
 from smm_runtime.media_tools import count_frames, ffmpeg_binary
 from smm_runtime.process_exit import run_and_exit
-from tests.bench.results import report
+from tests.bench.results import Figure, repeated
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_PRICE_GB_S = 0.0000166667  # x86, us-east-1, per GB-second
@@ -147,6 +147,11 @@ def bench_spec(uris: dict[str, str]) -> dict[str, Any]:
 
 
 def main() -> None:
+    repeated(measure)
+
+
+def measure() -> list[Figure]:
+    """One run: its own stack, every render from scratch; the figures it measured."""
     state = ROOT / ".local" / "bench-video"
     with (
         LocalStack(state_dir=state, log=open(ROOT / ".local" / "bench-video.log", "w")) as stack,
@@ -305,15 +310,13 @@ def main() -> None:
         f"(target <= 2%)"
     )
     model(cpu_at, seconds, audio.cpu, join.wall, segment_bytes)
-    report(
-        [
-            ("video.scaling_video_only_2x", video_scaling, "x", "higher"),
-            ("video.scaling_end_to_end_2x", e2e_scaling, "x", "higher"),
-            ("video.cpu_overhead_16_segments", cpu_at[16] / cpu_at[1], "ratio", "lower"),
-            ("video.join_share", join_share, "ratio", "lower"),
-            ("video.single_pass_cpu_per_minute", single_cpu * per_minute, "cpu-s", "lower"),
-        ]
-    )
+    return [
+        ("video.scaling_video_only_2x", video_scaling, "x", "higher"),
+        ("video.scaling_end_to_end_2x", e2e_scaling, "x", "higher"),
+        ("video.cpu_overhead_16_segments", cpu_at[16] / cpu_at[1], "ratio", "lower"),
+        ("video.join_share", join_share, "ratio", "lower"),
+        ("video.single_pass_cpu_per_minute", single_cpu * per_minute, "cpu-s", "lower"),
+    ]
 
 
 # Stated assumptions (not measured here): a cold start per segment function, and the S3

@@ -170,6 +170,11 @@ class InvokeApi(BaseHTTPRequestHandler):
                     each.stats.peak_active = len(each.busy)
             self._send(200, {"ok": True})
             return
+        if urlparse(self.path).path == "/_emulator/recycle":
+            # As Lambda recycles idle execution environments: the next invocations start cold.
+            recycled = sum(each.recycle_idle() for each in self.emulator.pools.values())
+            self._send(200, {"recycled": recycled})
+            return
         if urlparse(self.path).path == "/_emulator/chaos":
             length = int(self.headers.get("Content-Length") or 0)
             self.emulator.chaos.configure(json.loads(self.rfile.read(length) or b"{}"))

@@ -200,6 +200,14 @@ class FunctionPool:
         for host in stale:
             host.kill()
 
+    def recycle_idle(self) -> int:
+        """Stop every idle environment (busy ones finish their work); how many stopped."""
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for host in idle:
+            host.kill()
+        return len(idle)
+
     def shutdown(self) -> None:
         with self.lock:
             hosts = [*self.idle, *self.busy]
