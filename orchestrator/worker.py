@@ -35,6 +35,7 @@ from orchestrator.config import WorkerSettings
 from orchestrator.dispatch.in_worker import noop_in_worker
 from orchestrator.dispatch.lambda_dispatcher import LambdaDispatcher
 from orchestrator.dispatch.noop import NoopFanOutWorkflow, NoopWorkflow
+from orchestrator.executors import AWS_THREADS
 from orchestrator.health import DispatchCounters, HealthServer
 from orchestrator.key_refresh import follow_api_key
 from orchestrator.publish.payload_cms import PayloadReporter
@@ -71,8 +72,14 @@ class WorkerStartError(Exception):
 
 def lambda_client(settings: WorkerSettings) -> Any:
     # Event invokes return in milliseconds; fail fast and let Temporal's retry policy back off.
+    # One kept-alive connection per AWS thread: with botocore's default of 10, invokes beyond
+    # the tenth at once opened a connection and threw it away (`make bench` throughput: about
+    # 10 % more worker CPU per dispatch and 15 % fewer invokes per second).
     config = Config(
-        connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
+        connect_timeout=5,
+        read_timeout=30,
+        retries={"max_attempts": 2, "mode": "standard"},
+        max_pool_connections=AWS_THREADS,
     )
     return boto3.client(
         "lambda",
