@@ -277,7 +277,17 @@ async def main_async(rounds: int, in_flight: int, activities: int) -> None:
                 await run_noop(client, via)
             await repeated_async(lambda: latency(client, rounds, Path(".local/bench.log")))
             await dispatch_throughput(client, worker.pid, activities)
-        await repeated_async(lambda: in_flight_memory(client, stack, worker.pid, in_flight))
+
+        async def on_a_fresh_worker() -> list[Figure]:
+            # Each run starts from a new worker process: the last run's workflows would
+            # still be in the old one's cache, and its "idle" would not be idle.
+            nonlocal worker
+            worker.terminate()
+            worker.wait(timeout=60)
+            worker = stack.start_worker()
+            return await in_flight_memory(client, stack, worker.pid, in_flight)
+
+        await repeated_async(on_a_fresh_worker)
 
 
 def main() -> None:
