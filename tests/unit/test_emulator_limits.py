@@ -137,3 +137,20 @@ def test_a_failed_event_reaches_the_destination_whose_own_retries_apply(
     assert [r["requestContext"]["condition"] for r in found] == ["RetriesExhausted"] * 3
     assert found[0]["responsePayload"]["errorType"] == "RuntimeError"
     assert sink.snapshot()["invocations"] == 3
+
+
+def test_recycled_idle_environments_make_the_next_invocation_a_cold_start(
+    emulator: tuple[Emulator, Path],
+) -> None:
+    """As Lambda recycles idle execution environments (the images bench starts each run from
+    cold functions this way, POST /_emulator/recycle)."""
+    running, _ = emulator
+    pool = running.pools["Probe"]
+    for _ in range(2):
+        answer = pool.try_invoke({"hog_mb": 1})
+        assert answer is not None and answer.ok, answer
+    assert (pool.snapshot()["cold_starts"], pool.snapshot()["warm_starts"]) == (1, 1)
+    assert pool.recycle_idle() == 1
+    answer = pool.try_invoke({"hog_mb": 1})
+    assert answer is not None and answer.ok, answer
+    assert (pool.snapshot()["cold_starts"], pool.snapshot()["warm_starts"]) == (2, 1)
