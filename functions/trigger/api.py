@@ -168,18 +168,28 @@ def refusal(request: PublishRequest) -> HttpResponse[str] | None:
     return None
 
 
-@app.get(
-    "/v1/credits/<account>", summary="An account's credit balance (and held, granted, captured)"
-)
-async def credits(account: str) -> HttpResponse[str]:
+def account_refusal(route: str, account: str) -> HttpResponse[str] | None:
+    """The answer to a read of ``/v1/<route>/<account>`` the caller may not make: 404 for a
+    name that is no account id, 403 naming ``account`` when the signing key may not act for
+    it; None when it may."""
     if not ACCOUNT.match(account):
-        return error(404, f"no route for /v1/credits/{account}")
+        return error(404, f"no route for /v1/{route}/{account}")
     if not _key().may_act_for(account):
         return error(
             403,
             f"account: the key that signed this request may not read {account!r}",
             "account",
         )
+    return None
+
+
+@app.get(
+    "/v1/credits/<account>", summary="An account's credit balance (and held, granted, captured)"
+)
+async def credits(account: str) -> HttpResponse[str]:
+    refused = account_refusal("credits", account)
+    if refused is not None:
+        return refused
     return answer(200, await _service().read_balance(account))
 
 
@@ -188,14 +198,9 @@ async def credits(account: str) -> HttpResponse[str]:
     summary="The Postiz channels an account may post to, with their providers (for composers)",
 )
 async def list_channels(account: str) -> HttpResponse[str]:
-    if not ACCOUNT.match(account):
-        return error(404, f"no route for /v1/channels/{account}")
-    if not _key().may_act_for(account):
-        return error(
-            403,
-            f"account: the key that signed this request may not read {account!r}",
-            "account",
-        )
+    refused = account_refusal("channels", account)
+    if refused is not None:
+        return refused
     allowed = await _service().allowed_channels(account) or frozenset()
     listed = cast(Callable[[], "dict[str, str] | None"], app.context["channels"])()
     names = cast(Callable[[], "dict[str, str]"], app.context["channel_names"])()
