@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import sys
 import time
@@ -34,7 +33,7 @@ from smm_runtime.contract.workflow_io import DispatchPolicy
 from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
 from tests.bench.results import Figure, repeated_async
-from tests.bench.throughput import dispatch_throughput
+from tests.bench.throughput import cpu_seconds, dispatch_throughput
 
 HOLD = DispatchPolicy(heartbeat_timeout_s=600, start_to_close_s=3600, max_attempts=1)
 
@@ -59,12 +58,6 @@ async def run_noop(client: Client, via: str) -> float:
     )
     await handle.result()
     return await activity_latency_ms(handle)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (/proc/<pid>/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def query_ms(handle: WorkflowHandle[Any, Any]) -> float:

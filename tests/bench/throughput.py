@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import re
 import signal
 import subprocess
@@ -36,8 +37,6 @@ IN_FLIGHT = 8  # workflows at once: 400 activities in flight
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far (/proc/<pid>/stat fields 14 and 15)."""
-    import os
-
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
