@@ -48,8 +48,10 @@ const en = {
   liveOn: 'Live on {{channel}}: ',
   notPublished: 'Not published on {{channels}}: see Postiz\'s calendar for the reason.',
   renderedImage: 'Rendered image {{n}} of {{count}}',
-  // The stages the engine reports (publish_io.STAGES) and the plugin's own.
-  'stage.rendering': 'rendering', 'stage.awaiting_approval': 'awaiting approval',
+  // The stages the engine reports (publish_io.STAGES, queued from the publish workflow)
+  // and the plugin's own.
+  'stage.queued': 'queued', 'stage.rendering': 'rendering',
+  'stage.awaiting_approval': 'awaiting approval',
   'stage.scheduled': 'scheduled', 'stage.approved': 'approved', 'stage.publishing': 'publishing',
   'stage.published': 'published', 'stage.publish_failed': 'publish failed',
   'stage.failed': 'failed', 'stage.rejected': 'rejected', 'stage.expired': 'expired',
@@ -116,8 +118,8 @@ const de = {
   liveOn: 'Live auf {{channel}}: ',
   notPublished: 'Nicht veröffentlicht auf {{channels}}: Den Grund zeigt der Kalender in Postiz.',
   renderedImage: 'Gerendertes Bild {{n}} von {{count}}',
-  'stage.rendering': 'wird gerendert', 'stage.awaiting_approval': 'wartet auf Freigabe',
-  'stage.scheduled': 'geplant',
+  'stage.queued': 'in der Warteschlange', 'stage.rendering': 'wird gerendert',
+  'stage.awaiting_approval': 'wartet auf Freigabe', 'stage.scheduled': 'geplant',
   'stage.approved': 'freigegeben', 'stage.publishing': 'wird veröffentlicht',
   'stage.published': 'veröffentlicht', 'stage.publish_failed': 'Veröffentlichung fehlgeschlagen',
   'stage.failed': 'fehlgeschlagen', 'stage.rejected': 'abgelehnt', 'stage.expired': 'abgelaufen',
