@@ -44,6 +44,7 @@ from smm_runtime.contract.publish_io import (
     ReviewAnnouncement,
     ReviewLinks,
 )
+from smm_runtime.contract.soundtrack import PIECE_S
 from smm_runtime.contract.video_spec import BrandKit
 from smm_runtime.contract.workflow_io import BrandKitRef, DispatchPolicy, RenderVideoInput
 from tests.factories import brand_kit
@@ -100,9 +101,15 @@ class FakeEngine:
     @activity.defn(name="dispatch_audio")
     async def dispatch_audio(self, request: AudioRequest) -> AudioResult:
         self.audio.append(request)
+        piece = request.piece
+        key = (
+            "intermediates/a.m4a" if piece is None else f"intermediates/a-{piece.start_sample}.aac"
+        )
         return AudioResult(
-            audio=S3Object(bucket=request.bucket, key="intermediates/a.m4a"),
-            duration_s=request.total_frames / 30,
+            audio=S3Object(bucket=request.bucket, key=key),
+            duration_s=request.total_frames / 30
+            if piece is None
+            else (piece.end_sample - piece.start_sample) / 48_000,
             reused=False,
             usage=VIDEO_USAGE,
         )
@@ -331,6 +338,7 @@ async def run_render(
     video: dict[str, Any],
     workflow_id: str | None = None,
     parallel: int = 8,
+    audio_piece_s: float = PIECE_S,
 ) -> Any:
     queue = f"tq-{uuid.uuid4()}"
     async with Worker(
@@ -343,6 +351,7 @@ async def run_render(
                 output_bucket="out-bucket",
                 dispatch=FAST,
                 max_parallel_segments=parallel,
+                audio_piece_s=audio_piece_s,
             ),
             id=workflow_id or f"wf-{uuid.uuid4().hex[:8]}",
             task_queue=queue,

@@ -1,9 +1,16 @@
-"""The soundtrack, mixed once for the whole timeline (pure).
+"""The soundtrack's filter graph, for the whole timeline or one piece of it (pure).
 
 Music bed with fade in/out; an optional voice-over placed at its start frame, which ducks the
-music through a sidechain compressor while it speaks. The result is exactly
+music through a sidechain compressor while it speaks. The whole mix is exactly
 total_frames / fps seconds long, to the sample, so it muxes against any preset's video with
 no drift.
+
+A piece (audio_pieces.Window) mixes the same graph over a stretch of the timeline: every
+track is placed at its absolute sample position, the filters with memory (the resampler, the
+ducking compressor, the limiter) run over a warm-up before the stretch so they reach the
+state the whole mix has there, and fades are set on absolute timestamps. What comes out of a
+piece is therefore, sample for sample, what the whole mix has at those positions, and pieces
+mixed by different functions join without a seam.
 """
 
 from __future__ import annotations
@@ -13,35 +20,76 @@ from typing import Any
 
 import ffmpeg
 
+from functions.render_video.audio_pieces import Window
 from smm_runtime.contract.kinds import AudioRequest
+from smm_runtime.contract.soundtrack import AUDIO_RATE as RATE
 from smm_runtime.media_tools import PROTOCOL_WHITELIST, ROLES
 
-RATE = 48_000
 BITRATE = "160k"
+# Demuxers whose seeks land on exact sample timestamps (an index of every sample or frame).
+# MP3 and raw AAC (ADTS) seek by estimating a byte position from the bit rate, so their
+# timestamps after a seek can be off for variable bit rates: those are decoded from the start
+# and the samples before the piece dropped (decoding ten minutes of MP3 takes under a second).
+EXACT_SEEK = {"wav", "flac", "ogg", "mov,mp4,m4a,3gp,3g2,mj2"}
 
 
 def total_samples(req: AudioRequest) -> int:
     return req.total_frames * RATE // req.fps
 
 
-def audio_stream(req: AudioRequest, music: Path | None, voice: Path | None) -> Any:
-    """The mixed soundtrack, exactly total_frames / fps long (not yet encoded)."""
+def voice_offset(req: AudioRequest) -> int:
+    """Where the voice-over starts on the timeline, in samples."""
+    return 0 if req.voiceover is None else req.voiceover.start_frame * RATE // req.fps
+
+
+def _track(path: Path, offset: int, window: Window, exact_seek: bool) -> Any:
+    """A file's audio placed at sample ``offset`` of the timeline, starting at the window's
+    ``mix_from`` (silence before the file starts), at RATE in stereo."""
+    local = max(0, window.mix_from - offset)  # the first sample of the file the window needs
+    seek_s = local // RATE  # a whole second: a sample of every integer rate, so resampling
+    # from there keeps the phase the whole mix has
+    options: dict[str, Any] = {
+        "protocol_whitelist": PROTOCOL_WHITELIST,
+        "format_whitelist": ROLES["audio"].demuxers,
+    }
+    if seek_s and exact_seek:
+        options["ss"] = seek_s
+    stream = (
+        ffmpeg.input(str(path), **options)
+        .audio.filter("aresample", RATE)
+        .filter("aformat", channel_layouts="stereo")
+    )
+    if seek_s and not exact_seek:
+        stream = stream.filter("atrim", start_sample=seek_s * RATE)
+    first = offset + seek_s * RATE  # the timeline position of the stream's first sample
+    if first < window.mix_from:
+        stream = stream.filter("atrim", start_sample=window.mix_from - first)
+    elif first > window.mix_from:
+        stream = stream.filter("adelay", delays=f"{first - window.mix_from}S", all=1)
+    # Timestamps on the timeline (fades are set on them); N counts samples, from the window.
+    return stream.filter("asetpts", f"(N+{window.mix_from})/SR/TB")
+
+
+def audio_stream(
+    req: AudioRequest,
+    music: Path | None,
+    voice: Path | None,
+    window: Window | None = None,
+    exact_seek: tuple[bool, bool] = (False, False),
+) -> Any:
+    """The mixed soundtrack over ``window`` (the whole timeline by default), not yet encoded:
+    exactly ``window.encode_to - window.encode_from`` samples."""
     samples = total_samples(req)
+    window = window or Window(0, 0, samples, samples)
+    length = window.mix_to - window.mix_from  # what every track is cut or padded to
     duration = samples / RATE
     tracks = []
     music_stream = None
     if req.music is not None and music is not None:
         m = req.music
         music_stream = (
-            ffmpeg.input(
-                str(music),
-                protocol_whitelist=PROTOCOL_WHITELIST,
-                format_whitelist=ROLES["audio"].demuxers,
-            )
-            .audio.filter("aresample", RATE)
-            .filter("aformat", channel_layouts="stereo")
-            .filter("atrim", end_sample=samples)
-            .filter("asetpts", "N/SR/TB")
+            _track(music, 0, window, exact_seek[0])
+            .filter("atrim", end_sample=length)
             .filter("volume", m.volume)
         )
         if m.fade_in_s:
@@ -55,23 +103,16 @@ def audio_stream(req: AudioRequest, music: Path | None, voice: Path | None) -> A
             )
     if req.voiceover is not None and voice is not None:
         v = req.voiceover
-        delay_ms = round(v.start_frame * 1000 / req.fps)
         voice_stream = (
-            ffmpeg.input(
-                str(voice),
-                protocol_whitelist=PROTOCOL_WHITELIST,
-                format_whitelist=ROLES["audio"].demuxers,
-            )
-            .audio.filter("aresample", RATE)
-            .filter("aformat", channel_layouts="stereo")
+            _track(voice, voice_offset(req), window, exact_seek[1])
             .filter("volume", v.volume)
-            .filter("adelay", delays=delay_ms, all=1)
-            .filter("apad", whole_len=samples)
+            .filter("apad", whole_len=length)
+            .filter("atrim", end_sample=length)
         )
         if music_stream is not None and v.duck_music:
             split = voice_stream.filter_multi_output("asplit", 2)
             music_stream = ffmpeg.filter(
-                [music_stream.filter("apad", whole_len=samples), split[0]],
+                [music_stream.filter("apad", whole_len=length), split[0]],
                 "sidechaincompress",
                 threshold=0.02,
                 ratio=8,
@@ -81,7 +122,7 @@ def audio_stream(req: AudioRequest, music: Path | None, voice: Path | None) -> A
             voice_stream = split[1]
         tracks.append(voice_stream)
     if music_stream is not None:
-        tracks.insert(0, music_stream.filter("apad", whole_len=samples))
+        tracks.insert(0, music_stream.filter("apad", whole_len=length))
     if not tracks:
         mixed = ffmpeg.input(f"anullsrc=r={RATE}:cl=stereo", f="lavfi").audio
     elif len(tracks) == 1:
@@ -90,24 +131,49 @@ def audio_stream(req: AudioRequest, music: Path | None, voice: Path | None) -> A
         mixed = ffmpeg.filter(tracks, "amix", inputs=len(tracks), duration="longest", normalize=0)
     return (
         mixed.filter("alimiter", limit=0.95)
-        .filter("apad", whole_len=samples)
-        .filter("atrim", end_sample=samples)
+        .filter("apad", whole_len=length)
+        .filter(
+            "atrim",
+            start_sample=window.encode_from - window.mix_from,
+            end_sample=window.encode_to - window.mix_from,
+        )
+        .filter("asetpts", "N/SR/TB")
     )
 
 
 ENCODER_OPTIONS: dict[str, Any] = {"acodec": "aac", "audio_bitrate": BITRATE, "ar": RATE, "ac": 2}
 
 
-def build_graph(req: AudioRequest, music: Path | None, voice: Path | None, output: Path) -> Any:
+def build_graph(
+    req: AudioRequest,
+    music: Path | None,
+    voice: Path | None,
+    output: Path,
+    window: Window | None = None,
+    exact_seek: tuple[bool, bool] = (False, False),
+) -> Any:
+    """The whole mix as an M4A (its edit list trims the encoder's priming and padding), or a
+    piece as raw AAC frames (ADTS) for audio_pieces to cut at frame boundaries."""
+    container = {"f": "mp4"} if window is None else {"f": "adts"}
     return ffmpeg.output(
-        audio_stream(req, music, voice), str(output), f="mp4", vn=None, **ENCODER_OPTIONS
+        audio_stream(req, music, voice, window, exact_seek),
+        str(output),
+        vn=None,
+        **container,
+        **ENCODER_OPTIONS,
     )
 
 
 def command(
-    req: AudioRequest, music: Path | None, voice: Path | None, output: Path, binary: str
+    req: AudioRequest,
+    music: Path | None,
+    voice: Path | None,
+    output: Path,
+    binary: str,
+    window: Window | None = None,
+    exact_seek: tuple[bool, bool] = (False, False),
 ) -> list[str]:
-    args: list[str] = build_graph(req, music, voice, output).compile(cmd=binary)
+    args: list[str] = build_graph(req, music, voice, output, window, exact_seek).compile(cmd=binary)
     return [
         args[0],
         "-hide_banner",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smm_runtime.contract.soundtrack import AAC_FRAME, AUDIO_RATE
 from smm_runtime.media_tools import PROTOCOL_WHITELIST
 
 
@@ -48,6 +49,11 @@ def join_command(
         str(concat),
     ]
     if audio is not None:
+        if audio.suffix == ".aac":
+            # Joined pieces: raw AAC frames, the first the encoder's priming. Starting the
+            # stream one frame early makes the MP4 muxer write the edit list that skips it,
+            # as it does for a whole mix's M4A.
+            argv += ["-f", "aac", "-itsoffset", f"{-AAC_FRAME / AUDIO_RATE:.6f}"]
         argv += [
             "-protocol_whitelist",
             PROTOCOL_WHITELIST,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from functions.render_video.finalize_graph import (
     concat_list,
@@ -49,10 +50,7 @@ class Finalizer:
                 self.storage.s3.download_file(segment.bucket, segment.key, str(work / name))
                 parts.append((name, frames))
             ctx.report(stage="joining", percent=10.0)
-            audio = None
-            if req.audio is not None:
-                audio = work / "soundtrack.m4a"
-                self.storage.s3.download_file(req.audio.bucket, req.audio.key, str(audio))
+            audio = self._soundtrack(req, work)
             (work / "segments.ffconcat").write_text(concat_list(parts, req.fps))
             output = work / "final.mp4"
             duration = req.total_frames / req.fps
@@ -107,3 +105,21 @@ class Finalizer:
                 reused=False,
                 usage=ctx.usage(),
             )
+
+    def _soundtrack(self, req: FinalizeRequest, work: Path) -> Path | None:
+        """The soundtrack, downloaded: a whole mix's M4A, or the pieces' AAC frames laid end
+        to end, which decode as one stream (audio_pieces)."""
+        if req.audio is not None:
+            audio = work / "soundtrack.m4a"
+            self.storage.s3.download_file(req.audio.bucket, req.audio.key, str(audio))
+            return audio
+        if not req.audio_pieces:
+            return None
+        audio = work / "soundtrack.aac"
+        with audio.open("wb") as joined:
+            for index, piece in enumerate(req.audio_pieces):
+                self.storage.check_output_bucket(piece.bucket, f"audio_pieces.{index}.bucket")
+                body = self.storage.s3.get_object(Bucket=piece.bucket, Key=piece.key)["Body"]
+                for chunk in body.iter_chunks(1 << 20):
+                    joined.write(chunk)
+        return audio

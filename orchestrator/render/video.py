@@ -1,8 +1,9 @@
 """RenderVideoWorkflow: a branded video in one or more presets, rendered in parallel segments.
 
 validate -> load the brand kit -> resolve a frame-exact timeline -> for each preset, plan
-segments and dispatch them (bounded in flight), while the soundtrack is mixed once -> join
-each preset's segments and mux the soundtrack -> outputs.
+segments and dispatch them (bounded in flight), while the soundtrack is mixed once, or in
+pieces when it is long (soundtrack.py) -> join each preset's segments and mux the soundtrack
+-> outputs.
 
 Every finished segment is an activity result in this workflow's history and an object at a
 key derived from its content. A worker crash or a server restart replays the history and
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.render.resolve import SpecResolutionError, frames, resolve
     from orchestrator.render.s3keys import safe_segment
     from orchestrator.render.segments import frame_costs, plan_segments, preset_size, window
+    from orchestrator.render.soundtrack import PIECES_PATCH, pieces, soundtrack
     from orchestrator.visibility.in_workflow import Visible
     from smm_runtime.contract.basetypes import ComputeUsage, S3Object
     from smm_runtime.contract.errors import INVALID_REQUEST
@@ -42,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
         FinalizeResult,
         SegmentRequest,
         SegmentResult,
-        VoiceOverTrack,
     )
     from smm_runtime.contract.ownership import owned_prefix
     from smm_runtime.contract.timeline import Timeline
@@ -182,32 +183,25 @@ class RenderVideoWorkflow:
             )
             return result
 
-        audio_task = None
-        if spec.music is not None or spec.voiceover is not None:
-            voice = None
-            if spec.voiceover is not None:
-                voice = VoiceOverTrack(
-                    uri=spec.voiceover.uri,
-                    start_frame=round(spec.voiceover.start_s * timeline.fps),
-                    volume=spec.voiceover.volume,
-                    duck_music=spec.voiceover.duck_music,
-                )
-            audio_task = asyncio.ensure_future(
+        audio_requests: list[AudioRequest] = []
+        if (whole := soundtrack(spec, timeline, bucket, self._scope)) is not None:
+            audio_requests = [whole]
+            split = pieces(whole, params.audio_piece_s)
+            if len(split) > 1 and workflow.patched(PIECES_PATCH):
+                audio_requests = split
+        audio_tasks = [
+            asyncio.ensure_future(
                 dispatch(
                     RENDER_AUDIO,
-                    AudioRequest(
-                        total_frames=timeline.total_frames,
-                        fps=timeline.fps,
-                        music=spec.music,
-                        voiceover=voice,
-                        bucket=bucket,
-                        account=self._scope,
-                    ),
+                    request,
                     policy,
                     permits=self._permits,
-                    permit_id=f"{wf_id}/audio",
+                    permit_id=f"{wf_id}/audio"
+                    + ("" if request.piece is None else f"/{request.piece.start_sample}"),
                 )
             )
+            for request in audio_requests
+        ]
         tasks = {
             preset: [
                 asyncio.ensure_future(segment(r, number))
@@ -216,10 +210,9 @@ class RenderVideoWorkflow:
             for preset, requests in plans.items()
         }
         everything: list[asyncio.Future[Any]] = [t for ts in tasks.values() for t in ts]
-        if audio_task is not None:
-            everything.append(audio_task)
-        await all_or_cancel(everything)
-        audio: AudioResult | None = audio_task.result() if audio_task is not None else None
+        await all_or_cancel([*everything, *audio_tasks])
+        audio: list[AudioResult] = [t.result() for t in audio_tasks]
+        pieced = any(r.piece is not None for r in audio_requests)
         segments = {p: [t.result() for t in ts] for p, ts in tasks.items()}
 
         self._set(stage="joining")
@@ -234,7 +227,8 @@ class RenderVideoWorkflow:
                         fps=timeline.fps,
                         segments=[s.segment for s in segments[preset]],
                         segment_frames=[s.frames for s in segments[preset]],
-                        audio=audio.audio if audio is not None else None,
+                        audio=audio[0].audio if audio and not pieced else None,
+                        audio_pieces=[a.audio for a in audio] if pieced else [],
                         output=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.mp4"),
                         poster=S3Object(bucket=bucket, key=f"{prefix}/{PRESET_SLUGS[preset]}.jpg"),
                         contact_sheet=S3Object(
@@ -259,8 +253,7 @@ class RenderVideoWorkflow:
             for p, r in zip(spec.presets, results, strict=True)
         ]
         usages = [s.usage for ss in segments.values() for s in ss] + [r.usage for r in results]
-        if audio is not None:
-            usages.append(audio.usage)
+        usages += [a.usage for a in audio]
         flat = [s for ss in segments.values() for s in ss]
         self._set(stage="done", outputs=[o.uri for o in outputs])
         return RenderVideoOutput(

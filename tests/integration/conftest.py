@@ -20,6 +20,7 @@ from orchestrator.worker import build_worker, lambda_client
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.principals import WORKER, credentials
 from smm_local.stack import LOCAL_CREDENTIALS, LocalStack
+from smm_runtime.contract.soundtrack import PIECE_S
 from smm_runtime.contract.workflow_io import DispatchPolicy, RenderVideoInput, RenderVideoOutput
 from smm_runtime.media_tools import ffmpeg_binary, ffprobe_binary
 from smm_runtime.temporal_conn import connect
@@ -147,11 +148,16 @@ async def start(
     policy: DispatchPolicy = QUICK_RETRY,
     parallel: int = 8,
     workflow_id: str | None = None,
+    audio_piece_s: float = PIECE_S,
 ) -> WorkflowHandle[RenderVideoWorkflow, RenderVideoOutput]:
     return await client.start_workflow(
         RenderVideoWorkflow.run,
         RenderVideoInput(
-            spec=spec, output_bucket=stack.bucket, dispatch=policy, max_parallel_segments=parallel
+            spec=spec,
+            output_bucket=stack.bucket,
+            dispatch=policy,
+            max_parallel_segments=parallel,
+            audio_piece_s=audio_piece_s,
         ),
         id=workflow_id or f"it-{uuid.uuid4().hex[:10]}",
         task_queue=queue,

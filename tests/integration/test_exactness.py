@@ -3,6 +3,7 @@ same length; a clean decode; and the parallel render matches a single pass."""
 
 from __future__ import annotations
 
+import array
 import asyncio
 import re
 import subprocess
@@ -14,6 +15,7 @@ from temporalio.client import Client
 
 from functions.render_video.segment_graph import QA_BITS
 from smm_local.stack import LocalStack
+from smm_runtime.contract.soundtrack import piece_bounds, total_samples
 from smm_runtime.media_tools import ffmpeg_binary, ffprobe_binary
 from tests.integration.conftest import probe, start
 
@@ -44,6 +46,17 @@ def frame_codes(path: Path) -> list[int]:
         row = raw[offset : offset + width]
         codes.append(sum(1 << bit for bit in range(QA_BITS) if row[bit * 34 + 14] > 128))
     return codes
+
+
+def left_channel(path: Path) -> array.array[int]:
+    raw = subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-i", str(path), "-map", "0:a", "-f", "s16le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    samples = array.array("h")
+    samples.frombytes(raw)
+    return samples[0::2]
 
 
 def spec_for(assets: dict[str, str], segment_target_s: float, fps: int = 30) -> dict[str, Any]:
@@ -93,7 +106,9 @@ async def test_parallel_segments_join_frame_exact_and_match_a_single_pass(
     tmp_path: Path,
     fps: int,
 ) -> None:
-    parallel = await start(client, stack, task_queue, spec_for(assets, 0.5, fps))
+    # The parallel render mixes its soundtrack in pieces of about a second, the single pass
+    # whole.
+    parallel = await start(client, stack, task_queue, spec_for(assets, 0.5, fps), audio_piece_s=1)
     single = await start(client, stack, task_queue, spec_for(assets, 60, fps))
     results = await asyncio.wait_for(asyncio.gather(parallel.result(), single.result()), 300)
     assert results[0].segments_total >= 7
@@ -168,3 +183,15 @@ async def test_parallel_segments_join_frame_exact_and_match_a_single_pass(
     ).stderr
     average = float(re.findall(r"average:([0-9.]+|inf)", psnr)[-1])
     assert average >= 40.0, psnr[-400:]
+
+    # The soundtrack in pieces plays like the one mixed whole: as many samples, in place, and
+    # nothing at a seam that the whole mix does not have (test_soundtrack_pieces has more).
+    pieced, whole = (left_channel(path) for path in paths)
+    assert len(pieced) == len(whole)
+    seams = [p.start_sample for p in piece_bounds(total_samples(total, fps), 1)[1:]]
+    assert len(seams) >= 2
+    differences = [abs(a - b) for a, b in zip(pieced, whole, strict=True)]
+    assert max(differences) < 330
+    steepest = max(abs(whole[i + 1] - whole[i]) for i in range(len(whole) - 1))
+    for at in seams:
+        assert max(abs(pieced[i + 1] - pieced[i]) for i in range(at - 8, at + 8)) <= steepest

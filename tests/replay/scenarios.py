@@ -28,8 +28,9 @@ from orchestrator.render.video import RenderVideoWorkflow
 from orchestrator.worker import WORKFLOWS
 from smm_runtime.contract.errors import UNSAFE_MEDIA
 from smm_runtime.contract.kinds import SegmentRequest, SegmentResult
+from smm_runtime.contract.soundtrack import PIECE_S
 from smm_runtime.contract.workflow_io import GenerateImageInput, RenderVideoInput
-from tests.factories import spec
+from tests.factories import scene, spec
 from tests.fakes import (
     FAST,
     FakeEngine,
@@ -95,6 +96,8 @@ async def _render(
     account: str | None = None,
     caps: dict[str, int] | None = None,
     cancel: bool = False,
+    video: dict[str, Any] | None = None,
+    audio_piece_s: float = PIECE_S,
 ) -> Handles:
     queue = f"replay-{uuid.uuid4()}"
     ledger = FakeLedger()
@@ -107,7 +110,11 @@ async def _render(
         handle = await env.client.start_workflow(
             RenderVideoWorkflow.run,
             RenderVideoInput(
-                spec=spec(), output_bucket="out-bucket", dispatch=FAST, account=account
+                spec=video or spec(),
+                output_bucket="out-bucket",
+                dispatch=FAST,
+                account=account,
+                audio_piece_s=audio_piece_s,
             ),
             id=f"render-{uuid.uuid4().hex[:8]}",
             task_queue=queue,
@@ -155,6 +162,21 @@ async def render_cancel(env: WorkflowEnvironment) -> Handles:
 
 async def render_checkpoint_resume(env: WorkflowEnvironment) -> Handles:
     return {"render_checkpoint_resume": (await _render(env, ResumingEngine()))["render"]}
+
+
+# Music and a voice-over over 70 s: one mix before the soundtrack-pieces patch (the history
+# render_soundtrack_whole, recorded with the code of bf1f225), two pieces of about 30 s after.
+WITH_SOUNDTRACK = spec(
+    scenes=[scene(35, texts=[{"text": "Hello"}]), scene(35)],
+    music={"uri": "s3://assets-bucket/m.mp3"},
+    voiceover={"uri": "s3://assets-bucket/v.mp3", "start_s": 1},
+    segment_target_s=35,
+)
+
+
+async def render_soundtrack_pieces(env: WorkflowEnvironment) -> Handles:
+    handles = await _render(env, FakeEngine(), video=WITH_SOUNDTRACK)
+    return {"render_soundtrack_pieces": handles["render"]}
 
 
 async def image_carousel(env: WorkflowEnvironment) -> Handles:
@@ -246,6 +268,7 @@ SCENARIOS: list[Scenario] = [
     render_failure,
     render_cancel,
     render_checkpoint_resume,
+    render_soundtrack_pieces,
     image_carousel,
     grant_credits,
     _publish("publish_approve", _approve),

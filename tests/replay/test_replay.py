@@ -51,6 +51,10 @@ REQUIRED = {
     "publish_billed_020",
     "publish_revision_failed",
     "semaphore_renewal_after_release",
+    # A long soundtrack mixed once, recorded with the code before the soundtrack-pieces patch
+    # (bf1f225; no scenario records it any more), and the same render mixed in pieces.
+    "render_soundtrack_whole",
+    "render_soundtrack_pieces",
 }
 
 
@@ -103,6 +107,32 @@ def test_every_patch_of_release_020_is_in_a_recorded_history() -> None:
         "revision-failure-back-to-review",
         "semaphore-no-phantom-renewal",
     } <= marked
+
+
+def test_a_render_from_before_the_soundtrack_pieces_keeps_its_one_mix() -> None:
+    def audio_dispatches(name: str) -> int:
+        return sum(
+            e.activity_task_scheduled_event_attributes.activity_type.name == "dispatch_audio"
+            for e in load(name).events
+        )
+
+    def marked(name: str) -> bool:
+        return any(
+            b"soundtrack-pieces" in p.data
+            for e in load(name).events
+            for p in e.marker_recorded_event_attributes.details["patch-data"].payloads
+            if e.marker_recorded_event_attributes.marker_name == "core_patch"
+        )
+
+    # Both replay against today's code (below): the old one without asking for pieces.
+    assert (audio_dispatches("render_soundtrack_whole"), marked("render_soundtrack_whole")) == (
+        1,
+        False,
+    )
+    assert (audio_dispatches("render_soundtrack_pieces"), marked("render_soundtrack_pieces")) == (
+        2,
+        True,
+    )
 
 
 def test_every_workflow_path_has_a_recorded_history() -> None:

@@ -114,7 +114,7 @@ def test_audio_is_exactly_the_video_length_and_ducks_under_the_voice() -> None:
     assert total_samples(req) == 168_000
     assert "atrim=end_sample=168000" in graph
     assert "sidechaincompress" in graph
-    assert "adelay=all=1:delays=1000" in graph
+    assert "adelay=all=1:delays=48000S" in graph  # in samples: exact at every frame rate
 
 
 def test_without_a_voice_nothing_is_ducked() -> None:

@@ -53,6 +53,28 @@ async def test_the_soundtrack_is_mixed_once_for_all_presets(
     assert {f.audio.key for f in fake.finals if f.audio} == {"intermediates/a.m4a"}
 
 
+async def test_a_long_soundtrack_is_mixed_in_pieces_beside_the_segments(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    fake = FakeEngine()
+    video = spec(
+        presets=["9:16", "1:1"],
+        music={"uri": "s3://assets-bucket/m.mp3"},
+        voiceover={"uri": "s3://assets-bucket/v.mp3", "start_s": 1},
+    )
+    await _run(skipping_env, fake, video, audio_piece_s=1)
+    # 105 frames at 30 fps: 168,000 samples in pieces of 46 AAC frames (47,104 samples).
+    bounds = sorted((a.piece.start_sample, a.piece.end_sample) for a in fake.audio if a.piece)
+    assert len(fake.audio) == len(bounds) == 4
+    assert bounds == [(0, 47_104), (47_104, 94_208), (94_208, 141_312), (141_312, 168_000)]
+    assert all(a.voiceover == fake.audio[0].voiceover for a in fake.audio)
+    for final in fake.finals:  # every preset joins the same pieces, in order, and no whole mix
+        assert final.audio is None
+        assert [p.key for p in final.audio_pieces] == [
+            f"intermediates/a-{start}.aac" for start, _ in bounds
+        ]
+
+
 async def test_segments_in_flight_are_bounded_per_workflow(
     skipping_env: WorkflowEnvironment,
 ) -> None:

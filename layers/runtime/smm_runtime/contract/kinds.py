@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from smm_runtime.contract.basetypes import ComputeUsage, MediaInfo, Model, S3Object, S3Uri
 from smm_runtime.contract.ownership import AccountId
+from smm_runtime.contract.soundtrack import AAC_FRAME, AudioPiece, total_samples
 from smm_runtime.contract.timeline import Timeline
 from smm_runtime.contract.video_spec import FPS, BrandKit, FrameRate, MusicBed, PresetName
 
@@ -66,7 +67,7 @@ class VoiceOverTrack(Model):
 
 
 class AudioRequest(Model):
-    """Mix the whole soundtrack once; every preset shares it."""
+    """Mix the soundtrack, whole or one piece of it; every preset shares it."""
 
     total_frames: int = Field(gt=0)
     fps: FrameRate = FPS
@@ -74,6 +75,28 @@ class AudioRequest(Model):
     voiceover: VoiceOverTrack | None = None
     bucket: str = Field(min_length=3, max_length=63)
     account: AccountId | None = OWNER
+    piece: AudioPiece | None = Field(
+        default=None,
+        description="Mix only these samples of the timeline, as raw AAC frames (ADTS) that "
+        "join the neighbouring pieces' without re-encoding; unset: the whole soundtrack as M4A.",
+    )
+
+    @model_validator(mode="after")
+    def _piece_inside(self) -> AudioRequest:
+        total = total_samples(self.total_frames, self.fps)
+        if self.piece is not None:
+            start, end = self.piece.start_sample, self.piece.end_sample
+            if not start < end <= total:
+                raise ValueError(
+                    f"piece: samples {start}..{end} are not a stretch of the "
+                    f"{total} samples of the timeline"
+                )
+            if end != total and end % AAC_FRAME:
+                raise ValueError(
+                    f"piece.end_sample: {end} is neither the timeline's end ({total}) nor a "
+                    f"multiple of {AAC_FRAME}"
+                )
+        return self
 
 
 class AudioResult(Model):
@@ -96,6 +119,10 @@ class FinalizeRequest(Model):
     segments: list[S3Object] = Field(min_length=1)
     segment_frames: list[int] = Field(min_length=1, description="Frames in each segment.")
     audio: S3Object | None = None
+    audio_pieces: list[S3Object] = Field(
+        default_factory=list,
+        description="The soundtrack as pieces of raw AAC frames, in order (instead of audio).",
+    )
     output: S3Object
     poster: S3Object
     # A contact sheet of the video's scenes for the reviewer: one still per frame listed.
@@ -107,6 +134,8 @@ class FinalizeRequest(Model):
     def _frames_add_up(self) -> FinalizeRequest:
         if len(self.segment_frames) != len(self.segments):
             raise ValueError("segment_frames: one frame count per segment")
+        if self.audio is not None and self.audio_pieces:
+            raise ValueError("audio_pieces: give the soundtrack whole (audio) or in pieces")
         if sum(self.segment_frames) != self.total_frames:
             raise ValueError(
                 f"segment_frames: they add up to {sum(self.segment_frames)}, "
@@ -267,7 +296,11 @@ RENDER_AUDIO = Kind(
     function="AudioMixFunction",
     setting="audio_function",
     pool="video-finalize",
-    summary=lambda r: f"soundtrack · {r.total_frames} frames",
+    summary=lambda r: (
+        f"soundtrack · {r.total_frames} frames"
+        if r.piece is None
+        else f"soundtrack · samples {r.piece.start_sample}-{r.piece.end_sample}"
+    ),
 )
 FINALIZE_VIDEO = Kind(
     name="finalize_video",

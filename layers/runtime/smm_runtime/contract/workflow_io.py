@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from smm_runtime.contract.basetypes import ComputeUsage, HexColor, MediaInfo, S3Object, S3Uri
 from smm_runtime.contract.ownership import ACCOUNT_PATTERN, SHARED_PREFIX, owned_prefix
+from smm_runtime.contract.soundtrack import PIECE_S
 
 
 class RenderCost(BaseModel):
@@ -96,6 +97,13 @@ class RenderVideoInput(BaseModel):
     )
     max_parallel_segments: int = Field(
         default=8, ge=1, le=256, description="Segments of this render in flight at once."
+    )
+    audio_piece_s: float = Field(
+        default=PIECE_S,
+        ge=1,
+        le=3600,
+        description="A soundtrack longer than this is mixed in pieces of about this many "
+        "seconds, in parallel.",
     )
 
     @property
