@@ -29,10 +29,15 @@ from orchestrator.render.video import RenderVideoWorkflow
 from smm_local.demo_assets import upload_demo_assets
 from smm_local.stack import LocalStack
 from smm_runtime.contract import TASK_QUEUE
+from smm_runtime.contract.soundtrack import PIECE_S
 from smm_runtime.contract.workflow_io import RenderVideoInput
 from smm_runtime.process_exit import run_and_exit
 from smm_runtime.temporal_conn import connect
+from tests.bench import soundtrack_alone
+from tests.bench.join_alone import finalize_request
+from tests.bench.join_alone import measure as join_alone_s
 from tests.bench.results import RUNS, Figure, report
+from tests.bench.soundtrack_alone import SoundtrackAlone
 from tests.bench.video_bench import (
     COLD_START_S,
     LAMBDA_PRICE_GB_S,
@@ -86,7 +91,8 @@ def long_spec(uris: dict[str, str], run: int = 0) -> dict[str, Any]:
             {"start_s": 6 * i, "end_s": 6 * i + 4, "text": f"Caption {i + 1}"} for i in range(100)
         ],
         "music": {"uri": uris["music"]},
-        "voiceover": {"uri": uris["voice"], "start_s": 2},
+        # The soundtrack differs per run too (its pieces are checkpointed by content as well).
+        "voiceover": {"uri": uris["voice"], "start_s": 2 + run / 10},
     }
 
 
@@ -128,48 +134,68 @@ async def spans(handle: WorkflowHandle[Any, Any]) -> tuple[int, dict[str, list[f
     return count, took
 
 
+SEGMENT_MB = 3008  # template.yaml RenderSegmentFunction
+AUDIO_MB = 1769  # AudioMixFunction: one full vCPU (the mix and its AAC encode are one thread)
+JOIN_MB = 2048  # FinalizeVideoFunction
+FINALIZE_CAP = 8  # FinalizeConcurrencyCap's default: soundtrack pieces run in waves of 8
+
+
 def model(
-    render_cpu: float, segments: int, audio_s: float, join_s: float, video_bytes: int
-) -> None:
+    render_cpu: float,
+    segments: int,
+    audio: SoundtrackAlone,
+    join_s: float,
+    video_bytes: int,
+) -> list[Figure]:
     """The same render on Lambda at N-way fan-out, from the measured figures. Stated
     assumptions: every function starts cold (COLD_START_S), one function moves S3 data at
-    S3_MB_PER_S, x264 uses a function's vCPUs as fully as one thread uses a core here."""
-    memory_mb = 3008
-    vcpus = memory_mb / MB_PER_VCPU
+    S3_MB_PER_S, a function's vCPUs do what one core does here."""
+    vcpus = SEGMENT_MB / MB_PER_VCPU
     mb = video_bytes / 1e6
     join_io = 2 * mb / S3_MB_PER_S  # the join reads every segment and writes the result
+    waves = -(-audio.pieces // FINALIZE_CAP)
+    # The pieces run beside the segments, FINALIZE_CAP at a time, each alone on its vCPU.
+    soundtrack = COLD_START_S + waves * audio.longest_piece_s * MB_PER_VCPU / AUDIO_MB
     print(
         f"model on Lambda: {render_cpu:.0f} cpu-s of segment rendering (measured at N="
-        f"{segments}, used for every N: fewer segments cost slightly less), {memory_mb} MB "
-        f"(~{vcpus:.1f} vCPU) per segment; soundtrack {audio_s:.1f} s in parallel; join "
-        f"{join_s:.1f} s + {join_io:.1f} s of S3 for {mb:.0f} MB; {COLD_START_S:.1f} s cold "
-        f"start and {S3_MB_PER_S:.0f} MB/s per function assumed"
+        f"{segments}, used for every N: fewer segments cost slightly less), {SEGMENT_MB} MB "
+        f"(~{vcpus:.1f} vCPU) per segment; the soundtrack in {audio.pieces} pieces of "
+        f"{PIECE_S:.0f} s beside them, {FINALIZE_CAP} at a time ({waves} waves of at most "
+        f"{audio.longest_piece_s:.2f} s, mixed alone here; the whole mix alone: "
+        f"{audio.whole_s:.1f} s); join {join_s:.1f} s + {join_io:.1f} s of S3 for {mb:.0f} MB; "
+        f"{COLD_START_S:.1f} s cold start and {S3_MB_PER_S:.0f} MB/s per function assumed"
     )
     print(
-        "      N   wall = max(render + cold + segment S3, soundtrack + cold) + join    "
-        "cost ($, x86 GB-s)"
+        "      N   wall = max(render + cold + segment S3, soundtrack) + join    "
+        "cost ($, x86 GB-s)   per rendered minute"
     )
+    figures: list[Figure] = []
     for n in (16, 32, 64):
         render = render_cpu / n / vcpus
         put = mb / n / S3_MB_PER_S
         join = join_s + join_io
-        # The soundtrack renders in its own function beside the segments: at high N it is
-        # the longer of the two paths.
-        wall = max(render + COLD_START_S + put, audio_s + COLD_START_S) + join
-        # The segments at 3008 MB, the soundtrack at 1024 MB, the join at 2048 MB.
-        gb_s = (render + put) * n * memory_mb / 1024 + audio_s + join * 2
+        wall = max(render + COLD_START_S + put, soundtrack) + join
+        audio_s = audio.pieces_total_s * MB_PER_VCPU / AUDIO_MB  # every piece's function
+        gb_s = (
+            (render + put) * n * SEGMENT_MB / 1024
+            + audio_s * AUDIO_MB / 1024
+            + join * JOIN_MB / 1024
+        )
         cost = gb_s * LAMBDA_PRICE_GB_S
         print(
             f"    {n:3d}   {wall:6.1f} s = max({render:5.1f} + {COLD_START_S:.1f} + "
-            f"{put:4.2f}, {audio_s:4.1f} + {COLD_START_S:.1f}) + {join:4.1f}        "
-            f"${cost:.4f}"
+            f"{put:4.2f}, {soundtrack:4.1f}) + {join:4.1f}        ${cost:.4f}"
+            f"          ${cost / MINUTES:.5f}"
         )
+        figures.append((f"long.model_wall_{n}", wall, "s", "lower"))
+    figures.append(("long.model_cost_per_minute", cost / MINUTES, "$", "lower"))
     print(
         f"    Remotion Lambda, 10-minute remote HD video, warm: {REMOTION_WALL_S} s, "
         f"${REMOTION_COST} (2048 MB; its work: decode and re-encode 14,315 frames of "
         f"1280x720 video; ours: composite and encode {MINUTES * 60 * 30:,} frames of "
         "1080x1920)"
     )
+    return figures
 
 
 async def run(stack: LocalStack, work: Path) -> None:
@@ -178,11 +204,16 @@ async def run(stack: LocalStack, work: Path) -> None:
     uris = upload_demo_assets(s3, stack.bucket, music_seconds=MINUTES * 60)
     uris["clip"] = upload_clip(s3, stack.bucket, "shared/bench/clip.mp4", 20, work)
     client = await connect(environ=stack.env())
-    report([await one_run(stack, client, worker.pid, uris, n) for n in range(RUNS)])
+    report([await one_run(stack, client, worker.pid, uris, n, work) for n in range(RUNS)])
 
 
 async def one_run(
-    stack: LocalStack, client: Client, worker_pid: int, uris: dict[str, str], run: int
+    stack: LocalStack,
+    client: Client,
+    worker_pid: int,
+    uris: dict[str, str],
+    run: int,
+    work: Path,
 ) -> list[Figure]:
     s3 = stack.s3()
     own = {name: proc.pid for name, proc in stack.procs.items() if proc.poll() is None}
@@ -202,7 +233,7 @@ async def one_run(
     stack_cpu = sum(own_cpu_s(pid) - own_before[name] for name, pid in own.items())
     events, took = await spans(handle)
     join = max(took.get("dispatch_finalize", [0.0]))
-    audio = max(took.get("dispatch_audio", [0.0]))
+    pieces = took.get("dispatch_audio", [0.0])
     video_bytes = sum(
         s3.head_object(Bucket=stack.bucket, Key=obj["Key"])["ContentLength"]
         for obj in s3.list_objects_v2(Bucket=stack.bucket, Prefix="").get("Contents", [])
@@ -228,11 +259,22 @@ async def one_run(
     )
     print(
         f"    join (stream copy + soundtrack mux + poster): {join:.1f} s = "
-        f"{100 * join / wall:.2f}% of the wall time; soundtrack {audio:.1f} s"
+        f"{100 * join / wall:.2f}% of the wall time; soundtrack in {len(pieces)} pieces "
+        f"beside the segments, the longest {max(pieces):.1f} s there"
     )
     render_cpu = machine - stack_cpu
-    model(render_cpu, result.segments_total, audio, join, video_bytes)
+    alone = soundtrack_alone.measure(s3, long_spec(uris, run), result.total_frames, work)
+    join_alone = join_alone_s(s3, await finalize_request(client, handle), work)
+    print(
+        f"    alone on this machine: the join's own work {join_alone:.1f} s; the soundtrack "
+        f"whole {alone.whole_s:.1f} s, in {alone.pieces} pieces {alone.pieces_total_s:.1f} s "
+        f"together, the longest {alone.longest_piece_s:.2f} s"
+    )
+    figures = model(render_cpu, result.segments_total, alone, join_alone, video_bytes)
     return [
+        *figures,
+        ("long.soundtrack_longest_piece", alone.longest_piece_s, "s", "lower"),
+        ("long.join_alone", join_alone, "s", "lower"),
         ("long.wall_seconds", wall, "s", "lower"),
         ("long.cpu_seconds_functions", render_cpu, "cpu-s", "lower"),
         ("long.history_events", float(events), "events", "lower"),
@@ -242,6 +284,7 @@ async def one_run(
 
 
 def main() -> None:
+    (ROOT / ".local").mkdir(exist_ok=True)  # a fresh clone has none
     with (
         LocalStack(
             state_dir=ROOT / ".local" / "bench-long",
