@@ -26,11 +26,6 @@ from smm_runtime.contract.soundtrack import AUDIO_RATE as RATE
 from smm_runtime.media_tools import PROTOCOL_WHITELIST, ROLES
 
 BITRATE = "160k"
-# Demuxers whose seeks land on exact sample timestamps (an index of every sample or frame).
-# MP3 and raw AAC (ADTS) seek by estimating a byte position from the bit rate, so their
-# timestamps after a seek can be off for variable bit rates: those are decoded from the start
-# and the samples before the piece dropped (decoding ten minutes of MP3 takes under a second).
-EXACT_SEEK = {"wav", "flac", "ogg", "mov,mp4,m4a,3gp,3g2,mj2"}
 
 
 def total_samples(req: AudioRequest) -> int:
@@ -42,25 +37,29 @@ def voice_offset(req: AudioRequest) -> int:
     return 0 if req.voiceover is None else req.voiceover.start_frame * RATE // req.fps
 
 
-def _track(path: Path, offset: int, window: Window, exact_seek: bool) -> Any:
+def _track(path: Path, offset: int, window: Window) -> Any:
     """A file's audio placed at sample ``offset`` of the timeline, starting at the window's
-    ``mix_from`` (silence before the file starts), at RATE in stereo."""
+    ``mix_from`` (silence before the file starts), at RATE in stereo.
+
+    The file is seeked to a whole second: a sample of every integer rate, so the resampler
+    starts on the phase the whole mix has there. FFmpeg's seeks land on exact sample
+    timestamps in every audio format we accept, MP3 and raw AAC included (it indexes their
+    frames rather than guessing from the bit rate); test_soundtrack_pieces holds that for
+    each format, a piece against the whole mix, sample for sample.
+    """
     local = max(0, window.mix_from - offset)  # the first sample of the file the window needs
-    seek_s = local // RATE  # a whole second: a sample of every integer rate, so resampling
-    # from there keeps the phase the whole mix has
+    seek_s = local // RATE
     options: dict[str, Any] = {
         "protocol_whitelist": PROTOCOL_WHITELIST,
         "format_whitelist": ROLES["audio"].demuxers,
     }
-    if seek_s and exact_seek:
+    if seek_s:
         options["ss"] = seek_s
     stream = (
         ffmpeg.input(str(path), **options)
         .audio.filter("aresample", RATE)
         .filter("aformat", channel_layouts="stereo")
     )
-    if seek_s and not exact_seek:
-        stream = stream.filter("atrim", start_sample=seek_s * RATE)
     first = offset + seek_s * RATE  # the timeline position of the stream's first sample
     if first < window.mix_from:
         stream = stream.filter("atrim", start_sample=window.mix_from - first)
@@ -75,7 +74,6 @@ def audio_stream(
     music: Path | None,
     voice: Path | None,
     window: Window | None = None,
-    exact_seek: tuple[bool, bool] = (False, False),
 ) -> Any:
     """The mixed soundtrack over ``window`` (the whole timeline by default), not yet encoded:
     exactly ``window.encode_to - window.encode_from`` samples."""
@@ -88,9 +86,7 @@ def audio_stream(
     if req.music is not None and music is not None:
         m = req.music
         music_stream = (
-            _track(music, 0, window, exact_seek[0])
-            .filter("atrim", end_sample=length)
-            .filter("volume", m.volume)
+            _track(music, 0, window).filter("atrim", end_sample=length).filter("volume", m.volume)
         )
         if m.fade_in_s:
             music_stream = music_stream.filter(
@@ -104,7 +100,7 @@ def audio_stream(
     if req.voiceover is not None and voice is not None:
         v = req.voiceover
         voice_stream = (
-            _track(voice, voice_offset(req), window, exact_seek[1])
+            _track(voice, voice_offset(req), window)
             .filter("volume", v.volume)
             .filter("apad", whole_len=length)
             .filter("atrim", end_sample=length)
@@ -150,13 +146,12 @@ def build_graph(
     voice: Path | None,
     output: Path,
     window: Window | None = None,
-    exact_seek: tuple[bool, bool] = (False, False),
 ) -> Any:
     """The whole mix as an M4A (its edit list trims the encoder's priming and padding), or a
     piece as raw AAC frames (ADTS) for audio_pieces to cut at frame boundaries."""
     container = {"f": "mp4"} if window is None else {"f": "adts"}
     return ffmpeg.output(
-        audio_stream(req, music, voice, window, exact_seek),
+        audio_stream(req, music, voice, window),
         str(output),
         vn=None,
         **container,
@@ -171,9 +166,8 @@ def command(
     output: Path,
     binary: str,
     window: Window | None = None,
-    exact_seek: tuple[bool, bool] = (False, False),
 ) -> list[str]:
-    args: list[str] = build_graph(req, music, voice, output, window, exact_seek).compile(cmd=binary)
+    args: list[str] = build_graph(req, music, voice, output, window).compile(cmd=binary)
     return [
         args[0],
         "-hide_banner",

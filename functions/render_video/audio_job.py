@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from functions.render_video.audio_graph import EXACT_SEEK, command
+from functions.render_video.audio_graph import command
 from functions.render_video.audio_pieces import Window, adts_frames, kept_frames, window
 from functions.render_video.storage import Storage
 from smm_runtime.contract.basetypes import S3Object
@@ -43,17 +43,16 @@ class AudioMixer:
             return AudioResult(audio=target, duration_s=duration, reused=True, usage=ctx.usage())
         with self.storage.workspace("audio", uuid.uuid4().hex) as work:
             music = voice = None
-            exact = [False, False]
             if req.music is not None:
                 music = self.storage.fetch("music.uri", req.music.uri)
-                exact[0] = _exact_seek(music, "music.uri")
+                check_input(music, "audio", "music.uri")
             if req.voiceover is not None:
                 voice = self.storage.fetch("voiceover.uri", req.voiceover.uri)
-                exact[1] = _exact_seek(voice, "voiceover.uri")
+                check_input(voice, "audio", "voiceover.uri")
             span = None if req.piece is None else window(start, end, total)
             output = work / f"soundtrack.{suffix}"
             run_ffmpeg(
-                command(req, music, voice, output, ffmpeg_binary(), span, (exact[0], exact[1])),
+                command(req, music, voice, output, ffmpeg_binary(), span),
                 total_s=(span.encode_to - span.encode_from) / RATE if span else duration,
                 on_progress=lambda pct, t: ctx.report(stage="mixing", percent=round(pct, 1)),
                 cancelled=lambda: ctx.cancelled,
@@ -65,12 +64,6 @@ class AudioMixer:
             content = "audio/mp4" if req.piece is None else "audio/aac"
             self.storage.publish(output, target, digest, content, intermediate=True)
             return AudioResult(audio=target, duration_s=duration, reused=False, usage=ctx.usage())
-
-
-def _exact_seek(path: Path, field: str) -> bool:
-    """Check the input, and say whether its format seeks to exact samples."""
-    info = check_input(path, "audio", field)
-    return str(info.get("format", {}).get("format_name", "")) in EXACT_SEEK
 
 
 def _keep_piece(output: Path, start: int, end: int, total: int, span: Window) -> None:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from functions.render_video.audio_graph import EXACT_SEEK, command
+from functions.render_video.audio_graph import command
 from functions.render_video.audio_pieces import window
 from smm_runtime.contract.kinds import AudioRequest, VoiceOverTrack
 from smm_runtime.contract.soundtrack import PIECE_S, piece_bounds, total_samples
 from smm_runtime.contract.video_spec import MusicBed
-from smm_runtime.media_tools import ffmpeg_binary, probe
+from smm_runtime.media_tools import ffmpeg_binary
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,6 @@ def measure(s3: Any, spec: dict[str, Any], total_frames: int, work: Path) -> Sou
         ),
         bucket="bench-bucket",
     )
-    exact = tuple(probe(p)["format"]["format_name"] in EXACT_SEEK for p in (music, voice))
     binary = ffmpeg_binary()
     whole = _timed(command(req, music, voice, work / "whole.m4a", binary))
     total = total_samples(total_frames, fps)
@@ -71,7 +70,6 @@ def measure(s3: Any, spec: dict[str, Any], total_frames: int, work: Path) -> Sou
                 work / "piece.aac",
                 binary,
                 window(p.start_sample, p.end_sample, total),
-                (exact[0], exact[1]),
             )
         )
         for p in piece_bounds(total, PIECE_S)
