@@ -149,7 +149,8 @@ bench: setup
 	$(VENV)/bin/python -m tests.bench.cap_bench
 	$(VENV)/bin/python -m tests.bench.grants_bench
 
-## bench-long: a 10-minute 1080x1920 render through the whole local path (~6 min on 2 cores)
+## bench-long: a 10-minute 1080x1920 render through the whole local path, three runs (~15 min on
+## 2 cores), and the Lambda model from them
 bench-long: setup
 	$(VENV)/bin/python -m tests.bench.long_bench
 
