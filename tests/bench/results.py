@@ -37,6 +37,7 @@ OWNERS = {
     "cap.": "cap_bench",
     "grants.": "grants_bench",
     "long.": "long_bench",
+    "speech.": "speech_bench",
 }
 
 
