@@ -55,6 +55,8 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "m4a": _make(work / "music.m4a", "-filter_complex", pad, "-ac", "2"),
         "ogg": _make(work / "music.ogg", "-filter_complex", pad, "-ac", "2", "-c:a", "libopus"),
         "wav": _make(work / "music.wav", "-filter_complex", pad, "-ac", "2"),
+        # A bed that ends after 6 s, before the last pieces start.
+        "short.mp3": _make(work / "short.mp3", "-filter_complex", pad + ",atrim=end=6", "-ac", "2"),
         "voice": _make(
             work / "voice.mp3",
             "-f",
@@ -110,7 +112,9 @@ def _pieces(req: AudioRequest) -> list[AudioPiece]:
     return pieces
 
 
-@pytest.mark.parametrize("music", ["flac", "mp3", "vbr.mp3", "aac", "m4a", "ogg", "wav"])
+@pytest.mark.parametrize(
+    "music", ["flac", "mp3", "vbr.mp3", "aac", "m4a", "ogg", "wav", "short.mp3"]
+)
 def test_each_piece_mixes_exactly_the_samples_of_the_whole_mix(
     sources: dict[str, Path], tmp_path: Path, music: str
 ) -> None:
@@ -130,6 +134,8 @@ def test_each_piece_mixes_exactly_the_samples_of_the_whole_mix(
     whole = mix(None, "whole.pcm")
     assert len(whole) == total
     assert max(abs(s) for s in whole[140_000:150_000]) > 1000  # the music plays at the seams
+    if music == "short.mp3":  # past the bed and the voice-over (which ends by 11 s): silence
+        assert max(abs(s) for s in whole[12 * 48_000 :]) == 0
     for piece in _pieces(req):
         span = window(piece.start_sample, piece.end_sample, total)
         mixed = mix(span, f"{piece.start_sample}.pcm")
