@@ -21,6 +21,7 @@ from typing import Any
 import ffmpeg
 
 from functions.render_video.audio_pieces import Window
+from smm_runtime.contract import soundtrack
 from smm_runtime.contract.kinds import AudioRequest
 from smm_runtime.contract.soundtrack import AUDIO_RATE as RATE
 from smm_runtime.media_tools import PROTOCOL_WHITELIST, ROLES
@@ -29,7 +30,7 @@ BITRATE = "160k"
 
 
 def total_samples(req: AudioRequest) -> int:
-    return req.total_frames * RATE // req.fps
+    return soundtrack.total_samples(req.total_frames, req.fps)
 
 
 def voice_offset(req: AudioRequest) -> int:

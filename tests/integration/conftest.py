@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import json
 import subprocess
 import tempfile
@@ -186,3 +187,15 @@ def probe(path: Path) -> dict[str, Any]:
 
 def segment_invocations(stack: LocalStack) -> int:
     return int(stack.lambda_stats()["RenderSegmentFunction"]["invocations"])
+
+
+def left_channel(path: Path) -> array.array[int]:
+    """A file's audio, decoded: the left channel's 16-bit samples."""
+    raw = subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-i", str(path), "-map", "0:a", "-f", "s16le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    samples = array.array("h")
+    samples.frombytes(raw)
+    return samples[0::2]

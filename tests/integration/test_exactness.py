@@ -3,7 +3,6 @@ same length; a clean decode; and the parallel render matches a single pass."""
 
 from __future__ import annotations
 
-import array
 import asyncio
 import re
 import subprocess
@@ -17,7 +16,7 @@ from functions.render_video.segment_graph import QA_BITS
 from smm_local.stack import LocalStack
 from smm_runtime.contract.soundtrack import piece_bounds, total_samples
 from smm_runtime.media_tools import ffmpeg_binary, ffprobe_binary
-from tests.integration.conftest import probe, start
+from tests.integration.conftest import left_channel, probe, start
 
 pytestmark = pytest.mark.integration
 
@@ -46,17 +45,6 @@ def frame_codes(path: Path) -> list[int]:
         row = raw[offset : offset + width]
         codes.append(sum(1 << bit for bit in range(QA_BITS) if row[bit * 34 + 14] > 128))
     return codes
-
-
-def left_channel(path: Path) -> array.array[int]:
-    raw = subprocess.run(
-        [ffmpeg_binary(), "-v", "error", "-i", str(path), "-map", "0:a", "-f", "s16le", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    samples = array.array("h")
-    samples.frombytes(raw)
-    return samples[0::2]
 
 
 def spec_for(assets: dict[str, str], segment_target_s: float, fps: int = 30) -> dict[str, Any]:

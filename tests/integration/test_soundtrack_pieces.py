@@ -24,6 +24,7 @@ from smm_runtime.contract.kinds import AudioRequest, VoiceOverTrack
 from smm_runtime.contract.soundtrack import AudioPiece, piece_bounds, total_samples
 from smm_runtime.contract.video_spec import MusicBed
 from smm_runtime.media_tools import ffmpeg_binary
+from tests.integration.conftest import left_channel
 
 pytestmark = pytest.mark.integration
 
@@ -90,17 +91,6 @@ def _request(music: str) -> AudioRequest:
         ),
         bucket="out-bucket",
     )
-
-
-def _pcm(path: Path, *input_args: str) -> array.array[int]:
-    raw = subprocess.run(
-        [ffmpeg_binary(), "-v", "error", *input_args, "-i", str(path), "-f", "s16le", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    samples = array.array("h")
-    samples.frombytes(raw)
-    return samples[0::2]  # the left channel
 
 
 def _pieces(req: AudioRequest) -> list[AudioPiece]:
@@ -183,7 +173,7 @@ def test_pieces_encoded_apart_and_joined_play_like_one_encode(
             check=True,
             capture_output=True,
         )
-    whole, parts = _pcm(outputs["whole"]), _pcm(outputs["pieces"])
+    whole, parts = left_channel(outputs["whole"]), left_channel(outputs["pieces"])
     # No gap and no drift: as many samples, in the same place (the joined stream's priming is
     # skipped by the edit list as the whole mix's is; a shift of one sample would show below).
     assert len(parts) == len(whole)
